@@ -1,0 +1,90 @@
+// swift-tools-version: 6.1
+//
+// Dependency rule (one direction only):
+//   Host -> AuditCore -> PluginKit -> PluginABI
+//   Kernels -> COpenBLAS
+//   Plugins see PluginKit and Kernels only, never AuditCore: they are loaded through the C ABI.
+//
+// Every target names its `path:` explicitly: `Plugins/` here holds this project's plugin
+// libraries (dynamic libraries loaded with dlopen), not SwiftPM build-tool plugins.
+import Foundation
+import PackageDescription
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
+/// Linker flags for a plugin library: export only the entry symbol, so the copy of PluginKit
+/// inside each plugin stays private to it.
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=\(root)/Plugins/exports.map"])
+]
+
+/// A built-in plugin: one dynamic library product named `MIA<name>`, loaded by the host at run time.
+func plugin(_ name: String, path: String, dependencies: [Target.Dependency]) -> (Product, Target) {
+    (
+        .library(name: "MIA\(name)", type: .dynamic, targets: [name]),
+        .target(name: name, dependencies: dependencies, path: path, linkerSettings: pluginLinkerSettings)
+    )
+}
+
+let plugins = [
+    plugin("DatasetIDX", path: "Plugins/Datasets/IDX", dependencies: ["PluginKit", "CZlib"]),
+    plugin("ModelNative", path: "Plugins/Models/Native", dependencies: ["PluginKit", "Kernels"]),
+    plugin("AttacksThreshold", path: "Plugins/Attacks/Threshold", dependencies: ["PluginKit", "Kernels"]),
+    plugin("AttacksReference", path: "Plugins/Attacks/Reference", dependencies: ["PluginKit", "Kernels"]),
+    plugin("AttacksClassifier", path: "Plugins/Attacks/Classifier", dependencies: ["PluginKit", "Kernels"]),
+]
+
+/// Plugins that misbehave on purpose, for the loading tests. Not named `libMIA*`, so the host's
+/// default discovery in the build folder never picks them up.
+let fixtures: [(Product, Target)] = ["FixtureWrongABI", "FixtureNoEntry", "FixtureFailing"].map { name in
+    (
+        .library(name: "Test\(name)", type: .dynamic, targets: [name]),
+        .target(name: name, dependencies: ["PluginABI"], path: "Tests/Fixtures/\(name)")
+    )
+}
+
+let package = Package(
+    name: "mia-audit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mia-audit", targets: ["Host"]),
+        .library(name: "PluginKit", targets: ["PluginKit"]),
+    ] + plugins.map(\.0) + fixtures.map(\.0),
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The C contract: headers only (plus layout checks that define no symbol).
+        .target(name: "PluginABI", path: "Sources/PluginABI"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], path: "Sources/Kernels"),
+        .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),
+        .target(
+            name: "AuditCore",
+            dependencies: [
+                "PluginKit", "COpenBLAS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/AuditCore"),
+        .executableTarget(
+            name: "Host",
+            dependencies: ["AuditCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Host"),
+
+        .testTarget(name: "PluginKitTests", dependencies: ["PluginKit"], path: "Tests/PluginKitTests"),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], path: "Tests/KernelsTests"),
+        .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"], path: "Tests/AuditCoreTests"),
+        .testTarget(name: "ModelNativeTests", dependencies: ["ModelNative", "PluginKit"], path: "Tests/ModelNativeTests"),
+        .testTarget(
+            name: "AttacksTests",
+            dependencies: ["AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit"],
+            path: "Tests/AttacksTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["AuditCore"], path: "Tests/EndToEndTests"),
+    ] + plugins.map(\.1) + fixtures.map(\.1),
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+print("mia-audit")

@@ -1,0 +1,276 @@
+import Foundation
+import PluginABI
+
+// The Swift -> C bridges: a C vtable for each kind, whose functions call the Swift component.
+// C function pointers cannot capture which Swift type they create, so each kind has a fixed
+// pool of `create` thunks, one per slot (generated below); every other function reads the
+// instance's box. Errors become status + message in `guarded`, the one boundary.
+
+final class Box<T> {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+@inline(__always)
+func unbox<T>(_ instance: UnsafeMutableRawPointer?, _ type: T.Type) throws -> T {
+    guard let instance else { throw PluginError(.invalidArgument, "null instance") }
+    return Unmanaged<Box<T>>.fromOpaque(instance).takeUnretainedValue().value
+}
+
+@inline(__always)
+func release<T>(_ instance: UnsafeMutableRawPointer?, _ type: T.Type) {
+    guard let instance else { return }
+    Unmanaged<Box<T>>.fromOpaque(instance).release()
+}
+
+func string(_ p: UnsafePointer<CChar>?, _ what: String) throws -> String {
+    guard let p else { throw PluginError(.invalidArgument, "\(what) is null") }
+    return String(cString: p)
+}
+
+func view<T>(_ ptr: UnsafePointer<T>?, _ count: Int) -> UnsafeBufferPointer<T>? {
+    ptr.map { UnsafeBufferPointer(start: $0, count: count) }
+}
+
+func floatTensor(_ t: UnsafePointer<mia_tensor_t>?) -> (UnsafeBufferPointer<Float>?, [Int]) {
+    guard let t, t.pointee.dtype == MIA_DTYPE_F32, let d = t.pointee.data else { return (nil, []) }
+    let shape = TensorView.shape(t.pointee)
+    return (UnsafeBufferPointer(start: d.assumingMemoryBound(to: Float.self), count: shape.reduce(1, *)), Array(shape.dropFirst()))
+}
+
+typealias HostPtr = UnsafePointer<mia_host_t>?
+typealias CStr = UnsafePointer<CChar>?
+typealias OutInstance = UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+typealias ErrPtr = UnsafeMutablePointer<mia_error_t>?
+
+enum DatasetBridge {
+    typealias Open = @convention(c) (HostPtr, CStr, OutInstance, ErrPtr) -> mia_status_t
+
+    static func open(_ slot: Int, _ host: HostPtr, _ json: CStr, _ out: OutInstance, _ error: ErrPtr) -> mia_status_t {
+        guarded(error) {
+            let options = try PluginOptions(json: string(json, "options"))
+            let loader = try PluginExport.datasets[slot].init(options: options, host: HostServices(host))
+            out?.pointee = Unmanaged.passRetained(Box<any DatasetLoader>(loader)).toOpaque()
+        }
+    }
+
+    static let opens: [Open] = [
+        { open(0, $0, $1, $2, $3) },
+        { open(1, $0, $1, $2, $3) },
+        { open(2, $0, $1, $2, $3) },
+        { open(3, $0, $1, $2, $3) },
+        { open(4, $0, $1, $2, $3) },
+        { open(5, $0, $1, $2, $3) },
+        { open(6, $0, $1, $2, $3) },
+        { open(7, $0, $1, $2, $3) },
+        { open(8, $0, $1, $2, $3) },
+        { open(9, $0, $1, $2, $3) },
+        { open(10, $0, $1, $2, $3) },
+        { open(11, $0, $1, $2, $3) },
+        { open(12, $0, $1, $2, $3) },
+        { open(13, $0, $1, $2, $3) },
+        { open(14, $0, $1, $2, $3) },
+        { open(15, $0, $1, $2, $3) },
+    ]
+
+    static let tables: [UnsafeMutablePointer<mia_dataset_vtable_t>] = opens.map { open in
+        var t = mia_dataset_vtable_t()
+        t.struct_size = UInt32(MemoryLayout<mia_dataset_vtable_t>.size)
+        t.open = open
+        t.info = { instance, info, error in
+            guarded(error) {
+                let i = try unbox(instance, (any DatasetLoader).self).info()
+                guard let info else { throw PluginError(.invalidArgument, "info: null output") }
+                info.pointee.record_count = Int64(i.recordCount)
+                info.pointee.class_count = Int32(i.classCount)
+                info.pointee.feature_ndim = Int32(i.featureShape.count)
+                TensorView.setDims(&info.pointee.feature_shape, i.featureShape)
+            }
+        }
+        t.read = { instance, start, count, features, labels, error in
+            guarded(error) {
+                let f = try TensorView.buffer(features, Float.self, dtype: MIA_DTYPE_F32, what: "read features")
+                let l = try TensorView.buffer(labels, Int32.self, dtype: MIA_DTYPE_I32, what: "read labels")
+                try unbox(instance, (any DatasetLoader).self).read(start: Int(start), count: Int(count), features: f, labels: l)
+            }
+        }
+        t.close = { instance in release(instance, (any DatasetLoader).self) }
+        let p = UnsafeMutablePointer<mia_dataset_vtable_t>.allocate(capacity: 1)
+        p.initialize(to: t)
+        return p
+    }
+
+    static func vtable(slot: Int) -> UnsafePointer<mia_dataset_vtable_t> { UnsafePointer(tables[slot]) }
+}
+
+enum ModelBridge {
+    typealias Create = @convention(c) (HostPtr, CStr, UnsafePointer<mia_model_spec_t>?, OutInstance, ErrPtr) -> mia_status_t
+
+    static func create(
+        _ slot: Int, _ host: HostPtr, _ json: CStr, _ spec: UnsafePointer<mia_model_spec_t>?, _ out: OutInstance,
+        _ error: ErrPtr
+    ) -> mia_status_t {
+        guarded(error) {
+            let options = try PluginOptions(json: string(json, "options"))
+            guard let spec else { throw PluginError(.invalidArgument, "model spec is null") }
+            let s = ModelSpec(
+                featureShape: TensorView.dims(spec.pointee.feature_shape, spec.pointee.feature_ndim),
+                classCount: Int(spec.pointee.class_count))
+            let model = try PluginExport.models[slot].init(options: options, spec: s, host: HostServices(host))
+            out?.pointee = Unmanaged.passRetained(Box<any ModelBackend>(model)).toOpaque()
+        }
+    }
+
+    static let creates: [Create] = [
+        { create(0, $0, $1, $2, $3, $4) },
+        { create(1, $0, $1, $2, $3, $4) },
+        { create(2, $0, $1, $2, $3, $4) },
+        { create(3, $0, $1, $2, $3, $4) },
+        { create(4, $0, $1, $2, $3, $4) },
+        { create(5, $0, $1, $2, $3, $4) },
+        { create(6, $0, $1, $2, $3, $4) },
+        { create(7, $0, $1, $2, $3, $4) },
+        { create(8, $0, $1, $2, $3, $4) },
+        { create(9, $0, $1, $2, $3, $4) },
+        { create(10, $0, $1, $2, $3, $4) },
+        { create(11, $0, $1, $2, $3, $4) },
+        { create(12, $0, $1, $2, $3, $4) },
+        { create(13, $0, $1, $2, $3, $4) },
+        { create(14, $0, $1, $2, $3, $4) },
+        { create(15, $0, $1, $2, $3, $4) },
+    ]
+
+    static let tables: [UnsafeMutablePointer<mia_model_vtable_t>] = creates.map { create in
+        var t = mia_model_vtable_t()
+        t.struct_size = UInt32(MemoryLayout<mia_model_vtable_t>.size)
+        t.create = create
+        t.train = { instance, args, error in
+            guarded(error) {
+                guard let a = args?.pointee else { throw PluginError(.invalidArgument, "train: null arguments") }
+                let f = try TensorView.buffer(a.features, Float.self, dtype: MIA_DTYPE_F32, what: "training features")
+                let l = try TensorView.buffer(a.labels, Int32.self, dtype: MIA_DTYPE_I32, what: "training labels")
+                var hf: UnsafeBufferPointer<Float>?
+                var hl: UnsafeBufferPointer<Int32>?
+                if a.heldout_features != nil, a.heldout_labels != nil {
+                    hf = UnsafeBufferPointer(try TensorView.buffer(a.heldout_features, Float.self, dtype: MIA_DTYPE_F32, what: "held-out features"))
+                    hl = UnsafeBufferPointer(try TensorView.buffer(a.heldout_labels, Int32.self, dtype: MIA_DTYPE_I32, what: "held-out labels"))
+                }
+                let data = TrainingData(
+                    features: UnsafeBufferPointer(f), labels: UnsafeBufferPointer(l), heldoutFeatures: hf, heldoutLabels: hl,
+                    seed: a.seed)
+                try unbox(instance, (any ModelBackend).self).train(data) { record in
+                    guard let cb = a.on_epoch else { return }
+                    var r = mia_epoch_record_t()
+                    r.struct_size = UInt32(MemoryLayout<mia_epoch_record_t>.size)
+                    r.epoch = Int32(record.epoch)
+                    r.train_loss = record.trainLoss
+                    r.train_accuracy = record.trainAccuracy
+                    r.heldout_loss = record.heldoutLoss
+                    r.heldout_accuracy = record.heldoutAccuracy
+                    r.seconds = record.seconds
+                    cb(a.on_epoch_context, &r)
+                }
+            }
+        }
+        t.predict = { instance, features, logits, error in
+            guarded(error) {
+                let f = try TensorView.buffer(features, Float.self, dtype: MIA_DTYPE_F32, what: "features")
+                let o = try TensorView.buffer(logits, Float.self, dtype: MIA_DTYPE_F32, what: "logits")
+                let count = Int(features!.pointee.shape.0)
+                try unbox(instance, (any ModelBackend).self).predict(features: UnsafeBufferPointer(f), count: count, into: o)
+            }
+        }
+        t.save = { instance, path, error in
+            guarded(error) { try unbox(instance, (any ModelBackend).self).save(to: string(path, "path")) }
+        }
+        t.load = { instance, path, error in
+            guarded(error) { try unbox(instance, (any ModelBackend).self).load(from: string(path, "path")) }
+        }
+        t.destroy = { instance in release(instance, (any ModelBackend).self) }
+        let p = UnsafeMutablePointer<mia_model_vtable_t>.allocate(capacity: 1)
+        p.initialize(to: t)
+        return p
+    }
+
+    static func vtable(slot: Int) -> UnsafePointer<mia_model_vtable_t> { UnsafePointer(tables[slot]) }
+}
+
+/// An attack instance with the host it was created with (for the query service).
+struct AttackInstance {
+    let attack: any AttackStrategy
+    let host: HostServices
+}
+
+enum AttackBridge {
+    typealias Create = @convention(c) (HostPtr, CStr, OutInstance, ErrPtr) -> mia_status_t
+
+    static func create(_ slot: Int, _ host: HostPtr, _ json: CStr, _ out: OutInstance, _ error: ErrPtr) -> mia_status_t {
+        guarded(error) {
+            let options = try PluginOptions(json: string(json, "options"))
+            let services = HostServices(host)
+            let attack = try PluginExport.attacks[slot].init(options: options, host: services)
+            out?.pointee = Unmanaged.passRetained(Box(AttackInstance(attack: attack, host: services))).toOpaque()
+        }
+    }
+
+    static let creates: [Create] = [
+        { create(0, $0, $1, $2, $3) },
+        { create(1, $0, $1, $2, $3) },
+        { create(2, $0, $1, $2, $3) },
+        { create(3, $0, $1, $2, $3) },
+        { create(4, $0, $1, $2, $3) },
+        { create(5, $0, $1, $2, $3) },
+        { create(6, $0, $1, $2, $3) },
+        { create(7, $0, $1, $2, $3) },
+        { create(8, $0, $1, $2, $3) },
+        { create(9, $0, $1, $2, $3) },
+        { create(10, $0, $1, $2, $3) },
+        { create(11, $0, $1, $2, $3) },
+        { create(12, $0, $1, $2, $3) },
+        { create(13, $0, $1, $2, $3) },
+        { create(14, $0, $1, $2, $3) },
+        { create(15, $0, $1, $2, $3) },
+    ]
+
+    static let tables: [UnsafeMutablePointer<mia_attack_vtable_t>] = creates.map { create in
+        var t = mia_attack_vtable_t()
+        t.struct_size = UInt32(MemoryLayout<mia_attack_vtable_t>.size)
+        t.create = create
+        t.requirements = { instance in
+            (try? unbox(instance, AttackInstance.self).attack.requirements.rawValue) ?? 0
+        }
+        t.score = { instance, signals, scores, mask, error in
+            guarded(error) {
+                let a = try unbox(instance, AttackInstance.self)
+                guard let s = signals?.pointee, let scores, let mask else {
+                    throw PluginError(.invalidArgument, "score: null signals or outputs")
+                }
+                let n = Int(s.record_count), c = Int(s.class_count), r = Int(s.reference_count), p = Int(s.population_count)
+                guard let labels = view(s.labels, n), let logits = view(s.target_logits, n * c) else {
+                    throw PluginError(.invalidArgument, "score: labels and target logits are required")
+                }
+                let (features, shape) = floatTensor(s.features)
+                let (populationFeatures, _) = floatTensor(s.population_features)
+                let swiftSignals = Signals(
+                    recordCount: n, classCount: c, referenceCount: r, populationCount: p, labels: labels,
+                    targetLogits: logits, referenceLogits: view(s.reference_logits, r * n * c),
+                    referenceMembership: view(s.reference_membership, r * n), populationLabels: view(s.population_labels, p),
+                    populationTargetLogits: view(s.population_target_logits, p * c),
+                    populationReferenceLogits: view(s.population_reference_logits, r * p * c),
+                    targetMembership: view(s.target_membership, n), features: features,
+                    populationFeatures: populationFeatures, featureShape: shape, seed: s.seed, query: a.host.query)
+                let out = UnsafeMutableBufferPointer(start: scores, count: n)
+                try a.attack.score(swiftSignals, into: out, evaluationMask: UnsafeMutableBufferPointer(start: mask, count: n))
+                if let bad = out.firstIndex(where: { !$0.isFinite }) {
+                    throw PluginError(.internal, "score of record \(bad) is not finite (\(out[bad]))")
+                }
+            }
+        }
+        t.destroy = { instance in release(instance, AttackInstance.self) }
+        let p = UnsafeMutablePointer<mia_attack_vtable_t>.allocate(capacity: 1)
+        p.initialize(to: t)
+        return p
+    }
+
+    static func vtable(slot: Int) -> UnsafePointer<mia_attack_vtable_t> { UnsafePointer(tables[slot]) }
+}

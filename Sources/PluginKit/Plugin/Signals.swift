@@ -1,0 +1,178 @@
+import PluginABI
+
+/// The membership signals of one audit, shared by every attack: the Swift face of
+/// `mia_signals_t`. Views are valid only during `AttackStrategy.score`.
+///
+/// Layouts (row-major): `targetLogits` [N, C]; `referenceLogits` [R, N, C];
+/// `referenceMembership` [R, N] (1 = member); `populationTargetLogits` [P, C];
+/// `populationReferenceLogits` [R, P, C]; `features` [N, featureSize].
+public struct Signals {
+    public var recordCount: Int
+    public var classCount: Int
+    public var referenceCount: Int
+    public var populationCount: Int
+    public var labels: UnsafeBufferPointer<Int32>
+    public var targetLogits: UnsafeBufferPointer<Float>
+    public var referenceLogits: UnsafeBufferPointer<Float>?
+    public var referenceMembership: UnsafeBufferPointer<UInt8>?
+    public var populationLabels: UnsafeBufferPointer<Int32>?
+    public var populationTargetLogits: UnsafeBufferPointer<Float>?
+    public var populationReferenceLogits: UnsafeBufferPointer<Float>?
+    public var targetMembership: UnsafeBufferPointer<UInt8>?
+    public var features: UnsafeBufferPointer<Float>?
+    public var populationFeatures: UnsafeBufferPointer<Float>?
+    /// Shape of one record's features (empty without features).
+    public var featureShape: [Int]
+    public var seed: UInt64
+    /// The query service, for attacks that asked for `.queryAccess`.
+    public var query: (any TargetQueries)?
+
+    public init(
+        recordCount: Int, classCount: Int, referenceCount: Int = 0, populationCount: Int = 0,
+        labels: UnsafeBufferPointer<Int32>, targetLogits: UnsafeBufferPointer<Float>,
+        referenceLogits: UnsafeBufferPointer<Float>? = nil, referenceMembership: UnsafeBufferPointer<UInt8>? = nil,
+        populationLabels: UnsafeBufferPointer<Int32>? = nil, populationTargetLogits: UnsafeBufferPointer<Float>? = nil,
+        populationReferenceLogits: UnsafeBufferPointer<Float>? = nil, targetMembership: UnsafeBufferPointer<UInt8>? = nil,
+        features: UnsafeBufferPointer<Float>? = nil, populationFeatures: UnsafeBufferPointer<Float>? = nil,
+        featureShape: [Int] = [], seed: UInt64 = 0, query: (any TargetQueries)? = nil
+    ) {
+        self.recordCount = recordCount
+        self.classCount = classCount
+        self.referenceCount = referenceCount
+        self.populationCount = populationCount
+        self.labels = labels
+        self.targetLogits = targetLogits
+        self.referenceLogits = referenceLogits
+        self.referenceMembership = referenceMembership
+        self.populationLabels = populationLabels
+        self.populationTargetLogits = populationTargetLogits
+        self.populationReferenceLogits = populationReferenceLogits
+        self.targetMembership = targetMembership
+        self.features = features
+        self.populationFeatures = populationFeatures
+        self.featureShape = featureShape
+        self.seed = seed
+        self.query = query
+    }
+
+    /// Logits row of audit record `i` of the target ([C]).
+    @inlinable public func targetRow(_ i: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(rebasing: targetLogits[(i * classCount)..<((i + 1) * classCount)])
+    }
+
+    /// Logits row of audit record `i` under reference model `r` ([C]).
+    @inlinable public func referenceRow(_ r: Int, _ i: Int) -> UnsafeBufferPointer<Float> {
+        let start = (r * recordCount + i) * classCount
+        return UnsafeBufferPointer(rebasing: referenceLogits![start..<(start + classCount)])
+    }
+
+    /// Whether audit record `i` was in reference model `r`'s training set.
+    @inlinable public func isReferenceMember(_ r: Int, _ i: Int) -> Bool {
+        referenceMembership![r * recordCount + i] != 0
+    }
+}
+
+/// Owning arrays of signals, for tests and for the host: `withSignals` lends them as `Signals`.
+public final class SignalsStorage {
+    public var recordCount: Int
+    public var classCount: Int
+    public var referenceCount: Int
+    public var populationCount: Int
+    public var labels: [Int32]
+    public var targetLogits: [Float]
+    public var referenceLogits: [Float]
+    public var referenceMembership: [UInt8]
+    public var populationLabels: [Int32]
+    public var populationTargetLogits: [Float]
+    public var populationReferenceLogits: [Float]
+    public var targetMembership: [UInt8]
+    public var features: [Float]
+    public var populationFeatures: [Float]
+    public var featureShape: [Int]
+
+    public init(
+        classCount: Int, labels: [Int32], targetLogits: [Float], referenceCount: Int = 0,
+        referenceLogits: [Float] = [], referenceMembership: [UInt8] = [], populationLabels: [Int32] = [],
+        populationTargetLogits: [Float] = [], populationReferenceLogits: [Float] = [],
+        targetMembership: [UInt8] = [], features: [Float] = [], populationFeatures: [Float] = [],
+        featureShape: [Int] = []
+    ) {
+        precondition(targetLogits.count == labels.count * classCount, "target logits must be [N, C]")
+        precondition(referenceLogits.count == referenceCount * labels.count * classCount, "reference logits must be [R, N, C]")
+        self.recordCount = labels.count
+        self.classCount = classCount
+        self.referenceCount = referenceCount
+        self.populationCount = populationLabels.count
+        self.labels = labels
+        self.targetLogits = targetLogits
+        self.referenceLogits = referenceLogits
+        self.referenceMembership = referenceMembership
+        self.populationLabels = populationLabels
+        self.populationTargetLogits = populationTargetLogits
+        self.populationReferenceLogits = populationReferenceLogits
+        self.targetMembership = targetMembership
+        self.features = features
+        self.populationFeatures = populationFeatures
+        self.featureShape = featureShape
+    }
+
+    /// Lends the arrays as a `Signals` for the duration of `body`. Empty arrays become nil.
+    public func withSignals<T>(seed: UInt64 = 0, query: (any TargetQueries)? = nil, _ body: (Signals) throws -> T) rethrows -> T {
+        func opt<E>(_ a: UnsafeBufferPointer<E>) -> UnsafeBufferPointer<E>? { a.isEmpty ? nil : a }
+        return try labels.withUnsafeBufferPointer { l in
+            try targetLogits.withUnsafeBufferPointer { t in
+                try referenceLogits.withUnsafeBufferPointer { rl in
+                    try referenceMembership.withUnsafeBufferPointer { rm in
+                        try populationLabels.withUnsafeBufferPointer { pl in
+                            try populationTargetLogits.withUnsafeBufferPointer { pt in
+                                try populationReferenceLogits.withUnsafeBufferPointer { pr in
+                                    try targetMembership.withUnsafeBufferPointer { tm in
+                                        try features.withUnsafeBufferPointer { f in
+                                            try populationFeatures.withUnsafeBufferPointer { pf in
+                                                try body(Signals(
+                                                    recordCount: recordCount, classCount: classCount,
+                                                    referenceCount: referenceCount, populationCount: populationCount,
+                                                    labels: l, targetLogits: t, referenceLogits: opt(rl),
+                                                    referenceMembership: opt(rm), populationLabels: opt(pl),
+                                                    populationTargetLogits: opt(pt), populationReferenceLogits: opt(pr),
+                                                    targetMembership: opt(tm), features: opt(f), populationFeatures: opt(pf),
+                                                    featureShape: featureShape, seed: seed, query: query))
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Scores every record with `attack`; returns the scores and the evaluation mask.
+    public func score(with attack: any AttackStrategy, seed: UInt64 = 0, query: (any TargetQueries)? = nil) throws -> (scores: [Double], mask: [UInt8]) {
+        var scores = [Double](repeating: 0, count: recordCount)
+        var mask = [UInt8](repeating: 1, count: recordCount)
+        try withSignals(seed: seed, query: query) { s in
+            try scores.withUnsafeMutableBufferPointer { sp in
+                try mask.withUnsafeMutableBufferPointer { mp in
+                    try attack.score(s, into: sp, evaluationMask: mp)
+                }
+            }
+        }
+        return (scores, mask)
+    }
+}
+
+/// Queries an attack may make of the target (and shadow models of the target's kind).
+public protocol TargetQueries {
+    /// Target logits ([count, C]) for `features` ([count, featureSize]).
+    func predictTarget(features: [Float], count: Int) throws -> [Float]
+    /// Trains a model of the target's architecture and training recipe.
+    func trainShadow(features: [Float], labels: [Int32], seed: UInt64) throws -> any ShadowModel
+}
+
+/// A shadow model trained for an attack; released when the last reference goes.
+public protocol ShadowModel: AnyObject {
+    func predict(features: [Float], count: Int) throws -> [Float]
+}

@@ -1,0 +1,1 @@
+int placeholder_FixtureWrongABI(void) { return 0; }
