@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "AuditCore",
             dependencies: [
-                "PluginKit", "COpenBLAS",
+                "PluginKit", "Kernels", "COpenBLAS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

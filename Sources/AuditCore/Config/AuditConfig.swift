@@ -1,0 +1,200 @@
+import Foundation
+import PluginKit
+import Yams
+
+/// A component chosen in the config: which plugin, with which (still unchecked) options.
+public struct ComponentChoice {
+    /// The component's name (`native`, `lira`).
+    public var plugin: String
+    /// The `options:` mapping, or nil when absent.
+    public var options: ConfigNode?
+    /// The `plugin:` node, for errors.
+    public var pluginNode: ConfigNode
+}
+
+/// One attack of the audit.
+public struct AttackChoice {
+    /// The name its results go by (`lira-online`); defaults to the plugin's name.
+    public var name: String
+    public var component: ComponentChoice
+}
+
+/// A parsed audit config: one YAML file, every key documented in configs/README.md.
+public struct AuditConfig {
+    public var file: String
+    public var text: String
+
+    // run:
+    public var name: String
+    public var output: String
+    public var seed: UInt64
+    public var threads: Int
+    /// Where trained models and their logits are kept (`run.model_store`, default `<output>/models`).
+    public var modelStore: String
+    // plugins:
+    public var pluginPaths: [String]
+    // dataset:
+    public var dataset: ComponentChoice
+    /// Records [0, auditRecords) are the audit set: each model trains on a random half of them.
+    public var auditRecords: Int
+    /// Records [auditRecords, auditRecords + populationRecords): never trained on; the population set.
+    public var populationRecords: Int
+    // model:
+    public var model: ComponentChoice
+    // reference_models:
+    public var referenceCount: Int
+    // audit:
+    public var attacks: [AttackChoice]
+    public var fprs: [Double]
+    public var slices: [String]
+    public var bootstrapSamples: Int
+    // report:
+    public var html: Bool
+    public var topRecords: Int
+
+    static let topKeys = ["run", "plugins", "dataset", "model", "reference_models", "audit", "report"]
+
+    /// Reads and checks the structure of `file` (plugin options are checked later, against the
+    /// schemas of the plugins found).
+    public static func load(_ file: String) throws -> AuditConfig {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(file: file, line: nil, key: nil, "cannot read the config file (does it exist?)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        return try parse(text, file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> AuditConfig {
+        let root: Node
+        do {
+            guard let n = try Yams.compose(yaml: text) else {
+                throw ConfigError(file: file, line: nil, key: nil, "the config is empty")
+            }
+            root = n
+        } catch let e as ConfigError {
+            throw e
+        } catch let e as YamlError {
+            throw ConfigError(file: file, line: yamlLine(e), key: nil, "not valid YAML: \(yamlProblem(e))")
+        }
+        let top = ConfigNode(node: root, file: file, path: "")
+        try top.checkKeys(topKeys)
+        let baseDir = ((file as NSString).deletingLastPathComponent as NSString).standardizingPath
+
+        let run = try top.require("run")
+        try run.checkKeys(["name", "output", "seed", "threads", "model_store"])
+        let name = try run["name"]?.string() ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let output = try run["output"]?.string() ?? "runs/\(name)"
+        let seedNode = run["seed"]
+        let seed = try seedNode?.int() ?? 0
+        guard seed >= 0 else { throw seedNode!.error("must be a non-negative integer") }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let threads = try run["threads"]?.int() ?? cores
+        guard threads >= 1 else { throw run["threads"]!.error("must be at least 1") }
+        let store = try run["model_store"]?.string() ?? (output as NSString).appendingPathComponent("models")
+
+        var pluginPaths: [String] = []
+        if let plugins = top["plugins"] {
+            try plugins.checkKeys(["paths"])
+            pluginPaths = try plugins["paths"]?.list().map { try resolve(try $0.string(), baseDir) } ?? []
+        }
+
+        let dataset = try top.require("dataset")
+        try dataset.checkKeys(["plugin", "options", "audit_records", "population_records"])
+        let datasetChoice = try component(dataset)
+        let auditNode = try dataset.require("audit_records")
+        let auditRecords = try auditNode.int()
+        guard auditRecords >= 2 else { throw auditNode.error("must be at least 2") }
+        let populationRecords = try dataset["population_records"]?.int() ?? 0
+        guard populationRecords >= 0 else { throw dataset["population_records"]!.error("must not be negative") }
+
+        let model = try top.require("model")
+        try model.checkKeys(["plugin", "options"])
+        let modelChoice = try component(model)
+
+        var referenceCount = 0
+        if let refs = top["reference_models"] {
+            try refs.checkKeys(["count"])
+            referenceCount = try refs["count"]?.int() ?? 0
+            guard referenceCount >= 0 else { throw refs["count"]!.error("must not be negative") }
+        }
+
+        let audit = try top.require("audit")
+        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples"])
+        var attacks: [AttackChoice] = []
+        var seen: [String: Int?] = [:]
+        for a in try audit.require("attacks").list() {
+            try a.checkKeys(["plugin", "name", "options"])
+            let choice = try component(a)
+            let n = try a["name"]?.string() ?? choice.plugin
+            guard n.range(of: "^[A-Za-z0-9_.-]+$", options: .regularExpression) != nil else {
+                throw (a["name"] ?? a).error("attack name `\(n)` may hold only letters, digits, '-', '_' and '.'")
+            }
+            if let earlier = seen[n] {
+                throw (a["name"] ?? a).error("two attacks are named `\(n)` (the other is on line \(earlier.map(String.init) ?? "?")); give one a `name:`")
+            }
+            seen[n] = a.line
+            attacks.append(AttackChoice(name: n, component: choice))
+        }
+        guard !attacks.isEmpty else { throw try audit.require("attacks").error("must list at least one attack") }
+        let fprs = try audit["fprs"]?.list().map { node -> Double in
+            let v = try node.double()
+            guard v > 0 && v < 1 else { throw node.error("an FPR must be between 0 and 1 (exclusive)") }
+            return v
+        } ?? [0.001, 0.01, 0.1]
+        let slices = try audit["slices"]?.list().map { node -> String in
+            let s = try node.string()
+            guard ["class", "correctness"].contains(s) else {
+                throw node.error("unknown slice `\(s)`" + didYouMean(s, ["class", "correctness"]))
+            }
+            return s
+        } ?? []
+        let bootstrap = try audit["bootstrap_samples"]?.int() ?? 200
+        guard bootstrap >= 0 else { throw audit["bootstrap_samples"]!.error("must not be negative") }
+
+        var html = true
+        var top_ = 20
+        if let report = top["report"] {
+            try report.checkKeys(["html", "top_records"])
+            html = try report["html"]?.bool() ?? true
+            top_ = try report["top_records"]?.int() ?? 20
+        }
+
+        return AuditConfig(
+            file: file, text: text, name: name, output: resolve(output, FileManager.default.currentDirectoryPath),
+            seed: UInt64(seed), threads: threads, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
+            pluginPaths: pluginPaths, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
+            model: modelChoice, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
+            bootstrapSamples: bootstrap, html: html, topRecords: top_)
+    }
+
+    /// The directory relative paths in plugin options are resolved against: the config's folder.
+    public var baseDirectory: String { ((file as NSString).deletingLastPathComponent as NSString).standardizingPath }
+
+    private static func component(_ node: ConfigNode) throws -> ComponentChoice {
+        let p = try node.require("plugin")
+        return ComponentChoice(plugin: try p.string(), options: node["options"], pluginNode: p)
+    }
+
+    static func resolve(_ path: String, _ base: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
+        let b = base.isEmpty ? FileManager.default.currentDirectoryPath : base
+        return ((b as NSString).appendingPathComponent(expanded) as NSString).standardizingPath
+    }
+
+    static func yamlLine(_ e: YamlError) -> Int? {
+        switch e {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        case .duplicatedKeysInMapping(_, let context): return context.mark.line
+        default: return nil
+        }
+    }
+
+    static func yamlProblem(_ e: YamlError) -> String {
+        switch e {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+        case .duplicatedKeysInMapping(let duplicates, _): return "duplicated keys: \(duplicates.joined(separator: ", "))"
+        default: return "\(e)"
+        }
+    }
+}

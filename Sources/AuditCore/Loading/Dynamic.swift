@@ -1,0 +1,273 @@
+import Foundation
+import PluginABI
+import PluginKit
+
+// The C -> Swift adapters: each wraps a component's C table, and turns a non-zero status into
+// a thrown `PluginError` that names the plugin, the component and the call (the one boundary).
+
+func callPlugin(_ component: ComponentInfo, _ call: String, _ body: (UnsafeMutablePointer<mia_error_t>) -> mia_status_t) throws {
+    var error = mia_error_t()
+    let status = body(&error)
+    guard status != MIA_OK else { return }
+    var message = readMessage(&error)
+    if message.isEmpty { message = "(the plugin gave no message)" }
+    throw PluginError(
+        PluginStatus(rawValue: status) ?? .internal, message,
+        origin: "\(component.kind) `\(component.name)` (\(component.plugin.path)) failed in \(call)")
+}
+
+/// A dataset loader behind the C ABI.
+public final class DynamicDataset {
+    public let component: ComponentInfo
+    let bridge: HostBridge
+    let table: UnsafePointer<mia_dataset_vtable_t>
+    var instance: UnsafeMutableRawPointer?
+
+    public init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
+        precondition(component.kind == .dataset)
+        self.component = component
+        self.bridge = bridge
+        table = component.vtable.assumingMemoryBound(to: mia_dataset_vtable_t.self)
+        var out: UnsafeMutableRawPointer?
+        try callPlugin(component, "open") { table.pointee.open(bridge.table, optionsJSON, &out, $0) }
+        instance = out
+    }
+
+    deinit { table.pointee.close(instance) }
+
+    public func info() throws -> DatasetInfo {
+        var i = mia_dataset_info_t()
+        i.struct_size = UInt32(MemoryLayout<mia_dataset_info_t>.size)
+        try callPlugin(component, "info") { table.pointee.info(instance, &i, $0) }
+        return DatasetInfo(
+            recordCount: Int(i.record_count), classCount: Int(i.class_count),
+            featureShape: TensorView.dims(i.feature_shape, i.feature_ndim))
+    }
+
+    /// Reads records [start, start + count): features [count, featureSize], labels [count].
+    public func read(start: Int, count: Int, featureShape: [Int]) throws -> (features: [Float], labels: [Int32]) {
+        let size = featureShape.reduce(1, *)
+        var features = [Float](repeating: 0, count: count * size)
+        var labels = [Int32](repeating: 0, count: count)
+        try features.withUnsafeMutableBufferPointer { f in
+            try labels.withUnsafeMutableBufferPointer { l in
+                var ft = TensorView.make(f.baseAddress!, dtype: MIA_DTYPE_F32, shape: [count] + featureShape)
+                var lt = TensorView.make(l.baseAddress!, dtype: MIA_DTYPE_I32, shape: [count])
+                try callPlugin(component, "read") { table.pointee.read(instance, Int64(start), Int64(count), &ft, &lt, $0) }
+            }
+        }
+        return (features, labels)
+    }
+}
+
+/// A model backend behind the C ABI.
+public final class DynamicModel {
+    public let component: ComponentInfo
+    public let spec: ModelSpec
+    let bridge: HostBridge
+    let table: UnsafePointer<mia_model_vtable_t>
+    var instance: UnsafeMutableRawPointer?
+
+    public init(_ component: ComponentInfo, optionsJSON: String, spec: ModelSpec, bridge: HostBridge) throws {
+        precondition(component.kind == .model)
+        self.component = component
+        self.spec = spec
+        self.bridge = bridge
+        table = component.vtable.assumingMemoryBound(to: mia_model_vtable_t.self)
+        var s = mia_model_spec_t()
+        s.struct_size = UInt32(MemoryLayout<mia_model_spec_t>.size)
+        s.feature_ndim = Int32(spec.featureShape.count)
+        TensorView.setDims(&s.feature_shape, spec.featureShape)
+        s.class_count = Int32(spec.classCount)
+        var out: UnsafeMutableRawPointer?
+        try callPlugin(component, "create") { table.pointee.create(bridge.table, optionsJSON, &s, &out, $0) }
+        instance = out
+    }
+
+    deinit { table.pointee.destroy(instance) }
+
+    /// Trains on `features` [n, featureSize] and `labels` [n]; returns the per-epoch history.
+    public func train(
+        features: [Float], labels: [Int32], heldoutFeatures: [Float]? = nil, heldoutLabels: [Int32]? = nil,
+        seed: UInt64, onEpoch: ((EpochRecord) -> Void)? = nil
+    ) throws -> [EpochRecord] {
+        final class Collector {
+            var records: [EpochRecord] = []
+            var forward: ((EpochRecord) -> Void)?
+        }
+        let collector = Collector()
+        collector.forward = onEpoch
+        let n = labels.count
+        let shape = spec.featureShape
+        var features = features, labels = labels
+        var hf = heldoutFeatures ?? [], hl = heldoutLabels ?? []
+        let hasHeldout = !hl.isEmpty
+        try features.withUnsafeMutableBufferPointer { f in
+            try labels.withUnsafeMutableBufferPointer { l in
+                try hf.withUnsafeMutableBufferPointer { hfp in
+                    try hl.withUnsafeMutableBufferPointer { hlp in
+                        var ft = TensorView.make(f.baseAddress!, dtype: MIA_DTYPE_F32, shape: [n] + shape)
+                        var lt = TensorView.make(l.baseAddress!, dtype: MIA_DTYPE_I32, shape: [n])
+                        var hft = mia_tensor_t(), hlt = mia_tensor_t()
+                        if hasHeldout {
+                            hft = TensorView.make(hfp.baseAddress!, dtype: MIA_DTYPE_F32, shape: [hlp.count] + shape)
+                            hlt = TensorView.make(hlp.baseAddress!, dtype: MIA_DTYPE_I32, shape: [hlp.count])
+                        }
+                        try withUnsafePointer(to: &ft) { ftp in
+                            try withUnsafePointer(to: &lt) { ltp in
+                                try withUnsafePointer(to: &hft) { hftp in
+                                    try withUnsafePointer(to: &hlt) { hltp in
+                                        var args = mia_train_args_t()
+                                        args.struct_size = UInt32(MemoryLayout<mia_train_args_t>.size)
+                                        args.features = ftp
+                                        args.labels = ltp
+                                        args.heldout_features = hasHeldout ? hftp : nil
+                                        args.heldout_labels = hasHeldout ? hltp : nil
+                                        args.seed = seed
+                                        args.on_epoch = { ctx, record in
+                                            guard let ctx, let r = record?.pointee else { return }
+                                            let c = Unmanaged<Collector>.fromOpaque(ctx).takeUnretainedValue()
+                                            let e = EpochRecord(
+                                                epoch: Int(r.epoch), trainLoss: r.train_loss, trainAccuracy: r.train_accuracy,
+                                                heldoutLoss: r.heldout_loss, heldoutAccuracy: r.heldout_accuracy, seconds: r.seconds)
+                                            c.records.append(e)
+                                            c.forward?(e)
+                                        }
+                                        args.on_epoch_context = Unmanaged.passUnretained(collector).toOpaque()
+                                        try callPlugin(component, "train") { table.pointee.train(instance, &args, $0) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return collector.records
+    }
+
+    /// Logits [n, classCount] for `features` [n, featureSize], computed in chunks of `batch`.
+    public func predict(features: UnsafeBufferPointer<Float>, count n: Int, batch: Int = 4096) throws -> [Float] {
+        let size = spec.featureSize, c = spec.classCount
+        var logits = [Float](repeating: 0, count: n * c)
+        try logits.withUnsafeMutableBufferPointer { o in
+            var start = 0
+            while start < n {
+                let m = min(batch, n - start)
+                var ft = TensorView.make(
+                    UnsafeMutableRawPointer(mutating: features.baseAddress! + start * size), dtype: MIA_DTYPE_F32,
+                    shape: [m] + spec.featureShape)
+                var ot = TensorView.make(o.baseAddress! + start * c, dtype: MIA_DTYPE_F32, shape: [m, c])
+                try callPlugin(component, "predict") { table.pointee.predict(instance, &ft, &ot, $0) }
+                start += m
+            }
+        }
+        return logits
+    }
+
+    public func predict(features: [Float], count: Int) throws -> [Float] {
+        try features.withUnsafeBufferPointer { try predict(features: $0, count: count) }
+    }
+
+    public func save(to path: String) throws {
+        try callPlugin(component, "save") { table.pointee.save(instance, path, $0) }
+    }
+
+    public func load(from path: String) throws {
+        try callPlugin(component, "load") { table.pointee.load(instance, path, $0) }
+    }
+}
+
+/// An attack strategy behind the C ABI.
+public final class DynamicAttack {
+    public let component: ComponentInfo
+    let bridge: HostBridge
+    let table: UnsafePointer<mia_attack_vtable_t>
+    var instance: UnsafeMutableRawPointer?
+
+    public init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
+        precondition(component.kind == .attack)
+        self.component = component
+        self.bridge = bridge
+        table = component.vtable.assumingMemoryBound(to: mia_attack_vtable_t.self)
+        var out: UnsafeMutableRawPointer?
+        try callPlugin(component, "create") { table.pointee.create(bridge.table, optionsJSON, &out, $0) }
+        instance = out
+    }
+
+    deinit { table.pointee.destroy(instance) }
+
+    public var requirements: AttackRequirements { AttackRequirements(rawValue: table.pointee.requirements(instance)) }
+
+    /// Scores every audit record; the query service is offered for the duration of the call.
+    public func score(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (scores: [Double], mask: [UInt8]) {
+        let n = Int(signals.pointee.record_count)
+        var scores = [Double](repeating: 0, count: n)
+        var mask = [UInt8](repeating: 1, count: n)
+        bridge.queries = queries
+        defer { bridge.queries = nil }
+        try scores.withUnsafeMutableBufferPointer { s in
+            try mask.withUnsafeMutableBufferPointer { m in
+                try callPlugin(component, "score") { table.pointee.score(instance, signals, s.baseAddress!, m.baseAddress!, $0) }
+            }
+        }
+        if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+            throw PluginError(.internal, "score of record \(bad) is \(scores[bad])", origin: "attack `\(component.name)` (\(component.plugin.path))")
+        }
+        return (scores, mask)
+    }
+}
+
+/// The host's implementation of the query service: the target's outputs, and shadow models
+/// trained with the target's backend and options.
+public final class QueryService: @unchecked Sendable {
+    let target: DynamicModel
+    let makeModel: () throws -> DynamicModel
+    public let classCount: Int
+    public let featureSize: Int
+    private let lock = NSLock()
+    public private(set) var queryCount = 0
+    public private(set) var shadowCount = 0
+
+    public init(target: DynamicModel, makeModel: @escaping () throws -> DynamicModel) {
+        self.target = target
+        self.makeModel = makeModel
+        classCount = target.spec.classCount
+        featureSize = target.spec.featureSize
+    }
+
+    private func rows(_ t: UnsafePointer<mia_tensor_t>?) throws -> (UnsafeBufferPointer<Float>, Int) {
+        let f = try TensorView.buffer(t, Float.self, dtype: MIA_DTYPE_F32, what: "query features")
+        let n = featureSize == 0 ? 0 : f.count / featureSize
+        guard n * featureSize == f.count else {
+            throw PluginError(.invalidArgument, "query features hold \(f.count) floats, not a multiple of \(featureSize)")
+        }
+        return (UnsafeBufferPointer(f), n)
+    }
+
+    func predict(_ model: DynamicModel, _ features: UnsafePointer<mia_tensor_t>?, _ out: UnsafeMutablePointer<mia_tensor_t>?) throws {
+        let (f, n) = try rows(features)
+        let o = try TensorView.buffer(out, Float.self, dtype: MIA_DTYPE_F32, what: "query logits")
+        guard o.count == n * classCount else {
+            throw PluginError(.invalidArgument, "query logits must be [\(n), \(classCount)], got \(o.count) floats")
+        }
+        let logits = try model.predict(features: f, count: n)
+        _ = o.initialize(from: logits)
+    }
+
+    func predictTarget(_ features: UnsafePointer<mia_tensor_t>?, _ out: UnsafeMutablePointer<mia_tensor_t>?) throws {
+        let (_, n) = try rows(features)
+        lock.withLock { queryCount += n }
+        try predict(target, features, out)
+    }
+
+    func trainShadow(_ features: UnsafePointer<mia_tensor_t>?, _ labels: UnsafePointer<mia_tensor_t>?, _ seed: UInt64) throws -> DynamicModel {
+        let (f, n) = try rows(features)
+        let l = try TensorView.buffer(labels, Int32.self, dtype: MIA_DTYPE_I32, what: "shadow labels")
+        guard l.count == n else { throw PluginError(.invalidArgument, "shadow labels: \(l.count) for \(n) records") }
+        let model = try makeModel()
+        _ = try model.train(features: Array(f), labels: Array(l), seed: seed)
+        lock.withLock { shadowCount += 1 }
+        return model
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import PluginKit
+
+/// What the store keeps beside a trained model.
+public struct ModelRecord: Codable, Sendable {
+    public var key: String
+    public var role: String
+    public var seed: UInt64
+    public var memberCount: Int
+    public var backend: String
+    public var backendVersion: String
+    public var history: [EpochRecord]
+    public var trainSeconds: Double
+}
+
+/// A content-addressed folder of trained models and their logits.
+///
+/// A model's key is the SHA-256 of everything that determines it: backend name and version,
+/// its options, the dataset plugin and options, the record shape, the member indices and the
+/// seed. `<store>/<key>/model.bin` is the backend's file, `meta.json` the record (written last:
+/// a folder without it is unfinished), `logits-<N>-<P>.npy` the logits on the audit and
+/// population records. Every file is written to a temporary name and renamed into place, so a
+/// killed run never leaves a half-written file that looks complete.
+public struct ModelStore {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    /// The key of a model.
+    public static func key(
+        backend: ComponentInfo, backendOptionsJSON: String, dataset: ComponentInfo, datasetOptionsJSON: String,
+        spec: ModelSpec, members: [Int], seed: UInt64
+    ) -> String {
+        var h = SHA256()
+        h.update("mia-model-v1\n")
+        h.update("backend=\(backend.name)@\(backend.plugin.name)/\(backend.plugin.version)\n")
+        h.update("options=\(backendOptionsJSON)\n")
+        h.update("dataset=\(dataset.name)@\(dataset.plugin.name)/\(dataset.plugin.version)\n")
+        h.update("dataset_options=\(datasetOptionsJSON)\n")
+        h.update("shape=\(spec.featureShape) classes=\(spec.classCount)\n")
+        h.update("seed=\(seed)\nmembers=")
+        h.update(raw: members.map { Int64($0) })
+        return h.hexDigest()
+    }
+
+    public func folder(_ key: String) -> String { (root as NSString).appendingPathComponent(key) }
+    public func modelPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("model.bin") }
+    public func metaPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("meta.json") }
+    public func logitsPath(_ key: String, audit: Int, population: Int) -> String {
+        (folder(key) as NSString).appendingPathComponent("logits-\(audit)-\(population).npy")
+    }
+
+    /// The record of a finished model, or nil when it is missing or unfinished.
+    public func record(_ key: String) -> ModelRecord? {
+        guard let data = FileManager.default.contents(atPath: metaPath(key)),
+            FileManager.default.fileExists(atPath: modelPath(key))
+        else { return nil }
+        return try? ModelStore.decoder().decode(ModelRecord.self, from: data)
+    }
+
+    /// Saves a trained model: the backend writes a temporary file, renamed into place; then the record.
+    public func save(_ model: DynamicModel, record: ModelRecord) throws {
+        try FileManager.default.createDirectory(atPath: folder(record.key), withIntermediateDirectories: true)
+        let tmp = modelPath(record.key) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try model.save(to: tmp)
+        guard rename(tmp, modelPath(record.key)) == 0 else {
+            unlink(tmp)
+            throw NpyError(path: modelPath(record.key), message: "cannot rename the model into place")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicFile.write(try encoder.encode(record), to: metaPath(record.key))
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Kernels
+import PluginABI
+import PluginKit
+
+/// The signals of one audit, in the layouts of `mia_signals_t`, computed once and lent to every
+/// attack.
+public final class SignalSet {
+    public let recordCount: Int
+    public let classCount: Int
+    public let referenceCount: Int
+    public let populationCount: Int
+    public let labels: [Int32]
+    public let targetLogits: [Float]
+    public let targetMembership: [UInt8]
+    public let referenceLogits: [Float]
+    public let referenceMembership: [UInt8]
+    public let populationLabels: [Int32]
+    public let populationTargetLogits: [Float]
+    public let populationReferenceLogits: [Float]
+    /// Identifies these signals (the models' keys and the sizes), for caching attack scores.
+    public let key: String
+
+    init(population p: Population, memberships m: Memberships, target: TrainedModel, references: [TrainedModel]) {
+        let n = p.auditCount, c = p.info.classCount, pc = p.populationCount
+        recordCount = n
+        classCount = c
+        referenceCount = references.count
+        populationCount = pc
+        labels = Array(p.labels[0..<n])
+        targetLogits = Array(target.logits[0..<(n * c)])
+        targetMembership = m.target.map { $0 ? 1 : 0 }
+        referenceLogits = references.flatMap { $0.logits[0..<(n * c)] }
+        referenceMembership = m.references.flatMap { $0.map { $0 ? 1 : 0 } }
+        populationLabels = Array(p.labels[n..<(n + pc)])
+        populationTargetLogits = Array(target.logits[(n * c)..<((n + pc) * c)])
+        populationReferenceLogits = references.flatMap { $0.logits[(n * c)..<((n + pc) * c)] }
+        var h = SHA256()
+        h.update("signals-v1 n=\(n) p=\(pc) c=\(c)\n")
+        for model in [target] + references { h.update(model.key + "\n") }
+        key = h.hexDigest()
+    }
+
+    /// Lends the signals as a `mia_signals_t` holding what `needs` asks for.
+    func withCSignals<T>(
+        needs: AttackRequirements, features: [Float], featureShape: [Int], seed: UInt64,
+        _ body: (UnsafePointer<mia_signals_t>) throws -> T
+    ) rethrows -> T {
+        let n = recordCount, pc = populationCount
+        let auditFeatures = Array(features[0..<(n * featureShape.reduce(1, *))])
+        let populationFeatures = Array(features[(n * featureShape.reduce(1, *))...])
+        return try labels.withUnsafeBufferPointer { l in
+            try targetLogits.withUnsafeBufferPointer { t in
+                try targetMembership.withUnsafeBufferPointer { tm in
+                    try referenceLogits.withUnsafeBufferPointer { rl in
+                        try referenceMembership.withUnsafeBufferPointer { rm in
+                            try populationLabels.withUnsafeBufferPointer { pl in
+                                try populationTargetLogits.withUnsafeBufferPointer { pt in
+                                    try populationReferenceLogits.withUnsafeBufferPointer { pr in
+                                        var af = auditFeatures, pf = populationFeatures
+                                        return try af.withUnsafeMutableBufferPointer { afp in
+                                            try pf.withUnsafeMutableBufferPointer { pfp in
+                                                var ft = TensorView.make(UnsafeMutableRawPointer(afp.baseAddress!), dtype: MIA_DTYPE_F32, shape: [n] + featureShape)
+                                                var pft = mia_tensor_t()
+                                                if pc > 0 {
+                                                    pft = TensorView.make(UnsafeMutableRawPointer(pfp.baseAddress!), dtype: MIA_DTYPE_F32, shape: [pc] + featureShape)
+                                                }
+                                                return try withUnsafePointer(to: &ft) { ftp in
+                                                    try withUnsafePointer(to: &pft) { pftp in
+                                                        var s = mia_signals_t()
+                                                        s.struct_size = UInt32(MemoryLayout<mia_signals_t>.size)
+                                                        s.record_count = Int64(n)
+                                                        s.class_count = Int32(classCount)
+                                                        s.reference_count = Int32(referenceCount)
+                                                        s.population_count = Int64(pc)
+                                                        s.labels = l.baseAddress
+                                                        s.target_logits = t.baseAddress
+                                                        if referenceCount > 0 {
+                                                            s.reference_logits = rl.baseAddress
+                                                            s.reference_membership = rm.baseAddress
+                                                        }
+                                                        if pc > 0 {
+                                                            s.population_labels = pl.baseAddress
+                                                            s.population_target_logits = pt.baseAddress
+                                                            s.population_reference_logits = referenceCount > 0 ? pr.baseAddress : nil
+                                                        }
+                                                        if needs.contains(.knownMembership) { s.target_membership = tm.baseAddress }
+                                                        if needs.contains(.features) || needs.contains(.queryAccess) {
+                                                            s.features = ftp
+                                                            s.population_features = pc > 0 ? pftp : nil
+                                                        }
+                                                        s.seed = seed
+                                                        return try body(&s)
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension AuditRunner {
+    var signalsFolder: String { (output as NSString).appendingPathComponent("signals") }
+    var scoresFolder: String { (output as NSString).appendingPathComponent("scores") }
+
+    /// Computes the shared signals and writes them to `signals/` as `.npy` files.
+    func writeSignals(_ p: Population, _ m: Memberships, _ target: TrainedModel, _ references: [TrainedModel]) throws -> SignalSet {
+        let s = SignalSet(population: p, memberships: m, target: target, references: references)
+        let dir = signalsFolder
+        let n = s.recordCount, c = s.classCount, r = s.referenceCount, pc = s.populationCount
+        func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+        try Npy.write(s.labels, shape: [n], to: path("labels.npy"))
+        try Npy.write(s.targetLogits, shape: [n, c], to: path("target_logits.npy"))
+        try Npy.write(s.targetMembership, shape: [n], to: path("target_membership.npy"))
+        try Npy.write(s.referenceLogits, shape: [r, n, c], to: path("reference_logits.npy"))
+        try Npy.write(s.referenceMembership, shape: [r, n], to: path("reference_membership.npy"))
+        try Npy.write(s.populationLabels, shape: [pc], to: path("population_labels.npy"))
+        try Npy.write(s.populationTargetLogits, shape: [pc, c], to: path("population_target_logits.npy"))
+        try Npy.write(s.populationReferenceLogits, shape: [r, pc, c], to: path("population_reference_logits.npy"))
+        return s
+    }
+
+    /// Runs every attack on the shared signals; writes `scores/<attack>.npy` (and the evaluation
+    /// mask `scores/<attack>.mask.npy` when the attack trained on part of the records). Scores of
+    /// an attack whose options and signals are unchanged since a previous run are reused.
+    func runAttacks(_ signals: SignalSet, _ population: Population, _ spec: ModelSpec, targetKey: String) throws -> ([(String, [Double], [UInt8])], Int) {
+        var results: [(String, [Double], [UInt8])] = []
+        var queryTotal = 0
+        for (i, a) in plan.attacks.enumerated() {
+            try FileManager.default.createDirectory(atPath: scoresFolder, withIntermediateDirectories: true)
+            let scorePath = (scoresFolder as NSString).appendingPathComponent("\(a.name).npy")
+            let maskPath = (scoresFolder as NSString).appendingPathComponent("\(a.name).mask.npy")
+            let keyPath = (scoresFolder as NSString).appendingPathComponent("\(a.name).key")
+            var h = SHA256()
+            h.update("scores-v1 \(a.component.info.name)@\(a.component.info.plugin.name)/\(a.component.info.plugin.version)\n")
+            h.update(a.component.optionsJSON + "\n" + signals.key + "\nseed=\(config.seed)")
+            let key = h.hexDigest()
+            if let stored = try? String(contentsOfFile: keyPath, encoding: .utf8), stored == key,
+                let (scores, _) = try? Npy.read(Double.self, from: scorePath), scores.count == signals.recordCount,
+                let (mask, _) = try? Npy.read(UInt8.self, from: maskPath), mask.count == signals.recordCount
+            {
+                logger.info("attack \(a.name): scores reused from a previous run")
+                results.append((a.name, scores, mask))
+                progress.report(task: "attacks", done: i + 1, total: plan.attacks.count)
+                continue
+            }
+            let b = bridge(a.name)
+            let attack = try DynamicAttack(a.component.info, optionsJSON: a.component.optionsJSON, bridge: b)
+            let needs = attack.requirements
+            var queries: QueryService?
+            if needs.contains(.queryAccess) {
+                let target = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("target"))
+                try target.load(from: ModelStore(root: config.modelStore).modelPath(targetKey))
+                queries = QueryService(target: target) { [plan] in
+                    try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: self.bridge("shadow"))
+                }
+            }
+            let start = Date()
+            var seedRng = SeededRandom.derive(seed: config.seed, 20_000 + UInt64(i))
+            let (scores, mask) = try signals.withCSignals(
+                needs: needs, features: population.features, featureShape: population.info.featureShape, seed: seedRng.next()
+            ) { try attack.score($0, queries: queries) }
+            queryTotal += queries?.queryCount ?? 0
+            try Npy.write(scores, shape: [scores.count], to: scorePath)
+            try Npy.write(mask, shape: [mask.count], to: maskPath)
+            try AtomicFile.write(key, to: keyPath)
+            logger.info("attack \(a.name): scored \(scores.count) records in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
+            progress.report(task: "attacks", done: i + 1, total: plan.attacks.count)
+            results.append((a.name, scores, mask))
+        }
+        return (results, queryTotal)
+    }
+}
