@@ -1,0 +1,169 @@
+import ArgumentParser
+import AuditCore
+import Foundation
+import Logging
+import PluginKit
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a config against the plugins found, without running it.")
+
+    @Argument(help: "The audit config (YAML).") var config: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let logger = global.makeLogger()
+        let (plan, registry) = try loadPlan(config, global: global, logger: logger)
+        reportProblems(registry, logger: logger)
+        print("\(config): valid")
+        print("  dataset \(plan.dataset.info.name): \(plan.datasetInfo.recordCount) records, \(plan.datasetInfo.classCount) classes, records of shape \(plan.datasetInfo.featureShape)")
+        print("  model \(plan.model.info.name); \(plan.config.referenceCount) reference models; \(plan.config.auditRecords) audit records, \(plan.config.populationRecords) population records")
+        for a in plan.attacks {
+            let needs = a.requirements.names
+            print("  attack \(a.name) (\(a.component.info.name))" + (needs.isEmpty ? "" : ": needs " + needs.joined(separator: ", ")))
+        }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run an audit: train or load the models, attack, evaluate, report.")
+
+    @Argument(help: "The audit config (YAML).") var config: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let logger = global.makeLogger()
+        let (plan, registry) = try loadPlan(config, global: global, logger: logger)
+        reportProblems(registry, logger: logger)
+        let cancellation = CancellationFlag()
+        let interrupt = installInterruptHandler(cancellation)
+        defer { interrupt.cancel() }
+        let progress = ProgressReporter.automatic(quiet: global.quiet)
+        let start = Date()
+        do {
+            let outcome = try AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation).run()
+            let summary = try AuditResults.write(outcome, logger: logger, progress: progress, startedAt: start)
+            progress.finishLine()
+            print(AuditResults.table(summary))
+            print("results: \(plan.config.output)")
+            if plan.config.html { print("report:  \((plan.config.output as NSString).appendingPathComponent("report.html"))") }
+        } catch let error as PluginError where error.status == .cancelled || cancellation.isCancelled {
+            progress.finishLine()
+            printError("interrupted: \(error.message)")
+            throw ExitStatus.interrupted
+        } catch let error as PluginError {
+            progress.finishLine()
+            printError(error.description)
+            throw ExitStatus.failed
+        } catch {
+            progress.finishLine()
+            printError("\(error)")
+            throw ExitStatus.failed
+        }
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Rebuild report.html of a finished run, without retraining.")
+
+    @Argument(help: "The run folder (the config's `run.output`).") var folder: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        _ = global.makeLogger()
+        do {
+            let path = try AuditResults.rebuildReport(runFolder: folder)
+            print("report: \(path)")
+        } catch {
+            printError("\(error)")
+            throw ExitStatus.failed
+        }
+    }
+}
+
+struct Plugins: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the plugins found and their components.",
+        subcommands: [List.self, Describe.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every plugin found, and every file that is not one and why.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            _ = global.makeLogger()
+            let registry = PluginRegistry.discover(folders: global.pluginPaths)
+            for plugin in registry.plugins {
+                print("\(plugin.name) \(plugin.version)  (ABI \(plugin.abiMajor).\(plugin.abiMinor), \(plugin.toolchain))")
+                print("  \(plugin.path)")
+                for c in registry.components where c.plugin == plugin {
+                    print("  \(String(describing: c.kind).padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(c.summary)")
+                }
+            }
+            if registry.plugins.isEmpty { print("no plugins found") }
+            for p in registry.problems { print("not loaded: \(p.path)\n  \(p.reason)") }
+        }
+    }
+
+    struct Describe: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a component's options, from the schema it declares.")
+        @Argument(help: "The component's name (`lira`, `native`, `idx`).") var name: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            _ = global.makeLogger()
+            let registry = PluginRegistry.discover(folders: global.pluginPaths)
+            let found = registry.components(named: name)
+            guard !found.isEmpty else {
+                let names = registry.components.map(\.name).sorted()
+                printError("no component named `\(name)`; found: \(names.joined(separator: ", "))")
+                throw ExitStatus.notFound
+            }
+            for c in found {
+                print("\(c.kind) \(c.name): \(c.summary)")
+                print("  from \(c.plugin.name) \(c.plugin.version) at \(c.plugin.path)")
+                if c.options.isEmpty { print("  (no options)") }
+                for o in c.options {
+                    var line = "  \(o.name) (\(o.type)"
+                    if o.required { line += ", required" }
+                    if let d = o.defaultJSON { line += ", default \(d)" }
+                    line += ")"
+                    print(line)
+                    print("      \(o.summary)")
+                    if let choices = o.choices { print("      one of: \(choices.joined(separator: ", "))") }
+                }
+            }
+        }
+    }
+}
+
+/// Reads a config and checks it against the plugins found; a config error exits with code 2.
+func loadPlan(_ file: String, global: GlobalOptions, logger: Logger) throws -> (AuditPlan, PluginRegistry) {
+    do {
+        let config = try AuditConfig.load(file)
+        let registry = PluginRegistry.discover(folders: global.pluginPaths + config.pluginPaths)
+        return (try AuditPlan.make(config, registry: registry, logger: logger), registry)
+    } catch let e as ConfigError {
+        printError(e.description)
+        throw ExitStatus.invalidConfig
+    } catch let e as ConfigErrors {
+        for error in e.errors { printError(error.description) }
+        throw ExitStatus.invalidConfig
+    }
+}
+
+func reportProblems(_ registry: PluginRegistry, logger: Logger) {
+    for p in registry.problems { logger.warning("plugin not loaded: \(p.path): \(p.reason)") }
+}
+
+/// First Ctrl-C asks every plugin to stop at its next check; the second exits at once.
+func installInterruptHandler(_ cancellation: CancellationFlag) -> DispatchSourceSignal {
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler {
+        if cancellation.isCancelled { exit(130) }
+        FileHandle.standardError.write(Data("\ninterrupt: stopping at the next checkpoint (again to quit now)\n".utf8))
+        cancellation.cancel()
+    }
+    source.resume()
+    return source
+}
