@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+@testable import AuditCore
+
+@Suite struct DataTests {
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    ])
+    func sha256KnownVectors(input: String, digest: String) {
+        #expect(SHA256.hex(input) == digest)
+    }
+
+    @Test func sha256MillionA() {
+        var h = SHA256()
+        h.update([UInt8](repeating: 0x61, count: 1_000_000))
+        #expect(h.hexDigest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func npyRoundTripAndHeader() throws {
+        let path = NSTemporaryDirectory() + "mia-npy-\(getpid()).npy"
+        let values: [Float] = [1, -2.5, 3, 4, 5, 6]
+        try Npy.write(values, shape: [2, 3], to: path)
+        let bytes = [UInt8](FileManager.default.contents(atPath: path)!)
+        #expect(Array(bytes[0..<8]) == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
+        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+        #expect((10 + headerLength) % 64 == 0)
+        #expect(bytes.count == 10 + headerLength + 24)
+        let (back, shape) = try Npy.read(Float.self, from: path)
+        #expect(back == values)
+        #expect(shape == [2, 3])
+        #expect(throws: NpyError.self) { try Npy.read(Double.self, from: path) }
+        // A truncated file is refused.
+        FileManager.default.createFile(atPath: path, contents: Data(bytes.dropLast(4)))
+        #expect(throws: NpyError.self) { try Npy.read(Float.self, from: path) }
+    }
+
+    @Test func membershipsAreBalancedAndSeeded() {
+        let m = Memberships(recordCount: 101, referenceCount: 5, seed: 9)
+        #expect(m.target.filter { $0 }.count == 50)
+        #expect(m.references.count == 5)
+        // Pairs are complementary, so with 4 paired references each record is IN exactly twice.
+        for i in 0..<101 {
+            #expect(m.references[0][i] != m.references[1][i])
+            #expect((0..<4).filter { m.references[$0][i] }.count == 2)
+        }
+        #expect(Memberships(recordCount: 101, referenceCount: 5, seed: 9) == m)
+        #expect(Memberships(recordCount: 101, referenceCount: 5, seed: 10) != m)
+    }
+}
