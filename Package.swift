@@ -28,6 +28,9 @@ func plugin(_ name: String, path: String, dependencies: [Target.Dependency]) -> 
 
 let plugins = [
     plugin("DatasetIDX", path: "Plugins/Datasets/IDX", dependencies: ["PluginKit", "CZlib"]),
+    plugin("DatasetCSV", path: "Plugins/Datasets/CSV", dependencies: ["PluginKit"]),
+    plugin("DatasetCIFAR", path: "Plugins/Datasets/CIFAR", dependencies: ["PluginKit"]),
+    plugin("ModelPython", path: "Plugins/Models/Python", dependencies: ["PluginKit"]),
     plugin("ModelNative", path: "Plugins/Models/Native", dependencies: ["PluginKit", "Kernels"]),
     plugin("AttacksThreshold", path: "Plugins/Attacks/Threshold", dependencies: ["PluginKit", "Kernels"]),
     plugin("AttacksReference", path: "Plugins/Attacks/Reference", dependencies: ["PluginKit", "Kernels"]),
@@ -84,6 +87,9 @@ let package = Package(
             name: "AttacksTests",
             dependencies: ["AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit"],
             path: "Tests/AttacksTests"),
+        .testTarget(
+            name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "PluginKit"],
+            path: "Tests/BringYourOwnTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["AuditCore"], path: "Tests/EndToEndTests"),
     ] + plugins.map(\.1) + fixtures.map(\.1),
     swiftLanguageModes: [.v5]
