@@ -167,3 +167,63 @@ func installInterruptHandler(_ cancellation: CancellationFlag) -> DispatchSource
     source.resume()
     return source
 }
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the models of an audit that the store lacks, without attacking: one shard of a job array.",
+        discussion: """
+            `--shard I/N` trains the models whose index is I modulo N, so N processes (a Slurm job \
+            array, a Kubernetes indexed job, a loop over machines sharing the store folder) train \
+            everything once between them. Models claimed by a live worker are left to it.
+            """)
+
+    @Argument(help: "The audit config (YAML).") var config: String
+    @Option(help: "Which share of the models to train, as I/N (0 ≤ I < N).") var shard: String = "0/1"
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        guard let shard = Shard(shard) else {
+            printError("--shard must be I/N with 0 ≤ I < N, not `\(self.shard)`")
+            throw ExitCode.validationFailure
+        }
+        let logger = global.makeLogger()
+        let (plan, registry) = try loadPlan(config, global: global, logger: logger)
+        reportProblems(registry, logger: logger)
+        let cancellation = CancellationFlag()
+        let interrupt = installInterruptHandler(cancellation)
+        defer { interrupt.cancel() }
+        let progress = ProgressReporter.automatic(quiet: global.quiet)
+        do {
+            let n = try AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation).trainShard(shard)
+            progress.finishLine()
+            print("shard \(shard): trained \(n) models into \(plan.config.modelStore)")
+        } catch let error as PluginError where error.status == .cancelled {
+            progress.finishLine()
+            printError("interrupted: \(error.message)")
+            throw ExitStatus.interrupted
+        } catch {
+            progress.finishLine()
+            printError("\(error)")
+            throw ExitStatus.failed
+        }
+    }
+}
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print what a run would train and what the model store already holds.")
+
+    @Argument(help: "The audit config (YAML).") var config: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let logger = global.makeLogger()
+        let (plan, _) = try loadPlan(config, global: global, logger: logger)
+        let status = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet)).storeStatus()
+        print("models: \(status.jobs.count) (target + \(status.jobs.count - 1) reference models)")
+        print("  in the store:        \(status.finished.count)")
+        print("  being trained now:   \(status.claimed.count)")
+        print("  to train:            \(status.missing.count)")
+        print("store: \(plan.config.modelStore)")
+        for job in status.missing.prefix(10) { print("  missing: \(job.role) \(job.key.prefix(16))") }
+    }
+}

@@ -1,0 +1,203 @@
+import COpenBLAS
+import Foundation
+import Kernels
+import PluginKit
+
+/// One model of the audit: the target (index 0) or a reference model.
+public struct ModelJob: Sendable {
+    public var index: Int
+    public var role: String
+    public var members: [Int]
+    public var seed: UInt64
+    public var key: String
+}
+
+/// Which of the audit's models a process trains: all, or shard `index` of `count` (models
+/// whose index ≡ shard index mod count), for job arrays.
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    public static let all = Shard(index: 0, count: 1)
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `I/N` with 0 ≤ I < N.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else { return nil }
+        self.init(index: i, count: n)
+    }
+
+    public func contains(_ job: ModelJob) -> Bool { job.index % count == index }
+    public var description: String { "\(index)/\(count)" }
+}
+
+extension AuditRunner {
+    /// The models of this audit with their keys: the same for every process that reads the config.
+    public func modelJobs(_ memberships: Memberships, _ spec: ModelSpec) -> [ModelJob] {
+        let masks = [memberships.target] + memberships.references
+        return masks.enumerated().map { i, mask in
+            let members = Memberships.indices(mask)
+            var rng = SeededRandom.derive(seed: config.seed, 10_000 + UInt64(i))
+            let seed = rng.next()
+            let key = ModelStore.key(
+                backend: plan.model.info, backendOptionsJSON: plan.model.optionsJSON, dataset: plan.dataset.info,
+                datasetOptionsJSON: plan.dataset.optionsJSON, spec: spec, members: members, seed: seed)
+            return ModelJob(index: i, role: i == 0 ? "target" : "reference \(i)", members: members, seed: seed, key: key)
+        }
+    }
+
+    var store: ModelStore { ModelStore(root: config.modelStore) }
+
+    func logitsPath(_ job: ModelJob, _ population: Population) -> String {
+        store.logitsPath(job.key, audit: population.auditCount, population: population.populationCount)
+    }
+
+    /// Trains the models of `shard` that the store lacks (and computes their logits), claiming each
+    /// first. With `wait`, also waits for models that other workers are training, so that on return
+    /// every model of the shard is in the store. Returns how many this process trained.
+    @discardableResult
+    public func trainMissing(_ jobs: [ModelJob], _ population: Population, _ spec: ModelSpec, shard: Shard = .all, wait: Bool = true) throws -> Int {
+        let mine = jobs.filter { shard.contains($0) }
+        let missing = mine.filter { store.record($0.key) == nil }
+        logger.info("models: \(mine.count) in this shard, \(mine.count - missing.count) in the store, \(missing.count) to train")
+        guard !missing.isEmpty else { return 0 }
+
+        let workers = max(1, min(config.threads, missing.count))
+        // The host owns BLAS threading: side-by-side trainings get one thread each.
+        openblas_set_num_threads(Int32(workers > 1 ? 1 : config.threads))
+        defer { openblas_set_num_threads(Int32(config.threads)) }
+        let lock = NSLock()
+        var queue = missing
+        var failures: [Error] = []
+        var trained = 0
+        let epochs: Int? = plan.model.options["epochs"].flatMap { if case .int(let e) = $0 { e } else { nil } }
+        progress.report(task: "training models", done: 0, total: missing.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let job: ModelJob? = lock.withLock {
+                    guard failures.isEmpty, !queue.isEmpty, !cancellation.isCancelled else { return nil }
+                    return queue.removeFirst()
+                }
+                guard let job else { return }
+                do {
+                    if store.record(job.key) != nil { continue }
+                    guard let claim = try Claim.acquire(in: store.folder(job.key)) else {
+                        logger.info("\(job.role) is being trained by another worker")
+                        if wait { lock.withLock { queue.append(job) }; Thread.sleep(forTimeInterval: 1) }
+                        continue
+                    }
+                    defer { claim.release() }
+                    if store.record(job.key) != nil { continue }  // finished while we claimed
+                    try train(job, population, spec) { epoch in
+                        self.progress.report(task: "  \(job.role): epoch", done: epoch.epoch, total: epochs ?? 0)
+                    }
+                    let done = lock.withLock { trained += 1; return trained }
+                    progress.report(task: "training models", done: done, total: missing.count)
+                } catch {
+                    lock.withLock { failures.append(error) }
+                }
+            }
+        }
+        if cancellation.isCancelled {
+            throw PluginError(.cancelled, "the run was interrupted; finished models are kept in \(config.modelStore), run again to resume")
+        }
+        if let first = failures.first { throw first }
+        return trained
+    }
+
+    /// Trains one model, saves it, and stores its logits on every audit and population record.
+    func train(_ job: ModelJob, _ population: Population, _ spec: ModelSpec, onEpoch: @escaping (EpochRecord) -> Void) throws {
+        let size = spec.featureSize
+        let n = population.auditCount
+        var isMember = [Bool](repeating: false, count: n)
+        for i in job.members { isMember[i] = true }
+        let heldout = (0..<n).filter { !isMember[$0] }
+        func gather(_ idx: [Int]) -> ([Float], [Int32]) {
+            var f = [Float](repeating: 0, count: idx.count * size)
+            var l = [Int32](repeating: 0, count: idx.count)
+            population.features.withUnsafeBufferPointer { src in
+                f.withUnsafeMutableBufferPointer { dst in
+                    for (row, i) in idx.enumerated() {
+                        (dst.baseAddress! + row * size).update(from: src.baseAddress! + i * size, count: size)
+                        l[row] = population.labels[i]
+                    }
+                }
+            }
+            return (f, l)
+        }
+        let (f, l) = gather(job.members)
+        let (hf, hl) = gather(heldout)
+        let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
+        let start = Date()
+        let history = try model.train(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed, onEpoch: onEpoch)
+        let seconds = Date().timeIntervalSince(start)
+        let total = population.auditCount + population.populationCount
+        let logits = try model.predict(features: population.features, count: total)
+        try Npy.write(logits, shape: [total, spec.classCount], to: logitsPath(job, population))
+        let record = ModelRecord(
+            key: job.key, role: job.role, seed: job.seed, memberCount: job.members.count, backend: plan.model.info.name,
+            backendVersion: plan.model.info.plugin.version, history: history, trainSeconds: seconds)
+        try store.save(model, record: record)
+        logger.info("trained \(job.role) in \(String(format: "%.1f", seconds)) s")
+    }
+
+    /// Trains what is missing, then gathers every model's record and logits (computing logits of
+    /// a stored model that lacks them for these record counts).
+    func trainModels(_ population: Population, _ memberships: Memberships, _ spec: ModelSpec) throws -> [TrainedModel] {
+        let jobs = modelJobs(memberships, spec)
+        let trainedKeys = Set(jobs.filter { store.record($0.key) == nil }.map(\.key))
+        try trainMissing(jobs, population, spec)
+        var result: [TrainedModel] = []
+        let total = population.auditCount + population.populationCount
+        for job in jobs {
+            guard let record = store.record(job.key) else { throw PluginError(.internal, "model \(job.key) is not in the store after training") }
+            let path = logitsPath(job, population)
+            let logits: [Float]
+            if let (values, shape) = try? Npy.read(Float.self, from: path), shape == [total, spec.classCount] {
+                logits = values
+            } else {
+                let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
+                try model.load(from: store.modelPath(job.key))
+                logits = try model.predict(features: population.features, count: total)
+                try Npy.write(logits, shape: [total, spec.classCount], to: path)
+            }
+            result.append(TrainedModel(role: job.role, key: job.key, record: record, logits: logits, cached: !trainedKeys.contains(job.key)))
+        }
+        return result
+    }
+}
+
+extension AuditRunner {
+    /// What the store holds of this audit's models.
+    public struct StoreStatus {
+        public var jobs: [ModelJob]
+        public var finished: [ModelJob]
+        public var claimed: [ModelJob]
+        public var missing: [ModelJob]
+    }
+
+    /// The audit's models and which the store already holds; reads no dataset, trains nothing.
+    public func storeStatus() -> StoreStatus {
+        let memberships = Memberships(recordCount: config.auditRecords, referenceCount: config.referenceCount, seed: config.seed)
+        let spec = ModelSpec(featureShape: plan.datasetInfo.featureShape, classCount: plan.datasetInfo.classCount)
+        let jobs = modelJobs(memberships, spec)
+        let finished = jobs.filter { store.record($0.key) != nil }
+        let claimed = jobs.filter { store.record($0.key) == nil && Claim.isHeld(in: store.folder($0.key)) }
+        let missing = jobs.filter { store.record($0.key) == nil && !Claim.isHeld(in: store.folder($0.key)) }
+        return StoreStatus(jobs: jobs, finished: finished, claimed: claimed, missing: missing)
+    }
+
+    /// Trains this shard's missing models (for job arrays: `mia-audit train CONFIG --shard I/N`);
+    /// models another worker holds are left to it. Returns how many this process trained.
+    public func trainShard(_ shard: Shard) throws -> Int {
+        let population = try stage("load dataset") { try loadPopulation() }
+        let memberships = Memberships(recordCount: population.auditCount, referenceCount: config.referenceCount, seed: config.seed)
+        let spec = ModelSpec(featureShape: population.info.featureShape, classCount: population.info.classCount)
+        return try stage("train models") { try trainMissing(modelJobs(memberships, spec), population, spec, shard: shard, wait: false) }
+    }
+}
