@@ -58,7 +58,7 @@ struct IDXFile {
         guard Int(magic[3]) == expectedDimensions else {
             throw PluginError(
                 .io,
-                "the \(what) file \(path) has \(magic[3]) dimensions; expected \(expectedDimensions) "
+                "the \(what) file \(path) has \(magic[3]) dimension\(magic[3] == 1 ? "" : "s"); expected \(expectedDimensions) "
                     + (expectedDimensions == 1 ? "(count)" : "(count, rows, columns)"))
         }
         let header = try reader.read(4 * expectedDimensions, offset: 4, context: "the \(expectedDimensions) dimensions of the header")
@@ -74,7 +74,7 @@ struct IDXFile {
         let recordSize = dimensions.dropFirst().reduce(1, *)
         let payload = count * recordSize
         bytes = try reader.read(payload) { got in
-            "it is truncated: its header declares \(dimensions.map(String.init).joined(separator: " x ")) "
+            "its header declares \(dimensions.map(String.init).joined(separator: " x ")) "
                 + "unsigned bytes, but the data ends after \(got / max(recordSize, 1)) of the "
                 + "\(dimensions[0]) records"
         }
