@@ -137,6 +137,20 @@ func openError(_ json: String) -> CallError? {
             let error = try #require(openError(idxOptions(cut, labels)))
             #expect(error.status == MIA_ERR_IO)
             #expect(error.message.hasPrefix("the images file \(cut.path) is truncated"), "\(error.message)")
+
+            // A gzip stream with its checksum damaged: the data decompresses but does not verify.
+            var damaged = [UInt8](zipped)
+            damaged[damaged.count - 6] ^= 0xFF
+            let bad = folder.appendingPathComponent("bad.gz")
+            try Data(damaged).write(to: bad)
+            let corrupt = try #require(openError(idxOptions(bad, labels)))
+            #expect(corrupt.status == MIA_ERR_IO)
+            #expect(corrupt.message.hasPrefix("the images file \(bad.path) is not a readable gzip file: "), "\(corrupt.message)")
+
+            // A folder where a file belongs.
+            let directory = try #require(openError(idxOptions(folder, labels)))
+            #expect(directory.status == MIA_ERR_IO)
+            #expect(directory.message.hasPrefix("the images file \(folder.path) "), "\(directory.message)")
         }
     }
 
