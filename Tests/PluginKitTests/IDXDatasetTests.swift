@@ -161,6 +161,9 @@ func openError(_ json: String) -> CallError? {
             "labels": idxBytes(dimensions: [3], payload: tinyLabels),
             "images": idxBytes(dimensions: [3, 2, 3], payload: tinyPixels),
             "long-images": idxBytes(dimensions: [3, 2, 3], payload: tinyPixels + [7]),
+            "huge": idxBytes(dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], payload: [1, 2, 3]),
+            "large": idxBytes(dimensions: [4_000_000_000, 28, 28], payload: tinyPixels),
+            "empty-rows": idxBytes(dimensions: [3, 0, 3], payload: []),
         ]) { folder in
             let labels = folder.appendingPathComponent("labels"), images = folder.appendingPathComponent("images")
             let zip = folder.appendingPathComponent("archive.zip")
@@ -195,6 +198,26 @@ func openError(_ json: String) -> CallError? {
                         status: MIA_ERR_IO,
                         message: "the images file \(long.path) has bytes after the 3 records its header "
                             + "declares: it is not a well-formed IDX file"))
+            // Headers of foreign files that declare absurd sizes fail cleanly, without a trap or a
+            // terabyte allocation.
+            let huge = folder.appendingPathComponent("huge")
+            let declared = "[4294967295, 4294967295, 4294967295]"
+            #expect(
+                openError(idxOptions(huge, labels))
+                    == CallError(
+                        status: MIA_ERR_IO,
+                        message: "the images file \(huge.path) declares dimensions \(declared) too large to be real"))
+            let large = folder.appendingPathComponent("large")
+            #expect(
+                openError(idxOptions(large, labels))
+                    == CallError(
+                        status: MIA_ERR_IO,
+                        message: "the images file \(large.path) is truncated: its header declares 4000000000 x 28 x 28 "
+                            + "unsigned bytes, but the data ends after 0 of the 4000000000 records"))
+            let empty = folder.appendingPathComponent("empty-rows")
+            #expect(
+                openError(idxOptions(empty, labels))
+                    == CallError(status: MIA_ERR_IO, message: "the images file \(empty.path) has dimension 1 of size 0: [3, 0, 3]"))
             let missing = folder.appendingPathComponent("missing")
             #expect(
                 openError(idxOptions(missing, labels))

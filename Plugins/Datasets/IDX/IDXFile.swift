@@ -14,8 +14,6 @@ struct IDXFile {
     /// The elements of the first `recordsRead` records, row-major.
     let bytes: [UInt8]
 
-    /// Elements in one record (the product of the dimensions after the first).
-    var recordSize: Int { dimensions.dropFirst().reduce(1, *) }
     var recordCount: Int { dimensions[0] }
 
     /// IDX dtype codes and their names, for messages.
@@ -71,8 +69,19 @@ struct IDXFile {
 
         self.dimensions = dimensions
         let count = min(records ?? dimensions[0], dimensions[0])
-        let recordSize = dimensions.dropFirst().reduce(1, *)
-        let payload = count * recordSize
+        // Each dimension is below 2^32, but their product can overflow: a foreign file is an
+        // error, never a trap.
+        var recordSize = 1
+        var overflow = false
+        for d in dimensions.dropFirst() {
+            let (p, o) = recordSize.multipliedReportingOverflow(by: d)
+            recordSize = p
+            overflow = overflow || o
+        }
+        let (payload, o) = count.multipliedReportingOverflow(by: recordSize)
+        guard !overflow, !o else {
+            throw PluginError(.io, "the \(what) file \(path) declares dimensions \(dimensions) too large to be real")
+        }
         bytes = try reader.read(payload) { got in
             "its header declares \(dimensions.map(String.init).joined(separator: " x ")) "
                 + "unsigned bytes, but the data ends after \(got / max(recordSize, 1)) of the "
@@ -103,17 +112,20 @@ private struct Reader {
         try read(count) { got in "it ends after \(offset + got) bytes, in \(context)" }
     }
 
+    /// Reads exactly `count` bytes. The buffer grows (doubling from 16 MiB) as data arrives, so a
+    /// foreign file whose header declares an absurd size fails as truncated instead of
+    /// allocating that size.
     func read(_ count: Int, truncated: (Int) -> String) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
+        var out = [UInt8](repeating: 0, count: min(count, 1 << 24))
         var got = 0
-        try out.withUnsafeMutableBytes { raw in
-            while got < count {
-                let chunk = UInt32(min(count - got, 1 << 30))
-                let n = gzread(file, raw.baseAddress! + got, chunk)
-                if n < 0 { try checkError() }
-                if n <= 0 { break }
-                got += Int(n)
+        while got < count {
+            if got == out.count { out += repeatElement(0, count: min(count - out.count, out.count)) }
+            let n = out.withUnsafeMutableBytes { raw in
+                gzread(file, raw.baseAddress! + got, UInt32(min(raw.count - got, 1 << 30)))
             }
+            if n < 0 { try checkError() }
+            if n <= 0 { break }
+            got += Int(n)
         }
         if got < count {
             try checkError()
