@@ -25,7 +25,7 @@ struct IDXFile {
     /// Reads the header and the first `records` records (all of them when nil).
     ///
     /// - Parameters:
-    ///   - path: the file; a name ending in anything may be gzipped or plain.
+    ///   - path: the file, gzipped or plain whatever its name (zlib detects which).
     ///   - what: "images" or "labels", for messages.
     ///   - expectedDimensions: the number of dimensions the file must have.
     /// - Throws: `PluginError(.io, …)` naming the file when it is missing, not IDX, of another
