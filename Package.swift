@@ -22,7 +22,10 @@ let pluginLinkerSettings: [LinkerSetting] = [
 func plugin(_ name: String, path: String, dependencies: [Target.Dependency]) -> (Product, Target) {
     (
         .library(name: "MIA\(name)", type: .dynamic, targets: [name]),
-        .target(name: name, dependencies: dependencies, path: path, linkerSettings: pluginLinkerSettings)
+        .target(
+            name: name, dependencies: dependencies, path: path,
+            exclude: FileManager.default.fileExists(atPath: "\(root)/\(path)/README.md") ? ["README.md"] : [],
+            linkerSettings: pluginLinkerSettings)
     )
 }
 
@@ -90,6 +93,7 @@ let package = Package(
         .testTarget(
             name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "PluginKit"],
             path: "Tests/BringYourOwnTests"),
+        .testTarget(name: "ScaleTests", dependencies: ["AuditCore"], path: "Tests/ScaleTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["AuditCore"], path: "Tests/EndToEndTests"),
     ] + plugins.map(\.1) + fixtures.map(\.1),
     swiftLanguageModes: [.v5]
