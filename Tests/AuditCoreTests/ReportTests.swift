@@ -73,7 +73,7 @@ func expectedText(_ number: Double, format: String) -> String? {
     case "metric": return String(format: "%.4f", number)
     case "seconds": return String(format: "%.2f", number)
     case "count": return String(Int(number))
-    case "score": return String(format: "%.4g", number)
+    case "score": return String(format: "%#.4g", number)
     case "mebibytes": return String(format: "%.1f", number / 1024 / 1024)
     default: return nil
     }

@@ -27,7 +27,8 @@ public enum ReportFormat: String, Sendable {
     case seconds
     /// Whole counts.
     case count
-    /// Scores and thresholds, whose scale depends on the attack: 4 significant digits.
+    /// Scores and thresholds, whose scale depends on the attack: 4 significant digits, trailing
+    /// zeros kept ("5.380", "-7.722e-05").
     case score
     /// A byte count shown in MiB (2^20 bytes), 1 decimal.
     case mebibytes
@@ -40,7 +41,7 @@ public enum ReportFormat: String, Sendable {
         case .metric: return String(format: "%.4f", value)
         case .seconds: return String(format: "%.2f", value)
         case .count: return String(format: "%.0f", value)
-        case .score: return String(format: "%.4g", value)
+        case .score: return String(format: "%#.4g", value)
         case .mebibytes: return String(format: "%.1f", value / 1_048_576)
         }
     }

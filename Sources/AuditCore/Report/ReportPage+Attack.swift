@@ -9,7 +9,7 @@ extension ReportPage {
         html += "<p>\(metricSpan(Double(m.recordCount), .count, path: p + ["record_count"])) records evaluated, "
             + "\(metricSpan(Double(m.memberCount), .count, path: p + ["member_count"])) of them members; "
             + "AUC \(metricWithInterval(m.auc, m.aucCI, path: p + ["auc"], ciPath: p + ["auc_ci"])).</p>"
-        html += "<div class=\"twocol\"><div>"
+        html += "<div class=\"twocol\"><div class=\"wide\">"
         if let r = evaluated(name) {
             html += scorePlot(r.scores, r.isMember, attack: name, index: index)
         } else {
@@ -43,7 +43,10 @@ extension ReportPage {
         var plot = SVGPlot(id: "scores-\(index)", title: "Score distribution: \(attack)",
                            x: PlotAxis(label: "Score (higher means member)", lower: range.lower, upper: range.upper),
                            y: PlotAxis(label: "Density", lower: 0, upper: top > 0 ? top : 1))
-        plot.legend = .topLeft
+        // The legend goes in the upper corner where the bars are lower.
+        let bins = members.histogram.count, third = max(bins / 3, 1)
+        let peak = { (r: Range<Int>) in r.map { max(members.histogram[$0], nonMembers.histogram[$0]) }.max() ?? 0 }
+        plot.legend = peak(0..<third) <= peak((bins - third)..<bins) ? .topLeft : .topRight
         plot.histograms = [PlotHistogram(name: "non-members", edges: nonMembers.edges, heights: nonMembers.histogram, color: nonMemberColor),
                            PlotHistogram(name: "members", edges: members.edges, heights: members.histogram, color: memberColor)]
         if !nonMembers.kde.isEmpty {
@@ -97,6 +100,6 @@ extension ReportPage {
                     metricSpan(r.score, .score, path: p + ["score"])]
         }
         return "<h3>Records most at risk</h3><p class=\"note\">The members this attack scores highest.</p>"
-            + htmlTable(header: ["Rank", "Record", "Label", "Score"], rows: rows, className: "data risk")
+            + htmlTable(header: ["Rank", "Record", "Label", "Score"], rows: rows, className: "compact")
     }
 }

@@ -78,7 +78,7 @@ extension ReportPage {
         }
         html += "<details open=\"open\"><summary>Epochs table</summary>"
             + htmlTable(header: ["Epoch", "Train loss", "Train accuracy", "Held-out loss", "Held-out accuracy", "Seconds"],
-                        rows: rows, numericFrom: 0)
+                        rows: rows, numericFrom: 0, className: "compact")
             + "</details></section>"
     }
 }

@@ -10,6 +10,7 @@ h1 { font-size: 1.7rem; margin: 0 0 4px; letter-spacing: -0.01em; }
 h2 { font-size: 1.25rem; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 2px solid var(--ink); }
 h3 { font-size: 1.05rem; margin: 26px 0 8px; }
 p { margin: 6px 0; }
+figure { margin: 0; }
 .meta { color: var(--muted); font-size: 0.9rem; }
 .meta span + span::before { content: "·"; margin: 0 8px; color: var(--line); }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 12px; margin: 18px 0; }
@@ -45,6 +46,8 @@ svg.plot .legend rect:first-child { fill: #fff; fill-opacity: 0.92; stroke: var(
 .attack { border-top: 1px solid var(--line); padding-top: 4px; }
 .twocol { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
 .twocol > div { flex: 1 1 320px; }
+.twocol > div.wide { flex: 1.4 1 460px; }
+table.compact { min-width: 360px; }
 pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px;
       font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
       font-size: 0.82rem; overflow-x: auto; white-space: pre-wrap; }
