@@ -30,19 +30,35 @@ enum HeadlessChromium {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        // Output goes to files, so a chatty child can never block on a full pipe.
+        let folder = FileManager.default.temporaryDirectory
+        let outURL = folder.appendingPathComponent("chromium-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out")
+        let errURL = outURL.appendingPathExtension("err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        guard let out = try? FileHandle(forWritingTo: outURL), let err = try? FileHandle(forWritingTo: errURL) else {
+            return (-1, "", "cannot create output files")
+        }
         process.standardOutput = out
         process.standardError = err
         do { try process.run() } catch { return (-1, "", "\(error)") }
-        // Read both pipes before waiting, so a full pipe cannot block the child.
-        var outData = Data(), errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        let outData = (try? Data(contentsOf: outURL)) ?? Data(), errData = (try? Data(contentsOf: errURL)) ?? Data()
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Lines of Chromium's log that report a problem with the page: console messages (a script
+    /// error shows as `INFO:CONSOLE ... Uncaught ...`) and failed loads.
+    static func pageProblems(_ log: String) -> [Substring] {
+        log.split(separator: "\n").filter {
+            $0.contains("CONSOLE") || $0.contains("Uncaught") || $0.contains("net::ERR") || $0.contains("Failed to load")
+        }
     }
 
     static func arguments(_ extra: [String], profile: URL) -> [String] {
@@ -82,14 +98,19 @@ struct ReportChromiumTests {
         let shot = HeadlessChromium.run(chromium, HeadlessChromium.arguments(
             ["--screenshot=\(png.path)", "--window-size=1200,3000", "--hide-scrollbars", page.absoluteString], profile: profile))
         #expect(shot.status == 0)
-        for line in shot.err.split(separator: "\n") where line.contains("CONSOLE") || line.contains("Uncaught")
-            || line.contains("net::ERR") || line.contains("Failed to load") {
-            Issue.record("chromium reported: \(line)")
-        }
+        for problem in HeadlessChromium.pageProblems(shot.err) { Issue.record("chromium reported: \(problem)") }
         let data = try Data(contentsOf: png)
         #expect(data.starts(with: [0x89, 0x50, 0x4E, 0x47]))  // PNG signature
         #expect(data.count > 50_000, "screenshot suspiciously small: \(data.count) bytes")
         print("report screenshot: \(png.path)")
+
+        // The log check can fail: a page with a script error is caught.
+        let broken = folder.appendingPathComponent("broken.html")
+        try "<html><body><script>notDefinedAnywhere();</script></body></html>".write(to: broken, atomically: true, encoding: .utf8)
+        let bad = HeadlessChromium.run(chromium, HeadlessChromium.arguments(
+            ["--screenshot=\(folder.appendingPathComponent("broken.png").path)", "--window-size=200,200", broken.absoluteString],
+            profile: profile))
+        #expect(HeadlessChromium.pageProblems(bad.err).contains { $0.contains("notDefinedAnywhere") })
         if ProcessInfo.processInfo.environment["MIA_REPORT_SCREENSHOT"] != nil {
             try? FileManager.default.copyItem(at: page, to: png.deletingPathExtension().appendingPathExtension("html"))
         }
