@@ -105,6 +105,8 @@ struct MetricsEvaluationTests {
                          fprs: [0.1], slices: .none, bootstrapSamples: 30, seed: 4)
         #expect(e == f)
         #expect(e.slices.isEmpty)
+        let curve = rocCurve(scores: r.scores, isMember: r.members, evaluationMask: r.mask)
+        #expect(curve.auc == e.auc && curve.memberCount == e.metrics.memberCount)
     }
 
     @Test("metrics.json round-trips with the documented keys")

@@ -82,3 +82,12 @@ func rocCurve(_ ranked: RankedScores) -> ROCCurve {
     return ROCCurve(falsePositiveRates: fprs, truePositiveRates: tprs, thresholds: thresholds,
                     memberCount: p, nonMemberCount: q)
 }
+
+/// The ROC curve of the records an attack left in its evaluation (`evaluationMask[i] != 0`):
+/// the curve behind `evaluate`'s whole-set figures, e.g. for the run's ROC CSV files.
+public func rocCurve(scores: [Double], isMember: [Bool], evaluationMask: [UInt8]) -> ROCCurve {
+    precondition(scores.count == isMember.count && scores.count == evaluationMask.count,
+                 "rocCurve: per-record arrays differ in length")
+    let kept = scores.indices.filter { evaluationMask[$0] != 0 }
+    return rocCurve(scores: kept.map { scores[$0] }, isMember: kept.map { isMember[$0] })
+}
