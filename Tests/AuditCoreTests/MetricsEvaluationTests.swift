@@ -43,6 +43,26 @@ struct MetricsEvaluationTests {
         #expect(none.aucCI == ConfidenceInterval(lower: none.auc, upper: none.auc))
     }
 
+    @Test("The bootstrap's statistic on the original counts is the point estimate")
+    func resampleStatisticMatchesPoint() {
+        for seed in UInt64(20)...24 {
+            let (scores, members) = syntheticScores(n: 700, shift: 0.9, step: seed % 2 == 0 ? 0.2 : nil, seed: seed)
+            let fprs = [0.001, 0.02, 0.1, 0.5]
+            let point = membershipMetrics(scores: scores, isMember: members, fprs: fprs, threshold: nil,
+                                          bootstrapSamples: 0, level: 0.95, seed: 0)
+            let ranked = RankedScores(scores: scores, isMember: members)
+            var tprs = [Double](repeating: -1, count: fprs.count)
+            let auc = ranked.memberCounts.withUnsafeBufferPointer { p in
+                ranked.nonMemberCounts.withUnsafeBufferPointer { q in
+                    curveSummary(memberCounts: p, nonMemberCounts: q, memberTotal: ranked.memberTotal,
+                                 nonMemberTotal: ranked.nonMemberTotal, sortedTargets: fprs, tprs: &tprs)
+                }
+            }
+            #expect(abs(auc - point.auc) < 1e-12)
+            #expect(tprs == fprs.map { point.tprAtFPR[fprKey($0)]! })
+        }
+    }
+
     @Test("Quantiles interpolate between order statistics")
     func quantiles() {
         #expect(quantile([1, 2, 3, 4, 5], 0.5) == 3)
@@ -156,5 +176,15 @@ struct MetricsEvaluationTests {
         print("evaluation of 20,000 records with 200 resamples: \(String(format: "%.3f", seconds)) s")
         #expect(m.aucCI.contains(m.auc))
         #expect(m.aucCI.width > 0 && m.aucCI.width < 0.03)
+
+        var rng = TestRandom(3)
+        let labels = (0..<scores.count).map { _ in Int32(rng.next() % 10) }
+        let correct = (0..<scores.count).map { _ in rng.uniform() < 0.85 }
+        let sliced = Date()
+        let e = evaluate(attack: "a", scores: scores, evaluationMask: [UInt8](repeating: 1, count: scores.count),
+                         isMember: members, labels: labels, targetCorrect: correct, fprs: [0.001, 0.01, 0.1],
+                         slices: .all, bootstrapSamples: 200, seed: 1)
+        print("evaluate() with 12 slices: \(String(format: "%.3f", Date().timeIntervalSince(sliced))) s")
+        #expect(e.slices.count == 12 && e.metrics == m)
     }
 }
