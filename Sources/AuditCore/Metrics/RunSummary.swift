@@ -1,0 +1,255 @@
+import Foundation
+
+/// Everything a run measured: the content of `metrics.json`, and all the report shows besides
+/// the per-record scores.
+///
+/// The pipeline fills it stage by stage; `mia-audit report` decodes it back to rebuild the
+/// report. Ordered lists (attacks, stages) keep the order of the run.
+public struct RunSummary: Codable, Sendable, Equatable {
+    /// The tool's version string.
+    public var toolVersion: String
+    /// The run's name (from the config).
+    public var runName: String
+    /// When the run started, ISO 8601 (UTC).
+    public var createdAt: String
+    /// The population the audit drew from.
+    public var dataset: DatasetInfo
+    /// The target model: accuracy and training history.
+    public var target: TargetSummary
+    /// Number of reference models trained or loaded.
+    public var referenceCount: Int
+    /// The configured FPR points, ascending.
+    public var fprs: [Double]
+    /// Attack names in run order (the keys of `attacks`).
+    public var attackOrder: [String]
+    /// Evaluation of each attack, by name.
+    public var attacks: [String: AttackEvaluation]
+    /// The records most at risk under each attack, by attack name.
+    public var mostAtRisk: [String: [RiskRecord]]
+    /// Wall time of each pipeline stage, in run order.
+    public var stageSeconds: [StageTiming]
+    /// Wall time of the whole run.
+    public var totalSeconds: Double
+    /// Peak resident memory of the process, bytes.
+    public var peakMemoryBytes: UInt64
+    /// The config file as run (verbatim text).
+    public var configYAML: String
+    /// Plugin components the run used.
+    public var plugins: [PluginUse]
+
+    public init(
+        toolVersion: String, runName: String, createdAt: String, dataset: DatasetInfo,
+        target: TargetSummary, referenceCount: Int = 0, fprs: [Double], attackOrder: [String] = [],
+        attacks: [String: AttackEvaluation] = [:], mostAtRisk: [String: [RiskRecord]] = [:],
+        stageSeconds: [StageTiming] = [], totalSeconds: Double = 0, peakMemoryBytes: UInt64 = 0,
+        configYAML: String = "", plugins: [PluginUse] = []
+    ) {
+        self.toolVersion = toolVersion
+        self.runName = runName
+        self.createdAt = createdAt
+        self.dataset = dataset
+        self.target = target
+        self.referenceCount = referenceCount
+        self.fprs = fprs
+        self.attackOrder = attackOrder
+        self.attacks = attacks
+        self.mostAtRisk = mostAtRisk
+        self.stageSeconds = stageSeconds
+        self.totalSeconds = totalSeconds
+        self.peakMemoryBytes = peakMemoryBytes
+        self.configYAML = configYAML
+        self.plugins = plugins
+    }
+
+    /// Appends an attack's evaluation, keeping `attackOrder`.
+    public mutating func add(_ evaluation: AttackEvaluation, mostAtRisk risk: [RiskRecord] = []) {
+        if attacks[evaluation.attack] == nil { attackOrder.append(evaluation.attack) }
+        attacks[evaluation.attack] = evaluation
+        mostAtRisk[evaluation.attack] = risk
+    }
+
+    /// The attacks in run order (skipping names with no evaluation).
+    public var orderedAttacks: [AttackEvaluation] { attackOrder.compactMap { attacks[$0] } }
+
+    /// The strongest attack: highest TPR at the lowest configured FPR, ties broken by AUC.
+    public var strongestAttack: AttackEvaluation? {
+        let lowest = fprs.min()
+        return orderedAttacks.max { a, b in
+            let ta = lowest.flatMap { a.tpr(atFPR: $0) } ?? 0
+            let tb = lowest.flatMap { b.tpr(atFPR: $0) } ?? 0
+            return ta != tb ? ta < tb : a.auc < b.auc
+        }
+    }
+
+    /// `metrics.json`'s bytes: pretty-printed, keys sorted, non-finite numbers as the strings
+    /// "inf", "-inf", "nan".
+    public func jsonData() throws -> Data { try RunSummary.encoder.encode(self) }
+
+    /// Decodes `metrics.json`'s bytes.
+    public static func decode(jsonData data: Data) throws -> RunSummary {
+        try decoder.decode(RunSummary.self, from: data)
+    }
+
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+
+    static var decoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case toolVersion = "tool_version"
+        case runName = "run_name"
+        case createdAt = "created_at"
+        case dataset, target, fprs, attacks, plugins
+        case referenceCount = "reference_count"
+        case attackOrder = "attack_order"
+        case mostAtRisk = "most_at_risk"
+        case stageSeconds = "stage_seconds"
+        case totalSeconds = "total_seconds"
+        case peakMemoryBytes = "peak_memory_bytes"
+        case configYAML = "config_yaml"
+    }
+}
+
+/// The population an audit drew from.
+public struct DatasetInfo: Codable, Sendable, Equatable {
+    /// Dataset name as configured (e.g. "fashion-mnist").
+    public var name: String
+    /// Records in the population.
+    public var records: Int
+    /// Number of classes.
+    public var classes: Int
+
+    public init(name: String, records: Int, classes: Int) {
+        self.name = name
+        self.records = records
+        self.classes = classes
+    }
+}
+
+/// The target model's accuracy and training history.
+public struct TargetSummary: Codable, Sendable, Equatable {
+    /// Accuracy on its training records (members).
+    public var trainAccuracy: Double
+    /// Accuracy on held-out records (non-members).
+    public var testAccuracy: Double
+    /// One entry per epoch, in order (empty for a model loaded rather than trained).
+    public var history: [EpochRecord]
+
+    public init(trainAccuracy: Double, testAccuracy: Double, history: [EpochRecord] = []) {
+        self.trainAccuracy = trainAccuracy
+        self.testAccuracy = testAccuracy
+        self.history = history
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case trainAccuracy = "train_accuracy"
+        case testAccuracy = "test_accuracy"
+        case history
+    }
+}
+
+/// One training epoch of the target.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    /// Epoch number, from 1.
+    public var epoch: Int
+    /// Mean training loss over the epoch.
+    public var trainLoss: Double
+    /// Training accuracy over the epoch.
+    public var trainAccuracy: Double
+    /// Loss on held-out records after the epoch (nil when not measured).
+    public var heldoutLoss: Double?
+    /// Accuracy on held-out records after the epoch (nil when not measured).
+    public var heldoutAccuracy: Double?
+    /// Wall time of the epoch.
+    public var seconds: Double
+
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, heldoutLoss: Double? = nil,
+                heldoutAccuracy: Double? = nil, seconds: Double) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.heldoutLoss = heldoutLoss
+        self.heldoutAccuracy = heldoutAccuracy
+        self.seconds = seconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, seconds
+        case trainLoss = "train_loss"
+        case trainAccuracy = "train_accuracy"
+        case heldoutLoss = "heldout_loss"
+        case heldoutAccuracy = "heldout_accuracy"
+    }
+}
+
+/// Wall time of one pipeline stage.
+public struct StageTiming: Codable, Sendable, Equatable {
+    /// Stage name ("load dataset", "train models", ...).
+    public var stage: String
+    /// Wall time in seconds.
+    public var seconds: Double
+
+    public init(stage: String, seconds: Double) {
+        self.stage = stage
+        self.seconds = seconds
+    }
+}
+
+/// One plugin component a run used.
+public struct PluginUse: Codable, Sendable, Equatable {
+    /// Plugin name from its descriptor.
+    public var name: String
+    /// Plugin version from its descriptor.
+    public var version: String
+    /// Path of the shared library it was loaded from.
+    public var path: String
+    /// The component used, e.g. "attack loss_threshold".
+    public var component: String
+
+    public init(name: String, version: String, path: String, component: String) {
+        self.name = name
+        self.version = version
+        self.path = path
+        self.component = component
+    }
+}
+
+/// A record an attack singles out: a member with one of the highest scores.
+public struct RiskRecord: Codable, Sendable, Equatable {
+    /// The record's index (as given to `mostAtRisk`, e.g. its index in the dataset).
+    public var index: Int
+    /// Its class label.
+    public var label: Int32
+    /// The attack's score for it.
+    public var score: Double
+
+    public init(index: Int, label: Int32, score: Double) {
+        self.index = index
+        self.label = label
+        self.score = score
+    }
+}
+
+/// The `count` evaluated members with the highest scores, highest first (ties: lower index first).
+///
+/// - Parameters:
+///   - recordIndices: the index to report for each audit record (e.g. its dataset index);
+///     nil reports the audit-record position.
+public func mostAtRisk(
+    scores: [Double], isMember: [Bool], evaluationMask: [UInt8], labels: [Int32],
+    recordIndices: [Int]? = nil, count: Int
+) -> [RiskRecord] {
+    let candidates = scores.indices.filter { isMember[$0] && evaluationMask[$0] != 0 && !scores[$0].isNaN }
+    let top = candidates.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(max(count, 0))
+    return top.map { RiskRecord(index: recordIndices?[$0] ?? $0, label: labels[$0], score: scores[$0]) }
+}
