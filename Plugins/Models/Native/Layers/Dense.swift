@@ -1,0 +1,59 @@
+import Kernels
+
+/// A fully connected layer with a fused activation: `y = f(x Wᵀ + b)`.
+///
+/// Shapes: x [batch, in] (any input shape, read as its flat channels-last vector), W [out, in],
+/// b [out], y [batch, out]. Forward is one GEMM plus one fused bias-and-activation pass.
+final class Dense: Layer {
+    let inputShape: Shape
+    let outputShape: Shape
+    let activation: Activation
+    let inputs: Int
+    let outputs: Int
+    private var w: UnsafeMutablePointer<Float>!
+    private var b: UnsafeMutablePointer<Float>!
+    private var dw: UnsafeMutablePointer<Float>!
+    private var db: UnsafeMutablePointer<Float>!
+
+    init(input: Shape, outputs: Int, activation: Activation) {
+        inputShape = input
+        inputs = input.count
+        self.outputs = outputs
+        outputShape = Shape(height: 1, width: 1, channels: outputs)
+        self.activation = activation
+    }
+
+    var parameterCount: Int { outputs * inputs + outputs }
+    var summary: String { "dense(\(inputs)->\(outputs), \(activation.rawValue))" }
+
+    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {
+        w = parameters
+        b = parameters + outputs * inputs
+        dw = gradients
+        db = gradients + outputs * inputs
+    }
+
+    func initialize(_ rng: inout SeededRandom) {
+        initializeUniform(w, count: outputs * inputs, fanIn: inputs, activation: activation, &rng)
+        b.update(repeating: 0, count: outputs)
+    }
+
+    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+        BLAS.gemm(false, true, m: batch, n: outputs, k: inputs, x, lda: inputs, w, ldb: inputs, beta: 0, y, ldc: outputs)
+        Pointwise.addBiasActivate(y, rows: batch, cols: outputs, bias: b, activation)
+    }
+
+    func backward(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
+        _ dx: UnsafeMutablePointer<Float>?, batch: Int
+    ) {
+        Pointwise.activationBackward(dy, output: y, count: batch * outputs, activation)
+        // dW [out, in] = dZᵀ [out, batch] · x [batch, in]
+        BLAS.gemm(true, false, m: outputs, n: inputs, k: batch, dy, lda: outputs, x, ldb: inputs, beta: 0, dw, ldc: inputs)
+        Pointwise.columnSums(dy, rows: batch, cols: outputs, into: db)
+        if let dx {
+            // dx [batch, in] = dZ [batch, out] · W [out, in]
+            BLAS.gemm(false, false, m: batch, n: inputs, k: outputs, dy, lda: outputs, w, ldb: inputs, beta: 0, dx, ldc: inputs)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Kernels
+
+/// One layer of the native network.
+///
+/// Layers work on a batch of records stored contiguously, each record channels-last. Parameters
+/// live in the network's one flat array (so one optimizer loop updates them all): a layer is
+/// given its slice by `bind`. Gradients are written, not accumulated: `backward` overwrites its
+/// slice of the gradient array.
+protocol Layer: AnyObject {
+    var inputShape: Shape { get }
+    var outputShape: Shape { get }
+    /// Number of trained parameters (floats).
+    var parameterCount: Int { get }
+    /// Number of saved, untrained floats (batch-norm running statistics).
+    var stateCount: Int { get }
+    /// One line naming the layer and its sizes; part of the model file's architecture check.
+    var summary: String { get }
+
+    /// Gives the layer its slices of the parameter, gradient and state arrays.
+    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>)
+    /// Sets the initial parameters and state.
+    func initialize(_ rng: inout SeededRandom)
+    /// Allocates scratch for batches of up to `batch` records.
+    func reserve(batch: Int)
+    /// `y` [batch, outputShape] from `x` [batch, inputShape].
+    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, training: Bool)
+    /// From `dy` (∂loss/∂y; the layer may overwrite it), writes its parameter gradients and,
+    /// when `dx` is not nil, ∂loss/∂x. `x` and `y` are the ones of the last training forward.
+    func backward(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
+        _ dx: UnsafeMutablePointer<Float>?, batch: Int)
+}
+
+extension Layer {
+    var stateCount: Int { 0 }
+    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {}
+    func initialize(_ rng: inout SeededRandom) {}
+    func reserve(batch: Int) {}
+}
+
+/// Fills `w` with U(−b, b), `b = √(3 · gain² / fanIn)`: variance `gain² / fanIn`, He's for
+/// ReLU (gain² = 2) and LeCun's otherwise (gain² = 1).
+func initializeUniform(_ w: UnsafeMutablePointer<Float>, count: Int, fanIn: Int, activation: Activation, _ rng: inout SeededRandom) {
+    let gain2: Double = activation == .relu ? 2 : 1
+    let bound = (3 * gain2 / Double(max(fanIn, 1))).squareRoot()
+    for i in 0..<count { w[i] = Float((2 * rng.nextDouble() - 1) * bound) }
+}

@@ -1,0 +1,144 @@
+import Kernels
+import PluginKit
+
+/// The `native` backend's options, decoded and checked once when a model is created.
+///
+/// Every key has a default (see `NativeOptions.specs`), so `{}` is a valid configuration: an
+/// MLP 512-256 with ReLU, Adam at 1e-3, batch 128, 10 epochs.
+struct NativeOptions: Equatable {
+    enum Architecture: String, CaseIterable { case logistic, mlp, lenet5, cnn }
+    enum Schedule: String, CaseIterable { case constant, step, cosine }
+
+    var architecture = Architecture.mlp
+    var hiddenSizes = [512, 256]
+    var cnnChannels = [32, 64, 128]
+    var cnnBlocks = 3
+    var denseWidth = 128
+    var activation = Activation.relu
+    var dropout = 0.0
+    var batchNorm = false
+    var optimizer = Optimizer.Kind.adam
+    var learningRate = 1e-3
+    var momentum = 0.9
+    var nesterov = false
+    var weightDecay = 0.0
+    var lrSchedule = Schedule.constant
+    var lrStepEpochs = 10
+    var lrGamma = 0.1
+    var labelSmoothing = 0.0
+    var epochs = 10
+    var batchSize = 128
+    var shuffle = true
+
+    static let specs: [OptionSpec] = [
+        OptionSpec(
+            "architecture", .string, default: "\"mlp\"", choices: Architecture.allCases.map(\.rawValue),
+            "network: logistic (softmax regression), mlp (hidden_sizes), lenet5, cnn (cnn_channels, cnn_blocks, dense_width)"),
+        OptionSpec("hidden_sizes", .intList, default: "[512, 256]", "mlp: width of each hidden dense layer, input side first"),
+        OptionSpec(
+            "cnn_channels", .intList, default: "[32, 64, 128]",
+            "cnn: output channels of each block's 3x3 convolution (the last value repeats when cnn_blocks is larger)"),
+        OptionSpec(
+            "cnn_blocks", .int, default: "3",
+            "cnn: number of blocks, each a 3x3 convolution (padding 1) then a 2x2 max-pool while the image is at least 4x4"),
+        OptionSpec("dense_width", .int, default: "128", "cnn: width of the hidden dense layer after the blocks (0: none)"),
+        OptionSpec(
+            "activation", .string, default: "\"relu\"", choices: ["relu", "tanh", "sigmoid"],
+            "nonlinearity after every hidden layer"),
+        OptionSpec("dropout", .float, default: "0", "dropout rate in [0, 1) after every hidden dense layer (0: off)"),
+        OptionSpec("batch_norm", .bool, default: "false", "batch normalisation before every hidden activation"),
+        OptionSpec(
+            "optimizer", .string, default: "\"adam\"", choices: Optimizer.Kind.allCases.map(\.rawValue),
+            "update rule: sgd (with momentum, nesterov), adam, or adamw (decoupled weight decay)"),
+        OptionSpec("learning_rate", .float, default: "0.001", "initial learning rate, > 0"),
+        OptionSpec("momentum", .float, default: "0.9", "sgd: momentum in [0, 1) (0: plain SGD)"),
+        OptionSpec("nesterov", .bool, default: "false", "sgd: Nesterov momentum"),
+        OptionSpec("weight_decay", .float, default: "0", "L2 penalty (sgd, adam) or decoupled decay (adamw), >= 0"),
+        OptionSpec(
+            "lr_schedule", .string, default: "\"constant\"", choices: Schedule.allCases.map(\.rawValue),
+            "learning rate per epoch: constant; step (times lr_gamma every lr_step_epochs); cosine (to 0 over the epochs)"),
+        OptionSpec("lr_step_epochs", .int, default: "10", "step schedule: epochs between decays, >= 1"),
+        OptionSpec("lr_gamma", .float, default: "0.1", "step schedule: factor of each decay, > 0"),
+        OptionSpec("label_smoothing", .float, default: "0", "label smoothing in [0, 1) of the cross-entropy target"),
+        OptionSpec("epochs", .int, default: "10", "passes over the training records, >= 0"),
+        OptionSpec("batch_size", .int, default: "128", "records per step, >= 1 (the last batch of an epoch may be smaller)"),
+        OptionSpec("shuffle", .bool, default: "true", "reshuffle the records every epoch (seeded)"),
+    ]
+
+    init() {}
+
+    /// Reads `options`, keeping the default of every key it does not set, and checks ranges.
+    init(_ options: PluginOptions) throws {
+        let known = Set(Self.specs.map(\.name))
+        if let unknown = options.values.keys.sorted().first(where: { !known.contains($0) }) {
+            throw PluginError(.invalidArgument, "unknown option `\(unknown)` for model backend `native`")
+        }
+        func read<T>(_ key: String, _ get: (String) throws -> T, into value: inout T) throws {
+            if options.has(key) { value = try get(key) }
+        }
+        func choice<E: RawRepresentable>(_ key: String, into value: inout E) throws where E.RawValue == String {
+            guard options.has(key) else { return }
+            let s = try options.string(key)
+            guard let e = E(rawValue: s) else {
+                throw PluginError(.invalidArgument, "option `\(key)`: unknown value `\(s)`")
+            }
+            value = e
+        }
+        try choice("architecture", into: &architecture)
+        try read("hidden_sizes", options.ints, into: &hiddenSizes)
+        try read("cnn_channels", options.ints, into: &cnnChannels)
+        try read("cnn_blocks", options.int, into: &cnnBlocks)
+        try read("dense_width", options.int, into: &denseWidth)
+        try choice("activation", into: &activation)
+        try read("dropout", options.double, into: &dropout)
+        try read("batch_norm", options.bool, into: &batchNorm)
+        try choice("optimizer", into: &optimizer)
+        try read("learning_rate", options.double, into: &learningRate)
+        try read("momentum", options.double, into: &momentum)
+        try read("nesterov", options.bool, into: &nesterov)
+        try read("weight_decay", options.double, into: &weightDecay)
+        try choice("lr_schedule", into: &lrSchedule)
+        try read("lr_step_epochs", options.int, into: &lrStepEpochs)
+        try read("lr_gamma", options.double, into: &lrGamma)
+        try read("label_smoothing", options.double, into: &labelSmoothing)
+        try read("epochs", options.int, into: &epochs)
+        try read("batch_size", options.int, into: &batchSize)
+        try read("shuffle", options.bool, into: &shuffle)
+        try check()
+    }
+
+    private func check() throws {
+        func require(_ ok: Bool, _ key: String, _ what: String) throws {
+            if !ok { throw PluginError(.invalidArgument, "option `\(key)` must be \(what)") }
+        }
+        try require(activation != .identity, "activation", "relu, tanh or sigmoid")
+        try require(hiddenSizes.allSatisfy { $0 > 0 }, "hidden_sizes", "a list of positive widths")
+        try require(!cnnChannels.isEmpty && cnnChannels.allSatisfy { $0 > 0 }, "cnn_channels", "a non-empty list of positive counts")
+        try require(cnnBlocks >= 1, "cnn_blocks", ">= 1")
+        try require(denseWidth >= 0, "dense_width", ">= 0")
+        try require(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)")
+        try require(learningRate > 0 && learningRate.isFinite, "learning_rate", "a positive number")
+        try require(momentum >= 0 && momentum < 1, "momentum", "in [0, 1)")
+        try require(weightDecay >= 0 && weightDecay.isFinite, "weight_decay", ">= 0")
+        try require(lrStepEpochs >= 1, "lr_step_epochs", ">= 1")
+        try require(lrGamma > 0 && lrGamma.isFinite, "lr_gamma", "a positive number")
+        try require(labelSmoothing >= 0 && labelSmoothing < 1, "label_smoothing", "in [0, 1)")
+        try require(epochs >= 0, "epochs", ">= 0")
+        try require(batchSize >= 1, "batch_size", ">= 1")
+    }
+
+    /// The learning rate of epoch `epoch` (1-based) of `epochs`.
+    func learningRate(epoch: Int) -> Double {
+        switch lrSchedule {
+        case .constant: return learningRate
+        case .step: return learningRate * pow(lrGamma, Double((epoch - 1) / lrStepEpochs))
+        case .cosine: return learningRate * 0.5 * (1 + cos(Double.pi * Double(epoch - 1) / Double(max(epochs, 1))))
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// A pointwise nonlinearity, applied in place after a layer's affine map.
+public enum Activation: String, Sendable, CaseIterable, Codable {
+    /// f(z) = z.
+    case identity
+    /// f(z) = max(z, 0); f'(z) taken as 0 at z = 0.
+    case relu
+    /// f(z) = tanh z; f' = 1 − f².
+    case tanh
+    /// f(z) = 1 / (1 + e^−z); f' = f (1 − f). Computed as e^z / (1 + e^z) for z < 0 so that
+    /// neither branch overflows.
+    case sigmoid
+}
+
+/// Pointwise kernels on contiguous row-major float arrays.
+///
+/// Each switches on the activation once, outside its loop, so that the loops vectorise.
+public enum Pointwise {
+    /// `y[r, c] = f(y[r, c] + bias[c])` in place, for `y` [rows, cols]: the fused bias and
+    /// activation that follows a GEMM. `bias` nil adds nothing.
+    public static func addBiasActivate(
+        _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>?,
+        _ f: Activation
+    ) {
+        if let bias {
+            switch f {
+            case .identity:
+                for r in 0..<rows {
+                    let row = y + r &* cols
+                    for c in 0..<cols { row[c] += bias[c] }
+                }
+            case .relu:
+                for r in 0..<rows {
+                    let row = y + r &* cols
+                    for c in 0..<cols { row[c] = max(row[c] + bias[c], 0) }
+                }
+            case .tanh, .sigmoid:
+                for r in 0..<rows {
+                    let row = y + r &* cols
+                    for c in 0..<cols { row[c] += bias[c] }
+                }
+                activate(y, count: rows &* cols, f)
+            }
+        } else {
+            activate(y, count: rows &* cols, f)
+        }
+    }
+
+    /// `y[i] = f(y[i])` in place.
+    public static func activate(_ y: UnsafeMutablePointer<Float>, count: Int, _ f: Activation) {
+        switch f {
+        case .identity: return
+        case .relu: for i in 0..<count { y[i] = max(y[i], 0) }
+        case .tanh: for i in 0..<count { y[i] = tanhf(y[i]) }
+        case .sigmoid:
+            for i in 0..<count {
+                let z = y[i]
+                if z >= 0 {
+                    y[i] = 1 / (1 + expf(-z))
+                } else {
+                    let e = expf(z)
+                    y[i] = e / (1 + e)
+                }
+            }
+        }
+    }
+
+    /// `dy[i] *= f'(z_i)`, with the derivative written in terms of the output `y = f(z)`:
+    /// turns the gradient with respect to a layer's output into the one with respect to its
+    /// pre-activation, in place.
+    public static func activationBackward(
+        _ dy: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int, _ f: Activation
+    ) {
+        switch f {
+        case .identity: return
+        case .relu: for i in 0..<count where y[i] <= 0 { dy[i] = 0 }
+        case .tanh: for i in 0..<count { dy[i] *= 1 - y[i] * y[i] }
+        case .sigmoid: for i in 0..<count { dy[i] *= y[i] * (1 - y[i]) }
+        }
+    }
+
+    /// `out[c] = Σ_r x[r, c]` for `x` [rows, cols], summed row by row in order (deterministic).
+    public static func columnSums(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
+    ) {
+        out.update(repeating: 0, count: cols)
+        for r in 0..<rows {
+            let row = x + r &* cols
+            for c in 0..<cols { out[c] += row[c] }
+        }
+    }
+}
