@@ -82,8 +82,10 @@ let package = Package(
         .testTarget(name: "ModelNativeTests", dependencies: ["ModelNative", "PluginKit"], path: "Tests/ModelNativeTests"),
         .testTarget(
             name: "AttacksTests",
-            dependencies: ["AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit"],
-            path: "Tests/AttacksTests"),
+            dependencies: ["AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit", "Kernels"],
+            path: "Tests/AttacksTests",
+            // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(name: "EndToEndTests", dependencies: ["AuditCore"], path: "Tests/EndToEndTests"),
     ] + plugins.map(\.1) + fixtures.map(\.1),
     swiftLanguageModes: [.v5]
