@@ -14,6 +14,14 @@ public enum Probability {
     /// `log Σ_j exp(z_j)` of a logits row ([C], C ≥ 1).
     @inlinable
     public static func logSumExp(_ z: UnsafeBufferPointer<Float>) -> Double {
+        let (m, tail) = maxAndTail(z)
+        return m + tail
+    }
+
+    /// The row's maximum m and `log1p(Σ_{j≠argmax} exp(z_j - m))`, whose sum is the
+    /// log-sum-exp. Kept apart so that `z_j - m - tail` loses nothing to rounding at |m|.
+    @inlinable
+    public static func maxAndTail(_ z: UnsafeBufferPointer<Float>) -> (max: Double, tail: Double) {
         var m = -Double.infinity
         var arg = 0
         for j in 0..<z.count where Double(z[j]) > m {
@@ -22,7 +30,7 @@ public enum Probability {
         }
         var rest = 0.0
         for j in 0..<z.count where j != arg { rest += exp(Double(z[j]) - m) }
-        return m + log1p(rest)
+        return (m, log1p(rest))
     }
 
     /// `log Σ_{j≠skip} exp(z_j)`: the log-sum-exp of every logit but one (-inf when C = 1).
@@ -43,21 +51,29 @@ public enum Probability {
     /// Log-softmax of a row: `out[j] = z_j - logSumExp(z)`. `out.count == z.count`.
     @inlinable
     public static func logSoftmax(_ z: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Double>) {
-        let lse = logSumExp(z)
-        for j in 0..<z.count { out[j] = Double(z[j]) - lse }
+        let (m, tail) = maxAndTail(z)
+        for j in 0..<z.count { out[j] = (Double(z[j]) - m) - tail }
     }
 
     /// Softmax of a row: `out[j] = exp(z_j - logSumExp(z))`, summing to 1.
     @inlinable
     public static func softmax(_ z: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Double>) {
-        let lse = logSumExp(z)
-        for j in 0..<z.count { out[j] = exp(Double(z[j]) - lse) }
+        let (m, tail) = maxAndTail(z)
+        for j in 0..<z.count { out[j] = exp((Double(z[j]) - m) - tail) }
     }
 
     /// Cross-entropy loss of the true class: `-log p_y = logSumExp(z) - z_y` (≥ 0).
     @inlinable
     public static func crossEntropy(_ z: UnsafeBufferPointer<Float>, label y: Int) -> Double {
-        max(0, logSumExp(z) - Double(z[y]))
+        let (m, tail) = maxAndTail(z)
+        return max(0, (m - Double(z[y])) + tail)
+    }
+
+    /// `log p_y = z_y - logSumExp(z)`, accurate near 0 when p_y is near 1.
+    @inlinable
+    public static func logProbability(_ z: UnsafeBufferPointer<Float>, label y: Int) -> Double {
+        let (m, tail) = maxAndTail(z)
+        return (Double(z[y]) - m) - tail
     }
 
     /// Logit-scaled confidence of the true class (Carlini et al. 2022):

@@ -23,7 +23,7 @@ struct RecordStatistic {
 
     static let logitScaledConfidence = RecordStatistic { Probability.logitScaledConfidence($0, label: $1) }
     static let crossEntropy = RecordStatistic { Probability.crossEntropy($0, label: $1) }
-    static let logProbability = RecordStatistic { Double($0[$1]) - Probability.logSumExp($0) }
+    static let logProbability = RecordStatistic { Probability.logProbability($0, label: $1) }
 }
 
 /// Checks the shapes an attack on reference models relies on; returns the membership [R, N]

@@ -26,7 +26,7 @@ public enum OutputSignal: Sendable, Equatable {
         case .negativeLoss(let loss):
             return -loss.value(z, label: y)
         case .confidence:
-            return exp(Double(z[y]) - Probability.logSumExp(z))
+            return exp(Probability.logProbability(z, label: y))
         case .negativeEntropy:
             Probability.logSoftmax(z, into: scratch)
             var s = 0.0
@@ -73,7 +73,7 @@ public enum LossFunction: String, Sendable, CaseIterable {
         case .crossEntropy:
             return Probability.crossEntropy(z, label: y)
         case .probability:
-            return -expm1(Double(z[y]) - Probability.logSumExp(z))
+            return -expm1(Probability.logProbability(z, label: y))
         case .normalizedProbability:
             var m = -Double.infinity
             for j in 0..<z.count { m = max(m, Double(z[j])) }
