@@ -87,12 +87,11 @@ public final class RMIAAttack: AttackStrategy {
         var ratioZ = (0..<p).map { j in targetZ[j] - logPr(sumZ[j] / Double(r)) }
         ratioZ.sort()
         let logGamma = log(gamma)
-        let invP = 1 / Double(p)
         ratioZ.withUnsafeBufferPointer { sorted in
             for i in 0..<n {
                 let mean = countX[i] > 0 ? sumX[i] / Double(countX[i]) : fallback
                 let ratioX = targetX[i] - logPr(mean)
-                scores[i] = Double(Statistics.countLess(sorted, ratioX - logGamma)) * invP
+                scores[i] = Double(Statistics.countLess(sorted, ratioX - logGamma)) / Double(p)
             }
         }
     }
