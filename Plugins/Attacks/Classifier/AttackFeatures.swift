@@ -27,15 +27,22 @@ public enum AttackFeature: String, Sendable, CaseIterable {
 }
 
 /// A list of features and the rows they make.
-struct FeatureSet {
-    var features: [AttackFeature]
-    var classCount: Int
-    var topK: Int
+public struct FeatureSet: Sendable {
+    public var features: [AttackFeature]
+    public var classCount: Int
+    public var topK: Int
 
-    var width: Int { features.reduce(0) { $0 + $1.width(classCount: classCount, topK: topK) } }
+    public init(features: [AttackFeature], classCount: Int, topK: Int) {
+        self.features = features
+        self.classCount = classCount
+        self.topK = topK
+    }
+
+    /// Floats per row: the sum of the features' widths.
+    public var width: Int { features.reduce(0) { $0 + $1.width(classCount: classCount, topK: topK) } }
 
     /// Rows ([count, width]) for `logits` ([count, C]) and `labels` ([count]).
-    func rows(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>) -> [Double] {
+    public func rows(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>) -> [Double] {
         let c = classCount, n = labels.count, w = width
         var out = [Double](repeating: 0, count: n * w)
         var p = [Double](repeating: 0, count: c)
