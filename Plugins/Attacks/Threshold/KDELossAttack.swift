@@ -2,8 +2,9 @@ import Foundation
 import Kernels
 import PluginKit
 
-/// The kernel-density loss attack: the attacker knows the losses of some members and some
-/// non-members, estimates the two loss densities, and scores a record by their log ratio.
+/// The kernel-density loss attack: the loss attack of Yeom et al. 2018 ("Privacy Risk in Machine
+/// Learning") with its threshold learnt from data. The attacker knows the losses of some members
+/// and some non-members, estimates the two loss densities, and scores a record by their log ratio.
 ///
 /// For each of `repeats` seeded draws, the attacker knows a random `known_member_fraction` of the
 /// target's members in the audit set and the same fraction of its non-members; it fits a Gaussian
@@ -15,7 +16,7 @@ import PluginKit
 public final class KDELossAttack: AttackStrategy {
     public static let name = "kde-loss"
     public static let summary =
-        "Kernel-density loss attack (Gaussian KDE of known member / non-member losses, threshold where they cross): score = log density ratio; higher score = member"
+        "Kernel-density loss attack (Yeom et al. 2018's loss attack with Gaussian KDEs of known member / non-member losses, threshold where they cross): score = log density ratio; higher score = member"
     public static let options: [OptionSpec] = [
         LossFunction.option("loss: cross_entropy (-log p_y), probability (1 - p_y), normalized_probability (1 - p_y / max p)"),
         OptionSpec("known_member_fraction", .float, default: "0.1",
