@@ -22,7 +22,11 @@ let pluginLinkerSettings: [LinkerSetting] = [
 func plugin(_ name: String, path: String, dependencies: [Target.Dependency]) -> (Product, Target) {
     (
         .library(name: "MIA\(name)", type: .dynamic, targets: [name]),
-        .target(name: name, dependencies: dependencies, path: path, linkerSettings: pluginLinkerSettings)
+        .target(
+            name: name, dependencies: dependencies, path: path,
+            // A plugin's README sits beside its code.
+            exclude: FileManager.default.fileExists(atPath: "\(root)/\(path)/README.md") ? ["README.md"] : [],
+            linkerSettings: pluginLinkerSettings)
     )
 }
 
