@@ -69,6 +69,7 @@ public enum Statistics {
 public struct GaussianKDE: Sendable {
     /// The samples, ascending.
     public let samples: [Double]
+    /// h, in the samples' unit.
     public let bandwidth: Double
 
     /// Estimates from `samples` (at least one) with `bandwidth`, or Silverman's rule when nil.

@@ -28,10 +28,14 @@ public enum AttackFeature: String, Sendable, CaseIterable {
 
 /// A list of features and the rows they make.
 public struct FeatureSet: Sendable {
+    /// The features, in row order.
     public var features: [AttackFeature]
+    /// C, the width of the logits.
     public var classCount: Int
+    /// k of the `top_k` feature (at most C).
     public var topK: Int
 
+    /// The set of `features` for `classCount` classes.
     public init(features: [AttackFeature], classCount: Int, topK: Int) {
         self.features = features
         self.classCount = classCount

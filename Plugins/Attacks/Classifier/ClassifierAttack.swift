@@ -23,6 +23,7 @@ public final class ClassifierAttack: AttackStrategy {
                        "fraction (0, 1) of the audit members and non-members the attack model trains on (left out of the evaluation)"),
         ] + AttackModelKind.options(defaultModel: .logisticRegression)
 
+    /// The `features`, `top_k` and `train_fraction` options.
     public let features: [AttackFeature]
     public let topK: Int
     public let trainFraction: Double

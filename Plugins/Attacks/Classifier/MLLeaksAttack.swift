@@ -18,6 +18,7 @@ public final class MLLeaksAttack: AttackStrategy {
         [OptionSpec("top_k", .int, default: "3", "number of largest probabilities the attack model sees")]
         + AttackModelKind.options(defaultModel: .mlp)
 
+    /// The `top_k` option.
     public let topK: Int
     let model: AttackModelOptions
 

@@ -22,6 +22,7 @@ public final class ShokriAttack: AttackStrategy {
         [OptionSpec("shadow_count", .int, default: "4", "number of shadow models, each trained on a random half of the population set")]
         + AttackModelKind.options(defaultModel: .mlp)
 
+    /// The `shadow_count` option.
     public let shadowCount: Int
     let model: AttackModelOptions
 

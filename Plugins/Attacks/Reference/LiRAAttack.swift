@@ -28,6 +28,7 @@ public final class LiRAAttack: AttackStrategy {
                    "variance of the Gaussians: pooled over records (global) or per record (per_example)"),
     ]
 
+    /// `mode: online`, and `variance: per_example`.
     public let online: Bool
     public let perExampleVariance: Bool
     static let varianceFloor = 1e-8

@@ -27,6 +27,7 @@ public final class RMIAAttack: AttackStrategy {
         OptionSpec("offline_a", .float, default: "0.3", "offline: a in [0, 1] of Pr(x) = ½((1 + a) p_out + (1 - a))"),
     ]
 
+    /// The `mode` (online or not), `gamma` and `offline_a` options.
     public let online: Bool
     public let gamma: Double
     public let offlineA: Double

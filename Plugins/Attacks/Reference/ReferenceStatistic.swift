@@ -32,6 +32,7 @@ func referenceInputs(_ s: Signals, attack: String) throws -> (logits: UnsafeBuff
     guard s.referenceCount > 0, let logits = s.referenceLogits else {
         throw PluginError(.invalidArgument, "\(attack) needs the logits of at least one reference model")
     }
+    guard s.classCount >= 2 else { throw PluginError(.invalidArgument, "\(attack) needs at least 2 classes") }
     if let bad = s.labels.firstIndex(where: { $0 < 0 || Int($0) >= s.classCount }) {
         throw PluginError(.invalidArgument, "audit label \(s.labels[bad]) at record \(bad) is outside 0..<\(s.classCount)")
     }

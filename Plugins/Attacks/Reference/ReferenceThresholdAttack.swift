@@ -23,6 +23,7 @@ public final class ReferenceThresholdAttack: AttackStrategy {
                    "percentile: 1 - interpolated CDF of the OUT losses at the target loss; z_score: (mean - loss) / sd")
     ]
 
+    /// `score: z_score` (else percentile).
     public let zScore: Bool
 
     public init(options: PluginOptions, host: HostServices) throws {

@@ -24,6 +24,7 @@ public final class KDELossAttack: AttackStrategy {
         OptionSpec("repeats", .int, default: "5", "number of seeded draws of the known records; scores are averaged"),
     ]
 
+    /// The `loss`, `known_member_fraction` and `repeats` options.
     public let loss: LossFunction
     public let knownFraction: Double
     public let repeats: Int

@@ -4,10 +4,13 @@ import PluginKit
 
 /// What distinguishes one threshold attack from another: its name, paper and signal.
 public protocol ThresholdKind {
+    /// The component name (`loss-threshold`).
     static var name: String { get }
+    /// One line naming the paper and the score direction.
     static var summary: String { get }
     /// Options beyond `class_thresholds`.
     static var extraOptions: [OptionSpec] { get }
+    /// The statistic the options select.
     static func signal(_ options: PluginOptions) throws -> OutputSignal
 }
 
@@ -32,7 +35,9 @@ public final class ThresholdAttack<Kind: ThresholdKind>: AttackStrategy {
         ]
     }
 
+    /// The statistic this attack ranks by.
     public let signal: OutputSignal
+    /// Whether the score is standardised per class against the population set.
     public let classThresholds: Bool
 
     public init(options: PluginOptions, host: HostServices) throws {
@@ -61,82 +66,3 @@ public final class ThresholdAttack<Kind: ThresholdKind>: AttackStrategy {
         for i in values.indices { scores[i] = standardise(values[i], class: Int(signals.labels[i])) }
     }
 }
-
-/// Per-class mean and deviation of a statistic over known non-members (see `ThresholdAttack`).
-public struct ClassStandardiser: Sendable {
-    public var mean: [Double]
-    public var deviation: [Double]
-
-    public init(values: [Double], labels: UnsafeBufferPointer<Int32>, classCount c: Int) {
-        let pooled = Statistics.meanVariance(values)
-        let pooledSD = pooled.variance > 1e-24 ? pooled.variance.squareRoot() : 1
-        var byClass = [[Double]](repeating: [], count: c)
-        for (v, y) in zip(values, labels) { byClass[Int(y)].append(v) }
-        mean = []
-        deviation = []
-        for k in 0..<c {
-            let (m, v) = Statistics.meanVariance(byClass[k])
-            if byClass[k].count >= 2 && v > 1e-24 {
-                mean.append(m)
-                deviation.append(v.squareRoot())
-            } else {
-                mean.append(byClass[k].count >= 2 ? m : pooled.mean)
-                deviation.append(pooledSD)
-            }
-        }
-    }
-
-    public func callAsFunction(_ value: Double, class k: Int) -> Double { (value - mean[k]) / deviation[k] }
-}
-
-// MARK: The attacks
-
-public enum LossKind: ThresholdKind {
-    public static let name = "loss-threshold"
-    public static let summary =
-        "Loss threshold (Yeom et al. 2018): score = -loss of the true class; higher score = member"
-    public static var extraOptions: [OptionSpec] {
-        [LossFunction.option("loss: cross_entropy (-log p_y), probability (1 - p_y), normalized_probability (1 - p_y / max p)")]
-    }
-    public static func signal(_ options: PluginOptions) throws -> OutputSignal {
-        .negativeLoss(options.has("loss") ? try LossFunction(option: options) : .crossEntropy)
-    }
-}
-
-public enum ConfidenceKind: ThresholdKind {
-    public static let name = "confidence"
-    public static let summary =
-        "Confidence threshold (Salem et al. 2019; Song & Mittal 2021): score = p of the true class; higher score = member"
-    public static var extraOptions: [OptionSpec] { [] }
-    public static func signal(_ options: PluginOptions) throws -> OutputSignal { .confidence }
-}
-
-public enum EntropyKind: ThresholdKind {
-    public static let name = "entropy"
-    public static let summary =
-        "Entropy threshold (Salem et al. 2019; Song & Mittal 2021): score = -entropy of the prediction; higher score = member"
-    public static var extraOptions: [OptionSpec] { [] }
-    public static func signal(_ options: PluginOptions) throws -> OutputSignal { .negativeEntropy }
-}
-
-public enum ModifiedEntropyKind: ThresholdKind {
-    public static let name = "modified-entropy"
-    public static let summary =
-        "Modified entropy threshold (Song & Mittal 2021): score = -Mentr(p, y); higher score = member"
-    public static var extraOptions: [OptionSpec] { [] }
-    public static func signal(_ options: PluginOptions) throws -> OutputSignal { .negativeModifiedEntropy }
-}
-
-public enum CorrectnessKind: ThresholdKind {
-    public static let name = "correctness"
-    public static let summary =
-        "Correctness (Yeom et al. 2018; Song & Mittal 2021): score = 1 if the predicted class is the true class; higher score = member"
-    public static var extraOptions: [OptionSpec] { [] }
-    public static func signal(_ options: PluginOptions) throws -> OutputSignal { .correctness }
-}
-
-public typealias LossThresholdAttack = ThresholdAttack<LossKind>
-public typealias ConfidenceAttack = ThresholdAttack<ConfidenceKind>
-public typealias EntropyAttack = ThresholdAttack<EntropyKind>
-public typealias ModifiedEntropyAttack = ThresholdAttack<ModifiedEntropyKind>
-public typealias CorrectnessAttack = ThresholdAttack<CorrectnessKind>
