@@ -136,3 +136,18 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
         #expect(throws: PluginError.self) { try KDELossAttack(options: opts(["known_member_fraction": .double(1.5)]), host: .standalone) }
     }
 }
+
+@Suite struct ExtremeOutputTests {
+    @Test func modifiedEntropyKeepsItsPrecisionWhenTheModelIsSure() throws {
+        // Logits (40, 0, 0), y = 0: p1 = p2 = q = e^-40 / (1 + 2e^-40). To first order
+        // Mentr = -(2q) log(1 - 2q) - 2 q log(1 - q) ≈ 4q² + 2q² = 6q² ≈ 1.1e-34, though p0
+        // rounds to 1 in f64 and a naive formula gives 0.
+        let s = SignalsStorage(classCount: 3, labels: [0], targetLogits: [40, 0, 0])
+        let q = exp(-40.0) / (1 + 2 * exp(-40.0))
+        let got = try s.score(with: ModifiedEntropyAttack(options: opts(), host: .standalone)).scores[0]
+        #expect(abs(-got / (6 * q * q) - 1) < 1e-9)
+        // And the probability loss 1 - p0 = 2q.
+        let loss = try s.score(with: LossThresholdAttack(options: opts(["loss": .string("probability")]), host: .standalone)).scores[0]
+        #expect(abs(-loss / (2 * q) - 1) < 1e-9)
+    }
+}

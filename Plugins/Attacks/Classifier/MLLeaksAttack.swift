@@ -21,8 +21,10 @@ public final class MLLeaksAttack: AttackStrategy {
     /// The `top_k` option.
     public let topK: Int
     let model: AttackModelOptions
+    let host: HostServices
 
     public init(options: PluginOptions, host: HostServices) throws {
+        self.host = host
         topK = options.has("top_k") ? try options.int("top_k") : 3
         guard topK >= 1 else { throw PluginError(.invalidArgument, "option `top_k` must be at least 1") }
         model = try AttackModelOptions(options, defaultModel: .mlp)
@@ -36,7 +38,9 @@ public final class MLLeaksAttack: AttackStrategy {
         let data = try ShadowData(signals, attack: Self.name)
         let set = FeatureSet(features: [.topK], classCount: c, topK: topK)
         var rng = SeededRandom.derive(seed: signals.seed, 0)
+        try host.checkCancellation()
         let (logits, labels, membership) = try data.shadowOutputs(rng: &rng)
+        try host.checkCancellation()
         var classifier = model.make()
         try classifier.fit(featureRows(set, logits: logits, labels: labels), width: set.width, labels: membership, seed: rng.next())
         let p = classifier.memberProbability(set.rows(logits: signals.targetLogits, labels: signals.labels), width: set.width)

@@ -25,8 +25,10 @@ public final class ShokriAttack: AttackStrategy {
     /// The `shadow_count` option.
     public let shadowCount: Int
     let model: AttackModelOptions
+    let host: HostServices
 
     public init(options: PluginOptions, host: HostServices) throws {
+        self.host = host
         shadowCount = options.has("shadow_count") ? try options.int("shadow_count") : 4
         guard shadowCount >= 1 else { throw PluginError(.invalidArgument, "option `shadow_count` must be at least 1") }
         model = try AttackModelOptions(options, defaultModel: .mlp)
@@ -42,6 +44,8 @@ public final class ShokriAttack: AttackStrategy {
         var byClass = [(x: [Double], y: [UInt8])](repeating: ([], []), count: c)
         var all: (x: [Double], y: [UInt8]) = ([], [])
         for s in 0..<shadowCount {
+            try host.checkCancellation()
+            host.progress("shadow model \(s + 1)/\(shadowCount)", done: s, total: shadowCount)
             var rng = SeededRandom.derive(seed: signals.seed, UInt64(s))
             let (logits, labels, membership) = try data.shadowOutputs(rng: &rng)
             let rows = featureRows(set, logits: logits, labels: labels)
@@ -56,6 +60,7 @@ public final class ShokriAttack: AttackStrategy {
         let targetRows = set.rows(logits: signals.targetLogits, labels: signals.labels)
         var fallback: (any BinaryClassifier)?
         for k in 0..<c {
+            try host.checkCancellation()
             let records = (0..<signals.recordCount).filter { Int(signals.labels[$0]) == k }
             guard !records.isEmpty else { continue }
             var x: [Double] = []

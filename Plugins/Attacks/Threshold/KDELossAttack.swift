@@ -28,8 +28,10 @@ public final class KDELossAttack: AttackStrategy {
     public let loss: LossFunction
     public let knownFraction: Double
     public let repeats: Int
+    let host: HostServices
 
     public init(options: PluginOptions, host: HostServices) throws {
+        self.host = host
         loss = options.has("loss") ? try LossFunction(option: options) : .crossEntropy
         knownFraction = options.has("known_member_fraction") ? try options.double("known_member_fraction") : 0.1
         repeats = options.has("repeats") ? try options.int("repeats") : 5
@@ -61,6 +63,7 @@ public final class KDELossAttack: AttackStrategy {
         var count = [Int](repeating: 0, count: n)
         var allSum = [Double](repeating: 0, count: n)
         for r in 0..<repeats {
+            try host.checkCancellation()
             var rng = SeededRandom.derive(seed: signals.seed, UInt64(r))
             var m = members, o = nonMembers
             rng.shuffle(&m)

@@ -18,8 +18,9 @@ public enum OutputSignal: Sendable, Equatable {
 
     /// The value for one logits row ([C]) with true class `y`.
     ///
-    /// Log-probabilities come from `Probability.logSoftmax`; `log(1 - p_j)` from `log1mExp`, so
-    /// the modified entropy stays exact when a probability is near 1.
+    /// Log-probabilities come from `Probability.logSoftmax`; `1 - p_y` from `expm1` and
+    /// `log(1 - p_j)` from `log1mExp`, so the modified entropy keeps its relative precision when
+    /// a probability is near 1 (where it is of the order of the other probabilities squared).
     @inlinable
     public func value(_ z: UnsafeBufferPointer<Float>, label y: Int, scratch: UnsafeMutableBufferPointer<Double>) -> Double {
         switch self {
@@ -34,7 +35,8 @@ public enum OutputSignal: Sendable, Equatable {
             return s
         case .negativeModifiedEntropy:
             Probability.logSoftmax(z, into: scratch)
-            var m = -(1 - exp(scratch[y])) * scratch[y]
+            // -(1 - p_y) log p_y, with 1 - p_y = -expm1(log p_y) exact when p_y is near 1.
+            var m = expm1(scratch[y]) * scratch[y]
             for j in 0..<z.count where j != y {
                 m -= exp(scratch[j]) * Probability.log1mExp(min(0, scratch[j]))
             }
