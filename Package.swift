@@ -19,12 +19,13 @@ let pluginLinkerSettings: [LinkerSetting] = [
 ]
 
 /// A built-in plugin: one dynamic library product named `MIA<name>`, loaded by the host at run time.
-func plugin(_ name: String, path: String, dependencies: [Target.Dependency]) -> (Product, Target) {
+/// `exclude` lists files beside the code that are not sources (a README.md is excluded by itself).
+func plugin(_ name: String, path: String, dependencies: [Target.Dependency], exclude: [String] = []) -> (Product, Target) {
     (
         .library(name: "MIA\(name)", type: .dynamic, targets: [name]),
         .target(
             name: name, dependencies: dependencies, path: path,
-            exclude: FileManager.default.fileExists(atPath: "\(root)/\(path)/README.md") ? ["README.md"] : [],
+            exclude: exclude + (FileManager.default.fileExists(atPath: "\(root)/\(path)/README.md") ? ["README.md"] : []),
             linkerSettings: pluginLinkerSettings)
     )
 }
@@ -88,8 +89,10 @@ let package = Package(
         .testTarget(name: "ModelNativeTests", dependencies: ["ModelNative", "PluginKit"], path: "Tests/ModelNativeTests"),
         .testTarget(
             name: "AttacksTests",
-            dependencies: ["AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit"],
-            path: "Tests/AttacksTests"),
+            dependencies: ["AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit", "Kernels"],
+            path: "Tests/AttacksTests",
+            // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(
             name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "PluginKit"],
             path: "Tests/BringYourOwnTests"),

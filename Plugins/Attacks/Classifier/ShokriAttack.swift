@@ -1,0 +1,85 @@
+import Foundation
+import Kernels
+import PluginKit
+
+/// Shadow-model attack of Shokri et al. 2017 ("Membership Inference Attacks Against Machine
+/// Learning Models").
+///
+/// The attacker's data is the population set, disjoint from the audit set. Each of
+/// `shadow_count` shadow models, trained through the host's query service with the target's
+/// architecture and recipe, learns a random half of it (IN) and not the other half (OUT). Their
+/// sorted probability vectors on IN and OUT records, grouped by true class, train one attack
+/// model per class (IN = member). The score of an audit record is the member probability its
+/// class's attack model gives to the target's sorted probability vector (the target's outputs
+/// come from the signals, the same outputs a query would give). A class with fewer than 2 IN or
+/// 2 OUT shadow records falls back to one attack model trained on every class. Nothing of the
+/// audit set is trained on, so the evaluation mask stays 1. Higher score = member.
+public final class ShokriAttack: AttackStrategy {
+    public static let name = "shokri"
+    public static let summary =
+        "Shadow models (Shokri et al. 2017): one attack model per class on sorted probabilities, score = member probability; higher score = member"
+    public static let options: [OptionSpec] =
+        [OptionSpec("shadow_count", .int, default: "4", "number of shadow models, each trained on a random half of the population set")]
+        + AttackModelKind.options(defaultModel: .mlp)
+
+    /// The `shadow_count` option.
+    public let shadowCount: Int
+    let model: AttackModelOptions
+    let host: HostServices
+
+    public init(options: PluginOptions, host: HostServices) throws {
+        self.host = host
+        shadowCount = options.has("shadow_count") ? try options.int("shadow_count") : 4
+        guard shadowCount >= 1 else { throw PluginError(.invalidArgument, "option `shadow_count` must be at least 1") }
+        model = try AttackModelOptions(options, defaultModel: .mlp)
+    }
+
+    public var requirements: AttackRequirements { [.queryAccess, .features, .population] }
+
+    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+        let c = signals.classCount
+        try checkLabels(signals.labels, classCount: c, what: "audit")
+        let data = try ShadowData(signals, attack: Self.name)
+        let set = FeatureSet(features: [.sortedProbabilities], classCount: c, topK: c)
+        var byClass = [(x: [Double], y: [UInt8])](repeating: ([], []), count: c)
+        var all: (x: [Double], y: [UInt8]) = ([], [])
+        for s in 0..<shadowCount {
+            try host.checkCancellation()
+            host.progress("shadow model \(s + 1)/\(shadowCount)", done: s, total: shadowCount)
+            var rng = SeededRandom.derive(seed: signals.seed, UInt64(s))
+            let (logits, labels, membership) = try data.shadowOutputs(rng: &rng)
+            let rows = featureRows(set, logits: logits, labels: labels)
+            for i in labels.indices {
+                let row = rows[(i * c)..<((i + 1) * c)]
+                byClass[Int(labels[i])].x.append(contentsOf: row)
+                byClass[Int(labels[i])].y.append(membership[i])
+                all.x.append(contentsOf: row)
+                all.y.append(membership[i])
+            }
+        }
+        let targetRows = set.rows(logits: signals.targetLogits, labels: signals.labels)
+        var fallback: (any BinaryClassifier)?
+        for k in 0..<c {
+            try host.checkCancellation()
+            let records = (0..<signals.recordCount).filter { Int(signals.labels[$0]) == k }
+            guard !records.isEmpty else { continue }
+            var x: [Double] = []
+            for i in records { x.append(contentsOf: targetRows[(i * c)..<((i + 1) * c)]) }
+            let ins = byClass[k].y.filter { $0 != 0 }.count, outs = byClass[k].y.count - ins
+            let p: [Double]
+            if ins >= 2 && outs >= 2 {
+                var classifier = model.make()
+                try classifier.fit(byClass[k].x, width: c, labels: byClass[k].y, seed: signals.seed &+ UInt64(1000 + k))
+                p = classifier.memberProbability(x, width: c)
+            } else {
+                if fallback == nil {
+                    var classifier = model.make()
+                    try classifier.fit(all.x, width: c, labels: all.y, seed: signals.seed &+ 999)
+                    fallback = classifier
+                }
+                p = fallback!.memberProbability(x, width: c)
+            }
+            for (i, v) in zip(records, p) { scores[i] = v }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Kernels
+import PluginKit
+
+/// The likelihood-ratio attack, LiRA (Carlini et al. 2022, "Membership Inference Attacks From
+/// First Principles").
+///
+/// Statistic: the logit-scaled confidence of the true class, `φ = log(p_y / (1 - p_y))`,
+/// computed as `z_y - log Σ_{j≠y} exp(z_j)` (`Probability.logitScaledConfidence`), exact where
+/// p_y rounds to 1. For each audit record, φ under the reference models that did not train on it
+/// (OUT) fits N(μ_out, σ_out²), and under those that did (IN) N(μ_in, σ_in²).
+/// - offline: one-sided test against OUT, `score = -log Pr[Z > φ_target]`, Z ~ N(μ_out, σ_out²)
+///   (the negative log p-value; monotone in the paper's `1 - p`, without its saturation at 1).
+/// - online: `score = log N(φ_target; μ_in, σ_in²) - log N(φ_target; μ_out, σ_out²)`.
+/// Variance `per_example` is each record's unbiased variance (ddof 1); `global` is the pooled
+/// within-record variance over all records (separately for IN and OUT), which the paper advises
+/// with few reference models. A record with fewer than 2 values of a group uses the global
+/// variance; with none, its mean is the other group's mean shifted by the average IN-OUT gap
+/// (online) or the pooled OUT mean (offline). Variances are floored at 1e-8. Higher score = member.
+public final class LiRAAttack: AttackStrategy {
+    public static let name = "lira"
+    public static let summary =
+        "LiRA (Carlini et al. 2022): Gaussian likelihood ratio of the logit-scaled confidence under reference models; higher score = member"
+    public static let options: [OptionSpec] = [
+        OptionSpec("mode", .string, default: "\"offline\"", choices: ["offline", "online"],
+                   "offline: test against OUT reference models only; online: IN vs OUT likelihood ratio"),
+        OptionSpec("variance", .string, default: "\"global\"", choices: ["global", "per_example"],
+                   "variance of the Gaussians: pooled over records (global) or per record (per_example)"),
+    ]
+
+    /// `mode: online`, and `variance: per_example`.
+    public let online: Bool
+    public let perExampleVariance: Bool
+    static let varianceFloor = 1e-8
+
+    public init(options: PluginOptions, host: HostServices) throws {
+        let mode = options.has("mode") ? try options.string("mode") : "offline"
+        let variance = options.has("variance") ? try options.string("variance") : "global"
+        guard ["offline", "online"].contains(mode) else {
+            throw PluginError(.invalidArgument, "option `mode` must be offline or online, got \"\(mode)\"")
+        }
+        guard ["global", "per_example"].contains(variance) else {
+            throw PluginError(.invalidArgument, "option `variance` must be global or per_example, got \"\(variance)\"")
+        }
+        online = mode == "online"
+        perExampleVariance = variance == "per_example"
+    }
+
+    public var requirements: AttackRequirements { online ? [.referenceModels, .referenceIn] : [.referenceModels] }
+
+    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+        let n = signals.recordCount, r = signals.referenceCount, c = signals.classCount
+        let (refLogits, membership) = try referenceInputs(signals, attack: Self.name)
+        let phi = RecordStatistic.logitScaledConfidence
+        let target = phi.values(signals.targetLogits, labels: signals.labels, models: 1, classCount: c)
+        let reference = phi.values(refLogits, labels: signals.labels, models: r, classCount: c)
+        let out = GroupStatistics(values: reference, membership: membership, models: r, records: n, wantIn: false)
+        if !online {
+            guard out.pooledMean.isFinite else {
+                throw PluginError(.invalidArgument, "\(Self.name) offline needs reference models that did not train on the audit records")
+            }
+            let globalVar = out.pooledVariance.isFinite ? out.pooledVariance : 1
+            for i in 0..<n {
+                let mu = out.count[i] > 0 ? out.mean[i] : out.pooledMean
+                let sd = variance(out, i, global: globalVar).squareRoot()
+                scores[i] = -Probability.normalLogSF((target[i] - mu) / sd)
+            }
+            return
+        }
+        let ins = GroupStatistics(values: reference, membership: membership, models: r, records: n, wantIn: true)
+        guard ins.pooledMean.isFinite, out.pooledMean.isFinite else {
+            throw PluginError(.invalidArgument, "\(Self.name) online needs reference models both with (IN) and without (OUT) audit records")
+        }
+        // Average IN - OUT gap over records that have both, to stand in for a missing group.
+        var gap = 0.0, both = 0
+        for i in 0..<n where ins.count[i] > 0 && out.count[i] > 0 {
+            gap += ins.mean[i] - out.mean[i]
+            both += 1
+        }
+        gap = both > 0 ? gap / Double(both) : ins.pooledMean - out.pooledMean
+        let inGlobal = ins.pooledVariance.isFinite ? ins.pooledVariance : (out.pooledVariance.isFinite ? out.pooledVariance : 1)
+        let outGlobal = out.pooledVariance.isFinite ? out.pooledVariance : inGlobal
+        for i in 0..<n {
+            let muIn = ins.count[i] > 0 ? ins.mean[i] : out.mean[i] + gap
+            let muOut = out.count[i] > 0 ? out.mean[i] : ins.mean[i] - gap
+            let sdIn = variance(ins, i, global: inGlobal).squareRoot()
+            let sdOut = variance(out, i, global: outGlobal).squareRoot()
+            scores[i] = Probability.normalLogPDF(target[i], mean: muIn, sd: sdIn)
+                - Probability.normalLogPDF(target[i], mean: muOut, sd: sdOut)
+        }
+    }
+
+    private func variance(_ g: GroupStatistics, _ i: Int, global: Double) -> Double {
+        let v = perExampleVariance && g.count[i] >= 2 ? g.variance[i] : global
+        return max(v, Self.varianceFloor)
+    }
+}

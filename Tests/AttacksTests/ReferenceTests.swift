@@ -1,0 +1,187 @@
+import AttacksReference
+import Foundation
+import Kernels
+import PluginKit
+import Testing
+
+/// LiRA written out from Carlini et al. 2022, separately from the plugin: plain loops,
+/// φ = log(p / (1 - p)) from a direct softmax, Gaussians from the IN / OUT φ of each record.
+struct ReferenceLiRA {
+    let s: SignalsStorage
+
+    func phi(_ logits: [Float], _ row: Int, _ y: Int) -> Double {
+        let c = s.classCount
+        let p = directSoftmax(logits[(row * c)..<((row + 1) * c)])[y]
+        return log(p / (1 - p))
+    }
+
+    /// (values, mean, unbiased variance) per record, and the pooled within-record variance.
+    func groups(wantIn: Bool) -> (values: [[Double]], mean: [Double], variance: [Double], pooled: Double) {
+        let n = s.recordCount
+        var values = [[Double]](repeating: [], count: n)
+        for r in 0..<s.referenceCount {
+            for i in 0..<n where (s.referenceMembership[r * n + i] == 1) == wantIn {
+                values[i].append(phi(s.referenceLogits, r * n + i, Int(s.labels[i])))
+            }
+        }
+        let mean = values.map { $0.reduce(0, +) / Double($0.count) }
+        let ss = values.indices.map { i in values[i].map { ($0 - mean[i]) * ($0 - mean[i]) }.reduce(0, +) }
+        let variance = values.indices.map { values[$0].count >= 2 ? ss[$0] / Double(values[$0].count - 1) : 0 }
+        let dof = values.filter { $0.count >= 2 }.map { $0.count - 1 }.reduce(0, +)
+        let pooled = values.indices.filter { values[$0].count >= 2 }.map { ss[$0] }.reduce(0, +) / Double(dof)
+        return (values, mean, variance, pooled)
+    }
+
+    func scores(online: Bool, perExample: Bool) -> [Double] {
+        let out = groups(wantIn: false), ins = groups(wantIn: true)
+        func sd(_ g: (values: [[Double]], mean: [Double], variance: [Double], pooled: Double), _ i: Int) -> Double {
+            (perExample && g.values[i].count >= 2 ? g.variance[i] : g.pooled).squareRoot()
+        }
+        return (0..<s.recordCount).map { i in
+            let x = phi(s.targetLogits, i, Int(s.labels[i]))
+            if !online {
+                // One-sided test: -log Pr[Z > x], Z ~ N(μ_out, σ_out²).
+                let z = (x - out.mean[i]) / sd(out, i)
+                return -log(0.5 * erfc(z / 2.0.squareRoot()))
+            }
+            func logN(_ x: Double, _ mu: Double, _ sigma: Double) -> Double {
+                -(x - mu) * (x - mu) / (2 * sigma * sigma) - log(sigma * (2 * Double.pi).squareRoot())
+            }
+            return logN(x, ins.mean[i], sd(ins, i)) - logN(x, out.mean[i], sd(out, i))
+        }
+    }
+}
+
+/// RMIA written out from Zarifzadeh et al. 2024 with an O(N × P) double loop in linear space.
+func referenceRMIA(_ s: SignalsStorage, online: Bool, gamma: Double, a: Double) -> [Double] {
+    let n = s.recordCount, p = s.populationCount, c = s.classCount, r = s.referenceCount
+    func prob(_ logits: [Float], _ row: Int, _ y: Int32) -> Double {
+        directSoftmax(logits[(row * c)..<((row + 1) * c)])[Int(y)]
+    }
+    func outValues(_ i: Int) -> [Double] {
+        (0..<r).filter { online || s.referenceMembership[$0 * n + i] == 0 }.map { prob(s.referenceLogits, $0 * n + i, s.labels[i]) }
+    }
+    // A record without OUT models (offline) takes the mean of every OUT probability.
+    let everyOut = (0..<n).flatMap(outValues)
+    func prX(_ i: Int) -> Double {
+        var values = outValues(i)
+        if values.isEmpty { values = everyOut }
+        let mean = values.reduce(0, +) / Double(values.count)
+        return online ? mean : 0.5 * ((1 + a) * mean + (1 - a))
+    }
+    func prZ(_ j: Int) -> Double {
+        let mean = (0..<r).map { prob(s.populationReferenceLogits, $0 * p + j, s.populationLabels[j]) }.reduce(0, +) / Double(r)
+        return online ? mean : 0.5 * ((1 + a) * mean + (1 - a))
+    }
+    let ratioZ = (0..<p).map { prob(s.populationTargetLogits, $0, s.populationLabels[$0]) / prZ($0) }
+    return (0..<n).map { i in
+        let ratioX = prob(s.targetLogits, i, s.labels[i]) / prX(i)
+        return Double(ratioZ.filter { ratioX / $0 > gamma }.count) / Double(p)
+    }
+}
+
+@Suite struct LiRATests {
+    let signals = syntheticSignals(n: 80, c: 4, r: 12, p: 0, seed: 21)
+
+    @Test(arguments: [("offline", "global"), ("offline", "per_example"), ("online", "global"), ("online", "per_example")])
+    func matchesThePaperFormulas(mode: String, variance: String) throws {
+        // Precondition of the comparison: every record has at least one IN and one OUT model.
+        let n = signals.recordCount
+        for i in 0..<n {
+            let ins = (0..<12).filter { signals.referenceMembership[$0 * n + i] == 1 }.count
+            #expect(ins > 0 && ins < 12)
+        }
+        let attack = try LiRAAttack(options: opts(["mode": .string(mode), "variance": .string(variance)]), host: .standalone)
+        #expect(attack.requirements == (mode == "online" ? [.referenceModels, .referenceIn] : [.referenceModels]))
+        let got = try signals.score(with: attack).scores
+        let expected = ReferenceLiRA(s: signals).scores(online: mode == "online", perExample: variance == "per_example")
+        for i in 0..<n {
+            // The written-out one-sided test overflows where erfc underflows (z > 37); the plugin does not.
+            #expect(got[i].isFinite)
+            if expected[i].isFinite { #expect(abs(got[i] - expected[i]) < 1e-6 * max(1, abs(expected[i])), "record \(i)") }
+            else { #expect(got[i] > 600) }
+        }
+    }
+
+    @Test func handWorkedOfflineCase() throws {
+        // One record, C = 2, y = 0: logits (0, -t) give φ = t exactly. OUT φ = 1, 3 (mean 2,
+        // unbiased variance 2); target φ = 2 + √2, one deviation above: score = -log(1 - Φ(1)).
+        let s = SignalsStorage(
+            classCount: 2, labels: [0], targetLogits: [0, -Float(2 + 2.0.squareRoot())], referenceCount: 2,
+            referenceLogits: [0, -1, 0, -3], referenceMembership: [0, 0])
+        let got = try s.score(with: LiRAAttack(options: opts(["variance": .string("per_example")]), host: .standalone)).scores
+        #expect(abs(got[0] - -log(1 - 0.841_344_746_068_542_9)) < 1e-6)
+        #expect(throws: PluginError.self) { try LiRAAttack(options: opts(["mode": .string("both")]), host: .standalone) }
+    }
+}
+
+@Suite struct RMIATests {
+    let signals = syntheticSignals(n: 60, c: 4, r: 6, p: 50, seed: 33)
+
+    @Test(arguments: [("offline", 1.0, 0.3), ("offline", 2.0, 0.0), ("offline", 1.5, 1.0), ("online", 1.0, 0.3), ("online", 2.0, 0.3)])
+    func matchesThePaperFormulas(mode: String, gamma: Double, a: Double) throws {
+        let attack = try RMIAAttack(
+            options: opts(["mode": .string(mode), "gamma": .double(gamma), "offline_a": .double(a)]), host: .standalone)
+        let got = try signals.score(with: attack).scores
+        let expected = referenceRMIA(signals, online: mode == "online", gamma: gamma, a: a)
+        // Log space against linear space: a pair at the exact threshold could flip; allow one.
+        var exact = 0
+        for i in got.indices {
+            #expect(abs(got[i] - expected[i]) <= 1.0 / 50 + 1e-12, "record \(i)")
+            if got[i] == expected[i] { exact += 1 }
+        }
+        #expect(exact >= got.count - 1)
+        // The data include a record that no reference model left OUT (the fallback path).
+        #expect((0..<60).contains { i in (0..<6).allSatisfy { signals.referenceMembership[$0 * 60 + i] == 1 } })
+        #expect(Set(got).count > 10)
+    }
+
+    @Test func handWorkedCase() throws {
+        // C = 2, y = 0, one reference model, OUT for x. p(·) = softmax; logits (0, -log(1/p - 1)).
+        func row(_ p: Double) -> [Float] { [0, -Float(log(p / (1 - p)))] }
+        // x: target .8, reference .4 → offline a = 0: Pr(x) = ½(.4 + 1) = .7, ratio 8/7.
+        // z1: target .5, reference .5 → Pr = .75, ratio 2/3; z2: target .9, reference .2 → Pr .6, ratio 1.5.
+        // With γ = 1: x beats z1 only (8/7 / 1.5 < 1) → score 1/2. With γ = 1.8: 8/7 / (2/3) = 1.714 → 0.
+        let s = SignalsStorage(
+            classCount: 2, labels: [0], targetLogits: row(0.8), referenceCount: 1, referenceLogits: row(0.4),
+            referenceMembership: [0], populationLabels: [0, 0], populationTargetLogits: row(0.5) + row(0.9),
+            populationReferenceLogits: row(0.5) + row(0.2))
+        let one = try RMIAAttack(options: opts(["gamma": .double(1), "offline_a": .double(0)]), host: .standalone)
+        #expect(try s.score(with: one).scores == [0.5])
+        let strict = try RMIAAttack(options: opts(["gamma": .double(1.8), "offline_a": .double(0)]), host: .standalone)
+        #expect(try s.score(with: strict).scores == [0])
+        #expect(one.requirements == [.referenceModels, .population])
+        #expect(throws: PluginError.self) { try RMIAAttack(options: opts(["gamma": .double(0)]), host: .standalone) }
+    }
+}
+
+@Suite struct ReferenceThresholdTests {
+    /// Logits (0, log(e^ℓ - 1)) with y = 0 give cross-entropy loss ℓ.
+    func row(loss: Double) -> [Float] { [0, Float(log(exp(loss) - 1))] }
+
+    /// Three records with the same OUT losses 1, 2, 3, 4 (a fifth reference model is IN, with a
+    /// loss the attack must ignore) and target losses 2.5, 0.5, 5.
+    var storage: SignalsStorage {
+        let targets = [2.5, 0.5, 5.0]
+        var reference: [Float] = []
+        for m in 0..<5 {
+            for _ in targets { reference += row(loss: m < 4 ? Double(m + 1) : 0.01) }
+        }
+        return SignalsStorage(
+            classCount: 2, labels: [0, 0, 0], targetLogits: targets.flatMap { row(loss: $0) }, referenceCount: 5,
+            referenceLogits: reference, referenceMembership: [UInt8](repeating: 0, count: 12) + [1, 1, 1])
+    }
+
+    @Test func percentile() throws {
+        // Linear percentiles of (1, 2, 3, 4): loss 2.5 sits at q = 1.5 / 3 → score .5; below all → 1; above → 0.
+        let got = try storage.score(with: ReferenceThresholdAttack(options: opts(), host: .standalone)).scores
+        for (g, e) in zip(got, [0.5, 1, 0]) { #expect(abs(g - e) < 1e-5) }
+    }
+
+    @Test func zScore() throws {
+        // Mean 2.5, unbiased sd √(5/3).
+        let got = try storage.score(with: ReferenceThresholdAttack(options: opts(["score": .string("z_score")]), host: .standalone)).scores
+        let sd = (5.0 / 3).squareRoot()
+        for (g, e) in zip(got, [0, 2 / sd, -2.5 / sd]) { #expect(abs(g - e) < 1e-5) }
+    }
+}

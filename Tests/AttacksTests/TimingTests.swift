@@ -1,0 +1,44 @@
+import AttacksReference
+import AttacksThreshold
+import Foundation
+import PluginKit
+import Testing
+
+/// Workload A1 (WORKLOADS.md): N = 20,000 audit records, 10 classes, R = 64 reference models,
+/// P = 10,000 population records. Not a test of speed (timed tests are flaky on shared
+/// machines): it prints the times, and runs only when asked, in release:
+///
+///     MIA_TIMING=1 swift test -c release --filter TimingTests
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["MIA_TIMING"] != nil))
+struct TimingTests {
+    @Test func workloadA1() throws {
+        let start = Date()
+        let s = syntheticSignals(n: 20_000, c: 10, r: 64, p: 10_000, seed: 1)
+        print("A1 signals built in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
+        let attacks: [(String, any AttackStrategy)] = [
+            ("loss-threshold", try LossThresholdAttack(options: opts(), host: .standalone)),
+            ("lira offline global", try LiRAAttack(options: opts(), host: .standalone)),
+            ("lira online per_example", try LiRAAttack(options: opts(["mode": .string("online"), "variance": .string("per_example")]), host: .standalone)),
+            ("rmia offline", try RMIAAttack(options: opts(), host: .standalone)),
+            ("rmia online", try RMIAAttack(options: opts(["mode": .string("online")]), host: .standalone)),
+            ("reference-threshold", try ReferenceThresholdAttack(options: opts(), host: .standalone)),
+        ]
+        for (name, attack) in attacks {
+            var times: [Double] = []
+            var scores: [Double] = []
+            for _ in 0..<3 {
+                let t = Date()
+                scores = try s.score(with: attack).scores
+                times.append(Date().timeIntervalSince(t))
+            }
+            let auc = bruteForceAUCSampled(scores: scores, membership: s.targetMembership)
+            print("A1 \(name): median \(String(format: "%.3f", times.sorted()[1])) s (AUC ≈ \(String(format: "%.3f", auc)))")
+            #expect(scores.allSatisfy { $0.isFinite })
+        }
+    }
+
+    /// AUC over the first 2,000 records (the full brute force would be 10^8 pairs).
+    func bruteForceAUCSampled(scores: [Double], membership: [UInt8]) -> Double {
+        bruteForceAUC(scores: Array(scores.prefix(2000)), membership: Array(membership.prefix(2000)))
+    }
+}
