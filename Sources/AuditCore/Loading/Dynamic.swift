@@ -35,11 +35,11 @@ public final class DynamicDataset {
 
     deinit { table.pointee.close(instance) }
 
-    public func info() throws -> DatasetInfo {
+    public func info() throws -> PluginKit.DatasetInfo {
         var i = mia_dataset_info_t()
         i.struct_size = UInt32(MemoryLayout<mia_dataset_info_t>.size)
         try callPlugin(component, "info") { table.pointee.info(instance, &i, $0) }
-        return DatasetInfo(
+        return PluginKit.DatasetInfo(
             recordCount: Int(i.record_count), classCount: Int(i.class_count),
             featureShape: TensorView.dims(i.feature_shape, i.feature_ndim))
     }
@@ -89,11 +89,11 @@ public final class DynamicModel {
     /// Trains on `features` [n, featureSize] and `labels` [n]; returns the per-epoch history.
     public func train(
         features: [Float], labels: [Int32], heldoutFeatures: [Float]? = nil, heldoutLabels: [Int32]? = nil,
-        seed: UInt64, onEpoch: ((EpochRecord) -> Void)? = nil
-    ) throws -> [EpochRecord] {
+        seed: UInt64, onEpoch: ((PluginKit.EpochRecord) -> Void)? = nil
+    ) throws -> [PluginKit.EpochRecord] {
         final class Collector {
-            var records: [EpochRecord] = []
-            var forward: ((EpochRecord) -> Void)?
+            var records: [PluginKit.EpochRecord] = []
+            var forward: ((PluginKit.EpochRecord) -> Void)?
         }
         let collector = Collector()
         collector.forward = onEpoch
@@ -127,7 +127,7 @@ public final class DynamicModel {
                                         args.on_epoch = { ctx, record in
                                             guard let ctx, let r = record?.pointee else { return }
                                             let c = Unmanaged<Collector>.fromOpaque(ctx).takeUnretainedValue()
-                                            let e = EpochRecord(
+                                            let e = PluginKit.EpochRecord(
                                                 epoch: Int(r.epoch), trainLoss: r.train_loss, trainAccuracy: r.train_accuracy,
                                                 heldoutLoss: r.heldout_loss, heldoutAccuracy: r.heldout_accuracy, seconds: r.seconds)
                                             c.records.append(e)

@@ -9,7 +9,7 @@ public struct ModelRecord: Codable, Sendable {
     public var memberCount: Int
     public var backend: String
     public var backendVersion: String
-    public var history: [EpochRecord]
+    public var history: [PluginKit.EpochRecord]
     public var trainSeconds: Double
 }
 

@@ -23,7 +23,7 @@ public struct AuditPlan {
     public var config: AuditConfig
     public var registry: PluginRegistry
     public var dataset: ResolvedComponent
-    public var datasetInfo: DatasetInfo
+    public var datasetInfo: PluginKit.DatasetInfo
     public var model: ResolvedComponent
     public var attacks: [ResolvedAttack]
 
@@ -80,7 +80,7 @@ public struct AuditPlan {
                 need("a population set", "set `dataset.population_records` (e.g. 1000)")
             }
         }
-        var datasetInfo = DatasetInfo(recordCount: 0, classCount: 0, featureShape: [])
+        var datasetInfo = PluginKit.DatasetInfo(recordCount: 0, classCount: 0, featureShape: [])
         if let dataset {
             do {
                 let bridge = HostBridge(label: dataset.info.name, logger: logger, cancellation: cancellation)

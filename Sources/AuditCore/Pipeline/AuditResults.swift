@@ -25,10 +25,10 @@ public enum AuditResults {
 
         var summary = RunSummary(
             toolVersion: toolVersion, runName: config.name, createdAt: ISO8601DateFormatter().string(from: startedAt),
-            dataset: DatasetSummary(name: plan.dataset.info.name, records: n + outcome.population.populationCount, classes: c),
+            dataset: DatasetInfo(name: plan.dataset.info.name, records: n + outcome.population.populationCount, classes: c),
             target: TargetSummary(
                 trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
-                history: outcome.target.record.history.map(EpochSummary.init)),
+                history: outcome.target.record.history.map(EpochRecord.init)),
             referenceCount: outcome.references.count, fprs: config.fprs.sorted(), configYAML: config.text,
             plugins: plan.pluginsUsed.map {
                 PluginUse(name: $0.plugin.name, version: $0.plugin.version, path: $0.plugin.path, component: "\($0.kind) \($0.component)")
@@ -36,10 +36,11 @@ public enum AuditResults {
         let slices = SliceOptions(byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
         let rocFolder = (config.output as NSString).appendingPathComponent("roc")
         for (i, attack) in outcome.scores.enumerated() {
+            var attackSeed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
             let evaluation = evaluate(
                 attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember, labels: labels,
                 targetCorrect: correct, fprs: config.fprs.sorted(), slices: slices, bootstrapSamples: config.bootstrapSamples,
-                seed: SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i)).next())
+                seed: attackSeed.next())
             let kept = attack.mask.indices.filter { attack.mask[$0] != 0 }
             let roc = rocCurve(scores: kept.map { attack.scores[$0] }, isMember: kept.map { isMember[$0] })
             try AtomicFile.write(roc.csv, to: (rocFolder as NSString).appendingPathComponent("\(attack.name).csv"))
@@ -81,7 +82,7 @@ public enum AuditResults {
     /// Peak resident memory of this process (`getrusage`), in bytes.
     public static func peakResidentBytes() -> UInt64 {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return UInt64(usage.ru_maxrss) * 1024
     }
 
@@ -134,7 +135,7 @@ public enum AuditResults {
     }
 }
 
-extension EpochSummary {
+extension EpochRecord {
     init(_ r: PluginKit.EpochRecord) {
         self.init(
             epoch: r.epoch, trainLoss: r.trainLoss, trainAccuracy: r.trainAccuracy,

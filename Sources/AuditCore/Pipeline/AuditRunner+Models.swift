@@ -111,7 +111,7 @@ extension AuditRunner {
     }
 
     /// Trains one model, saves it, and stores its logits on every audit and population record.
-    func train(_ job: ModelJob, _ population: Population, _ spec: ModelSpec, onEpoch: @escaping (EpochRecord) -> Void) throws {
+    func train(_ job: ModelJob, _ population: Population, _ spec: ModelSpec, onEpoch: @escaping (PluginKit.EpochRecord) -> Void) throws {
         let size = spec.featureSize
         let n = population.auditCount
         var isMember = [Bool](repeating: false, count: n)
