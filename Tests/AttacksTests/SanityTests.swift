@@ -92,3 +92,31 @@ let everyAttack: [(String, () throws -> any AttackStrategy)] = [
         }
     }
 }
+
+@Suite struct MissingInputTests {
+    /// Labels and target logits only: every attack that needs more refuses with an error
+    /// (never a crash), and every attack that needs nothing more scores.
+    @Test func attacksRefuseWhatTheyLack() throws {
+        let full = SanityTests.signals
+        let bare = SignalsStorage(classCount: full.classCount, labels: full.labels, targetLogits: full.targetLogits)
+        for (name, make) in everyAttack {
+            let attack = try make()
+            if attack.requirements.isEmpty {
+                #expect(throws: Never.self, "\(name)") { try bare.score(with: attack) }
+            } else {
+                #expect(throws: PluginError.self, "\(name)") { try bare.score(with: attack) }
+            }
+        }
+        for attack in [try ShokriAttack(options: opts(), host: .standalone) as any AttackStrategy,
+                       try MLLeaksAttack(options: opts(), host: .standalone)] {
+            #expect(throws: PluginError.self) { try full.score(with: attack) }
+        }
+    }
+
+    @Test func labelsOutsideTheClassesAreRefused() throws {
+        let s = SignalsStorage(classCount: 2, labels: [0, 2], targetLogits: [0, 1, 1, 0])
+        for (_, make) in everyAttack.prefix(10) {
+            #expect(throws: PluginError.self) { try s.score(with: try make()) }
+        }
+    }
+}

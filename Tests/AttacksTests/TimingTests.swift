@@ -1,3 +1,4 @@
+import AttacksClassifier
 import AttacksReference
 import AttacksThreshold
 import Foundation
@@ -23,6 +24,23 @@ struct TimingTests {
             ("rmia online", try RMIAAttack(options: opts(["mode": .string("online")]), host: .standalone)),
             ("reference-threshold", try ReferenceThresholdAttack(options: opts(), host: .standalone)),
         ]
+        try time(attacks, on: s)
+    }
+
+    /// The attacks without reference models, on the same N and C.
+    @Test func workloadA1OneModel() throws {
+        let s = syntheticSignals(n: 20_000, c: 10, r: 0, p: 10_000, seed: 1)
+        let attacks: [(String, any AttackStrategy)] = [
+            ("modified-entropy, class thresholds", try ModifiedEntropyAttack(options: opts(["class_thresholds": .bool(true)]), host: .standalone)),
+            ("kde-loss (fraction 0.1, 5 repeats)", try KDELossAttack(options: opts(), host: .standalone)),
+            ("classifier logistic_regression", try ClassifierAttack(options: opts(), host: .standalone)),
+            ("classifier mlp", try ClassifierAttack(options: opts(["model": .string("mlp")]), host: .standalone)),
+            ("classifier knn", try ClassifierAttack(options: opts(["model": .string("knn")]), host: .standalone)),
+        ]
+        try time(attacks, on: s)
+    }
+
+    func time(_ attacks: [(String, any AttackStrategy)], on s: SignalsStorage) throws {
         for (name, attack) in attacks {
             var times: [Double] = []
             var scores: [Double] = []
@@ -31,14 +49,11 @@ struct TimingTests {
                 scores = try s.score(with: attack).scores
                 times.append(Date().timeIntervalSince(t))
             }
-            let auc = bruteForceAUCSampled(scores: scores, membership: s.targetMembership)
+            var mask: [UInt8] = []
+            (scores, mask) = try s.score(with: attack)
+            let auc = bruteForceAUC(scores: Array(scores.prefix(2000)), membership: Array(s.targetMembership.prefix(2000)), mask: Array(mask.prefix(2000)))
             print("A1 \(name): median \(String(format: "%.3f", times.sorted()[1])) s (AUC ≈ \(String(format: "%.3f", auc)))")
             #expect(scores.allSatisfy { $0.isFinite })
         }
-    }
-
-    /// AUC over the first 2,000 records (the full brute force would be 10^8 pairs).
-    func bruteForceAUCSampled(scores: [Double], membership: [UInt8]) -> Double {
-        bruteForceAUC(scores: Array(scores.prefix(2000)), membership: Array(membership.prefix(2000)))
     }
 }

@@ -6,16 +6,18 @@ import PluginKit
 /// High-Power Membership Inference Attacks").
 ///
 /// With `p(x|θ)` the probability of the true class (softmax of the logits):
-/// - `Pr(x)`, the record's probability under models in general: online, the mean of `p(x|θ_r)`
-///   over every reference model (IN and OUT); offline, from the OUT reference models only,
+/// - `Pr(x)`, the record's probability under models in general: online, `½(p̄_in(x) + p̄_out(x))`,
+///   the means over the reference models that did (IN) and did not (OUT) train on x, weighted
+///   equally whatever their counts; offline, from the OUT models only,
 ///   `Pr(x) = ½((1 + a) p̄_out(x) + (1 - a))`, the paper's linear approximation of the missing IN
-///   models `p_in ≈ a p_out + (1 - a)`, with `a` = `offline_a`.
+///   models `p_in ≈ a p_out + (1 - a)`, with `a` = `offline_a`. Online, a record with no IN model
+///   uses that offline formula, and one with no OUT model uses `p̄_in(x)`.
 /// - Population records z are taken OUT of every reference model: their `Pr(z)` is the mean over
 ///   all reference models online, and the same formula with `p̄_out(z)` = that mean offline.
 /// - `score(x) = |{z : (p(x|θ)/Pr(x)) / (p(z|θ)/Pr(z)) > γ}| / P`, the fraction of the population
 ///   that x dominates by more than γ. Computed in log space, by sorting the P log-ratios of z and
-///   a binary search per x: O((N + P) log P). An audit record without OUT models (offline) uses
-///   the mean of every OUT probability. Higher score = member.
+///   a binary search per x: O((N + P) log P). Offline, an audit record without OUT models uses
+///   the mean of every OUT probability of every record. Higher score = member.
 public final class RMIAAttack: AttackStrategy {
     public static let name = "rmia"
     public static let summary =
@@ -67,41 +69,60 @@ public final class RMIAAttack: AttackStrategy {
         let targetZ = logP.values(popTarget, labels: popLabels, models: 1, classCount: c)
         let refZ = logP.values(popReference, labels: popLabels, models: r, classCount: c)
 
-        // Mean reference probability of each record: all models (online) or OUT ones (offline).
-        var sumX = [Double](repeating: 0, count: n), countX = [Int](repeating: 0, count: n)
+        // Sums and counts of each record's reference probabilities, OUT and IN.
+        var sumOut = [Double](repeating: 0, count: n), countOut = [Int](repeating: 0, count: n)
+        var sumIn = [Double](repeating: 0, count: n), countIn = [Int](repeating: 0, count: n)
         for m in 0..<r {
-            for i in 0..<n where online || membership[m * n + i] == 0 {
-                sumX[i] += exp(refX[m * n + i])
-                countX[i] += 1
+            for i in 0..<n {
+                if membership[m * n + i] == 0 {
+                    sumOut[i] += exp(refX[m * n + i])
+                    countOut[i] += 1
+                } else {
+                    sumIn[i] += exp(refX[m * n + i])
+                    countIn[i] += 1
+                }
             }
         }
-        let totalCount = countX.reduce(0, +)
-        guard totalCount > 0 else {
+        let totalOut = countOut.reduce(0, +)
+        guard online || totalOut > 0 else {
             throw PluginError(.invalidArgument, "\(Self.name) offline needs reference models that did not train on the audit records")
         }
-        let fallback = sumX.reduce(0, +) / Double(totalCount)
+        let fallback = totalOut > 0 ? sumOut.reduce(0, +) / Double(totalOut) : 0
         var sumZ = [Double](repeating: 0, count: p)
         for m in 0..<r {
             for j in 0..<p { sumZ[j] += exp(refZ[m * p + j]) }
         }
 
-        var ratioZ = (0..<p).map { j in targetZ[j] - logPr(sumZ[j] / Double(r)) }
+        var ratioZ = (0..<p).map { j in targetZ[j] - logPrPopulation(sumZ[j] / Double(r)) }
         ratioZ.sort()
         let logGamma = log(gamma)
         ratioZ.withUnsafeBufferPointer { sorted in
             for i in 0..<n {
-                let mean = countX[i] > 0 ? sumX[i] / Double(countX[i]) : fallback
-                let ratioX = targetX[i] - logPr(mean)
+                let outMean = countOut[i] > 0 ? sumOut[i] / Double(countOut[i]) : nil
+                let inMean = online && countIn[i] > 0 ? sumIn[i] / Double(countIn[i]) : nil
+                let ratioX = targetX[i] - logPrAudit(outMean: outMean, inMean: inMean, fallback: fallback)
                 scores[i] = Double(Statistics.countLess(sorted, ratioX - logGamma)) / Double(p)
             }
         }
     }
 
-    /// `log Pr(·)` from the mean reference probability: itself online, the `a` correction offline.
-    private func logPr(_ mean: Double) -> Double {
-        let mean = max(mean, 1e-300)
-        if online { return log(mean) }
-        if offlineA < 1 { return log(0.5 * ((1 + offlineA) * mean + (1 - offlineA))) }
-        return log(mean)
+    /// `½((1 + a) p̄_out + (1 - a))`: Pr from OUT models only.
+    private func offlinePr(_ outMean: Double) -> Double { 0.5 * ((1 + offlineA) * outMean + (1 - offlineA)) }
+
+    /// `log Pr(z)` of a population record from its mean over all reference models (all OUT).
+    private func logPrPopulation(_ outMean: Double) -> Double {
+        log(max(online ? outMean : offlinePr(outMean), 1e-300))
+    }
+
+    /// `log Pr(x)` of an audit record from its mean OUT and IN probabilities (nil when none).
+    private func logPrAudit(outMean: Double?, inMean: Double?, fallback: Double) -> Double {
+        let pr: Double
+        switch (online, outMean, inMean) {
+        case let (true, out?, inside?): pr = 0.5 * (out + inside)
+        case let (true, nil, inside?): pr = inside
+        case let (_, out?, _): pr = offlinePr(out)
+        case (_, nil, _): pr = offlinePr(fallback)
+        }
+        return log(max(pr, 1e-300))
     }
 }
