@@ -98,7 +98,7 @@ func parseError(_ text: String) -> ConfigError? {
     @Test func fprOutOfRange() throws {
         let e = try #require(parseError(goodConfig.replacingOccurrences(of: "[0.01, 0.1]", with: "[0.01, 1.5]")))
         #expect(e.key == "audit.fprs[1]")
-        #expect(e.line == 20)
+        #expect(e.line == 19)
     }
 
     @Test func optionsCheckedAgainstSchema() throws {

@@ -1,0 +1,182 @@
+import AuditCore
+import Foundation
+import Testing
+
+/// The package root, from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// The release binary that `scripts/test.sh` builds before the tests: audits run as a user runs them.
+let binary = packageRoot + "/.build/release/mia-audit"
+
+struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func mia(_ arguments: [String]) throws -> Result {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+let fashionImages = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+let fashionLabels = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"
+
+/// A small, overfit audit on a Fashion-MNIST slice: 600 audit records, an MLP trained 40 epochs.
+func smallConfig(output: String) -> String {
+    """
+    run:
+      name: e2e
+      output: \(output)
+      seed: 5
+      threads: 2
+    dataset:
+      plugin: idx
+      options:
+        images: \(fashionImages)
+        labels: \(fashionLabels)
+      audit_records: 600
+      population_records: 200
+    model:
+      plugin: native
+      options:
+        architecture: mlp
+        hidden_sizes: [256]
+        optimizer: adam
+        learning_rate: 0.001
+        batch_size: 128
+        epochs: 40
+    reference_models:
+      count: 4
+    audit:
+      fprs: [0.01, 0.1]
+      slices: [class, correctness]
+      bootstrap_samples: 50
+      attacks:
+        - plugin: loss-threshold
+        - plugin: lira
+          name: lira-offline
+          options:
+            mode: offline
+    """
+}
+
+/// AUC by brute force over every (member, non-member) pair, ties counting one half.
+func bruteForceAUC(_ scores: [Double], _ member: [Bool]) -> Double {
+    let m = scores.indices.filter { member[$0] }.map { scores[$0] }
+    let n = scores.indices.filter { !member[$0] }.map { scores[$0] }
+    var wins = 0.0
+    for a in m { for b in n { wins += a > b ? 1 : (a == b ? 0.5 : 0) } }
+    return wins / Double(m.count * n.count)
+}
+
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first: swift build -c release"))
+struct EndToEndTests {
+    let folder = NSTemporaryDirectory() + "mia-e2e-\(getpid())"
+
+    func write(_ text: String, _ name: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func anOverfitModelLeaksAndTheResultsAgree() throws {
+        let output = folder + "/run"
+        try? FileManager.default.removeItem(atPath: output)
+        let config = try write(smallConfig(output: output), "small.yaml")
+        let first = try mia(["run", config, "--quiet"])
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+
+        let summary = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: output + "/metrics.json")))
+        let membership = try Npy.read(UInt8.self, from: output + "/signals/target_membership.npy").values.map { $0 != 0 }
+        let labels = try Npy.read(Int32.self, from: output + "/signals/labels.npy").values
+        let (logits, shape) = try Npy.read(Float.self, from: output + "/signals/target_logits.npy")
+        #expect(shape == [600, 10])
+        #expect(membership.filter { $0 }.count == 300)
+        for name in ["loss-threshold", "lira-offline"] {
+            let evaluation = try #require(summary.attacks[name])
+            #expect(evaluation.auc > 0.6, "\(name) AUC \(evaluation.auc)")
+            let scores = try Npy.read(Double.self, from: output + "/scores/\(name).npy").values
+            #expect(abs(bruteForceAUC(scores, membership) - evaluation.auc) < 1e-9)
+            let csv = try String(contentsOfFile: output + "/roc/\(name).csv", encoding: .utf8)
+            #expect(csv.hasPrefix("fpr,tpr,threshold\n0.0,0.0,inf\n"))
+            #expect(csv.hasSuffix("1.0,1.0,\(scores.min()!)\n"))
+        }
+        // The loss attack's score is minus the cross-entropy of the true label, computed here anew.
+        let loss = try Npy.read(Double.self, from: output + "/scores/loss-threshold.npy").values
+        for i in 0..<600 {
+            let row = (0..<10).map { Double(logits[i * 10 + $0]) }
+            let top = row.max()!
+            let lse = top + log(row.map { exp($0 - top) }.reduce(0, +))
+            #expect(abs(loss[i] - (row[Int(labels[i])] - lse)) < 1e-4)
+        }
+        // Train and test accuracy agree with the signals.
+        let correct = (0..<600).map { i in (0..<10).max { logits[i * 10 + $0] < logits[i * 10 + $1] }! == Int(labels[i]) }
+        let train = Double((0..<600).filter { membership[$0] && correct[$0] }.count) / 300
+        #expect(abs(summary.target.trainAccuracy - train) < 1e-12)
+        #expect(summary.target.history.count == 40)
+        #expect(FileManager.default.fileExists(atPath: output + "/report.html"))
+
+        // A second run trains nothing: every model file stays as it was.
+        let store = output + "/models"
+        let models = try FileManager.default.contentsOfDirectory(atPath: store).sorted()
+        #expect(models.count == 5)
+        func stamps() throws -> [Date] {
+            try models.map { try FileManager.default.attributesOfItem(atPath: "\(store)/\($0)/model.bin")[.modificationDate] as! Date }
+        }
+        let before = try stamps()
+        let second = try mia(["run", config, "--verbose"])
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("5 in the store, 0 to train"))
+        #expect(try stamps() == before)
+        let again = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: output + "/metrics.json")))
+        #expect(again.attacks["lira-offline"]?.auc == summary.attacks["lira-offline"]?.auc)
+
+        // The report can be rebuilt from the folder alone.
+        try FileManager.default.removeItem(atPath: output + "/report.html")
+        #expect(try mia(["report", output]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: output + "/report.html"))
+    }
+
+    @Test func configErrorsStopBeforeAnyWork() throws {
+        let output = folder + "/bad"
+        let cases: [(String, String, String)] = [
+            ("epochs: 40", "epoch: 40", "`native` has no option `epoch`; did you mean `epochs`?"),
+            ("plugin: lira", "plugin: lirra", "no attack plugin named `lirra` was found; did you mean `lira`?"),
+            ("audit_records: 600", "audit_records: 60000", "but the dataset holds 60000 records"),
+            ("train-labels-idx1", "no-such-labels", "does not exist"),
+            ("count: 4", "count: 0", "attack `lira-offline` needs reference models"),
+        ]
+        for (from, to, message) in cases {
+            let path = try write(smallConfig(output: output).replacingOccurrences(of: from, with: to), "bad.yaml")
+            let r = try mia(["validate", path])
+            #expect(r.status == 2, "\(to): \(r.stderr)")
+            #expect(r.stderr.contains(message), "\(to): \(r.stderr)")
+            #expect(r.stderr.contains("bad.yaml:"), "\(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: output))
+        let line = try mia(["validate", try write(smallConfig(output: output).replacingOccurrences(of: "epochs: 40", with: "epoch: 40"), "bad.yaml")])
+        #expect(line.stderr.contains("bad.yaml:21:"))
+    }
+
+    @Test func pluginsAreListedAndDescribed() throws {
+        let list = try mia(["plugins"])
+        #expect(list.status == 0)
+        for name in ["idx", "native", "loss-threshold", "lira", "rmia"] { #expect(list.stdout.contains(name)) }
+        #expect(list.stdout.contains("ABI 1."))
+        let describe = try mia(["plugins", "describe", "lira"])
+        #expect(describe.stdout.contains("mode (string"))
+        #expect(try mia(["plugins", "describe", "nope"]).status == 3)
+    }
+}
