@@ -52,7 +52,8 @@ public struct AuditConfig {
     public var html: Bool
     public var topRecords: Int
 
-    static let topKeys = ["run", "plugins", "dataset", "model", "reference_models", "audit", "report"]
+    /// `sweep` belongs to studies (`Studies/`): a run of one point never sees it.
+    static let topKeys = ["run", "plugins", "dataset", "model", "reference_models", "audit", "report", "sweep"]
 
     /// Reads and checks the structure of `file` (plugin options are checked later, against the
     /// schemas of the plugins found).
