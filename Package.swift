@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(
             name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "PluginKit"],
             path: "Tests/BringYourOwnTests"),
+        .testTarget(name: "StudiesTests", dependencies: ["AuditCore"], path: "Tests/StudiesTests"),
         .testTarget(name: "ScaleTests", dependencies: ["AuditCore"], path: "Tests/ScaleTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["AuditCore"], path: "Tests/EndToEndTests"),
     ] + plugins.map(\.1) + fixtures.map(\.1),

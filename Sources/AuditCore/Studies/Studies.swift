@@ -1,0 +1,1 @@
+// Studies: one YAML, many runs, one comparison.
