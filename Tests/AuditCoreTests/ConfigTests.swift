@@ -114,7 +114,7 @@ func parseError(_ text: String) -> ConfigError? {
             let c = try AuditConfig.parse(
                 goodConfig.replacingOccurrences(of: "    epochs: 2", with: yaml), file: dir + "/c.yaml")
             return try OptionChecker.check(
-                c.model.options, against: schema, component: "native", baseDirectory: c.baseDirectory, at: c.model.pluginNode)
+                c.model!.options, against: schema, component: "native", baseDirectory: c.baseDirectory, at: c.model!.pluginNode)
         }
         let ok = try check("    data: d.bin\n    optimizer: sgd")
         #expect(ok["epochs"] == .int(10))

@@ -180,3 +180,89 @@ struct EndToEndTests {
         #expect(try mia(["plugins", "describe", "nope"]).status == 3)
     }
 }
+
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+struct BringYourOwnSignalsTests {
+    let folder = NSTemporaryDirectory() + "mia-byos-\(getpid())"
+
+    func signalsConfig(_ signals: String, output: String, attacks: String, membership: String? = nil) -> String {
+        """
+        run:
+          name: own-signals
+          output: \(output)
+        signals:
+          path: \(signals)
+        \(membership.map { "  membership: \($0)" } ?? "")
+        audit:
+          fprs: [0.01, 0.1]
+          bootstrap_samples: 0
+          attacks:
+        \(attacks)
+        """
+    }
+
+    @Test func signalsFromElsewhereGiveTheSameResults() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let source = folder + "/source"
+        try smallConfig(output: source).write(toFile: folder + "/source.yaml", atomically: true, encoding: .utf8)
+        #expect(try mia(["run", folder + "/source.yaml", "--quiet"]).status == 0)
+        let original = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: source + "/metrics.json")))
+
+        // NumPy's own types: int64 labels, float64 logits, bool membership, a text file of member indices.
+        let converted = folder + "/numpy"
+        let script = """
+            import numpy as np, os, sys
+            src, dst = sys.argv[1], sys.argv[2]
+            os.makedirs(dst, exist_ok=True)
+            for name in os.listdir(src):
+                a = np.load(os.path.join(src, name))
+                if a.dtype == np.float32: a = a.astype(np.float64)
+                if a.dtype == np.int32: a = a.astype(np.int64)
+                if name == "reference_membership.npy": a = a.astype(bool)
+                if name == "target_membership.npy":
+                    np.savetxt(os.path.join(dst, "members.txt"), np.flatnonzero(a), fmt="%d")
+                    continue
+                np.save(os.path.join(dst, name), a)
+            """
+        let py = Process()
+        py.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        py.arguments = ["python3", "-c", script, source + "/signals", converted]
+        try py.run()
+        py.waitUntilExit()
+        try #require(py.terminationStatus == 0, "numpy is needed for this test")
+
+        let attacks = """
+              - plugin: loss-threshold
+              - plugin: lira
+                name: lira-offline
+                options: {mode: offline}
+              - plugin: rmia
+            """
+        let config = folder + "/own.yaml"
+        try signalsConfig(converted, output: folder + "/own", attacks: attacks, membership: converted + "/members.txt")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try mia(["run", config, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let own = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: folder + "/own/metrics.json")))
+        for name in ["loss-threshold", "lira-offline"] {
+            let a = try #require(own.attacks[name]?.auc), b = try #require(original.attacks[name]?.auc)
+            #expect(abs(a - b) < 1e-6, "\(name): \(a) vs \(b)")
+        }
+        #expect((own.attacks["rmia"]?.auc ?? 0) > 0.55)
+
+        // An attack that needs what signals cannot give is refused before any work.
+        let refused = folder + "/refused.yaml"
+        try signalsConfig(converted, output: folder + "/refused", attacks: "      - plugin: shokri", membership: converted + "/members.txt")
+            .write(toFile: refused, atomically: true, encoding: .utf8)
+        let v = try mia(["validate", refused])
+        #expect(v.status == 2)
+        #expect(v.stderr.contains("attack `shokri` needs"))
+        // A membership index outside the records is named.
+        try "0\n99999\n".write(toFile: folder + "/bad.txt", atomically: true, encoding: .utf8)
+        try signalsConfig(converted, output: folder + "/bad", attacks: "      - plugin: loss-threshold", membership: folder + "/bad.txt")
+            .write(toFile: refused, atomically: true, encoding: .utf8)
+        let bad = try mia(["validate", refused])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("member index 99999 is outside the 600 audit records"), "\(bad.stderr)")
+    }
+}

@@ -12,6 +12,15 @@ public struct ComponentChoice {
     public var pluginNode: ConfigNode
 }
 
+/// Signals computed elsewhere: a folder of `.npy` files in the layout of a run's `signals/`.
+public struct SignalsChoice {
+    public var path: String
+    /// Optional file of the target's members (indices, or a 0/1 mask), overriding
+    /// `target_membership.npy`.
+    public var membership: String?
+    public var node: ConfigNode
+}
+
 /// One attack of the audit.
 public struct AttackChoice {
     /// The name its results go by (`lira-online`); defaults to the plugin's name.
@@ -33,14 +42,16 @@ public struct AuditConfig {
     public var modelStore: String
     // plugins:
     public var pluginPaths: [String]
+    // signals: (bring your own signals; replaces dataset, model and reference_models)
+    public var signals: SignalsChoice?
     // dataset:
-    public var dataset: ComponentChoice
+    public var dataset: ComponentChoice?
     /// Records [0, auditRecords) are the audit set: each model trains on a random half of them.
     public var auditRecords: Int
     /// Records [auditRecords, auditRecords + populationRecords): never trained on; the population set.
     public var populationRecords: Int
     // model:
-    public var model: ComponentChoice
+    public var model: ComponentChoice?
     // reference_models:
     public var referenceCount: Int
     // audit:
@@ -53,7 +64,7 @@ public struct AuditConfig {
     public var topRecords: Int
 
     /// `sweep` belongs to studies (`Studies/`): a run of one point never sees it.
-    static let topKeys = ["run", "plugins", "dataset", "model", "reference_models", "audit", "report", "sweep"]
+    static let topKeys = ["run", "plugins", "signals", "dataset", "model", "reference_models", "audit", "report", "sweep"]
 
     /// Reads and checks the structure of `file` (plugin options are checked later, against the
     /// schemas of the plugins found).
@@ -99,24 +110,49 @@ public struct AuditConfig {
             pluginPaths = try plugins["paths"]?.list().map { try resolve(try $0.string(), baseDir) } ?? []
         }
 
-        let dataset = try top.require("dataset")
-        try dataset.checkKeys(["plugin", "options", "audit_records", "population_records"])
-        let datasetChoice = try component(dataset)
-        let auditNode = try dataset.require("audit_records")
-        let auditRecords = try auditNode.int()
-        guard auditRecords >= 2 else { throw auditNode.error("must be at least 2") }
-        let populationRecords = try dataset["population_records"]?.int() ?? 0
-        guard populationRecords >= 0 else { throw dataset["population_records"]!.error("must not be negative") }
+        var signals: SignalsChoice?
+        var datasetChoice: ComponentChoice?
+        var modelChoice: ComponentChoice?
+        var auditRecords = 0, populationRecords = 0, referenceCount = 0
+        if let node = top["signals"] {
+            // Bring your own signals: the models were trained elsewhere.
+            for key in ["dataset", "model", "reference_models"] {
+                if let other = top[key] {
+                    throw other.error("`\(key)` cannot be used with `signals` (the signals replace the dataset and the models)")
+                }
+            }
+            try node.checkKeys(["path", "membership"])
+            let pathNode = try node.require("path")
+            let path = resolve(try pathNode.string(), baseDir)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+                throw pathNode.error("signals folder `\(path)` does not exist")
+            }
+            var membership: String?
+            if let m = node["membership"] {
+                membership = resolve(try m.string(), baseDir)
+                guard FileManager.default.fileExists(atPath: membership!) else { throw m.error("membership file `\(membership!)` does not exist") }
+            }
+            signals = SignalsChoice(path: path, membership: membership, node: node)
+        } else {
+            let dataset = try top.require("dataset")
+            try dataset.checkKeys(["plugin", "options", "audit_records", "population_records"])
+            datasetChoice = try component(dataset)
+            let auditNode = try dataset.require("audit_records")
+            auditRecords = try auditNode.int()
+            guard auditRecords >= 2 else { throw auditNode.error("must be at least 2") }
+            populationRecords = try dataset["population_records"]?.int() ?? 0
+            guard populationRecords >= 0 else { throw dataset["population_records"]!.error("must not be negative") }
 
-        let model = try top.require("model")
-        try model.checkKeys(["plugin", "options"])
-        let modelChoice = try component(model)
+            let model = try top.require("model")
+            try model.checkKeys(["plugin", "options"])
+            modelChoice = try component(model)
 
-        var referenceCount = 0
-        if let refs = top["reference_models"] {
-            try refs.checkKeys(["count"])
-            referenceCount = try refs["count"]?.int() ?? 0
-            guard referenceCount >= 0 else { throw refs["count"]!.error("must not be negative") }
+            if let refs = top["reference_models"] {
+                try refs.checkKeys(["count"])
+                referenceCount = try refs["count"]?.int() ?? 0
+                guard referenceCount >= 0 else { throw refs["count"]!.error("must not be negative") }
+            }
         }
 
         let audit = try top.require("audit")
@@ -163,7 +199,7 @@ public struct AuditConfig {
         return AuditConfig(
             file: file, text: text, name: name, output: resolve(output, FileManager.default.currentDirectoryPath),
             seed: UInt64(seed), threads: threads, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
-            pluginPaths: pluginPaths, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
+            pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
             model: modelChoice, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
             bootstrapSamples: bootstrap, html: html, topRecords: top_)
     }

@@ -22,7 +22,7 @@ public enum Npy {
     }
 
     /// Reads an array written by `write`; checks the type, the order and the size.
-    public static func read<T: Element>(_ type: T.Type, from path: String) throws -> (values: [T], shape: [Int]) {
+    public static func read<T: Element>(_ type: T.Type, from path: String, accepting descrs: [String]? = nil) throws -> (values: [T], shape: [Int]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw NpyError(path: path, message: "cannot read the file")
         }
@@ -42,7 +42,7 @@ public enum Npy {
         }
         guard bytes.count >= start + headerLength else { throw NpyError(path: path, message: "truncated header") }
         let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
-        guard header.contains("'descr': '\(T.descr)'") else {
+        guard (descrs ?? [T.descr]).contains(where: { header.contains("'descr': '\($0)'") }) else {
             throw NpyError(path: path, message: "element type is not \(T.descr): \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         guard header.contains("'fortran_order': False") else { throw NpyError(path: path, message: "Fortran order is not supported") }

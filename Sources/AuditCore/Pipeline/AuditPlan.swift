@@ -22,10 +22,18 @@ public struct ResolvedAttack {
 public struct AuditPlan {
     public var config: AuditConfig
     public var registry: PluginRegistry
-    public var dataset: ResolvedComponent
+    /// The dataset and model; nil when the audit reads its signals from a folder.
+    public var datasetChoice: ResolvedComponent?
+    public var modelChoice: ResolvedComponent?
     public var datasetInfo: PluginKit.DatasetInfo
-    public var model: ResolvedComponent
     public var attacks: [ResolvedAttack]
+    /// Signals read from a folder (bring your own signals), already checked.
+    public var providedSignals: ProvidedSignals?
+
+    /// The dataset, in an audit that trains its models (`datasetChoice` is set).
+    public var dataset: ResolvedComponent { datasetChoice! }
+    /// The model backend, in an audit that trains its models.
+    public var model: ResolvedComponent { modelChoice! }
 
     /// Checks `config` against `registry`; collects every problem it can before throwing.
     public static func make(_ config: AuditConfig, registry: PluginRegistry, logger: Logger) throws -> AuditPlan {
@@ -50,8 +58,20 @@ public struct AuditPlan {
             }
             return nil
         }
-        let dataset = resolve(config.dataset, .dataset)
-        let model = resolve(config.model, .model)
+        let dataset = config.dataset.flatMap { resolve($0, .dataset) }
+        let model = config.model.flatMap { resolve($0, .model) }
+        var provided: ProvidedSignals?
+        if let s = config.signals {
+            do {
+                provided = try ProvidedSignals.load(s)
+            } catch let e as ConfigError {
+                errors.append(e)
+            } catch {
+                errors.append(s.node.error("\(error)"))
+            }
+        }
+        let referenceCount = provided?.signals.referenceCount ?? config.referenceCount
+        let populationCount = provided?.signals.populationCount ?? config.populationRecords
         var attacks: [ResolvedAttack] = []
         let cancellation = CancellationFlag()
         for a in config.attacks {
@@ -71,37 +91,57 @@ public struct AuditPlan {
                 errors.append(ConfigError(file: config.file, line: a.line, key: "audit.attacks",
                                           "attack `\(a.name)` needs \(what); \(fix)"))
             }
-            if r.contains(.referenceIn) && config.referenceCount < 2 {
-                need("reference models trained with each record (online)", "set `reference_models.count` to at least 2 (it is \(config.referenceCount))")
-            } else if r.contains(.referenceModels) && config.referenceCount < 1 {
+            if let p = provided {
+                if r.contains(.referenceModels) && p.signals.referenceCount < 1 {
+                    need("reference models", "the signals folder has no reference_logits.npy / reference_membership.npy")
+                }
+                if r.contains(.referenceIn) && !p.everyRecordIn {
+                    need("reference models trained with each record (online)", "some audit records are IN no reference model in reference_membership.npy")
+                }
+                if r.contains(.population) && p.signals.populationCount < 1 {
+                    need("a population set", "the signals folder has no population_labels.npy / population_target_logits.npy")
+                }
+                if !r.isDisjoint(with: [.features, .queryAccess]) {
+                    need("record features or query access to the target", "signals alone provide neither; audit with a dataset and a model instead")
+                }
+                continue
+            }
+            if r.contains(.referenceIn) && referenceCount < 2 {
+                need("reference models trained with each record (online)", "set `reference_models.count` to at least 2 (it is \(referenceCount))")
+            } else if r.contains(.referenceModels) && referenceCount < 1 {
                 need("reference models", "set `reference_models.count` to at least 1 (it is 0)")
             }
-            if r.contains(.population) && config.populationRecords < 1 {
+            if r.contains(.population) && populationCount < 1 {
                 need("a population set", "set `dataset.population_records` (e.g. 1000)")
             }
         }
         var datasetInfo = PluginKit.DatasetInfo(recordCount: 0, classCount: 0, featureShape: [])
-        if let dataset {
+        if let dataset, let datasetNode = config.dataset {
             do {
                 let bridge = HostBridge(label: dataset.info.name, logger: logger, cancellation: cancellation)
                 datasetInfo = try DynamicDataset(dataset.info, optionsJSON: dataset.optionsJSON, bridge: bridge).info()
                 let needed = config.auditRecords + config.populationRecords
                 if needed > datasetInfo.recordCount {
                     errors.append(ConfigError(
-                        file: config.file, line: config.dataset.pluginNode.line, key: "dataset",
+                        file: config.file, line: datasetNode.pluginNode.line, key: "dataset",
                         "`audit_records` + `population_records` = \(needed), but the dataset holds \(datasetInfo.recordCount) records"))
                 }
             } catch {
-                errors.append(config.dataset.pluginNode.error("the dataset could not be opened: \(error)"))
+                errors.append(datasetNode.pluginNode.error("the dataset could not be opened: \(error)"))
             }
         }
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
-        return AuditPlan(config: config, registry: registry, dataset: dataset!, datasetInfo: datasetInfo, model: model!, attacks: attacks)
+        if let p = provided {
+            datasetInfo = PluginKit.DatasetInfo(recordCount: p.signals.recordCount + p.signals.populationCount, classCount: p.signals.classCount, featureShape: [])
+        }
+        return AuditPlan(
+            config: config, registry: registry, datasetChoice: dataset, modelChoice: model, datasetInfo: datasetInfo, attacks: attacks,
+            providedSignals: provided)
     }
 
     /// The plugins this plan uses.
     public var pluginsUsed: [(component: String, kind: String, plugin: PluginInfo)] {
-        [(dataset.info.name, "dataset", dataset.info.plugin), (model.info.name, "model", model.info.plugin)]
-            + attacks.map { ($0.component.info.name, "attack", $0.component.info.plugin) }
+        [datasetChoice.map { ($0.info.name, "dataset", $0.info.plugin) }, modelChoice.map { ($0.info.name, "model", $0.info.plugin) }]
+            .compactMap { $0 } + attacks.map { ($0.component.info.name, "attack", $0.component.info.plugin) }
     }
 }

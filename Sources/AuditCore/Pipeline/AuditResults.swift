@@ -25,7 +25,7 @@ public enum AuditResults {
 
         var summary = RunSummary(
             toolVersion: toolVersion, runName: config.name, createdAt: ISO8601DateFormatter().string(from: startedAt),
-            dataset: DatasetInfo(name: plan.dataset.info.name, records: n + outcome.population.populationCount, classes: c),
+            dataset: DatasetInfo(name: plan.datasetChoice?.info.name ?? "signals from \(plan.providedSignals?.folder ?? "?")", records: n + outcome.population.populationCount, classes: c),
             target: TargetSummary(
                 trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
                 history: outcome.target.record.history.map(EpochRecord.init)),

@@ -21,24 +21,39 @@ public final class SignalSet {
     /// Identifies these signals (the models' keys and the sizes), for caching attack scores.
     public let key: String
 
-    init(population p: Population, memberships m: Memberships, target: TrainedModel, references: [TrainedModel]) {
+    init(
+        classCount: Int, labels: [Int32], targetLogits: [Float], targetMembership: [UInt8], referenceCount: Int,
+        referenceLogits: [Float], referenceMembership: [UInt8], populationLabels: [Int32], populationTargetLogits: [Float],
+        populationReferenceLogits: [Float], key: String
+    ) {
+        recordCount = labels.count
+        self.classCount = classCount
+        self.referenceCount = referenceCount
+        populationCount = populationLabels.count
+        self.labels = labels
+        self.targetLogits = targetLogits
+        self.targetMembership = targetMembership
+        self.referenceLogits = referenceLogits
+        self.referenceMembership = referenceMembership
+        self.populationLabels = populationLabels
+        self.populationTargetLogits = populationTargetLogits
+        self.populationReferenceLogits = populationReferenceLogits
+        self.key = key
+    }
+
+    convenience init(population p: Population, memberships m: Memberships, target: TrainedModel, references: [TrainedModel]) {
         let n = p.auditCount, c = p.info.classCount, pc = p.populationCount
-        recordCount = n
-        classCount = c
-        referenceCount = references.count
-        populationCount = pc
-        labels = Array(p.labels[0..<n])
-        targetLogits = Array(target.logits[0..<(n * c)])
-        targetMembership = m.target.map { $0 ? 1 : 0 }
-        referenceLogits = references.flatMap { $0.logits[0..<(n * c)] }
-        referenceMembership = m.references.flatMap { $0.map { $0 ? 1 : 0 } }
-        populationLabels = Array(p.labels[n..<(n + pc)])
-        populationTargetLogits = Array(target.logits[(n * c)..<((n + pc) * c)])
-        populationReferenceLogits = references.flatMap { $0.logits[(n * c)..<((n + pc) * c)] }
         var h = SHA256()
         h.update("signals-v1 n=\(n) p=\(pc) c=\(c)\n")
         for model in [target] + references { h.update(model.key + "\n") }
-        key = h.hexDigest()
+        self.init(
+            classCount: c, labels: Array(p.labels[0..<n]), targetLogits: Array(target.logits[0..<(n * c)]),
+            targetMembership: m.target.map { $0 ? 1 : 0 }, referenceCount: references.count,
+            referenceLogits: references.flatMap { $0.logits[0..<(n * c)] },
+            referenceMembership: m.references.flatMap { $0.map { $0 ? 1 : 0 } },
+            populationLabels: Array(p.labels[n..<(n + pc)]),
+            populationTargetLogits: Array(target.logits[(n * c)..<((n + pc) * c)]),
+            populationReferenceLogits: references.flatMap { $0.logits[(n * c)..<((n + pc) * c)] }, key: h.hexDigest())
     }
 
     /// Lends the signals as a `mia_signals_t` holding what `needs` asks for.
@@ -47,8 +62,10 @@ public final class SignalSet {
         _ body: (UnsafePointer<mia_signals_t>) throws -> T
     ) rethrows -> T {
         let n = recordCount, pc = populationCount
-        let auditFeatures = Array(features[0..<(n * featureShape.reduce(1, *))])
-        let populationFeatures = Array(features[(n * featureShape.reduce(1, *))...])
+        let hasFeatures = !features.isEmpty
+        let size = featureShape.reduce(1, *)
+        let auditFeatures = hasFeatures ? Array(features[0..<(n * size)]) : [0]
+        let populationFeatures = hasFeatures && pc > 0 ? Array(features[(n * size)...]) : [0]
         return try labels.withUnsafeBufferPointer { l in
             try targetLogits.withUnsafeBufferPointer { t in
                 try targetMembership.withUnsafeBufferPointer { tm in
@@ -62,7 +79,7 @@ public final class SignalSet {
                                             try pf.withUnsafeMutableBufferPointer { pfp in
                                                 var ft = TensorView.make(UnsafeMutableRawPointer(afp.baseAddress!), dtype: MIA_DTYPE_F32, shape: [n] + featureShape)
                                                 var pft = mia_tensor_t()
-                                                if pc > 0 {
+                                                if pc > 0 && hasFeatures {
                                                     pft = TensorView.make(UnsafeMutableRawPointer(pfp.baseAddress!), dtype: MIA_DTYPE_F32, shape: [pc] + featureShape)
                                                 }
                                                 return try withUnsafePointer(to: &ft) { ftp in
@@ -85,7 +102,7 @@ public final class SignalSet {
                                                             s.population_reference_logits = referenceCount > 0 ? pr.baseAddress : nil
                                                         }
                                                         if needs.contains(.knownMembership) { s.target_membership = tm.baseAddress }
-                                                        if needs.contains(.features) || needs.contains(.queryAccess) {
+                                                        if hasFeatures && (needs.contains(.features) || needs.contains(.queryAccess)) {
                                                             s.features = ftp
                                                             s.population_features = pc > 0 ? pftp : nil
                                                         }
@@ -113,6 +130,11 @@ extension AuditRunner {
     /// Computes the shared signals and writes them to `signals/` as `.npy` files.
     func writeSignals(_ p: Population, _ m: Memberships, _ target: TrainedModel, _ references: [TrainedModel]) throws -> SignalSet {
         let s = SignalSet(population: p, memberships: m, target: target, references: references)
+        try write(s)
+        return s
+    }
+
+    func write(_ s: SignalSet) throws {
         let dir = signalsFolder
         let n = s.recordCount, c = s.classCount, r = s.referenceCount, pc = s.populationCount
         func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
@@ -124,7 +146,6 @@ extension AuditRunner {
         try Npy.write(s.populationLabels, shape: [pc], to: path("population_labels.npy"))
         try Npy.write(s.populationTargetLogits, shape: [pc, c], to: path("population_target_logits.npy"))
         try Npy.write(s.populationReferenceLogits, shape: [r, pc, c], to: path("population_reference_logits.npy"))
-        return s
     }
 
     /// Runs every attack on the shared signals; writes `scores/<attack>.npy` (and the evaluation

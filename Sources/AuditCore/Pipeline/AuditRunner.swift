@@ -72,6 +72,7 @@ public final class AuditRunner {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         try AtomicFile.write(config.text, to: (output as NSString).appendingPathComponent("config.yaml"))
         openblas_set_num_threads(Int32(config.threads))
+        if let provided = plan.providedSignals { return try runOnProvidedSignals(provided) }
 
         let population = try stage("load dataset") { try loadPopulation() }
         let memberships = Memberships(recordCount: population.auditCount, referenceCount: config.referenceCount, seed: config.seed)
@@ -110,5 +111,29 @@ public final class AuditRunner {
         logger.info("dataset: \(total) records of shape \(info.featureShape), \(info.classCount) classes")
         return Population(info: info, features: features, labels: labels, auditCount: config.auditRecords,
                           populationCount: config.populationRecords)
+    }
+
+    /// An audit of signals computed elsewhere: no dataset, no training; attacks and evaluation only.
+    func runOnProvidedSignals(_ provided: ProvidedSignals) throws -> AuditOutcome {
+        let s = provided.signals
+        try stage("load signals") { try write(s) }
+        let info = PluginKit.DatasetInfo(recordCount: s.recordCount + s.populationCount, classCount: s.classCount, featureShape: [])
+        let population = Population(info: info, features: [], labels: s.labels + s.populationLabels, auditCount: s.recordCount,
+                                    populationCount: s.populationCount)
+        var memberships = Memberships(recordCount: s.recordCount, referenceCount: 0, seed: config.seed)
+        memberships.target = provided.membership
+        memberships.references = provided.referenceMembership
+        func model(_ role: String, _ logits: [Float]) -> TrainedModel {
+            let record = ModelRecord(key: s.key, role: role, seed: 0, memberCount: 0, backend: "provided", backendVersion: "",
+                                     history: [], trainSeconds: 0)
+            return TrainedModel(role: role, key: s.key, record: record, logits: logits, cached: true)
+        }
+        let target = model("target", s.targetLogits + s.populationTargetLogits)
+        let spec = ModelSpec(featureShape: [], classCount: s.classCount)
+        let scores = try stage("attacks") { try runAttacks(s, population, spec, targetKey: s.key).0 }
+        logger.info("target membership from \(provided.folder), sha256 \(provided.membershipHash)")
+        return AuditOutcome(
+            plan: plan, population: population, memberships: memberships, target: target, references: [],
+            scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, stageSeconds: stageSeconds, queryCount: 0)
     }
 }

@@ -1,0 +1,162 @@
+import Foundation
+
+/// Signals computed elsewhere (bring your own signals): a folder of `.npy` files in the layout of
+/// a run's `signals/`, checked for names, types and shapes before any attack runs.
+///
+/// Required: `labels.npy` [N] (integers), `target_logits.npy` [N, C] (floats), and the target's
+/// membership, either `target_membership.npy` [N] (0/1 or bool) or the config's
+/// `signals.membership` file (a `.npy` mask or index list, or a text file of indices, one per
+/// line). Optional, in pairs: `reference_logits.npy` [R, N, C] with
+/// `reference_membership.npy` [R, N]; `population_labels.npy` [P] with
+/// `population_target_logits.npy` [P, C] (and `population_reference_logits.npy` [R, P, C] when
+/// there are reference models). float64 and int64 arrays are accepted and converted.
+public struct ProvidedSignals {
+    public var signals: SignalSet
+    public var membership: [Bool]
+    public var referenceMembership: [[Bool]]
+    /// SHA-256 of the membership file, recorded in the run.
+    public var membershipHash: String
+    public var folder: String
+
+    /// Whether every audit record is IN at least one reference model (online attacks).
+    public var everyRecordIn: Bool {
+        guard !referenceMembership.isEmpty else { return false }
+        return (0..<signals.recordCount).allSatisfy { i in referenceMembership.contains { $0[i] } }
+    }
+
+    static func load(_ choice: SignalsChoice) throws -> ProvidedSignals {
+        let dir = choice.path
+        func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+        func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
+        func fail(_ message: String) -> ConfigError { choice.node.error(message) }
+
+        let (labels, ls) = try NpyAny.ints(path("labels.npy"))
+        guard ls.count == 1 else { throw fail("labels.npy must be [N], is \(ls)") }
+        let n = ls[0]
+        let (logits, ts) = try NpyAny.floats(path("target_logits.npy"))
+        guard ts.count == 2, ts[0] == n, ts[1] >= 2 else { throw fail("target_logits.npy must be [\(n), C] with C ≥ 2, is \(ts)") }
+        let c = ts[1]
+        if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= c }) {
+            throw fail("labels.npy: record \(bad) has label \(labels[bad]), outside [0, \(c))")
+        }
+
+        let membershipPath = choice.membership ?? path("target_membership.npy")
+        guard FileManager.default.fileExists(atPath: membershipPath) else {
+            throw fail("no target membership: give target_membership.npy in the folder or `signals.membership`")
+        }
+        let membership = try NpyAny.membership(membershipPath, count: n)
+        guard membership.contains(true), membership.contains(false) else {
+            throw fail("\(membershipPath): the target membership must hold both members and non-members")
+        }
+        var hash = SHA256()
+        hash.update(FileManager.default.contents(atPath: membershipPath) ?? Data())
+
+        var r = 0
+        var referenceLogits: [Float] = []
+        var referenceMembership: [[Bool]] = []
+        if exists("reference_logits.npy") || exists("reference_membership.npy") {
+            let (rl, rs) = try NpyAny.floats(path("reference_logits.npy"))
+            guard rs.count == 3, rs[1] == n, rs[2] == c else { throw fail("reference_logits.npy must be [R, \(n), \(c)], is \(rs)") }
+            r = rs[0]
+            let (rm, ms) = try NpyAny.ints(path("reference_membership.npy"))
+            guard ms == [r, n] else { throw fail("reference_membership.npy must be [\(r), \(n)], is \(ms)") }
+            referenceLogits = rl
+            referenceMembership = (0..<r).map { k in (0..<n).map { rm[k * n + $0] != 0 } }
+        }
+        var p = 0
+        var populationLabels: [Int32] = [], populationTarget: [Float] = [], populationReference: [Float] = []
+        if exists("population_labels.npy") || exists("population_target_logits.npy") {
+            let (pl, ps) = try NpyAny.ints(path("population_labels.npy"))
+            guard ps.count == 1 else { throw fail("population_labels.npy must be [P], is \(ps)") }
+            p = ps[0]
+            let (pt, pts) = try NpyAny.floats(path("population_target_logits.npy"))
+            guard pts == [p, c] else { throw fail("population_target_logits.npy must be [\(p), \(c)], is \(pts)") }
+            populationLabels = pl
+            populationTarget = pt
+            if r > 0 {
+                let (pr, prs) = try NpyAny.floats(path("population_reference_logits.npy"))
+                guard prs == [r, p, c] else { throw fail("population_reference_logits.npy must be [\(r), \(p), \(c)], is \(prs)") }
+                populationReference = pr
+            }
+        }
+        let set = SignalSet(
+            classCount: c, labels: labels, targetLogits: logits, targetMembership: membership.map { $0 ? 1 : 0 },
+            referenceCount: r, referenceLogits: referenceLogits, referenceMembership: referenceMembership.flatMap { $0.map { $0 ? 1 : 0 } },
+            populationLabels: populationLabels, populationTargetLogits: populationTarget, populationReferenceLogits: populationReference,
+            key: "provided:" + hash.hexDigest())
+        var h2 = SHA256()
+        h2.update(FileManager.default.contents(atPath: membershipPath) ?? Data())
+        return ProvidedSignals(
+            signals: set, membership: membership, referenceMembership: referenceMembership, membershipHash: h2.hexDigest(), folder: dir)
+    }
+}
+
+/// Reading `.npy` arrays a user made with NumPy, whatever the integer or float width.
+enum NpyAny {
+    static func descr(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw NpyError(path: path, message: "cannot read the file") }
+        defer { try? handle.close() }
+        let head = String(decoding: handle.readData(ofLength: 256), as: UTF8.self)
+        guard let r = head.range(of: "'descr': '") else { throw NpyError(path: path, message: "not a .npy file") }
+        return String(head[r.upperBound...].prefix { $0 != "'" })
+    }
+
+    static func floats(_ path: String) throws -> ([Float], [Int]) {
+        switch try descr(path) {
+        case "<f4": return try Npy.read(Float.self, from: path)
+        case "<f8":
+            let (v, s) = try Npy.read(Double.self, from: path)
+            return (v.map { Float($0) }, s)
+        case let d: throw NpyError(path: path, message: "must hold float32 or float64 values, holds `\(d)`")
+        }
+    }
+
+    static func ints(_ path: String) throws -> ([Int32], [Int]) {
+        switch try descr(path) {
+        case "<i4": return try Npy.read(Int32.self, from: path)
+        case "<i8":
+            let (v, s) = try Npy.read(Int64.self, from: path)
+            return (v.map { Int32(clamping: $0) }, s)
+        case "|u1", "|b1":
+            let (v, s) = try Npy.read(UInt8.self, from: path, accepting: ["|u1", "|b1"])
+            return (v.map { Int32($0) }, s)
+        case let d: throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(d)`")
+        }
+    }
+
+    /// A membership file: a 0/1 mask of length `count`, or a list of member indices (`.npy`, or
+    /// text with one index per line).
+    static func membership(_ path: String, count: Int) throws -> [Bool] {
+        if path.hasSuffix(".npy") {
+            let (v, s) = try ints(path)
+            guard s.count == 1 else { throw NpyError(path: path, message: "membership must be one-dimensional, is \(s)") }
+            let isMask = s[0] == count && v.allSatisfy { $0 == 0 || $0 == 1 }
+            if isMask { return v.map { $0 != 0 } }
+            return try mask(fromIndices: v.map(Int.init), count: count, path: path)
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw NpyError(path: path, message: "cannot read the membership file")
+        }
+        var indices: [Int] = []
+        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            if t.isEmpty || t.hasPrefix("#") { continue }
+            guard let i = Int(t) else { throw NpyError(path: "\(path):\(k + 1)", message: "`\(t)` is not a record index") }
+            indices.append(i)
+        }
+        return try mask(fromIndices: indices, count: count, path: path)
+    }
+
+    static func mask(fromIndices indices: [Int], count: Int, path: String) throws -> [Bool] {
+        var m = [Bool](repeating: false, count: count)
+        for i in indices {
+            guard i >= 0 && i < count else {
+                throw NpyError(path: path, message: "member index \(i) is outside the \(count) audit records")
+            }
+            m[i] = true
+        }
+        return m
+    }
+}
+
+extension Int64: Npy.Element { public static var descr: String { "<i8" } }
