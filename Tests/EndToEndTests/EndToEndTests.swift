@@ -266,3 +266,27 @@ struct BringYourOwnSignalsTests {
         #expect(bad.stderr.contains("member index 99999 is outside the 600 audit records"), "\(bad.stderr)")
     }
 }
+
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+struct OutputDefenceEndToEndTests {
+    @Test func labelOnlyOutputsLeaveTheLossAttackNoBetterThanTheGapAttack() throws {
+        let folder = NSTemporaryDirectory() + "mia-defence-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let text = smallConfig(output: folder + "/run")
+            .replacingOccurrences(of: "  fprs: [0.01, 0.1]", with: "  fprs: [0.01, 0.1]\n  output_defences: [label_only, {top_k: 1}, {rounding: 1}]")
+            .replacingOccurrences(of: "    - plugin: loss-threshold", with: "    - plugin: loss-threshold\n    - plugin: gap")
+        try text.write(toFile: folder + "/c.yaml", atomically: true, encoding: .utf8)
+        let r = try mia(["run", folder + "/c.yaml", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let s = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: folder + "/run/metrics.json")))
+        let loss = try #require(s.attacks["loss-threshold"]?.auc)
+        let labelOnlyLoss = try #require(s.attacks["loss-threshold@label-only"]?.auc)
+        let labelOnlyGap = try #require(s.attacks["gap@label-only"]?.auc)
+        let gap = try #require(s.attacks["gap"]?.auc)
+        #expect(labelOnlyLoss <= labelOnlyGap + 1e-9)
+        #expect(abs(labelOnlyGap - gap) < 1e-9)
+        #expect(labelOnlyLoss < loss)
+        #expect(s.attacks["lira-offline@top-1"] != nil)
+        #expect(s.attacks["lira-offline@round-1"] != nil)
+    }
+}

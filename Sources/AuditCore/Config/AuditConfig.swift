@@ -59,6 +59,8 @@ public struct AuditConfig {
     public var fprs: [Double]
     public var slices: [String]
     public var bootstrapSamples: Int
+    /// Output-time defences: every attack runs again against the outputs each one releases.
+    public var defences: [OutputDefence]
     // report:
     public var html: Bool
     public var topRecords: Int
@@ -156,7 +158,7 @@ public struct AuditConfig {
         }
 
         let audit = try top.require("audit")
-        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples"])
+        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples", "output_defences"])
         var attacks: [AttackChoice] = []
         var seen: [String: Int?] = [:]
         for a in try audit.require("attacks").list() {
@@ -188,6 +190,8 @@ public struct AuditConfig {
         let bootstrap = try audit["bootstrap_samples"]?.int() ?? 200
         guard bootstrap >= 0 else { throw audit["bootstrap_samples"]!.error("must not be negative") }
 
+        let defences = try audit["output_defences"]?.list().map(parseDefence) ?? []
+
         var html = true
         var top_ = 20
         if let report = top["report"] {
@@ -201,11 +205,41 @@ public struct AuditConfig {
             seed: UInt64(seed), threads: threads, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
             pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
             model: modelChoice, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
-            bootstrapSamples: bootstrap, html: html, topRecords: top_)
+            bootstrapSamples: bootstrap, defences: defences, html: html, topRecords: top_)
     }
 
     /// The directory relative paths in plugin options are resolved against: the config's folder.
     public var baseDirectory: String { ((file as NSString).deletingLastPathComponent as NSString).standardizingPath }
+
+    /// `label_only`, or a one-key mapping: `top_k: 3`, `rounding: 2`, `temperature: 5.0`.
+    static func parseDefence(_ node: ConfigNode) throws -> OutputDefence {
+        let kinds = ["top_k", "rounding", "temperature", "label_only"]
+        if node.isScalar {
+            let s = try node.string()
+            guard s == "label_only" else { throw node.error("unknown output defence `\(s)`" + didYouMean(s, kinds)) }
+            return .labelOnly
+        }
+        let entries = try node.entries()
+        guard entries.count == 1, let (key, value, _) = entries.first else {
+            throw node.error("an output defence is `label_only` or one of `top_k: K`, `rounding: DECIMALS`, `temperature: T`")
+        }
+        switch key {
+        case "top_k":
+            let k = try value.int()
+            guard k >= 1 else { throw value.error("must be at least 1") }
+            return .topK(k)
+        case "rounding":
+            let d = try value.int()
+            guard d >= 0 else { throw value.error("must not be negative") }
+            return .rounding(d)
+        case "temperature":
+            let t = try value.double()
+            guard t > 0 else { throw value.error("must be positive") }
+            return .temperature(t)
+        default:
+            throw value.error("unknown output defence `\(key)`" + didYouMean(key, kinds))
+        }
+    }
 
     private static func component(_ node: ConfigNode) throws -> ComponentChoice {
         let p = try node.require("plugin")

@@ -229,8 +229,13 @@ public final class QueryService: @unchecked Sendable {
     public private(set) var queryCount = 0
     public private(set) var shadowCount = 0
 
-    public init(target: DynamicModel, makeModel: @escaping () throws -> DynamicModel) {
+    /// The output defence the target's answers pass through (shadow models answer undefended:
+    /// they are the attacker's own).
+    let defence: OutputDefence?
+
+    public init(target: DynamicModel, defence: OutputDefence? = nil, makeModel: @escaping () throws -> DynamicModel) {
         self.target = target
+        self.defence = defence
         self.makeModel = makeModel
         classCount = target.spec.classCount
         featureSize = target.spec.featureSize
@@ -245,20 +250,24 @@ public final class QueryService: @unchecked Sendable {
         return (UnsafeBufferPointer(f), n)
     }
 
-    func predict(_ model: DynamicModel, _ features: UnsafePointer<mia_tensor_t>?, _ out: UnsafeMutablePointer<mia_tensor_t>?) throws {
+    func predict(
+        _ model: DynamicModel, _ features: UnsafePointer<mia_tensor_t>?, _ out: UnsafeMutablePointer<mia_tensor_t>?,
+        defence: OutputDefence? = nil
+    ) throws {
         let (f, n) = try rows(features)
         let o = try TensorView.buffer(out, Float.self, dtype: MIA_DTYPE_F32, what: "query logits")
         guard o.count == n * classCount else {
             throw PluginError(.invalidArgument, "query logits must be [\(n), \(classCount)], got \(o.count) floats")
         }
-        let logits = try model.predict(features: f, count: n)
+        var logits = try model.predict(features: f, count: n)
+        if let defence { logits = defence.apply(logits, classCount: classCount) }
         _ = o.initialize(from: logits)
     }
 
     func predictTarget(_ features: UnsafePointer<mia_tensor_t>?, _ out: UnsafeMutablePointer<mia_tensor_t>?) throws {
         let (_, n) = try rows(features)
         lock.withLock { queryCount += n }
-        try predict(target, features, out)
+        try predict(target, features, out, defence: defence)
     }
 
     func trainShadow(_ features: UnsafePointer<mia_tensor_t>?, _ labels: UnsafePointer<mia_tensor_t>?, _ seed: UInt64) throws -> DynamicModel {

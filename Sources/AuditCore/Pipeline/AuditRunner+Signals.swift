@@ -151,10 +151,19 @@ extension AuditRunner {
     /// Runs every attack on the shared signals; writes `scores/<attack>.npy` (and the evaluation
     /// mask `scores/<attack>.mask.npy` when the attack trained on part of the records). Scores of
     /// an attack whose options and signals are unchanged since a previous run are reused.
-    func runAttacks(_ signals: SignalSet, _ population: Population, _ spec: ModelSpec, targetKey: String) throws -> ([(String, [Double], [UInt8])], Int) {
+    func runAttacks(
+        _ undefended: SignalSet, _ population: Population, _ spec: ModelSpec, targetKey: String
+    ) throws -> ([(String, [Double], [UInt8])], Int) {
         var results: [(String, [Double], [UInt8])] = []
         var queryTotal = 0
-        for (i, a) in plan.attacks.enumerated() {
+        let settings: [OutputDefence?] = [nil] + config.defences.map { $0 }
+        let total = plan.attacks.count * settings.count
+        for (d, defence) in settings.enumerated() {
+        let signals = defence.map { undefended.defended(by: $0) } ?? undefended
+        for (j, attack) in plan.attacks.enumerated() {
+            var a = attack
+            if let defence { a.name += "@\(defence)" }
+            let i = d * plan.attacks.count + j
             try FileManager.default.createDirectory(atPath: scoresFolder, withIntermediateDirectories: true)
             let scorePath = (scoresFolder as NSString).appendingPathComponent("\(a.name).npy")
             let maskPath = (scoresFolder as NSString).appendingPathComponent("\(a.name).mask.npy")
@@ -169,7 +178,7 @@ extension AuditRunner {
             {
                 logger.info("attack \(a.name): scores reused from a previous run")
                 results.append((a.name, scores, mask))
-                progress.report(task: "attacks", done: i + 1, total: plan.attacks.count)
+                progress.report(task: "attacks", done: i + 1, total: total)
                 continue
             }
             let b = bridge(a.name)
@@ -179,7 +188,7 @@ extension AuditRunner {
             if needs.contains(.queryAccess) {
                 let target = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("target"))
                 try target.load(from: ModelStore(root: config.modelStore).modelPath(targetKey))
-                queries = QueryService(target: target) { [plan] in
+                queries = QueryService(target: target, defence: defence) { [plan] in
                     try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: self.bridge("shadow"))
                 }
             }
@@ -193,8 +202,9 @@ extension AuditRunner {
             try Npy.write(mask, shape: [mask.count], to: maskPath)
             try AtomicFile.write(key, to: keyPath)
             logger.info("attack \(a.name): scored \(scores.count) records in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
-            progress.report(task: "attacks", done: i + 1, total: plan.attacks.count)
+            progress.report(task: "attacks", done: i + 1, total: total)
             results.append((a.name, scores, mask))
+        }
         }
         return (results, queryTotal)
     }
