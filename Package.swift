@@ -89,7 +89,9 @@ let package = Package(
             path: "Tests/AttacksTests"),
         .testTarget(
             name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "PluginKit"],
-            path: "Tests/BringYourOwnTests"),
+            path: "Tests/BringYourOwnTests",
+            // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(name: "EndToEndTests", dependencies: ["AuditCore"], path: "Tests/EndToEndTests"),
     ] + plugins.map(\.1) + fixtures.map(\.1),
     swiftLanguageModes: [.v5]
