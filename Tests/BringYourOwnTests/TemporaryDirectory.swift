@@ -18,6 +18,21 @@ final class TemporaryDirectory {
         try write(name, Data(text.utf8))
     }
 
+    /// Writes an executable script. The file is opened close-on-exec, so a worker that another
+    /// test starts meanwhile cannot inherit it open for writing (which makes running it fail
+    /// with "Text file busy").
+    func writeExecutable(_ name: String, _ text: String) throws -> String {
+        let p = "\(path)/\(name)"
+        let fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ Foundation.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        return p
+    }
+
     @discardableResult
     func write(_ name: String, _ data: Data) throws -> String {
         let p = "\(path)/\(name)"

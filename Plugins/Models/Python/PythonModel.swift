@@ -72,9 +72,10 @@ final class PythonModel: ModelBackend {
 
     deinit {
         guard let worker else { return }
-        // A polite goodbye; a worker that does not take it within 5 s is stopped.
+        // A polite goodbye, then the end of its input; a worker still running 2 s later is stopped.
         _ = try? worker.exchange(.request("bye"), seconds: 5, isCancelled: { false })
-        if worker.reap(waitingSeconds: 5) == nil { worker.stop() }
+        worker.closeInput()
+        if worker.reap(waitingSeconds: 2) == nil { worker.stop() }
     }
 
     func train(_ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws {

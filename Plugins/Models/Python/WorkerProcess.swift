@@ -80,6 +80,9 @@ final class WorkerProcess {
     /// Whether the process has been reaped.
     var hasExited: Bool { status != nil }
 
+    /// Ends the worker's input: a worker reading its next request sees the end of the stream.
+    func closeInput() { shutdown(channel, Int32(SHUT_WR)) }
+
     /// Kills the worker's process group and reaps it.
     func stop() {
         guard status == nil else { return }
