@@ -8,9 +8,9 @@ import Foundation
 /// LF or CRLF; blank lines are skipped; a UTF-8 byte-order mark at the start is ignored.
 ///
 /// The fields of the current record are copied into one reused byte buffer, so reading a file
-/// allocates nothing per field.
+/// allocates nothing per field. The reader does not own the file's bytes: they must outlive it.
 struct CSVReader {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     let delimiter: UInt8
     /// Where the file's name is needed in messages.
     let file: String
@@ -28,7 +28,7 @@ struct CSVReader {
     /// 1-based line on which the current record starts.
     private(set) var recordLine = 0
 
-    init(bytes: [UInt8], delimiter: UInt8, file: String) {
+    init(bytes: UnsafeBufferPointer<UInt8>, delimiter: UInt8, file: String) {
         self.bytes = bytes
         self.delimiter = delimiter
         self.file = file
