@@ -95,7 +95,9 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(
             name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "PluginKit"],
-            path: "Tests/BringYourOwnTests"),
+            path: "Tests/BringYourOwnTests",
+            // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(name: "StudiesTests", dependencies: ["AuditCore"], path: "Tests/StudiesTests"),
         .testTarget(name: "ScaleTests", dependencies: ["AuditCore"], path: "Tests/ScaleTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["AuditCore"], path: "Tests/EndToEndTests"),
