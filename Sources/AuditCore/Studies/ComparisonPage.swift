@@ -134,8 +134,8 @@ struct ComparisonPage {
             advantage.lines.append(PlotLine(name: name, points: at.map { (x: $0.x, y: $0.a.attackerAdvantage) },
                                             color: color, width: 0, markers: true))
         }
-        auc.legend = .topLeft
-        advantage.legend = .topLeft
+        placeLegend(&auc)
+        placeLegend(&advantage)
         html += "<section id=\"trade-off\"><h2>Privacy against utility</h2><div class=\"plots\">"
         html += "<figure>\(auc.render())<figcaption>One marker per point and attack; dashed grey: chance (AUC 0.5). "
             + "Lower and to the right is a better trade-off.</figcaption></figure>"
@@ -192,9 +192,9 @@ struct ComparisonPage {
             accuracy.lines.append(PlotLine(name: "test" + suffix, points: zip(xs, members).map { (x: $0, y: $1.target.testAccuracy) },
                                            color: color, dash: "7 3", markers: true))
         }
-        auc.legend = .topLeft
-        advantage.legend = .topLeft
-        accuracy.legend = .bottomRight
+        placeLegend(&auc)
+        placeLegend(&advantage)
+        placeLegend(&accuracy)
         html += "<section id=\"by-\(escapeHTML(id))\"><h2>Against <code>\(escapeHTML(key))</code></h2><div class=\"plots\">"
         html += "<figure>\(auc.render())<figcaption>Dashed grey: chance (AUC 0.5).</figcaption></figure>"
         html += "<figure>\(advantage.render())<figcaption>The largest TPR − FPR over all thresholds.</figcaption></figure>"
@@ -208,6 +208,30 @@ struct ComparisonPage {
     func chanceLine(_ x: PlotAxis, at y: Double) -> PlotLine {
         PlotLine(name: "chance", points: [(x: x.lower, y: y), (x: x.upper, y: y)], color: "#8a8a8a", dash: "4 4", width: 1.2)
     }
+}
+
+/// Puts the legend in the corner where it hides the fewest points, raising the top of the y axis
+/// first (within [0, 1]) to make room for it.
+///
+/// The legend's size is estimated as `SVGPlot` draws it (17 units a row, 6.6 a character, in a
+/// 440 by 316 plotting area).
+func placeLegend(_ plot: inout SVGPlot) {
+    let entries = plot.lines.count
+    guard entries > 0 else { return }
+    let longest = plot.lines.map(\.name.count).max() ?? 0
+    let w = min(1, (48 + Double(longest) * 6.6) / 440), h = min(1, (Double(entries) * 17 + 16) / 316)
+    if plot.y.scale == .linear {
+        let span = plot.y.upper - plot.y.lower
+        plot.y.upper = min(plot.y.upper + span * h * 0.8, max(plot.y.upper, 1))
+    }
+    let points = plot.lines.filter { $0.name != "chance" }.flatMap(\.points).map { (plot.x.fraction($0.x), plot.y.fraction($0.y)) }
+    let corners: [(SVGPlot.LegendPlace, (Double, Double) -> Bool)] = [
+        (.topLeft, { x, y in x <= w && y >= 1 - h }),
+        (.topRight, { x, y in x >= 1 - w && y >= 1 - h }),
+        (.bottomRight, { x, y in x >= 1 - w && y <= h }),
+    ]
+    let hidden = corners.map { corner in points.filter { corner.1($0.0, $0.1) }.count }
+    plot.legend = corners[hidden.firstIndex(of: hidden.min()!)!].0
 }
 
 /// A linear axis that shows every value of `values` with a margin, kept `within` a range.
