@@ -30,7 +30,8 @@ func studyText(_ sweep: String) -> String {
         - plugin: entropy
     """ + "\n" + sweep
 }
-// Line numbers in the text above: `model:` is line 10, `epochs:` 14, `attacks:` 18, `sweep:` 24.
+// Line numbers: `model:` is line 10, `epochs:` 14, `attacks:` 18; the sweep starts on line 23,
+// so its first key (`mode:` or `parameters:`) is on line 24.
 
 /// The node at `path` in a point's text, as flow text.
 func value(_ path: String, in text: String) throws -> String? {
@@ -159,7 +160,7 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
     @Test func unknownTopKeyNamesItsLineAndASuggestion() throws {
         let e = try #require(error("sweep:\n  parameters:\n    modle.options.epochs: [1, 2]\n"))
         #expect(e.file == "s.yaml")
-        #expect(e.line == 26)
+        #expect(e.line == 25)
         #expect(e.key == "sweep.parameters.modle.options.epochs")
         #expect(e.message.contains("unknown top-level key `modle`"))
         #expect(e.message.contains("did you mean `model`"))
@@ -167,48 +168,48 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
 
     @Test func badKeyPath() throws {
         let e = try #require(error("sweep:\n  parameters:\n    model.options.epochs: [1]\n    audit.attacks.[0]: [x]\n"))
-        #expect(e.line == 27)
+        #expect(e.line == 26)
         #expect(e.message.contains("not a key path"))
     }
 
     @Test func indexOutOfRange() throws {
         let e = try #require(error("sweep:\n  parameters:\n    audit.attacks[2].options.loss: [x]\n"))
-        #expect(e.line == 26)
+        #expect(e.line == 25)
         #expect(e.message.contains("`audit.attacks` has 2 items, so index 2 is out of range"))
     }
 
     @Test func emptyList() throws {
         let e = try #require(error("sweep:\n  parameters:\n    model.options.epochs: []\n"))
-        #expect(e.line == 26)
+        #expect(e.line == 25)
         #expect(e.message.contains("empty"))
     }
 
     @Test func notAList() throws {
         let e = try #require(error("sweep:\n  parameters:\n    model.options.epochs: 5\n"))
-        #expect(e.line == 26)
+        #expect(e.line == 25)
         #expect(e.message.contains("must be a list"))
     }
 
     @Test func zipListsOfUnequalLength() throws {
         let e = try #require(error("sweep:\n  mode: zip\n  parameters:\n    model.options.epochs: [1, 2]\n    run.seed: [1, 2, 3]\n"))
-        #expect(e.line == 28)
+        #expect(e.line == 27)
         #expect(e.message.contains("has 3 values but `model.options.epochs` has 2"))
     }
 
     @Test func unknownModeAndKey() throws {
         let mode = try #require(error("sweep:\n  mode: grd\n  parameters:\n    run.seed: [1]\n"))
-        #expect(mode.line == 25 && mode.message.contains("did you mean `grid`"))
+        #expect(mode.line == 24 && mode.message.contains("did you mean `grid`"))
         let key = try #require(error("sweep:\n  paramters:\n    run.seed: [1]\n"))
-        #expect(key.line == 25 && key.message.contains("did you mean `parameters`"))
+        #expect(key.line == 24 && key.message.contains("did you mean `parameters`"))
     }
 
     @Test func reservedAndOverlappingKeys() throws {
         let reserved = try #require(error("sweep:\n  parameters:\n    run.output: [a, b]\n"))
-        #expect(reserved.line == 26 && reserved.message.contains("cannot set `run.output`"))
+        #expect(reserved.line == 25 && reserved.message.contains("cannot set `run.output`"))
         let whole = try #require(error("sweep:\n  parameters:\n    run: [{seed: 1}]\n"))
         #expect(whole.message.contains("cannot set `run.output`"))
         let overlap = try #require(error("sweep:\n  parameters:\n    audit.attacks[0]: [{plugin: gap}]\n    audit.attacks[0].options.loss: [x]\n"))
-        #expect(overlap.line == 27 && overlap.message.contains("overlaps `audit.attacks[0]` (line 26)"))
+        #expect(overlap.line == 26 && overlap.message.contains("overlaps `audit.attacks[0]` (line 25)"))
     }
 
     @Test func aBadSweptValueIsReportedAtItsOwnLine() throws {
@@ -216,7 +217,7 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
         // moved back to the line in the study's config that gave the value.
         let e = try #require(error("sweep:\n  parameters:\n    reference_models.count:\n      - 2\n      - -1\n"))
         #expect(e.file == "s.yaml")
-        #expect(e.line == 28)
+        #expect(e.line == 27)
         #expect(e.key == "reference_models.count")
         #expect(e.message.contains("in sweep point `1-count--1`"))
         #expect(e.message.contains("must not be negative"))
@@ -224,7 +225,7 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
 
     @Test func aMisspeltKeyUnderASweptPathPointsAtTheSweep() throws {
         let e = try #require(error("sweep:\n  parameters:\n    model.optons.epochs: [1, 2]\n"))
-        #expect(e.line == 26)
+        #expect(e.line == 25)
         #expect(e.message.contains("unknown key `optons`"))
         #expect(e.message.contains("and 1 more point"))
     }
