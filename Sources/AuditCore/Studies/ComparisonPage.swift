@@ -67,7 +67,7 @@ struct ComparisonPage {
             } else {
                 row.append("—")
             }
-            row.append(p.seconds.map { metricSpan($0, .seconds, path: p0 + ["seconds"]) + " s" } ?? "—")
+            row.append(p.seconds.map { metricSpan($0, .seconds, path: p0 + ["seconds"]) + "&nbsp;s" } ?? "—")
             return row
         }
         html += htmlTable(header: header, rows: rows, numericFrom: 2 + c.parameters.count)
