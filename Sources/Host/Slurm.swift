@@ -37,7 +37,9 @@ struct Slurm: ParsableCommand {
             let (plan, registry) = try loadPlan(config, global: global, logger: logger)
             reportProblems(registry, logger: logger)
             let status = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet)).storeStatus()
-            let missing = status.missing.map { ArrayPlan.Model(index: $0.index, role: $0.role, key: $0.key) }
+            // Claimed models go in too: a task finds a live worker's claim and leaves the model to
+            // it, but takes over the claim of a worker that died (a task killed at its time limit).
+            let missing = (status.missing + status.claimed).map { ArrayPlan.Model(index: $0.index, role: $0.role, key: $0.key) }
             let array = ArrayPlan(total: status.jobs.count, missing: missing, tasks: tasks)
             let cwd = FileManager.default.currentDirectoryPath
             let resources = SlurmResources(cpusPerTask: cpusPerTask ?? plan.config.threads, memory: mem, time: time, partition: partition, account: account)
@@ -48,8 +50,8 @@ struct Slurm: ParsableCommand {
                 trainResources: resources, auditResources: resources,
                 extraArguments: global.pluginPaths.flatMap { ["--plugin-path", absolute($0, cwd)] })
 
-            print("models: \(status.jobs.count); in the store \(status.finished.count), being trained \(status.claimed.count), missing \(missing.count)")
-            if !status.claimed.isEmpty { print("  left to their workers: " + status.claimed.map(\.role).joined(separator: ", ")) }
+            print("models: \(status.jobs.count); in the store \(status.finished.count), being trained \(status.claimed.count), missing \(status.missing.count)")
+            if !status.claimed.isEmpty { print("  claimed (in the array too, left to their worker while it lives): " + status.claimed.map(\.role).joined(separator: ", ")) }
             if array.tasks.isEmpty {
                 print("nothing to train: only the audit job")
             } else {
