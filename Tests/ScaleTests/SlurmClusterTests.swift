@@ -64,8 +64,8 @@ import Testing
         #expect(script.contains("#SBATCH --array=0-4\n"))
         let keys = Dictionary(uniqueKeysWithValues: script.split(separator: "\n").compactMap { line -> (Int, String)? in
             let f = line.split(separator: " ")
-            guard f.count == 6, f[0] == "#", f[1] == "task", let i = Int(f[2].dropLast()) else { return nil }
-            return (i, String(f[5]))
+            guard f.count >= 6, f[0] == "#", f[1] == "task", f[f.count - 2] == "model", let i = Int(f[2].dropLast()) else { return nil }
+            return (i, String(f[f.count - 1]))
         })
         try #require(keys.count == 5)
         let broken = try #require(keys[2])
