@@ -45,7 +45,11 @@ import Testing
         try #require(start.status == 0, "start-local.sh failed: \(start.stdout)\(start.stderr)")
         let weStarted = !start.stdout.contains("already running")
         defer {
-            if weStarted { _ = try? Command.run("/bin/bash", [scripts + "/stop-local.sh"], cwd: dir, timeout: 60) }
+            if weStarted {
+                let t = Date()
+                let stop = try? Command.run("/bin/bash", [scripts + "/stop-local.sh"], cwd: dir, timeout: 60)
+                print("\(stop?.stdout ?? "stop-local.sh did not run")(stopped in \(String(format: "%.1f", Date().timeIntervalSince(t))) s)")
+            }
             try? FileManager.default.removeItem(atPath: dir)
         }
 

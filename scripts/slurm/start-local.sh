@@ -23,7 +23,8 @@ alive() {  # alive NAME
     local file="$state/$1.pid"
     [[ -s $file ]] || return 1
     local pid; pid=$(<"$file")
-    [[ -d /proc/$pid ]] && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$1" ]]
+    [[ -r /proc/$pid/stat && $(sed 's/.*) //' "/proc/$pid/stat" | cut -c1) != Z ]] &&
+        [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$1" ]]
 }
 
 if alive munged && alive slurmctld && alive slurmd; then
@@ -92,18 +93,33 @@ else
     say "/etc/slurm/slurm.conf is someone else's: export SLURM_CONF=$conf to use this cluster"
 fi
 
-# Each daemon runs in the foreground of its own session, so $! is its pid.
-setsid setpriv --reuid munge --regid munge --init-groups \
-    munged -F --socket=/run/munge/munge.socket.2 --log-file="$state/logs/munged.log" \
-    </dev/null >>"$state/logs/munged.out" 2>&1 &
-echo $! >"$state/munged.pid"
-for _ in $(seq 50); do [[ -S /run/munge/munge.socket.2 ]] && break; sleep 0.1; done
-[[ -S /run/munge/munge.socket.2 ]] || { say "munged did not start; see $state/logs/munged.log"; exit 1; }
+# Each daemon runs in the foreground of its own session, so $! is its pid (setsid does not
+# fork when its caller leads no process group, as in a script). It keeps no descriptor of
+# ours beyond 0-2: a caller waiting for this script's pipes or exit (as Foundation's Process
+# does) would otherwise wait for the daemons.
+launch() {  # launch NAME COMMAND...
+    local name=$1; shift
+    (
+        for fd in /proc/self/fd/*; do
+            n=${fd##*/}
+            if ((n > 2)); then eval "exec $n>&-" 2>/dev/null || true; fi
+        done
+        # Nor a blocked signal: a caller's threads may block SIGTERM (Dispatch's do), and a
+        # daemon that inherits that mask ignores the TERM of stop-local.sh. (perl-base is
+        # always there on Debian.)
+        exec perl -MPOSIX -e 'sigprocmask(SIG_SETMASK, POSIX::SigSet->new); exec @ARGV or die "$ARGV[0]: $!\n"' \
+            setsid "$@"
+    ) </dev/null >>"$state/logs/$name.out" 2>&1 &
+    echo $! >"$state/$name.pid"
+}
 
-setsid slurmctld -D -i -f "$conf" </dev/null >>"$state/logs/slurmctld.out" 2>&1 &
-echo $! >"$state/slurmctld.pid"
-setsid slurmd -D -N localhost -f "$conf" </dev/null >>"$state/logs/slurmd.out" 2>&1 &
-echo $! >"$state/slurmd.pid"
+launch munged setpriv --reuid munge --regid munge --init-groups \
+    munged -F --socket=/run/munge/munge.socket.2 --log-file="$state/logs/munged.log"
+munge_up() { munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; }
+for _ in $(seq 50); do munge_up && break; sleep 0.1; done
+munge_up || { say "munged did not start; see $state/logs/munged.log"; exit 1; }
+launch slurmctld slurmctld -D -i -f "$conf"
+launch slurmd slurmd -D -N localhost -f "$conf"
 
 # Ready when the node takes jobs.
 for _ in $(seq 100); do
