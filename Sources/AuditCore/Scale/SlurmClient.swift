@@ -22,6 +22,9 @@ public enum SlurmClient {
     /// Submits a script; returns the job id (`sbatch --parsable` prints `id` or `id;cluster`).
     public static func submit(_ arguments: [String]) throws -> String {
         let (status, out, err) = try run("sbatch", arguments)
+        if status == 127 {
+            throw SlurmError(command: "sbatch", message: "not found on PATH: submit from a machine with the Slurm client commands (or start one with scripts/slurm/start-local.sh)")
+        }
         guard status == 0 else { throw SlurmError(command: "sbatch " + arguments.joined(separator: " "), message: err.isEmpty ? "exit status \(status)" : err) }
         let id = out.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         guard !id.isEmpty, id.allSatisfy(\.isNumber) else { throw SlurmError(command: "sbatch", message: "unexpected output `\(out)`") }
