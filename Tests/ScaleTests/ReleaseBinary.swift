@@ -83,8 +83,8 @@ struct Command {
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("mia-cmd-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
         p.standardOutput = FileHandle(forWritingAtPath: base + ".out")
         p.standardError = FileHandle(forWritingAtPath: base + ".err")
         p.standardInput = FileHandle.nullDevice
