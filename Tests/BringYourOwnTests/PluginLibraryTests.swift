@@ -3,7 +3,7 @@ import PluginABI
 import PluginKit
 import Testing
 
-/// The three plugins as the host sees them: built shared libraries opened with dlopen, used
+/// The plugins as the host sees them: built shared libraries opened with dlopen, used
 /// only through the C descriptor and vtables, with options JSON carrying every default (as the
 /// host's option checker fills them in).
 enum PluginLibraries {
@@ -18,7 +18,7 @@ enum PluginLibraries {
         return url.path
     }()
 
-    static let names = ["libMIADatasetCSV.so", "libMIADatasetCIFAR.so", "libMIAModelPython.so"]
+    static let names = ["libMIADatasetCSV.so", "libMIADatasetCIFAR.so", "libMIAModelPython.so", "libMIAModelHTTP.so"]
     static let built = names.allSatisfy { FileManager.default.fileExists(atPath: folder + "/" + $0) }
 
     /// The only component of the library `name`.
@@ -58,7 +58,7 @@ struct PluginLibraryTests {
     @Test func librariesDescribeThemselves() throws {
         for (library, name, kind) in [
             ("libMIADatasetCSV.so", "csv", MIA_COMPONENT_DATASET), ("libMIADatasetCIFAR.so", "cifar", MIA_COMPONENT_DATASET),
-            ("libMIAModelPython.so", "python", MIA_COMPONENT_MODEL),
+            ("libMIAModelPython.so", "python", MIA_COMPONENT_MODEL), ("libMIAModelHTTP.so", "http", MIA_COMPONENT_MODEL),
         ] {
             let c = try PluginLibraries.component(library)
             #expect(String(cString: c.name) == name && c.kind == kind)
