@@ -128,6 +128,37 @@ import Testing
         #expect(message?.contains("not a probability") == true, "\(message ?? "no error")")
     }
 
+    @Test func heldoutRecordsReachATrainThatAsksForThem() throws {
+        let dir = TemporaryDirectory("python")
+        let module = try dir.write("heldout.py", """
+            def train(features, labels, options, seed, heldout=None):
+                x, y = heldout
+                return [{"epoch": 1, "train_loss": float(features.sum()), "heldout_loss": float(x.sum()),
+                         "heldout_accuracy": float(y.sum()) / 10, "seconds": float("nan")}]
+            def predict(features): pass
+            def save(path): pass
+            def load(path): pass
+            """)
+        let model = try pythonModel(module: module, spec: ModelSpec(featureShape: [2], classCount: 3))
+        let features: [Float] = [1, 2, 3, 4], labels: [Int32] = [0, 1]
+        let heldoutFeatures: [Float] = [0.5, 0.25], heldoutLabels: [Int32] = [2]
+        var history: [EpochRecord] = []
+        try features.withUnsafeBufferPointer { f in
+            try labels.withUnsafeBufferPointer { l in
+                try heldoutFeatures.withUnsafeBufferPointer { hf in
+                    try heldoutLabels.withUnsafeBufferPointer { hl in
+                        try model.train(TrainingData(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: 1)) {
+                            history.append($0)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(history.count == 1)
+        #expect(history.first?.trainLoss == 10 && history.first?.heldoutLoss == 0.75 && history.first?.heldoutAccuracy == 0.2)
+        #expect(history.first?.trainAccuracy.isNaN == true && history.first?.seconds.isNaN == true)  // NaN travels as null
+    }
+
     @Test func exceptionInTrainQuotesTheTracebackAndWorkerStaysUsable() throws {
         let dir = TemporaryDirectory("python")
         let module = try dir.write("raising.py", """

@@ -145,8 +145,9 @@ final class HTTPModel: ModelBackend {
                     cache?.store(batch.enumerated().map { (keys[$0.element], answers[$0.offset]) })
                     lock.lock()
                     queriesSpent += batch.count
+                    let spent = queriesSpent
                     lock.unlock()
-                    host.progress("queries to \(url)", done: queriesSpent, total: budget > 0 ? budget : missing.count)
+                    host.progress("queries to \(url)", done: spent, total: budget > 0 ? budget : missing.count)
                 } catch {
                     lock.lock()
                     if failure == nil { failure = error }
