@@ -115,7 +115,9 @@ final class TestServer {
 
     /// log softmax(x W), computed here independently of the server.
     static func expectedLogits(_ x: [Float]) -> [Double] {
-        let z = (0..<3).map { c in x.enumerated().reduce(0.0) { $0 + Double($1.element) * 0.1 * Double($1.offset + 1) * Double(c - 1) } }
+        let z = (0..<3).map { c in
+            x.enumerated().reduce(0.0) { $0 + Double($1.element) * 0.1 * Double($1.offset + 1) * Double(c - 1) }
+        }
         let m = z.max()!
         let lse = m + log(z.map { exp($0 - m) }.reduce(0, +))
         return z.map { $0 - lse }
@@ -137,7 +139,9 @@ final class TestServer {
 
     func predict(_ m: HTTPModel, _ x: [Float]) throws -> [Float] {
         var out = [Float](repeating: .nan, count: x.count)
-        try x.withUnsafeBufferPointer { f in try out.withUnsafeMutableBufferPointer { try m.predict(features: f, count: x.count / 3, into: $0) } }
+        try x.withUnsafeBufferPointer { f in
+            try out.withUnsafeMutableBufferPointer { try m.predict(features: f, count: x.count / 3, into: $0) }
+        }
         return out
     }
 
@@ -167,8 +171,9 @@ final class TestServer {
         let server = try TestServer()
         let budgeted = try model(server.url("/ok"), ["query_budget": .int(5), "batch_size": .int(2)])
         let refused = errorMessage { _ = try predict(budgeted, Self.records(6)) }
-        #expect(refused?.contains("needs 6 records the cache does not hold, but only 5 of the query budget of 5 remain") == true,
-                "\(refused ?? "no error")")
+        #expect(
+            refused?.contains("needs 6 records the cache does not hold, but only 5 of the query budget of 5 remain") == true,
+            "\(refused ?? "no error")")
         #expect(try server.stats().records == 0)
         _ = try predict(budgeted, Self.records(5))
         #expect(try server.stats().records == 5)
@@ -207,7 +212,8 @@ final class TestServer {
     @Test func failuresAreRetriedWithBackoff() throws {
         let server = try TestServer()
         let x = Self.records(3)
-        let logits = try predict(try model(server.url("/flaky"), ["retries": .int(2), "backoff_seconds": .double(0.01), "batch_size": .int(1)]), x)
+        let logits = try predict(
+            try model(server.url("/flaky"), ["retries": .int(2), "backoff_seconds": .double(0.01), "batch_size": .int(1)]), x)
         #expect(logits.allSatisfy { $0.isFinite })
         let stats = try server.stats()
         #expect(stats.rejected == 3 && stats.records == 3 && stats.requests == 6)
@@ -218,7 +224,8 @@ final class TestServer {
         #expect(noRetry?.contains("HTTP 503") == true, "\(noRetry ?? "no error")")
         let unauthorised = errorMessage { _ = try predict(try model(server.url("/auth")), x) }
         #expect(unauthorised?.contains("HTTP 401") == true)
-        let authorised = try predict(try model(server.url("/auth"), ["headers": .list([.string("Authorization: Bearer s3cret")])]), x)
+        let authorised = try predict(
+            try model(server.url("/auth"), ["headers": .list([.string("Authorization: Bearer s3cret")])]), x)
         #expect(authorised == logits)
     }
 
@@ -231,7 +238,9 @@ final class TestServer {
         // Client side: at most 5 requests per second, even with 2 in flight.
         let paced = try TestServer()
         let start = Date()
-        _ = try predict(try model(paced.url("/ok"), ["rate_limit_per_second": .double(5), "batch_size": .int(1), "concurrency": .int(2)]), Self.records(6))
+        _ = try predict(
+            try model(paced.url("/ok"), ["rate_limit_per_second": .double(5), "batch_size": .int(1), "concurrency": .int(2)]),
+            Self.records(6))
         #expect(Date().timeIntervalSince(start) >= 0.95)
         let starts = try paced.stats().starts.sorted()
         for (a, b) in zip(starts, starts.dropFirst()) { #expect(b - a > 0.15, "requests \(b - a) s apart") }
@@ -241,7 +250,10 @@ final class TestServer {
         let server = try TestServer()
         let start = Date()
         let message = errorMessage {
-            _ = try predict(try model(server.url("/stall"), ["timeout_seconds": .double(0.5), "retries": .int(1), "backoff_seconds": .double(0.01)]), Self.records(1))
+            _ = try predict(
+                try model(
+                    server.url("/stall"), ["timeout_seconds": .double(0.5), "retries": .int(1), "backoff_seconds": .double(0.01)]),
+                Self.records(1))
         }
         #expect(message?.contains("failed") == true && message?.contains("2 attempts") == true, "\(message ?? "no error")")
         #expect(Date().timeIntervalSince(start) < 4)
@@ -250,7 +262,14 @@ final class TestServer {
     @Test func cannotTrainAndSavesADescriptor() throws {
         let dir = TemporaryDirectory("http")
         let m = try model("http://127.0.0.1:9/predict")
-        #expect(errorMessage { _ = try m.train(TrainingData(features: UnsafeBufferPointer(start: nil, count: 0), labels: UnsafeBufferPointer(start: nil, count: 0), seed: 0)) { _ in } }?.contains("cannot train") == true)
+        #expect(
+            errorMessage {
+                _ = try m.train(
+                    TrainingData(
+                        features: UnsafeBufferPointer(start: nil, count: 0), labels: UnsafeBufferPointer(start: nil, count: 0),
+                        seed: 0)
+                ) { _ in }
+            }?.contains("cannot train") == true)
         try m.save(to: dir.path + "/target")
         try m.load(from: dir.path + "/target")
         let other = try model("http://127.0.0.1:9/other")

@@ -97,7 +97,9 @@ import Testing
 
     @Test func classStyleWorkerAndProbabilityOutputs() throws {
         let dir = TemporaryDirectory("python")
-        let module = try dir.write("fixed_probabilities.py", """
+        let module = try dir.write(
+            "fixed_probabilities.py",
+            """
             import numpy as np
             import mia_worker
 
@@ -130,7 +132,9 @@ import Testing
 
     @Test func heldoutRecordsReachATrainThatAsksForThem() throws {
         let dir = TemporaryDirectory("python")
-        let module = try dir.write("heldout.py", """
+        let module = try dir.write(
+            "heldout.py",
+            """
             def train(features, labels, options, seed, heldout=None):
                 x, y = heldout
                 return [{"epoch": 1, "train_loss": float(features.sum()), "heldout_loss": float(x.sum()),
@@ -140,8 +144,10 @@ import Testing
             def load(path): pass
             """)
         let model = try pythonModel(module: module, spec: ModelSpec(featureShape: [2], classCount: 3))
-        let features: [Float] = [1, 2, 3, 4], labels: [Int32] = [0, 1]
-        let heldoutFeatures: [Float] = [0.5, 0.25], heldoutLabels: [Int32] = [2]
+        let features: [Float] = [1, 2, 3, 4]
+        let labels: [Int32] = [0, 1]
+        let heldoutFeatures: [Float] = [0.5, 0.25]
+        let heldoutLabels: [Int32] = [2]
         var history: [EpochRecord] = []
         try features.withUnsafeBufferPointer { f in
             try labels.withUnsafeBufferPointer { l in
@@ -161,7 +167,9 @@ import Testing
 
     @Test func exceptionInTrainQuotesTheTracebackAndWorkerStaysUsable() throws {
         let dir = TemporaryDirectory("python")
-        let module = try dir.write("raising.py", """
+        let module = try dir.write(
+            "raising.py",
+            """
             calls = 0
             def train(features, labels, options, seed):
                 global calls
@@ -177,7 +185,9 @@ import Testing
             """)
         let model = try pythonModel(module: module, spec: ModelSpec(featureShape: [1], classCount: 2))
         let message = errorMessage { try model.train(features: [1, 2], labels: [0, 1], seed: 0) }
-        #expect(message?.contains("python worker `\(module)` failed in `train`: ValueError: boom at step 3") == true, "\(message ?? "no error")")
+        #expect(
+            message?.contains("python worker `\(module)` failed in `train`: ValueError: boom at step 3") == true,
+            "\(message ?? "no error")")
         #expect(message?.contains("raise ValueError(\"boom at step 3\")") == true, "\(message ?? "no error")")
         // The worker survived its user's exception: the next training works.
         try model.train(features: [1, 2], labels: [0, 1], seed: 0)
@@ -186,7 +196,9 @@ import Testing
 
     @Test func crashQuotesTheStderrTail() throws {
         let dir = TemporaryDirectory("python")
-        let module = try dir.write("crashing.py", """
+        let module = try dir.write(
+            "crashing.py",
+            """
             import os, sys
             def train(features, labels, options, seed):
                 for i in range(30):
@@ -209,7 +221,9 @@ import Testing
     @Test func hangingWorkerTimesOutAndIsKilled() throws {
         let dir = TemporaryDirectory("python")
         let pidFile = dir.path + "/pid"
-        let module = try dir.write("hanging.py", """
+        let module = try dir.write(
+            "hanging.py",
+            """
             import os, time
             def setup(spec, options):
                 open(options["pid_file"], "w").write(str(os.getpid()))
@@ -235,11 +249,14 @@ import Testing
         let spec = ModelSpec(featureShape: [1], classCount: 2)
         let noModule = try pythonModel(module: "no_such_module_xyz", spec: spec)
         let message = errorMessage { try noModule.train(features: [1], labels: [0], seed: 0) }
-        #expect(message?.contains("failed in `hello`: ModuleNotFoundError: No module named 'no_such_module_xyz'") == true,
-                "\(message ?? "no error")")
+        #expect(
+            message?.contains("failed in `hello`: ModuleNotFoundError: No module named 'no_such_module_xyz'") == true,
+            "\(message ?? "no error")")
         let noPython = try pythonModel(module: Self.numpyWorker, spec: spec, extra: ["python": .string("/nonexistent/python3")])
         let spawn = errorMessage { try noPython.train(features: [1], labels: [0], seed: 0) }
         #expect(spawn?.contains("cannot start `/nonexistent/python3`") == true, "\(spawn ?? "no error")")
-        #expect(errorMessage { _ = try pythonModel(module: "m", spec: spec, workerOptions: "[1]") }?.contains("must be a JSON object") == true)
+        #expect(
+            errorMessage { _ = try pythonModel(module: "m", spec: spec, workerOptions: "[1]") }?.contains("must be a JSON object")
+                == true)
     }
 }

@@ -24,10 +24,14 @@ final class HTTPModel: ModelBackend {
         OptionSpec("rate_limit_per_second", .float, default: "0", "most requests started per second; 0: no limit"),
         OptionSpec("timeout_seconds", .float, default: "30", "the longest one request may take"),
         OptionSpec("retries", .int, default: "3", "retries of a request that failed, timed out or was rate-limited (429, 5xx)"),
-        OptionSpec("backoff_seconds", .float, default: "0.5", "wait before the first retry, doubled at each next one (a Retry-After header wins)"),
+        OptionSpec(
+            "backoff_seconds", .float, default: "0.5",
+            "wait before the first retry, doubled at each next one (a Retry-After header wins)"),
         OptionSpec("query_budget", .int, default: "0", "most records the API may answer for this model; 0: no limit"),
-        OptionSpec("cache_folder", .string, default: "\"~/.cache/mia-audit/http\"", "folder of the on-disk query cache; empty: no cache"),
-        OptionSpec("headers", .stringList, default: "[]", "extra request headers, `Name: value` (for example an Authorization header)"),
+        OptionSpec(
+            "cache_folder", .string, default: "\"~/.cache/mia-audit/http\"", "folder of the on-disk query cache; empty: no cache"),
+        OptionSpec(
+            "headers", .stringList, default: "[]", "extra request headers, `Name: value` (for example an Authorization header)"),
     ]
 
     let spec: ModelSpec
@@ -68,16 +72,22 @@ final class HTTPModel: ModelBackend {
         guard batchSize > 0, concurrency > 0, budget >= 0, timeout > 0, retries >= 0, backoff >= 0, rate >= 0 else {
             throw PluginError(
                 .invalidArgument,
-                "options `batch_size`, `concurrency` and `timeout_seconds` must be positive; `query_budget`, `retries`, `backoff_seconds` and `rate_limit_per_second` 0 or more")
+                "options `batch_size`, `concurrency` and `timeout_seconds` must be positive; `query_budget`, `retries`, `backoff_seconds` and `rate_limit_per_second` 0 or more"
+            )
         }
         var headers: [(String, String)] = []
         for line in options.has("headers") ? try options.strings("headers") : [] {
             guard let colon = line.firstIndex(of: ":") else {
                 throw PluginError(.invalidArgument, "option `headers`: `\(line)` is not `Name: value`")
             }
-            headers.append((String(line[..<colon]).trimmingCharacters(in: .whitespaces), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (
+                    String(line[..<colon]).trimmingCharacters(in: .whitespaces),
+                    String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                ))
         }
-        client = PredictionClient(.init(url: parsed, headers: headers, timeout: timeout, retries: retries, backoff: backoff, ratePerSecond: rate))
+        client = PredictionClient(
+            .init(url: parsed, headers: headers, timeout: timeout, retries: retries, backoff: backoff, ratePerSecond: rate))
         var folder = options.has("cache_folder") ? try options.string("cache_folder") : "~/.cache/mia-audit/http"
         if folder.hasPrefix("~/") { folder = FileManager.default.homeDirectoryForCurrentUser.path + folder.dropFirst(1) }
         do {
@@ -90,11 +100,13 @@ final class HTTPModel: ModelBackend {
     func train(_ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws {
         throw PluginError(
             .unsupported,
-            "the http backend queries a deployed model and cannot train; train reference models locally with the native or python backend")
+            "the http backend queries a deployed model and cannot train; train reference models locally with the native or python backend"
+        )
     }
 
     func predict(features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>) throws {
-        let d = spec.featureSize, k = spec.classCount
+        let d = spec.featureSize
+        let k = spec.classCount
         guard features.count >= count * d, logits.count >= count * k else {
             throw PluginError(.invalidArgument, "predict: buffers too small for \(count) records")
         }
@@ -122,11 +134,14 @@ final class HTTPModel: ModelBackend {
             guard missing.count <= remaining else {
                 throw PluginError(
                     .invalidArgument,
-                    "`\(url)`: this predict needs \(missing.count) records the cache does not hold, but only \(remaining) of the query budget of \(budget) remain; nothing was sent")
+                    "`\(url)`: this predict needs \(missing.count) records the cache does not hold, but only \(remaining) of the query budget of \(budget) remain; nothing was sent"
+                )
             }
         }
         // Batches of the missing records, sent by `concurrency` workers.
-        let batches = stride(from: 0, to: missing.count, by: batchSize).map { Array(missing[$0..<min($0 + batchSize, missing.count)]) }
+        let batches = stride(from: 0, to: missing.count, by: batchSize).map {
+            Array(missing[$0..<min($0 + batchSize, missing.count)])
+        }
         var failure: Error?
         var next = 0
         let out = logits
@@ -161,7 +176,8 @@ final class HTTPModel: ModelBackend {
             case ClientError.permanent(let why), ClientError.gaveUp(let why):
                 throw PluginError(.io, "the prediction API `\(url)` failed: \(why)")
             case let e as ShapeError:
-                throw PluginError(.io, "the prediction API `\(url)` answered out of shape (`response: \(shape.rawValue)`): \(e.description)")
+                throw PluginError(
+                    .io, "the prediction API `\(url)` answered out of shape (`response: \(shape.rawValue)`): \(e.description)")
             default: throw failure
             }
         }
@@ -169,8 +185,11 @@ final class HTTPModel: ModelBackend {
     }
 
     /// Sends one batch; writes its logits into `out` and returns them per record.
-    private func ask(_ batch: [Int], features: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) throws -> [[Float]] {
-        let d = spec.featureSize, k = spec.classCount
+    private func ask(_ batch: [Int], features: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) throws
+        -> [[Float]]
+    {
+        let d = spec.featureSize
+        let k = spec.classCount
         var body = "{\"inputs\":["
         for (i, r) in batch.enumerated() {
             if i > 0 { body += "," }

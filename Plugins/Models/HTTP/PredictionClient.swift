@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Sends batches of records to a prediction API: retries with backoff, a shared rate limit,
@@ -59,7 +59,8 @@ final class PredictionClient: @unchecked Sendable {
                 do {
                     return try JSONSerialization.jsonObject(with: data)
                 } catch {
-                    throw ClientError.permanent("the answer is not JSON: \(short(String(decoding: data.prefix(200), as: UTF8.self)))")
+                    throw ClientError.permanent(
+                        "the answer is not JSON: \(short(String(decoding: data.prefix(200), as: UTF8.self)))")
                 }
             } else if let response {
                 let text = data.map { String(decoding: $0.prefix(200), as: UTF8.self) } ?? ""
@@ -70,7 +71,11 @@ final class PredictionClient: @unchecked Sendable {
                     throw ClientError.permanent(failure)
                 }
             } else {
-                failure = error.map { ($0 as NSError).code == NSURLErrorTimedOut ? "no answer within \(settings.timeout) s" : $0.localizedDescription }
+                failure =
+                    error.map {
+                        ($0 as NSError).code == NSURLErrorTimedOut
+                            ? "no answer within \(settings.timeout) s" : $0.localizedDescription
+                    }
                     ?? "no answer"
             }
             if attempt >= settings.retries {

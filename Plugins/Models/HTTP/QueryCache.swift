@@ -35,7 +35,9 @@ final class QueryCache {
             var p = headerLine.count
             all.withUnsafeBytes { raw in
                 while p + recordSize <= all.count {
-                    let key = Key128(a: raw.loadUnaligned(fromByteOffset: p, as: UInt64.self), b: raw.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self))
+                    let key = Key128(
+                        a: raw.loadUnaligned(fromByteOffset: p, as: UInt64.self),
+                        b: raw.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self))
                     loaded[key] = (0..<classCount).map { raw.loadUnaligned(fromByteOffset: p + 16 + 4 * $0, as: Float.self) }
                     p += recordSize
                 }

@@ -9,7 +9,9 @@ struct WorkerMessage {
     var arrays: [(name: String, npy: [UInt8])] = []
 
     /// A request: `{"op": op, ...fields, "arrays": [...]}`. `fields` values are JSON texts.
-    static func request(_ op: String, _ fields: [(String, String)] = [], arrays: [(name: String, npy: [UInt8])] = []) -> WorkerMessage {
+    static func request(_ op: String, _ fields: [(String, String)] = [], arrays: [(name: String, npy: [UInt8])] = [])
+        -> WorkerMessage
+    {
         var parts = ["\"op\":\(jsonString(op))"] + fields.map { "\(jsonString($0.0)):\($0.1)" }
         if !arrays.isEmpty { parts.append("\"arrays\":[" + arrays.map { jsonString($0.name) }.joined(separator: ",") + "]") }
         return WorkerMessage(header: "{" + parts.joined(separator: ",") + "}", arrays: arrays)
