@@ -75,7 +75,7 @@ final class CSVDataset: DatasetLoader {
         }
         let fileBytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: data.count)
         defer { fileBytes.deallocate() }
-        data.copyBytes(to: fileBytes)
+        _ = data.copyBytes(to: fileBytes)
         var reader = CSVReader(bytes: UnsafeBufferPointer(fileBytes), delimiter: delimiterBytes[0], file: path)
 
         // Column names: from the header, or the 0-based indices of the first row.
