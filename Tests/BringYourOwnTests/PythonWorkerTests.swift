@@ -258,5 +258,6 @@ import Testing
         #expect(
             errorMessage { _ = try pythonModel(module: "m", spec: spec, workerOptions: "[1]") }?.contains("must be a JSON object")
                 == true)
+        #expect(errorMessage { _ = try pythonModel(module: "/nowhere/worker.py", spec: spec) }?.contains("no worker file") == true)
     }
 }

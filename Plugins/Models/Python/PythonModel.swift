@@ -52,6 +52,12 @@ final class PythonModel: ModelBackend {
         self.host = host
         module = try options.string("module")
         guard !module.isEmpty else { throw PluginError(.invalidArgument, "option `module` is empty") }
+        if module.hasSuffix(".py") && !FileManager.default.fileExists(atPath: module) {
+            throw PluginError(
+                .invalidArgument,
+                "option `module`: no worker file `\(module)` (a relative path is taken from the folder the audit runs in, "
+                    + "\(FileManager.default.currentDirectoryPath))")
+        }
         python = options.has("python") ? try options.string("python") : "python3"
         timeout = options.has("timeout_seconds") ? try options.double("timeout_seconds") : 600
         guard timeout > 0 else { throw PluginError(.invalidArgument, "option `timeout_seconds` must be positive") }
