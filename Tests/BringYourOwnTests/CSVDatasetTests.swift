@@ -45,12 +45,13 @@ func readAll(_ d: some DatasetLoader) throws -> (features: [Float], labels: [Int
         // Label texts sorted: "<=50K" (0) < ">50K" (1).
         #expect(d.classNames == ["<=50K", ">50K"])
         #expect(l == [0, 1, 0, 1])
-        #expect(f == [
-            39, 0, 0, 0, 1, 40,
-            50, 0, 0, 1, 0, 13,
-            38, 0, 1, 0, 0, 40,
-            53, 1, 0, 0, 0, 20,
-        ])
+        #expect(
+            f == [
+                39, 0, 0, 0, 1, 40,
+                50, 0, 0, 1, 0, 13,
+                38, 0, 1, 0, 0, 40,
+                53, 1, 0, 0, 0, 20,
+            ])
     }
 
     @Test func standardizeAndMinMaxMatchHandComputedValues() throws {
@@ -141,7 +142,8 @@ func readAll(_ d: some DatasetLoader) throws -> (features: [Float], labels: [Int
         let dir = TemporaryDirectory()
         let path = try dir.write("bad.csv", text)
         let message = errorMessage {
-            _ = try CSVDataset(options: PluginOptions(["path": .string(path), "label_column": .string(label)]), host: .standalone)
+            _ = try CSVDataset(
+                options: PluginOptions(["path": .string(path), "label_column": .string(label)]), host: .standalone)
         }
         #expect(message?.contains(expected) == true, "\(message ?? "no error")")
     }

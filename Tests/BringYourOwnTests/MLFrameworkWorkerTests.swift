@@ -13,7 +13,8 @@ import Testing
 enum MLFrameworks {
     static let environment = ProcessInfo.processInfo.environment
     static let enabled = environment["MIA_TEST_ML_FRAMEWORKS"] == "1" || environment["MIA_TEST_PYTHON"] != nil
-    static let skipReason: Comment = "set MIA_TEST_ML_FRAMEWORKS=1 (installs scikit-learn and torch into a test venv) or MIA_TEST_PYTHON"
+    static let skipReason: Comment =
+        "set MIA_TEST_ML_FRAMEWORKS=1 (installs scikit-learn and torch into a test venv) or MIA_TEST_PYTHON"
     static let lock = NSLock()
 
     /// An interpreter that imports `module`, after installing `package` into the test venv if needed.
@@ -26,7 +27,8 @@ enum MLFrameworks {
             }
             return python
         }
-        let venv = environment["MIA_TEST_VENV"]
+        let venv =
+            environment["MIA_TEST_VENV"]
             ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/mia-audit/test-venv"
         let python = venv + "/bin/python3"
         if !FileManager.default.fileExists(atPath: python) {

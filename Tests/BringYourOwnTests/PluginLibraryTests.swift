@@ -3,7 +3,7 @@ import PluginABI
 import PluginKit
 import Testing
 
-/// The three plugins as the host sees them: built shared libraries opened with dlopen, used
+/// The plugins as the host sees them: built shared libraries opened with dlopen, used
 /// only through the C descriptor and vtables, with options JSON carrying every default (as the
 /// host's option checker fills them in).
 enum PluginLibraries {
@@ -18,7 +18,7 @@ enum PluginLibraries {
         return url.path
     }()
 
-    static let names = ["libMIADatasetCSV.so", "libMIADatasetCIFAR.so", "libMIAModelPython.so"]
+    static let names = ["libMIADatasetCSV.so", "libMIADatasetCIFAR.so", "libMIAModelPython.so", "libMIAModelHTTP.so"]
     static let built = names.allSatisfy { FileManager.default.fileExists(atPath: folder + "/" + $0) }
 
     /// The only component of the library `name`.
@@ -58,14 +58,16 @@ struct PluginLibraryTests {
     @Test func librariesDescribeThemselves() throws {
         for (library, name, kind) in [
             ("libMIADatasetCSV.so", "csv", MIA_COMPONENT_DATASET), ("libMIADatasetCIFAR.so", "cifar", MIA_COMPONENT_DATASET),
-            ("libMIAModelPython.so", "python", MIA_COMPONENT_MODEL),
+            ("libMIAModelPython.so", "python", MIA_COMPONENT_MODEL), ("libMIAModelHTTP.so", "http", MIA_COMPONENT_MODEL),
         ] {
             let c = try PluginLibraries.component(library)
             #expect(String(cString: c.name) == name && c.kind == kind)
             // Every default is valid JSON.
             for i in 0..<Int(c.option_count) {
                 if let d = c.options[i].default_json {
-                    #expect((try? JSONSerialization.jsonObject(with: Data(String(cString: d).utf8), options: .fragmentsAllowed)) != nil)
+                    #expect(
+                        (try? JSONSerialization.jsonObject(with: Data(String(cString: d).utf8), options: .fragmentsAllowed))
+                            != nil)
                 }
             }
         }
@@ -78,9 +80,11 @@ struct PluginLibraryTests {
         let table = c.vtable.assumingMemoryBound(to: mia_dataset_vtable_t.self).pointee
         var error = mia_error_t()
         var instance: UnsafeMutableRawPointer?
-        let json = PluginLibraries.optionsJSON(c, [
-            "path": PluginLibraries.jsonString(path), "label_column": "\"y\"", "categorical_columns": "[\"colour\"]",
-        ])
+        let json = PluginLibraries.optionsJSON(
+            c,
+            [
+                "path": PluginLibraries.jsonString(path), "label_column": "\"y\"", "categorical_columns": "[\"colour\"]",
+            ])
         try PluginLibraries.check(table.open(nil, json, &instance, &error), &error)
         defer { table.close(instance) }
         var info = mia_dataset_info_t()
@@ -113,11 +117,13 @@ struct PluginLibraryTests {
         spec.feature_ndim = 1
         spec.feature_shape.0 = 2
         spec.class_count = 2
-        let json = PluginLibraries.optionsJSON(c, [
-            "module": PluginLibraries.jsonString(Repository.examples + "/numpy_worker.py"),
-            "python_path": "[\(PluginLibraries.jsonString(Repository.python))]",
-            "worker_options": PluginLibraries.jsonString(#"{"steps": 40}"#),
-        ])
+        let json = PluginLibraries.optionsJSON(
+            c,
+            [
+                "module": PluginLibraries.jsonString(Repository.examples + "/numpy_worker.py"),
+                "python_path": "[\(PluginLibraries.jsonString(Repository.python))]",
+                "worker_options": PluginLibraries.jsonString(#"{"steps": 40}"#),
+            ])
         var error = mia_error_t()
         var instance: UnsafeMutableRawPointer?
         try PluginLibraries.check(table.create(nil, json, &spec, &instance, &error), &error)

@@ -28,9 +28,9 @@ func pythonModel(
 /// A small seeded dataset: `n` records of `d` features, class `i % k`, the class mean shifted
 /// so the classes are separable.
 func syntheticRecords(n: Int, d: Int, k: Int, seed: UInt64) -> (features: [Float], labels: [Int32]) {
-    var state = seed &* 6364136223846793005 &+ 1442695040888963407
+    var state = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
     func uniform() -> Float {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return Float(state >> 40) / Float(1 << 24)
     }
     var features = [Float](repeating: 0, count: n * d)

@@ -97,7 +97,9 @@ import Testing
 
     @Test func classStyleWorkerAndProbabilityOutputs() throws {
         let dir = TemporaryDirectory("python")
-        let module = try dir.write("fixed_probabilities.py", """
+        let module = try dir.write(
+            "fixed_probabilities.py",
+            """
             import numpy as np
             import mia_worker
 
@@ -128,9 +130,46 @@ import Testing
         #expect(message?.contains("not a probability") == true, "\(message ?? "no error")")
     }
 
+    @Test func heldoutRecordsReachATrainThatAsksForThem() throws {
+        let dir = TemporaryDirectory("python")
+        let module = try dir.write(
+            "heldout.py",
+            """
+            def train(features, labels, options, seed, heldout=None):
+                x, y = heldout
+                return [{"epoch": 1, "train_loss": float(features.sum()), "heldout_loss": float(x.sum()),
+                         "heldout_accuracy": float(y.sum()) / 10, "seconds": float("nan")}]
+            def predict(features): pass
+            def save(path): pass
+            def load(path): pass
+            """)
+        let model = try pythonModel(module: module, spec: ModelSpec(featureShape: [2], classCount: 3))
+        let features: [Float] = [1, 2, 3, 4]
+        let labels: [Int32] = [0, 1]
+        let heldoutFeatures: [Float] = [0.5, 0.25]
+        let heldoutLabels: [Int32] = [2]
+        var history: [EpochRecord] = []
+        try features.withUnsafeBufferPointer { f in
+            try labels.withUnsafeBufferPointer { l in
+                try heldoutFeatures.withUnsafeBufferPointer { hf in
+                    try heldoutLabels.withUnsafeBufferPointer { hl in
+                        try model.train(TrainingData(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: 1)) {
+                            history.append($0)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(history.count == 1)
+        #expect(history.first?.trainLoss == 10 && history.first?.heldoutLoss == 0.75 && history.first?.heldoutAccuracy == 0.2)
+        #expect(history.first?.trainAccuracy.isNaN == true && history.first?.seconds.isNaN == true)  // NaN travels as null
+    }
+
     @Test func exceptionInTrainQuotesTheTracebackAndWorkerStaysUsable() throws {
         let dir = TemporaryDirectory("python")
-        let module = try dir.write("raising.py", """
+        let module = try dir.write(
+            "raising.py",
+            """
             calls = 0
             def train(features, labels, options, seed):
                 global calls
@@ -146,7 +185,9 @@ import Testing
             """)
         let model = try pythonModel(module: module, spec: ModelSpec(featureShape: [1], classCount: 2))
         let message = errorMessage { try model.train(features: [1, 2], labels: [0, 1], seed: 0) }
-        #expect(message?.contains("python worker `\(module)` failed in `train`: ValueError: boom at step 3") == true, "\(message ?? "no error")")
+        #expect(
+            message?.contains("python worker `\(module)` failed in `train`: ValueError: boom at step 3") == true,
+            "\(message ?? "no error")")
         #expect(message?.contains("raise ValueError(\"boom at step 3\")") == true, "\(message ?? "no error")")
         // The worker survived its user's exception: the next training works.
         try model.train(features: [1, 2], labels: [0, 1], seed: 0)
@@ -155,7 +196,9 @@ import Testing
 
     @Test func crashQuotesTheStderrTail() throws {
         let dir = TemporaryDirectory("python")
-        let module = try dir.write("crashing.py", """
+        let module = try dir.write(
+            "crashing.py",
+            """
             import os, sys
             def train(features, labels, options, seed):
                 for i in range(30):
@@ -178,7 +221,9 @@ import Testing
     @Test func hangingWorkerTimesOutAndIsKilled() throws {
         let dir = TemporaryDirectory("python")
         let pidFile = dir.path + "/pid"
-        let module = try dir.write("hanging.py", """
+        let module = try dir.write(
+            "hanging.py",
+            """
             import os, time
             def setup(spec, options):
                 open(options["pid_file"], "w").write(str(os.getpid()))
@@ -204,11 +249,15 @@ import Testing
         let spec = ModelSpec(featureShape: [1], classCount: 2)
         let noModule = try pythonModel(module: "no_such_module_xyz", spec: spec)
         let message = errorMessage { try noModule.train(features: [1], labels: [0], seed: 0) }
-        #expect(message?.contains("failed in `hello`: ModuleNotFoundError: No module named 'no_such_module_xyz'") == true,
-                "\(message ?? "no error")")
+        #expect(
+            message?.contains("failed in `hello`: ModuleNotFoundError: No module named 'no_such_module_xyz'") == true,
+            "\(message ?? "no error")")
         let noPython = try pythonModel(module: Self.numpyWorker, spec: spec, extra: ["python": .string("/nonexistent/python3")])
         let spawn = errorMessage { try noPython.train(features: [1], labels: [0], seed: 0) }
         #expect(spawn?.contains("cannot start `/nonexistent/python3`") == true, "\(spawn ?? "no error")")
-        #expect(errorMessage { _ = try pythonModel(module: "m", spec: spec, workerOptions: "[1]") }?.contains("must be a JSON object") == true)
+        #expect(
+            errorMessage { _ = try pythonModel(module: "m", spec: spec, workerOptions: "[1]") }?.contains("must be a JSON object")
+                == true)
+        #expect(errorMessage { _ = try pythonModel(module: "/nowhere/worker.py", spec: spec) }?.contains("no worker file") == true)
     }
 }

@@ -106,3 +106,44 @@ import Testing
         }
     }
 }
+
+/// The other direction: malformed requests to the real `mia_worker.serve` get a `protocol:`
+/// error answer (and the worker exits with status 2), never a hang or a traceback on stdout.
+@Suite struct WorkerServeProtocolTests {
+    static func features(_ descr: String, _ values: [Float]) -> [UInt8] {
+        values.withUnsafeBytes { NpyArray.encode($0, descr: descr, shape: [values.count, 1]) }
+    }
+
+    static let hello = WorkerMessage.request(
+        "hello", [("protocol", "1"), ("spec", #"{"feature_shape":[1],"class_count":2}"#), ("options", "{}")])
+
+    @Test(arguments: [
+        ("not json", false, "protocol: the header is not JSON"),
+        (#"{"op":"train"}"#, false, "protocol: `train` before `hello`"),
+        (#"{"op":"frob"}"#, true, "protocol: unknown request `frob`"),
+        (#"{"op":"predict","arrays":["features"]}"#, true, "protocol: array features is not a .npy file"),
+        (#"{"op":"predict","arrays":"features"}"#, true, "protocol: `arrays` is not a list of names"),
+        (#"{"op":"predict","arrays":["features"]}"#, true, "protocol: array `features` has dtype int32"),
+    ])
+    func malformedRequestsAreRefused(header: String, greet: Bool, expected: String) throws {
+        let worker = try WorkerProcess(
+            arguments: ["python3", "-m", "mia_worker.serve", "--module", Repository.examples + "/numpy_worker.py"],
+            environment: ProcessInfo.processInfo.environment.merging(["PYTHONPATH": Repository.python]) { $1 })
+        if greet {
+            let (answer, _) = try worker.exchange(Self.hello, seconds: 30, isCancelled: { false })
+            #expect(answer.ok)
+        }
+        var arrays: [(name: String, npy: [UInt8])] = []
+        if header.contains(#""arrays":["features"]"#) {
+            arrays = [(
+                "features",
+                expected.contains("dtype") ? [1, 2].withUnsafeBytes { NpyArray.encode($0, descr: "<i4", shape: [2, 1]) }
+                    : Array("definitely not numpy".utf8)
+            )]
+        }
+        let (answer, _) = try worker.exchange(WorkerMessage(header: header, arrays: arrays), seconds: 30, isCancelled: { false })
+        #expect(!answer.ok)
+        #expect(answer.error?.hasPrefix(expected) == true, "\(answer.error ?? "no error")")
+        #expect(worker.reap(waitingSeconds: 10) != nil && worker.exitDescription == "exited with status 2")
+    }
+}

@@ -35,6 +35,9 @@ class Worker:
     def train(self, features: np.ndarray, labels: np.ndarray, options: Dict[str, Any], seed: int):
         """Fits the model from scratch. features: float32 [n, *feature_shape]; labels: int64 [n].
 
+        A ``train`` that also takes a ``heldout`` keyword gets ``(features, labels)`` of the
+        host's held-out records (or None), for held-out figures in the history.
+
         May return a list of per-epoch dicts (``epoch``, ``train_loss``, ``train_accuracy``,
         ``seconds``...) that the host records as the training history."""
         raise NotImplementedError
@@ -124,8 +127,16 @@ class Adapter:
             raise TypeError("the module defines several mia_worker.Worker subclasses; name the one to use `Worker`")
         return subclasses[0] if subclasses else None
 
-    def train(self, features, labels, options, seed) -> List[Dict[str, Any]]:
-        history = self.target.train(features, labels, options, seed)
+    def train(self, features, labels, options, seed, heldout=None) -> List[Dict[str, Any]]:
+        train = self.target.train
+        try:
+            takes_heldout = "heldout" in inspect.signature(train).parameters
+        except (TypeError, ValueError):
+            takes_heldout = False
+        if takes_heldout:
+            history = train(features, labels, options, seed, heldout=heldout)
+        else:
+            history = train(features, labels, options, seed)
         return list(history) if history is not None else []
 
     def predict(self, features):

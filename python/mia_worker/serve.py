@@ -74,7 +74,10 @@ class Server:
             seed = int(header.get("seed", 0))
             seed_everything(seed)
             started = time.monotonic()
-            history = self.adapter.train(features, labels, header.get("options") or {}, seed)
+            heldout = None
+            if "heldout_features" in arrays and "heldout_labels" in arrays:
+                heldout = (_expect(arrays, "heldout_features", "f"), _expect(arrays, "heldout_labels", "i").astype(np.int64))
+            history = self.adapter.train(features, labels, header.get("options") or {}, seed, heldout=heldout)
             return {"ok": True, "history": history, "seconds": time.monotonic() - started}
         if op == "predict":
             features = _expect(arrays, "features", "f")

@@ -15,7 +15,8 @@ final class CIFARDataset: DatasetLoader {
     static let summary = "CIFAR-10 / CIFAR-100 binary files (data_batch_N.bin, train.bin, test.bin): [3, 32, 32] images"
     static let options: [OptionSpec] = [
         OptionSpec("files", .stringList, required: true, "the binary files, read in this order"),
-        OptionSpec("variant", .string, default: "\"cifar10\"", choices: ["cifar10", "cifar100"], "the format: cifar10 or cifar100"),
+        OptionSpec(
+            "variant", .string, default: "\"cifar10\"", choices: ["cifar10", "cifar100"], "the format: cifar10 or cifar100"),
         OptionSpec(
             "label", .string, default: "\"fine\"", choices: ["fine", "coarse"],
             "CIFAR-100 only: fine (100 classes) or coarse (20 superclasses) labels"),
@@ -76,7 +77,8 @@ final class CIFARDataset: DatasetLoader {
             }
             guard !data.isEmpty, data.count % recordSize == 0 else {
                 let other = variant == "cifar10" ? 2 + Self.pixelCount : 1 + Self.pixelCount
-                let hint = data.count > 0 && data.count % other == 0
+                let hint =
+                    data.count > 0 && data.count % other == 0
                     ? " (its size fits the \(variant == "cifar10" ? "cifar100" : "cifar10") format: check `variant`)"
                     : " (is it the binary version, not the Python or MATLAB one?)"
                 throw PluginError(
@@ -92,7 +94,8 @@ final class CIFARDataset: DatasetLoader {
                     if value >= classCount {
                         throw PluginError(
                             .invalidArgument,
-                            "`\(path)`: record \(r) has label \(value), but \(variant)\(variant == "cifar100" ? " \(label)" : "") has \(classCount) classes")
+                            "`\(path)`: record \(r) has label \(value), but \(variant)\(variant == "cifar100" ? " \(label)" : "") has \(classCount) classes"
+                        )
                     }
                 }
             }

@@ -60,7 +60,8 @@ final class CSVDataset: DatasetLoader {
         let delimiterText = options.has("delimiter") ? try options.string("delimiter") : ","
         let delimiterBytes = Array((delimiterText == "\\t" ? "\t" : delimiterText).utf8)
         guard delimiterBytes.count == 1, delimiterBytes[0] != UInt8(ascii: "\"") else {
-            throw PluginError(.invalidArgument, "option `delimiter` must be one ASCII character other than a quote, got `\(delimiterText)`")
+            throw PluginError(
+                .invalidArgument, "option `delimiter` must be one ASCII character other than a quote, got `\(delimiterText)`")
         }
         let scaling = options.has("numeric_scaling") ? try options.string("numeric_scaling") : "none"
         guard ["none", "standardize", "minmax"].contains(scaling) else {
@@ -74,7 +75,7 @@ final class CSVDataset: DatasetLoader {
         }
         let fileBytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: data.count)
         defer { fileBytes.deallocate() }
-        data.copyBytes(to: fileBytes)
+        _ = data.copyBytes(to: fileBytes)
         var reader = CSVReader(bytes: UnsafeBufferPointer(fileBytes), delimiter: delimiterBytes[0], file: path)
 
         // Column names: from the header, or the 0-based indices of the first row.
@@ -109,7 +110,8 @@ final class CSVDataset: DatasetLoader {
 
         let labelIndex = try index(of: try options.string("label_column"), option: "label_column")
         let listed = options.has("feature_columns") ? try options.strings("feature_columns") : []
-        let featureIndices = try listed.isEmpty
+        let featureIndices =
+            try listed.isEmpty
             ? Array((0..<fieldCount).filter { $0 != labelIndex })
             : listed.map { try index(of: $0, option: "feature_columns") }
         if featureIndices.contains(labelIndex) {
@@ -129,10 +131,14 @@ final class CSVDataset: DatasetLoader {
         var numericSlot: [Int: Int] = [:]
         var categoricalSlot: [Int: Int] = [:]
         for c in featureIndices {
-            if categoricalIndices.contains(c) { categoricalSlot[c] = categoricalSlot.count }
-            else { numericSlot[c] = numericSlot.count }
+            if categoricalIndices.contains(c) {
+                categoricalSlot[c] = categoricalSlot.count
+            } else {
+                numericSlot[c] = numericSlot.count
+            }
         }
-        let numericCount = numericSlot.count, categoricalCount = categoricalSlot.count
+        let numericCount = numericSlot.count
+        let categoricalCount = categoricalSlot.count
 
         // Read every row.
         var numeric: [Float] = []
@@ -295,7 +301,8 @@ final class CSVDataset: DatasetLoader {
     static func scale(_ values: inout [Float], columns: Int, rows: Int, mode: String) {
         guard mode != "none", columns > 0, rows > 0 else { return }
         for c in 0..<columns {
-            var offset = 0.0, divisor = 1.0
+            var offset = 0.0
+            var divisor = 1.0
             if mode == "standardize" {
                 var sum = 0.0
                 for r in 0..<rows { sum += Double(values[r * columns + c]) }
@@ -308,7 +315,8 @@ final class CSVDataset: DatasetLoader {
                 offset = mean
                 divisor = (squares / Double(rows)).squareRoot()
             } else {
-                var lo = Double.infinity, hi = -Double.infinity
+                var lo = Double.infinity
+                var hi = -Double.infinity
                 for r in 0..<rows {
                     let x = Double(values[r * columns + c])
                     lo = min(lo, x)

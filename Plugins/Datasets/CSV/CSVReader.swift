@@ -73,8 +73,11 @@ struct CSVReader {
 
     /// Reads one field and the separator after it; true when the record ended.
     private mutating func readField() throws -> Bool {
-        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), quote = UInt8(ascii: "\"")
-        let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let space = UInt8(ascii: " ")
+        let tab = UInt8(ascii: "\t")
+        let quote = UInt8(ascii: "\"")
+        let lf = UInt8(ascii: "\n")
+        let cr = UInt8(ascii: "\r")
         // Leading spaces (kept only if the field turns out unquoted and they are the delimiter).
         var p = position
         while p < bytes.count, bytes[p] == space || (bytes[p] == tab && delimiter != tab) { p += 1 }

@@ -36,7 +36,8 @@ enum NpyArray {
             throw NpyError("not a .npy array (bad magic)")
         }
         let major = bytes[b + 6]
-        let headerLength: Int, start: Int
+        let headerLength: Int
+        let start: Int
         switch major {
         case 1:
             headerLength = Int(bytes[b + 8]) | Int(bytes[b + 9]) << 8
@@ -71,7 +72,8 @@ enum NpyArray {
         let layout = Layout(descr: descr, shape: shape, dataOffset: start + headerLength)
         let (payload, overflow) = layout.count.multipliedReportingOverflow(by: size)
         guard !overflow, bytes.count - layout.dataOffset == payload else {
-            throw NpyError("the .npy array of shape \(shape) holds \(bytes.count - layout.dataOffset) bytes of data, not \(payload)")
+            throw NpyError(
+                "the .npy array of shape \(shape) holds \(bytes.count - layout.dataOffset) bytes of data, not \(payload)")
         }
         return layout
     }

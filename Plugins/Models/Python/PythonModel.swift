@@ -52,6 +52,12 @@ final class PythonModel: ModelBackend {
         self.host = host
         module = try options.string("module")
         guard !module.isEmpty else { throw PluginError(.invalidArgument, "option `module` is empty") }
+        if module.hasSuffix(".py") && !FileManager.default.fileExists(atPath: module) {
+            throw PluginError(
+                .invalidArgument,
+                "option `module`: no worker file `\(module)` (a relative path is taken from the folder the audit runs in, "
+                    + "\(FileManager.default.currentDirectoryPath))")
+        }
         python = options.has("python") ? try options.string("python") : "python3"
         timeout = options.has("timeout_seconds") ? try options.double("timeout_seconds") : 600
         guard timeout > 0 else { throw PluginError(.invalidArgument, "option `timeout_seconds` must be positive") }
@@ -82,22 +88,32 @@ final class PythonModel: ModelBackend {
         hasModel = false
         let n = data.count
         guard data.features.count == n * spec.featureSize else {
-            throw PluginError(.invalidArgument, "training features hold \(data.features.count) floats, expected \(n) x \(spec.featureSize)")
+            throw PluginError(
+                .invalidArgument, "training features hold \(data.features.count) floats, expected \(n) x \(spec.featureSize)")
         }
         var arrays = [
-            (name: "features", npy: NpyArray.encode(UnsafeRawBufferPointer(data.features), descr: "<f4", shape: [n] + spec.featureShape)),
+            (
+                name: "features",
+                npy: NpyArray.encode(UnsafeRawBufferPointer(data.features), descr: "<f4", shape: [n] + spec.featureShape)
+            ),
             (name: "labels", npy: NpyArray.encode(UnsafeRawBufferPointer(data.labels), descr: "<i4", shape: [n])),
         ]
         if let hf = data.heldoutFeatures, let hl = data.heldoutLabels, hl.count > 0 {
-            arrays.append((name: "heldout_features", npy: NpyArray.encode(UnsafeRawBufferPointer(hf), descr: "<f4", shape: [hl.count] + spec.featureShape)))
-            arrays.append((name: "heldout_labels", npy: NpyArray.encode(UnsafeRawBufferPointer(hl), descr: "<i4", shape: [hl.count])))
+            arrays.append(
+                (
+                    name: "heldout_features",
+                    npy: NpyArray.encode(UnsafeRawBufferPointer(hf), descr: "<f4", shape: [hl.count] + spec.featureShape)
+                ))
+            arrays.append(
+                (name: "heldout_labels", npy: NpyArray.encode(UnsafeRawBufferPointer(hl), descr: "<i4", shape: [hl.count])))
         }
         let request = WorkerMessage.request("train", [("seed", String(data.seed)), ("options", workerOptions)], arrays: arrays)
         let (answer, _) = try ask(request, op: "train")
         for (i, e) in (answer.history ?? []).enumerated() {
-            onEpoch(EpochRecord(
-                epoch: e.epoch ?? i + 1, trainLoss: e.trainLoss ?? .nan, trainAccuracy: e.trainAccuracy ?? .nan,
-                heldoutLoss: e.heldoutLoss ?? .nan, heldoutAccuracy: e.heldoutAccuracy ?? .nan, seconds: e.seconds ?? .nan))
+            onEpoch(
+                EpochRecord(
+                    epoch: e.epoch ?? i + 1, trainLoss: e.trainLoss ?? .nan, trainAccuracy: e.trainAccuracy ?? .nan,
+                    heldoutLoss: e.heldoutLoss ?? .nan, heldoutAccuracy: e.heldoutAccuracy ?? .nan, seconds: e.seconds ?? .nan))
         }
         hasModel = true
     }
@@ -111,7 +127,13 @@ final class PythonModel: ModelBackend {
         try requireModel("predict")
         let input = UnsafeBufferPointer(rebasing: features[..<(count * spec.featureSize)])
         let request = WorkerMessage.request(
-            "predict", arrays: [(name: "features", npy: NpyArray.encode(UnsafeRawBufferPointer(input), descr: "<f4", shape: [count] + spec.featureShape))])
+            "predict",
+            arrays: [
+                (
+                    name: "features",
+                    npy: NpyArray.encode(UnsafeRawBufferPointer(input), descr: "<f4", shape: [count] + spec.featureShape)
+                )
+            ])
         let (_, arrays) = try ask(request, op: "predict")
         guard let outputs = arrays.first(where: { $0.name == "outputs" })?.npy else {
             throw outOfProtocol("predict", "its answer has no `outputs` array")
@@ -129,12 +151,16 @@ final class PythonModel: ModelBackend {
             let v = logits[i]
             if outputsProbabilities {
                 guard v >= 0, v <= 1.0001 else {
-                    throw PluginError(.internal, "python worker `\(module)`: predict returned \(v) for record \(i / k), class \(i % k), which is not a probability (set `output: logits` if it returns logits)")
+                    throw PluginError(
+                        .internal,
+                        "python worker `\(module)`: predict returned \(v) for record \(i / k), class \(i % k), which is not a probability (set `output: logits` if it returns logits)"
+                    )
                 }
                 // log(p), with p = 0 clamped to the smallest positive float (log is about -103.3).
                 logits[i] = log(max(v, Float.leastNonzeroMagnitude))
             } else if !v.isFinite {
-                throw PluginError(.internal, "python worker `\(module)`: predict returned \(v) for record \(i / k), class \(i % k)")
+                throw PluginError(
+                    .internal, "python worker `\(module)`: predict returned \(v) for record \(i / k), class \(i % k)")
             }
         }
     }
@@ -167,7 +193,8 @@ final class PythonModel: ModelBackend {
 
     private func requireModel(_ op: String) throws {
         guard hasModel, worker != nil else {
-            throw PluginError(.invalidArgument, "python worker `\(module)`: \(op) before train or load (or after the worker failed)")
+            throw PluginError(
+                .invalidArgument, "python worker `\(module)`: \(op) before train or load (or after the worker failed)")
         }
     }
 
@@ -189,11 +216,13 @@ final class PythonModel: ModelBackend {
             throw PluginError(.io, "python worker `\(module)`: \(e.description) (set option `python`)")
         }
         worker = process
-        let spec = "{\"feature_shape\":[\(self.spec.featureShape.map(String.init).joined(separator: ","))],\"class_count\":\(self.spec.classCount)}"
+        let spec =
+            "{\"feature_shape\":[\(self.spec.featureShape.map(String.init).joined(separator: ","))],\"class_count\":\(self.spec.classCount)}"
         let answer: WorkerAnswer
         do {
             (answer, _) = try ask(
-                .request("hello", [("protocol", String(Self.protocolVersion)), ("spec", spec), ("options", workerOptions)]), op: "hello")
+                .request("hello", [("protocol", String(Self.protocolVersion)), ("spec", spec), ("options", workerOptions)]),
+                op: "hello")
         } catch {
             stopWorker()  // a worker whose module did not load is of no further use
             throw error
@@ -202,7 +231,8 @@ final class PythonModel: ModelBackend {
             stopWorker()
             throw PluginError(
                 .unsupported,
-                "python worker `\(module)` speaks protocol \(answer.protocol.map(String.init) ?? "?"), this plugin \(Self.protocolVersion): install the mia_worker package of this repository (pip install ./python)")
+                "python worker `\(module)` speaks protocol \(answer.protocol.map(String.init) ?? "?"), this plugin \(Self.protocolVersion): install the mia_worker package of this repository (pip install ./python)"
+            )
         }
         return process
     }
@@ -230,11 +260,16 @@ final class PythonModel: ModelBackend {
                 throw PluginError(.cancelled, "the run was cancelled; stopped python worker `\(module)` during `\(op)`")
             case .timedOut:
                 throw workerError(
-                    process, "did not answer `\(op)` within \(formatSeconds(timeout)) s and was stopped (raise `timeout_seconds` if it needs longer)")
+                    process,
+                    "did not answer `\(op)` within \(formatSeconds(timeout)) s and was stopped (raise `timeout_seconds` if it needs longer)"
+                )
             case .closed:
                 var what = "\(process.exitDescription) during `\(op)`"
-                if process.stderr.lines(last: 50).contains(where: { $0.contains("No module named mia_worker") || $0.contains("No module named 'mia_worker'") }) {
-                    what += "; the mia_worker package is not importable: pip install the repository's `python` folder, or list it in `python_path`"
+                if process.stderr.lines(last: 50).contains(where: {
+                    $0.contains("No module named mia_worker") || $0.contains("No module named 'mia_worker'")
+                }) {
+                    what +=
+                        "; the mia_worker package is not importable: pip install the repository's `python` folder, or list it in `python_path`"
                 }
                 throw workerError(process, what)
             case .outOfProtocol(let detail):
@@ -249,14 +284,20 @@ final class PythonModel: ModelBackend {
                 throw PluginError(.internal, "python worker `\(module)` refused `\(op)`: \(message)")
             }
             let traceback = (answer.traceback ?? "").split(separator: "\n").map(String.init)
-            if !traceback.isEmpty { host.log(.error, "python worker `\(module)` failed in `\(op)`:\n" + traceback.joined(separator: "\n")) }
-            throw PluginError(failure, fitted("python worker `\(module)` failed in `\(op)`: \(message)", quoting: traceback, label: "traceback"))
+            if !traceback.isEmpty {
+                host.log(.error, "python worker `\(module)` failed in `\(op)`:\n" + traceback.joined(separator: "\n"))
+            }
+            throw PluginError(
+                failure, fitted("python worker `\(module)` failed in `\(op)`: \(message)", quoting: traceback, label: "traceback")
+            )
         }
         return result
     }
 
     private func outOfProtocol(_ op: String, _ detail: String) -> PluginError {
-        guard let worker else { return PluginError(.internal, "python worker `\(module)` answered `\(op)` out of protocol: \(detail)") }
+        guard let worker else {
+            return PluginError(.internal, "python worker `\(module)` answered `\(op)` out of protocol: \(detail)")
+        }
         worker.stop()
         self.worker = nil
         hasModel = false

@@ -9,22 +9,22 @@ struct WorkerMessage {
     var arrays: [(name: String, npy: [UInt8])] = []
 
     /// A request: `{"op": op, ...fields, "arrays": [...]}`. `fields` values are JSON texts.
-    static func request(_ op: String, _ fields: [(String, String)] = [], arrays: [(name: String, npy: [UInt8])] = []) -> WorkerMessage {
+    static func request(_ op: String, _ fields: [(String, String)] = [], arrays: [(name: String, npy: [UInt8])] = [])
+        -> WorkerMessage
+    {
         var parts = ["\"op\":\(jsonString(op))"] + fields.map { "\(jsonString($0.0)):\($0.1)" }
         if !arrays.isEmpty { parts.append("\"arrays\":[" + arrays.map { jsonString($0.name) }.joined(separator: ",") + "]") }
         return WorkerMessage(header: "{" + parts.joined(separator: ",") + "}", arrays: arrays)
     }
 
-    /// The bytes on the wire.
-    func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(header.utf8.count + 1 + arrays.reduce(0) { $0 + 8 + $1.npy.count })
-        out += Array(header.utf8)
-        out.append(UInt8(ascii: "\n"))
+    /// The bytes on the wire, as segments sent one after the other (the arrays are not copied
+    /// into one buffer: a request of a few hundred megabytes is held once, not twice).
+    func segments() -> [[UInt8]] {
+        var out: [[UInt8]] = [Array(header.utf8) + [UInt8(ascii: "\n")]]
         for array in arrays {
             let n = UInt64(array.npy.count)
-            for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(k)))) }
-            out += array.npy
+            out.append((0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) })
+            out.append(array.npy)
         }
         return out
     }

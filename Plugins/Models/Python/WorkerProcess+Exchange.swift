@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why an exchange with the worker did not produce an answer.
@@ -26,8 +26,10 @@ extension WorkerProcess {
     func exchange(
         _ request: WorkerMessage, seconds: Double, isCancelled: () -> Bool
     ) throws -> (WorkerAnswer, [(name: String, npy: ArraySlice<UInt8>)]) {
-        let outgoing = request.encoded()
-        var sent = 0
+        let segments = request.segments()
+        var segment = 0
+        var sent = 0  // bytes of `segments[segment]` already sent
+        var done: Bool { segment == segments.count }
         var parser = AnswerParser()
         let deadline = Date().addingTimeInterval(seconds)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -35,7 +37,7 @@ extension WorkerProcess {
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { throw ExchangeFailure.timedOut }
             if isCancelled() { throw ExchangeFailure.cancelled }
-            var fd = pollfd(fd: channel, events: Int16(POLLIN) | (sent < outgoing.count ? Int16(POLLOUT) : 0), revents: 0)
+            var fd = pollfd(fd: channel, events: Int16(POLLIN) | (done ? 0 : Int16(POLLOUT)), revents: 0)
             let ready = poll(&fd, 1, Int32(min(remaining, 0.1) * 1000) + 1)
             if ready < 0 {
                 if errno == EINTR { continue }
@@ -51,7 +53,7 @@ extension WorkerProcess {
                     chunk.withUnsafeBytes { parser.append(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
                     do {
                         if let answer = try parser.complete() {
-                            if sent < outgoing.count {
+                            if !done {
                                 throw ProtocolViolation("it answered before reading the whole request")
                             }
                             return answer
@@ -61,14 +63,18 @@ extension WorkerProcess {
                     }
                 }
             }
-            if sent < outgoing.count, fd.revents & Int16(POLLOUT) != 0 {
-                let n = outgoing.withUnsafeBytes { raw in
+            if !done, fd.revents & Int16(POLLOUT) != 0 {
+                let n = segments[segment].withUnsafeBytes { raw in
                     send(channel, raw.baseAddress! + sent, min(raw.count - sent, 1 << 20), Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
                 }
                 if n < 0 {
                     if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { throw ExchangeFailure.closed }
                 } else {
                     sent += n
+                    while segment < segments.count && sent == segments[segment].count {
+                        segment += 1
+                        sent = 0
+                    }
                 }
             }
         }

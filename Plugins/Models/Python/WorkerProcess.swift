@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A worker process: the user's Python module behind `python -m mia_worker.serve`.
@@ -114,7 +114,9 @@ final class WorkerProcess {
         if status == -1 { return "ended (status unknown)" }
         let signal = status & 0x7F
         if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
-        let name = [SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGKILL: "SIGKILL", SIGBUS: "SIGBUS", SIGTERM: "SIGTERM", SIGFPE: "SIGFPE"][signal]
+        let name = [
+            SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGKILL: "SIGKILL", SIGBUS: "SIGBUS", SIGTERM: "SIGTERM", SIGFPE: "SIGFPE",
+        ][signal]
         return "was killed by signal \(signal)" + (name.map { " (\($0))" } ?? "")
     }
 }
