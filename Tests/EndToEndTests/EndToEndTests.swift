@@ -290,3 +290,51 @@ struct OutputDefenceEndToEndTests {
         #expect(s.attacks["lira-offline@round-1"] != nil)
     }
 }
+
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+struct TrainedElsewhereTests {
+    @Test func aTargetTrainedElsewhereIsAuditedWithItsMembershipFile() throws {
+        let folder = NSTemporaryDirectory() + "mia-elsewhere-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let first = folder + "/first"
+        try smallConfig(output: first).write(toFile: folder + "/first.yaml", atomically: true, encoding: .utf8)
+        #expect(try mia(["run", folder + "/first.yaml", "--quiet"]).status == 0)
+        let original = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: first + "/metrics.json")))
+        // The target's saved model, as if it came from elsewhere, and its members as a text file.
+        var targetFile: String?
+        for key in try FileManager.default.contentsOfDirectory(atPath: first + "/models") {
+            let meta = try String(contentsOfFile: "\(first)/models/\(key)/meta.json", encoding: .utf8)
+            if meta.contains("\"role\" : \"target\"") { targetFile = "\(first)/models/\(key)/model.bin" }
+        }
+        let model = try #require(targetFile)
+        let members = try Npy.read(UInt8.self, from: first + "/signals/target_membership.npy").values
+        try members.indices.filter { members[$0] != 0 }.map(String.init).joined(separator: "\n")
+            .write(toFile: folder + "/members.txt", atomically: true, encoding: .utf8)
+
+        let text = smallConfig(output: folder + "/second").replacingOccurrences(of: "reference_models:", with: """
+            target:
+              plugin: native
+              options:
+                architecture: mlp
+                hidden_sizes: [256]
+              model_file: \(model)
+              membership: \(folder)/members.txt
+            reference_models:
+            """)
+        try text.write(toFile: folder + "/second.yaml", atomically: true, encoding: .utf8)
+        let r = try mia(["run", folder + "/second.yaml", "--verbose"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("4 in this shard, 0 in the store, 4 to train"), "only the reference models are trained")
+        let second = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: folder + "/second/metrics.json")))
+        for name in ["loss-threshold", "lira-offline"] {
+            #expect(second.attacks[name]?.auc == original.attacks[name]?.auc, "\(name)")
+        }
+        #expect(second.plugins.contains { $0.component == "target native" })
+
+        // A member index outside the audit records is refused before any work.
+        try "1\n600\n".write(toFile: folder + "/members.txt", atomically: true, encoding: .utf8)
+        let bad = try mia(["validate", folder + "/second.yaml"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("member index 600 is outside the 600 audit records"), "\(bad.stderr)")
+    }
+}

@@ -21,6 +21,18 @@ public struct SignalsChoice {
     public var node: ConfigNode
 }
 
+/// A target model trained elsewhere: served by a backend (an HTTP API, a Python worker, a saved
+/// native model), never trained by the audit; its members are given by a file.
+public struct TargetChoice {
+    public var component: ComponentChoice
+    /// A saved model the backend loads (`load`), or nil for a backend that serves one (http).
+    public var modelFile: String?
+    /// The target's members among the audit records: a `.npy` mask or index list, or a text file
+    /// of indices, one per line.
+    public var membership: String
+    public var node: ConfigNode
+}
+
 /// One attack of the audit.
 public struct AttackChoice {
     /// The name its results go by (`lira-online`); defaults to the plugin's name.
@@ -52,6 +64,8 @@ public struct AuditConfig {
     public var populationRecords: Int
     // model:
     public var model: ComponentChoice?
+    /// A target trained elsewhere (`target:`): a backend that loads or serves it, and its members.
+    public var target: TargetChoice?
     // reference_models:
     public var referenceCount: Int
     // audit:
@@ -66,7 +80,7 @@ public struct AuditConfig {
     public var topRecords: Int
 
     /// `sweep` belongs to studies (`Studies/`): a run of one point never sees it.
-    static let topKeys = ["run", "plugins", "signals", "dataset", "model", "reference_models", "audit", "report", "sweep"]
+    static let topKeys = ["run", "plugins", "signals", "dataset", "model", "target", "reference_models", "audit", "report", "sweep"]
 
     /// Reads and checks the structure of `file` (plugin options are checked later, against the
     /// schemas of the plugins found).
@@ -115,6 +129,7 @@ public struct AuditConfig {
         var signals: SignalsChoice?
         var datasetChoice: ComponentChoice?
         var modelChoice: ComponentChoice?
+        var target: TargetChoice?
         var auditRecords = 0, populationRecords = 0, referenceCount = 0
         if let node = top["signals"] {
             // Bring your own signals: the models were trained elsewhere.
@@ -150,6 +165,18 @@ public struct AuditConfig {
             try model.checkKeys(["plugin", "options"])
             modelChoice = try component(model)
 
+            if let t = top["target"] {
+                try t.checkKeys(["plugin", "options", "model_file", "membership"])
+                var modelFile: String?
+                if let f = t["model_file"] {
+                    modelFile = resolve(try f.string(), baseDir)
+                    guard FileManager.default.fileExists(atPath: modelFile!) else { throw f.error("model file `\(modelFile!)` does not exist") }
+                }
+                let m = try t.require("membership")
+                let membership = resolve(try m.string(), baseDir)
+                guard FileManager.default.fileExists(atPath: membership) else { throw m.error("membership file `\(membership)` does not exist") }
+                target = TargetChoice(component: try component(t), modelFile: modelFile, membership: membership, node: t)
+            }
             if let refs = top["reference_models"] {
                 try refs.checkKeys(["count"])
                 referenceCount = try refs["count"]?.int() ?? 0
@@ -204,7 +231,7 @@ public struct AuditConfig {
             file: file, text: text, name: name, output: resolve(output, FileManager.default.currentDirectoryPath),
             seed: UInt64(seed), threads: threads, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
             pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
-            model: modelChoice, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
+            model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
             bootstrapSamples: bootstrap, defences: defences, html: html, topRecords: top_)
     }
 

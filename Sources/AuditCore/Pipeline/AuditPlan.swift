@@ -27,6 +27,11 @@ public struct AuditPlan {
     public var modelChoice: ResolvedComponent?
     public var datasetInfo: PluginKit.DatasetInfo
     public var attacks: [ResolvedAttack]
+    /// The target trained elsewhere, when the config has a `target:` section.
+    public var targetChoice: ResolvedComponent?
+    /// Its members among the audit records, and the SHA-256 of the file they came from.
+    public var targetMembership: [Bool]?
+    public var targetMembershipHash: String?
     /// Signals read from a folder (bring your own signals), already checked.
     public var providedSignals: ProvidedSignals?
 
@@ -60,6 +65,22 @@ public struct AuditPlan {
         }
         let dataset = config.dataset.flatMap { resolve($0, .dataset) }
         let model = config.model.flatMap { resolve($0, .model) }
+        let target = config.target.flatMap { resolve($0.component, .model) }
+        var targetMembership: [Bool]?
+        var targetMembershipHash: String?
+        if let t = config.target {
+            do {
+                targetMembership = try NpyAny.membership(t.membership, count: config.auditRecords)
+                var h = SHA256()
+                h.update(FileManager.default.contents(atPath: t.membership) ?? Data())
+                targetMembershipHash = h.hexDigest()
+                if !(targetMembership!.contains(true) && targetMembership!.contains(false)) {
+                    errors.append(t.node.error("the target's membership must hold both members and non-members of the \(config.auditRecords) audit records"))
+                }
+            } catch {
+                errors.append(t.node.error("\(error)"))
+            }
+        }
         var provided: ProvidedSignals?
         if let s = config.signals {
             do {
@@ -136,12 +157,14 @@ public struct AuditPlan {
         }
         return AuditPlan(
             config: config, registry: registry, datasetChoice: dataset, modelChoice: model, datasetInfo: datasetInfo, attacks: attacks,
+            targetChoice: target, targetMembership: targetMembership, targetMembershipHash: targetMembershipHash,
             providedSignals: provided)
     }
 
     /// The plugins this plan uses.
     public var pluginsUsed: [(component: String, kind: String, plugin: PluginInfo)] {
-        [datasetChoice.map { ($0.info.name, "dataset", $0.info.plugin) }, modelChoice.map { ($0.info.name, "model", $0.info.plugin) }]
+        [datasetChoice.map { ($0.info.name, "dataset", $0.info.plugin) }, targetChoice.map { ($0.info.name, "target", $0.info.plugin) },
+         modelChoice.map { ($0.info.name, "model", $0.info.plugin) }]
             .compactMap { $0 } + attacks.map { ($0.component.info.name, "attack", $0.component.info.plugin) }
     }
 }

@@ -37,10 +37,12 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension AuditRunner {
-    /// The models of this audit with their keys: the same for every process that reads the config.
+    /// The models this audit trains, with their keys: the same for every process that reads the
+    /// config. The target is model 0, unless it was trained elsewhere (`target:`).
     public func modelJobs(_ memberships: Memberships, _ spec: ModelSpec) -> [ModelJob] {
         let masks = [memberships.target] + memberships.references
-        return masks.enumerated().map { i, mask in
+        return masks.enumerated().compactMap { i, mask in
+            if i == 0 && plan.targetChoice != nil { return nil }
             let members = Memberships.indices(mask)
             var rng = SeededRandom.derive(seed: config.seed, 10_000 + UInt64(i))
             let seed = rng.next()
@@ -150,6 +152,7 @@ extension AuditRunner {
     /// a stored model that lacks them for these record counts).
     func trainModels(_ population: Population, _ memberships: Memberships, _ spec: ModelSpec) throws -> [TrainedModel] {
         let jobs = modelJobs(memberships, spec)
+        let external = try plan.targetChoice.map { try externalTarget($0, population, spec) }
         let trainedKeys = Set(jobs.filter { store.record($0.key) == nil }.map(\.key))
         try trainMissing(jobs, population, spec)
         var result: [TrainedModel] = []
@@ -168,7 +171,25 @@ extension AuditRunner {
             }
             result.append(TrainedModel(role: job.role, key: job.key, record: record, logits: logits, cached: !trainedKeys.contains(job.key)))
         }
+        if let external { result.insert(external, at: 0) }
         return result
+    }
+
+    /// A target trained elsewhere: loaded from its file (or served by its backend) and asked for
+    /// its logits on every audit and population record.
+    func externalTarget(_ target: ResolvedComponent, _ population: Population, _ spec: ModelSpec) throws -> TrainedModel {
+        let model = try DynamicModel(target.info, optionsJSON: target.optionsJSON, spec: spec, bridge: bridge("target"))
+        if let file = config.target?.modelFile { try model.load(from: file) }
+        let total = population.auditCount + population.populationCount
+        let logits = try model.predict(features: population.features, count: total)
+        var h = SHA256()
+        h.update("external-target \(target.info.name) \(target.optionsJSON) \(config.target?.modelFile ?? "-") \(plan.targetMembershipHash ?? "")")
+        let key = h.hexDigest()
+        let record = ModelRecord(
+            key: key, role: "target", seed: 0, memberCount: plan.targetMembership?.filter { $0 }.count ?? 0,
+            backend: target.info.name, backendVersion: target.info.plugin.version, history: [], trainSeconds: 0)
+        logger.info("target: \(target.info.name), trained elsewhere; membership sha256 \(plan.targetMembershipHash ?? "?")")
+        return TrainedModel(role: "target", key: key, record: record, logits: logits, cached: true)
     }
 }
 

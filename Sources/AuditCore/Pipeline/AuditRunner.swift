@@ -75,7 +75,8 @@ public final class AuditRunner {
         if let provided = plan.providedSignals { return try runOnProvidedSignals(provided) }
 
         let population = try stage("load dataset") { try loadPopulation() }
-        let memberships = Memberships(recordCount: population.auditCount, referenceCount: config.referenceCount, seed: config.seed)
+        var memberships = Memberships(recordCount: population.auditCount, referenceCount: config.referenceCount, seed: config.seed)
+        if let given = plan.targetMembership { memberships.target = given }
         let spec = ModelSpec(featureShape: population.info.featureShape, classCount: population.info.classCount)
         let models = try stage("train models") { try trainModels(population, memberships, spec) }
         let target = models[0]
