@@ -36,6 +36,7 @@ struct TimingTests {
             ("classifier logistic_regression", try ClassifierAttack(options: opts(), host: .standalone)),
             ("classifier mlp", try ClassifierAttack(options: opts(["model": .string("mlp")]), host: .standalone)),
             ("classifier knn", try ClassifierAttack(options: opts(["model": .string("knn")]), host: .standalone)),
+            ("classifier random_forest (50 trees, depth 8)", try ClassifierAttack(options: opts(["model": .string("random_forest")]), host: .standalone)),
         ]
         try time(attacks, on: s)
     }
