@@ -13,9 +13,10 @@ import Kernels
 /// is the fraction of members among its samples. The member probability of a row is the mean
 /// leaf value over the trees.
 ///
-/// Split search per node sorts (value, label) pairs of the node's samples for each chosen
-/// feature and sweeps the boundaries between distinct values, O(m·n log n) per node; the
-/// threshold is the midpoint of the two values (`x <= threshold` goes left). Trees are
+/// Split search sweeps the node's samples in ascending order of each chosen feature (columns are
+/// sorted once per fit and kept sorted per node by stable partitions, `TreeBuilder`) and tries
+/// every boundary between distinct values; the threshold is the midpoint of the two values
+/// (`x <= threshold` goes left). Trees are
 /// invariant to monotone rescaling, so rows are not standardised. Deterministic given the seed
 /// (tree t draws from `SeededRandom.derive(seed:, t)`).
 public struct RandomForest: BinaryClassifier {
@@ -88,6 +89,13 @@ public struct RandomForest: BinaryClassifier {
 }
 
 /// Grows one tree at a time, reusing its scratch buffers.
+///
+/// Every feature's column is argsorted once per fit. For a tree, each feature keeps the tree's
+/// samples (bootstrap repeats expanded) in ascending order of that feature, in one segment of
+/// `order` ([d, S]); a node is the same range [lo, hi) of every segment, so its samples come
+/// already sorted for any feature, and a split is a stable partition of that range in each
+/// segment (the split feature's first n_L samples go left). Per level: O(d·S) to partition,
+/// O(m·S) to search; no sorting after the first.
 struct TreeBuilder {
     let x: [Double]
     let y: [UInt8]
@@ -96,7 +104,13 @@ struct TreeBuilder {
     let maxDepth: Int
     let minLeaf: Int
     var featureOrder: [Int]
-    var pairs: [(value: Double, label: UInt8)] = []
+    /// Rows by ascending value, per feature ([d, n]).
+    var sortedRows: [Int32]
+    /// The tree's samples, per feature in ascending order of that feature ([d, S]).
+    var order: [Int32] = []
+    var scratch: [Int32] = []
+    /// Whether a row goes left at the node being split ([n]).
+    var goesLeft: [Bool]
 
     init(x: [Double], y: [UInt8], width: Int, featuresPerSplit: Int, maxDepth: Int, minLeaf: Int) {
         self.x = x
@@ -106,39 +120,49 @@ struct TreeBuilder {
         self.maxDepth = maxDepth
         self.minLeaf = minLeaf
         featureOrder = Array(0..<width)
+        let n = y.count
+        goesLeft = [Bool](repeating: false, count: n)
+        sortedRows = []
+        sortedRows.reserveCapacity(n * width)
+        for f in 0..<width {
+            let rows = (0..<Int32(n)).sorted { x[Int($0) * width + f] < x[Int($1) * width + f] }
+            sortedRows.append(contentsOf: rows)
+        }
     }
 
     /// One tree on the rows of `sample` (repeats allowed), nodes in depth-first order, root first.
     mutating func grow(sample: [Int], rng: inout SeededRandom) -> [RandomForest.Node] {
-        var rows = sample
+        let n = y.count, s = sample.count
+        var copies = [Int32](repeating: 0, count: n)
+        for r in sample { copies[r] += 1 }
+        order = []
+        order.reserveCapacity(width * s)
+        for f in 0..<width {
+            for r in sortedRows[(f * n)..<((f + 1) * n)] {
+                for _ in 0..<copies[Int(r)] { order.append(r) }
+            }
+        }
+        scratch = [Int32](repeating: 0, count: s)
+        featureOrder = Array(0..<width)
         var nodes: [RandomForest.Node] = []
-        pairs = Array(repeating: (0, 0), count: rows.count)
-        _ = build(&rows, 0..<rows.count, depth: 0, nodes: &nodes, rng: &rng)
+        _ = build(0..<s, depth: 0, nodes: &nodes, rng: &rng)
         return nodes
     }
 
-    /// Builds the subtree of `rows[range]` and returns its index in `nodes`.
-    private mutating func build(
-        _ rows: inout [Int], _ range: Range<Int>, depth: Int, nodes: inout [RandomForest.Node], rng: inout SeededRandom
-    ) -> Int {
+    /// Builds the subtree of the samples in `range` and returns its index in `nodes`.
+    private mutating func build(_ range: Range<Int>, depth: Int, nodes: inout [RandomForest.Node], rng: inout SeededRandom) -> Int {
         let n = range.count
         var positives = 0
-        for r in range where y[rows[r]] != 0 { positives += 1 }
+        for k in range where y[Int(order[k])] != 0 { positives += 1 }
         let index = nodes.count
         nodes.append(.init(feature: -1, threshold: 0, left: -1, right: -1, value: n > 0 ? Double(positives) / Double(n) : 0))
         guard depth < maxDepth, n >= 2 * minLeaf, positives > 0, positives < n,
-            let split = bestSplit(rows, range, positives: positives, rng: &rng)
+            let split = bestSplit(range, positives: positives, rng: &rng)
         else { return index }
-        // Partition rows[range] so that rows going left come first.
-        var lo = range.lowerBound, hi = range.upperBound - 1
-        while lo <= hi {
-            if x[rows[lo] * width + split.feature] <= split.threshold { lo += 1 } else {
-                rows.swapAt(lo, hi)
-                hi -= 1
-            }
-        }
-        let left = build(&rows, range.lowerBound..<lo, depth: depth + 1, nodes: &nodes, rng: &rng)
-        let right = build(&rows, lo..<range.upperBound, depth: depth + 1, nodes: &nodes, rng: &rng)
+        partition(range, feature: split.feature, leftCount: split.leftCount)
+        let middle = range.lowerBound + split.leftCount
+        let left = build(range.lowerBound..<middle, depth: depth + 1, nodes: &nodes, rng: &rng)
+        let right = build(middle..<range.upperBound, depth: depth + 1, nodes: &nodes, rng: &rng)
         nodes[index].feature = split.feature
         nodes[index].threshold = split.threshold
         nodes[index].left = left
@@ -146,34 +170,58 @@ struct TreeBuilder {
         return index
     }
 
+    /// Stable partition of `range` in every feature's segment: the first `leftCount` samples
+    /// of `feature`'s segment (those below the threshold) first.
+    private mutating func partition(_ range: Range<Int>, feature: Int, leftCount: Int) {
+        let s = scratch.count
+        let base = feature * s
+        for k in range { goesLeft[Int(order[base + k])] = k - range.lowerBound < leftCount }
+        for f in 0..<width where f != feature {
+            let b = f * s
+            var l = b + range.lowerBound, r = 0
+            for k in range {
+                let row = order[b + k]
+                if goesLeft[Int(row)] {
+                    order[l] = row
+                    l += 1
+                } else {
+                    scratch[r] = row
+                    r += 1
+                }
+            }
+            for k in 0..<r { order[l + k] = scratch[k] }
+        }
+    }
+
     /// The split of least weighted Gini impurity over a random subset of the features (the
     /// first one found on ties), or nil when no chosen feature splits the node validly.
     private mutating func bestSplit(
-        _ rows: [Int], _ range: Range<Int>, positives: Int, rng: inout SeededRandom
-    ) -> (feature: Int, threshold: Double)? {
-        let n = range.count
-        var best: (feature: Int, threshold: Double)?
+        _ range: Range<Int>, positives: Int, rng: inout SeededRandom
+    ) -> (feature: Int, threshold: Double, leftCount: Int)? {
+        let n = range.count, s = scratch.count
+        var best: (feature: Int, threshold: Double, leftCount: Int)?
         var bestImpurity = Double.infinity
         // Partial Fisher-Yates: the first `featuresPerSplit` entries become a uniform random subset.
         for j in 0..<featuresPerSplit { featureOrder.swapAt(j, j + rng.nextInt(below: width - j)) }
         for j in 0..<featuresPerSplit {
             let f = featureOrder[j]
-            pairs.withUnsafeMutableBufferPointer { p in
-                for (k, r) in range.enumerated() { p[k] = (x[rows[r] * width + f], y[rows[r]]) }
-                p[0..<n].sort { $0.value < $1.value }
-                var leftPositives = 0
-                for k in 0..<(n - 1) {
-                    leftPositives += Int(p[k].label)
-                    let nl = k + 1, nr = n - nl
-                    guard nl >= minLeaf, nr >= minLeaf, p[k].value < p[k + 1].value else { continue }
-                    let pl = Double(leftPositives), pr = Double(positives - leftPositives)
-                    // Σ n·2p(1-p) = 2·(P_L(n_L-P_L)/n_L + P_R(n_R-P_R)/n_R).
-                    let impurity = 2 * (pl * (Double(nl) - pl) / Double(nl) + pr * (Double(nr) - pr) / Double(nr))
-                    if impurity < bestImpurity {
-                        bestImpurity = impurity
-                        let mid = 0.5 * (p[k].value + p[k + 1].value)
-                        best = (f, mid < p[k + 1].value ? mid : p[k].value)
-                    }
+            let base = f * s + range.lowerBound
+            var leftPositives = 0
+            var value = x[Int(order[base]) * width + f]
+            for k in 0..<(n - 1) {
+                let row = Int(order[base + k])
+                leftPositives += Int(y[row])
+                let next = x[Int(order[base + k + 1]) * width + f]
+                defer { value = next }
+                let nl = k + 1, nr = n - nl
+                guard nl >= minLeaf, nr >= minLeaf, value < next else { continue }
+                let pl = Double(leftPositives), pr = Double(positives - leftPositives)
+                // Σ n·2p(1-p) = 2·(P_L(n_L-P_L)/n_L + P_R(n_R-P_R)/n_R).
+                let impurity = 2 * (pl * (Double(nl) - pl) / Double(nl) + pr * (Double(nr) - pr) / Double(nr))
+                if impurity < bestImpurity {
+                    bestImpurity = impurity
+                    let mid = 0.5 * (value + next)
+                    best = (f, mid < next ? mid : value, nl)
                 }
             }
         }

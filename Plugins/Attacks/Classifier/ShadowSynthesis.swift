@@ -47,14 +47,14 @@ public struct ShadowSynthesis: Sendable {
         OptionSpec("synthesis_k_min", .int, default: "4", "synthesis: fewest features redrawn per step"),
         OptionSpec("synthesis_rejections_max", .int, default: "10", "synthesis: consecutive rejections before the step size k halves"),
         OptionSpec("synthesis_confidence_min", .float, default: "0.5", "synthesis: target confidence in the wanted class a record must exceed"),
-        OptionSpec("synthesis_iterations_max", .int, default: "200", "synthesis: queries per walk before it restarts from a new random record"),
+        OptionSpec("synthesis_iterations_max", .int, default: "1000", "synthesis: queries per walk before it restarts from a new random record"),
         OptionSpec("query_budget", .int, default: "1000000", "synthesis: total target queries allowed; too few records when it runs out is an error"),
     ]
 
     /// A synthesis with the given settings (the defaults are the option defaults).
     public init(
         recordsPerClass: Int = 100, kMax: Int = 128, kMin: Int = 4, rejectionsMax: Int = 10, confidenceMin: Double = 0.5,
-        iterationsMax: Int = 200, queryBudget: Int = 1_000_000, batchSize: Int = 1024
+        iterationsMax: Int = 1000, queryBudget: Int = 1_000_000, batchSize: Int = 1024
     ) {
         self.recordsPerClass = recordsPerClass
         self.kMax = kMax
@@ -79,7 +79,7 @@ public struct ShadowSynthesis: Sendable {
             kMin: try int("synthesis_k_min", 4, least: 1),
             rejectionsMax: try int("synthesis_rejections_max", 10, least: 0),
             confidenceMin: options.has("synthesis_confidence_min") ? try options.double("synthesis_confidence_min") : 0.5,
-            iterationsMax: try int("synthesis_iterations_max", 200, least: 1),
+            iterationsMax: try int("synthesis_iterations_max", 1000, least: 1),
             queryBudget: try int("query_budget", 1_000_000, least: 1))
         guard kMin <= kMax else {
             throw PluginError(.invalidArgument, "option `synthesis_k_min` (\(kMin)) must not exceed `synthesis_k_max` (\(kMax))")
