@@ -88,4 +88,76 @@ import Testing
         let (scores, mask) = try s.score(with: attack, seed: 1)
         #expect(bruteForceAUC(scores: scores, membership: s.targetMembership, mask: mask) > 0.8)
     }
+
+    /// The forest against a second, naive implementation written here: the same random draws
+    /// (tree t: bootstrap from `derive(seed, t)`, then per node, depth first, left before right,
+    /// a partial Fisher-Yates pick of features), but each node sorts its own samples afresh.
+    @Test(arguments: [(1, 3), (5, 1)])
+    func matchesANaiveForest(minLeaf: Int, depth: Int) throws {
+        // Rounded values make ties, which splits must never separate.
+        var rng = SeededRandom(seed: 31)
+        let n = 150, d = 5
+        let x = (0..<(n * d)).map { _ in (rng.nextGaussian() * 4).rounded() / 4 }
+        let y = (0..<n).map { i in UInt8(x[i * d] + x[i * d + 3] * x[i * d + 4] + rng.nextGaussian() > 0 ? 1 : 0) }
+        var forest = RandomForest(trees: 7, maxDepth: depth, minLeaf: minLeaf)
+        try forest.fit(x, width: d, labels: y, seed: 9)
+        let probes = (0..<(40 * d)).map { _ in (rng.nextGaussian() * 4).rounded() / 4 + 0.125 }
+        let fast = forest.memberProbability(probes + x, width: d)
+        let naive = NaiveForest(x: x, y: y, d: d, maxDepth: depth, minLeaf: minLeaf, m: 2)
+            .probabilities(trees: 7, seed: 9, rows: probes + x)
+        for (a, b) in zip(fast, naive) { #expect(abs(a - b) < 1e-12) }
+    }
+}
+
+/// The reference for `matchesANaiveForest`.
+struct NaiveForest {
+    let x: [Double], y: [UInt8], d: Int, maxDepth: Int, minLeaf: Int, m: Int
+
+    indirect enum Tree {
+        case leaf(Double)
+        case split(feature: Int, threshold: Double, left: Tree, right: Tree)
+
+        func value(_ row: ArraySlice<Double>) -> Double {
+            switch self {
+            case .leaf(let v): v
+            case .split(let f, let t, let l, let r): row[row.startIndex + f] <= t ? l.value(row) : r.value(row)
+            }
+        }
+    }
+
+    func probabilities(trees: Int, seed: UInt64, rows: [Double]) -> [Double] {
+        let n = y.count
+        let forest = (0..<trees).map { t -> Tree in
+            var rng = SeededRandom.derive(seed: seed, UInt64(t))
+            let sample = (0..<n).map { _ in rng.nextInt(below: n) }
+            var features = Array(0..<d)
+            return grow(sample, depth: 0, features: &features, rng: &rng)
+        }
+        return (0..<(rows.count / d)).map { i in
+            forest.map { $0.value(rows[(i * d)..<((i + 1) * d)]) }.reduce(0, +) / Double(trees)
+        }
+    }
+
+    func grow(_ sample: [Int], depth: Int, features: inout [Int], rng: inout SeededRandom) -> Tree {
+        let positives = sample.filter { y[$0] != 0 }.count, n = sample.count
+        let value = Double(positives) / Double(n)
+        guard depth < maxDepth, n >= 2 * minLeaf, positives > 0, positives < n else { return .leaf(value) }
+        for j in 0..<m { features.swapAt(j, j + rng.nextInt(below: d - j)) }
+        var best: (f: Int, t: Double, gini: Double)?
+        for f in features.prefix(m) {
+            let sorted = sample.sorted { x[$0 * d + f] < x[$1 * d + f] }
+            for nl in minLeaf...(n - minLeaf) {
+                let a = x[sorted[nl - 1] * d + f], b = x[sorted[nl] * d + f]
+                guard a < b else { continue }
+                let pl = Double(sorted.prefix(nl).filter { y[$0] != 0 }.count), pr = Double(positives) - pl
+                let nr = Double(n - nl)
+                let gini = 2 * (pl * (Double(nl) - pl) / Double(nl) + pr * (nr - pr) / nr)
+                if best == nil || gini < best!.gini { best = (f, (a + b) / 2, gini) }
+            }
+        }
+        guard let best else { return .leaf(value) }
+        let left = grow(sample.filter { x[$0 * d + best.f] <= best.t }, depth: depth + 1, features: &features, rng: &rng)
+        let right = grow(sample.filter { x[$0 * d + best.f] > best.t }, depth: depth + 1, features: &features, rng: &rng)
+        return .split(feature: best.f, threshold: best.t, left: left, right: right)
+    }
 }
