@@ -35,6 +35,7 @@ let plugins = [
     plugin("DatasetCSV", path: "Plugins/Datasets/CSV", dependencies: ["PluginKit"]),
     plugin("DatasetCIFAR", path: "Plugins/Datasets/CIFAR", dependencies: ["PluginKit"]),
     plugin("ModelPython", path: "Plugins/Models/Python", dependencies: ["PluginKit"]),
+    plugin("ModelHTTP", path: "Plugins/Models/HTTP", dependencies: ["PluginKit"]),
     plugin("ModelNative", path: "Plugins/Models/Native", dependencies: ["PluginKit", "Kernels"]),
     plugin("AttacksThreshold", path: "Plugins/Attacks/Threshold", dependencies: ["PluginKit", "Kernels"]),
     plugin("AttacksReference", path: "Plugins/Attacks/Reference", dependencies: ["PluginKit", "Kernels"]),
@@ -94,8 +95,10 @@ let package = Package(
             // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(
-            name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "PluginKit"],
-            path: "Tests/BringYourOwnTests"),
+            name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "ModelHTTP", "PluginKit"],
+            path: "Tests/BringYourOwnTests",
+            // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(name: "StudiesTests", dependencies: ["AuditCore"], path: "Tests/StudiesTests"),
         .testTarget(name: "ScaleTests", dependencies: ["AuditCore"], path: "Tests/ScaleTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["AuditCore"], path: "Tests/EndToEndTests"),

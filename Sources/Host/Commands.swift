@@ -11,6 +11,7 @@ struct Validate: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        if isStudy(config) { return try runStudy(config, check: true, global: global) }
         let logger = global.makeLogger()
         let (plan, registry) = try loadPlan(config, global: global, logger: logger)
         reportProblems(registry, logger: logger)
@@ -31,6 +32,7 @@ struct Run: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        if isStudy(config) { return try runStudy(config, check: false, global: global) }
         let logger = global.makeLogger()
         let (plan, registry) = try loadPlan(config, global: global, logger: logger)
         reportProblems(registry, logger: logger)

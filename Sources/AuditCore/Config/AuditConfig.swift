@@ -109,7 +109,7 @@ public struct AuditConfig {
         var pluginPaths: [String] = []
         if let plugins = top["plugins"] {
             try plugins.checkKeys(["paths"])
-            pluginPaths = try plugins["paths"]?.list().map { try resolve(try $0.string(), baseDir) } ?? []
+            pluginPaths = try plugins["paths"]?.list().map { resolve(try $0.string(), baseDir) } ?? []
         }
 
         var signals: SignalsChoice?

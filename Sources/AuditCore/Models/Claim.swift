@@ -38,7 +38,7 @@ public final class Claim: @unchecked Sendable {
                 throw NpyError(path: path, message: "cannot create a claim: \(String(cString: strerror(errno)))")
             }
             guard let age = ageSeconds(path) else { continue }  // released meanwhile: try again
-            if age < ttlSeconds { return nil }
+            if age < ttlSeconds && !holderIsDead(path) { return nil }
             // Stale: take it over. Only one taker's rename succeeds.
             let aside = path + ".stale-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             if rename(path, aside) == 0 { unlink(aside) }
@@ -54,10 +54,20 @@ public final class Claim: @unchecked Sendable {
         return Date().timeIntervalSince1970 - modified
     }
 
+    /// Whether the claim at `path` was taken by a process of this host that no longer exists
+    /// (killed with `kill -9`): then it is stale at once, without waiting for the TTL.
+    static func holderIsDead(_ path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+        let f = text.split(separator: " ")
+        guard f.count >= 3, f[1] == "pid", String(f[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(f[2]) else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+
     /// Whether a live worker holds a claim in `folder`.
     public static func isHeld(in folder: String, ttlSeconds: Double = defaultTTLSeconds) -> Bool {
-        guard let age = ageSeconds((folder as NSString).appendingPathComponent("claim")) else { return false }
-        return age < ttlSeconds
+        let path = (folder as NSString).appendingPathComponent("claim")
+        guard let age = ageSeconds(path) else { return false }
+        return age < ttlSeconds && !holderIsDead(path)
     }
 
     public func release() {

@@ -154,58 +154,64 @@ extension AuditRunner {
     func runAttacks(
         _ undefended: SignalSet, _ population: Population, _ spec: ModelSpec, targetKey: String
     ) throws -> ([(String, [Double], [UInt8])], Int) {
+        try FileManager.default.createDirectory(atPath: scoresFolder, withIntermediateDirectories: true)
         var results: [(String, [Double], [UInt8])] = []
         var queryTotal = 0
         let settings: [OutputDefence?] = [nil] + config.defences.map { $0 }
         let total = plan.attacks.count * settings.count
         for (d, defence) in settings.enumerated() {
-        let signals = defence.map { undefended.defended(by: $0) } ?? undefended
-        for (j, attack) in plan.attacks.enumerated() {
-            var a = attack
-            if let defence { a.name += "@\(defence)" }
-            let i = d * plan.attacks.count + j
-            try FileManager.default.createDirectory(atPath: scoresFolder, withIntermediateDirectories: true)
-            let scorePath = (scoresFolder as NSString).appendingPathComponent("\(a.name).npy")
-            let maskPath = (scoresFolder as NSString).appendingPathComponent("\(a.name).mask.npy")
-            let keyPath = (scoresFolder as NSString).appendingPathComponent("\(a.name).key")
-            var h = SHA256()
-            h.update("scores-v1 \(a.component.info.name)@\(a.component.info.plugin.name)/\(a.component.info.plugin.version)\n")
-            h.update(a.component.optionsJSON + "\n" + signals.key + "\nseed=\(config.seed)")
-            let key = h.hexDigest()
-            if let stored = try? String(contentsOfFile: keyPath, encoding: .utf8), stored == key,
-                let (scores, _) = try? Npy.read(Double.self, from: scorePath), scores.count == signals.recordCount,
-                let (mask, _) = try? Npy.read(UInt8.self, from: maskPath), mask.count == signals.recordCount
-            {
-                logger.info("attack \(a.name): scores reused from a previous run")
-                results.append((a.name, scores, mask))
-                progress.report(task: "attacks", done: i + 1, total: total)
-                continue
+            let signals = defence.map { undefended.defended(by: $0) } ?? undefended
+            for (j, attack) in plan.attacks.enumerated() {
+                let index = d * plan.attacks.count + j
+                let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
+                let (scores, mask, queries) = try runAttack(
+                    attack, named: name, index: index, on: signals, behind: defence, population, spec, targetKey: targetKey)
+                queryTotal += queries
+                results.append((name, scores, mask))
+                progress.report(task: "attacks", done: index + 1, total: total)
             }
-            let b = bridge(a.name)
-            let attack = try DynamicAttack(a.component.info, optionsJSON: a.component.optionsJSON, bridge: b)
-            let needs = attack.requirements
-            var queries: QueryService?
-            if needs.contains(.queryAccess) {
-                let target = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("target"))
-                try target.load(from: ModelStore(root: config.modelStore).modelPath(targetKey))
-                queries = QueryService(target: target, defence: defence) { [plan] in
-                    try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: self.bridge("shadow"))
-                }
-            }
-            let start = Date()
-            var seedRng = SeededRandom.derive(seed: config.seed, 20_000 + UInt64(i))
-            let (scores, mask) = try signals.withCSignals(
-                needs: needs, features: population.features, featureShape: population.info.featureShape, seed: seedRng.next()
-            ) { try attack.score($0, queries: queries) }
-            queryTotal += queries?.queryCount ?? 0
-            try Npy.write(scores, shape: [scores.count], to: scorePath)
-            try Npy.write(mask, shape: [mask.count], to: maskPath)
-            try AtomicFile.write(key, to: keyPath)
-            logger.info("attack \(a.name): scored \(scores.count) records in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
-            progress.report(task: "attacks", done: i + 1, total: total)
-            results.append((a.name, scores, mask))
-        }
         }
         return (results, queryTotal)
+    }
+
+    /// Runs one attack (or reuses its scores when its options and signals are unchanged).
+    func runAttack(
+        _ a: ResolvedAttack, named name: String, index: Int, on signals: SignalSet, behind defence: OutputDefence?,
+        _ population: Population, _ spec: ModelSpec, targetKey: String
+    ) throws -> (scores: [Double], mask: [UInt8], queries: Int) {
+        func path(_ suffix: String) -> String { (scoresFolder as NSString).appendingPathComponent(name + suffix) }
+        var h = SHA256()
+        h.update("scores-v1 \(a.component.info.name)@\(a.component.info.plugin.name)/\(a.component.info.plugin.version)\n")
+        h.update(a.component.optionsJSON + "\n" + signals.key + "\nseed=\(config.seed)")
+        let key = h.hexDigest()
+        if let stored = try? String(contentsOfFile: path(".key"), encoding: .utf8), stored == key,
+            let (scores, _) = try? Npy.read(Double.self, from: path(".npy")), scores.count == signals.recordCount,
+            let (mask, _) = try? Npy.read(UInt8.self, from: path(".mask.npy")), mask.count == signals.recordCount
+        {
+            logger.info("attack \(name): scores reused from a previous run")
+            return (scores, mask, 0)
+        }
+        let attack = try DynamicAttack(a.component.info, optionsJSON: a.component.optionsJSON, bridge: bridge(name))
+        let needs = attack.requirements
+        var queries: QueryService?
+        if needs.contains(.queryAccess) {
+            let target = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("target"))
+            try target.load(from: store.modelPath(targetKey))
+            queries = QueryService(target: target, defence: defence) { [plan] in
+                try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: self.bridge("shadow"))
+            }
+        }
+        let start = Date()
+        var seed = SeededRandom.derive(seed: config.seed, 20_000 + UInt64(index))
+        let (scores, mask) = try signals.withCSignals(
+            needs: needs, features: population.features, featureShape: population.info.featureShape, seed: seed.next()
+        ) { try attack.score($0, queries: queries) }
+        try Npy.write(scores, shape: [scores.count], to: path(".npy"))
+        try Npy.write(mask, shape: [mask.count], to: path(".mask.npy"))
+        try AtomicFile.write(key, to: path(".key"))
+        let q = queries?.queryCount ?? 0
+        let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
+        logger.info("attack \(name): scored \(scores.count) records in \(seconds) s\(q > 0 ? ", \(q) target queries" : "")")
+        return (scores, mask, q)
     }
 }

@@ -1,1 +1,0 @@
-// The scale-out of model training: job arrays over a shared model store.

@@ -1,1 +1,0 @@
-// Studies: one YAML, many runs, one comparison.

@@ -1,0 +1,188 @@
+import Foundation
+
+/// The content of a study's `comparison.json`: every point's swept values, utility and privacy,
+/// side by side. `comparison.html` shows the same numbers.
+public struct StudyComparison: Codable, Sendable, Equatable {
+    /// The tool's version string.
+    public var toolVersion: String
+    /// The study's name (`run.name` of its config).
+    public var studyName: String
+    /// The study's config file, as given on the command line.
+    public var configFile: String
+    /// When this comparison was written, ISO 8601 (UTC).
+    public var createdAt: String
+    /// How the swept lists combine: "grid" or "zip".
+    public var mode: String
+    /// The swept key paths, in the sweep's order.
+    public var parameters: [String]
+    /// Every point of the sweep, finished or not, in sweep order.
+    public var points: [PointComparison]
+    /// The study's `sweep:` section and the rest of its config (verbatim text).
+    public var configYAML: String
+
+    public init(toolVersion: String, studyName: String, configFile: String, createdAt: String, mode: String,
+                parameters: [String], points: [PointComparison], configYAML: String) {
+        self.toolVersion = toolVersion
+        self.studyName = studyName
+        self.configFile = configFile
+        self.createdAt = createdAt
+        self.mode = mode
+        self.parameters = parameters
+        self.points = points
+        self.configYAML = configYAML
+    }
+
+    /// The attack names of every finished point, in first-seen order.
+    public var attackNames: [String] {
+        var names: [String] = []
+        for p in points { for a in p.attacks where !names.contains(a.attack) { names.append(a.attack) } }
+        return names
+    }
+
+    /// `comparison.json`'s bytes: pretty-printed, keys sorted, non-finite numbers as strings.
+    public func jsonData() throws -> Data { try RunSummary.encoder.encode(self) }
+
+    public static func decode(jsonData data: Data) throws -> StudyComparison {
+        try RunSummary.decoder.decode(StudyComparison.self, from: data)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case toolVersion = "tool_version"
+        case studyName = "study_name"
+        case configFile = "config_file"
+        case createdAt = "created_at"
+        case mode, parameters, points
+        case configYAML = "config_yaml"
+    }
+}
+
+/// One point of a study in the comparison.
+public struct PointComparison: Codable, Sendable, Equatable {
+    /// Position in the sweep, from 0.
+    public var index: Int
+    /// The point's folder name (`1-epochs-20`).
+    public var name: String
+    /// Its folder, relative to the study's folder (`points/1-epochs-20`).
+    public var folder: String
+    /// The value of each swept key.
+    public var values: [SweptValue]
+    /// Whether the point's run finished (its `metrics.json` exists for its config).
+    public var finished: Bool
+    /// The target's accuracy (nil until finished).
+    public var target: PointTarget?
+    /// Every attack's headline figures, in run order (empty until finished).
+    public var attacks: [PointAttack]
+    /// Models this point trained, and models it found in the store, in the invocation that ran
+    /// it (nil when it was finished by an earlier invocation and that count was not kept).
+    public var modelsTrained: Int?
+    public var modelsLoaded: Int?
+    /// Wall time of the point's run.
+    public var seconds: Double?
+
+    public init(index: Int, name: String, folder: String, values: [SweptValue], finished: Bool, target: PointTarget? = nil,
+                attacks: [PointAttack] = [], modelsTrained: Int? = nil, modelsLoaded: Int? = nil, seconds: Double? = nil) {
+        self.index = index
+        self.name = name
+        self.folder = folder
+        self.values = values
+        self.finished = finished
+        self.target = target
+        self.attacks = attacks
+        self.modelsTrained = modelsTrained
+        self.modelsLoaded = modelsLoaded
+        self.seconds = seconds
+    }
+
+    /// The point's figures from its run's `metrics.json`.
+    public init(index: Int, name: String, folder: String, values: [SweptValue], summary: RunSummary) {
+        let lowest = summary.fprs.min()
+        self.init(
+            index: index, name: name, folder: folder, values: values, finished: true,
+            target: PointTarget(trainAccuracy: summary.target.trainAccuracy, testAccuracy: summary.target.testAccuracy),
+            attacks: summary.orderedAttacks.map { e in
+                PointAttack(
+                    attack: e.attack, auc: e.auc, aucCI: e.bootstrapSamples > 0 ? e.aucCI : nil,
+                    lowestFPR: lowest, tprAtLowestFPR: lowest.flatMap { e.tpr(atFPR: $0) },
+                    tprAtLowestFPRCI: e.bootstrapSamples > 0 ? lowest.flatMap { e.tprCI(atFPR: $0) } : nil,
+                    attackerAdvantage: e.metrics.attackerAdvantage, tprAtFPR: e.metrics.tprAtFPR)
+            },
+            seconds: summary.totalSeconds)
+    }
+
+    /// The value this point gives `key`, or nil.
+    public func value(of key: String) -> SweptValue? { values.first { $0.key == key } }
+
+    /// This point's figures for `attack`, or nil.
+    public func attack(_ name: String) -> PointAttack? { attacks.first { $0.attack == name } }
+
+    enum CodingKeys: String, CodingKey {
+        case index, name, folder, values, finished, target, attacks, seconds
+        case modelsTrained = "models_trained"
+        case modelsLoaded = "models_loaded"
+    }
+}
+
+/// The target's utility at one point.
+public struct PointTarget: Codable, Sendable, Equatable {
+    /// Accuracy on its training records (members).
+    public var trainAccuracy: Double
+    /// Accuracy on held-out records (non-members).
+    public var testAccuracy: Double
+    /// trainAccuracy - testAccuracy.
+    public var accuracyGap: Double
+
+    public init(trainAccuracy: Double, testAccuracy: Double) {
+        self.trainAccuracy = trainAccuracy
+        self.testAccuracy = testAccuracy
+        self.accuracyGap = trainAccuracy - testAccuracy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case trainAccuracy = "train_accuracy"
+        case testAccuracy = "test_accuracy"
+        case accuracyGap = "accuracy_gap"
+    }
+}
+
+/// One attack's headline figures at one point (the full evaluation is in the point's
+/// `metrics.json`).
+public struct PointAttack: Codable, Sendable, Equatable {
+    /// The attack's name as configured.
+    public var attack: String
+    /// Area under the ROC curve.
+    public var auc: Double
+    /// Its bootstrap interval (nil when the run drew no bootstrap samples).
+    public var aucCI: ConfidenceInterval?
+    /// The lowest configured FPR.
+    public var lowestFPR: Double?
+    /// TPR at the lowest configured FPR.
+    public var tprAtLowestFPR: Double?
+    /// Its bootstrap interval.
+    public var tprAtLowestFPRCI: ConfidenceInterval?
+    /// max over thresholds of TPR - FPR.
+    public var attackerAdvantage: Double
+    /// TPR at every configured FPR, keyed as in `metrics.json`.
+    public var tprAtFPR: [String: Double]
+
+    public init(attack: String, auc: Double, aucCI: ConfidenceInterval?, lowestFPR: Double?, tprAtLowestFPR: Double?,
+                tprAtLowestFPRCI: ConfidenceInterval?, attackerAdvantage: Double, tprAtFPR: [String: Double]) {
+        self.attack = attack
+        self.auc = auc
+        self.aucCI = aucCI
+        self.lowestFPR = lowestFPR
+        self.tprAtLowestFPR = tprAtLowestFPR
+        self.tprAtLowestFPRCI = tprAtLowestFPRCI
+        self.attackerAdvantage = attackerAdvantage
+        self.tprAtFPR = tprAtFPR
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case attack, auc
+        case aucCI = "auc_ci"
+        case lowestFPR = "lowest_fpr"
+        case tprAtLowestFPR = "tpr_at_lowest_fpr"
+        case tprAtLowestFPRCI = "tpr_at_lowest_fpr_ci"
+        case attackerAdvantage = "attacker_advantage"
+        case tprAtFPR = "tpr_at_fpr"
+    }
+}
