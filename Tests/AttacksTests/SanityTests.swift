@@ -27,6 +27,7 @@ let everyAttack: [(String, () throws -> any AttackStrategy)] = [
     ("classifier logistic", { try ClassifierAttack(options: opts(), host: .standalone) }),
     ("classifier mlp", { try ClassifierAttack(options: opts(["model": .string("mlp"), "epochs": .int(10)]), host: .standalone) }),
     ("classifier knn", { try ClassifierAttack(options: opts(["model": .string("knn"), "neighbors": .int(15)]), host: .standalone) }),
+    ("classifier random_forest", { try ClassifierAttack(options: opts(["model": .string("random_forest"), "trees": .int(20)]), host: .standalone) }),
 ]
 
 @Suite struct SanityTests {

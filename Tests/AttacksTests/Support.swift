@@ -71,6 +71,8 @@ final class FakeQueries: TargetQueries {
     /// [C, featureSize]
     let weights: [Float]
     private(set) var shadowsTrained = 0
+    /// Records the target was asked about, and the calls that asked.
+    private(set) var targetQueries = 0, targetCalls = 0
 
     init(classCount: Int, featureSize: Int, boost: Float, weights: [Float]) {
         self.classCount = classCount
@@ -97,7 +99,9 @@ final class FakeQueries: TargetQueries {
     var targetTraining: [[Float]: Int32] = [:]
 
     func predictTarget(features: [Float], count: Int) throws -> [Float] {
-        logits(features: features, count: count, training: targetTraining)
+        targetQueries += count
+        targetCalls += 1
+        return logits(features: features, count: count, training: targetTraining)
     }
 
     func trainShadow(features: [Float], labels: [Int32], seed: UInt64) throws -> any ShadowModel {

@@ -2,6 +2,7 @@ import AttacksClassifier
 import AttacksReference
 import AttacksThreshold
 import Foundation
+import Kernels
 import PluginKit
 import Testing
 
@@ -36,8 +37,39 @@ struct TimingTests {
             ("classifier logistic_regression", try ClassifierAttack(options: opts(), host: .standalone)),
             ("classifier mlp", try ClassifierAttack(options: opts(["model": .string("mlp")]), host: .standalone)),
             ("classifier knn", try ClassifierAttack(options: opts(["model": .string("knn")]), host: .standalone)),
+            ("classifier random_forest (50 trees, depth 8)", try ClassifierAttack(options: opts(["model": .string("random_forest")]), host: .standalone)),
         ]
         try time(attacks, on: s)
+    }
+
+    /// The random forest alone at the largest size the attacks give it: 20,000 rows, 20 features.
+    @Test func randomForestAtScale() throws {
+        var rng = SeededRandom(seed: 2)
+        let n = 20_000, d = 20
+        let x = (0..<(n * d)).map { _ in rng.nextGaussian() }
+        let y = (0..<n).map { i in UInt8(x[i * d] + 0.5 * x[i * d + 1] * x[i * d + 2] + rng.nextGaussian() > 0 ? 1 : 0) }
+        var times: [Double] = []
+        for _ in 0..<3 {
+            let t = Date()
+            var forest = RandomForest()
+            try forest.fit(x, width: d, labels: y, seed: 1)
+            _ = forest.memberProbability(x, width: d)
+            times.append(Date().timeIntervalSince(t))
+        }
+        print("random forest (50 trees, depth 8, min_leaf 5), 20,000 x 20: fit + predict median \(String(format: "%.3f", times.sorted()[1])) s")
+    }
+
+    /// Synthesis against a linear-softmax target on 784 features (Fashion-MNIST's shape), 10
+    /// classes, the default options: queries per record and time (the fake's own cost included).
+    @Test func synthesisAtScale() throws {
+        var rng = SeededRandom(seed: 3)
+        let weights = (0..<(10 * 784)).map { _ in Float(rng.nextGaussian()) * 0.1 }
+        let target = FakeQueries(classCount: 10, featureSize: 784, boost: 0, weights: weights)
+        let t = Date()
+        let made = try ShadowSynthesis().run(target: target, featureSize: 784, classCount: 10, rng: &rng)
+        print("synthesis, 784 features, 10 classes, defaults: \(made.labels.count) records (\(made.perClass)) with \(made.queries) queries "
+            + "(\(String(format: "%.1f", Double(made.queries) / Double(max(made.labels.count, 1)))) per record) in \(target.targetCalls) calls, "
+            + "\(String(format: "%.2f", Date().timeIntervalSince(t))) s")
     }
 
     func time(_ attacks: [(String, any AttackStrategy)], on s: SignalsStorage) throws {

@@ -4,7 +4,8 @@ import PluginKit
 
 /// A binary attack model: fitted on feature rows labelled member (1) / non-member (0), it gives
 /// each row a member probability in [0, 1]. Rows are [count, width] f64, row-major; every model
-/// standardises each column by the training mean and deviation first.
+/// but the random forest (which is invariant to rescaling) standardises each column by the
+/// training mean and deviation first.
 protocol BinaryClassifier {
     mutating func fit(_ x: [Double], width: Int, labels: [UInt8], seed: UInt64) throws
     func memberProbability(_ x: [Double], width: Int) -> [Double]
@@ -15,15 +16,19 @@ public enum AttackModelKind: String, Sendable, CaseIterable {
     case logisticRegression = "logistic_regression"
     case mlp
     case knn
+    case randomForest = "random_forest"
 
     /// The options every trained-classifier attack shares.
     static func options(defaultModel: AttackModelKind) -> [OptionSpec] {
         [
             OptionSpec("model", .string, default: "\"\(defaultModel.rawValue)\"", choices: allCases.map(\.rawValue),
-                       "attack model: logistic_regression (L2, Newton), mlp (one ReLU hidden layer, Adam) or knn"),
+                       "attack model: logistic_regression (L2, Newton), mlp (one ReLU hidden layer, Adam), knn or random_forest (Gini trees on bootstrap samples)"),
             OptionSpec("hidden_units", .int, default: "32", "mlp: width of the hidden layer"),
             OptionSpec("epochs", .int, default: "50", "mlp: passes over the training rows (batches of 64)"),
             OptionSpec("neighbors", .int, default: "5", "knn: number of nearest neighbours (Euclidean, standardised)"),
+            OptionSpec("trees", .int, default: "50", "random_forest: number of trees, each on a bootstrap sample"),
+            OptionSpec("max_depth", .int, default: "8", "random_forest: largest depth of a tree (1 = a single split)"),
+            OptionSpec("min_leaf", .int, default: "5", "random_forest: fewest training rows in a leaf"),
         ]
     }
 }
@@ -34,6 +39,9 @@ struct AttackModelOptions {
     var hiddenUnits: Int
     var epochs: Int
     var neighbors: Int
+    var trees: Int
+    var maxDepth: Int
+    var minLeaf: Int
 
     init(_ options: PluginOptions, defaultModel: AttackModelKind) throws {
         let name = options.has("model") ? try options.string("model") : defaultModel.rawValue
@@ -46,7 +54,13 @@ struct AttackModelOptions {
         neighbors = options.has("neighbors") ? try options.int("neighbors") : 5
         guard hiddenUnits >= 1 else { throw PluginError(.invalidArgument, "option `hidden_units` must be at least 1") }
         guard epochs >= 1 else { throw PluginError(.invalidArgument, "option `epochs` must be at least 1") }
+        trees = options.has("trees") ? try options.int("trees") : 50
+        maxDepth = options.has("max_depth") ? try options.int("max_depth") : 8
+        minLeaf = options.has("min_leaf") ? try options.int("min_leaf") : 5
         guard neighbors >= 1 else { throw PluginError(.invalidArgument, "option `neighbors` must be at least 1") }
+        guard trees >= 1 else { throw PluginError(.invalidArgument, "option `trees` must be at least 1") }
+        guard maxDepth >= 1 else { throw PluginError(.invalidArgument, "option `max_depth` must be at least 1") }
+        guard minLeaf >= 1 else { throw PluginError(.invalidArgument, "option `min_leaf` must be at least 1") }
     }
 
     func make() -> any BinaryClassifier {
@@ -54,6 +68,7 @@ struct AttackModelOptions {
         case .logisticRegression: LogisticRegression()
         case .mlp: SmallMLP(hiddenUnits: hiddenUnits, epochs: epochs)
         case .knn: NearestNeighbors(k: neighbors)
+        case .randomForest: RandomForest(trees: trees, maxDepth: maxDepth, minLeaf: minLeaf)
         }
     }
 }

@@ -13,7 +13,7 @@ import PluginKit
 public final class ClassifierAttack: AttackStrategy {
     public static let name = "classifier"
     public static let summary =
-        "Trained attack classifier (TensorFlow Privacy; Shokri et al. 2017): logistic regression, MLP or k-NN on output features, score = member probability; higher score = member"
+        "Trained attack classifier (TensorFlow Privacy; Shokri et al. 2017): logistic regression, MLP, k-NN or random forest on output features, score = member probability; higher score = member"
     public static let options: [OptionSpec] =
         [
             OptionSpec("features", .stringList, default: "[\"sorted_probabilities\", \"loss\"]",

@@ -3,18 +3,19 @@ import Kernels
 import PluginKit
 
 /// The attacker's own data for the shadow-model attacks: the population set (features and
-/// labels), which is disjoint from the audit set.
+/// labels), which is disjoint from the audit set, or records synthesised by querying the target.
 struct ShadowData {
-    var features: UnsafeBufferPointer<Float>
-    var labels: UnsafeBufferPointer<Int32>
+    /// [count, featureSize]
+    var features: [Float]
+    /// [count]
+    var labels: [Int32]
     var featureSize: Int
     var classCount: Int
     var query: any TargetQueries
 
+    /// The population set of `s` (copied).
     init(_ s: Signals, attack: String) throws {
-        guard let query = s.query else {
-            throw PluginError(.unsupported, "\(attack) needs the host's query service to train shadow models")
-        }
+        let query = try Self.queryService(s, attack: attack)
         guard s.populationCount >= 4, let labels = s.populationLabels, let features = s.populationFeatures else {
             throw PluginError(.invalidArgument, "\(attack) needs a population set of at least 4 records with features and labels")
         }
@@ -23,10 +24,27 @@ struct ShadowData {
             throw PluginError(.invalidArgument, "\(attack): population features do not divide into \(s.populationCount) records")
         }
         try checkLabels(labels, classCount: s.classCount, what: "population")
-        self.features = features
-        self.labels = labels
+        self.features = Array(features)
+        self.labels = Array(labels)
         self.classCount = s.classCount
         self.query = query
+    }
+
+    /// Records made elsewhere (a synthesis): `features` [count, featureSize], `labels` [count].
+    init(features: [Float], labels: [Int32], featureSize: Int, classCount: Int, query: any TargetQueries) {
+        self.features = features
+        self.labels = labels
+        self.featureSize = featureSize
+        self.classCount = classCount
+        self.query = query
+    }
+
+    /// The host's query service, or an error naming `attack`.
+    static func queryService(_ s: Signals, attack: String) throws -> any TargetQueries {
+        guard let query = s.query else {
+            throw PluginError(.unsupported, "\(attack) needs the host's query service to train shadow models")
+        }
+        return query
     }
 
     /// Trains one shadow model on a random half of the population (the IN half) and returns
