@@ -36,6 +36,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var configYAML: String
     /// Plugin components the run used.
     public var plugins: [PluginUse]
+    /// Queries each attack made to the target through the host's query service (attacks that
+    /// made none are absent).
+    public var targetQueries: [String: Int]? = nil
 
     public init(
         toolVersion: String, runName: String, createdAt: String, dataset: DatasetInfo,
@@ -117,6 +120,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case totalSeconds = "total_seconds"
         case peakMemoryBytes = "peak_memory_bytes"
         case configYAML = "config_yaml"
+        case targetQueries = "target_queries"
     }
 }
 

@@ -33,6 +33,7 @@ public enum AuditResults {
             plugins: plan.pluginsUsed.map {
                 PluginUse(name: $0.plugin.name, version: $0.plugin.version, path: $0.plugin.path, component: "\($0.kind) \($0.component)")
             })
+        summary.targetQueries = outcome.queries.isEmpty ? nil : outcome.queries
         let slices = SliceOptions(byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
         let rocFolder = (config.output as NSString).appendingPathComponent("roc")
         for (i, attack) in outcome.scores.enumerated() {

@@ -153,10 +153,10 @@ extension AuditRunner {
     /// an attack whose options and signals are unchanged since a previous run are reused.
     func runAttacks(
         _ undefended: SignalSet, _ population: Population, _ spec: ModelSpec, targetKey: String
-    ) throws -> ([(String, [Double], [UInt8])], Int) {
+    ) throws -> ([(String, [Double], [UInt8])], [String: Int]) {
         try FileManager.default.createDirectory(atPath: scoresFolder, withIntermediateDirectories: true)
         var results: [(String, [Double], [UInt8])] = []
-        var queryTotal = 0
+        var queryCounts: [String: Int] = [:]
         let settings: [OutputDefence?] = [nil] + config.defences.map { $0 }
         let total = plan.attacks.count * settings.count
         for (d, defence) in settings.enumerated() {
@@ -166,12 +166,12 @@ extension AuditRunner {
                 let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
                 let (scores, mask, queries) = try runAttack(
                     attack, named: name, index: index, on: signals, behind: defence, population, spec, targetKey: targetKey)
-                queryTotal += queries
+                if queries > 0 { queryCounts[name] = queries }
                 results.append((name, scores, mask))
                 progress.report(task: "attacks", done: index + 1, total: total)
             }
         }
-        return (results, queryTotal)
+        return (results, queryCounts)
     }
 
     /// Runs one attack (or reuses its scores when its options and signals are unchanged).

@@ -35,6 +35,8 @@ public struct AuditOutcome {
     public var scores: [(name: String, scores: [Double], mask: [UInt8])]
     public var stageSeconds: [(String, Double)]
     public var queryCount: Int
+    /// Target queries per attack, for attacks that made any.
+    public var queries: [String: Int] = [:]
 }
 
 /// Runs an audit, stage by stage: load dataset, train or load models, compute signals, run
@@ -82,7 +84,7 @@ public final class AuditRunner {
         let target = models[0]
         let references = Array(models.dropFirst())
         let signals = try stage("signals") { try writeSignals(population, memberships, target, references) }
-        var queries = 0
+        var queries: [String: Int] = [:]
         let scores = try stage("attacks") { () -> [(String, [Double], [UInt8])] in
             let (s, q) = try runAttacks(signals, population, spec, targetKey: target.key)
             queries = q
@@ -90,7 +92,8 @@ public final class AuditRunner {
         }
         return AuditOutcome(
             plan: plan, population: population, memberships: memberships, target: target, references: references,
-            scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, stageSeconds: stageSeconds, queryCount: queries)
+            scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, stageSeconds: stageSeconds,
+            queryCount: queries.values.reduce(0, +), queries: queries)
     }
 
     func bridge(_ label: String) -> HostBridge {
