@@ -51,6 +51,33 @@ public enum Pointwise {
         }
     }
 
+    /// `y[r, c] = f(y[r, c] + bias[r])` in place, for `y` [rows, cols]: the fused bias and
+    /// activation after a channels-first convolution (one bias per output channel, i.e. per row).
+    public static func addRowBiasActivate(
+        _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>, _ f: Activation
+    ) {
+        for r in 0..<rows {
+            let row = y + r &* cols
+            let b = bias[r]
+            if f == .relu {
+                for c in 0..<cols { row[c] = max(row[c] + b, 0) }
+            } else {
+                for c in 0..<cols { row[c] += b }
+            }
+        }
+        if f != .relu { activate(y, count: rows &* cols, f) }
+    }
+
+    /// `out[r] += Σ_c x[r, c]` for `x` [rows, cols].
+    public static func addRowSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = x + r &* cols
+            var s: Float = 0
+            for c in 0..<cols { s += row[c] }
+            out[r] += s
+        }
+    }
+
     /// `y[i] = f(y[i])` in place.
     public static func activate(_ y: UnsafeMutablePointer<Float>, count: Int, _ f: Activation) {
         switch f {

@@ -1,4 +1,4 @@
-/// The geometry of a 2-D convolution (or pooling) window over a channels-last image.
+/// The geometry of a 2-D convolution (or pooling) window over a channels-first image.
 ///
 /// Output size per axis: `⌊(in + 2·padding − kernel) / stride⌋ + 1`.
 public struct WindowGeometry: Sendable, Equatable {
@@ -20,9 +20,11 @@ public struct WindowGeometry: Sendable, Equatable {
 
     public var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
     public var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
-    /// Floats in one input image.
+    /// Output positions per channel: OH · OW.
+    public var outPlane: Int { outHeight * outWidth }
+    /// Floats in one input image: C · H · W.
     public var inputSize: Int { height * width * channels }
-    /// Length of one im2col row: kernel · kernel · channels, ordered (ky, kx, c).
+    /// Rows of the patch matrix: C · K · K, ordered (c, ky, kx).
     public var patchSize: Int { kernel * kernel * channels }
     /// True when the window fits the input at least once.
     public var isValid: Bool {
@@ -31,86 +33,73 @@ public struct WindowGeometry: Sendable, Equatable {
     }
 }
 
-/// im2col and its adjoint for channels-last (NHWC) images.
+/// im2col and its adjoint for one channels-first image ([C, H, W]).
 ///
-/// A convolution over a batch becomes one GEMM: `col` [batch · OH · OW, K·K·C] times the weights
-/// `W`ᵀ ([K·K·C, Cout]) gives the output [batch · OH · OW, Cout], which is again NHWC. In NHWC
-/// the `K · C` values of one kernel row sit next to each other in the input, so each patch row
-/// is `K` contiguous copies (zeros where the window hangs over the padding).
+/// A convolution of one image is one GEMM: the weights [Cout, C·K·K] times the patch matrix
+/// `col` [C·K·K, OH·OW] gives the output [Cout, OH·OW], again channels-first. Row (c, ky, kx) of
+/// `col` is the input plane c shifted by (ky − p, kx − p) and subsampled by the stride, so for
+/// stride 1 each output row of it is one contiguous run of the input (zeros in the padding).
+/// Per image the matrix is small enough to stay in cache between its writing and the GEMM.
 public enum Im2col {
-    /// Writes the patches of `x` [batch, H, W, C] into `col` [batch · OH · OW, K·K·C].
-    public static func forward(
-        _ x: UnsafePointer<Float>, _ g: WindowGeometry, batch: Int, into col: UnsafeMutablePointer<Float>
-    ) {
-        let (h, w, c, k, s, p) = (g.height, g.width, g.channels, g.kernel, g.stride, g.padding)
+    /// Writes the patch matrix of `x` [C, H, W] into `col` [C·K·K, OH·OW].
+    public static func forward(_ x: UnsafePointer<Float>, _ g: WindowGeometry, into col: UnsafeMutablePointer<Float>) {
+        let (h, w, k, s, p) = (g.height, g.width, g.kernel, g.stride, g.padding)
         let (oh, ow) = (g.outHeight, g.outWidth)
-        let span = k &* c
         var dst = col
-        for b in 0..<batch {
-            let image = x + b &* g.inputSize
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let ix0 = ox &* s &- p
-                    for ky in 0..<k {
+        for c in 0..<g.channels {
+            let plane = x + c &* h &* w
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    // Output columns whose input column ox·s + kx − p lies inside [0, w).
+                    let lo = min(ow, max(0, (p &- kx &+ s &- 1) / s))
+                    let hi = max(lo, min(ow, (w &+ p &- kx &+ s &- 1) / s))
+                    for oy in 0..<oh {
                         let iy = oy &* s &- p &+ ky
+                        let row = dst + oy &* ow
                         if iy < 0 || iy >= h {
-                            for t in 0..<span { dst[t] = 0 }
-                        } else if ix0 >= 0 && ix0 &+ k <= w {
-                            let src = image + (iy &* w &+ ix0) &* c
-                            for t in 0..<span { dst[t] = src[t] }
-                        } else {
-                            for kx in 0..<k {
-                                let ix = ix0 &+ kx
-                                let d = dst + kx &* c
-                                if ix < 0 || ix >= w {
-                                    for t in 0..<c { d[t] = 0 }
-                                } else {
-                                    let src = image + (iy &* w &+ ix) &* c
-                                    for t in 0..<c { d[t] = src[t] }
-                                }
-                            }
+                            for ox in 0..<ow { row[ox] = 0 }
+                            continue
                         }
-                        dst += span
+                        for ox in 0..<lo { row[ox] = 0 }
+                        let src = plane + (iy &* w &+ kx &- p)
+                        if s == 1 {
+                            for ox in lo..<hi { row[ox] = src[ox] }
+                        } else {
+                            for ox in lo..<hi { row[ox] = src[ox &* s] }
+                        }
+                        for ox in hi..<ow { row[ox] = 0 }
                     }
+                    dst += oh &* ow
                 }
             }
         }
     }
 
-    /// The adjoint of `forward`: `dx` [batch, H, W, C] is set to the sum, over every patch
-    /// position that read an input value, of that position's entry of `dcol`.
-    public static func backward(
-        _ dcol: UnsafePointer<Float>, _ g: WindowGeometry, batch: Int, into dx: UnsafeMutablePointer<Float>
-    ) {
-        let (h, w, c, k, s, p) = (g.height, g.width, g.channels, g.kernel, g.stride, g.padding)
+    /// The adjoint of `forward`: `dx` [C, H, W] is overwritten with, for each input value, the
+    /// sum of the `dcol` entries of every patch position that read it.
+    public static func backward(_ dcol: UnsafePointer<Float>, _ g: WindowGeometry, into dx: UnsafeMutablePointer<Float>) {
+        let (h, w, k, s, p) = (g.height, g.width, g.kernel, g.stride, g.padding)
         let (oh, ow) = (g.outHeight, g.outWidth)
-        let span = k &* c
-        dx.update(repeating: 0, count: batch &* g.inputSize)
+        dx.update(repeating: 0, count: g.inputSize)
         var src = dcol
-        for b in 0..<batch {
-            let image = dx + b &* g.inputSize
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let ix0 = ox &* s &- p
-                    for ky in 0..<k {
+        for c in 0..<g.channels {
+            let plane = dx + c &* h &* w
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    let lo = min(ow, max(0, (p &- kx &+ s &- 1) / s))
+                    let hi = max(lo, min(ow, (w &+ p &- kx &+ s &- 1) / s))
+                    for oy in 0..<oh {
                         let iy = oy &* s &- p &+ ky
-                        if iy >= 0 && iy < h {
-                            if ix0 >= 0 && ix0 &+ k <= w {
-                                let d = image + (iy &* w &+ ix0) &* c
-                                for t in 0..<span { d[t] += src[t] }
-                            } else {
-                                for kx in 0..<k {
-                                    let ix = ix0 &+ kx
-                                    if ix >= 0 && ix < w {
-                                        let d = image + (iy &* w &+ ix) &* c
-                                        let q = src + kx &* c
-                                        for t in 0..<c { d[t] += q[t] }
-                                    }
-                                }
-                            }
+                        if iy < 0 || iy >= h { continue }
+                        let row = src + oy &* ow
+                        let d = plane + (iy &* w &+ kx &- p)
+                        if s == 1 {
+                            for ox in lo..<hi { d[ox] += row[ox] }
+                        } else {
+                            for ox in lo..<hi { d[ox &* s] += row[ox] }
                         }
-                        src += span
                     }
+                    src += oh &* ow
                 }
             }
         }
