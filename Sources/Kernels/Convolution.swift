@@ -63,7 +63,7 @@ public enum Im2col {
                         for ox in 0..<lo { row[ox] = 0 }
                         let src = plane + (iy &* w &+ kx &- p)
                         if s == 1 {
-                            for ox in lo..<hi { row[ox] = src[ox] }
+                            copy(src + lo, to: row + lo, count: hi &- lo)
                         } else {
                             for ox in lo..<hi { row[ox] = src[ox &* s] }
                         }
@@ -72,6 +72,21 @@ public enum Im2col {
                     dst += oh &* ow
                 }
             }
+        }
+    }
+
+    /// Copies a short run in 8-wide vectors (a `memcpy` call costs more for runs this short).
+    @inline(__always)
+    static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i &+ 8 <= count {
+            UnsafeMutableRawPointer(dst + i).storeBytes(
+                of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < count {
+            dst[i] = src[i]
+            i &+= 1
         }
     }
 
