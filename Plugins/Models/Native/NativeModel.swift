@@ -32,7 +32,7 @@ public final class NativeModel: ModelBackend {
     }
 
     /// Records per inference chunk (a larger chunk makes the GEMMs more efficient).
-    static let inferenceChunk = 256
+    static let inferenceChunk = 512
 
     public func predict(
         features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>
