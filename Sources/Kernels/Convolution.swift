@@ -75,9 +75,9 @@ public enum Im2col {
         }
     }
 
-    /// Copies a short run in 8-wide vectors (a `memcpy` call costs more for runs this short).
+    /// Copies `count` floats in 8-wide vectors (a `memcpy` call costs more for runs this short).
     @inline(__always)
-    static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+    public static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         while i &+ 8 <= count {
             UnsafeMutableRawPointer(dst + i).storeBytes(
@@ -116,6 +116,81 @@ public enum Im2col {
                     }
                     src += oh &* ow
                 }
+            }
+        }
+    }
+}
+
+/// im2col over a zero-padded copy of the image with "wide" rows, for stride-1 convolutions.
+///
+/// The image is first copied into a zero-padded plane [C, Hp, Wp] (`Hp = H + 2p`,
+/// `Wp = W + 2p`). If the output is computed at every one of the Wp columns of each output row
+/// (the last `K − 1` of them are discarded), row (c, ky, kx) of the patch matrix is one
+/// contiguous run of the padded plane, `padded[c][ky · Wp + kx + n]` for n in 0..<OH·Wp: K·K·C
+/// block copies per image instead of K·K·C·OH short row copies. The GEMM does `Wp / OW` times
+/// the useful work, so this pays only when the padding is a small share of the width.
+public enum WideIm2col {
+    /// Floats of the padded plane buffer, with the K − 1 floats the last block reads past it.
+    public static func paddedSize(_ g: WindowGeometry) -> Int {
+        g.channels * (g.height + 2 * g.padding) * (g.width + 2 * g.padding) + g.kernel
+    }
+    /// Columns of the wide patch matrix and output: OH · Wp.
+    public static func wideColumns(_ g: WindowGeometry) -> Int { g.outHeight * (g.width + 2 * g.padding) }
+
+    /// Copies `x` [C, H, W] into the interior of `padded`, whose border must already be zero.
+    public static func pad(_ x: UnsafePointer<Float>, _ g: WindowGeometry, into padded: UnsafeMutablePointer<Float>) {
+        let (h, w, p) = (g.height, g.width, g.padding)
+        let wp = w &+ 2 &* p
+        let hp = h &+ 2 &* p
+        for c in 0..<g.channels {
+            for iy in 0..<h {
+                Im2col.copy(x + (c &* h &+ iy) &* w, to: padded + ((c &* hp &+ iy &+ p) &* wp &+ p), count: w)
+            }
+        }
+    }
+
+    /// Writes the wide patch matrix [C·K·K, OH·Wp] of a padded image.
+    public static func forward(padded: UnsafePointer<Float>, _ g: WindowGeometry, into col: UnsafeMutablePointer<Float>) {
+        let (k, p) = (g.kernel, g.padding)
+        let wp = g.width &+ 2 &* p
+        let plane = (g.height &+ 2 &* p) &* wp
+        let n = wideColumns(g)
+        var dst = col
+        for c in 0..<g.channels {
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    dst.update(from: padded + (c &* plane &+ ky &* wp &+ kx), count: n)
+                    dst += n
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `pad` after `forward`: sums the wide patch gradient `dcol` into the padded
+    /// gradient (scratch, `paddedSize` floats) and crops it into `dx` [C, H, W].
+    public static func backward(
+        _ dcol: UnsafePointer<Float>, _ g: WindowGeometry, scratch: UnsafeMutablePointer<Float>,
+        into dx: UnsafeMutablePointer<Float>
+    ) {
+        let (h, w, k, p) = (g.height, g.width, g.kernel, g.padding)
+        let wp = w &+ 2 &* p
+        let hp = h &+ 2 &* p
+        let plane = hp &* wp
+        let n = wideColumns(g)
+        scratch.update(repeating: 0, count: paddedSize(g))
+        var src = dcol
+        for c in 0..<g.channels {
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    let d = scratch + (c &* plane &+ ky &* wp &+ kx)
+                    for i in 0..<n { d[i] += src[i] }
+                    src += n
+                }
+            }
+        }
+        for c in 0..<g.channels {
+            for iy in 0..<h {
+                Im2col.copy(scratch + ((c &* hp &+ iy &+ p) &* wp &+ p), to: dx + (c &* h &+ iy) &* w, count: w)
             }
         }
     }

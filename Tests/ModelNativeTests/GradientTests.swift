@@ -193,3 +193,21 @@ func batchNormGradients(_ f: Activation) {
     let whole = Array(UnsafeBufferPointer(start: network.gradients.pointer, count: network.parameterCount))
     for (a, b) in zip(sharded, whole) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
 }
+
+@Test(arguments: [(0, Activation.tanh), (1, .identity), (2, .sigmoid)])
+func wideConvolutionGradients(_ padding: Int, _ f: Activation) {
+    checkGradients(
+        { Conv2D(input: Shape(height: 5, width: 4, channels: 2), filters: 3, kernel: 3, stride: 1, padding: padding, activation: f, wide: true) },
+        batch: 2)
+}
+
+@Test func wideAndPlainConvolutionsAgree() {
+    let input = Shape(height: 9, width: 7, channels: 3)
+    let x = randomFloats(2 * input.count, seed: 3)
+    let plain = Harness(Conv2D(input: input, filters: 4, kernel: 5, stride: 1, padding: 2, activation: .relu, wide: false), batch: 2)
+    let wide = Harness(Conv2D(input: input, filters: 4, kernel: 5, stride: 1, padding: 2, activation: .relu, wide: true), batch: 2)
+    wide.parameters = plain.parameters
+    let a = plain.forward(x)
+    let b = wide.forward(x)
+    for (u, v) in zip(a, b) { #expect(abs(u - v) <= 1e-5 * max(1, abs(u))) }
+}
