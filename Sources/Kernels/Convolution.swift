@@ -46,6 +46,20 @@ public enum Im2col {
         let (h, w, k, s, p) = (g.height, g.width, g.kernel, g.stride, g.padding)
         let (oh, ow) = (g.outHeight, g.outWidth)
         var dst = col
+        if p == 0 && s == 1 {
+            // No padding, unit stride: every row is a plain copy of OW floats.
+            for c in 0..<g.channels {
+                let plane = x + c &* h &* w
+                for ky in 0..<k {
+                    for kx in 0..<k {
+                        let src = plane + (ky &* w &+ kx)
+                        for oy in 0..<oh { copy(src + oy &* w, to: dst + oy &* ow, count: ow) }
+                        dst += oh &* ow
+                    }
+                }
+            }
+            return
+        }
         for c in 0..<g.channels {
             let plane = x + c &* h &* w
             for ky in 0..<k {
@@ -90,6 +104,22 @@ public enum Im2col {
         }
     }
 
+    /// `dst[i] += src[i]` for a short run, in 8-wide vectors.
+    @inline(__always)
+    static func add(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i &+ 8 <= count {
+            let v = UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self)
+                + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < count {
+            dst[i] += src[i]
+            i &+= 1
+        }
+    }
+
     /// The adjoint of `forward`: `dx` [C, H, W] is overwritten with, for each input value, the
     /// sum of the `dcol` entries of every patch position that read it.
     public static func backward(_ dcol: UnsafePointer<Float>, _ g: WindowGeometry, into dx: UnsafeMutablePointer<Float>) {
@@ -97,6 +127,19 @@ public enum Im2col {
         let (oh, ow) = (g.outHeight, g.outWidth)
         dx.update(repeating: 0, count: g.inputSize)
         var src = dcol
+        if p == 0 && s == 1 {
+            for c in 0..<g.channels {
+                let plane = dx + c &* h &* w
+                for ky in 0..<k {
+                    for kx in 0..<k {
+                        let d = plane + (ky &* w &+ kx)
+                        for oy in 0..<oh { add(src + oy &* ow, to: d + oy &* w, count: ow) }
+                        src += oh &* ow
+                    }
+                }
+            }
+            return
+        }
         for c in 0..<g.channels {
             let plane = dx + c &* h &* w
             for ky in 0..<k {

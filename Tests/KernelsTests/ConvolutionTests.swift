@@ -32,6 +32,7 @@ import Testing
     WindowGeometry(height: 6, width: 6, channels: 2, kernel: 3, stride: 2, padding: 0),
     WindowGeometry(height: 5, width: 5, channels: 1, kernel: 5, stride: 1, padding: 2),
     WindowGeometry(height: 7, width: 5, channels: 2, kernel: 3, stride: 2, padding: 2),
+    WindowGeometry(height: 6, width: 9, channels: 2, kernel: 3, stride: 1, padding: 0),
 ])
 func col2imIsTheAdjointOfIm2col(_ g: WindowGeometry) {
     let batch = 2
