@@ -32,6 +32,7 @@ func now() -> Double {
 }
 
 func median(_ v: [Double]) -> Double {
+    guard !v.isEmpty else { return .nan }
     let s = v.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
@@ -130,7 +131,7 @@ for _ in 0..<5 {
 }
 print(json([
     "side": "native", "model": model, "threads": BLAS.threadCount, "train_records": trainCount,
-    "epoch_seconds": seconds, "median_epoch_seconds": median(Array(seconds.dropFirst())),
+    "epoch_seconds": seconds, "median_epoch_seconds": seconds.count > 1 ? median(Array(seconds.dropFirst())) : -1,
     "train_loss": losses, "train_accuracy": accuracy,
     "infer_images_per_second": Double(inferCount) / median(Array(inferSeconds.dropFirst())),
 ]))

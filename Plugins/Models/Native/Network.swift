@@ -119,10 +119,13 @@ final class Network {
         }
     }
 
-    /// Runs the layers on the loaded batch; returns the logits [batch, classes].
+    /// Runs the layers on the loaded batch, or on `input` [batch, C·H·W] when given (inference
+    /// reads the caller's records in place); returns the logits [batch, classes].
     @discardableResult
-    func forward(batch: Int, training: Bool) -> UnsafeMutablePointer<Float> {
-        let a = activations.map(\.pointer)
+    func forward(batch: Int, training: Bool, input: UnsafePointer<Float>? = nil) -> UnsafeMutablePointer<Float> {
+        var a = activations.map(\.pointer)
+        // Layers never write their input, so the caller's records can stand in for the batch.
+        if let input { a[0] = UnsafeMutablePointer(mutating: input) }
         for stage in stages {
             switch stage {
             case .batch(let i):
