@@ -28,6 +28,8 @@ mkdir -p "$OUT"
 
 run() { # side model round command...
     local log="$OUT/$1-$2-$3"
+    # The machine is shared: keep the load average beside each figure.
+    echo "$1 $2 $3 $(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/load.txt"
     /usr/bin/time -v -o "$log.time" "${@:4}" > "$log.json"
 }
 

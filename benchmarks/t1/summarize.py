@@ -31,6 +31,10 @@ def main(folder):
         r["epochs"] += d["epoch_seconds"][1:]  # the first epoch of each run is the warm-up
         r["infer"].append(d["infer_images_per_second"])
         r["rss"].append(int(rss.group(1)) / 1024 if rss else float("nan"))
+    load_path = os.path.join(folder, "load.txt")
+    if os.path.exists(load_path):
+        loads = [float(line.split()[3]) for line in open(load_path)]
+        print(f"1-minute load average before each run: min {min(loads):.1f}, max {max(loads):.1f} (2 cores)")
     rate = statistics.median(gemm["native"])
     print(f"sgemm rate, 2 threads: OpenBLAS (ours) {rate:.0f} GFLOP/s (runs: "
           + ", ".join(f"{g:.0f}" for g in gemm["native"]) + f"); PyTorch's BLAS {statistics.median(gemm['torch']):.0f}")
