@@ -19,16 +19,16 @@ let pluginLinkerSettings: [LinkerSetting] = [
 ]
 
 /// A built-in plugin: one dynamic library product named `MIA<name>`, loaded by the host at run time.
-func plugin(_ name: String, path: String, dependencies: [Target.Dependency]) -> (Product, Target) {
+func plugin(_ name: String, path: String, dependencies: [Target.Dependency], exclude: [String] = []) -> (Product, Target) {
     (
         .library(name: "MIA\(name)", type: .dynamic, targets: [name]),
-        .target(name: name, dependencies: dependencies, path: path, linkerSettings: pluginLinkerSettings)
+        .target(name: name, dependencies: dependencies, path: path, exclude: exclude, linkerSettings: pluginLinkerSettings)
     )
 }
 
 let plugins = [
     plugin("DatasetIDX", path: "Plugins/Datasets/IDX", dependencies: ["PluginKit", "CZlib"]),
-    plugin("ModelNative", path: "Plugins/Models/Native", dependencies: ["PluginKit", "Kernels"]),
+    plugin("ModelNative", path: "Plugins/Models/Native", dependencies: ["PluginKit", "Kernels"], exclude: ["README.md"]),
     plugin("AttacksThreshold", path: "Plugins/Attacks/Threshold", dependencies: ["PluginKit", "Kernels"]),
     plugin("AttacksReference", path: "Plugins/Attacks/Reference", dependencies: ["PluginKit", "Kernels"]),
     plugin("AttacksClassifier", path: "Plugins/Attacks/Classifier", dependencies: ["PluginKit", "Kernels"]),

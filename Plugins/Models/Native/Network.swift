@@ -18,7 +18,6 @@ final class Network {
         case records(Range<Int>)
     }
     /// One record as the dataset gives it: channels, height, width (a vector is D×1×1).
-    let inputChannels: Int
     let input: Shape
     let layers: [Layer]
     let stages: [Stage]
@@ -35,7 +34,6 @@ final class Network {
 
     init(input: Shape, layers: [Layer]) {
         self.input = input
-        inputChannels = input.channels
         self.layers = layers
         recordLayers = layers.map { $0 as? RecordLayer }
         var stages: [Stage] = []
