@@ -84,6 +84,10 @@ let package = Package(
             dependencies: ["AuditCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host"),
 
+        // Benchmark driver of WORKLOADS.md T1 (benchmarks/run_t1.sh); not part of the product.
+        .executableTarget(
+            name: "NativeBench", dependencies: ["ModelNative", "PluginKit", "Kernels"], path: "benchmarks/NativeBench"),
+
         .testTarget(name: "PluginKitTests", dependencies: ["PluginKit"], path: "Tests/PluginKitTests"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], path: "Tests/KernelsTests"),
         .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"], path: "Tests/AuditCoreTests"),

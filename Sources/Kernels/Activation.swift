@@ -51,6 +51,63 @@ public enum Pointwise {
         }
     }
 
+    /// `y[r, c] = f(y[r, c] + bias[r])` in place, for `y` [rows, cols]: the fused bias and
+    /// activation after a channels-first convolution (one bias per output channel, i.e. per row).
+    public static func addRowBiasActivate(
+        _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>, _ f: Activation
+    ) {
+        for r in 0..<rows {
+            let row = y + r &* cols
+            let b = bias[r]
+            if f == .relu {
+                addRelu(row, count: cols, b)
+            } else {
+                for c in 0..<cols { row[c] += b }
+            }
+        }
+        if f != .relu { activate(y, count: rows &* cols, f) }
+    }
+
+    /// `y[i] = max(y[i] + b, 0)`, in explicit vectors.
+    @inline(__always)
+    static func addRelu(_ y: UnsafeMutablePointer<Float>, count: Int, _ b: Float) {
+        let zero = SIMD16<Float>(repeating: 0)
+        let bv = SIMD16<Float>(repeating: b)
+        var i = 0
+        while i &+ 16 <= count {
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self) + bv
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v.replacing(with: zero, where: v .< zero), as: SIMD16<Float>.self)
+            i &+= 16
+        }
+        while i < count {
+            let v = y[i] + b
+            y[i] = v < 0 ? 0 : v
+            i &+= 1
+        }
+    }
+
+    /// `out[r] += Σ_c x[r, c]` for `x` [rows, cols].
+    public static func addRowSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        // Eight partial sums per row (a fixed order, so still deterministic) let the loop
+        // vectorise.
+        let wide = cols & ~7
+        for r in 0..<rows {
+            let row = x + r &* cols
+            var acc = SIMD8<Float>(repeating: 0)
+            var c = 0
+            while c < wide {
+                acc += UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
+                c &+= 8
+            }
+            var s = acc.sum()
+            while c < cols {
+                s += row[c]
+                c &+= 1
+            }
+            out[r] += s
+        }
+    }
+
     /// `y[i] = f(y[i])` in place.
     public static func activate(_ y: UnsafeMutablePointer<Float>, count: Int, _ f: Activation) {
         switch f {
@@ -78,7 +135,20 @@ public enum Pointwise {
     ) {
         switch f {
         case .identity: return
-        case .relu: for i in 0..<count where y[i] <= 0 { dy[i] = 0 }
+        case .relu:
+            // Explicit vectors: the scalar select does not vectorise on its own.
+            let zero = SIMD16<Float>(repeating: 0)
+            var i = 0
+            while i &+ 16 <= count {
+                let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
+                let dv = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(dy + i).storeBytes(of: zero.replacing(with: dv, where: yv .> zero), as: SIMD16<Float>.self)
+                i &+= 16
+            }
+            while i < count {
+                dy[i] = y[i] > 0 ? dy[i] : 0
+                i &+= 1
+            }
         case .tanh: for i in 0..<count { dy[i] *= 1 - y[i] * y[i] }
         case .sigmoid: for i in 0..<count { dy[i] *= y[i] * (1 - y[i]) }
         }

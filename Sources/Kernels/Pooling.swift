@@ -1,105 +1,101 @@
-/// Max and average pooling over channels-last (NHWC) images, windows without padding.
-///
-/// Geometry: `WindowGeometry` with `padding` 0; output [batch, OH, OW, C].
+/// Max and average pooling of one channels-first image ([C, H, W] -> [C, OH, OW]), windows
+/// without padding (`WindowGeometry` with `padding` 0).
 public enum Pooling {
-    /// `y[b, oy, ox, c] = max` over the window; `argmax` receives, for each output, the offset
-    /// of the chosen input inside its image (the first maximum in row-major window order).
+    /// `y[c, oy, ox] = max` over the window; `argmax` receives, for each output, the offset of
+    /// the chosen input inside the image (the first maximum in row-major window order).
     public static func maxForward(
-        _ x: UnsafePointer<Float>, _ g: WindowGeometry, batch: Int,
-        into y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+        _ x: UnsafePointer<Float>, _ g: WindowGeometry, into y: UnsafeMutablePointer<Float>,
+        argmax: UnsafeMutablePointer<Int32>
     ) {
-        let (w, c, k, s) = (g.width, g.channels, g.kernel, g.stride)
+        let (h, w, k, s) = (g.height, g.width, g.kernel, g.stride)
         let (oh, ow) = (g.outHeight, g.outWidth)
-        var out = y
-        var arg = argmax
-        for b in 0..<batch {
-            let image = x + b &* g.inputSize
+        var out = 0
+        for c in 0..<g.channels {
+            let base = c &* h &* w
             for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let first = (oy &* s &* w &+ ox &* s) &* c
-                    for t in 0..<c {
-                        out[t] = image[first &+ t]
-                        arg[t] = Int32(first &+ t)
+                if k == 2 && s == 2 {
+                    // The common 2×2 / 2 case without the inner window loops.
+                    let r0 = base &+ 2 &* oy &* w
+                    let r1 = r0 &+ w
+                    for ox in 0..<ow {
+                        var best = r0 &+ 2 &* ox
+                        var m = x[best]
+                        if x[best &+ 1] > m { m = x[best &+ 1]; best = best &+ 1 }
+                        let b2 = r1 &+ 2 &* ox
+                        if x[b2] > m { m = x[b2]; best = b2 }
+                        if x[b2 &+ 1] > m { m = x[b2 &+ 1]; best = b2 &+ 1 }
+                        y[out &+ ox] = m
+                        argmax[out &+ ox] = Int32(truncatingIfNeeded: best)
                     }
-                    for ky in 0..<k {
-                        for kx in 0..<k where ky != 0 || kx != 0 {
-                            let offset = ((oy &* s &+ ky) &* w &+ ox &* s &+ kx) &* c
-                            let src = image + offset
-                            for t in 0..<c where src[t] > out[t] {
-                                out[t] = src[t]
-                                arg[t] = Int32(offset &+ t)
+                } else {
+                    for ox in 0..<ow {
+                        var best = base &+ oy &* s &* w &+ ox &* s
+                        var m = x[best]
+                        for ky in 0..<k {
+                            let row = base &+ (oy &* s &+ ky) &* w &+ ox &* s
+                            for kx in 0..<k where x[row &+ kx] > m {
+                                m = x[row &+ kx]
+                                best = row &+ kx
                             }
                         }
+                        y[out &+ ox] = m
+                        argmax[out &+ ox] = Int32(truncatingIfNeeded: best)
                     }
-                    out += c
-                    arg += c
                 }
+                out = out &+ ow
             }
         }
     }
 
-    /// Routes each `dy` to the input that won its window; `dx` is overwritten.
+    /// Routes each `dy` to the input that won its window; `dx` [C, H, W] is overwritten.
     public static func maxBackward(
-        _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, _ g: WindowGeometry, batch: Int,
+        _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, _ g: WindowGeometry,
         into dx: UnsafeMutablePointer<Float>
     ) {
-        let outSize = g.outHeight &* g.outWidth &* g.channels
-        dx.update(repeating: 0, count: batch &* g.inputSize)
-        for b in 0..<batch {
-            let image = dx + b &* g.inputSize
-            let d = dy + b &* outSize
-            let a = argmax + b &* outSize
-            for i in 0..<outSize { image[Int(a[i])] += d[i] }
-        }
+        dx.update(repeating: 0, count: g.inputSize)
+        for i in 0..<(g.channels &* g.outPlane) { dx[Int(argmax[i])] += dy[i] }
     }
 
-    /// `y[b, oy, ox, c]` = mean over the window (K² inputs).
-    public static func averageForward(
-        _ x: UnsafePointer<Float>, _ g: WindowGeometry, batch: Int, into y: UnsafeMutablePointer<Float>
-    ) {
-        let (w, c, k, s) = (g.width, g.channels, g.kernel, g.stride)
+    /// `y[c, oy, ox]` = mean over the window (K² inputs).
+    public static func averageForward(_ x: UnsafePointer<Float>, _ g: WindowGeometry, into y: UnsafeMutablePointer<Float>) {
+        let (h, w, k, s) = (g.height, g.width, g.kernel, g.stride)
         let (oh, ow) = (g.outHeight, g.outWidth)
         let scale = 1 / Float(k &* k)
         var out = y
-        for b in 0..<batch {
-            let image = x + b &* g.inputSize
+        for c in 0..<g.channels {
+            let plane = x + c &* h &* w
             for oy in 0..<oh {
                 for ox in 0..<ow {
-                    for t in 0..<c { out[t] = 0 }
+                    var sum: Float = 0
                     for ky in 0..<k {
-                        for kx in 0..<k {
-                            let src = image + ((oy &* s &+ ky) &* w &+ ox &* s &+ kx) &* c
-                            for t in 0..<c { out[t] += src[t] }
-                        }
+                        let row = plane + ((oy &* s &+ ky) &* w &+ ox &* s)
+                        for kx in 0..<k { sum += row[kx] }
                     }
-                    for t in 0..<c { out[t] *= scale }
-                    out += c
+                    out[ox] = sum * scale
                 }
+                out += ow
             }
         }
     }
 
-    /// Spreads each `dy / K²` over its window; `dx` is overwritten.
-    public static func averageBackward(
-        _ dy: UnsafePointer<Float>, _ g: WindowGeometry, batch: Int, into dx: UnsafeMutablePointer<Float>
-    ) {
-        let (w, c, k, s) = (g.width, g.channels, g.kernel, g.stride)
+    /// Spreads each `dy / K²` over its window; `dx` [C, H, W] is overwritten.
+    public static func averageBackward(_ dy: UnsafePointer<Float>, _ g: WindowGeometry, into dx: UnsafeMutablePointer<Float>) {
+        let (h, w, k, s) = (g.height, g.width, g.kernel, g.stride)
         let (oh, ow) = (g.outHeight, g.outWidth)
         let scale = 1 / Float(k &* k)
-        dx.update(repeating: 0, count: batch &* g.inputSize)
+        dx.update(repeating: 0, count: g.inputSize)
         var src = dy
-        for b in 0..<batch {
-            let image = dx + b &* g.inputSize
+        for c in 0..<g.channels {
+            let plane = dx + c &* h &* w
             for oy in 0..<oh {
                 for ox in 0..<ow {
+                    let v = scale * src[ox]
                     for ky in 0..<k {
-                        for kx in 0..<k {
-                            let d = image + ((oy &* s &+ ky) &* w &+ ox &* s &+ kx) &* c
-                            for t in 0..<c { d[t] += scale * src[t] }
-                        }
+                        let row = plane + ((oy &* s &+ ky) &* w &+ ox &* s)
+                        for kx in 0..<k { row[kx] += v }
                     }
-                    src += c
                 }
+                src += ow
             }
         }
     }

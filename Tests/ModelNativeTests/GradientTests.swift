@@ -61,10 +61,17 @@ final class Harness {
 /// respect to every input and parameter. Step 1e-2 in f32 and a tolerance of
 /// 2e-3 + 2e-2·|g|: the truncation error is O(h²) for smooth layers, the f32 rounding error
 /// about 1e-7·|loss| / h ≈ 1e-4 here.
-func checkGradients(_ make: () -> Layer, batch: Int, inputScale: Float = 1, seed: UInt64 = 1) {
+///
+/// `distinct` makes the inputs a shuffled grid with spacing 0.1, so no two are within the step
+/// (max pooling's winners then stay put under the perturbation).
+func checkGradients(_ make: () -> Layer, batch: Int, distinct: Bool = false, seed: UInt64 = 1) {
     let h = Harness(make(), batch: batch, seed: seed)
     let layer = h.layer
-    let x = randomFloats(batch * layer.inputShape.count, seed: seed + 10).map { $0 * inputScale }
+    let n = batch * layer.inputShape.count
+    var shuffler = SeededRandom(seed: seed)
+    let x = distinct
+        ? shuffler.permutation(n).map { Float($0) * 0.1 - Float(n) * 0.05 }
+        : randomFloats(n, seed: seed + 10)
     let r = randomFloats(batch * layer.outputShape.count, seed: seed + 20)
     var y = h.forward(x)
     var dy = r
@@ -121,9 +128,10 @@ func convolutionGradients(_ stride: Int, _ padding: Int, _ f: Activation) {
 }
 
 @Test func poolingGradients() {
-    // Max pooling is piecewise linear: distinct random inputs keep every window's winner fixed
-    // under a 1e-2 step unless two values are that close, which a fixed seed avoids.
-    checkGradients({ Pool(input: Shape(height: 4, width: 6, channels: 3), kind: .max, size: 2, stride: 2) }, batch: 2, inputScale: 10)
+    // Max pooling is piecewise linear: inputs 0.1 apart keep every window's winner fixed under
+    // a 1e-2 step.
+    checkGradients({ Pool(input: Shape(height: 4, width: 6, channels: 3), kind: .max, size: 2, stride: 2) }, batch: 2, distinct: true)
+    checkGradients({ Pool(input: Shape(height: 5, width: 5, channels: 2), kind: .max, size: 3, stride: 1) }, batch: 2, distinct: true)
     checkGradients({ Pool(input: Shape(height: 5, width: 5, channels: 2), kind: .average, size: 2, stride: 2) }, batch: 2)
     checkGradients({ Pool(input: Shape(height: 5, width: 5, channels: 2), kind: .average, size: 3, stride: 1) }, batch: 1)
 }
@@ -146,4 +154,60 @@ func batchNormGradients(_ f: Activation) {
     #expect(kept.allSatisfy { abs($0 - 4 / 3) < 1e-6 })
     #expect(abs(Double(kept.count) / 4000 - 0.75) < 0.03)
     #expect(h.forward(x, training: false) == x)
+}
+
+/// The network's sharded, parallel pass gives the gradients of one whole-batch pass (up to the
+/// order of the per-shard sums).
+@Test func shardedPassMatchesAWholeBatchPass() {
+    let input = Shape(height: 8, width: 8, channels: 2)
+    let conv = Conv2D(input: input, filters: 3, kernel: 3, stride: 1, padding: 1, activation: .relu)
+    let pool = Pool(input: conv.outputShape, kind: .max, size: 2, stride: 2)
+    let conv2 = Conv2D(input: pool.outputShape, filters: 4, kernel: 3, stride: 1, padding: 0, activation: .tanh)
+    let dense = Dense(input: conv2.outputShape, outputs: 5, activation: .identity)
+    let network = Network(input: input, layers: [conv, pool, conv2, dense])
+    network.initialize(seed: 4)
+    let batch = 7
+    network.reserve(batch: batch)
+    let x = randomFloats(batch * input.count, seed: 8)
+    let r = randomFloats(batch * 5, seed: 9)
+    network.load(x, indices: nil, first: 0, batch: batch)
+    network.forward(batch: batch, training: true)
+    network.logitGradient.update(from: r, count: r.count)
+    network.backward(batch: batch)
+    let sharded = Array(UnsafeBufferPointer(start: network.gradients.pointer, count: network.parameterCount))
+
+    // The same layers, whole batch at once, one after the other.
+    var acts: [[Float]] = [x]
+    for layer in network.layers {
+        var y = [Float](repeating: 0, count: batch * layer.outputShape.count)
+        layer.forward(acts.last!, &y, batch: batch, training: true)
+        acts.append(y)
+    }
+    var dy = r
+    for i in stride(from: 3, through: 0, by: -1) {
+        var dx = [Float](repeating: 0, count: batch * network.layers[i].inputShape.count)
+        var y = acts[i + 1]
+        network.layers[i].backward(acts[i], &y, &dy, &dx, batch: batch)
+        dy = dx
+    }
+    let whole = Array(UnsafeBufferPointer(start: network.gradients.pointer, count: network.parameterCount))
+    for (a, b) in zip(sharded, whole) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
+}
+
+@Test(arguments: [(0, Activation.tanh), (1, .identity), (2, .sigmoid)])
+func wideConvolutionGradients(_ padding: Int, _ f: Activation) {
+    checkGradients(
+        { Conv2D(input: Shape(height: 5, width: 4, channels: 2), filters: 3, kernel: 3, stride: 1, padding: padding, activation: f, wide: true) },
+        batch: 2)
+}
+
+@Test func wideAndPlainConvolutionsAgree() {
+    let input = Shape(height: 9, width: 7, channels: 3)
+    let x = randomFloats(2 * input.count, seed: 3)
+    let plain = Harness(Conv2D(input: input, filters: 4, kernel: 5, stride: 1, padding: 2, activation: .relu, wide: false), batch: 2)
+    let wide = Harness(Conv2D(input: input, filters: 4, kernel: 5, stride: 1, padding: 2, activation: .relu, wide: true), batch: 2)
+    wide.parameters = plain.parameters
+    let a = plain.forward(x)
+    let b = wide.forward(x)
+    for (u, v) in zip(a, b) { #expect(abs(u - v) <= 1e-5 * max(1, abs(u))) }
 }

@@ -11,7 +11,7 @@ import PluginKit
 ///   least 4×4; dense(`dense_width`), act (when > 0); dense(classes).
 /// Batch norm goes between each hidden layer and its activation; dropout after each hidden
 /// dense layer. The input is [C, H, W] or [D] (or [H, W], read as one channel); the dense
-/// layers read the channels-last volume flattened.
+/// layers read the [C, H, W] volume flattened (PyTorch's order).
 enum ArchitectureBuilder {
     static func layers(_ o: NativeOptions, spec: ModelSpec) throws -> (input: Shape, layers: [Layer]) {
         let dims = spec.featureShape

@@ -5,6 +5,7 @@ extension NativeModel {
     /// Trains from scratch: initialises from `data.seed`, then `epochs` passes of mini-batch
     /// steps, reporting one `EpochRecord` per epoch (train figures are the running means over the
     /// epoch's batches, in training mode; held-out figures are measured after the epoch).
+    /// With `epochs` 0 the model is the seeded initialisation.
     public func train(_ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws {
         let n = data.count
         let k = spec.classCount
@@ -31,7 +32,7 @@ extension NativeModel {
         let count = network.parameterCount
         let clock = ContinuousClock()
 
-        for epoch in 1...max(settings.epochs, 1) where settings.epochs > 0 {
+        for epoch in stride(from: 1, through: settings.epochs, by: 1) {
             let start = clock.now
             let lr = Float(settings.learningRate(epoch: epoch))
             if settings.shuffle { shuffle(indices.pointer, count: n, &order) }

@@ -31,8 +31,9 @@ public final class NativeModel: ModelBackend {
         network = Network(input: input, layers: layers)
     }
 
-    /// Records per inference chunk (a larger chunk makes the GEMMs more efficient).
-    static let inferenceChunk = 256
+    /// Records per inference chunk (a larger chunk makes the GEMMs more efficient; the buffers
+    /// grow to it on the first `predict`).
+    static let inferenceChunk = 1024
 
     public func predict(
         features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>
@@ -50,8 +51,7 @@ public final class NativeModel: ModelBackend {
         var first = 0
         while first < count {
             let n = min(chunk, count - first)
-            network.load(x, indices: nil, first: first, batch: n)
-            let z = network.forward(batch: n, training: false)
+            let z = network.forward(batch: n, training: false, input: x + first * spec.featureSize)
             (out + first * k).update(from: z, count: n * k)
             first += n
         }
@@ -66,8 +66,7 @@ public final class NativeModel: ModelBackend {
         var first = 0
         while first < count {
             let n = min(chunk, count - first)
-            network.load(features, indices: nil, first: first, batch: n)
-            let z = network.forward(batch: n, training: false)
+            let z = network.forward(batch: n, training: false, input: features + first * spec.featureSize)
             let r = SoftmaxCrossEntropy.evaluate(
                 logits: z, labels: labels + first, rows: n, classes: spec.classCount,
                 smoothing: Float(settings.labelSmoothing))

@@ -4,13 +4,24 @@ import Kernels
 ///
 /// Parameters, their gradients and the layers' saved state each live in one flat array, in
 /// layer order: the optimizer updates all parameters in one loop and the model file stores the
-/// arrays as they are. Records enter in the dataset's layout ([C, H, W] or [D]) and are turned
-/// channels-last on the way in (`load`).
+/// arrays as they are. Records keep the dataset's layout ([C, H, W] or [D]) throughout.
+///
+/// Consecutive `RecordLayer`s form a stage that runs on `shards` fixed slices of the batch in
+/// parallel (`Parallel.forEach`); the other layers run on the whole batch, with BLAS's threads.
+/// The slices do not depend on the thread count, so neither do the results.
 final class Network {
+    /// How a batch is cut for record-wise stages.
+    static let shards = 4
+
+    enum Stage {
+        case batch(Int)
+        case records(Range<Int>)
+    }
     /// One record as the dataset gives it: channels, height, width (a vector is D×1×1).
-    let inputChannels: Int
     let input: Shape
     let layers: [Layer]
+    let stages: [Stage]
+    private let recordLayers: [RecordLayer?]
     let parameters: Buffer<Float>
     let gradients: Buffer<Float>
     let state: Buffer<Float>
@@ -23,8 +34,22 @@ final class Network {
 
     init(input: Shape, layers: [Layer]) {
         self.input = input
-        inputChannels = input.channels
         self.layers = layers
+        recordLayers = layers.map { $0 as? RecordLayer }
+        var stages: [Stage] = []
+        var i = 0
+        while i < layers.count {
+            var j = i
+            while j < layers.count && layers[j] is RecordLayer { j += 1 }
+            if j > i {
+                stages.append(.records(i..<j))
+                i = j
+            } else {
+                stages.append(.batch(i))
+                i += 1
+            }
+        }
+        self.stages = stages
         let p = layers.reduce(0) { $0 + $1.parameterCount }
         let s = layers.reduce(0) { $0 + $1.stateCount }
         parameters = Buffer(p)
@@ -66,10 +91,16 @@ final class Network {
         capacity = batch
         activations = [Buffer(batch * input.count)] + layers.map { Buffer(batch * $0.outputShape.count) }
         deltas = [Buffer(0)] + layers.map { Buffer(batch * $0.outputShape.count) }
-        for layer in layers { layer.reserve(batch: batch) }
+        for layer in layers {
+            if let r = layer as? RecordLayer {
+                r.reserve(batch: batch, shards: Self.shards)
+            } else {
+                layer.reserve(batch: batch)
+            }
+        }
     }
 
-    /// Copies records into the input batch, turning [C, H, W] into [H, W, C].
+    /// Copies records into the input batch.
     ///
     /// - Parameters:
     ///   - features: all records, [count, C·H·W].
@@ -77,30 +108,37 @@ final class Network {
     func load(_ features: UnsafePointer<Float>, indices: UnsafePointer<Int32>?, first: Int, batch: Int) {
         let size = input.count
         let dst = activations[0].pointer
-        let plane = input.height * input.width
-        let c = inputChannels
+        guard let indices else {
+            dst.update(from: features + first * size, count: batch * size)
+            return
+        }
         for r in 0..<batch {
-            let record = indices.map { Int($0[first + r]) } ?? first + r
-            let src = features + record * size
-            let d = dst + r * size
-            if c == 1 || plane == 1 {
-                d.update(from: src, count: size)
-            } else {
-                for ch in 0..<c {
-                    let s = src + ch * plane
-                    for i in 0..<plane { d[i &* c &+ ch] = s[i] }
-                }
-            }
+            (dst + r * size).update(from: features + Int(indices[first + r]) * size, count: size)
         }
     }
 
-    /// Runs the layers on the loaded batch; returns the logits [batch, classes].
+    /// Runs the layers on the loaded batch, or on `input` [batch, C·H·W] when given (inference
+    /// reads the caller's records in place); returns the logits [batch, classes].
     @discardableResult
-    func forward(batch: Int, training: Bool) -> UnsafeMutablePointer<Float> {
-        for (i, layer) in layers.enumerated() {
-            layer.forward(activations[i].pointer, activations[i + 1].pointer, batch: batch, training: training)
+    func forward(batch: Int, training: Bool, input: UnsafePointer<Float>? = nil) -> UnsafeMutablePointer<Float> {
+        var a = activations.map(\.pointer)
+        // Layers never write their input, so the caller's records can stand in for the batch.
+        if let input { a[0] = UnsafeMutablePointer(mutating: input) }
+        for stage in stages {
+            switch stage {
+            case .batch(let i):
+                layers[i].forward(a[i], a[i + 1], batch: batch, training: training)
+            case .records(let range):
+                let shards = Self.shards
+                Parallel.forEach(shards) { s in
+                    let records = Parallel.range(s, of: shards, count: batch)
+                    for i in range {
+                        self.recordLayers[i]!.forward(a[i], a[i + 1], records: records, shard: s, training: training)
+                    }
+                }
+            }
         }
-        return activations[layers.count].pointer
+        return a[layers.count]
     }
 
     /// Where the loss gradient with respect to the logits goes before `backward`.
@@ -108,10 +146,22 @@ final class Network {
 
     /// Back-propagates `logitGradient` through the last training forward into `gradients`.
     func backward(batch: Int) {
-        for i in stride(from: layers.count - 1, through: 0, by: -1) {
-            layers[i].backward(
-                activations[i].pointer, activations[i + 1].pointer, deltas[i + 1].pointer,
-                i > 0 ? deltas[i].pointer : nil, batch: batch)
+        let a = activations.map(\.pointer)
+        let d: [UnsafeMutablePointer<Float>?] = deltas.enumerated().map { $0.offset == 0 ? nil : $0.element.pointer }
+        for stage in stages.reversed() {
+            switch stage {
+            case .batch(let i):
+                layers[i].backward(a[i], a[i + 1], d[i + 1]!, d[i], batch: batch)
+            case .records(let range):
+                let shards = Self.shards
+                Parallel.forEach(shards) { s in
+                    let records = Parallel.range(s, of: shards, count: batch)
+                    for i in range.reversed() {
+                        self.recordLayers[i]!.backward(a[i], a[i + 1], d[i + 1]!, d[i], records: records, shard: s)
+                    }
+                }
+                for i in range { recordLayers[i]!.reduceGradients(shards: shards) }
+            }
         }
     }
 }

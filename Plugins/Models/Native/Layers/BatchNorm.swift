@@ -55,13 +55,14 @@ final class BatchNorm: Layer {
     }
 
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
-        let rows = batch * inputShape.height * inputShape.width
+        let layout = BatchNormalization.Layout(batch: batch, channels: channels, plane: inputShape.height * inputShape.width)
+        let rows = layout.perChannel
         if training {
             let mean = stats.pointer
             let variance = mean + channels
             let invStd = variance + channels
             BatchNormalization.forwardTraining(
-                x, rows: rows, channels: channels, gamma: gamma, beta: beta, epsilon: epsilon, y: y,
+                x, layout, gamma: gamma, beta: beta, epsilon: epsilon, y: y,
                 xhat: xhat!.pointer, mean: mean, variance: variance, invStd: invStd, scratch: scratch.pointer)
             let unbias = rows > 1 ? Float(rows) / Float(rows - 1) : 1
             for c in 0..<channels {
@@ -70,20 +71,20 @@ final class BatchNorm: Layer {
             }
         } else {
             BatchNormalization.forwardInference(
-                x, rows: rows, channels: channels, gamma: gamma, beta: beta, runningMean: runningMean,
-                runningVariance: runningVariance, epsilon: epsilon, y: y, scratch: stats.pointer)
+                x, layout, gamma: gamma, beta: beta, runningMean: runningMean,
+                runningVariance: runningVariance, epsilon: epsilon, y: y)
         }
-        Pointwise.activate(y, count: rows * channels, activation)
+        Pointwise.activate(y, count: batch * inputShape.count, activation)
     }
 
     func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int
     ) {
-        let rows = batch * inputShape.height * inputShape.width
-        Pointwise.activationBackward(dy, output: y, count: rows * channels, activation)
+        let layout = BatchNormalization.Layout(batch: batch, channels: channels, plane: inputShape.height * inputShape.width)
+        Pointwise.activationBackward(dy, output: y, count: batch * inputShape.count, activation)
         BatchNormalization.backward(
-            dy, xhat: xhat!.pointer, invStd: stats.pointer + 2 * channels, gamma: gamma, rows: rows,
-            channels: channels, dx: dx, dGamma: dGamma, dBeta: dBeta, scratch: scratch.pointer)
+            dy, xhat: xhat!.pointer, invStd: stats.pointer + 2 * channels, gamma: gamma, layout, dx: dx,
+            dGamma: dGamma, dBeta: dBeta, scratch: scratch.pointer)
     }
 }

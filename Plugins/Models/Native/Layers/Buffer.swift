@@ -19,8 +19,8 @@ extension Buffer where Element == Float {
     convenience init(_ count: Int) { self.init(count, zero: 0) }
 }
 
-/// The shape of one record as it flows through the network: channels-last (H, W, C). A vector
-/// of D features is (1, 1, D).
+/// The shape of one record as it flows through the network, stored channels-first [C, H, W].
+/// A vector of D features is (D, 1, 1).
 struct Shape: Equatable, CustomStringConvertible {
     var height: Int
     var width: Int

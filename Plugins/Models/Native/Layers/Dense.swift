@@ -2,7 +2,7 @@ import Kernels
 
 /// A fully connected layer with a fused activation: `y = f(x Wᵀ + b)`.
 ///
-/// Shapes: x [batch, in] (any input shape, read as its flat channels-last vector), W [out, in],
+/// Shapes: x [batch, in] (any input shape, read as its flat [C, H, W] vector), W [out, in],
 /// b [out], y [batch, out]. Forward is one GEMM plus one fused bias-and-activation pass.
 final class Dense: Layer {
     let inputShape: Shape

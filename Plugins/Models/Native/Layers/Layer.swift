@@ -2,7 +2,7 @@ import Kernels
 
 /// One layer of the native network.
 ///
-/// Layers work on a batch of records stored contiguously, each record channels-last. Parameters
+/// Layers work on a batch of records stored contiguously, each record channels-first [C, H, W]. Parameters
 /// live in the network's one flat array (so one optimizer loop updates them all): a layer is
 /// given its slice by `bind`. Gradients are written, not accumulated: `backward` overwrites its
 /// slice of the gradient array.
@@ -29,6 +29,39 @@ protocol Layer: AnyObject {
     func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int)
+}
+
+/// A layer that computes each record on its own (no batch statistics, no random stream), so
+/// the network can cut a batch into shards and run them on parallel threads.
+///
+/// A shard writes only its records' outputs and its own partial parameter gradients;
+/// `reduceGradients` then sums the partials in shard order, so the result does not depend on
+/// the threads.
+protocol RecordLayer: Layer {
+    /// Allocates scratch for `shards` shards of a batch of up to `batch` records.
+    func reserve(batch: Int, shards: Int)
+    /// `y` from `x` for `records` of the batch (`x`, `y` point at the batch's first record).
+    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool)
+    /// Overwrites shard `shard`'s partial gradients with the ones of `records` and writes their `dx`.
+    func backward(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
+        _ dx: UnsafeMutablePointer<Float>?, records: Range<Int>, shard: Int)
+    /// Sets the gradient to the sum of the first `shards` partials, in shard order.
+    func reduceGradients(shards: Int)
+}
+
+extension RecordLayer {
+    func reserve(batch: Int) { reserve(batch: batch, shards: 1) }
+    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+        forward(x, y, records: 0..<batch, shard: 0, training: training)
+    }
+    func backward(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
+        _ dx: UnsafeMutablePointer<Float>?, batch: Int
+    ) {
+        backward(x, y, dy, dx, records: 0..<batch, shard: 0)
+        reduceGradients(shards: 1)
+    }
 }
 
 extension Layer {

@@ -1,13 +1,14 @@
 import Kernels
 
 /// Max or average pooling over K×K windows with a stride, no padding, per channel.
-final class Pool: Layer {
+final class Pool: RecordLayer {
     enum Kind: String { case max, average }
 
     let inputShape: Shape
     let outputShape: Shape
     let geometry: WindowGeometry
     let kind: Kind
+    /// For max pooling: each output's winning input offset within its record, per record.
     private var argmax: Buffer<Int32>?
 
     init(input: Shape, kind: Kind, size: Int, stride: Int) {
@@ -20,26 +21,34 @@ final class Pool: Layer {
     var parameterCount: Int { 0 }
     var summary: String { "\(kind.rawValue)pool(\(inputShape)->\(outputShape), k\(geometry.kernel) s\(geometry.stride))" }
 
-    func reserve(batch: Int) {
+    func reserve(batch: Int, shards: Int) {
         guard kind == .max, (argmax?.count ?? 0) < batch * outputShape.count else { return }
         argmax = Buffer(batch * outputShape.count, zero: 0)
     }
 
-    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
-        switch kind {
-        case .max: Pooling.maxForward(x, geometry, batch: batch, into: y, argmax: argmax!.pointer)
-        case .average: Pooling.averageForward(x, geometry, batch: batch, into: y)
+    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool) {
+        let (i, o) = (inputShape.count, outputShape.count)
+        for r in records {
+            switch kind {
+            case .max: Pooling.maxForward(x + r * i, geometry, into: y + r * o, argmax: argmax!.pointer + r * o)
+            case .average: Pooling.averageForward(x + r * i, geometry, into: y + r * o)
+            }
         }
     }
 
     func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
-        _ dx: UnsafeMutablePointer<Float>?, batch: Int
+        _ dx: UnsafeMutablePointer<Float>?, records: Range<Int>, shard: Int
     ) {
         guard let dx else { return }
-        switch kind {
-        case .max: Pooling.maxBackward(dy, argmax: argmax!.pointer, geometry, batch: batch, into: dx)
-        case .average: Pooling.averageBackward(dy, geometry, batch: batch, into: dx)
+        let (i, o) = (inputShape.count, outputShape.count)
+        for r in records {
+            switch kind {
+            case .max: Pooling.maxBackward(dy + r * o, argmax: argmax!.pointer + r * o, geometry, into: dx + r * i)
+            case .average: Pooling.averageBackward(dy + r * o, geometry, into: dx + r * i)
+            }
         }
     }
+
+    func reduceGradients(shards: Int) {}
 }

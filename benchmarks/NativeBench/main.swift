@@ -1,0 +1,137 @@
+// T1 benchmark driver for the native backend (WORKLOADS.md): trains and times an MLP or LeNet-5
+// on Fashion-MNIST, times inference, or measures the machine's sgemm rate. Prints one JSON
+// object on standard output. BLAS threads come from OPENBLAS_NUM_THREADS (run_t1.sh sets 2).
+import Foundation
+import Kernels
+import ModelNative
+import PluginKit
+
+func gunzip(_ path: String) -> [UInt8] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    p.arguments = ["-dc", path]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try! p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return [UInt8](data)
+}
+
+func load(_ split: String, count: Int) -> ([Float], [Int32]) {
+    let dir = "/usr/share/datasets/fashion-mnist"
+    let images = gunzip("\(dir)/\(split)-images-idx3-ubyte.gz")
+    let labels = gunzip("\(dir)/\(split)-labels-idx1-ubyte.gz")
+    return (images[16..<(16 + count * 784)].map { Float($0) / 255 }, labels[8..<(8 + count)].map { Int32($0) })
+}
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+func median(_ v: [Double]) -> Double {
+    guard !v.isEmpty else { return .nan }
+    let s = v.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func json(_ d: [String: Any]) -> String {
+    String(decoding: try! JSONSerialization.data(withJSONObject: d, options: [.sortedKeys]), as: UTF8.self)
+}
+
+var args = CommandLine.arguments.dropFirst()
+func option(_ name: String, _ fallback: String) -> String {
+    if let i = args.firstIndex(of: "--\(name)"), args.index(after: i) < args.endIndex { return args[args.index(after: i)] }
+    return fallback
+}
+let mode = option("mode", "train")
+
+if mode == "gemm" {
+    // The machine's single-precision GEMM rate: square products, median of several.
+    let n = Int(option("size", "2048"))!
+    let a = [Float](repeating: 0.5, count: n * n)
+    let b = [Float](repeating: 0.25, count: n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    var rates: [Double] = []
+    for _ in 0..<7 {
+        let t0 = now()
+        BLAS.gemm(false, false, m: n, n: n, k: n, a, lda: n, b, ldb: n, beta: 0, &c, ldc: n)
+        rates.append(2 * Double(n * n * n) / (now() - t0) / 1e9)
+    }
+    print(json(["side": "native", "gemm_gflops": median(Array(rates.dropFirst())), "threads": BLAS.threadCount]))
+    exit(0)
+}
+
+if mode == "shapes" {
+    // GEMM rate of each LeNet-5 product at batch 128, as (transA, transB, m, n, k).
+    let shapes: [(String, Bool, Bool, Int, Int, Int)] = [
+        ("conv1 fwd", false, true, 100352, 6, 25), ("conv1 fwd T", true, true, 100352, 6, 25),
+        ("conv1 dW", true, false, 6, 25, 100352), ("conv1 dW T", true, true, 6, 25, 100352),
+        ("conv2 fwd", false, true, 12800, 16, 150), ("conv2 dW", true, false, 16, 150, 12800),
+        ("conv2 dcol", false, false, 12800, 150, 16), ("fc1 fwd", false, true, 128, 120, 400),
+        ("mlp fc1 fwd", false, true, 128, 512, 784), ("mlp fc1 dW", true, false, 512, 784, 128),
+    ]
+    for (name, ta, tb, m, n, k) in shapes {
+        let a = [Float](repeating: 0.5, count: m * k)
+        let b = [Float](repeating: 0.25, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        var times: [Double] = []
+        for _ in 0..<30 {
+            let t0 = now()
+            BLAS.gemm(ta, tb, m: m, n: n, k: k, a, lda: ta ? m : k, b, ldb: tb ? k : n, beta: 0, &c, ldc: n)
+            times.append(now() - t0)
+        }
+        let t = median(times)
+        print(name, String(format: "%.3f ms  %.1f GFLOP/s", t * 1e3, 2 * Double(m * n * k) / t / 1e9))
+    }
+    exit(0)
+}
+
+let model = option("model", "mlp")
+let trainCount = Int(option("train", "30000"))!
+let epochs = Int(option("epochs", "4"))!
+let inferCount = Int(option("infer", "10000"))!
+let (x, y) = load("train", count: trainCount)
+let (tx, _) = load("t10k", count: inferCount)
+
+var options: [String: OptionValue] = [
+    "optimizer": .string("adam"), "learning_rate": .double(1e-3), "batch_size": .int(128), "epochs": .int(epochs),
+]
+switch model {
+case "mlp":
+    options["architecture"] = .string("mlp")
+    options["hidden_sizes"] = .list([.int(512), .int(256)])
+default:
+    options["architecture"] = .string("lenet5")
+}
+let net = try NativeModel(
+    options: PluginOptions(options), spec: ModelSpec(featureShape: [1, 28, 28], classCount: 10), host: .standalone)
+var seconds: [Double] = []
+var losses: [Double] = []
+var accuracy = 0.0
+try x.withUnsafeBufferPointer { xp in
+    try y.withUnsafeBufferPointer { yp in
+        try net.train(TrainingData(features: xp, labels: yp, seed: 1)) { r in
+            seconds.append(r.seconds)
+            losses.append(r.trainLoss)
+            accuracy = r.trainAccuracy
+        }
+    }
+}
+var logits = [Float](repeating: 0, count: inferCount * 10)
+var inferSeconds: [Double] = []
+for _ in 0..<5 {
+    let t0 = now()
+    try tx.withUnsafeBufferPointer { xp in
+        try logits.withUnsafeMutableBufferPointer { try net.predict(features: xp, count: inferCount, into: $0) }
+    }
+    inferSeconds.append(now() - t0)
+}
+print(json([
+    "side": "native", "model": model, "threads": BLAS.threadCount, "train_records": trainCount,
+    "epoch_seconds": seconds, "median_epoch_seconds": seconds.count > 1 ? median(Array(seconds.dropFirst())) : -1,
+    "train_loss": losses, "train_accuracy": accuracy,
+    "infer_images_per_second": Double(inferCount) / median(Array(inferSeconds.dropFirst())),
+]))
