@@ -338,3 +338,40 @@ struct TrainedElsewhereTests {
         #expect(bad.stderr.contains("member index 600 is outside the 600 audit records"), "\(bad.stderr)")
     }
 }
+
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+struct PythonBackendEndToEndTests {
+    /// A whole audit whose target and reference models are a user's NumPy code in worker processes.
+    @Test func anAuditOfAModelInAPythonWorker() throws {
+        let folder = NSTemporaryDirectory() + "mia-python-e2e-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let text = smallConfig(output: folder + "/run").replacingOccurrences(of: """
+              plugin: native
+              options:
+                architecture: mlp
+                hidden_sizes: [256]
+                optimizer: adam
+                learning_rate: 0.001
+                batch_size: 128
+                epochs: 40
+            """, with: """
+              plugin: python
+              options:
+                module: \(packageRoot)/python/examples/numpy_worker.py
+                python_path: [\(packageRoot)/python]
+                worker_options: '{"steps": 60, "learning_rate": 0.5}'
+                timeout_seconds: 120
+            """)
+        #expect(text.contains("plugin: python"))
+        try text.write(toFile: folder + "/c.yaml", atomically: true, encoding: .utf8)
+        let r = try mia(["run", folder + "/c.yaml", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let s = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: folder + "/run/metrics.json")))
+        #expect(s.target.trainAccuracy > 0.6)
+        #expect(s.plugins.contains { $0.component == "model python" })
+        for name in ["loss-threshold", "lira-offline"] {
+            let auc = try #require(s.attacks[name]?.auc)
+            #expect(auc > 0.4 && auc < 1)
+        }
+    }
+}
