@@ -103,6 +103,9 @@ switch model {
 case "mlp":
     options["architecture"] = .string("mlp")
     options["hidden_sizes"] = .list([.int(512), .int(256)])
+case "cnn":
+    // The configurable CNN with its defaults (not a T1 row; a smoke test of wide layers).
+    options["architecture"] = .string("cnn")
 default:
     options["architecture"] = .string("lenet5")
 }

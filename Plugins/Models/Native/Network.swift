@@ -15,7 +15,9 @@ final class Network {
 
     enum Stage {
         case batch(Int)
-        case records(Range<Int>)
+        /// Record-wise layers; `concurrently` when their GEMMs are small enough for OpenBLAS to
+        /// keep each on its calling thread (else the shards run in order, each GEMM threaded).
+        case records(Range<Int>, concurrently: Bool)
     }
     /// One record as the dataset gives it: channels, height, width (a vector is D×1×1).
     let input: Shape
@@ -39,10 +41,14 @@ final class Network {
         var stages: [Stage] = []
         var i = 0
         while i < layers.count {
+            // A run of record-wise layers that agree on running concurrently.
+            func small(_ k: Int) -> Bool? {
+                (layers[k] as? RecordLayer).map { $0.largestProduct <= Parallel.singleThreadedGEMMLimit }
+            }
             var j = i
-            while j < layers.count && layers[j] is RecordLayer { j += 1 }
+            while j < layers.count, let f = small(j), f == small(i) { j += 1 }
             if j > i {
-                stages.append(.records(i..<j))
+                stages.append(.records(i..<j, concurrently: small(i)!))
                 i = j
             } else {
                 stages.append(.batch(i))
@@ -128,9 +134,9 @@ final class Network {
             switch stage {
             case .batch(let i):
                 layers[i].forward(a[i], a[i + 1], batch: batch, training: training)
-            case .records(let range):
+            case .records(let range, let concurrently):
                 let shards = Self.shards
-                Parallel.forEach(shards) { s in
+                Parallel.forEach(shards, concurrently: concurrently) { s in
                     let records = Parallel.range(s, of: shards, count: batch)
                     for i in range {
                         self.recordLayers[i]!.forward(a[i], a[i + 1], records: records, shard: s, training: training)
@@ -152,9 +158,9 @@ final class Network {
             switch stage {
             case .batch(let i):
                 layers[i].backward(a[i], a[i + 1], d[i + 1]!, d[i], batch: batch)
-            case .records(let range):
+            case .records(let range, let concurrently):
                 let shards = Self.shards
-                Parallel.forEach(shards) { s in
+                Parallel.forEach(shards, concurrently: concurrently) { s in
                     let records = Parallel.range(s, of: shards, count: batch)
                     for i in range.reversed() {
                         self.recordLayers[i]!.backward(a[i], a[i + 1], d[i + 1]!, d[i], records: records, shard: s)

@@ -62,6 +62,8 @@ final class Conv2D: RecordLayer {
         b.update(repeating: 0, count: filters)
     }
 
+    var largestProduct: Int { filters * columns * patch }
+
     /// Columns of the patch matrix and the GEMM output: OH·OW, or OH·Wp on the wide path.
     var columns: Int { isWide ? WideIm2col.wideColumns(geometry) : plane }
 

@@ -48,6 +48,8 @@ protocol RecordLayer: Layer {
         _ dx: UnsafeMutablePointer<Float>?, records: Range<Int>, shard: Int)
     /// Sets the gradient to the sum of the first `shards` partials, in shard order.
     func reduceGradients(shards: Int)
+    /// The largest m·n·k of the GEMMs one record needs (0: none).
+    var largestProduct: Int { get }
 }
 
 extension RecordLayer {
