@@ -36,30 +36,14 @@ struct Run: ParsableCommand {
         let logger = global.makeLogger()
         let (plan, registry) = try loadPlan(config, global: global, logger: logger)
         reportProblems(registry, logger: logger)
-        let cancellation = CancellationFlag()
-        let interrupt = installInterruptHandler(cancellation)
-        defer { interrupt.cancel() }
-        let progress = ProgressReporter.automatic(quiet: global.quiet)
         let start = Date()
-        do {
+        try runLongWork(quiet: global.quiet) { progress, cancellation in
             let outcome = try AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation).run()
             let summary = try AuditResults.write(outcome, logger: logger, progress: progress, startedAt: start)
             progress.finishLine()
             print(AuditResults.table(summary))
             print("results: \(plan.config.output)")
             if plan.config.html { print("report:  \((plan.config.output as NSString).appendingPathComponent("report.html"))") }
-        } catch let error as PluginError where error.status == .cancelled || cancellation.isCancelled {
-            progress.finishLine()
-            printError("interrupted: \(error.message)")
-            throw ExitStatus.interrupted
-        } catch let error as PluginError {
-            progress.finishLine()
-            printError(error.description)
-            throw ExitStatus.failed
-        } catch {
-            progress.finishLine()
-            printError("\(error)")
-            throw ExitStatus.failed
         }
     }
 }
@@ -157,6 +141,30 @@ func reportProblems(_ registry: PluginRegistry, logger: Logger) {
     for p in registry.problems { logger.warning("plugin not loaded: \(p.path): \(p.reason)") }
 }
 
+/// Runs the long work of a command: Ctrl-C asks every plugin to stop at its next check, and an
+/// error becomes its documented exit code (1 failed, 130 interrupted) after a message.
+func runLongWork(quiet: Bool, resumeHint: String = "", _ body: (ProgressReporter, CancellationFlag) throws -> Void) throws {
+    let cancellation = CancellationFlag()
+    let interrupt = installInterruptHandler(cancellation)
+    defer { interrupt.cancel() }
+    let progress = ProgressReporter.automatic(quiet: quiet)
+    do {
+        try body(progress, cancellation)
+    } catch let error as PluginError where error.status == .cancelled || cancellation.isCancelled {
+        progress.finishLine()
+        printError("interrupted: \(error.message)\(resumeHint)")
+        throw ExitStatus.interrupted
+    } catch let error as PluginError {
+        progress.finishLine()
+        printError(error.description)
+        throw ExitStatus.failed
+    } catch {
+        progress.finishLine()
+        printError("\(error)")
+        throw ExitStatus.failed
+    }
+}
+
 /// First Ctrl-C asks every plugin to stop at its next check; the second exits at once.
 func installInterruptHandler(_ cancellation: CancellationFlag) -> DispatchSourceSignal {
     signal(SIGINT, SIG_IGN)
@@ -191,22 +199,10 @@ struct Train: ParsableCommand {
         let logger = global.makeLogger()
         let (plan, registry) = try loadPlan(config, global: global, logger: logger)
         reportProblems(registry, logger: logger)
-        let cancellation = CancellationFlag()
-        let interrupt = installInterruptHandler(cancellation)
-        defer { interrupt.cancel() }
-        let progress = ProgressReporter.automatic(quiet: global.quiet)
-        do {
+        try runLongWork(quiet: global.quiet) { progress, cancellation in
             let n = try AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation).trainShard(shard)
             progress.finishLine()
             print("shard \(shard): trained \(n) models into \(plan.config.modelStore)")
-        } catch let error as PluginError where error.status == .cancelled {
-            progress.finishLine()
-            printError("interrupted: \(error.message)")
-            throw ExitStatus.interrupted
-        } catch {
-            progress.finishLine()
-            printError("\(error)")
-            throw ExitStatus.failed
         }
     }
 }

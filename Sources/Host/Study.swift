@@ -55,13 +55,9 @@ func runStudy(_ config: String, check: Bool, global: GlobalOptions) throws {
         return
     }
 
-    let cancellation = CancellationFlag()
-    let interrupt = installInterruptHandler(cancellation)
-    defer { interrupt.cancel() }
-    let progress = ProgressReporter.automatic(quiet: global.quiet)
-    let runner = StudyRunner(study: study, plans: plans, logger: logger, progress: progress, cancellation: cancellation)
     let quiet = global.quiet
-    do {
+    try runLongWork(quiet: quiet, resumeHint: "; run the same command again to resume") { progress, cancellation in
+        let runner = StudyRunner(study: study, plans: plans, logger: logger, progress: progress, cancellation: cancellation)
         let comparison = try runner.run { event in
             guard !quiet else { return }
             switch event {
@@ -82,17 +78,5 @@ func runStudy(_ config: String, check: Bool, global: GlobalOptions) throws {
         print("points:     \((study.output as NSString).appendingPathComponent("points"))")
         print("comparison: \(runner.comparisonJSONPath)")
         if study.base.html { print("report:     \(runner.comparisonHTMLPath)") }
-    } catch let error as PluginError where error.status == .cancelled || cancellation.isCancelled {
-        progress.finishLine()
-        printError("interrupted: \(error.message); run the same command again to resume")
-        throw ExitStatus.interrupted
-    } catch let error as PluginError {
-        progress.finishLine()
-        printError(error.description)
-        throw ExitStatus.failed
-    } catch {
-        progress.finishLine()
-        printError("\(error)")
-        throw ExitStatus.failed
     }
 }
