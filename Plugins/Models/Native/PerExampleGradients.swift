@@ -83,6 +83,20 @@ final class PerExampleGradients {
         return r
     }
 
+    /// Each record's clipped gradient, computed on its own (batch of 1): `g_r · min(1, C / ‖g_r‖)`
+    /// for records `indices[0 ..< count]`, each [parameterCount]. For tests and inspection.
+    func clippedGradients(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Int32>, indices: UnsafePointer<Int32>, count: Int, smoothing: Float = 0
+    ) -> [[Float]] {
+        let p = network.parameterCount
+        return (0..<count).map { r in
+            _ = gradient(x, y, indices: indices, at: r, smoothing: smoothing)
+            let g = network.gradients.pointer
+            let c = Self.clipFactor(normSquared: squaredNorm(g, p), clipNorm: clipNorm)
+            return (0..<p).map { c * g[$0] }
+        }
+    }
+
     /// `min(1, C / ‖g‖)` (1 for a zero gradient).
     static func clipFactor(normSquared: Float, clipNorm: Float) -> Float {
         let norm = normSquared.squareRoot()
