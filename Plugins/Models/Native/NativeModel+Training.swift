@@ -7,6 +7,7 @@ extension NativeModel {
     /// epoch's batches, in training mode; held-out figures are measured after the epoch).
     /// With `epochs` 0 the model is the seeded initialisation.
     public func train(_ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws {
+        if settings.privacy.enabled { return try trainPrivately(data, onEpoch: onEpoch) }
         let n = data.count
         let k = spec.classCount
         try check(data.features, data.labels, what: "training")
@@ -71,7 +72,7 @@ extension NativeModel {
         markReady()
     }
 
-    private func check(_ features: UnsafeBufferPointer<Float>, _ labels: UnsafeBufferPointer<Int32>, what: String) throws {
+    func check(_ features: UnsafeBufferPointer<Float>, _ labels: UnsafeBufferPointer<Int32>, what: String) throws {
         guard features.count == labels.count * spec.featureSize else {
             throw PluginError(
                 .invalidArgument,
@@ -83,7 +84,7 @@ extension NativeModel {
     }
 
     /// Fisher-Yates on `count` indices.
-    private func shuffle(_ a: UnsafeMutablePointer<Int32>, count: Int, _ rng: inout SeededRandom) {
+    func shuffle(_ a: UnsafeMutablePointer<Int32>, count: Int, _ rng: inout SeededRandom) {
         guard count > 1 else { return }
         for i in stride(from: count - 1, to: 0, by: -1) {
             a.swapAt(i, rng.nextInt(below: i + 1))

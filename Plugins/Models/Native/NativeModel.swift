@@ -20,6 +20,9 @@ public final class NativeModel: ModelBackend {
     let spec: ModelSpec
     let host: HostServices
     let network: Network
+    /// The epsilon of the last DP-SGD training's (epsilon, `dp_delta`) guarantee, from the
+    /// Renyi-DP accountant; nil when the model was not trained with DP-SGD in this instance.
+    public internal(set) var dpEpsilon: Double?
     /// True once the weights come from a training or a file.
     private(set) var isReady = false
 

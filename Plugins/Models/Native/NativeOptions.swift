@@ -29,6 +29,7 @@ struct NativeOptions: Equatable {
     var epochs = 10
     var batchSize = 128
     var shuffle = true
+    var privacy = PrivacyOptions()
 
     static let specs: [OptionSpec] = [
         OptionSpec(
@@ -63,7 +64,7 @@ struct NativeOptions: Equatable {
         OptionSpec("epochs", .int, default: "10", "passes over the training records, >= 0"),
         OptionSpec("batch_size", .int, default: "128", "records per step, >= 1 (the last batch of an epoch may be smaller)"),
         OptionSpec("shuffle", .bool, default: "true", "reshuffle the records every epoch (seeded)"),
-    ]
+    ] + PrivacyOptions.specs
 
     init() {}
 
@@ -104,6 +105,7 @@ struct NativeOptions: Equatable {
         try read("epochs", options.int, into: &epochs)
         try read("batch_size", options.int, into: &batchSize)
         try read("shuffle", options.bool, into: &shuffle)
+        privacy = try PrivacyOptions(options)
         try check()
     }
 
@@ -125,6 +127,11 @@ struct NativeOptions: Equatable {
         try require(labelSmoothing >= 0 && labelSmoothing < 1, "label_smoothing", "in [0, 1)")
         try require(epochs >= 0, "epochs", ">= 0")
         try require(batchSize >= 1, "batch_size", ">= 1")
+        if privacy.enabled && batchNorm {
+            throw PluginError(
+                .invalidArgument,
+                "option `batch_norm` cannot be true with `dp_sgd: true`: batch normalisation mixes the records of a batch, so a record's gradient (which DP-SGD clips) is not its own; set batch_norm: false")
+        }
     }
 
     /// The learning rate of epoch `epoch` (1-based) of `epochs`.

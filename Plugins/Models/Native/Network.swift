@@ -30,9 +30,9 @@ final class Network {
     /// Largest batch the buffers hold.
     private(set) var capacity = 0
     /// activations[0] is the input batch, activations[i + 1] the output of layer i.
-    private var activations: [Buffer<Float>] = []
+    private(set) var activations: [Buffer<Float>] = []
     /// deltas[i] is ∂loss/∂activations[i]; deltas[0] is never computed.
-    private var deltas: [Buffer<Float>] = []
+    private(set) var deltas: [Buffer<Float>] = []
 
     init(input: Shape, layers: [Layer]) {
         self.input = input
