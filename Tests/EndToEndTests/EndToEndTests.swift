@@ -375,3 +375,31 @@ struct PythonBackendEndToEndTests {
         }
     }
 }
+
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+struct DPSGDEndToEndTests {
+    /// DP-SGD with much noise leaves the attacks near chance, and the audit's empirical lower bound
+    /// on epsilon stays below the accountant's claim.
+    @Test func aDPSGDTargetLeaksLittleAndItsEpsilonIsReported() throws {
+        let folder = NSTemporaryDirectory() + "mia-dp-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let text = smallConfig(output: folder + "/run")
+            .replacingOccurrences(of: "    epochs: 40", with: "    epochs: 10\n    dp_sgd: true\n    dp_noise_multiplier: 2.0\n    dp_clip_norm: 1.0")
+        try text.write(toFile: folder + "/c.yaml", atomically: true, encoding: .utf8)
+        let r = try mia(["run", folder + "/c.yaml", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let s = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: folder + "/run/metrics.json")))
+        for name in ["loss-threshold", "lira-offline"] {
+            let auc = try #require(s.attacks[name]?.auc)
+            #expect(abs(auc - 0.5) < 0.07, "\(name) AUC \(auc)")
+        }
+        let privacy = try #require(s.privacy)
+        let claimed = try #require(privacy.claimedEpsilon)
+        #expect(claimed > 0 && claimed.isFinite)
+        #expect(privacy.delta == 1e-5)
+        for (_, bound) in privacy.empiricalEpsilonLowerBound { #expect(bound < claimed) }
+        let html = try String(contentsOfFile: folder + "/run/report.html", encoding: .utf8)
+        #expect(html.contains("Claimed ε (DP-SGD accountant)"))
+        #expect(html.contains("not a proof"))
+    }
+}

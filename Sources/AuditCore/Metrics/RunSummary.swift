@@ -39,6 +39,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// Queries each attack made to the target through the host's query service (attacks that
     /// made none are absent).
     public var targetQueries: [String: Int]? = nil
+    /// What the audit implies about the training algorithm's differential privacy.
+    public var privacy: PrivacyEvidence? = nil
 
     public init(
         toolVersion: String, runName: String, createdAt: String, dataset: DatasetInfo,
@@ -121,6 +123,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case peakMemoryBytes = "peak_memory_bytes"
         case configYAML = "config_yaml"
         case targetQueries = "target_queries"
+        case privacy
     }
 }
 
@@ -256,4 +259,33 @@ public func mostAtRisk(
     let candidates = scores.indices.filter { isMember[$0] && evaluationMask[$0] != 0 && !scores[$0].isNaN }
     let top = candidates.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(max(count, 0))
     return top.map { RiskRecord(index: recordIndices?[$0] ?? $0, label: labels[$0], score: scores[$0]) }
+}
+
+/// The differential-privacy figures of a run: the ε a DP-SGD target claims (from its accountant),
+/// beside the lower bound each attack's ROC implies (`empiricalEpsilonLowerBound`).
+public struct PrivacyEvidence: Codable, Sendable, Equatable {
+    /// δ of both figures.
+    public var delta: Double
+    /// The accountant's ε for a target trained with DP-SGD, nil otherwise.
+    public var claimedEpsilon: Double?
+    /// Per attack: the empirical lower bound on ε from this audit (95 % Clopper-Pearson).
+    public var empiricalEpsilonLowerBound: [String: Double]
+
+    public init(delta: Double, claimedEpsilon: Double?, empiricalEpsilonLowerBound: [String: Double]) {
+        self.delta = delta
+        self.claimedEpsilon = claimedEpsilon
+        self.empiricalEpsilonLowerBound = empiricalEpsilonLowerBound
+    }
+
+    /// The largest lower bound, and the attack that reached it.
+    public var strongest: (attack: String, epsilon: Double)? {
+        empiricalEpsilonLowerBound.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
+            .map { ($0.key, $0.value) }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case delta
+        case claimedEpsilon = "claimed_epsilon"
+        case empiricalEpsilonLowerBound = "empirical_epsilon_lower_bound"
+    }
 }

@@ -36,6 +36,8 @@ public enum AuditResults {
         summary.targetQueries = outcome.queries.isEmpty ? nil : outcome.queries
         let slices = SliceOptions(byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
         let rocFolder = (config.output as NSString).appendingPathComponent("roc")
+        let delta = dpDelta(plan) ?? 1e-5
+        var epsilonBounds: [String: Double] = [:]
         for (i, attack) in outcome.scores.enumerated() {
             var attackSeed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
             let evaluation = evaluate(
@@ -45,10 +47,13 @@ public enum AuditResults {
             let kept = attack.mask.indices.filter { attack.mask[$0] != 0 }
             let roc = rocCurve(scores: kept.map { attack.scores[$0] }, isMember: kept.map { isMember[$0] })
             try AtomicFile.write(roc.csv, to: (rocFolder as NSString).appendingPathComponent("\(attack.name).csv"))
+            epsilonBounds[attack.name] = empiricalEpsilonLowerBound(roc, delta: delta)
             summary.add(evaluation, mostAtRisk: mostAtRisk(
                 scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, labels: labels, count: config.topRecords))
             progress.report(task: "evaluating", done: i + 1, total: outcome.scores.count)
         }
+        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimedEpsilon(plan, members: members.count),
+                                          empiricalEpsilonLowerBound: epsilonBounds)
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))
 
         let reportStart = Date()
@@ -67,6 +72,35 @@ public enum AuditResults {
         }
         logger.info("results written to \(config.output)")
         return summary
+    }
+
+    /// δ of a DP-SGD target (`dp_delta` of the model options), when it has one.
+    static func dpDelta(_ plan: AuditPlan) -> Double? {
+        guard let options = (plan.targetChoice ?? plan.modelChoice)?.options, options["dp_sgd"] == .bool(true) else { return nil }
+        switch options["dp_delta"] {
+        case .double(let d): return d
+        case .int(let i): return Double(i)
+        default: return nil
+        }
+    }
+
+    /// The ε the target claims: the RDP accountant run on its DP-SGD options (`dp_sgd`,
+    /// `dp_noise_multiplier`, `batch_size`, `epochs`, `dp_delta`), when it was trained with them.
+    static func claimedEpsilon(_ plan: AuditPlan, members: Int) -> Double? {
+        guard plan.targetChoice == nil, let options = plan.modelChoice?.options, options["dp_sgd"] == .bool(true),
+            let delta = dpDelta(plan), members > 0
+        else { return nil }
+        func number(_ key: String) -> Double? {
+            switch options[key] {
+            case .double(let d): return d
+            case .int(let i): return Double(i)
+            default: return nil
+            }
+        }
+        guard let sigma = number("dp_noise_multiplier"), let batch = number("batch_size"), let epochs = number("epochs") else { return nil }
+        let q = min(1, batch / Double(members))
+        let steps = Int((Double(epochs) / q).rounded())
+        return RDPAccountant.epsilon(q: q, sigma: sigma, steps: steps, delta: delta).epsilon
     }
 
     static func metricsPath(_ folder: String) -> String { (folder as NSString).appendingPathComponent("metrics.json") }

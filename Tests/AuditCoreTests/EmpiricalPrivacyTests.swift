@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+@testable import AuditCore
+
+@Suite struct EmpiricalPrivacyTests {
+    @Test func clopperPearsonAtTheEdgesHasAClosedForm() {
+        // k = 0: upper = 1 − (α/2)^(1/n); k = n: lower = (α/2)^(1/n).
+        for n in [1, 10, 1000] {
+            let zero = clopperPearson(successes: 0, trials: n)
+            #expect(zero.lower == 0)
+            #expect(abs(zero.upper - (1 - pow(0.025, 1 / Double(n)))) < 1e-9)
+            let all = clopperPearson(successes: n, trials: n)
+            #expect(all.upper == 1)
+            #expect(abs(all.lower - pow(0.025, 1 / Double(n))) < 1e-9)
+        }
+    }
+
+    @Test func clopperPearsonMatchesTheBinomialTails() {
+        // The upper bound p of k = 3 of n = 20 solves P(X ≤ 3 | p) = 0.025, summed here directly.
+        let ci = clopperPearson(successes: 3, trials: 20)
+        func binomialCDF(_ k: Int, _ n: Int, _ p: Double) -> Double {
+            var total = 0.0
+            for i in 0...k {
+                let logChoose: Double = lgamma(Double(n + 1)) - lgamma(Double(i + 1)) - lgamma(Double(n - i + 1))
+                let logTerm: Double = logChoose + Double(i) * log(p) + Double(n - i) * log(1 - p)
+                total += exp(logTerm)
+            }
+            return total
+        }
+        #expect(abs(binomialCDF(3, 20, ci.upper) - 0.025) < 1e-9)
+        #expect(abs((1 - binomialCDF(2, 20, ci.lower)) - 0.025) < 1e-9)
+        #expect(ci.contains(0.15))
+    }
+
+    @Test func aPerfectAttackBoundsEpsilonFromTheCountsAlone() {
+        // Perfect separation of 1000 members from 1000 non-members: FPR = FNR = 0 at the best
+        // threshold, whose upper bounds are 1 − 0.025^(1/1000).
+        let scores = (0..<2000).map { Double($0) }
+        let member = (0..<2000).map { $0 >= 1000 }
+        let roc = rocCurve(scores: scores, isMember: member)
+        let u = 1 - pow(0.025, 1.0 / 1000)
+        let expected = log((1 - 1e-5 - u) / u)
+        #expect(abs(empiricalEpsilonLowerBound(roc, delta: 1e-5) - expected) < 1e-6)
+    }
+
+    @Test func aChanceAttackBoundsNothing() {
+        let scores = (0..<400).map { Double($0 % 7) }
+        let member = (0..<400).map { $0 % 2 == 0 }
+        #expect(empiricalEpsilonLowerBound(rocCurve(scores: scores, isMember: member), delta: 1e-5) == 0)
+    }
+}
