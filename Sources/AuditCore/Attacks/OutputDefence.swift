@@ -4,11 +4,14 @@ import Foundation
 ///
 /// Applied by the host to every model output an attack receives (the target's, and the reference
 /// models', since an attacker calibrating against its own models post-processes them the same
-/// way), whatever the backend. The defended probabilities p' cross as log-probabilities
-/// `max(log p', log 1e-12)`, so an attack's softmax recovers p' (renormalised where the defence
-/// drops mass, as top-k does).
+/// way), whatever the backend. The released values p' cross as log-probabilities
+/// `max(log p', log 1e-12)`: top-k releases the k largest probabilities as they are (not
+/// renormalised, as in Shokri et al.), so an attack sees exactly those values; its softmax
+/// renormalises them.
 public enum OutputDefence: Equatable, Sendable, CustomStringConvertible {
-    /// Only the k largest probabilities are released (Shokri et al. 2017's top-k mitigation).
+    /// Only the k largest probabilities are released, unchanged (Shokri et al. 2017's top-k
+    /// mitigation): top-1 still reveals the top probability, so it hides little from an attack
+    /// on the true label's confidence when the model is right.
     case topK(Int)
     /// Probabilities rounded to `decimals` decimal places.
     case rounding(Int)
