@@ -52,7 +52,7 @@ func openError(_ json: String) -> CallError? {
         #expect(components(d).count == 1)
         #expect(idxComponent.kind == MIA_COMPONENT_DATASET)
         let o = options(idxComponent)
-        #expect(Set(o.keys) == ["images", "labels", "scale", "class_count", "limit"])
+        #expect(Set(o.keys) == ["images", "labels", "scale", "class_count", "limit", "classes"])
         #expect(o["images"]?.required == 1 && o["images"]?.type == MIA_OPTION_PATH)
         #expect(o["labels"]?.required == 1 && o["labels"]?.type == MIA_OPTION_PATH)
         #expect(Double(String(cString: o["scale"]!.default_json)) == 1.0 / 255.0)
@@ -259,6 +259,24 @@ func openError(_ json: String) -> CallError? {
             let wrongBuffer = callError { _ = try dataset.read(start: 0, count: 1, featureSize: 5) }
             #expect(wrongBuffer?.message == "read of 1 records needs 6 features and 1 labels; got buffers of 5 and 1")
         }
+    }
+
+    /// `classes` keeps the records of the listed classes in file order, relabelled in list order.
+    @Test func aSubsetOfClassesIsKeptAndRelabelled() throws {
+        let folder = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
+        let images = folder.appendingPathComponent("train-images-idx3-ubyte.gz")
+        let labels = folder.appendingPathComponent("train-labels-idx1-ubyte.gz")
+        let all = try CDataset(idxComponent, options: idxOptions(images, labels, "\"limit\": 300"))
+            .read(start: 0, count: 300, featureSize: 784)
+        let subset = try CDataset(idxComponent, options: idxOptions(images, labels, "\"limit\": 300, \"classes\": [7, 2]"))
+        let kept = (0..<300).filter { all.labels[$0] == 7 || all.labels[$0] == 2 }
+        #expect(try subset.info() == DatasetInfo(recordCount: kept.count, classCount: 2, featureShape: [1, 28, 28]))
+        let read = try subset.read(start: 0, count: kept.count, featureSize: 784)
+        #expect(read.labels == kept.map { all.labels[$0] == 7 ? 0 : 1 })
+        for (r, i) in kept.enumerated().prefix(5) {
+            #expect(Array(read.features[(r * 784)..<((r + 1) * 784)]) == Array(all.features[(i * 784)..<((i + 1) * 784)]))
+        }
+        #expect(openError(idxOptions(images, labels, "\"classes\": [3, 3]"))?.message.contains("distinct classes") == true)
     }
 
     /// The first 100 training records of Fashion-MNIST match a decompression done by `gzip`

@@ -15,7 +15,10 @@ final class IDXDataset: DatasetLoader {
         OptionSpec("labels", .path, required: true, "IDX file of labels, [count] unsigned bytes, gzipped or plain"),
         OptionSpec("scale", .float, default: "\(1.0 / 255.0)", "factor applied to each pixel byte (1/255 gives pixels in [0, 1])"),
         OptionSpec("class_count", .int, "number of classes; when absent, the largest label in the labels file plus one"),
-        OptionSpec("limit", .int, default: "0", "use only the first `limit` records (0 means all)"),
+        OptionSpec("limit", .int, default: "0", "use only the first `limit` records of the files (0 means all)"),
+        OptionSpec(
+            "classes", .intList, default: "[]",
+            "keep only records of these classes, in file order, relabelled 0, 1, ... in the order listed (empty: all classes)"),
     ]
 
     /// Where the Debian package `dataset-fashion-mnist` puts its files.
@@ -26,8 +29,10 @@ final class IDXDataset: DatasetLoader {
     let rows: Int
     let columns: Int
     let recordCount: Int
-    /// [recordCount, rows * columns] pixel bytes.
+    /// [file records, rows * columns] pixel bytes.
     let pixels: [UInt8]
+    /// The file record behind each record (all of them, or those of the kept classes).
+    let rowOf: [Int]
     let labels: [Int32]
     /// `lookup[b]` is the feature value of pixel byte `b`.
     let lookup: [Float]
@@ -67,16 +72,32 @@ final class IDXDataset: DatasetLoader {
             classCount = largest + 1
         }
 
-        let count = limit > 0 ? min(limit, imageFile.recordCount) : imageFile.recordCount
+        let fileCount = limit > 0 ? min(limit, imageFile.recordCount) : imageFile.recordCount
+        let kept = options.has("classes") ? try options.ints("classes") : []
+        var rowOf = Array(0..<fileCount)
+        var labels = labelFile.bytes.prefix(fileCount).map { Int32($0) }
+        var finalClassCount = classCount
+        if !kept.isEmpty {
+            guard Set(kept).count == kept.count, kept.allSatisfy({ $0 >= 0 && $0 < classCount }) else {
+                throw PluginError(.invalidArgument, "option `classes` must list distinct classes in [0, \(classCount)), got \(kept)")
+            }
+            var newLabel = [Int32](repeating: -1, count: classCount)
+            for (i, c) in kept.enumerated() { newLabel[c] = Int32(i) }
+            rowOf = rowOf.filter { newLabel[Int(labels[$0])] >= 0 }
+            labels = rowOf.map { newLabel[Int(labelFile.bytes[$0])] }
+            finalClassCount = kept.count
+        }
         self.imagesPath = imagesPath
-        self.classCount = classCount
+        self.classCount = finalClassCount
         self.rows = imageFile.dimensions[1]
         self.columns = imageFile.dimensions[2]
-        self.recordCount = count
+        self.recordCount = rowOf.count
         self.pixels = imageFile.bytes
-        self.labels = labelFile.bytes.prefix(count).map { Int32($0) }
+        self.rowOf = rowOf
+        self.labels = labels
+        let count = rowOf.count
         self.lookup = (0..<256).map { Float(Double($0) * scale) }
-        host.log(.debug, "idx: \(count) records of \(rows)x\(columns) from \(imagesPath), \(classCount) classes")
+        host.log(.debug, "idx: \(count) records of \(rows)x\(columns) from \(imagesPath), \(finalClassCount) classes")
     }
 
     func info() throws -> DatasetInfo {
@@ -99,8 +120,10 @@ final class IDXDataset: DatasetLoader {
         }
         lookup.withUnsafeBufferPointer { table in
             pixels.withUnsafeBufferPointer { src in
-                let base = start * size
-                for i in 0..<(count * size) { features[i] = table[Int(src[base + i])] }
+                for r in 0..<count {
+                    let from = rowOf[start + r] * size, to = r * size
+                    for i in 0..<size { features[to + i] = table[Int(src[from + i])] }
+                }
             }
         }
         for i in 0..<count { out[i] = labels[start + i] }
