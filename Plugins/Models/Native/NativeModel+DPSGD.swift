@@ -93,7 +93,10 @@ extension NativeModel {
             onEpoch(record)
         }
         let steps = settings.epochs * stepsPerEpoch
-        let spent = RDPAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: steps, delta: dp.delta)
+        // No step, nothing released: epsilon 0 (the formula's minimum over orders is not).
+        let spent = steps == 0
+            ? (epsilon: 0.0, order: 0)
+            : RDPAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: steps, delta: dp.delta)
         dpEpsilon = spent.epsilon
         host.log(
             .info,
