@@ -399,7 +399,7 @@ struct DPSGDEndToEndTests {
         #expect(privacy.delta == 1e-5)
         for (_, bound) in privacy.empiricalEpsilonLowerBound { #expect(bound < claimed) }
         let html = try String(contentsOfFile: folder + "/run/report.html", encoding: .utf8)
-        #expect(html.contains("Claimed ε (DP-SGD accountant)"))
+        #expect(html.contains("Claimed epsilon (DP-SGD accountant)"))
         #expect(html.contains("not a proof"))
     }
 }

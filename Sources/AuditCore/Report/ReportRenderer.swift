@@ -82,11 +82,11 @@ struct ReportPage {
             }
         }
         if let privacy = summary.privacy, let (attack, epsilon) = privacy.strongest {
-            html += card("Empirical ε lower bound",
+            html += card("Empirical epsilon lower bound",
                          metricSpan(epsilon, .metric, path: ["privacy", "empirical_epsilon_lower_bound", attack]),
                          "from \(escapeHTML(attack)) at δ = \(privacy.delta); a lower bound from this audit, not a proof")
             if let claimed = privacy.claimedEpsilon {
-                html += card("Claimed ε (DP-SGD accountant)", metricSpan(claimed, .metric, path: ["privacy", "claimed_epsilon"]),
+                html += card("Claimed epsilon (DP-SGD accountant)", metricSpan(claimed, .metric, path: ["privacy", "claimed_epsilon"]),
                              "at δ = \(privacy.delta); what the training promises")
             }
         }
