@@ -24,8 +24,15 @@ func mia(_ arguments: [String]) throws -> Outcome {
     p.standardOutput = out
     p.standardError = err
     try p.run()
+    // Read standard error on another thread, so that neither pipe can fill up and block the child.
+    var e = Data()
+    let stderrDone = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        e = err.fileHandleForReading.readDataToEndOfFile()
+        stderrDone.signal()
+    }
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    stderrDone.wait()
     p.waitUntilExit()
     return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
