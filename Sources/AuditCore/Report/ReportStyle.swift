@@ -23,6 +23,7 @@ table { border-collapse: collapse; margin: 8px 0 14px; font-size: 0.88rem; }
 table.data { width: 100%; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { font-weight: 600; background: var(--soft); border-bottom: 1px solid #b9c1c9; }
+td code { overflow-wrap: anywhere; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:hover { background: #fafbfc; }
 .ci { color: var(--muted); font-size: 0.86em; white-space: nowrap; }

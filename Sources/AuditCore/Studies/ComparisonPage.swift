@@ -51,7 +51,7 @@ struct ComparisonPage {
     mutating func pointsSection() {
         let c = comparison
         html += "<section id=\"points\"><h2>Points</h2>"
-        let header = ["#", "Point"] + c.parameters + ["Train accuracy", "Test accuracy", "Gap", "Models trained / reused", "Time"]
+        let header = ["#", "Point"] + c.parameters.map { $0.replacingOccurrences(of: ".", with: ".\u{200B}") } + ["Train accuracy", "Test accuracy", "Gap", "Models trained / reused", "Time"]
         let rows = c.points.enumerated().map { k, p -> [String] in
             let p0 = ["points", "\(k)"]
             var row = ["\(p.index)", p.finished
