@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import PluginKit
 
@@ -32,6 +33,7 @@ extension NativeModel {
         let grads = network.gradients.pointer
         let count = network.parameterCount
         let clock = ContinuousClock()
+        var best: (loss: Double, epoch: Int, weights: [UInt8])?
 
         for epoch in stride(from: 1, through: settings.epochs, by: 1) {
             let start = clock.now
@@ -68,8 +70,32 @@ extension NativeModel {
                 throw PluginError(.internal, "training diverged at epoch \(epoch) (loss is not finite); lower learning_rate")
             }
             onEpoch(record)
+            if settings.checkpointEpochs.contains(epoch) { try saveCheckpoint(epoch: epoch) }
+            if settings.earlyStoppingPatience > 0, record.heldoutLoss.isFinite {
+                if best == nil || record.heldoutLoss < best!.loss {
+                    best = (record.heldoutLoss, epoch, ModelFile.encode(network))
+                } else if epoch - best!.epoch >= settings.earlyStoppingPatience {
+                    try ModelFile.decode(best!.weights, into: network, path: "(best epoch \(best!.epoch) in memory)")
+                    host.log(.info, "native: early stopping after epoch \(epoch); kept epoch \(best!.epoch) (held-out loss \(best!.loss))")
+                    break
+                }
+            }
         }
         markReady()
+    }
+
+    /// Writes the current weights to `<checkpoint_folder>/epoch-<epoch>.bin`.
+    func saveCheckpoint(epoch: Int) throws {
+        let folder = settings.checkpointFolder
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw PluginError(.io, "could not create checkpoint_folder \(folder): \(error.localizedDescription)")
+        }
+        let path = (folder as NSString).appendingPathComponent("epoch-\(epoch).bin")
+        guard FileManager.default.createFile(atPath: path, contents: Data(ModelFile.encode(network))) else {
+            throw PluginError(.io, "could not write the checkpoint \(path)")
+        }
     }
 
     func check(_ features: UnsafeBufferPointer<Float>, _ labels: UnsafeBufferPointer<Int32>, what: String) throws {

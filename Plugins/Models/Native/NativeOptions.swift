@@ -29,6 +29,9 @@ struct NativeOptions: Equatable {
     var epochs = 10
     var batchSize = 128
     var shuffle = true
+    var earlyStoppingPatience = 0
+    var checkpointEpochs: [Int] = []
+    var checkpointFolder = ""
     var privacy = PrivacyOptions()
 
     static let specs: [OptionSpec] = [
@@ -62,6 +65,11 @@ struct NativeOptions: Equatable {
         OptionSpec("lr_gamma", .float, default: "0.1", "step schedule: factor of each decay, > 0"),
         OptionSpec("label_smoothing", .float, default: "0", "label smoothing in [0, 1) of the cross-entropy target"),
         OptionSpec("epochs", .int, default: "10", "passes over the training records, >= 0"),
+        OptionSpec(
+            "early_stopping_patience", .int, default: "0",
+            "stop when the held-out loss has not improved for this many epochs and keep the best epoch's weights (0: off; needs held-out records; not with dp_sgd)"),
+        OptionSpec("checkpoint_epochs", .intList, default: "[]", "epochs after which to save the model to checkpoint_folder as epoch-<e>.bin"),
+        OptionSpec("checkpoint_folder", .string, default: "\"\"", "folder for checkpoint_epochs (created if missing; required with checkpoint_epochs)"),
         OptionSpec("batch_size", .int, default: "128", "records per step, >= 1 (the last batch of an epoch may be smaller)"),
         OptionSpec("shuffle", .bool, default: "true", "reshuffle the records every epoch (seeded)"),
     ] + PrivacyOptions.specs
@@ -105,6 +113,9 @@ struct NativeOptions: Equatable {
         try read("epochs", options.int, into: &epochs)
         try read("batch_size", options.int, into: &batchSize)
         try read("shuffle", options.bool, into: &shuffle)
+        try read("early_stopping_patience", options.int, into: &earlyStoppingPatience)
+        try read("checkpoint_epochs", options.ints, into: &checkpointEpochs)
+        try read("checkpoint_folder", options.string, into: &checkpointFolder)
         privacy = try PrivacyOptions(options)
         try check()
     }
@@ -127,6 +138,9 @@ struct NativeOptions: Equatable {
         try require(labelSmoothing >= 0 && labelSmoothing < 1, "label_smoothing", "in [0, 1)")
         try require(epochs >= 0, "epochs", ">= 0")
         try require(batchSize >= 1, "batch_size", ">= 1")
+        try require(earlyStoppingPatience >= 0, "early_stopping_patience", ">= 0")
+        try require(checkpointEpochs.allSatisfy { $0 >= 1 }, "checkpoint_epochs", "a list of epochs >= 1")
+        try require(checkpointEpochs.isEmpty || !checkpointFolder.isEmpty, "checkpoint_folder", "set when checkpoint_epochs is")
         if privacy.enabled && batchNorm {
             throw PluginError(
                 .invalidArgument,
