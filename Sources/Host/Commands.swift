@@ -216,12 +216,26 @@ struct Plan: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger()
         let (plan, _) = try loadPlan(config, global: global, logger: logger)
-        let status = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet)).storeStatus()
-        print("models: \(status.jobs.count) (target + \(status.jobs.count - 1) reference models)")
+        let runner = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet))
+        let status = runner.storeStatus()
+        print("models: \(status.jobs.count) to train for this audit (a target trained elsewhere is not counted)")
         print("  in the store:        \(status.finished.count)")
         print("  being trained now:   \(status.claimed.count)")
         print("  to train:            \(status.missing.count)")
         print("store: \(plan.config.modelStore)")
         for job in status.missing.prefix(10) { print("  missing: \(job.role) \(job.key.prefix(16))") }
+        let todo = status.missing.count + status.claimed.count
+        if let cost = runner.costEstimate(status) {
+            let workers = max(1, min(plan.config.threads, todo))
+            let seconds = Double(status.missing.count) * cost.secondsPerModel / Double(workers)
+            let time = seconds < 120 ? String(format: "%.0f s", seconds)
+                : seconds < 7200 ? String(format: "%.1f min", seconds / 60) : String(format: "%.1f h", seconds / 3600)
+            print(String(format: "measured on %d stored models: %.1f s per model (%.2f s per epoch), %.1f MiB per model",
+                         cost.measuredOn, cost.secondsPerModel, cost.secondsPerEpoch, Double(cost.bytesPerModel) / 1_048_576))
+            print("expected: \(time) of training here (\(workers) side by side), "
+                + String(format: "%.1f MiB more in the store", Double(status.missing.count * cost.bytesPerModel) / 1_048_576))
+        } else if todo > 0 {
+            print("expected cost: unknown until one model is in the store (e.g. `mia-audit train CONFIG --shard 0/\(status.jobs.count)` trains one)")
+        }
     }
 }

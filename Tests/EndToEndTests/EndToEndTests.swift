@@ -150,6 +150,12 @@ struct EndToEndTests {
         let again = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: output + "/metrics.json")))
         #expect(again.attacks["lira-offline"]?.auc == summary.attacks["lira-offline"]?.auc)
 
+        // `plan` sees every model in the store and measures what more would cost.
+        let plan = try mia(["plan", config])
+        #expect(plan.stdout.contains("in the store:        5"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("to train:            0"))
+        #expect(plan.stdout.contains("measured on 5 stored models"))
+
         // The report can be rebuilt from the folder alone.
         try FileManager.default.removeItem(atPath: output + "/report.html")
         #expect(try mia(["report", output]).status == 0)

@@ -213,6 +213,34 @@ extension AuditRunner {
         return StoreStatus(jobs: jobs, finished: finished, claimed: claimed, missing: missing)
     }
 
+    /// What the models still to train should cost, measured on the models the store holds for
+    /// this audit: their mean training time and the size of their files. Nil when the store
+    /// holds none of them yet (nothing measured: train one, e.g. `train --shard 0/N`, and ask again).
+    public struct CostEstimate {
+        public var secondsPerModel: Double
+        public var secondsPerEpoch: Double
+        public var bytesPerModel: Int
+        public var measuredOn: Int
+    }
+
+    public func costEstimate(_ status: StoreStatus) -> CostEstimate? {
+        let records = status.finished.compactMap { store.record($0.key) }
+        guard !records.isEmpty else { return nil }
+        let seconds = records.map(\.trainSeconds).reduce(0, +) / Double(records.count)
+        let epochs = records.flatMap(\.history).map(\.seconds)
+        var bytes = 0
+        for job in status.finished {
+            let folder = store.folder(job.key)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+                let size = (try? FileManager.default.attributesOfItem(atPath: (folder as NSString).appendingPathComponent(name))[.size]) as? Int
+                bytes += size ?? 0
+            }
+        }
+        return CostEstimate(
+            secondsPerModel: seconds, secondsPerEpoch: epochs.isEmpty ? .nan : epochs.reduce(0, +) / Double(epochs.count),
+            bytesPerModel: bytes / max(1, status.finished.count), measuredOn: records.count)
+    }
+
     /// Trains this shard's missing models (for job arrays: `mia-audit train CONFIG --shard I/N`);
     /// models another worker holds are left to it. Returns how many this process trained.
     public func trainShard(_ shard: Shard) throws -> Int {
