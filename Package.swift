@@ -103,9 +103,11 @@ let package = Package(
             path: "Tests/BringYourOwnTests",
             // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
-        .testTarget(name: "StudiesTests", dependencies: ["AuditCore"], path: "Tests/StudiesTests"),
+        // Runs the release `mia-audit` binary for the tests that audit as a user does.
+        .target(name: "MIATestSupport", path: "Tests/Support"),
+        .testTarget(name: "StudiesTests", dependencies: ["AuditCore", "MIATestSupport"], path: "Tests/StudiesTests"),
         .testTarget(name: "ScaleTests", dependencies: ["AuditCore"], path: "Tests/ScaleTests"),
-        .testTarget(name: "EndToEndTests", dependencies: ["AuditCore"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["AuditCore", "MIATestSupport"], path: "Tests/EndToEndTests"),
     ] + plugins.map(\.1) + fixtures.map(\.1),
     swiftLanguageModes: [.v5]
 )

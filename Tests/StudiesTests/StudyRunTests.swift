@@ -1,41 +1,7 @@
 import AuditCore
 import Foundation
+import MIATestSupport
 import Testing
-
-/// The package root, from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-
-/// The release binary that `scripts/test.sh` builds before the tests: studies run as a user runs
-/// them, through the release plugins (a debug model backend would be ~50x slower).
-let binary = packageRoot + "/.build/release/mia-audit"
-
-struct Outcome {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-func mia(_ arguments: [String]) throws -> Outcome {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: binary)
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    // Read standard error on another thread, so that neither pipe can fill up and block the child.
-    var e = Data()
-    let stderrDone = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-        e = err.fileHandleForReading.readDataToEndOfFile()
-        stderrDone.signal()
-    }
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    stderrDone.wait()
-    p.waitUntilExit()
-    return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-}
 
 /// A tiny study on Fashion-MNIST: 200 audit records, an MLP with 16 hidden units, 2 reference models.
 func tinyStudy(output: String, sweep: String) -> String {
