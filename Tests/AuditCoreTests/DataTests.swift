@@ -20,6 +20,21 @@ import Testing
         #expect(h.hexDigest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    @Test func sha256OfContiguousBytesMatchesTheByteWisePath() throws {
+        let path = NSTemporaryDirectory() + "mia-sha-\(getpid()).bin"
+        FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x61, count: 1_000_000))
+        #expect(SHA256.hex(contentsOf: path) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(SHA256.hex(contentsOf: path + ".missing") == nil)
+        // A partial block first, then whole blocks and a tail from one contiguous buffer.
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var mixed = SHA256()
+        mixed.update(bytes[0..<5])
+        mixed.update(Data(bytes[5...]))
+        var plain = SHA256()
+        plain.update(bytes)
+        #expect(mixed.hexDigest() == plain.hexDigest())
+    }
+
     @Test func npyRoundTripAndHeader() throws {
         let path = NSTemporaryDirectory() + "mia-npy-\(getpid()).npy"
         let values: [Float] = [1, -2.5, 3, 4, 5, 6]

@@ -48,8 +48,6 @@ public struct ProvidedSignals {
         guard membership.contains(true), membership.contains(false) else {
             throw fail("\(membershipPath): the target membership must hold both members and non-members")
         }
-        var hash = SHA256()
-        hash.update(FileManager.default.contents(atPath: membershipPath) ?? Data())
 
         var r = 0
         var referenceLogits: [Float] = []
@@ -79,16 +77,26 @@ public struct ProvidedSignals {
                 populationReference = pr
             }
         }
+        // The signals' identity (for reusing attack scores): every file they were read from.
+        var key = SHA256()
+        for file in [membershipPath] + Self.files.map(path).filter({ FileManager.default.fileExists(atPath: $0) }) {
+            key.update("\((file as NSString).lastPathComponent)=\(SHA256.hex(contentsOf: file) ?? "unreadable")\n")
+        }
         let set = SignalSet(
             classCount: c, labels: labels, targetLogits: logits, targetMembership: membership.map { $0 ? 1 : 0 },
             referenceCount: r, referenceLogits: referenceLogits, referenceMembership: referenceMembership.flatMap { $0.map { $0 ? 1 : 0 } },
             populationLabels: populationLabels, populationTargetLogits: populationTarget, populationReferenceLogits: populationReference,
-            key: "provided:" + hash.hexDigest())
-        var h2 = SHA256()
-        h2.update(FileManager.default.contents(atPath: membershipPath) ?? Data())
+            key: "provided:" + key.hexDigest())
         return ProvidedSignals(
-            signals: set, membership: membership, referenceMembership: referenceMembership, membershipHash: h2.hexDigest(), folder: dir)
+            signals: set, membership: membership, referenceMembership: referenceMembership,
+            membershipHash: SHA256.hex(contentsOf: membershipPath) ?? "unreadable", folder: dir)
     }
+
+    /// The signal files a folder may hold.
+    static let files = [
+        "labels.npy", "target_logits.npy", "target_membership.npy", "reference_logits.npy", "reference_membership.npy",
+        "population_labels.npy", "population_target_logits.npy", "population_reference_logits.npy",
+    ]
 }
 
 /// Reading `.npy` arrays a user made with NumPy, whatever the integer or float width.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// SHA-256 (FIPS 180-4), for content-addressed keys of models and for recording file hashes.
 /// Checked against the standard test vectors in AuditCoreTests.
 public struct SHA256 {
@@ -33,6 +35,23 @@ public struct SHA256 {
 
     public mutating func update(_ text: String) { update(text.utf8) }
 
+    /// Contiguous bytes: whole 64-byte blocks are compressed straight from the buffer.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var i = 0
+        while i < bytes.count && !buffer.isEmpty {
+            update(CollectionOfOne(bytes[i]))
+            i += 1
+        }
+        while bytes.count - i >= 64 {
+            compress(Array(bytes[i..<(i + 64)]))
+            length &+= 64
+            i += 64
+        }
+        update(bytes[i...])  // the tail, fewer than 64 bytes, through the byte-wise path
+    }
+
+    public mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
+
     public mutating func update<T>(raw array: [T]) {
         array.withUnsafeBytes { update($0) }
     }
@@ -52,6 +71,14 @@ public struct SHA256 {
     public static func hex(_ text: String) -> String {
         var s = SHA256()
         s.update(text)
+        return s.hexDigest()
+    }
+
+    /// The digest of a file's bytes, or nil when it cannot be read.
+    public static func hex(contentsOf path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var s = SHA256()
+        s.update(data)
         return s.hexDigest()
     }
 

@@ -71,9 +71,7 @@ public struct AuditPlan {
         if let t = config.target {
             do {
                 targetMembership = try NpyAny.membership(t.membership, count: config.auditRecords)
-                var h = SHA256()
-                h.update(FileManager.default.contents(atPath: t.membership) ?? Data())
-                targetMembershipHash = h.hexDigest()
+                targetMembershipHash = SHA256.hex(contentsOf: t.membership)
                 if !(targetMembership!.contains(true) && targetMembership!.contains(false)) {
                     errors.append(t.node.error("the target's membership must hold both members and non-members of the \(config.auditRecords) audit records"))
                 }
