@@ -74,32 +74,24 @@ public enum AuditResults {
         return summary
     }
 
-    /// δ of a DP-SGD target (`dp_delta` of the model options), when it has one.
-    static func dpDelta(_ plan: AuditPlan) -> Double? {
-        guard let options = (plan.targetChoice ?? plan.modelChoice)?.options, options["dp_sgd"] == .bool(true) else { return nil }
-        switch options["dp_delta"] {
-        case .double(let d): return d
-        case .int(let i): return Double(i)
-        default: return nil
-        }
+    /// The options of a model trained with DP-SGD, nil otherwise.
+    static func dpOptions(_ model: ResolvedComponent?) -> PluginOptions? {
+        guard let values = model?.options, values["dp_sgd"] == .bool(true) else { return nil }
+        return PluginOptions(values)
     }
+
+    /// δ of a DP-SGD target (`dp_delta` of its options), when it has one.
+    static func dpDelta(_ plan: AuditPlan) -> Double? { try? dpOptions(plan.targetChoice ?? plan.modelChoice)?.double("dp_delta") }
 
     /// The ε the target claims: the RDP accountant run on its DP-SGD options (`dp_sgd`,
     /// `dp_noise_multiplier`, `batch_size`, `epochs`, `dp_delta`), when it was trained with them.
     static func claimedEpsilon(_ plan: AuditPlan, members: Int) -> Double? {
-        guard plan.targetChoice == nil, let options = plan.modelChoice?.options, options["dp_sgd"] == .bool(true),
-            let delta = dpDelta(plan), members > 0
+        guard plan.targetChoice == nil, let options = dpOptions(plan.modelChoice), members > 0, let delta = try? options.double("dp_delta"),
+            let sigma = try? options.double("dp_noise_multiplier"), let batch = try? options.double("batch_size"),
+            let epochs = try? options.double("epochs")
         else { return nil }
-        func number(_ key: String) -> Double? {
-            switch options[key] {
-            case .double(let d): return d
-            case .int(let i): return Double(i)
-            default: return nil
-            }
-        }
-        guard let sigma = number("dp_noise_multiplier"), let batch = number("batch_size"), let epochs = number("epochs") else { return nil }
         let q = min(1, batch / Double(members))
-        let steps = Int((Double(epochs) / q).rounded())
+        let steps = Int((epochs / q).rounded())
         return RDPAccountant.epsilon(q: q, sigma: sigma, steps: steps, delta: delta).epsilon
     }
 

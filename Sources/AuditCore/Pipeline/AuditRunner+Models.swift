@@ -77,7 +77,7 @@ extension AuditRunner {
         var queue = missing
         var failures: [Error] = []
         var trained = 0
-        let epochs: Int? = plan.model.options["epochs"].flatMap { if case .int(let e) = $0 { e } else { nil } }
+        let epochs = try? PluginOptions(plan.model.options).int("epochs")
         progress.report(task: "training models", done: 0, total: missing.count)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
