@@ -64,8 +64,6 @@ public final class SignalSet {
         let n = recordCount, pc = populationCount
         let hasFeatures = !features.isEmpty
         let size = featureShape.reduce(1, *)
-        let auditFeatures = hasFeatures ? Array(features[0..<(n * size)]) : [0]
-        let populationFeatures = hasFeatures && pc > 0 ? Array(features[(n * size)...]) : [0]
         return try labels.withUnsafeBufferPointer { l in
             try targetLogits.withUnsafeBufferPointer { t in
                 try targetMembership.withUnsafeBufferPointer { tm in
@@ -74,41 +72,44 @@ public final class SignalSet {
                             try populationLabels.withUnsafeBufferPointer { pl in
                                 try populationTargetLogits.withUnsafeBufferPointer { pt in
                                     try populationReferenceLogits.withUnsafeBufferPointer { pr in
-                                        var af = auditFeatures, pf = populationFeatures
-                                        return try af.withUnsafeMutableBufferPointer { afp in
-                                            try pf.withUnsafeMutableBufferPointer { pfp in
-                                                var ft = TensorView.make(UnsafeMutableRawPointer(afp.baseAddress!), dtype: MIA_DTYPE_F32, shape: [n] + featureShape)
-                                                var pft = mia_tensor_t()
-                                                if pc > 0 && hasFeatures {
-                                                    pft = TensorView.make(UnsafeMutableRawPointer(pfp.baseAddress!), dtype: MIA_DTYPE_F32, shape: [pc] + featureShape)
+                                        // Views into the features in place: audit records, then population records.
+                                        try features.withUnsafeBufferPointer { f in
+                                            let base = UnsafeMutableRawPointer(mutating: f.baseAddress)
+                                            var ft = mia_tensor_t(), pft = mia_tensor_t()
+                                            if hasFeatures, let base {
+                                                ft = TensorView.make(base, dtype: MIA_DTYPE_F32, shape: [n] + featureShape)
+                                                if pc > 0 {
+                                                    pft = TensorView.make(
+                                                        base + n * size * MemoryLayout<Float>.stride, dtype: MIA_DTYPE_F32,
+                                                        shape: [pc] + featureShape)
                                                 }
-                                                return try withUnsafePointer(to: &ft) { ftp in
-                                                    try withUnsafePointer(to: &pft) { pftp in
-                                                        var s = mia_signals_t()
-                                                        s.struct_size = UInt32(MemoryLayout<mia_signals_t>.size)
-                                                        s.record_count = Int64(n)
-                                                        s.class_count = Int32(classCount)
-                                                        s.reference_count = Int32(referenceCount)
-                                                        s.population_count = Int64(pc)
-                                                        s.labels = l.baseAddress
-                                                        s.target_logits = t.baseAddress
-                                                        if referenceCount > 0 {
-                                                            s.reference_logits = rl.baseAddress
-                                                            s.reference_membership = rm.baseAddress
-                                                        }
-                                                        if pc > 0 {
-                                                            s.population_labels = pl.baseAddress
-                                                            s.population_target_logits = pt.baseAddress
-                                                            s.population_reference_logits = referenceCount > 0 ? pr.baseAddress : nil
-                                                        }
-                                                        if needs.contains(.knownMembership) { s.target_membership = tm.baseAddress }
-                                                        if hasFeatures && (needs.contains(.features) || needs.contains(.queryAccess)) {
-                                                            s.features = ftp
-                                                            s.population_features = pc > 0 ? pftp : nil
-                                                        }
-                                                        s.seed = seed
-                                                        return try body(&s)
+                                            }
+                                            return try withUnsafePointer(to: &ft) { ftp in
+                                                try withUnsafePointer(to: &pft) { pftp in
+                                                    var s = mia_signals_t()
+                                                    s.struct_size = UInt32(MemoryLayout<mia_signals_t>.size)
+                                                    s.record_count = Int64(n)
+                                                    s.class_count = Int32(classCount)
+                                                    s.reference_count = Int32(referenceCount)
+                                                    s.population_count = Int64(pc)
+                                                    s.labels = l.baseAddress
+                                                    s.target_logits = t.baseAddress
+                                                    if referenceCount > 0 {
+                                                        s.reference_logits = rl.baseAddress
+                                                        s.reference_membership = rm.baseAddress
                                                     }
+                                                    if pc > 0 {
+                                                        s.population_labels = pl.baseAddress
+                                                        s.population_target_logits = pt.baseAddress
+                                                        s.population_reference_logits = referenceCount > 0 ? pr.baseAddress : nil
+                                                    }
+                                                    if needs.contains(.knownMembership) { s.target_membership = tm.baseAddress }
+                                                    if hasFeatures && (needs.contains(.features) || needs.contains(.queryAccess)) {
+                                                        s.features = ftp
+                                                        s.population_features = pc > 0 ? pftp : nil
+                                                    }
+                                                    s.seed = seed
+                                                    return try body(&s)
                                                 }
                                             }
                                         }
