@@ -301,7 +301,11 @@ struct TrainedElsewhereTests {
               membership: \(folder)/members.txt
             reference_models:
             """)
-        try text.write(toFile: folder + "/second.yaml", atomically: true, encoding: .utf8)
+        // An attack that queries the target (and trains shadow models) asks the target's own backend.
+        let withQueries = text.replacingOccurrences(
+            of: "    - plugin: loss-threshold\n", with: "    - plugin: loss-threshold\n    - plugin: shokri\n      options: {shadow_count: 2}\n")
+        #expect(withQueries != text)
+        try withQueries.write(toFile: folder + "/second.yaml", atomically: true, encoding: .utf8)
         let r = try mia(["run", folder + "/second.yaml", "--verbose"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("4 in this shard, 0 in the store, 4 to train"), "only the reference models are trained")
@@ -310,6 +314,7 @@ struct TrainedElsewhereTests {
             #expect(second.attacks[name]?.auc == original.attacks[name]?.auc, "\(name)")
         }
         #expect(second.plugins.contains { $0.component == "target native" })
+        #expect(second.attacks["shokri"] != nil)
 
         // A member index outside the audit records is refused before any work.
         try "1\n600\n".write(toFile: folder + "/members.txt", atomically: true, encoding: .utf8)

@@ -175,11 +175,24 @@ extension AuditRunner {
         return result
     }
 
+    /// The target model, ready to answer: a target trained elsewhere from its backend (and its
+    /// file, if any), otherwise the store's model under `storeKey`.
+    func loadTarget(_ spec: ModelSpec, storeKey: String?) throws -> DynamicModel {
+        if let target = plan.targetChoice {
+            let model = try DynamicModel(target.info, optionsJSON: target.optionsJSON, spec: spec, bridge: bridge("target"))
+            if let file = config.target?.modelFile { try model.load(from: file) }
+            return model
+        }
+        guard let storeKey else { throw PluginError(.internal, "the target was trained here but no store key was given") }
+        let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("target"))
+        try model.load(from: store.modelPath(storeKey))
+        return model
+    }
+
     /// A target trained elsewhere: loaded from its file (or served by its backend) and asked for
     /// its logits on every audit and population record.
     func externalTarget(_ target: ResolvedComponent, _ population: Population, _ spec: ModelSpec) throws -> TrainedModel {
-        let model = try DynamicModel(target.info, optionsJSON: target.optionsJSON, spec: spec, bridge: bridge("target"))
-        if let file = config.target?.modelFile { try model.load(from: file) }
+        let model = try loadTarget(spec, storeKey: nil)
         let total = population.auditCount + population.populationCount
         let logits = try model.predict(features: population.features, count: total)
         var h = SHA256()

@@ -196,8 +196,7 @@ extension AuditRunner {
         let needs = attack.requirements
         var queries: QueryService?
         if needs.contains(.queryAccess) {
-            let target = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("target"))
-            try target.load(from: store.modelPath(targetKey))
+            let target = try loadTarget(spec, storeKey: targetKey)
             queries = QueryService(target: target, defence: defence) { [plan] in
                 try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: self.bridge("shadow"))
             }
