@@ -87,63 +87,86 @@ public final class DynamicModel {
     deinit { table.pointee.destroy(instance) }
 
     /// Trains on `features` [n, featureSize] and `labels` [n]; returns the per-epoch history.
+    ///
+    /// `auxiliary` records (public, disjoint from every audited record) go to defences that need
+    /// data beyond the private set. At the end of each of `checkpointEpochs` that training
+    /// reaches, `onCheckpoint(epoch)` runs on the training thread while the model holds that
+    /// epoch's weights (it may call `predict` and `save`); a throw stops training. Returns the
+    /// per-epoch history.
     public func train(
         features: [Float], labels: [Int32], heldoutFeatures: [Float]? = nil, heldoutLabels: [Int32]? = nil,
-        seed: UInt64, onEpoch: ((PluginKit.EpochRecord) -> Void)? = nil
+        auxiliaryFeatures: [Float]? = nil, auxiliaryLabels: [Int32]? = nil, seed: UInt64,
+        checkpointEpochs: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil,
+        onEpoch: ((PluginKit.EpochRecord) -> Void)? = nil
     ) throws -> [PluginKit.EpochRecord] {
-        final class Collector {
+        final class Context {
             var records: [PluginKit.EpochRecord] = []
             var forward: ((PluginKit.EpochRecord) -> Void)?
+            var checkpoint: ((Int) throws -> Void)?
         }
-        let collector = Collector()
-        collector.forward = onEpoch
-        let n = labels.count
+        let context = Context()
+        context.forward = onEpoch
+        context.checkpoint = onCheckpoint
         let shape = spec.featureShape
-        var features = features, labels = labels
-        var hf = heldoutFeatures ?? [], hl = heldoutLabels ?? []
-        let hasHeldout = !hl.isEmpty
-        try features.withUnsafeMutableBufferPointer { f in
-            try labels.withUnsafeMutableBufferPointer { l in
-                try hf.withUnsafeMutableBufferPointer { hfp in
-                    try hl.withUnsafeMutableBufferPointer { hlp in
-                        var ft = TensorView.make(f.baseAddress!, dtype: MIA_DTYPE_F32, shape: [n] + shape)
-                        var lt = TensorView.make(l.baseAddress!, dtype: MIA_DTYPE_I32, shape: [n])
-                        var hft = mia_tensor_t(), hlt = mia_tensor_t()
-                        if hasHeldout {
-                            hft = TensorView.make(hfp.baseAddress!, dtype: MIA_DTYPE_F32, shape: [hlp.count] + shape)
-                            hlt = TensorView.make(hlp.baseAddress!, dtype: MIA_DTYPE_I32, shape: [hlp.count])
-                        }
-                        try withUnsafePointer(to: &ft) { ftp in
-                            try withUnsafePointer(to: &lt) { ltp in
-                                try withUnsafePointer(to: &hft) { hftp in
-                                    try withUnsafePointer(to: &hlt) { hltp in
-                                        var args = mia_train_args_t()
-                                        args.struct_size = UInt32(MemoryLayout<mia_train_args_t>.size)
-                                        args.features = ftp
-                                        args.labels = ltp
-                                        args.heldout_features = hasHeldout ? hftp : nil
-                                        args.heldout_labels = hasHeldout ? hltp : nil
-                                        args.seed = seed
-                                        args.on_epoch = { ctx, record in
-                                            guard let ctx, let r = record?.pointee else { return }
-                                            let c = Unmanaged<Collector>.fromOpaque(ctx).takeUnretainedValue()
-                                            let e = PluginKit.EpochRecord(
-                                                epoch: Int(r.epoch), trainLoss: r.train_loss, trainAccuracy: r.train_accuracy,
-                                                heldoutLoss: r.heldout_loss, heldoutAccuracy: r.heldout_accuracy, seconds: r.seconds)
-                                            c.records.append(e)
-                                            c.forward?(e)
-                                        }
-                                        args.on_epoch_context = Unmanaged.passUnretained(collector).toOpaque()
-                                        try callPlugin(component, "train") { table.pointee.train(instance, &args, $0) }
-                                    }
-                                }
-                            }
+        // The backend reads copies that live for the call: views need stable addresses.
+        var pins: [mia_tensor_t] = []
+        var buffers: [UnsafeMutableRawBufferPointer] = []
+        defer { buffers.forEach { $0.deallocate() } }
+        func pin<T>(_ values: [T]?, _ dtype: mia_dtype_t, _ rows: Int, _ rowShape: [Int]) -> Int? {
+            guard let values, rows > 0 else { return nil }
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: values.count * MemoryLayout<T>.stride, alignment: 16)
+            values.withUnsafeBytes { copy.copyMemory(from: $0) }
+            buffers.append(copy)
+            pins.append(TensorView.make(copy.baseAddress!, dtype: dtype, shape: [rows] + rowShape))
+            return pins.count - 1
+        }
+        let epochs = checkpointEpochs.map { Int32($0) }
+        let slots = [(features, labels), (heldoutFeatures, heldoutLabels ?? []), (auxiliaryFeatures, auxiliaryLabels ?? [])].map { f, l in
+            (pin(f, MIA_DTYPE_F32, l.count, shape), pin(l, MIA_DTYPE_I32, l.count, []))
+        }
+        return try pins.withUnsafeBufferPointer { views in
+            func view(_ slot: Int?) -> UnsafePointer<mia_tensor_t>? { slot.map { views.baseAddress! + $0 } }
+            try epochs.withUnsafeBufferPointer { epochList in
+                var args = mia_train_args_t()
+                args.struct_size = UInt32(MemoryLayout<mia_train_args_t>.size)
+                args.features = view(slots[0].0)
+                args.labels = view(slots[0].1)
+                args.heldout_features = view(slots[1].0)
+                args.heldout_labels = view(slots[1].1)
+                args.auxiliary_features = view(slots[2].0)
+                args.auxiliary_labels = view(slots[2].1)
+                args.seed = seed
+                args.on_epoch = { ctx, record in
+                    guard let ctx, let record else { return }
+                    let r = record.pointee
+                    let c = Unmanaged<Context>.fromOpaque(ctx).takeUnretainedValue()
+                    let epsilon = abiCovers(r.struct_size, \mia_epoch_record_t.dp_epsilon) && r.dp_epsilon.isFinite ? r.dp_epsilon : nil
+                    let e = PluginKit.EpochRecord(
+                        epoch: Int(r.epoch), trainLoss: r.train_loss, trainAccuracy: r.train_accuracy,
+                        heldoutLoss: r.heldout_loss, heldoutAccuracy: r.heldout_accuracy, seconds: r.seconds, dpEpsilon: epsilon)
+                    c.records.append(e)
+                    c.forward?(e)
+                }
+                args.on_epoch_context = Unmanaged.passUnretained(context).toOpaque()
+                if onCheckpoint != nil && !epochList.isEmpty {
+                    args.checkpoint_epochs = epochList.baseAddress
+                    args.checkpoint_count = Int32(epochList.count)
+                    args.on_checkpoint = { ctx, epoch, error in
+                        guard let ctx else { return MIA_ERR_INVALID_ARGUMENT }
+                        let c = Unmanaged<Context>.fromOpaque(ctx).takeUnretainedValue()
+                        do {
+                            try c.checkpoint?(Int(epoch))
+                            return MIA_OK
+                        } catch let thrown {
+                            return PluginError.from(thrown).write(to: error)
                         }
                     }
+                    args.on_checkpoint_context = Unmanaged.passUnretained(context).toOpaque()
                 }
+                try callPlugin(component, "train") { table.pointee.train(instance, &args, $0) }
             }
+            return context.records
         }
-        return collector.records
     }
 
     /// Logits [n, classCount] for `features` [n, featureSize], computed in chunks of `batch`.

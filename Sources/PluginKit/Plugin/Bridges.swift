@@ -43,6 +43,13 @@ typealias CStr = UnsafePointer<CChar>?
 typealias OutInstance = UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 typealias ErrPtr = UnsafeMutablePointer<mia_error_t>?
 
+/// Whether a struct of `size` bytes (its `struct_size`) holds `field` whole: a reader touches an
+/// appended field only then.
+public func abiCovers<S, T>(_ size: UInt32, _ field: KeyPath<S, T>) -> Bool {
+    guard let offset = MemoryLayout<S>.offset(of: field) else { return false }
+    return Int(size) >= offset + MemoryLayout<T>.size
+}
+
 enum DatasetBridge {
     typealias Open = @convention(c) (HostPtr, CStr, OutInstance, ErrPtr) -> mia_status_t
 
@@ -155,9 +162,29 @@ enum ModelBridge {
                     hf = UnsafeBufferPointer(try TensorView.buffer(a.heldout_features, Float.self, dtype: MIA_DTYPE_F32, what: "held-out features"))
                     hl = UnsafeBufferPointer(try TensorView.buffer(a.heldout_labels, Int32.self, dtype: MIA_DTYPE_I32, what: "held-out labels"))
                 }
-                let data = TrainingData(
+                var data = TrainingData(
                     features: UnsafeBufferPointer(f), labels: UnsafeBufferPointer(l), heldoutFeatures: hf, heldoutLabels: hl,
                     seed: a.seed)
+                // ABI 1.1 fields, read only when the host's struct covers them.
+                if abiCovers(a.struct_size, \mia_train_args_t.auxiliary_labels), a.auxiliary_features != nil, a.auxiliary_labels != nil {
+                    data.auxiliaryFeatures = UnsafeBufferPointer(
+                        try TensorView.buffer(a.auxiliary_features, Float.self, dtype: MIA_DTYPE_F32, what: "auxiliary features"))
+                    data.auxiliaryLabels = UnsafeBufferPointer(
+                        try TensorView.buffer(a.auxiliary_labels, Int32.self, dtype: MIA_DTYPE_I32, what: "auxiliary labels"))
+                }
+                if abiCovers(a.struct_size, \mia_train_args_t.on_checkpoint_context), let callback = a.on_checkpoint, a.checkpoint_count > 0, let epochs = a.checkpoint_epochs {
+                    data.checkpointEpochs = (0..<Int(a.checkpoint_count)).map { Int(epochs[$0]) }
+                    let context = a.on_checkpoint_context
+                    data.onCheckpoint = { epoch in
+                        var e = mia_error_t()
+                        let status = callback(context, Int32(epoch), &e)
+                        if status != MIA_OK {
+                            throw PluginError(
+                                PluginStatus(rawValue: status) ?? .internal,
+                                "the host stopped training at the checkpoint of epoch \(epoch): \(readMessage(&e))")
+                        }
+                    }
+                }
                 try unbox(instance, (any ModelBackend).self).train(data) { record in
                     guard let cb = a.on_epoch else { return }
                     var r = mia_epoch_record_t()
@@ -168,6 +195,7 @@ enum ModelBridge {
                     r.heldout_loss = record.heldoutLoss
                     r.heldout_accuracy = record.heldoutAccuracy
                     r.seconds = record.seconds
+                    r.dp_epsilon = record.dpEpsilon ?? .nan
                     cb(a.on_epoch_context, &r)
                 }
             }

@@ -62,10 +62,12 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var heldoutLoss: Double
     public var heldoutAccuracy: Double
     public var seconds: Double
+    /// The ε a differentially private training has spent so far (nil when it is not DP).
+    public var dpEpsilon: Double?
 
     public init(
         epoch: Int, trainLoss: Double, trainAccuracy: Double, heldoutLoss: Double = .nan,
-        heldoutAccuracy: Double = .nan, seconds: Double
+        heldoutAccuracy: Double = .nan, seconds: Double, dpEpsilon: Double? = nil
     ) {
         self.epoch = epoch
         self.trainLoss = trainLoss
@@ -73,6 +75,7 @@ public struct EpochRecord: Sendable, Equatable, Codable {
         self.heldoutLoss = heldoutLoss
         self.heldoutAccuracy = heldoutAccuracy
         self.seconds = seconds
+        self.dpEpsilon = dpEpsilon
     }
 }
 
@@ -86,21 +89,43 @@ public struct TrainingData {
     public var heldoutLabels: UnsafeBufferPointer<Int32>?
     /// Seed of every random choice of this training.
     public var seed: UInt64
+    /// Optional public records beside the private set ([m, featureSize] and [m]), disjoint from
+    /// it and from every audited record: distillation's transfer set, adversarial
+    /// regularization's reference set. Nil when the host gave none.
+    public var auxiliaryFeatures: UnsafeBufferPointer<Float>?
+    public var auxiliaryLabels: UnsafeBufferPointer<Int32>?
+    /// Epochs (1-based, ascending) at whose end the host wants a checkpoint.
+    public var checkpointEpochs: [Int]
+    /// Hands the host the model as it is at the end of a checkpoint epoch (it may predict and
+    /// save through the instance meanwhile). Call it through `reachedEpoch`.
+    public var onCheckpoint: ((Int) throws -> Void)?
 
     public init(
         features: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
         heldoutFeatures: UnsafeBufferPointer<Float>? = nil, heldoutLabels: UnsafeBufferPointer<Int32>? = nil,
-        seed: UInt64
+        seed: UInt64, auxiliaryFeatures: UnsafeBufferPointer<Float>? = nil, auxiliaryLabels: UnsafeBufferPointer<Int32>? = nil,
+        checkpointEpochs: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil
     ) {
         self.features = features
         self.labels = labels
         self.heldoutFeatures = heldoutFeatures
         self.heldoutLabels = heldoutLabels
         self.seed = seed
+        self.auxiliaryFeatures = auxiliaryFeatures
+        self.auxiliaryLabels = auxiliaryLabels
+        self.checkpointEpochs = checkpointEpochs
+        self.onCheckpoint = onCheckpoint
     }
 
     public var count: Int { labels.count }
     public var heldoutCount: Int { heldoutLabels?.count ?? 0 }
+    public var auxiliaryCount: Int { auxiliaryLabels?.count ?? 0 }
+
+    /// Call at the end of every epoch, once the model holds that epoch's weights: hands them to
+    /// the host when `epoch` is a checkpoint epoch. Errors (the host's) stop training.
+    public func reachedEpoch(_ epoch: Int) throws {
+        if let onCheckpoint, checkpointEpochs.contains(epoch) { try onCheckpoint(epoch) }
+    }
 }
 
 /// A model backend: trains on records and gives logits.

@@ -27,6 +27,10 @@ typedef struct mia_epoch_record {
     double heldout_loss;
     double heldout_accuracy;
     double seconds;
+    /* --- ABI 1.1 --- */
+    /** The privacy loss epsilon spent so far (at the run's delta) by a differentially private
+     *  training, as its accountant states it; NaN for a training that is not DP. */
+    double dp_epsilon;
 } mia_epoch_record_t;
 
 /** Everything one training needs. Owned by the caller, valid only during `train`. */
@@ -44,6 +48,28 @@ typedef struct mia_train_args {
     /** Called after each epoch, on the training thread; may be NULL. */
     void (*on_epoch)(void *on_epoch_context, const mia_epoch_record_t *record);
     void *on_epoch_context;
+
+    /* --- ABI 1.1: read only when `struct_size` covers them --- */
+
+    /** Optional public records the defender holds besides the private training set: [m, feature
+     *  shape...] f32 and [m] i32, disjoint from the training set and from every audit and
+     *  population record (NULL when the config gives none). What a defence needs beyond the
+     *  private data: distillation's transfer set, adversarial regularization's reference set.
+     *  A backend must not train on them as if they were members unless its options say so. */
+    const mia_tensor_t *auxiliary_features;
+    const mia_tensor_t *auxiliary_labels;
+
+    /** Epochs (1-based, ascending) at whose end the host wants a checkpoint; `checkpoint_count`
+     *  may be 0. At the end of each listed epoch that training reaches, the backend calls
+     *  `on_checkpoint` on the training thread while the model holds that epoch's weights (the
+     *  weights it would save if training stopped there). Inside the call the host may use
+     *  `predict` and `save` on the instance; the backend resumes training when it returns. A
+     *  status other than MIA_OK stops training with that status. A backend that cannot offer
+     *  checkpoints ignores these fields; the host notices the missing calls and says so. */
+    const int32_t *checkpoint_epochs;
+    int32_t checkpoint_count;
+    mia_status_t (*on_checkpoint)(void *on_checkpoint_context, int32_t epoch, mia_error_t *error);
+    void *on_checkpoint_context;
 } mia_train_args_t;
 
 /** Functions of a model backend. Every pointer is non-null.

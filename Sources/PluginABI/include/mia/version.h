@@ -7,6 +7,6 @@
 #define MIA_ABI_MAJOR 1
 /** Minor version: bumped when fields are appended to a size-prefixed table or new optional
  *  extensions appear. A host accepts plugins of any minor version of its major. */
-#define MIA_ABI_MINOR 0
+#define MIA_ABI_MINOR 1
 
 #endif /* MIA_VERSION_H */
