@@ -91,6 +91,8 @@ extension NativeModel {
                 throw PluginError(.internal, "training diverged at epoch \(epoch) (loss is not finite); lower learning_rate")
             }
             onEpoch(record)
+            markReady()  // the weights are this epoch's: the host may predict or save them at a checkpoint
+            try data.reachedEpoch(epoch)
         }
         let steps = settings.epochs * stepsPerEpoch
         // No step, nothing released: epsilon 0 (the formula's minimum over orders is not).

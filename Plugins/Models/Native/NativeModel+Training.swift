@@ -70,6 +70,8 @@ extension NativeModel {
                 throw PluginError(.internal, "training diverged at epoch \(epoch) (loss is not finite); lower learning_rate")
             }
             onEpoch(record)
+            markReady()  // the weights are this epoch's: the host may predict or save them at a checkpoint
+            try data.reachedEpoch(epoch)
             if settings.checkpointEpochs.contains(epoch) { try saveCheckpoint(epoch: epoch) }
             if settings.earlyStoppingPatience > 0, record.heldoutLoss.isFinite {
                 if best == nil || record.heldoutLoss < best!.loss {

@@ -75,6 +75,9 @@ public struct AuditConfig {
     public var bootstrapSamples: Int
     /// Output-time defences: every attack runs again against the outputs each one releases.
     public var defences: [OutputDefence]
+    /// Epochs at whose end every model's logits are kept and the attacks run again
+    /// (`audit.checkpoints`, ascending; empty for none).
+    public var checkpoints: [Int] = []
     // report:
     public var html: Bool
     public var topRecords: Int
@@ -185,7 +188,7 @@ public struct AuditConfig {
         }
 
         let audit = try top.require("audit")
-        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples", "output_defences"])
+        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples", "output_defences", "checkpoints"])
         var attacks: [AttackChoice] = []
         var seen: [String: Int?] = [:]
         for a in try audit.require("attacks").list() {
@@ -218,6 +221,7 @@ public struct AuditConfig {
         guard bootstrap >= 0 else { throw audit["bootstrap_samples"]!.error("must not be negative") }
 
         let defences = try audit["output_defences"]?.list().map(parseDefence) ?? []
+        let checkpoints = try audit["checkpoints"].map { try parseCheckpoints($0, top) } ?? []
 
         var html = true
         var top_ = 20
@@ -232,7 +236,7 @@ public struct AuditConfig {
             seed: UInt64(seed), threads: threads, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
             pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
             model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
-            bootstrapSamples: bootstrap, defences: defences, html: html, topRecords: top_)
+            bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_)
     }
 
     /// The directory relative paths in plugin options are resolved against: the config's folder.

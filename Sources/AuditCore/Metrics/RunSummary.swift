@@ -41,6 +41,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var targetQueries: [String: Int]? = nil
     /// What the audit implies about the training algorithm's differential privacy.
     public var privacy: PrivacyEvidence? = nil
+    /// Leakage over training (`audit.checkpoints`): the attacks at chosen epochs.
+    public var checkpoints: CheckpointSummary? = nil
 
     public init(
         toolVersion: String, runName: String, createdAt: String, dataset: DatasetInfo,
@@ -123,7 +125,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case peakMemoryBytes = "peak_memory_bytes"
         case configYAML = "config_yaml"
         case targetQueries = "target_queries"
-        case privacy
+        case privacy, checkpoints
     }
 }
 

@@ -11,6 +11,9 @@ public struct ModelRecord: Codable, Sendable {
     public var backendVersion: String
     public var history: [PluginKit.EpochRecord]
     public var trainSeconds: Double
+    /// The checkpoint epochs its training was asked for (`audit.checkpoints`; nil for none). An
+    /// epoch listed here without a checkpoint file was never reached or never offered.
+    public var checkpointEpochs: [Int]? = nil
 }
 
 /// A content-addressed folder of trained models and their logits.
@@ -19,7 +22,8 @@ public struct ModelRecord: Codable, Sendable {
 /// its options, the dataset plugin and options, the record shape, the member indices and the
 /// seed. `<store>/<key>/model.bin` is the backend's file, `meta.json` the record (written last:
 /// a folder without it is unfinished), `logits-<N>-<P>.npy` the logits on the audit and
-/// population records. Every file is written to a temporary name and renamed into place, so a
+/// population records; `model-epoch<E>.bin` and `logits-<N>-<P>-epoch<E>.npy` the same at a
+/// checkpoint epoch E (`audit.checkpoints`). Every file is written to a temporary name and renamed into place, so a
 /// killed run never leaves a half-written file that looks complete.
 public struct ModelStore {
     public let root: String
@@ -48,6 +52,15 @@ public struct ModelStore {
     public func metaPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("meta.json") }
     public func logitsPath(_ key: String, audit: Int, population: Int) -> String {
         (folder(key) as NSString).appendingPathComponent("logits-\(audit)-\(population).npy")
+    }
+
+    /// The backend's file of the model as it was at the end of `epoch` (a checkpoint).
+    public func checkpointModelPath(_ key: String, epoch: Int) -> String {
+        (folder(key) as NSString).appendingPathComponent("model-epoch\(epoch).bin")
+    }
+    /// The checkpoint's logits on the audit and population records.
+    public func checkpointLogitsPath(_ key: String, audit: Int, population: Int, epoch: Int) -> String {
+        (folder(key) as NSString).appendingPathComponent("logits-\(audit)-\(population)-epoch\(epoch).npy")
     }
 
     /// The record of a finished model, or nil when it is missing or unfinished.

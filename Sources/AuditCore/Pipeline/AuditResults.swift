@@ -52,6 +52,7 @@ public enum AuditResults {
                 scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, labels: labels, count: config.topRecords))
             progress.report(task: "evaluating", done: i + 1, total: outcome.scores.count)
         }
+        summary.checkpoints = checkpointSummary(outcome)
         summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimedEpsilon(plan, members: members.count),
                                           empiricalEpsilonLowerBound: epsilonBounds)
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))

@@ -65,7 +65,7 @@ extension AuditRunner {
     @discardableResult
     public func trainMissing(_ jobs: [ModelJob], _ population: Population, _ spec: ModelSpec, shard: Shard = .all, wait: Bool = true) throws -> Int {
         let mine = jobs.filter { shard.contains($0) }
-        let missing = mine.filter { store.record($0.key) == nil }
+        let missing = mine.filter { !isComplete($0) }
         logger.info("models: \(mine.count) in this shard, \(mine.count - missing.count) in the store, \(missing.count) to train")
         guard !missing.isEmpty else { return 0 }
 
@@ -87,14 +87,14 @@ extension AuditRunner {
                 }
                 guard let job else { return }
                 do {
-                    if store.record(job.key) != nil { continue }
+                    if isComplete(job) { continue }
                     guard let claim = try Claim.acquire(in: store.folder(job.key)) else {
                         logger.info("\(job.role) is being trained by another worker")
                         if wait { lock.withLock { queue.append(job) }; Thread.sleep(forTimeInterval: 1) }
                         continue
                     }
                     defer { claim.release() }
-                    if store.record(job.key) != nil { continue }  // finished while we claimed
+                    if isComplete(job) { continue }  // finished while we claimed
                     try train(job, population, spec) { epoch in
                         self.progress.report(task: "  \(job.role): epoch", done: epoch.epoch, total: epochs ?? 0)
                     }
@@ -136,14 +136,17 @@ extension AuditRunner {
         let (hf, hl) = gather(heldout)
         let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
         let start = Date()
-        let history = try model.train(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed, onEpoch: onEpoch)
+        let history = try model.train(
+            features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed, checkpointEpochs: config.checkpoints,
+            onCheckpoint: { try self.saveCheckpoint(model, job, epoch: $0, population, spec) }, onEpoch: onEpoch)
         let seconds = Date().timeIntervalSince(start)
         let total = population.auditCount + population.populationCount
         let logits = try model.predict(features: population.features, count: total)
         try Npy.write(logits, shape: [total, spec.classCount], to: logitsPath(job, population))
         let record = ModelRecord(
             key: job.key, role: job.role, seed: job.seed, memberCount: job.members.count, backend: plan.model.info.name,
-            backendVersion: plan.model.info.plugin.version, history: history, trainSeconds: seconds)
+            backendVersion: plan.model.info.plugin.version, history: history, trainSeconds: seconds,
+            checkpointEpochs: config.checkpoints.isEmpty ? nil : config.checkpoints)
         try store.save(model, record: record)
         logger.info("trained \(job.role) in \(String(format: "%.1f", seconds)) s")
     }
@@ -153,7 +156,7 @@ extension AuditRunner {
     func trainModels(_ population: Population, _ memberships: Memberships, _ spec: ModelSpec) throws -> [TrainedModel] {
         let jobs = modelJobs(memberships, spec)
         let external = try plan.targetChoice.map { try externalTarget($0, population, spec) }
-        let trainedKeys = Set(jobs.filter { store.record($0.key) == nil }.map(\.key))
+        let trainedKeys = Set(jobs.filter { !isComplete($0) }.map(\.key))
         try trainMissing(jobs, population, spec)
         var result: [TrainedModel] = []
         let total = population.auditCount + population.populationCount
@@ -220,9 +223,9 @@ extension AuditRunner {
         let memberships = Memberships(recordCount: config.auditRecords, referenceCount: config.referenceCount, seed: config.seed)
         let spec = ModelSpec(featureShape: plan.datasetInfo.featureShape, classCount: plan.datasetInfo.classCount)
         let jobs = modelJobs(memberships, spec)
-        let finished = jobs.filter { store.record($0.key) != nil }
-        let claimed = jobs.filter { store.record($0.key) == nil && Claim.isHeld(in: store.folder($0.key)) }
-        let missing = jobs.filter { store.record($0.key) == nil && !Claim.isHeld(in: store.folder($0.key)) }
+        let finished = jobs.filter { isComplete($0) }
+        let claimed = jobs.filter { !isComplete($0) && Claim.isHeld(in: store.folder($0.key)) }
+        let missing = jobs.filter { !isComplete($0) && !Claim.isHeld(in: store.folder($0.key)) }
         return StoreStatus(jobs: jobs, finished: finished, claimed: claimed, missing: missing)
     }
 

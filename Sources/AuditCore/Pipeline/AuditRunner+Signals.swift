@@ -175,12 +175,13 @@ extension AuditRunner {
         return (results, queryCounts)
     }
 
-    /// Runs one attack (or reuses its scores when its options and signals are unchanged).
+    /// Runs one attack (or reuses its scores when its options and signals are unchanged); its
+    /// files go to `folder` (default `scores/`).
     func runAttack(
         _ a: ResolvedAttack, named name: String, index: Int, on signals: SignalSet, behind defence: OutputDefence?,
-        _ population: Population, _ spec: ModelSpec, targetKey: String
+        _ population: Population, _ spec: ModelSpec, targetKey: String, in folder: String? = nil
     ) throws -> (scores: [Double], mask: [UInt8], queries: Int) {
-        func path(_ suffix: String) -> String { (scoresFolder as NSString).appendingPathComponent(name + suffix) }
+        func path(_ suffix: String) -> String { ((folder ?? scoresFolder) as NSString).appendingPathComponent(name + suffix) }
         var h = SHA256()
         h.update("scores-v1 \(a.component.info.name)@\(a.component.info.plugin.name)/\(a.component.info.plugin.version)\n")
         h.update(a.component.optionsJSON + "\n" + signals.key + "\nseed=\(config.seed)")

@@ -37,6 +37,8 @@ public struct AuditOutcome {
     public var queryCount: Int
     /// Target queries per attack, for attacks that made any.
     public var queries: [String: Int] = [:]
+    /// The attacks at checkpoint epochs (`audit.checkpoints`), nil when none were asked for.
+    public var checkpoints: CheckpointRun? = nil
 }
 
 /// Runs an audit, stage by stage: load dataset, train or load models, compute signals, run
@@ -90,10 +92,12 @@ public final class AuditRunner {
             queries = q
             return s
         }
+        let checkpoints = config.checkpoints.isEmpty
+            ? nil : try stage("checkpoints") { try runCheckpoints(population, memberships, spec, models) }
         return AuditOutcome(
             plan: plan, population: population, memberships: memberships, target: target, references: references,
             scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, stageSeconds: stageSeconds,
-            queryCount: queries.values.reduce(0, +), queries: queries)
+            queryCount: queries.values.reduce(0, +), queries: queries, checkpoints: checkpoints)
     }
 
     func bridge(_ label: String) -> HostBridge {

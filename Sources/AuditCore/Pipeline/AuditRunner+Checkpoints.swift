@@ -1,0 +1,186 @@
+import Foundation
+import Kernels
+import PluginKit
+
+/// One audited checkpoint epoch: the target's logits then, and every attack's scores on that
+/// epoch's signals (target and reference models all read at the end of the same epoch).
+public struct CheckpointOutcome {
+    public var epoch: Int
+    /// [N + P, C] logits of the target's checkpoint.
+    public var targetLogits: [Float]
+    /// The target's history entry of that epoch, when it has one.
+    public var history: PluginKit.EpochRecord?
+    /// Per attack, in run order: scores [N] and evaluation mask [N].
+    public var scores: [(name: String, scores: [Double], mask: [UInt8])]
+}
+
+/// What the checkpoint stage produced: the epochs audited, and what was asked but could not be.
+public struct CheckpointRun {
+    public var outcomes: [CheckpointOutcome]
+    public var notes: [String]
+}
+
+// Checkpoints (`audit.checkpoints`). Every model of the audit trains with the same checkpoint
+// epochs; at each, the host saves the model to `model-epoch<E>.bin` in its store folder, loads
+// that file into a fresh instance and writes its logits on every audit and population record to
+// `logits-<N>-<P>-epoch<E>.npy` (both atomically). Predicting from a fresh instance leaves the
+// training instance's buffers alone, so the training goes on exactly as without checkpoints.
+//
+// The store key does not include the checkpoint list: a model is the same model whether or not
+// checkpoints were taken, and audits with and without them share it. A stored model that lacks
+// a checkpoint asked for is trained again (under a claim, like a missing one) unless its record
+// says that training was already asked for that epoch (the backend never offered it) or its
+// history ended before it (early stopping). A run killed meanwhile leaves the old record, so the
+// next run trains it again.
+extension AuditRunner {
+    /// Checkpoint epochs asked for that the stored model `key` lacks and could still get by training again.
+    func missingCheckpoints(_ key: String, _ record: ModelRecord) -> [Int] {
+        let asked = Set(record.checkpointEpochs ?? [])
+        let last = record.history.last?.epoch
+        return config.checkpoints.filter { e in
+            !FileManager.default.fileExists(atPath: store.checkpointModelPath(key, epoch: e)) && !asked.contains(e)
+                && (last.map { e <= $0 } ?? true)
+        }
+    }
+
+    /// Whether the store holds `job`'s model with every checkpoint this audit asks for.
+    func isComplete(_ job: ModelJob) -> Bool {
+        guard let record = store.record(job.key) else { return false }
+        return config.checkpoints.isEmpty || missingCheckpoints(job.key, record).isEmpty
+    }
+
+    /// Called by a training at the end of a checkpoint epoch: keeps the model and its logits.
+    func saveCheckpoint(_ model: DynamicModel, _ job: ModelJob, epoch: Int, _ population: Population, _ spec: ModelSpec) throws {
+        let path = store.checkpointModelPath(job.key, epoch: epoch)
+        try FileManager.default.createDirectory(atPath: store.folder(job.key), withIntermediateDirectories: true)
+        let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try model.save(to: tmp)
+        guard rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw NpyError(path: path, message: "cannot rename the checkpoint into place")
+        }
+        let logits = try predictCheckpoint(job.key, role: job.role, epoch: epoch, population, spec)
+        try writeCheckpointLogits(logits, job.key, epoch: epoch, population, spec)
+        logger.info("\(job.role): checkpoint of epoch \(epoch) kept")
+    }
+
+    /// Logits of the stored checkpoint of `key` at `epoch`, from a fresh instance.
+    func predictCheckpoint(_ key: String, role: String, epoch: Int, _ population: Population, _ spec: ModelSpec) throws -> [Float] {
+        let copy = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("\(role) epoch \(epoch)"))
+        try copy.load(from: store.checkpointModelPath(key, epoch: epoch))
+        return try copy.predict(features: population.features, count: population.auditCount + population.populationCount)
+    }
+
+    func writeCheckpointLogits(_ logits: [Float], _ key: String, epoch: Int, _ population: Population, _ spec: ModelSpec) throws {
+        let total = population.auditCount + population.populationCount
+        let path = store.checkpointLogitsPath(key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
+        try Npy.write(logits, shape: [total, spec.classCount], to: path)
+    }
+
+    /// The logits of `model` at `epoch`: stored, or computed from its stored checkpoint (and
+    /// stored); nil when the store holds neither.
+    func checkpointLogits(_ model: TrainedModel, epoch: Int, _ population: Population, _ spec: ModelSpec) throws -> [Float]? {
+        let total = population.auditCount + population.populationCount
+        let path = store.checkpointLogitsPath(model.key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
+        if let (values, shape) = try? Npy.read(Float.self, from: path), shape == [total, spec.classCount] { return values }
+        guard FileManager.default.fileExists(atPath: store.checkpointModelPath(model.key, epoch: epoch)) else { return nil }
+        let logits = try predictCheckpoint(model.key, role: model.role, epoch: epoch, population, spec)
+        try writeCheckpointLogits(logits, model.key, epoch: epoch, population, spec)
+        return logits
+    }
+
+    /// The checkpoint stage: for each epoch of `audit.checkpoints` that every model reached, the
+    /// attacks run on that epoch's signals (as for the final models, same seeds), their scores
+    /// written to `scores/epoch-<E>/`. Attacks that query the target are left out: the query
+    /// service answers with the final model.
+    func runCheckpoints(_ population: Population, _ memberships: Memberships, _ spec: ModelSpec, _ models: [TrainedModel]) throws -> CheckpointRun {
+        var notes: [String] = []
+        let querying = plan.attacks.filter { $0.requirements.contains(.queryAccess) }.map(\.name)
+        if !querying.isEmpty {
+            notes.append("\(querying.map { "`\($0)`" }.joined(separator: ", ")) query the target and run on the final models only.")
+        }
+        var outcomes: [CheckpointOutcome] = []
+        let backend = "model backend `\(plan.model.info.name)` (\(plan.model.info.plugin.path))"
+        for (k, epoch) in config.checkpoints.enumerated() {
+            var epochModels: [TrainedModel] = []
+            var missing: [String] = []
+            for model in models {
+                if let logits = try checkpointLogits(model, epoch: epoch, population, spec) {
+                    epochModels.append(TrainedModel(role: model.role, key: model.key + "@epoch\(epoch)", record: model.record, logits: logits, cached: true))
+                    continue
+                }
+                if let last = model.record.history.last?.epoch, last < epoch {
+                    missing.append("\(model.role) (its training ended at epoch \(last))")
+                } else {
+                    missing.append(model.role)
+                }
+            }
+            if !missing.isEmpty {
+                let offered = models.contains { FileManager.default.fileExists(atPath: store.checkpointModelPath($0.key, epoch: epoch)) }
+                let why = offered || missing.allSatisfy { $0.contains("ended at epoch") }
+                    ? "" : "; \(backend) reported no checkpoint (it does not call ABI 1.1 `on_checkpoint`)"
+                notes.append("epoch \(epoch) is not audited: no checkpoint of \(missing.joined(separator: ", "))\(why).")
+                logger.warning("checkpoints: epoch \(epoch) is not audited: no checkpoint of \(missing.joined(separator: ", "))\(why)")
+                continue
+            }
+            let signals = SignalSet(population: population, memberships: memberships, target: epochModels[0], references: Array(epochModels.dropFirst()))
+            let folder = (scoresFolder as NSString).appendingPathComponent("epoch-\(epoch)")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            var scores: [(name: String, scores: [Double], mask: [UInt8])] = []
+            let settings: [OutputDefence?] = [nil] + config.defences.map { $0 }
+            for (d, defence) in settings.enumerated() {
+                let defended = defence.map { signals.defended(by: $0) } ?? signals
+                for (j, attack) in plan.attacks.enumerated() where !attack.requirements.contains(.queryAccess) {
+                    let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
+                    let r = try runAttack(
+                        attack, named: name, index: d * plan.attacks.count + j, on: defended, behind: defence, population, spec,
+                        targetKey: models[0].key, in: folder)
+                    scores.append((name, r.scores, r.mask))
+                }
+            }
+            let history = models[0].record.history.first { $0.epoch == epoch }
+            outcomes.append(CheckpointOutcome(epoch: epoch, targetLogits: epochModels[0].logits, history: history, scores: scores))
+            progress.report(task: "checkpoints", done: k + 1, total: config.checkpoints.count)
+        }
+        return CheckpointRun(outcomes: outcomes, notes: notes)
+    }
+}
+
+extension AuditResults {
+    /// Evaluates every checkpoint's scores with the shared metrics function (whole set, same
+    /// bootstrap and seeds as the final models' evaluation, so the last epoch of a training that
+    /// ran to its end gives the final figures).
+    static func checkpointSummary(_ outcome: AuditOutcome) -> CheckpointSummary? {
+        guard let run = outcome.checkpoints else { return nil }
+        let config = outcome.plan.config
+        let fprs = config.fprs.sorted()
+        let lowest = fprs.first ?? 0.001
+        let n = outcome.population.auditCount
+        let c = outcome.population.info.classCount
+        let isMember = outcome.memberships.target
+        let labels = Array(outcome.population.labels[0..<n])
+        let order = outcome.scores.map(\.name)
+        var epochs: [CheckpointEpoch] = []
+        for o in run.outcomes {
+            let correct = targetCorrect(logits: o.targetLogits, labels: labels, classCount: c)
+            func accuracy(_ members: Bool) -> Double {
+                let idx = isMember.indices.filter { isMember[$0] == members }
+                return Double(idx.filter { correct[$0] }.count) / Double(max(1, idx.count))
+            }
+            var e = CheckpointEpoch(
+                epoch: o.epoch, trainAccuracy: accuracy(true), testAccuracy: accuracy(false),
+                historyTrainAccuracy: o.history.map(\.trainAccuracy), historyHeldoutAccuracy: o.history.flatMap { $0.heldoutAccuracy.isNaN ? nil : $0.heldoutAccuracy })
+            for attack in o.scores {
+                let i = order.firstIndex(of: attack.name) ?? order.count
+                var seed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
+                let evaluation = evaluate(
+                    attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember, labels: labels,
+                    targetCorrect: correct, fprs: fprs, slices: .none, bootstrapSamples: config.bootstrapSamples, seed: seed.next())
+                e.attackOrder.append(attack.name)
+                e.attacks[attack.name] = CheckpointAttack(evaluation, lowestFPR: lowest)
+            }
+            epochs.append(e)
+        }
+        return CheckpointSummary(lowestFPR: lowest, epochs: epochs, notes: run.notes)
+    }
+}
