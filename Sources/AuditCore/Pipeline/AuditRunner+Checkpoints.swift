@@ -100,27 +100,31 @@ extension AuditRunner {
             notes.append("\(querying.map { "`\($0)`" }.joined(separator: ", ")) query the target and run on the final models only.")
         }
         var outcomes: [CheckpointOutcome] = []
-        let backend = "model backend `\(plan.model.info.name)` (\(plan.model.info.plugin.path))"
+        let offered = models.contains { m in
+            config.checkpoints.contains { FileManager.default.fileExists(atPath: store.checkpointModelPath(m.key, epoch: $0)) }
+        }
+        guard offered else {
+            let note = "model backend `\(plan.model.info.name)` (\(plan.model.info.plugin.path)) reported no checkpoint for any model "
+                + "(it does not call ABI 1.1 `on_checkpoint`): no checkpoint epoch is audited, the final models are."
+            logger.warning("checkpoints: \(note)")
+            return CheckpointRun(outcomes: [], notes: notes + [note])
+        }
         for (k, epoch) in config.checkpoints.enumerated() {
             var epochModels: [TrainedModel] = []
             var missing: [String] = []
             for model in models {
                 if let logits = try checkpointLogits(model, epoch: epoch, population, spec) {
                     epochModels.append(TrainedModel(role: model.role, key: model.key + "@epoch\(epoch)", record: model.record, logits: logits, cached: true))
-                    continue
-                }
-                if let last = model.record.history.last?.epoch, last < epoch {
+                } else if let last = model.record.history.last?.epoch, last < epoch {
                     missing.append("\(model.role) (its training ended at epoch \(last))")
                 } else {
                     missing.append(model.role)
                 }
             }
             if !missing.isEmpty {
-                let offered = models.contains { FileManager.default.fileExists(atPath: store.checkpointModelPath($0.key, epoch: epoch)) }
-                let why = offered || missing.allSatisfy { $0.contains("ended at epoch") }
-                    ? "" : "; \(backend) reported no checkpoint (it does not call ABI 1.1 `on_checkpoint`)"
-                notes.append("epoch \(epoch) is not audited: no checkpoint of \(missing.joined(separator: ", "))\(why).")
-                logger.warning("checkpoints: epoch \(epoch) is not audited: no checkpoint of \(missing.joined(separator: ", "))\(why)")
+                let note = "epoch \(epoch) is not audited: the store holds no checkpoint of \(missing.joined(separator: ", "))."
+                notes.append(note)
+                logger.warning("checkpoints: \(note)")
                 continue
             }
             let signals = SignalSet(population: population, memberships: memberships, target: epochModels[0], references: Array(epochModels.dropFirst()))
