@@ -173,6 +173,35 @@ struct CheckpointEndToEndTests {
         #expect(a.epochs.map(\.epoch) == [2, 10, 30])
         #expect(a == b)
     }
+
+    /// The Python worker protocol offers no checkpoints: the audit of the final models goes on,
+    /// and the run says which backend offered none.
+    @Test func aBackendWithoutCheckpointsIsNamed() throws {
+        let output = folder + "/python"
+        try? FileManager.default.removeItem(atPath: output)
+        let native = checkpointConfig(output: output, store: output + "/models", epochs: 12, checkpoints: "[3, 6]")
+        let start = try #require(native.range(of: "  plugin: native\n")), end = try #require(native.range(of: "reference_models:"))
+        let text = native.replacingCharacters(in: start.lowerBound..<end.lowerBound, with: """
+              plugin: python
+              options:
+                module: \(packageRoot)/python/examples/numpy_worker.py
+                python_path: [\(packageRoot)/python]
+                worker_options: '{"steps": 30, "learning_rate": 0.5}'
+                timeout_seconds: 120
+
+            """).replacingOccurrences(of: "count: 4", with: "count: 2")
+        #expect(text.contains("plugin: python") && text.contains("checkpoints: [3, 6]"))
+        let r = try mia(["run", try write(text, "python.yaml"), "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let s = try summary(output)
+        let checkpoints = try #require(s.checkpoints)
+        #expect(checkpoints.epochs.isEmpty)
+        #expect(checkpoints.notes.count == 1)
+        #expect(checkpoints.notes.first?.contains("model backend `python`") == true, "\(checkpoints.notes)")
+        #expect(checkpoints.notes.first?.contains("reported no checkpoint for any model") == true, "\(checkpoints.notes)")
+        #expect(s.attacks["loss-threshold"] != nil, "the final models are audited")
+        #expect(try String(contentsOfFile: output + "/report.html", encoding: .utf8).contains("reported no checkpoint for any model"))
+    }
 }
 
 /// Just enough JSON to read a string field of a model record.
