@@ -47,8 +47,8 @@ extension AuditRunner {
             var rng = SeededRandom.derive(seed: config.seed, 10_000 + UInt64(i))
             let seed = rng.next()
             let key = ModelStore.key(
-                backend: plan.model.info, backendOptionsJSON: plan.model.optionsJSON, dataset: plan.dataset.info,
-                datasetOptionsJSON: plan.dataset.optionsJSON, spec: spec, members: members, seed: seed)
+                backend: plan.model.info, backendOptionsJSON: plan.model.givenOptionsJSON, dataset: plan.dataset.info,
+                datasetOptionsJSON: plan.dataset.givenOptionsJSON, spec: spec, members: members, seed: seed)
             return ModelJob(index: i, role: i == 0 ? "target" : "reference \(i)", members: members, seed: seed, key: key)
         }
     }
