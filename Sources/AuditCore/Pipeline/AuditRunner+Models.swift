@@ -69,9 +69,11 @@ extension AuditRunner {
         logger.info("models: \(mine.count) in this shard, \(mine.count - missing.count) in the store, \(missing.count) to train")
         guard !missing.isEmpty else { return 0 }
 
-        let workers = max(1, min(config.threads, missing.count))
-        // The host owns BLAS threading: side-by-side trainings get one thread each.
-        openblas_set_num_threads(Int32(workers > 1 ? 1 : config.threads))
+        let layout = TrainingLayout(missing: missing.count, threads: config.threads, parallelModels: config.parallelModels)
+        let workers = layout.sideBySide
+        logger.info("training \(layout)")
+        // The host owns BLAS threading: side-by-side trainings share `run.threads`.
+        openblas_set_num_threads(Int32(layout.blasThreads))
         defer { openblas_set_num_threads(Int32(config.threads)) }
         let lock = NSLock()
         var queue = missing
