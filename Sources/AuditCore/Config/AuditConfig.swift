@@ -81,9 +81,11 @@ public struct AuditConfig {
     // report:
     public var html: Bool
     public var topRecords: Int
+    // slurm: (read by `mia-audit slurm` only)
+    public var slurm: SlurmConfig
 
     /// `sweep` belongs to studies (`Studies/`): a run of one point never sees it.
-    static let topKeys = ["run", "plugins", "signals", "dataset", "model", "target", "reference_models", "audit", "report", "sweep"]
+    static let topKeys = ["run", "plugins", "signals", "dataset", "model", "target", "reference_models", "audit", "report", "slurm", "sweep"]
 
     /// Reads and checks the structure of `file` (plugin options are checked later, against the
     /// schemas of the plugins found).
@@ -235,12 +237,14 @@ public struct AuditConfig {
             top_ = try report["top_records"]?.int() ?? 20
         }
 
+        let slurm = try SlurmConfig.parse(top["slurm"])
+
         return AuditConfig(
             file: file, text: text, name: name, output: resolve(output, FileManager.default.currentDirectoryPath),
             seed: UInt64(seed), threads: threads, parallelModels: parallelModels, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
             pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
             model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
-            bootstrapSamples: bootstrap, defences: defences, html: html, topRecords: top_)
+            bootstrapSamples: bootstrap, defences: defences, html: html, topRecords: top_, slurm: slurm)
     }
 
     /// The directory relative paths in plugin options are resolved against: the config's folder.
