@@ -116,6 +116,26 @@ extension AuditRunner {
 
     /// Trains one model, saves it, and stores its logits on every audit and population record.
     func train(_ job: ModelJob, _ population: Population, _ spec: ModelSpec, onEpoch: @escaping (PluginKit.EpochRecord) -> Void) throws {
+        let (f, l, hf, hl) = trainingData(job, population, spec)
+        let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
+        let start = Date()
+        let history = try model.train(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed, onEpoch: onEpoch)
+        let seconds = Date().timeIntervalSince(start)
+        let total = population.auditCount + population.populationCount
+        let logits = try model.predict(features: population.features, count: total)
+        try Npy.write(logits, shape: [total, spec.classCount], to: logitsPath(job, population))
+        let record = ModelRecord(
+            key: job.key, role: job.role, seed: job.seed, memberCount: job.members.count, backend: plan.model.info.name,
+            backendVersion: plan.model.info.plugin.version, history: history, trainSeconds: seconds)
+        try store.save(model, record: record)
+        logger.info("trained \(job.role) in \(String(format: "%.1f", seconds)) s")
+    }
+
+    /// A model's training data: its members' features and labels, and the audit records it does
+    /// not train on (held out, evaluated after each epoch).
+    func trainingData(_ job: ModelJob, _ population: Population, _ spec: ModelSpec)
+        -> (features: [Float], labels: [Int32], heldoutFeatures: [Float], heldoutLabels: [Int32])
+    {
         let size = spec.featureSize
         let n = population.auditCount
         var isMember = [Bool](repeating: false, count: n)
@@ -136,18 +156,7 @@ extension AuditRunner {
         }
         let (f, l) = gather(job.members)
         let (hf, hl) = gather(heldout)
-        let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
-        let start = Date()
-        let history = try model.train(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed, onEpoch: onEpoch)
-        let seconds = Date().timeIntervalSince(start)
-        let total = population.auditCount + population.populationCount
-        let logits = try model.predict(features: population.features, count: total)
-        try Npy.write(logits, shape: [total, spec.classCount], to: logitsPath(job, population))
-        let record = ModelRecord(
-            key: job.key, role: job.role, seed: job.seed, memberCount: job.members.count, backend: plan.model.info.name,
-            backendVersion: plan.model.info.plugin.version, history: history, trainSeconds: seconds)
-        try store.save(model, record: record)
-        logger.info("trained \(job.role) in \(String(format: "%.1f", seconds)) s")
+        return (f, l, hf, hl)
     }
 
     /// Trains what is missing, then gathers every model's record and logits (computing logits of
