@@ -224,7 +224,11 @@ struct Plan: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger()
         let (plan, _) = try loadPlan(config, global: global, logger: logger)
-        try runLongWork(quiet: global.quiet) { progress, cancellation in
+        if plan.providedSignals != nil {
+            print("models: none to train: this audit reads its signals from \(plan.config.signals?.path ?? "a folder")")
+            return
+        }
+        try runLongWork(quiet: global.quiet) { _, cancellation in
             let runner = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet), cancellation: cancellation)
             let status = runner.storeStatus()
             print("models: \(status.jobs.count) to train for this audit (a target trained elsewhere is not counted)")

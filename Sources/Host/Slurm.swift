@@ -49,6 +49,10 @@ struct Slurm: ParsableCommand {
             let logger = global.makeLogger()
             let (plan, registry) = try loadPlan(config, global: global, logger: logger)
             reportProblems(registry, logger: logger)
+            if plan.providedSignals != nil {
+                printError("this audit reads its signals from \(plan.config.signals?.path ?? "a folder"): there is no model to train; run it with `mia-audit run`")
+                throw ExitStatus.failed
+            }
             let status = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet)).storeStatus()
             // Claimed models go in too: a task finds a live worker's claim and leaves the model to
             // it, but takes over the claim of a worker that died (a task killed at its time limit).
