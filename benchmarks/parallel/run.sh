@@ -4,7 +4,7 @@
 # `run.threads / K'` BLAS threads each), alternating the order every round so both see the
 # same background load, and prints the median training time of each and their ratio.
 #
-#   benchmarks/parallel/run.sh                      # 3 rounds, LeNet-5 and two MLPs, 4 models
+#   benchmarks/parallel/run.sh                      # 3 rounds, LeNet-5 and three MLPs, 4 models each
 #   ROUNDS=5 MODELS="lenet5 mlp512" benchmarks/parallel/run.sh
 #   SKIP_BUILD=1 benchmarks/parallel/run.sh         # reuse .build/release
 #
@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-3}
-MODELS=${MODELS:-"lenet5 mlp512 mlp64"}
+MODELS=${MODELS:-"lenet5 mlp512 mlp64 mlp1024"}
 THREADS=${THREADS:-$(nproc)}
 SIDE=${SIDE:-$THREADS}            # models side by side in the second mode
 REFERENCES=${REFERENCES:-3}       # plus the target: REFERENCES + 1 models per run
@@ -36,7 +36,8 @@ model_options() {
         lenet5) echo "architecture: lenet5" ;;
         mlp512) echo "architecture: mlp, hidden_sizes: [512, 256]" ;;
         mlp64) echo "architecture: mlp, hidden_sizes: [64]" ;;
-        *) echo "unknown model $1 (lenet5, mlp512, mlp64)" >&2; exit 2 ;;
+        mlp1024) echo "architecture: mlp, hidden_sizes: [1024, 1024]" ;;
+        *) echo "unknown model $1 (lenet5, mlp512, mlp64, mlp1024)" >&2; exit 2 ;;
     esac
 }
 
