@@ -255,7 +255,9 @@ struct Plan: ParsableCommand {
                     + "`mia-audit train CONFIG --shard 0/\(status.jobs.count)` trains one model)")
                 print("disk: \(logitsText) + model files: measured after the first model is stored")
             } else {
-                FileHandle.standardError.write(Data("plan: measuring a trial epoch (Ctrl-C to stop; --no-trial skips it)\n".utf8))
+                if !global.quiet {
+                    FileHandle.standardError.write(Data("plan: measuring a trial epoch (Ctrl-C to stop; --no-trial skips it)\n".utf8))
+                }
                 guard let trial = try runner.measureTrial(status) else { return }
                 printTrial(trial, missing: status.missing.count, logitsText: logitsText)
             }
