@@ -88,3 +88,30 @@ import Testing
         #expect(try key(c, backendSchema: release1) == h.hexDigest())
     }
 }
+
+/// The run keys its models on the options the config gave: the same training written with one
+/// default spelled out is another key (the backend gets the same options either way).
+@Suite struct ModelKeyRunTests {
+    @Test(.timeLimit(.minutes(2))) func runKeysOnTheGivenOptions() throws {
+        let binary = try ReleaseBinary.path()
+        let dir = try ReleaseBinary.scratch("model-key")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let plain = ReleaseBinary.config(output: dir + "/a", references: 1)
+        let spelled = ReleaseBinary.config(output: dir + "/b", references: 1)
+            .replacingOccurrences(of: "    epochs: 2\n", with: "    epochs: 2\n    batch_size: 128\n")
+        #expect(spelled != ReleaseBinary.config(output: dir + "/b", references: 1))
+        try plain.write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
+        try spelled.write(toFile: dir + "/b.yaml", atomically: true, encoding: .utf8)
+        func keys(_ config: String) throws -> [String] {
+            let r = try Command.run(binary, ["plan", dir + "/" + config, "--no-trial"], cwd: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").filter { $0.contains("missing: ") }.map { String($0.split(separator: " ").last!) }
+        }
+        let a = try keys("a.yaml"), b = try keys("b.yaml")
+        #expect(a.count == 2 && b.count == 2)
+        #expect(Set(a).isDisjoint(with: b), "\(a) \(b)")
+        // Nothing else that differs between the two (the output folder) is in the key.
+        try ReleaseBinary.config(output: dir + "/c", references: 1).write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
+        #expect(try keys("c.yaml") == a)
+    }
+}
