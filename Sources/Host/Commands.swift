@@ -208,34 +208,104 @@ struct Train: ParsableCommand {
 }
 
 struct Plan: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print what a run would train and what the model store already holds.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print what a run would train, what the model store already holds, and the time and disk it expects.",
+        discussion: """
+            The expected time is measured, never guessed: on the models of this audit that the store \
+            holds, or, when it holds none, by a trial that trains the first missing models (as many \
+            side by side as a run would) until each reports its first epoch, then stops them; \
+            nothing is stored. `--no-trial` skips the trial and prints the time as unknown.
+            """)
 
     @Argument(help: "The audit config (YAML).") var config: String
+    @Flag(help: "Do not train a trial epoch when the store holds none of the audit's models.") var noTrial = false
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let logger = global.makeLogger()
         let (plan, _) = try loadPlan(config, global: global, logger: logger)
-        let runner = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet))
-        let status = runner.storeStatus()
-        print("models: \(status.jobs.count) to train for this audit (a target trained elsewhere is not counted)")
-        print("  in the store:        \(status.finished.count)")
-        print("  being trained now:   \(status.claimed.count)")
-        print("  to train:            \(status.missing.count)")
-        print("store: \(plan.config.modelStore)")
-        for job in status.missing.prefix(10) { print("  missing: \(job.role) \(job.key.prefix(16))") }
-        let todo = status.missing.count + status.claimed.count
-        if let cost = runner.costEstimate(status) {
-            let workers = max(1, min(plan.config.threads, todo))
-            let seconds = Double(status.missing.count) * cost.secondsPerModel / Double(workers)
-            let time = seconds < 120 ? String(format: "%.0f s", seconds)
-                : seconds < 7200 ? String(format: "%.1f min", seconds / 60) : String(format: "%.1f h", seconds / 3600)
-            print(String(format: "measured on %d stored models: %.1f s per model (%.2f s per epoch), %.1f MiB per model",
-                         cost.measuredOn, cost.secondsPerModel, cost.secondsPerEpoch, Double(cost.bytesPerModel) / 1_048_576))
-            print("expected: \(time) of training here (\(workers) side by side), "
-                + String(format: "%.1f MiB more in the store", Double(status.missing.count * cost.bytesPerModel) / 1_048_576))
-        } else if todo > 0 {
-            print("expected cost: unknown until one model is in the store (e.g. `mia-audit train CONFIG --shard 0/\(status.jobs.count)` trains one)")
+        if plan.providedSignals != nil {
+            print("models: none to train: this audit reads its signals from \(plan.config.signals?.path ?? "a folder")")
+            return
+        }
+        try runLongWork(quiet: global.quiet) { _, cancellation in
+            let runner = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet), cancellation: cancellation)
+            let status = runner.storeStatus()
+            print("models: \(status.jobs.count) to train for this audit (a target trained elsewhere is not counted)")
+            print("  in the store:        \(status.finished.count)")
+            print("  being trained now:   \(status.claimed.count)")
+            print("  to train:            \(status.missing.count)")
+            print("store: \(plan.config.modelStore)")
+            for job in status.missing.prefix(10) { print("  missing: \(job.role) \(job.key.prefix(16))") }
+            guard !status.missing.isEmpty else { return }
+            let layout = runner.trainingLayout(missing: status.missing.count)
+            let setting = plan.config.parallelModels.map { "\($0)" } ?? "auto"
+            print("training here: \(layout) (run.threads: \(plan.config.threads), run.parallel_models: \(setting))")
+            let logits = status.missing.count * runner.logitsBytesPerModel
+            let logitsText = "\(mib(logits)) of logits (computed: \(status.missing.count) models x "
+                + "\(plan.config.auditRecords + plan.config.populationRecords) records x \(plan.datasetInfo.classCount) classes x 4 bytes)"
+            if let cost = runner.costEstimate(status) {
+                let seconds = TrialMeasurement.expectedSeconds(perModel: cost.secondsPerModel, count: status.missing.count, layout: layout)
+                print(String(format: "measured on %d stored models of this audit: %.1f s of training per model (%.2f s per epoch), %@ per model in the store",
+                             cost.measuredOn, cost.secondsPerModel, cost.secondsPerEpoch, mib(cost.bytesPerModel)))
+                print("expected: \(duration(seconds)) of training here (\(rounds(status.missing.count, layout))), "
+                    + "\(mib(status.missing.count * cost.bytesPerModel)) more in the store (model files and logits, as measured)")
+            } else if noTrial {
+                print("expected time: unknown until one model is in the store (`mia-audit plan` without --no-trial measures one epoch; "
+                    + "`mia-audit train CONFIG --shard 0/\(status.jobs.count)` trains one model)")
+                print("disk: \(logitsText) + model files: measured after the first model is stored")
+            } else {
+                if !global.quiet {
+                    FileHandle.standardError.write(Data("plan: measuring a trial epoch (Ctrl-C to stop; --no-trial skips it)\n".utf8))
+                }
+                guard let trial = try runner.measureTrial(status) else { return }
+                printTrial(trial, missing: status.missing.count, logitsText: logitsText)
+            }
         }
     }
+
+    func printTrial(_ trial: TrialMeasurement, missing: Int, logitsText: String) {
+        let roles = trial.models.map(\.role).joined(separator: ", ")
+        let together = trial.models.count > 1 ? " side by side" : ""
+        print("trial: trained \(roles)\(together) (\(trial.layout.blasThreads) BLAS thread\(trial.layout.blasThreads == 1 ? "" : "s")\(together.isEmpty ? "" : " each")) on "
+            + "\(trial.models[0].memberCount) members\(together.isEmpty ? "" : " each") until \(together.isEmpty ? "it" : "each") reported its first epoch, "
+            + "then cancelled \(together.isEmpty ? "it" : "them"); nothing was stored")
+        print(String(format: "  measured: dataset load %.2f s", trial.datasetSeconds))
+        for m in trial.models {
+            if let whole = m.finishedSeconds {
+                print(String(format: "  measured: %@ finished its whole training in %.2f s before it saw the cancellation", m.role, whole))
+            } else {
+                print(String(format: "  measured: %@ first epoch %.3f s by the backend's clock, %.3f s from the start of training",
+                             m.role, m.epochSeconds, m.firstEpochWallSeconds))
+            }
+        }
+        let fileBytes = trial.models.compactMap(\.fileBytes).first
+        let modelFiles = fileBytes.map { "\(mib(missing * $0)) of model files (measured: \(mib($0)) saved by the trial model)" }
+            ?? "model files: measured after the first model is stored"
+        defer { print("disk: \(logitsText) + \(modelFiles)") }
+        guard let perModel = trial.secondsPerModel else {
+            print(String(format: "expected time: %.3f s per epoch; the number of epochs is unknown (the backend has no `epochs` option)", trial.meanEpochSeconds))
+            return
+        }
+        if trial.models.allSatisfy({ $0.finishedSeconds == nil }), let epochs = trial.epochs {
+            let first = trial.models.map(\.firstEpochWallSeconds).reduce(0, +) / Double(trial.models.count)
+            print(String(format: "  per model: %.3f s to the first epoch + %d more epochs x %.3f s = %.2f s (every epoch costing the first one's; "
+                         + "early stopping ends sooner)", first, epochs - 1, trial.meanEpochSeconds, perModel))
+        }
+        let seconds = TrialMeasurement.expectedSeconds(perModel: perModel, count: missing, layout: trial.layout)
+        print(String(format: "expected: %@ of training here: %.2f s per model x %@; not counted: loading the dataset, each model's logits",
+                     duration(seconds), perModel, rounds(missing, trial.layout)))
+    }
+
+    func rounds(_ count: Int, _ layout: TrainingLayout) -> String {
+        let n = TrialMeasurement.rounds(count: count, layout: layout)
+        return layout.sideBySide == 1 ? "\(n) model\(n == 1 ? "" : "s") one at a time"
+            : "\(n) round\(n == 1 ? "" : "s") of \(layout.sideBySide) side by side for \(count) models"
+    }
 }
+
+private func duration(_ seconds: Double) -> String {
+    seconds < 10 ? String(format: "%.1f s", seconds) : seconds < 120 ? String(format: "%.0f s", seconds) : seconds < 7200 ? String(format: "%.1f min", seconds / 60) : String(format: "%.1f h", seconds / 3600)
+}
+
+private func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }

@@ -118,4 +118,50 @@ import Testing
         #expect(clusterAUC == (try auc(dir + "/local/run/metrics.json")))
         print("slurm: array, failure, resubmission and audit in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; AUC \(clusterAUC)")
     }
+
+    /// The config's `slurm:` section reaches the cluster: the array throttle (`max_parallel`)
+    /// and an extra sbatch option are accepted, and the array runs to the audit.
+    @Test(.enabled(if: enabled, "set MIA_TEST_SLURM=1 to run against a local Slurm (scripts/slurm/start-local.sh)"), .timeLimit(.minutes(3)))
+    func configSectionReachesTheCluster() throws {
+        let scripts = ReleaseBinary.packageRoot + "/scripts/slurm"
+        let start = try Command.run("/bin/bash", [scripts + "/start-local.sh"], cwd: dir, timeout: 300)
+        try #require(start.status == 0, "start-local.sh failed: \(start.stdout)\(start.stderr)")
+        let weStarted = !start.stdout.contains("already running")
+        defer {
+            if weStarted { _ = try? Command.run("/bin/bash", [scripts + "/stop-local.sh"], cwd: dir, timeout: 60) }
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let config = dir + "/throttled.yaml"
+        try (ReleaseBinary.config(output: "throttled/run", references: 2) + """
+            slurm:
+              cpus_per_task: 1
+              time: "5"
+              max_parallel: 1
+              sbatch_options: ["--nice=10"]
+
+            """).write(toFile: config, atomically: true, encoding: .utf8)
+        let submitted = try mia(["slurm", config, "--submit"])
+        try #require(submitted.status == 0, "\(submitted.stdout)\(submitted.stderr)")
+        #expect(submitted.stdout.contains("--array=0-2%1"), "\(submitted.stdout)")
+        let jobs = try SlurmJobs.load(folder: dir + "/throttled/run/slurm")
+        let arrayID = try #require(jobs.submissions.last?.arrayJobID)
+        // Slurm holds the throttle and the option as given.
+        let shown = try Command.run("/usr/bin/scontrol", ["show", "job", arrayID], cwd: dir, environment: Self.environment)
+        #expect(shown.stdout.contains("ArrayTaskThrottle=1"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("Nice=10"), "\(shown.stdout)")
+        var mostRunning = 0
+        let deadline = Date().addingTimeInterval(90)
+        while true {
+            let r = try mia(["slurm", "status", config, "--json", "-q"])
+            let status = try JSONDecoder().decode(SlurmStatus.self, from: Data(r.stdout.utf8))
+            mostRunning = max(mostRunning, status.tasks.filter { $0.state == "RUNNING" }.count)
+            if status.isFinished {
+                #expect(status.failedTasks.isEmpty && status.audit.state == "COMPLETED", "\(status.text)")
+                break
+            }
+            try #require(Date() < deadline, "the submission did not finish:\n\(status.text)")
+            usleep(100_000)
+        }
+        #expect(mostRunning <= 1, "\(mostRunning) tasks ran at once under max_parallel: 1")
+    }
 }

@@ -50,6 +50,9 @@ public struct AuditConfig {
     public var output: String
     public var seed: UInt64
     public var threads: Int
+    /// Models trained side by side (`run.parallel_models`), each on `threads / parallelModels`
+    /// BLAS threads; nil is `auto` (see `TrainingLayout`).
+    public var parallelModels: Int?
     /// Where trained models and their logits are kept (`run.model_store`, default `<output>/models`).
     public var modelStore: String
     // plugins:
@@ -81,9 +84,11 @@ public struct AuditConfig {
     // report:
     public var html: Bool
     public var topRecords: Int
+    // slurm: (read by `mia-audit slurm` only)
+    public var slurm: SlurmConfig
 
     /// `sweep` belongs to studies (`Studies/`): a run of one point never sees it.
-    static let topKeys = ["run", "plugins", "signals", "dataset", "model", "target", "reference_models", "audit", "report", "sweep"]
+    static let topKeys = ["run", "plugins", "signals", "dataset", "model", "target", "reference_models", "audit", "report", "slurm", "sweep"]
 
     /// Reads and checks the structure of `file` (plugin options are checked later, against the
     /// schemas of the plugins found).
@@ -112,7 +117,7 @@ public struct AuditConfig {
         let baseDir = ((file as NSString).deletingLastPathComponent as NSString).standardizingPath
 
         let run = try top.require("run")
-        try run.checkKeys(["name", "output", "seed", "threads", "model_store"])
+        try run.checkKeys(["name", "output", "seed", "threads", "model_store", "parallel_models"])
         let name = try run["name"]?.string() ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         let output = try run["output"]?.string() ?? "runs/\(name)"
         let seedNode = run["seed"]
@@ -122,6 +127,11 @@ public struct AuditConfig {
         let threads = try run["threads"]?.int() ?? cores
         guard threads >= 1 else { throw run["threads"]!.error("must be at least 1") }
         let store = try run["model_store"]?.string() ?? (output as NSString).appendingPathComponent("models")
+        var parallelModels: Int?
+        if let p = run["parallel_models"], !(p.isScalar && (try? p.string()) == "auto") {
+            guard p.isScalar, let n = p.node.int, n >= 1 else { throw p.error("must be `auto` or an integer of at least 1") }
+            parallelModels = n
+        }
 
         var pluginPaths: [String] = []
         if let plugins = top["plugins"] {
@@ -231,12 +241,14 @@ public struct AuditConfig {
             top_ = try report["top_records"]?.int() ?? 20
         }
 
+        let slurm = try SlurmConfig.parse(top["slurm"])
+
         return AuditConfig(
             file: file, text: text, name: name, output: resolve(output, FileManager.default.currentDirectoryPath),
-            seed: UInt64(seed), threads: threads, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
+            seed: UInt64(seed), threads: threads, parallelModels: parallelModels, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
             pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
             model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
-            bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_)
+            bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_, slurm: slurm)
     }
 
     /// The directory relative paths in plugin options are resolved against: the config's folder.

@@ -5,8 +5,21 @@ import PluginKit
 /// A component resolved against the plugins found: its table and the JSON options it gets.
 public struct ResolvedComponent {
     public var info: ComponentInfo
+    /// Every option the component gets: the config's, checked, and the schema's defaults for the rest.
     public var options: [String: OptionValue]
+    /// The options the config gave, checked (paths made absolute) but without the defaults: what a
+    /// model's store key hashes, so that a plugin release adding a defaulted option keeps every key.
+    public var givenOptions: [String: OptionValue]
     public var optionsJSON: String { OptionChecker.json(options) }
+    public var givenOptionsJSON: String { OptionChecker.json(givenOptions) }
+
+    /// Checks `choice`'s options against `info`'s schema and keeps which of them the config gave.
+    public static func checked(_ choice: ComponentChoice, _ info: ComponentInfo, baseDirectory: String) throws -> ResolvedComponent {
+        let values = try OptionChecker.check(
+            choice.options, against: info.options, component: info.name, baseDirectory: baseDirectory, at: choice.pluginNode)
+        let given = Set(try choice.options?.entries().map(\.key) ?? [])
+        return ResolvedComponent(info: info, options: values, givenOptions: values.filter { given.contains($0.key) })
+    }
 }
 
 /// An attack resolved against the plugins found, with what it needs.
@@ -52,10 +65,7 @@ public struct AuditPlan {
                 return nil
             }
             do {
-                let values = try OptionChecker.check(
-                    choice.options, against: info.options, component: info.name, baseDirectory: config.baseDirectory,
-                    at: choice.pluginNode)
-                return ResolvedComponent(info: info, options: values)
+                return try ResolvedComponent.checked(choice, info, baseDirectory: config.baseDirectory)
             } catch let e as ConfigError {
                 errors.append(e)
             } catch {

@@ -47,8 +47,8 @@ extension AuditRunner {
             var rng = SeededRandom.derive(seed: config.seed, 10_000 + UInt64(i))
             let seed = rng.next()
             let key = ModelStore.key(
-                backend: plan.model.info, backendOptionsJSON: plan.model.optionsJSON, dataset: plan.dataset.info,
-                datasetOptionsJSON: plan.dataset.optionsJSON, spec: spec, members: members, seed: seed)
+                backend: plan.model.info, backendOptionsJSON: plan.model.givenOptionsJSON, dataset: plan.dataset.info,
+                datasetOptionsJSON: plan.dataset.givenOptionsJSON, spec: spec, members: members, seed: seed)
             return ModelJob(index: i, role: i == 0 ? "target" : "reference \(i)", members: members, seed: seed, key: key)
         }
     }
@@ -69,9 +69,11 @@ extension AuditRunner {
         logger.info("models: \(mine.count) in this shard, \(mine.count - missing.count) in the store, \(missing.count) to train")
         guard !missing.isEmpty else { return 0 }
 
-        let workers = max(1, min(config.threads, missing.count))
-        // The host owns BLAS threading: side-by-side trainings get one thread each.
-        openblas_set_num_threads(Int32(workers > 1 ? 1 : config.threads))
+        let layout = TrainingLayout(missing: missing.count, threads: config.threads, parallelModels: config.parallelModels)
+        let workers = layout.sideBySide
+        logger.info("training \(layout)")
+        // The host owns BLAS threading: side-by-side trainings share `run.threads`.
+        openblas_set_num_threads(Int32(layout.blasThreads))
         defer { openblas_set_num_threads(Int32(config.threads)) }
         let lock = NSLock()
         var queue = missing
@@ -114,6 +116,29 @@ extension AuditRunner {
 
     /// Trains one model, saves it, and stores its logits on every audit and population record.
     func train(_ job: ModelJob, _ population: Population, _ spec: ModelSpec, onEpoch: @escaping (PluginKit.EpochRecord) -> Void) throws {
+        let (f, l, hf, hl) = trainingData(job, population, spec)
+        let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
+        let start = Date()
+        let history = try model.train(
+            features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed, checkpointEpochs: config.checkpoints,
+            onCheckpoint: { try self.saveCheckpoint(model, job, epoch: $0, population, spec) }, onEpoch: onEpoch)
+        let seconds = Date().timeIntervalSince(start)
+        let total = population.auditCount + population.populationCount
+        let logits = try model.predict(features: population.features, count: total)
+        try Npy.write(logits, shape: [total, spec.classCount], to: logitsPath(job, population))
+        let record = ModelRecord(
+            key: job.key, role: job.role, seed: job.seed, memberCount: job.members.count, backend: plan.model.info.name,
+            backendVersion: plan.model.info.plugin.version, history: history, trainSeconds: seconds,
+            checkpointEpochs: config.checkpoints.isEmpty ? nil : config.checkpoints)
+        try store.save(model, record: record)
+        logger.info("trained \(job.role) in \(String(format: "%.1f", seconds)) s")
+    }
+
+    /// A model's training data: its members' features and labels, and the audit records it does
+    /// not train on (held out, evaluated after each epoch).
+    func trainingData(_ job: ModelJob, _ population: Population, _ spec: ModelSpec)
+        -> (features: [Float], labels: [Int32], heldoutFeatures: [Float], heldoutLabels: [Int32])
+    {
         let size = spec.featureSize
         let n = population.auditCount
         var isMember = [Bool](repeating: false, count: n)
@@ -134,21 +159,7 @@ extension AuditRunner {
         }
         let (f, l) = gather(job.members)
         let (hf, hl) = gather(heldout)
-        let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
-        let start = Date()
-        let history = try model.train(
-            features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed, checkpointEpochs: config.checkpoints,
-            onCheckpoint: { try self.saveCheckpoint(model, job, epoch: $0, population, spec) }, onEpoch: onEpoch)
-        let seconds = Date().timeIntervalSince(start)
-        let total = population.auditCount + population.populationCount
-        let logits = try model.predict(features: population.features, count: total)
-        try Npy.write(logits, shape: [total, spec.classCount], to: logitsPath(job, population))
-        let record = ModelRecord(
-            key: job.key, role: job.role, seed: job.seed, memberCount: job.members.count, backend: plan.model.info.name,
-            backendVersion: plan.model.info.plugin.version, history: history, trainSeconds: seconds,
-            checkpointEpochs: config.checkpoints.isEmpty ? nil : config.checkpoints)
-        try store.save(model, record: record)
-        logger.info("trained \(job.role) in \(String(format: "%.1f", seconds)) s")
+        return (f, l, hf, hl)
     }
 
     /// Trains what is missing, then gathers every model's record and logits (computing logits of

@@ -9,13 +9,19 @@ public struct SlurmResources: Equatable, Sendable, Codable {
     public var time: String?
     public var partition: String?
     public var account: String?
+    /// More options, each written as its own `#SBATCH` line (`--qos=normal`).
+    public var sbatchOptions: [String]
 
-    public init(cpusPerTask: Int, memory: String? = nil, time: String? = nil, partition: String? = nil, account: String? = nil) {
+    public init(
+        cpusPerTask: Int, memory: String? = nil, time: String? = nil, partition: String? = nil, account: String? = nil,
+        sbatchOptions: [String] = []
+    ) {
         self.cpusPerTask = cpusPerTask
         self.memory = memory
         self.time = time
         self.partition = partition
         self.account = account
+        self.sbatchOptions = sbatchOptions
     }
 
     /// The `#SBATCH` lines.
@@ -25,6 +31,7 @@ public struct SlurmResources: Equatable, Sendable, Codable {
         if let time { lines.append("--time=\(time)") }
         if let partition { lines.append("--partition=\(partition)") }
         if let account { lines.append("--account=\(account)") }
+        lines += sbatchOptions
         return lines.map { "#SBATCH \($0)" }
     }
 }
@@ -47,11 +54,14 @@ public struct SlurmBatch: Sendable {
     public var auditResources: SlurmResources
     /// Passed to both commands after the config (e.g. `--plugin-path X`).
     public var extraArguments: [String]
+    /// The array throttle: at most this many training tasks at once (`--array=...%K`).
+    public var maxParallel: Int?
 
     public init(
         executable: String, configPath: String, workingDirectory: String, runName: String, folder: String, array: ArrayPlan,
-        trainResources: SlurmResources, auditResources: SlurmResources, extraArguments: [String] = []
+        trainResources: SlurmResources, auditResources: SlurmResources, extraArguments: [String] = [], maxParallel: Int? = nil
     ) {
+        self.maxParallel = maxParallel
         self.executable = executable
         self.configPath = configPath
         self.workingDirectory = workingDirectory
@@ -77,13 +87,16 @@ public struct SlurmBatch: Sendable {
         (folder as NSString).appendingPathComponent("logs/audit-\(jobID).out")
     }
 
+    /// The `--array` value: the tasks to submit, and the throttle `%K` when there is one.
+    public var arraySpec: String { array.arraySpec + (maxParallel.map { "%\($0)" } ?? "") }
+
     /// The job array script; nil when no model is missing.
     public var trainScript: String? {
         guard !array.tasks.isEmpty else { return nil }
         var lines = [
             "#!/bin/bash",
             "#SBATCH --job-name=\(Self.jobName("mia-train", runName))",
-            "#SBATCH --array=\(array.arraySpec)",
+            "#SBATCH --array=\(arraySpec)",
             "#SBATCH --chdir=\(workingDirectory)",
             "#SBATCH --output=\((logFolder as NSString).appendingPathComponent("%A_%a.out"))",
         ]
