@@ -46,14 +46,24 @@ extension AuditRunner {
             let members = Memberships.indices(mask)
             var rng = SeededRandom.derive(seed: config.seed, 10_000 + UInt64(i))
             let seed = rng.next()
-            let key = ModelStore.key(
+            var key = ModelStore.key(
                 backend: plan.model.info, backendOptionsJSON: plan.model.optionsJSON, dataset: plan.dataset.info,
                 datasetOptionsJSON: plan.dataset.optionsJSON, spec: spec, members: members, seed: seed)
+            // Public records every training gets (`dataset.public_records`): their range joins the key.
+            if config.publicRecords > 0 { key = publicRecordsKey(key) }
             return ModelJob(index: i, role: i == 0 ? "target" : "reference \(i)", members: members, seed: seed, key: key)
         }
     }
 
     var store: ModelStore { ModelStore(root: config.modelStore) }
+
+    /// `key` extended with the range of the public records [N + P, N + P + M) the training gets.
+    func publicRecordsKey(_ key: String) -> String {
+        let first = config.auditRecords + config.populationRecords
+        var h = SHA256()
+        h.update("\(key)\npublic_records=\(first)..<\(first + config.publicRecords)\n")
+        return h.hexDigest()
+    }
 
     func logitsPath(_ job: ModelJob, _ population: Population) -> String {
         store.logitsPath(job.key, audit: population.auditCount, population: population.populationCount)
@@ -136,7 +146,11 @@ extension AuditRunner {
         let (hf, hl) = gather(heldout)
         let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
         let start = Date()
-        let history = try model.train(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed, onEpoch: onEpoch)
+        // Public records go to every model alike (target and references follow one recipe).
+        let publicRecords = population.publicCount > 0 ? (population.publicFeatures, population.publicLabels) : nil
+        let history = try model.train(
+            features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: publicRecords?.0,
+            auxiliaryLabels: publicRecords?.1, seed: job.seed, onEpoch: onEpoch)
         let seconds = Date().timeIntervalSince(start)
         let total = population.auditCount + population.populationCount
         let logits = try model.predict(features: population.features, count: total)
