@@ -361,3 +361,58 @@ func defencesComposeWithTheArchitectures(_ architecture: String) throws {
     try withData(x, y, seed: 2) { try plain.train($0) { plainHistory.append($0) } }
     #expect(plainHistory.allSatisfy { $0.dpEpsilon == nil })
 }
+
+// MARK: Leakage, measured
+
+/// The loss attack's AUC: the probability that a random non-member's cross-entropy is above a
+/// random member's (ties count half).
+private func lossAttackAUC(_ model: NativeModel, members: ([Float], [Int32]), nonMembers: ([Float], [Int32]), classes k: Int) throws -> Double {
+    func losses(_ x: [Float], _ y: [Int32]) throws -> [Double] {
+        var logits = [Float](repeating: 0, count: y.count * k)
+        try x.withUnsafeBufferPointer { f in
+            try logits.withUnsafeMutableBufferPointer { try model.predict(features: f, count: y.count, into: $0) }
+        }
+        return y.indices.map { i in
+            let z = (0..<k).map { Double(logits[i * k + $0]) }
+            return -log(softmax(z)[Int(y[i])])
+        }
+    }
+    let inside = try losses(members.0, members.1)
+    let outside = try losses(nonMembers.0, nonMembers.1)
+    var wins = 0.0
+    for a in outside { for b in inside { wins += a > b ? 1 : a == b ? 0.5 : 0 } }
+    return wins / Double(inside.count * outside.count)
+}
+
+/// Records of `syntheticData` with a share of labels replaced at random: noise a model can only
+/// memorise, which is what the loss attack reads.
+private func noisyData(count: Int, seed: UInt64) -> ([Float], [Int32]) {
+    var (x, y) = syntheticData(count: count, features: 30, seed: seed)
+    var rng = SeededRandom(seed: seed + 100)
+    for i in y.indices where rng.nextDouble() < 0.5 { y[i] = Int32(rng.nextInt(below: 3)) }
+    return (x, y)
+}
+
+/// On a small noisy task trained long, the undefended model leaks (loss-attack AUC well above
+/// 0.5); a distilled student (T = 1), which never trained on the members, and an adversarially
+/// regularized model (λ = 3) leak clearly less. Measured over training seeds 4-7: undefended
+/// 0.94-0.97, distilled 0.78-0.83, adversarial 0.49-0.80; the test asserts a margin of 0.1.
+@Test(arguments: [4, 5] as [UInt64])
+func defendedModelsLeakLessThanTheUndefendedOne(_ seed: UInt64) throws {
+    let members = noisyData(count: 60, seed: 1)
+    let nonMembers = noisyData(count: 60, seed: 2)
+    let publicRecords = noisyData(count: 200, seed: 3)
+    let base: [String: OptionValue] = [
+        "hidden_sizes": .list([.int(64)]), "epochs": .int(60), "batch_size": .int(20), "learning_rate": .double(0.01),
+    ]
+    var aucs: [String: Double] = [:]
+    for (name, extra) in [("undefended", [:]), ("distilled", ["distillation": OptionValue.bool(true), "distillation_temperature": .double(1)]),
+                              ("adversarial", ["adversarial_regularization": .double(3)])] {
+        let model = try makeModel(base.merging(extra) { $1 }, shape: [30])
+        try withData(members.0, members.1, public: publicRecords.0, publicRecords.1, seed: seed) { try model.train($0) { _ in } }
+        aucs[name] = try lossAttackAUC(model, members: members, nonMembers: nonMembers, classes: 3)
+    }
+    #expect(aucs["undefended"]! > 0.85, "\(aucs)")
+    #expect(aucs["undefended"]! - aucs["distilled"]! > 0.1, "\(aucs)")
+    #expect(aucs["undefended"]! - aucs["adversarial"]! > 0.1, "\(aucs)")
+}
