@@ -9,7 +9,8 @@ extension NativeModel {
     /// a seeded permutation), computes `ĝ = (Σ_r clip_C(g_r) + N(0, σ²C² I)) / B` with B the
     /// expected batch size (batch_size), and hands ĝ to the configured optimizer. The privacy
     /// spent is `RDPAccountant.epsilon(q, σ, steps, δ)`; for shuffled batches the log says it is
-    /// computed as if the batches were Poisson. The history's train figures are means over the
+    /// computed as if the batches were Poisson. Every epoch's record carries the ε spent by the end
+    /// of that epoch (`EpochRecord.dpEpsilon`, the same accountant). The history's train figures are means over the
     /// records the steps drew (in training mode).
     func trainPrivately(_ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws {
         let n = data.count
@@ -79,7 +80,8 @@ extension NativeModel {
             }
             var record = EpochRecord(
                 epoch: epoch, trainLoss: loss / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
-                seconds: 0)
+                seconds: 0,
+                dpEpsilon: RDPAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: epoch * stepsPerEpoch, delta: dp.delta).epsilon)
             if let hf = data.heldoutFeatures?.baseAddress, let hl = data.heldoutLabels?.baseAddress, data.heldoutCount > 0 {
                 let h = evaluate(hf, hl, count: data.heldoutCount)
                 record.heldoutLoss = h.loss

@@ -8,6 +8,8 @@ extension NativeModel {
     /// epoch's batches, in training mode; held-out figures are measured after the epoch).
     /// With `epochs` 0 the model is the seeded initialisation.
     public func train(_ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws {
+        if settings.defences.distillation { return try trainDistilled(data, onEpoch: onEpoch) }
+        if settings.defences.adversarial { return try trainAdversarially(data, onEpoch: onEpoch) }
         if settings.privacy.enabled { return try trainPrivately(data, onEpoch: onEpoch) }
         let n = data.count
         let k = spec.classCount

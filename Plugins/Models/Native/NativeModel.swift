@@ -26,8 +26,13 @@ public final class NativeModel: ModelBackend {
     /// True once the weights come from a training or a file.
     private(set) var isReady = false
 
-    public init(options: PluginOptions, spec: ModelSpec, host: HostServices) throws {
-        settings = try NativeOptions(options)
+    public convenience init(options: PluginOptions, spec: ModelSpec, host: HostServices) throws {
+        try self.init(settings: NativeOptions(options), spec: spec, host: host)
+    }
+
+    /// A model of decoded settings (a distillation's teacher is one).
+    init(settings: NativeOptions, spec: ModelSpec, host: HostServices) throws {
+        self.settings = settings
         self.spec = spec
         self.host = host
         let (input, layers) = try ArchitectureBuilder.layers(settings, spec: spec)

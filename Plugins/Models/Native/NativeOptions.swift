@@ -33,6 +33,7 @@ struct NativeOptions: Equatable {
     var checkpointEpochs: [Int] = []
     var checkpointFolder = ""
     var privacy = PrivacyOptions()
+    var defences = DefenceOptions()
 
     static let specs: [OptionSpec] = [
         OptionSpec(
@@ -72,7 +73,7 @@ struct NativeOptions: Equatable {
         OptionSpec("checkpoint_folder", .string, default: "\"\"", "folder for checkpoint_epochs (created if missing; required with checkpoint_epochs)"),
         OptionSpec("batch_size", .int, default: "128", "records per step, >= 1 (the last batch of an epoch may be smaller)"),
         OptionSpec("shuffle", .bool, default: "true", "reshuffle the records every epoch (seeded)"),
-    ] + PrivacyOptions.specs
+    ] + PrivacyOptions.specs + DefenceOptions.specs
 
     init() {}
 
@@ -117,6 +118,7 @@ struct NativeOptions: Equatable {
         try read("checkpoint_epochs", options.ints, into: &checkpointEpochs)
         try read("checkpoint_folder", options.string, into: &checkpointFolder)
         privacy = try PrivacyOptions(options)
+        defences = try DefenceOptions(options)
         try check()
     }
 
@@ -145,6 +147,11 @@ struct NativeOptions: Equatable {
             throw PluginError(
                 .invalidArgument,
                 "option `batch_norm` cannot be true with `dp_sgd: true`: batch normalisation mixes the records of a batch, so a record's gradient (which DP-SGD clips) is not its own; set batch_norm: false")
+        }
+        if privacy.enabled && defences.adversarial {
+            throw PluginError(
+                .invalidArgument,
+                "option `adversarial_regularization` cannot be non-zero with `dp_sgd: true`: DP-SGD's clipping and accountant cover the cross-entropy gradient only; use one or the other (or `distillation: true` with a DP-SGD teacher)")
         }
     }
 

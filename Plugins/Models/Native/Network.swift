@@ -150,10 +150,12 @@ final class Network {
     /// Where the loss gradient with respect to the logits goes before `backward`.
     var logitGradient: UnsafeMutablePointer<Float> { deltas[layers.count].pointer }
 
-    /// Back-propagates `logitGradient` through the last training forward into `gradients`.
-    func backward(batch: Int) {
+    /// Back-propagates `logitGradient` through the last training forward into `gradients`, and
+    /// into `inputGradient` ([batch, C·H·W], ∂loss/∂input) when given (adversarial
+    /// regularization's inference model passes its gain back to the classifier this way).
+    func backward(batch: Int, inputGradient: UnsafeMutablePointer<Float>? = nil) {
         let a = activations.map(\.pointer)
-        let d: [UnsafeMutablePointer<Float>?] = deltas.enumerated().map { $0.offset == 0 ? nil : $0.element.pointer }
+        let d: [UnsafeMutablePointer<Float>?] = deltas.enumerated().map { $0.offset == 0 ? inputGradient : $0.element.pointer }
         for stage in stages.reversed() {
             switch stage {
             case .batch(let i):

@@ -65,6 +65,10 @@ public struct AuditConfig {
     public var auditRecords: Int
     /// Records [auditRecords, auditRecords + populationRecords): never trained on; the population set.
     public var populationRecords: Int
+    /// Records [auditRecords + populationRecords, ... + publicRecords): never audited; every model's
+    /// training gets them as public (auxiliary) records, for defences that need data beyond the
+    /// private set (distillation, adversarial regularization). 0: none.
+    public var publicRecords = 0
     // model:
     public var model: ComponentChoice?
     /// A target trained elsewhere (`target:`): a backend that loads or serves it, and its members.
@@ -143,7 +147,7 @@ public struct AuditConfig {
         var datasetChoice: ComponentChoice?
         var modelChoice: ComponentChoice?
         var target: TargetChoice?
-        var auditRecords = 0, populationRecords = 0, referenceCount = 0
+        var auditRecords = 0, populationRecords = 0, publicRecords = 0, referenceCount = 0
         if let node = top["signals"] {
             // Bring your own signals: the models were trained elsewhere.
             for key in ["dataset", "model", "reference_models"] {
@@ -166,13 +170,15 @@ public struct AuditConfig {
             signals = SignalsChoice(path: path, membership: membership, node: node)
         } else {
             let dataset = try top.require("dataset")
-            try dataset.checkKeys(["plugin", "options", "audit_records", "population_records"])
+            try dataset.checkKeys(["plugin", "options", "audit_records", "population_records", "public_records"])
             datasetChoice = try component(dataset)
             let auditNode = try dataset.require("audit_records")
             auditRecords = try auditNode.int()
             guard auditRecords >= 2 else { throw auditNode.error("must be at least 2") }
             populationRecords = try dataset["population_records"]?.int() ?? 0
             guard populationRecords >= 0 else { throw dataset["population_records"]!.error("must not be negative") }
+            publicRecords = try dataset["public_records"]?.int() ?? 0
+            guard publicRecords >= 0 else { throw dataset["public_records"]!.error("must not be negative") }
 
             let model = try top.require("model")
             try model.checkKeys(["plugin", "options"])
@@ -247,6 +253,7 @@ public struct AuditConfig {
             file: file, text: text, name: name, output: resolve(output, FileManager.default.currentDirectoryPath),
             seed: UInt64(seed), threads: threads, parallelModels: parallelModels, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
             pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
+            publicRecords: publicRecords,
             model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
             bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_, slurm: slurm)
     }

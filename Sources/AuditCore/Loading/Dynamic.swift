@@ -255,10 +255,17 @@ public final class QueryService: @unchecked Sendable {
     /// The output defence the target's answers pass through (shadow models answer undefended:
     /// they are the attacker's own).
     let defence: OutputDefence?
+    /// The public records every training of the audit gets (`dataset.public_records`), given to
+    /// shadow trainings too, so that they follow the target's recipe.
+    let auxiliary: (features: [Float], labels: [Int32])?
 
-    public init(target: DynamicModel, defence: OutputDefence? = nil, makeModel: @escaping () throws -> DynamicModel) {
+    public init(
+        target: DynamicModel, defence: OutputDefence? = nil, auxiliary: (features: [Float], labels: [Int32])? = nil,
+        makeModel: @escaping () throws -> DynamicModel
+    ) {
         self.target = target
         self.defence = defence
+        self.auxiliary = auxiliary
         self.makeModel = makeModel
         classCount = target.spec.classCount
         featureSize = target.spec.featureSize
@@ -298,7 +305,8 @@ public final class QueryService: @unchecked Sendable {
         let l = try TensorView.buffer(labels, Int32.self, dtype: MIA_DTYPE_I32, what: "shadow labels")
         guard l.count == n else { throw PluginError(.invalidArgument, "shadow labels: \(l.count) for \(n) records") }
         let model = try makeModel()
-        _ = try model.train(features: Array(f), labels: Array(l), seed: seed)
+        _ = try model.train(
+            features: Array(f), labels: Array(l), auxiliaryFeatures: auxiliary?.features, auxiliaryLabels: auxiliary?.labels, seed: seed)
         lock.withLock { shadowCount += 1 }
         return model
     }

@@ -154,6 +154,10 @@ public struct AuditPlan {
                     errors.append(ConfigError(
                         file: config.file, line: datasetNode.pluginNode.line, key: "dataset",
                         "`audit_records` + `population_records` = \(needed), but the dataset holds \(datasetInfo.recordCount) records"))
+                } else if needed + config.publicRecords > datasetInfo.recordCount {
+                    errors.append(ConfigError(
+                        file: config.file, line: datasetNode.pluginNode.line, key: "dataset.public_records",
+                        "`audit_records` + `population_records` + `public_records` = \(needed + config.publicRecords), but the dataset holds \(datasetInfo.recordCount) records; at most \(datasetInfo.recordCount - needed) public records are left"))
                 }
             } catch {
                 errors.append(datasetNode.pluginNode.error("the dataset could not be opened: \(error)"))

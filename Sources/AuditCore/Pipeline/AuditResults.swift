@@ -53,7 +53,7 @@ public enum AuditResults {
             progress.report(task: "evaluating", done: i + 1, total: outcome.scores.count)
         }
         summary.checkpoints = checkpointSummary(outcome)
-        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimedEpsilon(plan, members: members.count),
+        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimedEpsilon(plan, history: outcome.target.record.history, members: members.count),
                                           empiricalEpsilonLowerBound: epsilonBounds)
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))
 
@@ -84,8 +84,16 @@ public enum AuditResults {
     /// δ of a DP-SGD target (`dp_delta` of its options), when it has one.
     static func dpDelta(_ plan: AuditPlan) -> Double? { try? dpOptions(plan.targetChoice ?? plan.modelChoice)?.double("dp_delta") }
 
-    /// The ε the target claims: the RDP accountant run on its DP-SGD options (`dp_sgd`,
-    /// `dp_noise_multiplier`, `batch_size`, `epochs`, `dp_delta`), when it was trained with them.
+    /// The ε the target claims: the last one its backend reported in the training history
+    /// (`EpochRecord.dpEpsilon`, its own accountant's), else the RDP accountant run here on its
+    /// DP-SGD options (`dp_sgd`, `dp_noise_multiplier`, `batch_size`, `epochs`, `dp_delta`), when
+    /// it was trained with them.
+    static func claimedEpsilon(_ plan: AuditPlan, history: [PluginKit.EpochRecord], members: Int) -> Double? {
+        if let reported = history.last(where: { $0.dpEpsilon != nil })?.dpEpsilon { return reported }
+        return claimedEpsilon(plan, members: members)
+    }
+
+    /// The RDP accountant's ε for the target's DP-SGD options, nil when it was not trained with them.
     static func claimedEpsilon(_ plan: AuditPlan, members: Int) -> Double? {
         guard plan.targetChoice == nil, let options = dpOptions(plan.modelChoice), members > 0, let delta = try? options.double("dp_delta"),
             let sigma = try? options.double("dp_noise_multiplier"), let batch = try? options.double("batch_size"),

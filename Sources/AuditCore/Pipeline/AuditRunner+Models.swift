@@ -46,14 +46,24 @@ extension AuditRunner {
             let members = Memberships.indices(mask)
             var rng = SeededRandom.derive(seed: config.seed, 10_000 + UInt64(i))
             let seed = rng.next()
-            let key = ModelStore.key(
+            var key = ModelStore.key(
                 backend: plan.model.info, backendOptionsJSON: plan.model.givenOptionsJSON, dataset: plan.dataset.info,
                 datasetOptionsJSON: plan.dataset.givenOptionsJSON, spec: spec, members: members, seed: seed)
+            // Public records every training gets (`dataset.public_records`): their range joins the key.
+            if config.publicRecords > 0 { key = publicRecordsKey(key) }
             return ModelJob(index: i, role: i == 0 ? "target" : "reference \(i)", members: members, seed: seed, key: key)
         }
     }
 
     var store: ModelStore { ModelStore(root: config.modelStore) }
+
+    /// `key` extended with the range of the public records [N + P, N + P + M) the training gets.
+    func publicRecordsKey(_ key: String) -> String {
+        let first = config.auditRecords + config.populationRecords
+        var h = SHA256()
+        h.update("\(key)\npublic_records=\(first)..<\(first + config.publicRecords)\n")
+        return h.hexDigest()
+    }
 
     func logitsPath(_ job: ModelJob, _ population: Population) -> String {
         store.logitsPath(job.key, audit: population.auditCount, population: population.populationCount)
@@ -119,8 +129,10 @@ extension AuditRunner {
         let (f, l, hf, hl) = trainingData(job, population, spec)
         let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
         let start = Date()
+        let (af, al) = publicRecords(population)
         let history = try model.train(
-            features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed, checkpointEpochs: config.checkpoints,
+            features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af, auxiliaryLabels: al,
+            seed: job.seed, checkpointEpochs: config.checkpoints,
             onCheckpoint: { try self.saveCheckpoint(model, job, epoch: $0, population, spec) }, onEpoch: onEpoch)
         let seconds = Date().timeIntervalSince(start)
         let total = population.auditCount + population.populationCount
@@ -132,6 +144,12 @@ extension AuditRunner {
             checkpointEpochs: config.checkpoints.isEmpty ? nil : config.checkpoints)
         try store.save(model, record: record)
         logger.info("trained \(job.role) in \(String(format: "%.1f", seconds)) s")
+    }
+
+    /// The public records every model's training gets (`dataset.public_records`; target and
+    /// references follow one recipe), or nil when the config gives none.
+    func publicRecords(_ population: Population) -> ([Float]?, [Int32]?) {
+        population.publicCount > 0 ? (population.publicFeatures, population.publicLabels) : (nil, nil)
     }
 
     /// A model's training data: its members' features and labels, and the audit records it does

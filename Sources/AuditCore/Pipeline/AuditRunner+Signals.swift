@@ -198,7 +198,8 @@ extension AuditRunner {
         var queries: QueryService?
         if needs.contains(.queryAccess) {
             let target = try loadTarget(spec, storeKey: targetKey)
-            queries = QueryService(target: target, defence: defence) { [plan] in
+            let publicRecords = population.publicCount > 0 ? (population.publicFeatures, population.publicLabels) : nil
+            queries = QueryService(target: target, defence: defence, auxiliary: publicRecords) { [plan] in
                 try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: self.bridge("shadow"))
             }
         }

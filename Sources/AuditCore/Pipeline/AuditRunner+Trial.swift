@@ -112,7 +112,11 @@ extension AuditRunner {
             do {
                 let (f, l, hf, hl) = trainingData(job, population, spec)
                 let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
-                _ = try model.train(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: job.seed) { epoch in
+                let (af, al) = publicRecords(population)
+                _ = try model.train(
+                    features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af, auxiliaryLabels: al,
+                    seed: job.seed
+                ) { epoch in
                     state.lock.withLock {
                         guard state.models[i] == nil else { return }
                         state.models[i] = TrialMeasurement.Model(

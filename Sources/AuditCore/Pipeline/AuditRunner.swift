@@ -12,6 +12,11 @@ public struct Population {
     public var labels: [Int32]
     public var auditCount: Int
     public var populationCount: Int
+    /// Public records (`dataset.public_records`), after the audit and population records: given
+    /// to every model's training as auxiliary records, never audited. [M, featureSize] and [M].
+    public var publicFeatures: [Float] = []
+    public var publicLabels: [Int32] = []
+    public var publicCount: Int { publicLabels.count }
 }
 
 /// What one trained (or cached) model contributes: its record and its logits on all records.
@@ -117,8 +122,19 @@ public final class AuditRunner {
                               origin: "dataset `\(d.info.name)` (\(d.info.plugin.path))")
         }
         logger.info("dataset: \(total) records of shape \(info.featureShape), \(info.classCount) classes")
-        return Population(info: info, features: features, labels: labels, auditCount: config.auditRecords,
-                          populationCount: config.populationRecords)
+        var population = Population(info: info, features: features, labels: labels, auditCount: config.auditRecords,
+                                    populationCount: config.populationRecords)
+        if config.publicRecords > 0 {
+            let (pf, pl) = try dataset.read(start: total, count: config.publicRecords, featureShape: info.featureShape)
+            if let bad = pl.firstIndex(where: { $0 < 0 || Int($0) >= info.classCount }) {
+                throw PluginError(.invalidArgument, "record \(total + bad) has label \(pl[bad]), outside [0, \(info.classCount))",
+                                  origin: "dataset `\(d.info.name)` (\(d.info.plugin.path))")
+            }
+            population.publicFeatures = pf
+            population.publicLabels = pl
+            logger.info("dataset: \(config.publicRecords) public records [\(total), \(total + config.publicRecords)) for the models' training")
+        }
+        return population
     }
 
     /// An audit of signals computed elsewhere: no dataset, no training; attacks and evaluation only.
