@@ -103,3 +103,33 @@ let checkpointMLP: [String: OptionValue] = [
     _ = try train(short, x, y, x, y, seed: 4)
     #expect(run.logits[1]?.map(\.bitPattern) == (try logits(short, x)).map(\.bitPattern))
 }
+
+/// The ABI lets the host call `predict` on the training instance inside `on_checkpoint`. A large
+/// predict grows the network's buffers; the training must not change with them (its batches
+/// once followed the buffers' size, and DP-SGD's clipper could be overrun).
+@Test(arguments: [false, true])
+func predictingOnTheTrainingInstanceAtACheckpointLeavesTheTrainingAlone(dpSGD: Bool) throws {
+    let (x, y) = syntheticData(count: 80, features: 12, seed: 8)
+    var options = checkpointMLP
+    if dpSGD {
+        options["dp_sgd"] = .bool(true)
+        options["dp_noise_multiplier"] = .double(0.5)
+    }
+    let big = [Float](repeating: 0.25, count: 500 * 12)  // more rows than a batch: grows the buffers
+    let probed = try makeModel(options, shape: [12])
+    var predicted = 0
+    try x.withUnsafeBufferPointer { xp in
+        try y.withUnsafeBufferPointer { yp in
+            let data = TrainingData(
+                features: xp, labels: yp, seed: 3, checkpointEpochs: [1, 2, 3],
+                onCheckpoint: { _ in
+                    predicted += try logits(probed, big).count
+                })
+            try probed.train(data) { _ in }
+        }
+    }
+    #expect(predicted == 3 * 500 * 3)  // three checkpoints, 500 rows, 3 classes
+    let plain = try makeModel(options, shape: [12])
+    _ = try train(plain, x, y, x, y, seed: 3)
+    #expect(try logits(probed, x).map(\.bitPattern) == logits(plain, x).map(\.bitPattern))
+}

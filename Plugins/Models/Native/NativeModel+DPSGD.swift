@@ -122,7 +122,7 @@ extension NativeModel {
         var correct = 0
         var first = 0
         while first < m {
-            let chunk = min(network.capacity, m - first)
+            let chunk = min(clipper.capacity, m - first)
             let r = clipper.accumulate(x, y, indices: members, first: first, count: chunk, smoothing: smoothing, into: sum)
             loss += r.loss
             correct += r.correct

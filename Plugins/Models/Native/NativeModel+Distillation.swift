@@ -91,8 +91,9 @@ extension NativeModel {
         var order = SeededRandom.derive(seed: data.seed, 1)
         let indices = Buffer<Int32>(n, zero: 0)
         for i in 0..<n { indices.pointer[i] = Int32(i) }
-        let batchLabels = Buffer<Int32>(network.capacity, zero: 0)
-        let batchTargets = Buffer<Float>(network.capacity * k)
+        let batch = min(settings.batchSize, n)  // not network.capacity: see train
+        let batchLabels = Buffer<Int32>(batch, zero: 0)
+        let batchTargets = Buffer<Float>(batch * k)
         var best: BestEpoch?
 
         for epoch in stride(from: 1, through: settings.epochs, by: 1) {
@@ -104,7 +105,7 @@ extension NativeModel {
             var first = 0
             while first < n {
                 if host.isCancelled { throw PluginError(.cancelled, "training was cancelled") }
-                let m = min(network.capacity, n - first)
+                let m = min(batch, n - first)
                 network.load(x, indices: indices.pointer, first: first, batch: m)
                 for r in 0..<m {
                     let i = Int(indices.pointer[first + r])

@@ -20,7 +20,7 @@ extension NativeModel {
         guard n > 0, let x = data.features.baseAddress, let y = data.labels.baseAddress else {
             throw PluginError(.invalidArgument, "no training records")
         }
-        let batch = settings.batchSize
+        let batch = min(settings.batchSize, n)
         network.initialize(seed: data.seed)
         network.reserve(batch: min(batch, n))
         let optimizer = Optimizer(
@@ -29,7 +29,9 @@ extension NativeModel {
         var order = SeededRandom.derive(seed: data.seed, 1)
         let indices = Buffer<Int32>(n, zero: 0)
         for i in 0..<n { indices.pointer[i] = Int32(i) }
-        let batchLabels = Buffer<Int32>(network.capacity, zero: 0)
+        // Batches are `batch` records, never `network.capacity`: a `predict` at a checkpoint may
+        // grow the network's buffers, and the training must not change with it.
+        let batchLabels = Buffer<Int32>(batch, zero: 0)
         let smoothing = Float(settings.labelSmoothing)
         let params = network.parameters.pointer
         let grads = network.gradients.pointer
@@ -46,7 +48,7 @@ extension NativeModel {
             var first = 0
             while first < n {
                 if host.isCancelled { throw PluginError(.cancelled, "training was cancelled") }
-                let m = min(network.capacity, n - first)
+                let m = min(batch, n - first)
                 network.load(x, indices: indices.pointer, first: first, batch: m)
                 for r in 0..<m { batchLabels.pointer[r] = y[Int(indices.pointer[first + r])] }
                 let logits = network.forward(batch: m, training: true)

@@ -38,22 +38,27 @@ final class PerExampleGradients {
         }
         self.dense = allDense ? dense : nil
         let capacity = max(network.capacity, 1)
+        self.capacity = capacity
         labels = Buffer(capacity, zero: 0)
         norms = Buffer(capacity)
         scaled = Buffer(capacity * (dense.map { $0.1.outputs }.max() ?? 1))
     }
 
+    /// Records one `accumulate` call takes at most: the network's capacity when the clipper was
+    /// made (the network may grow later, e.g. through a `predict` at a checkpoint; these buffers do not).
+    let capacity: Int
+
     /// True when the batched dense path is used.
     var isBatched: Bool { dense != nil }
 
     /// Adds the clipped gradients of records `indices[first ..< first + count]` (count at most
-    /// the network's capacity) to `sum` [parameterCount]; returns their summed loss and correct count.
+    /// `capacity`) to `sum` [parameterCount]; returns their summed loss and correct count.
     func accumulate(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Int32>, indices: UnsafePointer<Int32>, first: Int, count m: Int,
         smoothing: Float, into sum: UnsafeMutablePointer<Float>, forcePerRecord: Bool = false
     ) -> (loss: Double, correct: Int) {
         guard m > 0 else { return (0, 0) }
-        precondition(m <= network.capacity)
+        precondition(m <= capacity && m <= network.capacity)
         if let dense, !forcePerRecord { return batched(x, y, indices, first, m, smoothing, dense, sum) }
         var loss = 0.0
         var correct = 0
