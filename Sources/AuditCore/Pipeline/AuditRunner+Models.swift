@@ -160,16 +160,21 @@ extension AuditRunner {
         for job in jobs {
             guard let record = store.record(job.key) else { throw PluginError(.internal, "model \(job.key) is not in the store after training") }
             let path = logitsPath(job, population)
-            let logits: [Float]
-            if let (values, shape) = try? Npy.read(Float.self, from: path), shape == [total, spec.classCount] {
+            // The target's logits stay in memory; a reference model's stay in its file (checked, not read).
+            let resident = job.index == 0
+            var logits: [Float] = []
+            if resident, let (values, shape) = try? Npy.read(Float.self, from: path), shape == [total, spec.classCount] {
                 logits = values
+            } else if !resident, Npy.holds(Float.self, shape: [total, spec.classCount], at: path) {
             } else {
                 let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
                 try model.load(from: store.modelPath(job.key))
-                logits = try model.predict(features: population.features, count: total)
-                try Npy.write(logits, shape: [total, spec.classCount], to: path)
+                let computed = try model.predict(features: population.features, count: total)
+                try Npy.write(computed, shape: [total, spec.classCount], to: path)
+                if resident { logits = computed }
             }
-            result.append(TrainedModel(role: job.role, key: job.key, record: record, logits: logits, cached: !trainedKeys.contains(job.key)))
+            result.append(TrainedModel(
+                role: job.role, key: job.key, record: record, logits: logits, cached: !trainedKeys.contains(job.key), logitsFile: path))
         }
         if let external { result.insert(external, at: 0) }
         return result

@@ -1,3 +1,4 @@
+import Glibc
 import PluginABI
 
 /// The membership signals of one audit, shared by every attack: the Swift face of
@@ -26,6 +27,10 @@ public struct Signals {
     public var seed: UInt64
     /// The query service, for attacks that asked for `.queryAccess`.
     public var query: (any TargetQueries)?
+    /// Whether `referenceLogits` and `populationReferenceLogits` are read-only file mappings
+    /// (`MIA_SIGNALS_REFERENCE_MAPPED`): `forEachChunk` then releases the pages of each chunk
+    /// it has finished, so that an attack's resident memory stays bounded whatever R is.
+    public var referenceMapped: Bool
 
     public init(
         recordCount: Int, classCount: Int, referenceCount: Int = 0, populationCount: Int = 0,
@@ -34,7 +39,7 @@ public struct Signals {
         populationLabels: UnsafeBufferPointer<Int32>? = nil, populationTargetLogits: UnsafeBufferPointer<Float>? = nil,
         populationReferenceLogits: UnsafeBufferPointer<Float>? = nil, targetMembership: UnsafeBufferPointer<UInt8>? = nil,
         features: UnsafeBufferPointer<Float>? = nil, populationFeatures: UnsafeBufferPointer<Float>? = nil,
-        featureShape: [Int] = [], seed: UInt64 = 0, query: (any TargetQueries)? = nil
+        featureShape: [Int] = [], seed: UInt64 = 0, query: (any TargetQueries)? = nil, referenceMapped: Bool = false
     ) {
         self.recordCount = recordCount
         self.classCount = classCount
@@ -53,6 +58,7 @@ public struct Signals {
         self.featureShape = featureShape
         self.seed = seed
         self.query = query
+        self.referenceMapped = referenceMapped
     }
 
     /// Logits row of audit record `i` of the target ([C]).
@@ -69,6 +75,72 @@ public struct Signals {
     /// Whether audit record `i` was in reference model `r`'s training set.
     @inlinable public func isReferenceMember(_ r: Int, _ i: Int) -> Bool {
         referenceMembership![r * recordCount + i] != 0
+    }
+
+    /// Logits row of population record `j` under reference model `r` ([C]).
+    @inlinable public func populationReferenceRow(_ r: Int, _ j: Int) -> UnsafeBufferPointer<Float> {
+        let start = (r * populationCount + j) * classCount
+        return UnsafeBufferPointer(rebasing: populationReferenceLogits![start..<(start + classCount)])
+    }
+}
+
+// MARK: Streaming over records
+
+extension Signals {
+    /// The two record sets an attack walks: the audit records [N] or the population set [P].
+    public enum Records: Sendable {
+        case audit, population
+    }
+
+    /// Bytes of reference logits one chunk of `defaultChunkSize` records spans (over all R models).
+    public static let chunkBytes = 4 << 20
+
+    /// Records per chunk so that one chunk's reference logits ([R, chunk, C] f32) span about
+    /// `chunkBytes`, at least 64: per-chunk state of R values per record then stays in cache
+    /// and the resident part of mapped references stays bounded whatever R is.
+    public static func defaultChunkSize(referenceCount r: Int, classCount c: Int) -> Int {
+        max(64, chunkBytes / max(1, r * c * MemoryLayout<Float>.stride))
+    }
+
+    /// Calls `body` with consecutive ranges of `records` (audit or population) of `size` records
+    /// (the last one shorter), in order; after each, releases that range's pages of the mapped
+    /// reference logits (`releaseReferencePages`). `size` nil: `defaultChunkSize`.
+    ///
+    /// An attack that reads the references only inside `body`, for the records of its range,
+    /// holds at most one chunk of them resident ([R, size, C] f32) plus its own per-chunk state.
+    public func forEachChunk(of records: Records = .audit, size: Int? = nil, _ body: (Range<Int>) throws -> Void) rethrows {
+        let count = records == .audit ? recordCount : populationCount
+        let step = max(1, size ?? Self.defaultChunkSize(referenceCount: referenceCount, classCount: classCount))
+        var start = 0
+        while start < count {
+            let range = start..<min(count, start + step)
+            try body(range)
+            releaseReferencePages(of: records, range)
+            start = range.upperBound
+        }
+    }
+
+    /// Releases the resident pages of the reference logits of `range` of `records` under every
+    /// reference model, when they are file mappings (`referenceMapped`); does nothing otherwise.
+    ///
+    /// For each model r the span [r, range, C] is released from the start of its first page to
+    /// the start of the page holding its end (that page may hold the next range's first rows).
+    /// A released page reads back the same values from the file: releasing too much costs a
+    /// page fault, never a wrong value.
+    public func releaseReferencePages(of records: Records, _ range: Range<Int>) {
+        guard referenceMapped, !range.isEmpty else { return }
+        let count = records == .audit ? recordCount : populationCount
+        guard let logits = records == .audit ? referenceLogits : populationReferenceLogits, let base = logits.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let row = classCount * MemoryLayout<Float>.stride
+        let raw = UInt(bitPattern: UnsafeRawPointer(base))
+        for r in 0..<referenceCount {
+            let start = raw + UInt((r * count + range.lowerBound) * row)
+            let end = raw + UInt((r * count + range.upperBound) * row)
+            let first = start & ~UInt(page - 1), last = end & ~UInt(page - 1)
+            guard last > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { continue }
+            _ = madvise(p, Int(last - first), MADV_DONTNEED)
+        }
     }
 }
 
