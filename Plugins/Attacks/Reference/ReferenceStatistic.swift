@@ -25,16 +25,18 @@ struct RecordStatistic {
     }
 
     /// Values of every reference model on `range` of `records`, into `out` as [R, range.count]
-    /// row-major (`out` is resized; reuse it across chunks to allocate once).
+    /// row-major (`out` is resized; reuse it across chunks to allocate once). Reads model by
+    /// model (`Signals.forEachReferenceModel`), releasing each model's mapped pages once read.
     func references(_ s: Signals, _ records: Signals.Records, _ range: Range<Int>, into out: inout [Double]) {
         let k = range.count, r = s.referenceCount
         if out.count != r * k { out = [Double](repeating: 0, count: r * k) }
         let labels = records == .audit ? s.labels : s.populationLabels!
+        let c = s.classCount, lo = range.lowerBound
         out.withUnsafeMutableBufferPointer { o in
-            for m in 0..<r {
+            s.forEachReferenceModel(of: records, in: range) { m, rows in
                 for i in range {
-                    let row = records == .audit ? s.referenceRow(m, i) : s.populationReferenceRow(m, i)
-                    o[m * k + (i - range.lowerBound)] = f(row, Int(labels[i]))
+                    let start = (i - lo) * c
+                    o[m * k + (i - lo)] = f(UnsafeBufferPointer(rebasing: rows[start..<(start + c)]), Int(labels[i]))
                 }
             }
         }

@@ -92,25 +92,27 @@ extension Signals {
         case audit, population
     }
 
-    /// Bytes of reference logits one chunk of `defaultChunkSize` records spans (over all R models).
-    public static let chunkBytes = 4 << 20
+    /// The per-chunk state an attack is expected to keep, in bytes: one `Double` per reference
+    /// model and record of the chunk ([R, chunk] f64).
+    public static let chunkStateBytes = 8 << 20
 
-    /// Records per chunk so that one chunk's reference logits ([R, chunk, C] f32) span about
-    /// `chunkBytes`, at least 64: per-chunk state of R values per record then stays in cache
-    /// and the resident part of mapped references stays bounded whatever R is.
-    public static func defaultChunkSize(referenceCount r: Int, classCount c: Int) -> Int {
-        max(64, chunkBytes / max(1, r * c * MemoryLayout<Float>.stride))
+    /// Records per chunk so that one `Double` per reference model and record of a chunk takes
+    /// about `chunkStateBytes` (at least 64 records): the per-chunk state stays a few megabytes
+    /// whatever R is.
+    public static func defaultChunkSize(referenceCount r: Int) -> Int {
+        max(64, chunkStateBytes / max(1, r * MemoryLayout<Double>.stride))
     }
 
     /// Calls `body` with consecutive ranges of `records` (audit or population) of `size` records
     /// (the last one shorter), in order; after each, releases that range's pages of the mapped
     /// reference logits (`releaseReferencePages`). `size` nil: `defaultChunkSize`.
     ///
-    /// An attack that reads the references only inside `body`, for the records of its range,
-    /// holds at most one chunk of them resident ([R, size, C] f32) plus its own per-chunk state.
+    /// Read the references of a chunk through `forEachReferenceModel`, which releases each
+    /// model's pages as soon as it is read: resident memory then stays about one model's block
+    /// whatever R is.
     public func forEachChunk(of records: Records = .audit, size: Int? = nil, _ body: (Range<Int>) throws -> Void) rethrows {
         let count = records == .audit ? recordCount : populationCount
-        let step = max(1, size ?? Self.defaultChunkSize(referenceCount: referenceCount, classCount: classCount))
+        let step = max(1, size ?? Self.defaultChunkSize(referenceCount: referenceCount))
         var start = 0
         while start < count {
             let range = start..<min(count, start + step)
@@ -118,6 +120,38 @@ extension Signals {
             releaseReferencePages(of: records, range)
             start = range.upperBound
         }
+    }
+
+    /// Calls `body(m, rows)` for every reference model m in order, with its logits on `range` of
+    /// `records` (`rows` [range.count, C] row-major, valid only during the call). When the
+    /// references are mapped (`referenceMapped`), model m's pages are released right after its
+    /// call.
+    ///
+    /// Why per model: the kernel maps a file's pages in blocks (whole page-cache folios, up to
+    /// megabytes, on one fault), so touching R models before releasing any would hold R such
+    /// blocks resident (about 230 MB at R = 256 on a 6.18 kernel, measured); releasing each
+    /// model's whole span once read holds about one. A released page reads back the same values.
+    public func forEachReferenceModel(
+        of records: Records = .audit, in range: Range<Int>, _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void
+    ) rethrows {
+        let count = records == .audit ? recordCount : populationCount
+        guard let logits = records == .audit ? referenceLogits : populationReferenceLogits else { return }
+        let c = classCount
+        for m in 0..<referenceCount {
+            try body(m, UnsafeBufferPointer(rebasing: logits[((m * count + range.lowerBound) * c)..<((m * count + range.upperBound) * c)]))
+            if referenceMapped { release(logits, elements: (m * count * c)..<((m + 1) * count * c)) }
+        }
+    }
+
+    /// Releases the pages holding `elements` of `logits` (widened outward to whole pages).
+    private func release(_ logits: UnsafeBufferPointer<Float>, elements: Range<Int>) {
+        guard let base = logits.baseAddress, !elements.isEmpty else { return }
+        let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        let raw = UInt(bitPattern: UnsafeRawPointer(base))
+        let first = (raw + UInt(elements.lowerBound * 4)) & ~(page - 1)
+        let last = (raw + UInt(elements.upperBound * 4) + page - 1) & ~(page - 1)
+        guard let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(p, Int(last - first), MADV_DONTNEED)
     }
 
     /// Releases the resident pages of the reference logits of `range` of `records` under every
