@@ -82,8 +82,9 @@ extension SignalSet {
     /// against its own models post-processed the way the target's outputs reach it (a top-1 or
     /// label-only target compared with full reference logits would mismatch every
     /// distribution). Small arrays are defended in memory; mapped reference arrays are
-    /// defended block by block into `folder` (`reference_logits.npy`,
-    /// `population_reference_logits.npy`) and mapped from there, so no copy of them is held.
+    /// defended block by block into a file in `folder`, mapped, and unlinked (the mapping keeps
+    /// it until the defended signals go; `folder` is removed when empty), so no copy of them is
+    /// held in memory and none is left on disk.
     func defended(by defence: OutputDefence, folder: String) throws -> SignalSet {
         let c = classCount
         func defend(_ a: SignalArray, _ name: String, shape: [Int]) throws -> SignalArray {
@@ -97,7 +98,11 @@ extension SignalSet {
                 try out.withUnsafeBufferPointer { try writer.append($0) }
             }
             try writer.finish()
-            return try SignalArray.mapping(path)
+            // Mapped, the file needs no name: unlinked now, its space is freed with the mapping.
+            let mapped = try SignalArray.mapping(path)
+            unlink(path)
+            rmdir(folder)  // only when empty
+            return mapped
         }
         return SignalSet(
             classCount: c, labels: labels, targetLogits: defence.apply(targetLogits, classCount: c),

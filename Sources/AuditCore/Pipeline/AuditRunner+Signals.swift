@@ -93,8 +93,6 @@ public final class SignalSet {
     /// The signals of an audit whose reference logits are written, model by model, into
     /// `folder/reference_logits.npy` [R, N, C] and `folder/population_reference_logits.npy`
     /// [R, P, C], then mapped read-only: one model's logits in memory at a time, never all.
-    /// Files left by an earlier run of the same signals (same key, recorded in
-    /// `folder/reference_logits.key`) are mapped again without being rewritten.
     convenience init(
         population p: Population, memberships m: Memberships, target: TrainedModel, references: [TrainedModel],
         writingReferencesTo folder: String
@@ -103,39 +101,26 @@ public final class SignalSet {
         let key = Self.key(p, target: target, references: references)
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
         let auditPath = path("reference_logits.npy"), popPath = path("population_reference_logits.npy")
-        let keyPath = path("reference_logits.key")
-        var audit: SignalArray?, pop: SignalArray?
-        if (try? String(contentsOfFile: keyPath, encoding: .utf8)) == key,
-            let a = try? SignalArray.mapping(auditPath), a.mapping?.header.shape == [r, n, c],
-            let b = try? SignalArray.mapping(popPath), b.mapping?.header.shape == [r, pc, c]
-        {
-            audit = a
-            pop = b
-        } else {
-            try? FileManager.default.removeItem(atPath: keyPath)
-            let auditWriter = try NpyWriter<Float>(path: auditPath, shape: [r, n, c])
-            let popWriter = try NpyWriter<Float>(path: popPath, shape: [r, pc, c])
-            for model in references {
-                let logits = try model.loadLogits()
-                guard logits.count == (n + pc) * c else {
-                    throw PluginError(.internal, "\(model.role): \(logits.count) logits, expected [\(n + pc), \(c)]")
-                }
-                try logits.withUnsafeBufferPointer { l in
-                    try auditWriter.append(UnsafeBufferPointer(rebasing: l[0..<(n * c)]))
-                    try popWriter.append(UnsafeBufferPointer(rebasing: l[(n * c)...]))
-                }
+        let auditWriter = try NpyWriter<Float>(path: auditPath, shape: [r, n, c])
+        let popWriter = try NpyWriter<Float>(path: popPath, shape: [r, pc, c])
+        for model in references {
+            let logits = try model.loadLogits()
+            guard logits.count == (n + pc) * c else {
+                throw PluginError(.internal, "\(model.role): \(logits.count) logits, expected [\(n + pc), \(c)]")
             }
-            try auditWriter.finish()
-            try popWriter.finish()
-            try AtomicFile.write(key, to: keyPath)
-            audit = try SignalArray.mapping(auditPath)
-            pop = try SignalArray.mapping(popPath)
+            try logits.withUnsafeBufferPointer { l in
+                try auditWriter.append(UnsafeBufferPointer(rebasing: l[0..<(n * c)]))
+                try popWriter.append(UnsafeBufferPointer(rebasing: l[(n * c)...]))
+            }
         }
+        try auditWriter.finish()
+        try popWriter.finish()
+        let audit = try SignalArray.mapping(auditPath), pop = try SignalArray.mapping(popPath)
         self.init(
             classCount: c, labels: Array(p.labels[0..<n]), targetLogits: Array(target.logits[0..<(n * c)]),
-            targetMembership: m.target.map { $0 ? 1 : 0 }, referenceCount: r, referenceLogits: audit!,
+            targetMembership: m.target.map { $0 ? 1 : 0 }, referenceCount: r, referenceLogits: audit,
             referenceMembership: m.references.flatMap { $0.map { $0 ? 1 : 0 } }, populationLabels: Array(p.labels[n..<(n + pc)]),
-            populationTargetLogits: Array(target.logits[(n * c)..<((n + pc) * c)]), populationReferenceLogits: pop!, key: key)
+            populationTargetLogits: Array(target.logits[(n * c)..<((n + pc) * c)]), populationReferenceLogits: pop, key: key)
     }
 
     /// Whether the reference arrays are lent as file mappings (`MIA_SIGNALS_REFERENCE_MAPPED`):
@@ -299,9 +284,8 @@ extension AuditRunner {
         let settings: [OutputDefence?] = [nil] + config.defences.map { $0 }
         let total = plan.attacks.count * settings.count
         for (d, defence) in settings.enumerated() {
-            let signals = try defence.map {
-                try undefended.defended(by: $0, folder: (signalsFolder as NSString).appendingPathComponent("defended/\($0)"))
-            } ?? undefended
+            // Defended reference arrays live in unlinked files (mapped, gone with the mapping).
+            let signals = try defence.map { try undefended.defended(by: $0, folder: (output as NSString).appendingPathComponent(".defended")) } ?? undefended
             for (j, attack) in plan.attacks.enumerated() {
                 let index = d * plan.attacks.count + j
                 let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
