@@ -58,7 +58,7 @@ public final class LiRAAttack: AttackStrategy {
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
         let n = signals.recordCount, r = signals.referenceCount
         let membership = try referenceInputs(signals, attack: Self.name)
-        let phi = RecordStatistic.logitScaledConfidence
+        let phi = LogitScaledConfidence.self
         let target = phi.target(signals)
         var out = GroupStatistics(records: n, wantIn: false)
         var ins = GroupStatistics(records: online ? n : 0, wantIn: true)

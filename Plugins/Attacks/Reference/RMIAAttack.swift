@@ -69,7 +69,7 @@ public final class RMIAAttack: AttackStrategy {
         if let bad = popLabels.firstIndex(where: { $0 < 0 || Int($0) >= c }) {
             throw PluginError(.invalidArgument, "population label \(popLabels[bad]) at record \(bad) is outside 0..<\(c)")
         }
-        let logP = RecordStatistic.logProbability
+        let logP = LogProbability.self
         let targetX = logP.target(signals)
         let targetZ = logP.populationTarget(signals)
 
@@ -80,14 +80,25 @@ public final class RMIAAttack: AttackStrategy {
         signals.forEachChunk(of: .audit, size: chunkSize) { range in
             logP.references(signals, .audit, range, into: &chunk)
             let k = range.count, lo = range.lowerBound
-            for m in 0..<r {
-                for i in range {
-                    if !membership.isIn(m, i) {
-                        sumOut[i] += exp(chunk[m * k + i - lo])
-                        countOut[i] += 1
-                    } else {
-                        sumIn[i] += exp(chunk[m * k + i - lo])
-                        countIn[i] += 1
+            chunk.withUnsafeBufferPointer { v in
+                sumOut.withUnsafeMutableBufferPointer { so in
+                    sumIn.withUnsafeMutableBufferPointer { si in
+                        countOut.withUnsafeMutableBufferPointer { co in
+                            countIn.withUnsafeMutableBufferPointer { ci in
+                                for m in 0..<r {
+                                    for i in range {
+                                        let e = exp(v[m * k + i - lo])
+                                        if !membership.isIn(m, i) {
+                                            so[i] += e
+                                            co[i] += 1
+                                        } else {
+                                            si[i] += e
+                                            ci[i] += 1
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -101,8 +112,12 @@ public final class RMIAAttack: AttackStrategy {
         signals.forEachChunk(of: .population, size: chunkSize) { range in
             logP.references(signals, .population, range, into: &chunk)
             let k = range.count, lo = range.lowerBound
-            for m in 0..<r {
-                for j in range { sumZ[j] += exp(chunk[m * k + j - lo]) }
+            chunk.withUnsafeBufferPointer { v in
+                sumZ.withUnsafeMutableBufferPointer { z in
+                    for m in 0..<r {
+                        for j in range { z[j] += exp(v[m * k + j - lo]) }
+                    }
+                }
             }
         }
 

@@ -2,32 +2,36 @@ import Foundation
 import Kernels
 import PluginKit
 
-/// One number per (model, record), computed from logits and the true label.
-struct RecordStatistic {
+/// One number per (model, record), computed from logits and the true label. A protocol with a
+/// static function (not a stored closure) so that every loop over records is specialised for
+/// its statistic and the statistic inlined into it.
+protocol RecordStatistic {
     /// The statistic of one logits row ([C]) with true class y.
-    let f: (UnsafeBufferPointer<Float>, Int) -> Double
+    static func value(_ row: UnsafeBufferPointer<Float>, _ y: Int) -> Double
+}
 
+extension RecordStatistic {
     /// Values of the target on every audit record ([N]).
-    func target(_ s: Signals) -> [Double] {
+    static func target(_ s: Signals) -> [Double] {
         let c = s.classCount
         return (0..<s.recordCount).map { i in
-            f(UnsafeBufferPointer(rebasing: s.targetLogits[(i * c)..<((i + 1) * c)]), Int(s.labels[i]))
+            value(UnsafeBufferPointer(rebasing: s.targetLogits[(i * c)..<((i + 1) * c)]), Int(s.labels[i]))
         }
     }
 
     /// Values of the target on every population record ([P]); the population must be present.
-    func populationTarget(_ s: Signals) -> [Double] {
+    static func populationTarget(_ s: Signals) -> [Double] {
         let c = s.classCount
         let logits = s.populationTargetLogits!, labels = s.populationLabels!
         return (0..<s.populationCount).map { j in
-            f(UnsafeBufferPointer(rebasing: logits[(j * c)..<((j + 1) * c)]), Int(labels[j]))
+            value(UnsafeBufferPointer(rebasing: logits[(j * c)..<((j + 1) * c)]), Int(labels[j]))
         }
     }
 
     /// Values of every reference model on `range` of `records`, into `out` as [R, range.count]
     /// row-major (`out` is resized; reuse it across chunks to allocate once). Reads model by
     /// model (`Signals.forEachReferenceModel`), releasing each model's mapped pages once read.
-    func references(_ s: Signals, _ records: Signals.Records, _ range: Range<Int>, into out: inout [Double]) {
+    static func references(_ s: Signals, _ records: Signals.Records, _ range: Range<Int>, into out: inout [Double]) {
         let k = range.count, r = s.referenceCount
         if out.count != r * k { out = [Double](repeating: 0, count: r * k) }
         let labels = records == .audit ? s.labels : s.populationLabels!
@@ -36,15 +40,32 @@ struct RecordStatistic {
             s.forEachReferenceModel(of: records, in: range) { m, rows in
                 for i in range {
                     let start = (i - lo) * c
-                    o[m * k + (i - lo)] = f(UnsafeBufferPointer(rebasing: rows[start..<(start + c)]), Int(labels[i]))
+                    o[m * k + (i - lo)] = value(UnsafeBufferPointer(rebasing: rows[start..<(start + c)]), Int(labels[i]))
                 }
             }
         }
     }
+}
 
-    static let logitScaledConfidence = RecordStatistic { Probability.logitScaledConfidence($0, label: $1) }
-    static let crossEntropy = RecordStatistic { Probability.crossEntropy($0, label: $1) }
-    static let logProbability = RecordStatistic { Probability.logProbability($0, label: $1) }
+/// `log(p_y / (1 - p_y))` (LiRA).
+enum LogitScaledConfidence: RecordStatistic {
+    @inline(__always) static func value(_ row: UnsafeBufferPointer<Float>, _ y: Int) -> Double {
+        Probability.logitScaledConfidence(row, label: y)
+    }
+}
+
+/// Cross-entropy loss `-log p_y` (attack R).
+enum CrossEntropy: RecordStatistic {
+    @inline(__always) static func value(_ row: UnsafeBufferPointer<Float>, _ y: Int) -> Double {
+        Probability.crossEntropy(row, label: y)
+    }
+}
+
+/// `log p_y` (RMIA).
+enum LogProbability: RecordStatistic {
+    @inline(__always) static func value(_ row: UnsafeBufferPointer<Float>, _ y: Int) -> Double {
+        Probability.logProbability(row, label: y)
+    }
 }
 
 /// Which reference models trained on which audit records ([R, N], 1 = IN), lent by the host

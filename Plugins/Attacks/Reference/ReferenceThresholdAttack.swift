@@ -46,7 +46,7 @@ public final class ReferenceThresholdAttack: AttackStrategy {
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
         let n = signals.recordCount, r = signals.referenceCount
         let membership = try referenceInputs(signals, attack: Self.name)
-        let loss = RecordStatistic.crossEntropy
+        let loss = CrossEntropy.self
         let target = loss.target(signals)
         // OUT counts from the membership alone (no logits read): which fallbacks are needed.
         var outCount = [Int](repeating: 0, count: n)

@@ -131,6 +131,7 @@ extension Signals {
     /// megabytes, on one fault), so touching R models before releasing any would hold R such
     /// blocks resident (about 230 MB at R = 256 on a 6.18 kernel, measured); releasing each
     /// model's whole span once read holds about one. A released page reads back the same values.
+    @inlinable
     public func forEachReferenceModel(
         of records: Records = .audit, in range: Range<Int>, _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void
     ) rethrows {
@@ -144,7 +145,7 @@ extension Signals {
     }
 
     /// Releases the pages holding `elements` of `logits` (widened outward to whole pages).
-    private func release(_ logits: UnsafeBufferPointer<Float>, elements: Range<Int>) {
+    @usableFromInline func release(_ logits: UnsafeBufferPointer<Float>, elements: Range<Int>) {
         guard let base = logits.baseAddress, !elements.isEmpty else { return }
         let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
         let raw = UInt(bitPattern: UnsafeRawPointer(base))
