@@ -335,7 +335,7 @@ extension AuditRunner {
         try Npy.write(mask, shape: [mask.count], to: path(".mask.npy"))
         try AtomicFile.write(key, to: path(".key"))
         let q = queries?.queryCount ?? 0
-        let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
+        let seconds = String(format: "%.3f", Date().timeIntervalSince(start))
         logger.info("attack \(name): scored \(scores.count) records in \(seconds) s\(q > 0 ? ", \(q) target queries" : "")")
         return (scores, mask, q)
     }
