@@ -50,6 +50,36 @@ import Testing
         }
     }
 
+    @Test func scoresOnSeveralThreadsEqualScoresOnOne() throws {
+        let s = syntheticSignals(n: 60, c: 4, r: 6, p: 50, seed: 33)
+        for ((name, a), (_, b)) in zip(try Self.attacks(chunk: nil), try Self.attacks(chunk: 5)) {
+            let expected = try s.score(with: a).scores
+            for threads in [2, 3] {
+                var got = [Double](repeating: 0, count: s.recordCount)
+                var mask = [UInt8](repeating: 1, count: s.recordCount)
+                try s.withSignals { one in
+                    var many = one
+                    many.threadCount = threads
+                    try got.withUnsafeMutableBufferPointer { g in
+                        try mask.withUnsafeMutableBufferPointer { try b.score(many, into: g, evaluationMask: $0) }
+                    }
+                }
+                #expect(expected.map(\.bitPattern) == got.map(\.bitPattern), "\(name), \(threads) threads")
+            }
+        }
+        // Every record is visited once, whatever the threads.
+        let storage = syntheticSignals(n: 1000, c: 2, r: 1, p: 0)
+        var visits = [Int](repeating: 0, count: 1000)
+        visits.withUnsafeMutableBufferPointer { v in
+            storage.withSignals { one in
+                var many = one
+                many.threadCount = 4
+                many.forEachChunkConcurrently { range in for i in range { v[i] += 1 } }
+            }
+        }
+        #expect(visits.allSatisfy { $0 == 1 })
+    }
+
     @Test func chunksAndModelsAreWalkedInOrder() {
         #expect(Signals.defaultChunkSize(referenceCount: 256) == Signals.chunkStateBytes / (256 * 8))
         #expect(Signals.defaultChunkSize(referenceCount: 100_000) == 64)
@@ -119,6 +149,7 @@ import Testing
                 m.referenceLogits = mapped.audit
                 m.populationReferenceLogits = mapped.population
                 m.referenceMapped = true
+                m.threadCount = 2  // chunks side by side, each releasing its models' pages
                 try got.withUnsafeMutableBufferPointer { g in
                     try mask.withUnsafeMutableBufferPointer { try b.score(m, into: g, evaluationMask: $0) }
                 }

@@ -52,18 +52,18 @@ public final class LiRAAttack: AttackStrategy {
     /// Scores do not depend on it (bit for bit).
     public var chunkSize: Int?
 
-    /// Streams over the reference logits once, in chunks of records, keeping per-record
-    /// statistics only ([N] counts, means and variances per group, no [R, N] array); the scores
-    /// follow from them and the pooled variances.
+    /// Streams over the reference logits once, in chunks of records (side by side on
+    /// `threadCount` threads), keeping per-record statistics only ([N] counts, means and
+    /// variances per group, no [R, N] array); the scores follow from them and the pooled variances.
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
         let n = signals.recordCount, r = signals.referenceCount
         let membership = try referenceInputs(signals, attack: Self.name)
         let phi = LogitScaledConfidence.self
         let target = phi.target(signals)
-        var out = GroupStatistics(records: n, wantIn: false)
-        var ins = GroupStatistics(records: online ? n : 0, wantIn: true)
-        var reference: [Double] = []
-        signals.forEachChunk(size: chunkSize) { range in
+        let out = GroupStatistics(records: n, wantIn: false)
+        let ins = GroupStatistics(records: online ? n : 0, wantIn: true)
+        signals.forEachChunkConcurrently(size: chunkSize) { range in
+            var reference: [Double] = []
             phi.references(signals, .audit, range, into: &reference)
             out.add(reference, range, models: r, membership: membership)
             if online { ins.add(reference, range, models: r, membership: membership) }

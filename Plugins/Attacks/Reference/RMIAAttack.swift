@@ -57,7 +57,8 @@ public final class RMIAAttack: AttackStrategy {
     public var chunkSize: Int?
 
     /// Streams over the audit and then the population reference logits once each, in chunks of
-    /// records, keeping per-record sums only ([N] and [P], no [R, N] or [R, P] array).
+    /// records (side by side on `threadCount` threads), keeping per-record sums only ([N] and
+    /// [P], no [R, N] or [R, P] array).
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
         let n = signals.recordCount, r = signals.referenceCount, c = signals.classCount, p = signals.populationCount
         let membership = try referenceInputs(signals, attack: Self.name)
@@ -76,15 +77,15 @@ public final class RMIAAttack: AttackStrategy {
         // Sums and counts of each record's reference probabilities, OUT and IN, summed in model order.
         var sumOut = [Double](repeating: 0, count: n), countOut = [Int](repeating: 0, count: n)
         var sumIn = [Double](repeating: 0, count: n), countIn = [Int](repeating: 0, count: n)
-        var chunk: [Double] = []
-        signals.forEachChunk(of: .audit, size: chunkSize) { range in
-            logP.references(signals, .audit, range, into: &chunk)
-            let k = range.count, lo = range.lowerBound
-            chunk.withUnsafeBufferPointer { v in
-                sumOut.withUnsafeMutableBufferPointer { so in
-                    sumIn.withUnsafeMutableBufferPointer { si in
-                        countOut.withUnsafeMutableBufferPointer { co in
-                            countIn.withUnsafeMutableBufferPointer { ci in
+        sumOut.withUnsafeMutableBufferPointer { so in
+            sumIn.withUnsafeMutableBufferPointer { si in
+                countOut.withUnsafeMutableBufferPointer { co in
+                    countIn.withUnsafeMutableBufferPointer { ci in
+                        signals.forEachChunkConcurrently(of: .audit, size: chunkSize) { range in
+                            var chunk: [Double] = []
+                            logP.references(signals, .audit, range, into: &chunk)
+                            let k = range.count, lo = range.lowerBound
+                            chunk.withUnsafeBufferPointer { v in
                                 for m in 0..<r {
                                     for i in range {
                                         let e = exp(v[m * k + i - lo])
@@ -109,11 +110,12 @@ public final class RMIAAttack: AttackStrategy {
         }
         let fallback = totalOut > 0 ? sumOut.reduce(0, +) / Double(totalOut) : 0
         var sumZ = [Double](repeating: 0, count: p)
-        signals.forEachChunk(of: .population, size: chunkSize) { range in
-            logP.references(signals, .population, range, into: &chunk)
-            let k = range.count, lo = range.lowerBound
-            chunk.withUnsafeBufferPointer { v in
-                sumZ.withUnsafeMutableBufferPointer { z in
+        sumZ.withUnsafeMutableBufferPointer { z in
+            signals.forEachChunkConcurrently(of: .population, size: chunkSize) { range in
+                var chunk: [Double] = []
+                logP.references(signals, .population, range, into: &chunk)
+                let k = range.count, lo = range.lowerBound
+                chunk.withUnsafeBufferPointer { v in
                     for m in 0..<r {
                         for j in range { z[j] += exp(v[m * k + j - lo]) }
                     }

@@ -95,57 +95,74 @@ func referenceInputs(_ s: Signals, attack: String) throws -> ReferenceMembership
 /// Per record: count, mean, and unbiased variance (ddof 1, 0 with fewer than 2 values), each
 /// summed over the models in model order. Pooled: the mean of every selected value, and the
 /// pooled within-record variance `Σ_i Σ_r (v_ri - mean_i)² / Σ_i (k_i - 1)` over records with
-/// k_i ≥ 2, both summed over records in record order. Chunks must come in record order; the
-/// result is then bit for bit the same whatever the chunk size.
-struct GroupStatistics {
-    var count: [Int]
-    var mean: [Double]
-    var variance: [Double]
-    var pooledMean = Double.nan
-    var pooledVariance = Double.nan
+/// k_i ≥ 2, both summed over records in record order by `finish`. `add` writes only the state
+/// of its own records, so chunks may be added from several threads at once, in any order; the
+/// result is bit for bit the same whatever the chunks and their order.
+final class GroupStatistics {
     let wantIn: Bool
-    private var total = 0.0, totalCount = 0, ss = 0.0, dof = 0
+    let count: UnsafeMutableBufferPointer<Int>
+    let mean: UnsafeMutableBufferPointer<Double>
+    let variance: UnsafeMutableBufferPointer<Double>
+    /// Per record: the sum of its values and of their squared deviations from its mean.
+    private let sum: UnsafeMutableBufferPointer<Double>
+    private let squares: UnsafeMutableBufferPointer<Double>
+    private(set) var pooledMean = Double.nan
+    private(set) var pooledVariance = Double.nan
 
     init(records n: Int, wantIn: Bool) {
-        count = [Int](repeating: 0, count: n)
-        mean = [Double](repeating: 0, count: n)
-        variance = [Double](repeating: 0, count: n)
         self.wantIn = wantIn
+        count = .allocate(capacity: n)
+        count.initialize(repeating: 0)
+        mean = .allocate(capacity: n)
+        mean.initialize(repeating: 0)
+        variance = .allocate(capacity: n)
+        variance.initialize(repeating: 0)
+        sum = .allocate(capacity: n)
+        sum.initialize(repeating: 0)
+        squares = .allocate(capacity: n)
+        squares.initialize(repeating: 0)
+    }
+
+    deinit {
+        count.deallocate()
+        mean.deallocate()
+        variance.deallocate()
+        sum.deallocate()
+        squares.deallocate()
     }
 
     /// Adds the records of `range`: `values` are [R, range.count], as `RecordStatistic.references`.
-    mutating func add(_ values: [Double], _ range: Range<Int>, models r: Int, membership: ReferenceMembership) {
+    func add(_ values: [Double], _ range: Range<Int>, models r: Int, membership: ReferenceMembership) {
         let k = range.count, lo = range.lowerBound
-        for m in 0..<r {
-            for i in range where membership.isIn(m, i) == wantIn {
-                count[i] += 1
-                mean[i] += values[m * k + i - lo]
+        values.withUnsafeBufferPointer { v in
+            for m in 0..<r {
+                for i in range where membership.isIn(m, i) == wantIn {
+                    count[i] += 1
+                    sum[i] += v[m * k + i - lo]
+                }
             }
-        }
-        for i in range where count[i] > 0 {
-            total += mean[i]
-            totalCount += count[i]
-            mean[i] /= Double(count[i])
-        }
-        for m in 0..<r {
-            for i in range where membership.isIn(m, i) == wantIn {
-                let d = values[m * k + i - lo] - mean[i]
-                variance[i] += d * d
+            for i in range where count[i] > 0 { mean[i] = sum[i] / Double(count[i]) }
+            for m in 0..<r {
+                for i in range where membership.isIn(m, i) == wantIn {
+                    let d = v[m * k + i - lo] - mean[i]
+                    squares[i] += d * d
+                }
             }
-        }
-        for i in range {
-            if count[i] >= 2 {
-                ss += variance[i]
-                dof += count[i] - 1
-                variance[i] /= Double(count[i] - 1)
-            } else {
-                variance[i] = 0
-            }
+            for i in range { variance[i] = count[i] >= 2 ? squares[i] / Double(count[i] - 1) : 0 }
         }
     }
 
     /// The pooled statistics, once every record was added (NaN where no value qualifies).
-    mutating func finish() {
+    func finish() {
+        var total = 0.0, totalCount = 0, ss = 0.0, dof = 0
+        for i in 0..<count.count where count[i] > 0 {
+            total += sum[i]
+            totalCount += count[i]
+        }
+        for i in 0..<count.count where count[i] >= 2 {
+            ss += squares[i]
+            dof += count[i] - 1
+        }
         pooledMean = totalCount > 0 ? total / Double(totalCount) : .nan
         pooledVariance = dof > 0 ? ss / Double(dof) : .nan
     }

@@ -40,8 +40,8 @@ public final class ReferenceThresholdAttack: AttackStrategy {
     /// Scores do not depend on it (bit for bit).
     public var chunkSize: Int?
 
-    /// Streams over the reference logits once, in chunks of records: a record's OUT losses are
-    /// sorted within its chunk ([R] values). Only when some record has no OUT model are all
+    /// Streams over the reference logits once, in chunks of records (side by side on
+    /// `threadCount` threads): a record's OUT losses are sorted within its chunk ([R] values). Only when some record has no OUT model are all
     /// OUT losses of all records kept (its fallback, which needs every one of them).
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
         let n = signals.recordCount, r = signals.referenceCount
@@ -60,24 +60,25 @@ public final class ReferenceThresholdAttack: AttackStrategy {
         // models, and the z_score fallback variance when no record has two OUT models.
         let needsPooled = zScore ? !outCount.contains(where: { $0 >= 2 }) : outCount.contains(0)
         var pooled: [Double] = []
-        var stats = GroupStatistics(records: zScore ? n : 0, wantIn: false)
-        var chunk: [Double] = []
-        var own: [Double] = []
-        var waiting: [Int] = []  // records without OUT losses, scored once `pooled` is complete
-        signals.forEachChunk(size: chunkSize) { range in
+        let lock = NSLock()
+        let stats = GroupStatistics(records: zScore ? n : 0, wantIn: false)
+        signals.forEachChunkConcurrently(size: chunkSize) { range in
+            var chunk: [Double] = []
             loss.references(signals, .audit, range, into: &chunk)
             let k = range.count, lo = range.lowerBound
             if needsPooled {
+                var mine: [Double] = []
                 for i in range {
-                    for m in 0..<r where !membership.isIn(m, i) { pooled.append(chunk[m * k + i - lo]) }
+                    for m in 0..<r where !membership.isIn(m, i) { mine.append(chunk[m * k + i - lo]) }
                 }
+                lock.withLock { pooled += mine }  // in any order: sorted below
             }
             if zScore {
                 stats.add(chunk, range, models: r, membership: membership)
                 return
             }
-            for i in range {
-                guard outCount[i] > 0 else { waiting.append(i); continue }
+            var own: [Double] = []
+            for i in range where outCount[i] > 0 {
                 own.removeAll(keepingCapacity: true)
                 for m in 0..<r where !membership.isIn(m, i) { own.append(chunk[m * k + i - lo]) }
                 own.sort()
@@ -95,7 +96,7 @@ public final class ReferenceThresholdAttack: AttackStrategy {
             }
             return
         }
-        for i in waiting { scores[i] = 1 - Self.interpolatedCDF(sorted: pooled, target[i]) }
+        for i in 0..<n where outCount[i] == 0 { scores[i] = 1 - Self.interpolatedCDF(sorted: pooled, target[i]) }
     }
 
     /// The inverse of the linearly interpolated percentile (numpy's default) of ascending

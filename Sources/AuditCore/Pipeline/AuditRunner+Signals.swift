@@ -136,9 +136,9 @@ public final class SignalSet {
         populationReferenceLogits.releaseAll()
     }
 
-    /// Lends the signals as a `mia_signals_t` holding what `needs` asks for.
+    /// Lends the signals as a `mia_signals_t` holding what `needs` asks for; attacks may use `threads` threads.
     func withCSignals<T>(
-        needs: AttackRequirements, features: [Float], featureShape: [Int], seed: UInt64,
+        needs: AttackRequirements, features: [Float], featureShape: [Int], seed: UInt64, threads: Int = 1,
         _ body: (UnsafePointer<mia_signals_t>) throws -> T
     ) rethrows -> T {
         let n = recordCount, pc = populationCount
@@ -190,6 +190,7 @@ public final class SignalSet {
                                                     }
                                                     s.seed = seed
                                                     if referencesMapped { s.flags = UInt32(MIA_SIGNALS_REFERENCE_MAPPED) }
+                                                    s.thread_count = Int32(max(1, threads))
                                                     return try body(&s)
                                                 }
                                             }
@@ -328,7 +329,8 @@ extension AuditRunner {
         let start = Date()
         var seed = SeededRandom.derive(seed: config.seed, 20_000 + UInt64(index))
         let (scores, mask) = try signals.withCSignals(
-            needs: needs, features: population.features, featureShape: population.info.featureShape, seed: seed.next()
+            needs: needs, features: population.features, featureShape: population.info.featureShape, seed: seed.next(),
+            threads: config.threads
         ) { try attack.score($0, queries: queries) }
         signals.releaseReferencePages()
         try Npy.write(scores, shape: [scores.count], to: path(".npy"))

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import PluginABI
 
@@ -31,6 +32,9 @@ public struct Signals {
     /// (`MIA_SIGNALS_REFERENCE_MAPPED`): `forEachChunk` then releases the pages of each chunk
     /// it has finished, so that an attack's resident memory stays bounded whatever R is.
     public var referenceMapped: Bool
+    /// Threads the attack may use (the run's `threads`; `mia_signals_t.thread_count`), at least 1:
+    /// `forEachChunkConcurrently` runs that many chunks side by side.
+    public var threadCount: Int
 
     public init(
         recordCount: Int, classCount: Int, referenceCount: Int = 0, populationCount: Int = 0,
@@ -39,7 +43,8 @@ public struct Signals {
         populationLabels: UnsafeBufferPointer<Int32>? = nil, populationTargetLogits: UnsafeBufferPointer<Float>? = nil,
         populationReferenceLogits: UnsafeBufferPointer<Float>? = nil, targetMembership: UnsafeBufferPointer<UInt8>? = nil,
         features: UnsafeBufferPointer<Float>? = nil, populationFeatures: UnsafeBufferPointer<Float>? = nil,
-        featureShape: [Int] = [], seed: UInt64 = 0, query: (any TargetQueries)? = nil, referenceMapped: Bool = false
+        featureShape: [Int] = [], seed: UInt64 = 0, query: (any TargetQueries)? = nil, referenceMapped: Bool = false,
+        threadCount: Int = 1
     ) {
         self.recordCount = recordCount
         self.classCount = classCount
@@ -59,6 +64,7 @@ public struct Signals {
         self.seed = seed
         self.query = query
         self.referenceMapped = referenceMapped
+        self.threadCount = max(1, threadCount)
     }
 
     /// Logits row of audit record `i` of the target ([C]).
@@ -119,6 +125,33 @@ extension Signals {
             try body(range)
             releaseReferencePages(of: records, range)
             start = range.upperBound
+        }
+    }
+
+    /// Like `forEachChunk`, but with `threadCount` threads taking the chunks in turn, so that
+    /// chunks run side by side in no fixed order: `body` must only write state of its own range
+    /// of records (sums of per-record state over records are then taken after the walk, in
+    /// record order, so that results do not depend on the threads). Without `size`, chunks are
+    /// `defaultChunkSize` or smaller, so that each thread gets about four.
+    public func forEachChunkConcurrently(of records: Records = .audit, size: Int? = nil, _ body: (Range<Int>) -> Void) {
+        let count = records == .audit ? recordCount : populationCount
+        let workers = min(threadCount, max(1, count / 64))
+        guard workers > 1 else { return forEachChunk(of: records, size: size, body) }
+        let quarter = (count + 4 * workers - 1) / (4 * workers)
+        let step = max(1, size ?? min(Self.defaultChunkSize(referenceCount: referenceCount), max(64, quarter)))
+        let chunks = stride(from: 0, to: count, by: step).map { $0..<min(count, $0 + step) }
+        let lock = NSLock()
+        var next = 0
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let index: Int = lock.withLock {
+                    defer { next += 1 }
+                    return next
+                }
+                guard index < chunks.count else { return }
+                body(chunks[index])
+                releaseReferencePages(of: records, chunks[index])
+            }
         }
     }
 

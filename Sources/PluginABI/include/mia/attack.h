@@ -58,6 +58,8 @@ typedef struct mia_signals {
     /** ABI 1.1: `MIA_SIGNALS_*` bits saying how the arrays are held. Read it only when
      *  `struct_size` covers it (a 1.0 host's struct ends before it); absent means 0. */
     uint32_t flags;
+    /** ABI 1.1: threads the attack may use (the run's `threads`); 0 or absent means 1. */
+    int32_t thread_count;
 } mia_signals_t;
 
 /** `mia_signals_t.flags`: `reference_logits` and `population_reference_logits` are read-only
