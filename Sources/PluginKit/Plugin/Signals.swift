@@ -29,8 +29,9 @@ public struct Signals {
     /// The query service, for attacks that asked for `.queryAccess`.
     public var query: (any TargetQueries)?
     /// Whether `referenceLogits` and `populationReferenceLogits` are read-only file mappings
-    /// (`MIA_SIGNALS_REFERENCE_MAPPED`): `forEachChunk` then releases the pages of each chunk
-    /// it has finished, so that an attack's resident memory stays bounded whatever R is.
+    /// (`MIA_SIGNALS_REFERENCE_MAPPED`): `forEachReferenceModel` and `forEachChunk` then release
+    /// the pages they have finished with, so that an attack's resident memory stays bounded
+    /// whatever R is.
     public var referenceMapped: Bool
     /// Threads the attack may use (the run's `threads`; `mia_signals_t.thread_count`), at least 1:
     /// `forEachChunkConcurrently` runs that many chunks side by side.
@@ -163,7 +164,8 @@ extension Signals {
     /// Why per model: the kernel maps a file's pages in blocks (whole page-cache folios, up to
     /// megabytes, on one fault), so touching R models before releasing any would hold R such
     /// blocks resident (about 230 MB at R = 256 on a 6.18 kernel, measured); releasing each
-    /// model's whole span once read holds about one. A released page reads back the same values.
+    /// model's whole span once read holds about one. A released page reads back the same values
+    /// (so a release by one thread under another thread's reads costs a page fault, nothing more).
     @inlinable
     public func forEachReferenceModel(
         of records: Records = .audit, in range: Range<Int>, _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void
