@@ -147,7 +147,8 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for name, _, _ in ATTACKS:
         t = [res["attack_seconds"][name] for res in results]
-        print(f"| {name} | {t[0]:.3f} | {t[1]:.3f} | x{t[1] / t[0]:.2f} | {t[2]:.3f} | x{t[2] / t[0]:.2f} "
+        t0 = max(t[0], 1e-3)  # the log has millisecond resolution
+        print(f"| {name} | {t[0]:.3f} | {t[1]:.3f} | x{t[1] / t0:.2f} | {t[2]:.3f} | x{t[2] / t0:.2f} "
               f"| {base['auc'][name]:.3f} |")
     e = [res["evaluate_seconds"] for res in results]
     print(f"| evaluate (all attacks) | {e[0]:.3f} | {e[1]:.3f} | x{e[1] / e[0]:.2f} | {e[2]:.3f} | x{e[2] / e[0]:.2f} | |")

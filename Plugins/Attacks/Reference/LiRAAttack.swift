@@ -48,13 +48,28 @@ public final class LiRAAttack: AttackStrategy {
 
     public var requirements: AttackRequirements { online ? [.referenceModels, .referenceIn] : [.referenceModels] }
 
+    /// Records per chunk of the walk over the reference logits; nil: `Signals.defaultChunkSize`.
+    /// Scores do not depend on it (bit for bit).
+    public var chunkSize: Int?
+
+    /// Streams over the reference logits once, in chunks of records (side by side on
+    /// `threadCount` threads), keeping per-record statistics only ([N] counts, means and
+    /// variances per group, no [R, N] array); the scores follow from them and the pooled variances.
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
-        let n = signals.recordCount, r = signals.referenceCount, c = signals.classCount
-        let (refLogits, membership) = try referenceInputs(signals, attack: Self.name)
-        let phi = RecordStatistic.logitScaledConfidence
-        let target = phi.values(signals.targetLogits, labels: signals.labels, models: 1, classCount: c)
-        let reference = phi.values(refLogits, labels: signals.labels, models: r, classCount: c)
-        let out = GroupStatistics(values: reference, membership: membership, models: r, records: n, wantIn: false)
+        let n = signals.recordCount, r = signals.referenceCount
+        let membership = try referenceInputs(signals, attack: Self.name)
+        let phi = LogitScaledConfidence.self
+        let target = phi.target(signals)
+        let out = GroupStatistics(records: n, wantIn: false)
+        let ins = GroupStatistics(records: online ? n : 0, wantIn: true)
+        signals.forEachChunkConcurrently(size: chunkSize) { range in
+            var reference: [Double] = []
+            phi.references(signals, .audit, range, into: &reference)
+            out.add(reference, range, models: r, membership: membership)
+            if online { ins.add(reference, range, models: r, membership: membership) }
+        }
+        out.finish()
+        ins.finish()
         if !online {
             guard out.pooledMean.isFinite else {
                 throw PluginError(.invalidArgument, "\(Self.name) offline needs reference models that did not train on the audit records")
@@ -67,7 +82,6 @@ public final class LiRAAttack: AttackStrategy {
             }
             return
         }
-        let ins = GroupStatistics(values: reference, membership: membership, models: r, records: n, wantIn: true)
         guard ins.pooledMean.isFinite, out.pooledMean.isFinite else {
             throw PluginError(.invalidArgument, "\(Self.name) online needs reference models both with (IN) and without (OUT) audit records")
         }

@@ -52,34 +52,55 @@ public final class RMIAAttack: AttackStrategy {
         online ? [.referenceModels, .referenceIn, .population] : [.referenceModels, .population]
     }
 
+    /// Records per chunk of the walks over the reference logits; nil: `Signals.defaultChunkSize`.
+    /// Scores do not depend on it (bit for bit).
+    public var chunkSize: Int?
+
+    /// Streams over the audit and then the population reference logits once each, in chunks of
+    /// records (side by side on `threadCount` threads), keeping per-record sums only ([N] and
+    /// [P], no [R, N] or [R, P] array).
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
         let n = signals.recordCount, r = signals.referenceCount, c = signals.classCount, p = signals.populationCount
-        let (refLogits, membership) = try referenceInputs(signals, attack: Self.name)
-        guard p > 0, let popLabels = signals.populationLabels, let popTarget = signals.populationTargetLogits,
-            let popReference = signals.populationReferenceLogits
+        let membership = try referenceInputs(signals, attack: Self.name)
+        guard p > 0, let popLabels = signals.populationLabels, signals.populationTargetLogits != nil,
+            signals.populationReferenceLogits != nil
         else {
             throw PluginError(.invalidArgument, "\(Self.name) needs a population set with target and reference logits")
         }
         if let bad = popLabels.firstIndex(where: { $0 < 0 || Int($0) >= c }) {
             throw PluginError(.invalidArgument, "population label \(popLabels[bad]) at record \(bad) is outside 0..<\(c)")
         }
-        let logP = RecordStatistic.logProbability
-        let targetX = logP.values(signals.targetLogits, labels: signals.labels, models: 1, classCount: c)
-        let refX = logP.values(refLogits, labels: signals.labels, models: r, classCount: c)
-        let targetZ = logP.values(popTarget, labels: popLabels, models: 1, classCount: c)
-        let refZ = logP.values(popReference, labels: popLabels, models: r, classCount: c)
+        let logP = LogProbability.self
+        let targetX = logP.target(signals)
+        let targetZ = logP.populationTarget(signals)
 
-        // Sums and counts of each record's reference probabilities, OUT and IN.
+        // Sums and counts of each record's reference probabilities, OUT and IN, summed in model order.
         var sumOut = [Double](repeating: 0, count: n), countOut = [Int](repeating: 0, count: n)
         var sumIn = [Double](repeating: 0, count: n), countIn = [Int](repeating: 0, count: n)
-        for m in 0..<r {
-            for i in 0..<n {
-                if membership[m * n + i] == 0 {
-                    sumOut[i] += exp(refX[m * n + i])
-                    countOut[i] += 1
-                } else {
-                    sumIn[i] += exp(refX[m * n + i])
-                    countIn[i] += 1
+        sumOut.withUnsafeMutableBufferPointer { so in
+            sumIn.withUnsafeMutableBufferPointer { si in
+                countOut.withUnsafeMutableBufferPointer { co in
+                    countIn.withUnsafeMutableBufferPointer { ci in
+                        signals.forEachChunkConcurrently(of: .audit, size: chunkSize) { range in
+                            var chunk: [Double] = []
+                            logP.references(signals, .audit, range, into: &chunk)
+                            let k = range.count, lo = range.lowerBound
+                            chunk.withUnsafeBufferPointer { v in
+                                for m in 0..<r {
+                                    for i in range {
+                                        let e = exp(v[m * k + i - lo])
+                                        if !membership.isIn(m, i) {
+                                            so[i] += e
+                                            co[i] += 1
+                                        } else {
+                                            si[i] += e
+                                            ci[i] += 1
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -89,8 +110,17 @@ public final class RMIAAttack: AttackStrategy {
         }
         let fallback = totalOut > 0 ? sumOut.reduce(0, +) / Double(totalOut) : 0
         var sumZ = [Double](repeating: 0, count: p)
-        for m in 0..<r {
-            for j in 0..<p { sumZ[j] += exp(refZ[m * p + j]) }
+        sumZ.withUnsafeMutableBufferPointer { z in
+            signals.forEachChunkConcurrently(of: .population, size: chunkSize) { range in
+                var chunk: [Double] = []
+                logP.references(signals, .population, range, into: &chunk)
+                let k = range.count, lo = range.lowerBound
+                chunk.withUnsafeBufferPointer { v in
+                    for m in 0..<r {
+                        for j in range { z[j] += exp(v[m * k + j - lo]) }
+                    }
+                }
+            }
         }
 
         var ratioZ = (0..<p).map { j in targetZ[j] - logPrPopulation(sumZ[j] / Double(r)) }

@@ -36,22 +36,58 @@ public final class ReferenceThresholdAttack: AttackStrategy {
 
     public var requirements: AttackRequirements { [.referenceModels] }
 
+    /// Records per chunk of the walk over the reference logits; nil: `Signals.defaultChunkSize`.
+    /// Scores do not depend on it (bit for bit).
+    public var chunkSize: Int?
+
+    /// Streams over the reference logits once, in chunks of records (side by side on
+    /// `threadCount` threads): a record's OUT losses are sorted within its chunk ([R] values). Only when some record has no OUT model are all
+    /// OUT losses of all records kept (its fallback, which needs every one of them).
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
-        let n = signals.recordCount, r = signals.referenceCount, c = signals.classCount
-        let (refLogits, membership) = try referenceInputs(signals, attack: Self.name)
-        let loss = RecordStatistic.crossEntropy
-        let target = loss.values(signals.targetLogits, labels: signals.labels, models: 1, classCount: c)
-        let reference = loss.values(refLogits, labels: signals.labels, models: r, classCount: c)
-        var outLosses = [[Double]](repeating: [], count: n)
+        let n = signals.recordCount, r = signals.referenceCount
+        let membership = try referenceInputs(signals, attack: Self.name)
+        let loss = CrossEntropy.self
+        let target = loss.target(signals)
+        // OUT counts from the membership alone (no logits read): which fallbacks are needed.
+        var outCount = [Int](repeating: 0, count: n)
         for m in 0..<r {
-            for i in 0..<n where membership[m * n + i] == 0 { outLosses[i].append(reference[m * n + i]) }
+            for i in 0..<n where !membership.isIn(m, i) { outCount[i] += 1 }
         }
-        let pooled = outLosses.flatMap { $0 }.sorted()
-        guard !pooled.isEmpty else {
+        guard outCount.contains(where: { $0 > 0 }) else {
             throw PluginError(.invalidArgument, "\(Self.name) needs reference models that did not train on the audit records")
         }
+        // Every OUT loss of every record, sorted: the percentile fallback of a record without OUT
+        // models, and the z_score fallback variance when no record has two OUT models.
+        let needsPooled = zScore ? !outCount.contains(where: { $0 >= 2 }) : outCount.contains(0)
+        var pooled: [Double] = []
+        let lock = NSLock()
+        let stats = GroupStatistics(records: zScore ? n : 0, wantIn: false)
+        signals.forEachChunkConcurrently(size: chunkSize) { range in
+            var chunk: [Double] = []
+            loss.references(signals, .audit, range, into: &chunk)
+            let k = range.count, lo = range.lowerBound
+            if needsPooled {
+                var mine: [Double] = []
+                for i in range {
+                    for m in 0..<r where !membership.isIn(m, i) { mine.append(chunk[m * k + i - lo]) }
+                }
+                lock.withLock { pooled += mine }  // in any order: sorted below
+            }
+            if zScore {
+                stats.add(chunk, range, models: r, membership: membership)
+                return
+            }
+            var own: [Double] = []
+            for i in range where outCount[i] > 0 {
+                own.removeAll(keepingCapacity: true)
+                for m in 0..<r where !membership.isIn(m, i) { own.append(chunk[m * k + i - lo]) }
+                own.sort()
+                scores[i] = 1 - Self.interpolatedCDF(sorted: own, target[i])
+            }
+        }
+        pooled.sort()
         if zScore {
-            let stats = GroupStatistics(values: reference, membership: membership, models: r, records: n, wantIn: false)
+            stats.finish()
             let global = stats.pooledVariance.isFinite ? stats.pooledVariance : Statistics.meanVariance(pooled, ddof: 1).variance
             for i in 0..<n {
                 let mu = stats.count[i] > 0 ? stats.mean[i] : stats.pooledMean
@@ -60,10 +96,7 @@ public final class ReferenceThresholdAttack: AttackStrategy {
             }
             return
         }
-        for i in 0..<n {
-            let sorted = outLosses[i].isEmpty ? pooled : outLosses[i].sorted()
-            scores[i] = 1 - Self.interpolatedCDF(sorted: sorted, target[i])
-        }
+        for i in 0..<n where outCount[i] == 0 { scores[i] = 1 - Self.interpolatedCDF(sorted: pooled, target[i]) }
     }
 
     /// The inverse of the linearly interpolated percentile (numpy's default) of ascending

@@ -9,56 +9,132 @@ public enum Npy {
     /// Writes `values` with `shape` to `path` atomically (temporary file, then rename).
     public static func write<T: Element>(_ values: [T], shape: [Int], to path: String) throws {
         precondition(shape.reduce(1, *) == values.count, "npy shape does not match the element count")
+        let writer = try NpyWriter<T>(path: path, shape: shape)
+        try values.withUnsafeBufferPointer { try writer.append($0) }
+        try writer.finish()
+    }
+
+    /// The header block of a `.npy` file (format 1.0) for `descr` and `shape`, padded with
+    /// spaces so that the payload starts at a multiple of 64 bytes.
+    static func headerBytes(descr: String, shape: [Int]) -> [UInt8] {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(T.descr)', 'fortran_order': False, 'shape': \(shapeText), }"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
         let len = UInt16(header.utf8.count)
-        data.append(contentsOf: [UInt8(len & 0xFF), UInt8(len >> 8)])
-        data.append(contentsOf: Array(header.utf8))
-        values.withUnsafeBytes { data.append(contentsOf: $0) }
-        try AtomicFile.write(data, to: path)
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(len & 0xFF), UInt8(len >> 8)] + Array(header.utf8)
+    }
+
+    /// The parsed header of a `.npy` file: element type, order, shape and where the data start.
+    public struct Header: Equatable {
+        public var descr: String
+        public var fortranOrder: Bool
+        public var shape: [Int]
+        public var payloadOffset: Int
+
+        public var count: Int { shape.reduce(1, *) }
+
+        /// Parses the header at the start of `bytes` (the file's first bytes, at least the whole
+        /// header).
+        init(_ bytes: UnsafeRawBufferPointer, path: String) throws {
+            guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+                throw NpyError(path: path, message: "not a .npy file (bad magic)")
+            }
+            let headerLength: Int, start: Int
+            if bytes[6] == 1 {
+                headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+                start = 10
+            } else {
+                guard bytes.count >= 12 else { throw NpyError(path: path, message: "truncated header") }
+                headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+                start = 12
+            }
+            guard bytes.count >= start + headerLength else { throw NpyError(path: path, message: "truncated header") }
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + headerLength)]), as: UTF8.self)
+            guard let d = text.range(of: "'descr': '") else { throw NpyError(path: path, message: "no element type in header") }
+            descr = String(text[d.upperBound...].prefix { $0 != "'" })
+            fortranOrder = !text.contains("'fortran_order': False")
+            guard let open = text.range(of: "'shape': ("), let close = text[open.upperBound...].firstIndex(of: ")") else {
+                throw NpyError(path: path, message: "no shape in header")
+            }
+            shape = text[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            payloadOffset = start + headerLength
+        }
     }
 
     /// Reads an array written by `write`; checks the type, the order and the size.
     public static func read<T: Element>(_ type: T.Type, from path: String, accepting descrs: [String]? = nil) throws -> (values: [T], shape: [Int]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw NpyError(path: path, message: "cannot read the file")
+        let mapping = try NpyMapping(path: path)
+        let values = Array(try mapping.buffer(T.self, accepting: descrs))
+        return (values, mapping.header.shape)
+    }
+
+    /// The header of the `.npy` file at `path`, reading nothing past it.
+    public static func header(of path: String) throws -> Header { try NpyMapping(path: path).header }
+}
+
+/// Writes one `.npy` array in pieces, so that an array larger than memory can be written from
+/// parts (model by model): header first, then `append` in row-major order, then `finish`, which
+/// checks the count, flushes and renames into place. Dropped unfinished, it leaves no file.
+public final class NpyWriter<T: Npy.Element> {
+    public let path: String
+    public let shape: [Int]
+    private let tmp: String
+    private var fd: Int32
+    private var written = 0
+
+    public init(path: String, shape: [Int]) throws {
+        self.path = path
+        self.shape = shape
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw NpyError(path: tmp, message: "cannot create the file: \(String(cString: strerror(errno)))") }
+        try Npy.headerBytes(descr: T.descr, shape: shape).withUnsafeBytes { try put($0) }
+    }
+
+    deinit {
+        if fd >= 0 {
+            close(fd)
+            unlink(tmp)
         }
-        let bytes = [UInt8](data)
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
-            throw NpyError(path: path, message: "not a .npy file (bad magic)")
+    }
+
+    private func put(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw NpyError(path: tmp, message: "cannot write: \(String(cString: strerror(errno)))") }
+            done += n
         }
-        let major = bytes[6]
-        let headerLength: Int, start: Int
-        if major == 1 {
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-            start = 10
-        } else {
-            guard bytes.count >= 12 else { throw NpyError(path: path, message: "truncated header") }
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-            start = 12
+    }
+
+    /// Appends `values`, the next elements in row-major order.
+    public func append(_ values: UnsafeBufferPointer<T>) throws {
+        guard fd >= 0 else { throw NpyError(path: path, message: "append after finish") }
+        guard written + values.count <= shape.reduce(1, *) else {
+            throw NpyError(path: path, message: "more values than shape \(shape) holds")
         }
-        guard bytes.count >= start + headerLength else { throw NpyError(path: path, message: "truncated header") }
-        let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
-        guard (descrs ?? [T.descr]).contains(where: { header.contains("'descr': '\($0)'") }) else {
-            throw NpyError(path: path, message: "element type is not \(T.descr): \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
+        if values.isEmpty { return }
+        try put(UnsafeRawBufferPointer(values))
+        written += values.count
+    }
+
+    /// Checks that every element was written, flushes, and renames the file into place.
+    public func finish() throws {
+        guard written == shape.reduce(1, *) else {
+            throw NpyError(path: path, message: "\(written) values written, shape \(shape) needs \(shape.reduce(1, *))")
         }
-        guard header.contains("'fortran_order': False") else { throw NpyError(path: path, message: "Fortran order is not supported") }
-        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
-            throw NpyError(path: path, message: "no shape in header")
+        fsync(fd)
+        close(fd)
+        fd = -1
+        guard rename(tmp, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(tmp)
+            throw NpyError(path: path, message: "cannot rename into place: \(reason)")
         }
-        let shape = header[open.upperBound..<close].split(separator: ",").compactMap {
-            Int($0.trimmingCharacters(in: .whitespaces))
-        }
-        let count = shape.reduce(1, *)
-        let payload = start + headerLength
-        guard bytes.count - payload == count * MemoryLayout<T>.stride else {
-            throw NpyError(path: path, message: "holds \(bytes.count - payload) bytes of data, shape \(shape) needs \(count * MemoryLayout<T>.stride)")
-        }
-        let values = bytes[payload...].withUnsafeBytes { raw in Array(raw.bindMemory(to: T.self)) }
-        return (values, shape)
     }
 }
 

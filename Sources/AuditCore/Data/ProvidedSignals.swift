@@ -10,6 +10,10 @@ import Foundation
 /// `reference_membership.npy` [R, N]; `population_labels.npy` [P] with
 /// `population_target_logits.npy` [P, C] (and `population_reference_logits.npy` [R, P, C] when
 /// there are reference models). float64 and int64 arrays are accepted and converted.
+///
+/// The reference logits are not read into memory: little-endian float32 C-order files are
+/// mapped read-only in place; float64 ones are converted block by block into the run's
+/// `signals/` when the run writes it (`AuditRunner.write`), and mapped from there.
 public struct ProvidedSignals {
     public var signals: SignalSet
     public var membership: [Bool]
@@ -50,19 +54,21 @@ public struct ProvidedSignals {
         }
 
         var r = 0
-        var referenceLogits: [Float] = []
+        var referenceLogits = SignalArray([])
         var referenceMembership: [[Bool]] = []
+        var membershipBytes: [UInt8] = []
         if exists("reference_logits.npy") || exists("reference_membership.npy") {
-            let (rl, rs) = try NpyAny.floats(path("reference_logits.npy"))
+            let (rl, rs) = try NpyAny.largeFloats(path("reference_logits.npy"))
             guard rs.count == 3, rs[1] == n, rs[2] == c else { throw fail("reference_logits.npy must be [R, \(n), \(c)], is \(rs)") }
             r = rs[0]
-            let (rm, ms) = try NpyAny.ints(path("reference_membership.npy"))
+            let (rm, ms) = try NpyAny.mask(path("reference_membership.npy"))
             guard ms == [r, n] else { throw fail("reference_membership.npy must be [\(r), \(n)], is \(ms)") }
             referenceLogits = rl
+            membershipBytes = rm
             referenceMembership = (0..<r).map { k in (0..<n).map { rm[k * n + $0] != 0 } }
         }
         var p = 0
-        var populationLabels: [Int32] = [], populationTarget: [Float] = [], populationReference: [Float] = []
+        var populationLabels: [Int32] = [], populationTarget: [Float] = [], populationReference = SignalArray([])
         if exists("population_labels.npy") || exists("population_target_logits.npy") {
             let (pl, ps) = try NpyAny.ints(path("population_labels.npy"))
             guard ps.count == 1 else { throw fail("population_labels.npy must be [P], is \(ps)") }
@@ -72,19 +78,21 @@ public struct ProvidedSignals {
             populationLabels = pl
             populationTarget = pt
             if r > 0 {
-                let (pr, prs) = try NpyAny.floats(path("population_reference_logits.npy"))
+                let (pr, prs) = try NpyAny.largeFloats(path("population_reference_logits.npy"))
                 guard prs == [r, p, c] else { throw fail("population_reference_logits.npy must be [\(r), \(p), \(c)], is \(prs)") }
                 populationReference = pr
             }
         }
-        // The signals' identity (for reusing attack scores): every file they were read from.
+        // The signals' identity (for reusing attack scores): every file they were read from,
+        // hashed through a mapping block by block (the reference files can exceed memory).
         var key = SHA256()
         for file in [membershipPath] + Self.files.map(path).filter({ FileManager.default.fileExists(atPath: $0) }) {
-            key.update("\((file as NSString).lastPathComponent)=\(SHA256.hex(contentsOf: file) ?? "unreadable")\n")
+            let digest = (try? NpyMapping.hashing(file)) ?? SHA256.hex(contentsOf: file) ?? "unreadable"
+            key.update("\((file as NSString).lastPathComponent)=\(digest)\n")
         }
         let set = SignalSet(
             classCount: c, labels: labels, targetLogits: logits, targetMembership: membership.map { $0 ? 1 : 0 },
-            referenceCount: r, referenceLogits: referenceLogits, referenceMembership: referenceMembership.flatMap { $0.map { $0 ? 1 : 0 } },
+            referenceCount: r, referenceLogits: referenceLogits, referenceMembership: membershipBytes,
             populationLabels: populationLabels, populationTargetLogits: populationTarget, populationReferenceLogits: populationReference,
             key: "provided:" + key.hexDigest())
         return ProvidedSignals(
@@ -116,6 +124,32 @@ enum NpyAny {
             let (v, s) = try Npy.read(Double.self, from: path)
             return (v.map { Float($0) }, s)
         case let d: throw NpyError(path: path, message: "must hold float32 or float64 values, holds `\(d)`")
+        }
+    }
+
+    /// A large float array ([R, N, C] reference logits): float32 mapped in place; float64
+    /// checked (header and size) and left for conversion when the run writes its signals.
+    static func largeFloats(_ path: String) throws -> (SignalArray, [Int]) {
+        let m = try NpyMapping(path: path)
+        switch m.header.descr {
+        case "<f4":
+            _ = try m.buffer(Float.self)
+            return (SignalArray(mapping: m), m.header.shape)
+        case "<f8":
+            _ = try m.buffer(Double.self)
+            return (SignalArray(storage: .float64File(path, count: m.header.count)), m.header.shape)
+        case let d: throw NpyError(path: path, message: "must hold float32 or float64 values, holds `\(d)`")
+        }
+    }
+
+    /// A 0/1 mask of any integer or bool type, as bytes (1 = member), in one pass over the file.
+    static func mask(_ path: String) throws -> ([UInt8], [Int]) {
+        let m = try NpyMapping(path: path)
+        switch m.header.descr {
+        case "|u1", "|b1": return (try m.buffer(UInt8.self, accepting: ["|u1", "|b1"]).map { $0 != 0 ? 1 : 0 }, m.header.shape)
+        case "<i4": return (try m.buffer(Int32.self).map { $0 != 0 ? 1 : 0 }, m.header.shape)
+        case "<i8": return (try m.buffer(Int64.self).map { $0 != 0 ? 1 : 0 }, m.header.shape)
+        case let d: throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(d)`")
         }
     }
 

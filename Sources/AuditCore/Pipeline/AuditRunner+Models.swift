@@ -192,16 +192,17 @@ extension AuditRunner {
         for job in jobs {
             guard let record = store.record(job.key) else { throw PluginError(.internal, "model \(job.key) is not in the store after training") }
             let path = logitsPath(job, population)
-            let logits: [Float]
-            if let (values, shape) = try? Npy.read(Float.self, from: path), shape == [total, spec.classCount] {
-                logits = values
-            } else {
+            if !Npy.holds(Float.self, shape: [total, spec.classCount], at: path) {
                 let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
                 try model.load(from: store.modelPath(job.key))
-                logits = try model.predict(features: population.features, count: total)
+                let logits = try model.predict(features: population.features, count: total)
                 try Npy.write(logits, shape: [total, spec.classCount], to: path)
             }
-            result.append(TrainedModel(role: job.role, key: job.key, record: record, logits: logits, cached: !trainedKeys.contains(job.key)))
+            // The target's logits are held in memory; a reference model's stay in its file, read
+            // one model at a time when the signals are written.
+            let logits = job.index == 0 ? try Npy.read(Float.self, from: path).values : []
+            result.append(TrainedModel(
+                role: job.role, key: job.key, record: record, logits: logits, cached: !trainedKeys.contains(job.key), logitsFile: path))
         }
         if let external { result.insert(external, at: 0) }
         return result

@@ -20,13 +20,27 @@ public struct Population {
 }
 
 /// What one trained (or cached) model contributes: its record and its logits on all records.
+///
+/// The target's logits are held in memory; a reference model's stay in its `logitsFile` (the
+/// store's per-model file) and are read one model at a time when the signals are written, so
+/// that hundreds of reference models never sit in memory together.
 public struct TrainedModel {
     public var role: String
     public var key: String
     public var record: ModelRecord
-    /// [N + P, C] logits on the audit records then the population records.
+    /// [N + P, C] logits on the audit records then the population records; empty when they are
+    /// left in `logitsFile`.
     public var logits: [Float]
     public var cached: Bool
+    /// The `.npy` file [N + P, C] f32 that holds the logits, when known.
+    public var logitsFile: String? = nil
+
+    /// The logits: those in memory, else read from `logitsFile`.
+    public func loadLogits() throws -> [Float] {
+        if !logits.isEmpty { return logits }
+        guard let logitsFile else { return [] }
+        return try Npy.read(Float.self, from: logitsFile).values
+    }
 }
 
 /// Everything a run produced before evaluation: the input of metrics and report.

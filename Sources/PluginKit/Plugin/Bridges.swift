@@ -286,7 +286,10 @@ enum AttackBridge {
                     populationTargetLogits: view(s.population_target_logits, p * c),
                     populationReferenceLogits: view(s.population_reference_logits, r * p * c),
                     targetMembership: view(s.target_membership, n), features: features,
-                    populationFeatures: populationFeatures, featureShape: shape, seed: s.seed, query: a.host.query)
+                    populationFeatures: populationFeatures, featureShape: shape, seed: s.seed, query: a.host.query,
+                    // ABI 1.1 field, read only when the host's struct covers it.
+                    referenceMapped: abiCovers(s.struct_size, \mia_signals_t.flags) && s.flags & UInt32(MIA_SIGNALS_REFERENCE_MAPPED) != 0,
+                    threadCount: abiCovers(s.struct_size, \mia_signals_t.thread_count) ? max(1, Int(s.thread_count)) : 1)
                 let out = UnsafeMutableBufferPointer(start: scores, count: n)
                 try a.attack.score(swiftSignals, into: out, evaluationMask: UnsafeMutableBufferPointer(start: mask, count: n))
                 if let bad = out.firstIndex(where: { !$0.isFinite }) {

@@ -55,7 +55,23 @@ typedef struct mia_signals {
     const mia_tensor_t *population_features;
     /** Seed for every random choice of the attack. */
     uint64_t seed;
+    /** ABI 1.1: `MIA_SIGNALS_*` bits saying how the arrays are held. Read it only when
+     *  `struct_size` covers it (a 1.0 host's struct ends before it); absent means 0. */
+    uint32_t flags;
+    /** ABI 1.1: threads the attack may use (the run's `threads`); 0 or absent means 1. The
+     *  attack may run that many threads of its own inside `score`; any of them may read the
+     *  arrays until `score` returns. */
+    int32_t thread_count;
 } mia_signals_t;
+
+/** `mia_signals_t.flags`: `reference_logits` and `population_reference_logits` are read-only
+ *  file mappings (the host wrote them to the run folder, or maps the user's files). An attack
+ *  may release the pages of a range it has finished reading, with
+ *  `madvise(start, length, MADV_DONTNEED)` on pages that hold part of the array (the host maps
+ *  whole pages around each array, in a mapping of its own), to bound its resident memory: a
+ *  later read of those pages fetches them again from the file, with the same values. Without
+ *  this flag the arrays are ordinary memory and must not be released. */
+#define MIA_SIGNALS_REFERENCE_MAPPED (1u << 0)
 
 /** Functions of an attack strategy. Every pointer is non-null.
  *
