@@ -77,16 +77,16 @@ extension AuditRunner {
         try Npy.write(logits, shape: [total, spec.classCount], to: path)
     }
 
-    /// The logits of `model` at `epoch`: stored, or computed from its stored checkpoint (and
-    /// stored); nil when the store holds neither.
-    func checkpointLogits(_ model: TrainedModel, epoch: Int, _ population: Population, _ spec: ModelSpec) throws -> [Float]? {
+    /// The file of `model`'s logits at `epoch`: stored, or computed from its stored checkpoint
+    /// (and stored); nil when the store holds neither.
+    func checkpointLogitsFile(_ model: TrainedModel, epoch: Int, _ population: Population, _ spec: ModelSpec) throws -> String? {
         let total = population.auditCount + population.populationCount
         let path = store.checkpointLogitsPath(model.key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
-        if let (values, shape) = try? Npy.read(Float.self, from: path), shape == [total, spec.classCount] { return values }
+        if Npy.holds(Float.self, shape: [total, spec.classCount], at: path) { return path }
         guard FileManager.default.fileExists(atPath: store.checkpointModelPath(model.key, epoch: epoch)) else { return nil }
         let logits = try predictCheckpoint(model.key, role: model.role, epoch: epoch, population, spec)
         try writeCheckpointLogits(logits, model.key, epoch: epoch, population, spec)
-        return logits
+        return path
     }
 
     /// The checkpoint stage: for each epoch of `audit.checkpoints` that every model reached, the
@@ -113,8 +113,12 @@ extension AuditRunner {
             var epochModels: [TrainedModel] = []
             var missing: [String] = []
             for model in models {
-                if let logits = try checkpointLogits(model, epoch: epoch, population, spec) {
-                    epochModels.append(TrainedModel(role: model.role, key: model.key + "@epoch\(epoch)", record: model.record, logits: logits, cached: true))
+                if let file = try checkpointLogitsFile(model, epoch: epoch, population, spec) {
+                    // Reference logits stay in their file (streamed into the mapped signals); the target's are read.
+                    let logits = epochModels.isEmpty ? try Npy.read(Float.self, from: file).values : []
+                    epochModels.append(TrainedModel(
+                        role: model.role, key: model.key + "@epoch\(epoch)", record: model.record, logits: logits, cached: true,
+                        logitsFile: file))
                 } else if let last = model.record.history.last?.epoch, last < epoch {
                     missing.append("\(model.role) (its training ended at epoch \(last))")
                 } else {
@@ -127,13 +131,25 @@ extension AuditRunner {
                 logger.warning("checkpoints: \(note)")
                 continue
             }
-            let signals = SignalSet(population: population, memberships: memberships, target: epochModels[0], references: Array(epochModels.dropFirst()))
+            // As for the final models: reference logits written model by model into files that are
+            // mapped, then unlinked (the mapping keeps them; the space is freed with it).
+            let scratch = (output as NSString).appendingPathComponent(".checkpoint-signals")
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let signals = try SignalSet(
+                population: population, memberships: memberships, target: epochModels[0], references: Array(epochModels.dropFirst()),
+                writingReferencesTo: scratch)
+            for name in ["reference_logits.npy", "population_reference_logits.npy"] {
+                unlink((scratch as NSString).appendingPathComponent(name))
+            }
+            rmdir(scratch)
             let folder = (scoresFolder as NSString).appendingPathComponent("epoch-\(epoch)")
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             var scores: [(name: String, scores: [Double], mask: [UInt8])] = []
             let settings: [OutputDefence?] = [nil] + config.defences.map { $0 }
             for (d, defence) in settings.enumerated() {
-                let defended = defence.map { signals.defended(by: $0) } ?? signals
+                let defended = try defence.map {
+                    try signals.defended(by: $0, folder: (output as NSString).appendingPathComponent(".defended"))
+                } ?? signals
                 for (j, attack) in plan.attacks.enumerated() where !attack.requirements.contains(.queryAccess) {
                     let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
                     let r = try runAttack(
