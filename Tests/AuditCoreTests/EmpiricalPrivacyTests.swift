@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Testing
 
 @testable import AuditCore
@@ -48,5 +49,31 @@ import Testing
         let scores = (0..<400).map { Double($0 % 7) }
         let member = (0..<400).map { $0 % 2 == 0 }
         #expect(empiricalEpsilonLowerBound(rocCurve(scores: scores, isMember: member), delta: 1e-5) == 0)
+    }
+
+    /// The pruned search against every ROC point, on attacks from chance to strong, with ties.
+    @Test(arguments: [0.0, 0.4, 1.5, 4.0])
+    func thePrunedSearchFindsTheExhaustiveMaximum(separation: Double) {
+        var rng = SeededRandom(seed: 42 + UInt64(separation * 10))
+        let n = 600
+        let member = (0..<n).map { _ in rng.nextDouble() < 0.45 }
+        // Normal scores shifted for members, rounded to give ties.
+        let scores = member.map { m -> Double in
+            let u = max(rng.nextDouble(), 1e-12), v = rng.nextDouble()
+            let z = sqrt(-2 * log(u)) * cos(2 * Double.pi * v)
+            return ((z + (m ? separation : 0)) * 20).rounded() / 20
+        }
+        let roc = rocCurve(scores: scores, isMember: member)
+        var exhaustive = 0.0
+        for k in roc.falsePositiveRates.indices {
+            let fp = Int((roc.falsePositiveRates[k] * Double(roc.nonMemberCount)).rounded())
+            let fn = Int(((1 - roc.truePositiveRates[k]) * Double(roc.memberCount)).rounded())
+            let fprU = clopperPearson(successes: fp, trials: roc.nonMemberCount).upper
+            let fnrU = clopperPearson(successes: fn, trials: roc.memberCount).upper
+            if fnrU > 0, 1 - 1e-5 - fprU > 0 { exhaustive = max(exhaustive, log((1 - 1e-5 - fprU) / fnrU)) }
+            if fprU > 0, 1 - 1e-5 - fnrU > 0 { exhaustive = max(exhaustive, log((1 - 1e-5 - fnrU) / fprU)) }
+        }
+        #expect(empiricalEpsilonLowerBound(roc, delta: 1e-5) == exhaustive)
+        if separation >= 1.5 { #expect(exhaustive > 0.5) }
     }
 }

@@ -23,24 +23,45 @@ public func clopperPearson(successes k: Int, trials n: Int, confidence: Double =
 /// max(log((1 − δ − FPRᵘ) / FNRᵘ), log((1 − δ − FNRᵘ) / FPRᵘ)), maximised over the points.
 /// The maximum over many points makes the nominal confidence optimistic; the figure is a
 /// diagnostic, and 0 when the attack is no better than chance.
+///
+/// Exact but not brute force (an N-record ROC has up to N + 1 points, and each Clopper-Pearson
+/// bound is a root search): both terms fall as either count rises, so a point whose false
+/// positives and false negatives are both at least another point's cannot win and is dropped;
+/// the rest are visited from the most promising down, by an optimistic value that puts each
+/// count's maximum-likelihood rate (never above its Clopper-Pearson upper bound) in the formula,
+/// and the search stops once no remaining point's optimistic value exceeds the best exact one.
 public func empiricalEpsilonLowerBound(_ roc: ROCCurve, delta: Double, confidence: Double = 0.95) -> Double {
     let positives = roc.memberCount, negatives = roc.nonMemberCount
     guard positives > 0, negatives > 0 else { return 0 }
-    var best = 0.0
-    var cache: [Int: Double] = [:]
-    func upperFPR(_ fp: Int) -> Double {
-        if let v = cache[fp] { return v }
-        let v = clopperPearson(successes: fp, trials: negatives, confidence: confidence).upper
-        cache[fp] = v
+    // Counts of each ROC point: false positives rise and false negatives fall along the curve.
+    var points: [(fp: Int, fn: Int)] = roc.falsePositiveRates.indices.map { k in
+        (Int((roc.falsePositiveRates[k] * Double(negatives)).rounded()),
+         Int(((1 - roc.truePositiveRates[k]) * Double(positives)).rounded()))
+    }
+    // Keep the points no other point beats on both counts (one per distinct count pair).
+    points.sort { $0.fp != $1.fp ? $0.fp < $1.fp : $0.fn < $1.fn }
+    var front: [(fp: Int, fn: Int)] = []
+    for p in points where front.last.map({ p.fn < $0.fn }) ?? true { front.append(p) }
+
+    func value(_ fprU: Double, _ fnrU: Double) -> Double {
+        var v = 0.0
+        if fnrU > 0, 1 - delta - fprU > 0 { v = max(v, log((1 - delta - fprU) / fnrU)) }
+        if fprU > 0, 1 - delta - fnrU > 0 { v = max(v, log((1 - delta - fnrU) / fprU)) }
         return v
     }
-    for k in roc.falsePositiveRates.indices {
-        let fp = Int((roc.falsePositiveRates[k] * Double(negatives)).rounded())
-        let fn = Int(((1 - roc.truePositiveRates[k]) * Double(positives)).rounded())
-        let fprU = upperFPR(fp)
-        let fnrU = clopperPearson(successes: fn, trials: positives, confidence: confidence).upper
-        if fnrU > 0, 1 - delta - fprU > 0 { best = max(best, log((1 - delta - fprU) / fnrU)) }
-        if fprU > 0, 1 - delta - fnrU > 0 { best = max(best, log((1 - delta - fnrU) / fprU)) }
+    func optimistic(_ p: (fp: Int, fn: Int)) -> Double {
+        let fpr = Double(p.fp) / Double(negatives), fnr = Double(p.fn) / Double(positives)
+        if (p.fn == 0 && 1 - delta - fpr > 0) || (p.fp == 0 && 1 - delta - fnr > 0) { return .infinity }
+        return value(fpr, fnr)
+    }
+    let ranked = front.map { (point: $0, bound: optimistic($0)) }.sorted { $0.bound > $1.bound }
+    var best = 0.0
+    for candidate in ranked {
+        // Bounds within rounding of the best are still visited: the result is the exhaustive one.
+        if candidate.bound <= best - 1e-9 * max(1, best) { break }
+        let fprU = clopperPearson(successes: candidate.point.fp, trials: negatives, confidence: confidence).upper
+        let fnrU = clopperPearson(successes: candidate.point.fn, trials: positives, confidence: confidence).upper
+        best = max(best, value(fprU, fnrU))
     }
     return best
 }
