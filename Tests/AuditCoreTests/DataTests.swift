@@ -33,6 +33,15 @@ import Testing
         var plain = SHA256()
         plain.update(bytes)
         #expect(mixed.hexDigest() == plain.hexDigest())
+        // A file longer than the 1 MiB read block, not a whole number of 64-byte blocks: read in
+        // pieces, it hashes as the same bytes hashed byte by byte.
+        let long = (0..<(2_621_440 + 37)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        let longPath = path + ".long"
+        FileManager.default.createFile(atPath: longPath, contents: Data(long))
+        defer { try? FileManager.default.removeItem(atPath: longPath) }
+        var byteWise = SHA256()
+        for b in long { byteWise.update(CollectionOfOne(b)) }
+        #expect(SHA256.hex(contentsOf: longPath) == byteWise.hexDigest())
     }
 
     @Test func npyRoundTripAndHeader() throws {
