@@ -108,64 +108,70 @@ public final class DynamicModel {
         context.forward = onEpoch
         context.checkpoint = onCheckpoint
         let shape = spec.featureShape
-        // The backend reads copies that live for the call: views need stable addresses.
-        var pins: [mia_tensor_t] = []
-        var buffers: [UnsafeMutableRawBufferPointer] = []
-        defer { buffers.forEach { $0.deallocate() } }
-        func pin<T>(_ values: [T]?, _ dtype: mia_dtype_t, _ rows: Int, _ rowShape: [Int]) -> Int? {
-            guard let values, rows > 0 else { return nil }
-            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: values.count * MemoryLayout<T>.stride, alignment: 16)
-            values.withUnsafeBytes { copy.copyMemory(from: $0) }
-            buffers.append(copy)
-            pins.append(TensorView.make(copy.baseAddress!, dtype: dtype, shape: [rows] + rowShape))
-            return pins.count - 1
-        }
+        // Views of the caller's arrays, lent in place for the call (the backend only reads them):
+        // each array is pinned by a nested `withUnsafeBufferPointer`, no copy is made.
         let epochs = checkpointEpochs.map { Int32($0) }
-        let slots = [(features, labels), (heldoutFeatures, heldoutLabels ?? []), (auxiliaryFeatures, auxiliaryLabels ?? [])].map { f, l in
-            (pin(f, MIA_DTYPE_F32, l.count, shape), pin(l, MIA_DTYPE_I32, l.count, []))
-        }
-        return try pins.withUnsafeBufferPointer { views in
-            func view(_ slot: Int?) -> UnsafePointer<mia_tensor_t>? { slot.map { views.baseAddress! + $0 } }
-            try epochs.withUnsafeBufferPointer { epochList in
-                var args = mia_train_args_t()
-                args.struct_size = UInt32(MemoryLayout<mia_train_args_t>.size)
-                args.features = view(slots[0].0)
-                args.labels = view(slots[0].1)
-                args.heldout_features = view(slots[1].0)
-                args.heldout_labels = view(slots[1].1)
-                args.auxiliary_features = view(slots[2].0)
-                args.auxiliary_labels = view(slots[2].1)
-                args.seed = seed
-                args.on_epoch = { ctx, record in
-                    guard let ctx, let record else { return }
-                    let r = record.pointee
-                    let c = Unmanaged<Context>.fromOpaque(ctx).takeUnretainedValue()
-                    let epsilon = abiCovers(r.struct_size, \mia_epoch_record_t.dp_epsilon) && r.dp_epsilon.isFinite ? r.dp_epsilon : nil
-                    let e = PluginKit.EpochRecord(
-                        epoch: Int(r.epoch), trainLoss: r.train_loss, trainAccuracy: r.train_accuracy,
-                        heldoutLoss: r.heldout_loss, heldoutAccuracy: r.heldout_accuracy, seconds: r.seconds, dpEpsilon: epsilon)
-                    c.records.append(e)
-                    c.forward?(e)
-                }
-                args.on_epoch_context = Unmanaged.passUnretained(context).toOpaque()
-                if onCheckpoint != nil && !epochList.isEmpty {
-                    args.checkpoint_epochs = epochList.baseAddress
-                    args.checkpoint_count = Int32(epochList.count)
-                    args.on_checkpoint = { ctx, epoch, error in
-                        guard let ctx else { return MIA_ERR_INVALID_ARGUMENT }
-                        let c = Unmanaged<Context>.fromOpaque(ctx).takeUnretainedValue()
-                        do {
-                            try c.checkpoint?(Int(epoch))
-                            return MIA_OK
-                        } catch let thrown {
-                            return PluginError.from(thrown).write(to: error)
-                        }
-                    }
-                    args.on_checkpoint_context = Unmanaged.passUnretained(context).toOpaque()
-                }
-                try callPlugin(component, "train") { table.pointee.train(instance, &args, $0) }
+        var pins: [mia_tensor_t] = []
+        var slots: [(Int?, Int?)] = []
+        func lend<R>(_ sets: ArraySlice<([Float]?, [Int32]?)>, _ body: () throws -> R) rethrows -> R {
+            guard let (f, l) = sets.first else { return try body() }
+            guard let f, let l, !l.isEmpty else {
+                slots.append((nil, nil))
+                return try lend(sets.dropFirst(), body)
             }
-            return context.records
+            return try f.withUnsafeBufferPointer { fp in
+                try l.withUnsafeBufferPointer { lp in
+                    pins.append(TensorView.make(UnsafeMutableRawPointer(mutating: fp.baseAddress!), dtype: MIA_DTYPE_F32, shape: [lp.count] + shape))
+                    pins.append(TensorView.make(UnsafeMutableRawPointer(mutating: lp.baseAddress!), dtype: MIA_DTYPE_I32, shape: [lp.count]))
+                    slots.append((pins.count - 2, pins.count - 1))
+                    return try lend(sets.dropFirst(), body)
+                }
+            }
+        }
+        return try lend([(features, labels), (heldoutFeatures, heldoutLabels), (auxiliaryFeatures, auxiliaryLabels)][...]) {
+            return try pins.withUnsafeBufferPointer { views in
+                func view(_ slot: Int?) -> UnsafePointer<mia_tensor_t>? { slot.map { views.baseAddress! + $0 } }
+                try epochs.withUnsafeBufferPointer { epochList in
+                    var args = mia_train_args_t()
+                    args.struct_size = UInt32(MemoryLayout<mia_train_args_t>.size)
+                    args.features = view(slots[0].0)
+                    args.labels = view(slots[0].1)
+                    args.heldout_features = view(slots[1].0)
+                    args.heldout_labels = view(slots[1].1)
+                    args.auxiliary_features = view(slots[2].0)
+                    args.auxiliary_labels = view(slots[2].1)
+                    args.seed = seed
+                    args.on_epoch = { ctx, record in
+                        guard let ctx, let record else { return }
+                        let r = record.pointee
+                        let c = Unmanaged<Context>.fromOpaque(ctx).takeUnretainedValue()
+                        let epsilon = abiCovers(r.struct_size, \mia_epoch_record_t.dp_epsilon) && r.dp_epsilon.isFinite ? r.dp_epsilon : nil
+                        let e = PluginKit.EpochRecord(
+                            epoch: Int(r.epoch), trainLoss: r.train_loss, trainAccuracy: r.train_accuracy,
+                            heldoutLoss: r.heldout_loss, heldoutAccuracy: r.heldout_accuracy, seconds: r.seconds, dpEpsilon: epsilon)
+                        c.records.append(e)
+                        c.forward?(e)
+                    }
+                    args.on_epoch_context = Unmanaged.passUnretained(context).toOpaque()
+                    if onCheckpoint != nil && !epochList.isEmpty {
+                        args.checkpoint_epochs = epochList.baseAddress
+                        args.checkpoint_count = Int32(epochList.count)
+                        args.on_checkpoint = { ctx, epoch, error in
+                            guard let ctx else { return MIA_ERR_INVALID_ARGUMENT }
+                            let c = Unmanaged<Context>.fromOpaque(ctx).takeUnretainedValue()
+                            do {
+                                try c.checkpoint?(Int(epoch))
+                                return MIA_OK
+                            } catch let thrown {
+                                return PluginError.from(thrown).write(to: error)
+                            }
+                        }
+                        args.on_checkpoint_context = Unmanaged.passUnretained(context).toOpaque()
+                    }
+                    try callPlugin(component, "train") { table.pointee.train(instance, &args, $0) }
+                }
+                return context.records
+            }
         }
     }
 
