@@ -35,6 +35,7 @@ struct ComparisonPage {
         html += "<span>mia-audit \(escapeHTML(c.toolVersion))</span></p></header>"
         pointsSection()
         attacksSection()
+        settingsSection()
         tradeOffSection()
         for key in numericParameters { parameterSection(key) }
         html += "<section id=\"config\"><h2>The study's config</h2><p class=\"note\">From <code>\(escapeHTML(c.configFile))</code>. "
@@ -89,19 +90,27 @@ struct ComparisonPage {
                     tpr = metricWithInterval(v, a.tprAtLowestFPRCI, path: base + ["tpr_at_lowest_fpr"], ciPath: base + ["tpr_at_lowest_fpr_ci"])
                     if fprs.count > 1, let f = a.lowestFPR { tpr += " <small>(FPR \(escapeHTML(fprKey(f))))</small>" }
                 }
+                func optional(_ v: Double?, _ key: String) -> String {
+                    v.map { metricSpan($0, .metric, path: base + [key]) } ?? "—"
+                }
                 rows.append([j == 0 ? "\(p.index)" : "", j == 0 ? escapeHTML(p.name) : "", escapeHTML(a.attack),
                              metricWithInterval(a.auc, a.aucCI, path: base + ["auc"], ciPath: base + ["auc_ci"]), tpr,
-                             metricSpan(a.attackerAdvantage, .metric, path: base + ["attacker_advantage"])])
+                             metricSpan(a.attackerAdvantage, .metric, path: base + ["attacker_advantage"]),
+                             optional(a.balancedAccuracy, "balanced_accuracy"), optional(a.precision, "precision"),
+                             optional(a.recall, "recall")])
             }
         }
         if rows.isEmpty {
             html += "<p class=\"note\">No point has finished yet.</p></section>"
             return
         }
-        html += htmlTable(header: ["#", "Point", "Attack", "AUC [95 % CI]", fprLabel + " [95 % CI]", "Advantage"],
+        html += htmlTable(header: ["#", "Point", "Attack", "AUC [95 % CI]", fprLabel + " [95 % CI]", "Advantage",
+                                   "Accuracy", "Precision", "Recall"],
                           rows: rows, numericFrom: 3)
         html += "<p class=\"note\">TPR at FPR x: the share of members an attacker finds while wrongly flagging at most a "
-            + "share x of non-members. Advantage: the largest TPR − FPR over all thresholds. The full evaluation of each "
+            + "share x of non-members. Advantage: the largest TPR − FPR over all thresholds. Accuracy (balanced: the mean "
+            + "of TPR and TNR), precision (TP / (TP + FP)) and recall (TP / (TP + FN)): at the threshold of the largest "
+            + "advantage, the run's chosen threshold. The full evaluation of each "
             + "point (ROC curves, slices, records most at risk) is in its own report.</p></section>"
     }
 
@@ -110,6 +119,7 @@ struct ComparisonPage {
     /// Swept keys whose values are all numbers, at least two of them distinct.
     var numericParameters: [String] {
         comparison.parameters.filter { key in
+            if comparison.settings != nil && key == StudyComparison.seedKey { return false }
             let numbers = comparison.points.map { $0.value(of: key)?.number }
             return !numbers.contains { $0 == nil } && Set(numbers.compactMap { $0 }).count >= 2
         }
@@ -147,9 +157,9 @@ struct ComparisonPage {
     /// AUC, advantage, and the accuracies against one numeric swept key; one line per attack and
     /// per combination of the other swept keys' values.
     mutating func parameterSection(_ key: String) {
-        let points = finished.filter { $0.point.value(of: key)?.number != nil }
+        let points = plotted.filter { $0.point.value(of: key)?.number != nil }
         guard !points.isEmpty else { return }
-        let others = comparison.parameters.filter { $0 != key }
+        let others = comparison.parameters.filter { $0 != key && !(comparison.settings != nil && $0 == StudyComparison.seedKey) }
         func group(_ p: PointComparison) -> String {
             others.map { "\(ConfigKeyPath($0)?.lastKey ?? $0)=\(p.value(of: $0)?.value ?? "")" }.joined(separator: ", ")
         }
@@ -195,13 +205,75 @@ struct ComparisonPage {
         placeLegend(&auc)
         placeLegend(&advantage)
         placeLegend(&accuracy)
-        html += "<section id=\"by-\(escapeHTML(id))\"><h2>Against <code>\(escapeHTML(key))</code></h2><div class=\"plots\">"
+        html += "<section id=\"by-\(escapeHTML(id))\"><h2>Against <code>\(escapeHTML(key))</code></h2>"
+        if comparison.settings != nil {
+            html += "<p class=\"note\">Each marker: the mean over the seeds of one setting (table “Averaged over seeds”).</p>"
+        }
+        html += "<div class=\"plots\">"
         html += "<figure>\(auc.render())<figcaption>Dashed grey: chance (AUC 0.5).</figcaption></figure>"
         html += "<figure>\(advantage.render())<figcaption>The largest TPR − FPR over all thresholds.</figcaption></figure>"
         html += "<figure>\(accuracy.render())<figcaption>Solid: accuracy on the target's training records (members); "
             + "dashed: on held-out records (non-members). The gap between them is what membership inference feeds on."
             + "</figcaption></figure>"
         html += "</div></section>"
+    }
+
+    /// The rows the per-key plots draw: the finished points, or, when the study sweeps the seed,
+    /// one row per setting holding the means over its seeds (index -1: not a point of the JSON).
+    var plotted: [(k: Int, point: PointComparison, target: PointTarget)] {
+        guard let settings = comparison.settings else { return finished }
+        return settings.compactMap { s in
+            guard let train = s.trainAccuracy?.mean, let test = s.testAccuracy?.mean else { return nil }
+            let target = PointTarget(trainAccuracy: train, testAccuracy: test)
+            let attacks = s.attacks.map {
+                PointAttack(attack: $0.attack, auc: $0.auc.mean, aucCI: nil, lowestFPR: nil, tprAtLowestFPR: nil,
+                            tprAtLowestFPRCI: nil, attackerAdvantage: $0.attackerAdvantage.mean, tprAtFPR: [:])
+            }
+            let p = PointComparison(index: -1, name: "", folder: "", values: s.values, finished: true, target: target, attacks: attacks)
+            return (-1, p, target)
+        }
+    }
+
+    /// The settings of a study that sweeps the seed: one row per setting and attack, each figure
+    /// the mean over the seeds with its standard deviation, and the mean confusion matrix.
+    mutating func settingsSection() {
+        guard let settings = comparison.settings, !settings.isEmpty else { return }
+        let others = comparison.parameters.filter { $0 != StudyComparison.seedKey }
+        func spread(_ s: SeedSpread?, _ path: [String]) -> String {
+            guard let s else { return "—" }
+            var text = metricSpan(s.mean, .metric, path: path + ["mean"])
+            if let sd = s.sd { text += " <span class=\"ci\">± " + metricSpan(sd, .metric, path: path + ["sd"]) + "</span>" }
+            return text
+        }
+        var rows: [[String]] = []
+        for (k, s) in settings.enumerated() {
+            let base = ["settings", "\(k)"]
+            let head = others.map { key in s.value(of: key).map { "<code>\(escapeHTML($0.value))</code>" } ?? "" }
+                + ["\(s.points.count)", spread(s.trainAccuracy, base + ["train_accuracy"]), spread(s.testAccuracy, base + ["test_accuracy"])]
+            for (j, a) in s.attacks.enumerated() {
+                let ab = base + ["attacks", "\(j)"]
+                var matrix = "—"
+                if let m = a.confusionMatrix {
+                    let mp = ab + ["confusion_matrix"]
+                    matrix = [("tp", m.truePositives), ("fn", m.falseNegatives), ("fp", m.falsePositives), ("tn", m.trueNegatives)]
+                        .map { metricSpan($0.1, .score, path: mp + [$0.0]) }.joined(separator: " / ")
+                }
+                rows.append((j == 0 ? head : Array(repeating: "", count: head.count))
+                    + [escapeHTML(a.attack), spread(a.auc, ab + ["auc"]), spread(a.attackerAdvantage, ab + ["attacker_advantage"]),
+                       spread(a.balancedAccuracy, ab + ["balanced_accuracy"]), spread(a.precision, ab + ["precision"]),
+                       spread(a.recall, ab + ["recall"]), matrix])
+            }
+        }
+        html += "<section id=\"settings\"><h2>Averaged over seeds</h2>"
+        html += htmlTable(header: others.map { $0.replacingOccurrences(of: ".", with: ".\u{200B}") }
+                              + ["Seeds (n)", "Train accuracy", "Test accuracy", "Attack", "AUC", "Advantage", "Accuracy",
+                                 "Precision", "Recall", "Confusion matrix TP / FN / FP / TN"],
+                          rows: rows, numericFrom: others.count)
+        html += "<p class=\"note\">One row per setting of the swept keys other than <code>\(StudyComparison.seedKey)</code> and "
+            + "per attack: each figure is the mean over the setting's finished points (one per seed; n of them), ± the "
+            + "sample standard deviation (n − 1; none when n = 1). Accuracy (balanced), precision, recall and the confusion "
+            + "matrix are taken at each seed's own chosen threshold (the largest TPR − FPR), then averaged cell by cell."
+            + "</p></section>"
     }
 
     /// A horizontal dashed grey line across the plot, at `y`.

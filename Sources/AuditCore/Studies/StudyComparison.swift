@@ -19,9 +19,13 @@ public struct StudyComparison: Codable, Sendable, Equatable {
     public var points: [PointComparison]
     /// The study's `sweep:` section and the rest of its config (verbatim text).
     public var configYAML: String
+    /// When `run.seed` is swept: every setting of the other swept keys, its finished points'
+    /// figures averaged over the seeds (`settings(of:parameters:seedKey:)`); nil otherwise.
+    public var settings: [SettingComparison]?
 
+    /// - Parameter settings: nil computes them from `points` when `parameters` holds `run.seed`.
     public init(toolVersion: String, studyName: String, configFile: String, createdAt: String, mode: String,
-                parameters: [String], points: [PointComparison], configYAML: String) {
+                parameters: [String], points: [PointComparison], configYAML: String, settings: [SettingComparison]? = nil) {
         self.toolVersion = toolVersion
         self.studyName = studyName
         self.configFile = configFile
@@ -30,6 +34,8 @@ public struct StudyComparison: Codable, Sendable, Equatable {
         self.parameters = parameters
         self.points = points
         self.configYAML = configYAML
+        self.settings = settings
+            ?? (parameters.contains(Self.seedKey) ? Self.settings(of: points, parameters: parameters) : nil)
     }
 
     /// The attack names of every finished point, in first-seen order.
@@ -51,7 +57,7 @@ public struct StudyComparison: Codable, Sendable, Equatable {
         case studyName = "study_name"
         case configFile = "config_file"
         case createdAt = "created_at"
-        case mode, parameters, points
+        case mode, parameters, points, settings
         case configYAML = "config_yaml"
     }
 }
@@ -104,7 +110,9 @@ public struct PointComparison: Codable, Sendable, Equatable {
                     attack: e.attack, auc: e.auc, aucCI: e.bootstrapSamples > 0 ? e.aucCI : nil,
                     lowestFPR: lowest, tprAtLowestFPR: lowest.flatMap { e.tpr(atFPR: $0) },
                     tprAtLowestFPRCI: e.bootstrapSamples > 0 ? lowest.flatMap { e.tprCI(atFPR: $0) } : nil,
-                    attackerAdvantage: e.metrics.attackerAdvantage, tprAtFPR: e.metrics.tprAtFPR)
+                    attackerAdvantage: e.metrics.attackerAdvantage, tprAtFPR: e.metrics.tprAtFPR,
+                    balancedAccuracy: e.metrics.balancedAccuracy, precision: e.metrics.ppv,
+                    confusionMatrix: e.metrics.confusionMatrix)
             },
             seconds: summary.totalSeconds)
     }
@@ -163,9 +171,19 @@ public struct PointAttack: Codable, Sendable, Equatable {
     public var attackerAdvantage: Double
     /// TPR at every configured FPR, keyed as in `metrics.json`.
     public var tprAtFPR: [String: Double]
+    /// At the threshold that maximises TPR - FPR (the run's chosen threshold): balanced accuracy
+    /// (TPR + TNR) / 2, which is the accuracy when members and non-members are equally many.
+    public var balancedAccuracy: Double?
+    /// Precision (PPV) there: TP / (TP + FP), 0 when nothing is called a member.
+    public var precision: Double?
+    /// Recall there: TP / (TP + FN), the TPR at that threshold; 0 with no members.
+    public var recall: Double?
+    /// The confusion matrix there.
+    public var confusionMatrix: ConfusionMatrix?
 
     public init(attack: String, auc: Double, aucCI: ConfidenceInterval?, lowestFPR: Double?, tprAtLowestFPR: Double?,
-                tprAtLowestFPRCI: ConfidenceInterval?, attackerAdvantage: Double, tprAtFPR: [String: Double]) {
+                tprAtLowestFPRCI: ConfidenceInterval?, attackerAdvantage: Double, tprAtFPR: [String: Double],
+                balancedAccuracy: Double? = nil, precision: Double? = nil, confusionMatrix: ConfusionMatrix? = nil) {
         self.attack = attack
         self.auc = auc
         self.aucCI = aucCI
@@ -174,6 +192,12 @@ public struct PointAttack: Codable, Sendable, Equatable {
         self.tprAtLowestFPRCI = tprAtLowestFPRCI
         self.attackerAdvantage = attackerAdvantage
         self.tprAtFPR = tprAtFPR
+        self.balancedAccuracy = balancedAccuracy
+        self.precision = precision
+        self.confusionMatrix = confusionMatrix
+        recall = confusionMatrix.map { m in
+            m.truePositives + m.falseNegatives == 0 ? 0 : Double(m.truePositives) / Double(m.truePositives + m.falseNegatives)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -184,5 +208,8 @@ public struct PointAttack: Codable, Sendable, Equatable {
         case tprAtLowestFPRCI = "tpr_at_lowest_fpr_ci"
         case attackerAdvantage = "attacker_advantage"
         case tprAtFPR = "tpr_at_fpr"
+        case balancedAccuracy = "balanced_accuracy"
+        case precision, recall
+        case confusionMatrix = "confusion_matrix"
     }
 }

@@ -116,11 +116,12 @@ public final class StudyRunner {
     public static func table(_ c: StudyComparison) -> String {
         let lowest = c.points.compactMap { $0.attacks.first?.lowestFPR }.min()
         var rows: [[String]] = [["point"] + c.parameters.map { ConfigKeyPath($0)?.lastKey ?? $0 }
-            + ["train acc", "test acc", "attack", "AUC", "TPR@\(lowest.map(AuditResults.formatPercent) ?? "-") FPR", "advantage"]]
+            + ["train acc", "test acc", "attack", "AUC", "TPR@\(lowest.map(AuditResults.formatPercent) ?? "-") FPR", "advantage",
+               "accuracy", "precision", "recall"]]
         for p in c.points {
             let head = [p.name] + c.parameters.map { p.value(of: $0)?.value ?? "" }
             guard p.finished, let t = p.target else {
-                rows.append(head + ["-", "-", "(not run)", "", "", ""])
+                rows.append(head + ["-", "-", "(not run)", "", "", "", "", "", ""])
                 continue
             }
             for (k, a) in p.attacks.enumerated() {
@@ -128,9 +129,38 @@ public final class StudyRunner {
                     : Array(repeating: "", count: head.count + 2)
                 rows.append(lead + [a.attack, String(format: "%.4f", a.auc),
                                     a.tprAtLowestFPR.map(AuditResults.formatPercent) ?? "-",
-                                    String(format: "%.4f", a.attackerAdvantage)])
+                                    String(format: "%.4f", a.attackerAdvantage)]
+                    + [a.balancedAccuracy, a.precision, a.recall].map { $0.map { String(format: "%.4f", $0) } ?? "-" })
             }
         }
+        var out = aligned(rows)
+        if let settings = c.settings, !settings.isEmpty {
+            let others = c.parameters.filter { $0 != StudyComparison.seedKey }
+            func spread(_ s: SeedSpread?) -> String {
+                guard let s else { return "-" }
+                return String(format: "%.4f", s.mean) + (s.sd.map { String(format: " ±%.4f", $0) } ?? "")
+            }
+            var rows: [[String]] = [others.map { ConfigKeyPath($0)?.lastKey ?? $0 }
+                + ["n", "test acc", "attack", "AUC", "advantage", "accuracy", "precision", "recall", "TP/FN/FP/TN"]]
+            for s in settings {
+                let head = others.map { s.value(of: $0)?.value ?? "" } + ["\(s.points.count)", spread(s.testAccuracy)]
+                for (k, a) in s.attacks.enumerated() {
+                    let m = a.confusionMatrix.map {
+                        [$0.truePositives, $0.falseNegatives, $0.falsePositives, $0.trueNegatives].map { String(format: "%.1f", $0) }
+                            .joined(separator: "/")
+                    }
+                    rows.append((k == 0 ? head : Array(repeating: "", count: head.count))
+                        + [a.attack, spread(a.auc), spread(a.attackerAdvantage), spread(a.balancedAccuracy), spread(a.precision),
+                           spread(a.recall), m ?? "-"])
+                }
+            }
+            out += "\nAveraged over seeds (\(StudyComparison.seedKey)): mean ±sd over n seeds\n" + aligned(rows)
+        }
+        return out
+    }
+
+    /// `rows` as text columns padded to a common width, a rule under the first row.
+    static func aligned(_ rows: [[String]]) -> String {
         let widths = (0..<rows[0].count).map { col in rows.map { $0[col].count }.max() ?? 0 }
         var out = ""
         for (r, row) in rows.enumerated() {
