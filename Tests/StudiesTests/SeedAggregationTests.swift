@@ -117,4 +117,27 @@ func summary(auc: Double, advantage: Double, matrix m: ConfusionMatrix, train: D
         let back = try StudyComparison.decode(jsonData: c.jsonData())
         #expect(back == c && back.settings?.count == 2)
     }
+
+    @Test func settingsThatShareTheirModelShareOneAccuracyLine() {
+        // known fraction x loss; the loss (an attack option) leaves the target's accuracy alone.
+        var points: [PointComparison] = []
+        for (f, fraction) in [0.1, 0.5].enumerated() {
+            for (l, loss) in ["a", "b"].enumerated() {
+                let k = 2 * f + l
+                points.append(PointComparison(
+                    index: k, name: "\(k)-x", folder: "points/\(k)-x",
+                    values: [SweptValue(key: "audit.attacks[0].options.known_member_fraction", value: "\(fraction)", number: fraction),
+                             SweptValue(key: "audit.attacks[0].options.loss", value: loss, number: nil)],
+                    summary: summary(auc: 0.6 + 0.01 * Double(k), advantage: 0.1, tpr: [0.1: 0.2], train: 0.9, test: 0.7)))
+            }
+        }
+        let html = renderComparison(StudyComparison(
+            toolVersion: "t", studyName: "s", configFile: "s.yaml", createdAt: "now", mode: "grid",
+            parameters: ["audit.attacks[0].options.known_member_fraction", "audit.attacks[0].options.loss"], points: points, configYAML: ""))
+        // Two AUC lines (one per loss), one pair of accuracy lines with no loss in its name.
+        #expect(html.contains(">loss (loss=a)<") && html.contains(">loss (loss=b)<"))
+        #expect(html.contains(">train<") && html.contains(">test<"))
+        #expect(!html.contains("train (loss="))
+    }
 }
+

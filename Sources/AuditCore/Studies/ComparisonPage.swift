@@ -182,24 +182,41 @@ struct ComparisonPage {
                                y: paddedAxis("Accuracy", points.flatMap { [$0.target.trainAccuracy, $0.target.testAccuracy] },
                                              within: (0, 1)))
         auc.lines.append(chanceLine(x, at: 0.5))
+        // Target accuracy does not depend on the attack's options: groups whose accuracy series are
+        // equal share one pair of lines, labelled by the values they all have in common.
+        var accuracyGroups: [(xs: [Double], train: [Double], test: [Double], values: [[String]])] = []
         for (g, name) in groups.enumerated() {
             let members = points.filter { group($0.point) == name }
                 .sorted { ($0.point.value(of: key)?.number ?? 0) < ($1.point.value(of: key)?.number ?? 0) }
-            let dash = dashPatterns[g % dashPatterns.count]
+            // One attack: each group its own colour; several: colour by attack, dash by group.
+            let single = attacks.count == 1
+            let dash = dashPatterns[(single ? g / colorBlindPalette.count : g) % dashPatterns.count]
             let suffix = groups.count > 1 ? " (\(name))" : ""
             for (n, attack) in attacks.enumerated() {
-                let color = colorBlindPalette[n % colorBlindPalette.count]
+                let color = colorBlindPalette[(single ? g : n) % colorBlindPalette.count]
                 let at = members.compactMap { p in p.point.attack(attack).map { (x: p.point.value(of: key)!.number!, a: $0) } }
                 auc.lines.append(PlotLine(name: attack + suffix, points: at.map { (x: $0.x, y: $0.a.auc) }, color: color,
                                           dash: dash, markers: true))
                 advantage.lines.append(PlotLine(name: attack + suffix, points: at.map { (x: $0.x, y: $0.a.attackerAdvantage) },
                                                 color: color, dash: dash, markers: true))
             }
-            let color = colorBlindPalette[g % colorBlindPalette.count]
             let xs = members.map { $0.point.value(of: key)!.number! }
-            accuracy.lines.append(PlotLine(name: "train" + suffix, points: zip(xs, members).map { (x: $0, y: $1.target.trainAccuracy) },
+            let train = members.map(\.target.trainAccuracy), test = members.map(\.target.testAccuracy)
+            let values = others.map { "\(ConfigKeyPath($0)?.lastKey ?? $0)=\(members.first?.point.value(of: $0)?.value ?? "")" }
+            if let k = accuracyGroups.firstIndex(where: { $0.xs == xs && $0.train == train && $0.test == test }) {
+                accuracyGroups[k].values.append(values)
+            } else {
+                accuracyGroups.append((xs, train, test, [values]))
+            }
+        }
+        for (g, a) in accuracyGroups.enumerated() {
+            let color = colorBlindPalette[g % colorBlindPalette.count]
+            let shared = a.values.first!.indices.filter { i in a.values.allSatisfy { $0[i] == a.values.first![i] } }
+                .map { a.values.first![$0] }.joined(separator: ", ")
+            let suffix = accuracyGroups.count > 1 && !shared.isEmpty ? " (\(shared))" : ""
+            accuracy.lines.append(PlotLine(name: "train" + suffix, points: zip(a.xs, a.train).map { (x: $0, y: $1) },
                                            color: color, markers: true))
-            accuracy.lines.append(PlotLine(name: "test" + suffix, points: zip(xs, members).map { (x: $0, y: $1.target.testAccuracy) },
+            accuracy.lines.append(PlotLine(name: "test" + suffix, points: zip(a.xs, a.test).map { (x: $0, y: $1) },
                                            color: color, dash: "7 3", markers: true))
         }
         placeLegend(&auc)
@@ -287,10 +304,23 @@ struct ComparisonPage {
 ///
 /// The legend's size is estimated as `SVGPlot` draws it (17 units a row, 6.6 a character, in a
 /// 440 by 316 plotting area).
+///
+/// A legend too tall for a third of the plotting area (a study of many settings) gets room of its
+/// own: the plot grows until the legend fills the top half, the plot widens to its longest entry,
+/// and the y axis is raised so that the data lie in the bottom half, under the legend.
 func placeLegend(_ plot: inout SVGPlot) {
     let entries = plot.lines.count
     guard entries > 0 else { return }
     let longest = plot.lines.map(\.name.count).max() ?? 0
+    let legendHeight = Double(entries) * 17 + 16, margins = 84.0
+    if plot.y.scale == .linear && legendHeight > (plot.height - margins) / 3 {
+        plot.height = max(plot.height, 2 * legendHeight + margins)
+        plot.width = max(plot.width, 48 + Double(longest) * 6.6 + 80)
+        let span = plot.y.upper - plot.y.lower
+        plot.y.upper = plot.y.lower + span / (1 - legendHeight / (plot.height - margins))
+        plot.legend = .topLeft
+        return
+    }
     let w = min(1, (48 + Double(longest) * 6.6) / 440), h = min(1, (Double(entries) * 17 + 16) / 316)
     if plot.y.scale == .linear {
         let span = plot.y.upper - plot.y.lower
