@@ -15,6 +15,23 @@ import Testing
         for (a, b) in zip(row, expected) { #expect(abs(a - b) < 1e-6) }
     }
 
+    @Test func releasedProbabilitiesAreReadAsReleasedNotRenormalised() {
+        // A top-1 release of p = (.7, .2, .1): log(.7) and the floor for the rest. Read as released,
+        // the features keep .7; a softmax would renormalise it to 1 - 2e-12/.7 and lose it.
+        let floor = log(1e-12)
+        let z: [Float] = [Float(log(0.7)), Float(floor), Float(floor)]
+        let set = FeatureSet(features: [.sortedProbabilities, .loss], classCount: 3, topK: 3)
+        func row(_ released: Bool) -> [Double] {
+            z.withUnsafeBufferPointer { zp in [Int32(0)].withUnsafeBufferPointer { set.rows(logits: zp, labels: $0, released: released) } }
+        }
+        let released = row(true), renormalised = row(false)
+        #expect(abs(released[0] - 0.7) < 1e-6)
+        #expect(abs(released[1] - 1e-12) < 1e-15 && abs(released[2] - 1e-12) < 1e-15)
+        #expect(abs(released[3] - -log(0.7)) < 1e-6)
+        #expect(abs(renormalised[0] - 1) < 1e-9)  // what the attack saw before: p is gone
+        #expect(renormalised[3] < 1e-9)
+    }
+
     /// 2 classes; members of class 0 are 3 in 4, of class 1 are 1 in 4 (40 records each class).
     var labelOnly: SignalsStorage {
         var labels: [Int32] = [], membership: [UInt8] = []

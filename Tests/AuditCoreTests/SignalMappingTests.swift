@@ -112,6 +112,11 @@ import Testing
         // The defence reached the references: they are log-probabilities now.
         #expect(b.referenceLogits.values != mapped.referenceLogits.values)
         #expect(b.referenceLogits.values.allSatisfy { $0 <= 1e-6 })
+        // Attacks are told so: released probabilities, to be read with exp, not renormalised.
+        let released = UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES)
+        #expect(b.withCSignals(needs: [], features: [], featureShape: [1], seed: 0) { $0.pointee.flags } & released == released)
+        #expect(a.withCSignals(needs: [], features: [], featureShape: [1], seed: 0) { $0.pointee.flags } & released == released)
+        #expect(mapped.withCSignals(needs: [], features: [], featureShape: [1], seed: 0) { $0.pointee.flags } & released == 0)
     }
 
     @Test func providedFloat32ReferencesAreMappedAndFloat64OnesConvertedIntoTheRun() throws {

@@ -46,7 +46,12 @@ public struct FeatureSet: Sendable {
     public var width: Int { features.reduce(0) { $0 + $1.width(classCount: classCount, topK: topK) } }
 
     /// Rows ([count, width]) for `logits` ([count, C]) and `labels` ([count]).
-    public func rows(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>) -> [Double] {
+    ///
+    /// `released`: the rows are what an output defence released, `log max(p', 1e-12)`
+    /// (`Signals.releasedProbabilities`): the probabilities are then `exp` of them as released, not
+    /// renormalised by a softmax (which would turn top-1's [p, 0, ...] into [1, 0, ...]), and the
+    /// loss is `-log p'_y`.
+    public func rows(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, released: Bool = false) -> [Double] {
         let c = classCount, n = labels.count, w = width
         var out = [Double](repeating: 0, count: n * w)
         var p = [Double](repeating: 0, count: c)
@@ -54,7 +59,11 @@ public struct FeatureSet: Sendable {
             for i in 0..<n {
                 let z = UnsafeBufferPointer(rebasing: logits[(i * c)..<((i + 1) * c)])
                 let y = Int(labels[i])
-                Probability.softmax(z, into: pp)
+                if released {
+                    for j in 0..<c { pp[j] = exp(Double(z[j])) }
+                } else {
+                    Probability.softmax(z, into: pp)
+                }
                 var sorted: [Double] = []
                 var col = i * w
                 for f in features {
@@ -65,7 +74,7 @@ public struct FeatureSet: Sendable {
                         if sorted.isEmpty { sorted = pp.sorted(by: >) }
                         for j in 0..<f.width(classCount: c, topK: topK) { out[col + j] = sorted[j] }
                     case .loss:
-                        out[col] = Probability.crossEntropy(z, label: y)
+                        out[col] = released ? -Double(z[y]) : Probability.crossEntropy(z, label: y)
                     case .label:
                         out[col + y] = 1
                     case .logits:

@@ -57,7 +57,7 @@ public final class ClassifierAttack: AttackStrategy {
         }
         let set = FeatureSet(features: features, classCount: signals.classCount, topK: topK)
         let w = set.width
-        let rows = set.rows(logits: signals.targetLogits, labels: signals.labels)
+        let rows = set.rows(logits: signals.targetLogits, labels: signals.labels, released: signals.releasedProbabilities)
         var rng = SeededRandom.derive(seed: signals.seed, 0)
         let train = stratifiedPick(membership: membership, fraction: trainFraction, rng: &rng)
         var x: [Double] = [], y: [UInt8] = []

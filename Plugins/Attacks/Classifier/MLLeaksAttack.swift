@@ -42,8 +42,8 @@ public final class MLLeaksAttack: AttackStrategy {
         let (logits, labels, membership) = try data.shadowOutputs(rng: &rng)
         try host.checkCancellation()
         var classifier = model.make()
-        try classifier.fit(featureRows(set, logits: logits, labels: labels), width: set.width, labels: membership, seed: rng.next())
-        let p = classifier.memberProbability(set.rows(logits: signals.targetLogits, labels: signals.labels), width: set.width)
+        try classifier.fit(featureRows(set, logits: logits, labels: labels, released: signals.releasedProbabilities), width: set.width, labels: membership, seed: rng.next())
+        let p = classifier.memberProbability(set.rows(logits: signals.targetLogits, labels: signals.labels, released: signals.releasedProbabilities), width: set.width)
         for i in 0..<signals.recordCount { scores[i] = p[i] }
     }
 }

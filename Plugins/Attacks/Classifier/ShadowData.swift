@@ -76,6 +76,6 @@ struct ShadowData {
 }
 
 /// Rows of `set` for logits and labels held in arrays.
-func featureRows(_ set: FeatureSet, logits: [Float], labels: [Int32]) -> [Double] {
-    logits.withUnsafeBufferPointer { l in labels.withUnsafeBufferPointer { set.rows(logits: l, labels: $0) } }
+func featureRows(_ set: FeatureSet, logits: [Float], labels: [Int32], released: Bool) -> [Double] {
+    logits.withUnsafeBufferPointer { l in labels.withUnsafeBufferPointer { set.rows(logits: l, labels: $0, released: released) } }
 }

@@ -122,11 +122,13 @@ public struct ShadowSynthesis: Sendable {
     /// - Parameters:
     ///   - featureSize: features per record, each in [0, 1].
     ///   - rng: every random choice (starting records, features redrawn, the selection step).
+    ///   - released: the target answers with what an output defence released
+    ///     (`Signals.releasedProbabilities`): its confidences are `exp` of the answers, not a softmax.
     ///   - progress: called after each batch with (records made, records wanted).
     /// - Returns: the records made; fewer than wanted when the budget ran out first.
     /// - Throws: what the target's queries throw.
     public func run(
-        target: any TargetQueries, featureSize d: Int, classCount c: Int, rng: inout SeededRandom,
+        target: any TargetQueries, featureSize d: Int, classCount c: Int, rng: inout SeededRandom, released: Bool = false,
         progress: (Int, Int) throws -> Void = { _, _ in }
     ) throws -> Result {
         precondition(d > 0 && c > 0)
@@ -168,7 +170,11 @@ public struct ShadowSynthesis: Sendable {
                 probabilities.withUnsafeMutableBufferPointer { p in
                     for i in 0..<q {
                         let row = UnsafeBufferPointer(rebasing: z[(i * c)..<((i + 1) * c)])
-                        Probability.softmax(row, into: p)
+                        if released {
+                            for j in 0..<c { p[j] = exp(Double(row[j])) }
+                        } else {
+                            Probability.softmax(row, into: p)
+                        }
                         var w = walks[i]
                         let yc = p[w.label]
                         w.iterations += 1

@@ -71,7 +71,7 @@ public final class ShokriAttack: AttackStrategy {
             host.progress("shadow model \(s + 1)/\(shadowCount)", done: s, total: shadowCount)
             var rng = SeededRandom.derive(seed: signals.seed, UInt64(s))
             let (logits, labels, membership) = try data.shadowOutputs(rng: &rng)
-            let rows = featureRows(set, logits: logits, labels: labels)
+            let rows = featureRows(set, logits: logits, labels: labels, released: signals.releasedProbabilities)
             for i in labels.indices {
                 let row = rows[(i * c)..<((i + 1) * c)]
                 byClass[Int(labels[i])].x.append(contentsOf: row)
@@ -80,7 +80,7 @@ public final class ShokriAttack: AttackStrategy {
                 all.y.append(membership[i])
             }
         }
-        let targetRows = set.rows(logits: signals.targetLogits, labels: signals.labels)
+        let targetRows = set.rows(logits: signals.targetLogits, labels: signals.labels, released: signals.releasedProbabilities)
         var fallback: (any BinaryClassifier)?
         for k in 0..<c {
             try host.checkCancellation()
@@ -115,7 +115,9 @@ public final class ShokriAttack: AttackStrategy {
         guard d > 0 else { throw PluginError(.invalidArgument, "\(Self.name) needs the record features' shape to synthesise records") }
         let c = signals.classCount
         var rng = SeededRandom.derive(seed: signals.seed, 0x5E_7D)
-        let made = try synthesis.run(target: query, featureSize: d, classCount: c, rng: &rng) { done, total in
+        let made = try synthesis.run(
+            target: query, featureSize: d, classCount: c, rng: &rng, released: signals.releasedProbabilities
+        ) { done, total in
             try host.checkCancellation()
             host.progress("synthesising shadow data", done: done, total: total)
         }

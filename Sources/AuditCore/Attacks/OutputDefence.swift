@@ -104,7 +104,7 @@ extension SignalSet {
             rmdir(folder)  // only when empty
             return mapped
         }
-        return SignalSet(
+        let defended = SignalSet(
             classCount: c, labels: labels, targetLogits: defence.apply(targetLogits, classCount: c),
             targetMembership: targetMembership, referenceCount: referenceCount,
             referenceLogits: try defend(referenceLogits, "reference_logits.npy", shape: [referenceCount, recordCount, c]),
@@ -112,5 +112,7 @@ extension SignalSet {
             populationTargetLogits: defence.apply(populationTargetLogits, classCount: c),
             populationReferenceLogits: try defend(populationReferenceLogits, "population_reference_logits.npy", shape: [referenceCount, populationCount, c]),
             key: key + "|\(defence)")
+        defended.releasedProbabilities = true
+        return defended
     }
 }

@@ -258,8 +258,10 @@ public final class QueryService: @unchecked Sendable {
     public private(set) var queryCount = 0
     public private(set) var shadowCount = 0
 
-    /// The output defence the target's answers pass through (shadow models answer undefended:
-    /// they are the attacker's own).
+    /// The output defence the target's answers pass through. Shadow models answer through it
+    /// too: the attacker knows the target's output format and post-processes its own models'
+    /// outputs the same way (as the host does for reference models), so that its attack models
+    /// learn from outputs like the ones they will judge.
     let defence: OutputDefence?
     /// The public records every training of the audit gets (`dataset.public_records`), given to
     /// shadow trainings too, so that they follow the target's recipe.

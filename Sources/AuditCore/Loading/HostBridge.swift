@@ -89,7 +89,8 @@ public final class HostBridge: @unchecked Sendable {
             hostGuard(error) {
                 guard let model else { throw PluginError(.invalidArgument, "null shadow model") }
                 let m = Unmanaged<DynamicModel>.fromOpaque(UnsafeRawPointer(model)).takeUnretainedValue()
-                try queryService(ctx).predict(m, features, out)
+                let service = try queryService(ctx)
+                try service.predict(m, features, out, defence: service.defence)
             }
         }
         q.release_shadow = { _, model in

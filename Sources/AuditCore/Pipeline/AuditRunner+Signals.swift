@@ -26,6 +26,8 @@ public final class SignalSet {
     public internal(set) var populationReferenceLogits: SignalArray
     /// Identifies these signals (the models' keys and the sizes), for caching attack scores.
     public let key: String
+    /// Whether the logits are what an output defence released (`MIA_SIGNALS_RELEASED_PROBABILITIES`).
+    public internal(set) var releasedProbabilities = false
 
     init(
         classCount: Int, labels: [Int32], targetLogits: [Float], targetMembership: [UInt8], referenceCount: Int,
@@ -189,7 +191,8 @@ public final class SignalSet {
                                                         s.population_features = pc > 0 ? pftp : nil
                                                     }
                                                     s.seed = seed
-                                                    if referencesMapped { s.flags = UInt32(MIA_SIGNALS_REFERENCE_MAPPED) }
+                                                    if referencesMapped { s.flags |= UInt32(MIA_SIGNALS_REFERENCE_MAPPED) }
+                                                    if releasedProbabilities { s.flags |= UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) }
                                                     s.thread_count = Int32(max(1, threads))
                                                     return try body(&s)
                                                 }

@@ -289,7 +289,9 @@ enum AttackBridge {
                     populationFeatures: populationFeatures, featureShape: shape, seed: s.seed, query: a.host.query,
                     // ABI 1.1 field, read only when the host's struct covers it.
                     referenceMapped: abiCovers(s.struct_size, \mia_signals_t.flags) && s.flags & UInt32(MIA_SIGNALS_REFERENCE_MAPPED) != 0,
-                    threadCount: abiCovers(s.struct_size, \mia_signals_t.thread_count) ? max(1, Int(s.thread_count)) : 1)
+                    threadCount: abiCovers(s.struct_size, \mia_signals_t.thread_count) ? max(1, Int(s.thread_count)) : 1,
+                    releasedProbabilities: abiCovers(s.struct_size, \mia_signals_t.flags)
+                        && s.flags & UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) != 0)
                 let out = UnsafeMutableBufferPointer(start: scores, count: n)
                 try a.attack.score(swiftSignals, into: out, evaluationMask: UnsafeMutableBufferPointer(start: mask, count: n))
                 if let bad = out.firstIndex(where: { !$0.isFinite }) {

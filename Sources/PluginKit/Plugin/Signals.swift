@@ -36,6 +36,10 @@ public struct Signals {
     /// Threads the attack may use (the run's `threads`; `mia_signals_t.thread_count`), at least 1:
     /// `forEachChunkConcurrently` runs that many chunks side by side.
     public var threadCount: Int
+    /// Whether every logits array holds what an output defence released, as `log max(p', 1e-12)`
+    /// (`MIA_SIGNALS_RELEASED_PROBABILITIES`): `exp` gives the released probabilities, which need
+    /// not sum to one; a softmax would renormalise them. Shadow models answer the same way.
+    public var releasedProbabilities: Bool
 
     public init(
         recordCount: Int, classCount: Int, referenceCount: Int = 0, populationCount: Int = 0,
@@ -45,7 +49,7 @@ public struct Signals {
         populationReferenceLogits: UnsafeBufferPointer<Float>? = nil, targetMembership: UnsafeBufferPointer<UInt8>? = nil,
         features: UnsafeBufferPointer<Float>? = nil, populationFeatures: UnsafeBufferPointer<Float>? = nil,
         featureShape: [Int] = [], seed: UInt64 = 0, query: (any TargetQueries)? = nil, referenceMapped: Bool = false,
-        threadCount: Int = 1
+        threadCount: Int = 1, releasedProbabilities: Bool = false
     ) {
         self.recordCount = recordCount
         self.classCount = classCount
@@ -66,6 +70,7 @@ public struct Signals {
         self.query = query
         self.referenceMapped = referenceMapped
         self.threadCount = max(1, threadCount)
+        self.releasedProbabilities = releasedProbabilities
     }
 
     /// Logits row of audit record `i` of the target ([C]).
@@ -231,6 +236,8 @@ public final class SignalsStorage {
     public var features: [Float]
     public var populationFeatures: [Float]
     public var featureShape: [Int]
+    /// Lent as `Signals.releasedProbabilities`.
+    public var releasedProbabilities = false
 
     public init(
         classCount: Int, labels: [Int32], targetLogits: [Float], referenceCount: Int = 0,
@@ -278,7 +285,8 @@ public final class SignalsStorage {
                                                     referenceMembership: opt(rm), populationLabels: opt(pl),
                                                     populationTargetLogits: opt(pt), populationReferenceLogits: opt(pr),
                                                     targetMembership: opt(tm), features: opt(f), populationFeatures: opt(pf),
-                                                    featureShape: featureShape, seed: seed, query: query))
+                                                    featureShape: featureShape, seed: seed, query: query,
+                                                    releasedProbabilities: releasedProbabilities))
                                             }
                                         }
                                     }

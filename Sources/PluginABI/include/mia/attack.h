@@ -73,6 +73,14 @@ typedef struct mia_signals {
  *  this flag the arrays are ordinary memory and must not be released. */
 #define MIA_SIGNALS_REFERENCE_MAPPED (1u << 0)
 
+/** `mia_signals_t.flags`: every logits array holds what an output defence released (top-k,
+ *  rounding, temperature, label only), as log-probabilities `log max(p', 1e-12)` that need not
+ *  sum to one: `exp` gives the released values themselves. An attack that wants the outputs as
+ *  the target released them takes `exp`; a softmax would renormalise them (top-1's
+ *  [p, 0, ...] would become [1, 0, ...] and lose p). Shadow models of the query service answer
+ *  through the same defence. */
+#define MIA_SIGNALS_RELEASED_PROBABILITIES (1u << 1)
+
 /** Functions of an attack strategy. Every pointer is non-null.
  *
  *  Lifecycle: `create` -> `requirements` -> `score`* -> `destroy`, all on one thread. */
