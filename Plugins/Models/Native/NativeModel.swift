@@ -36,7 +36,7 @@ public final class NativeModel: ModelBackend {
         self.spec = spec
         self.host = host
         let (input, layers) = try ArchitectureBuilder.layers(settings, spec: spec)
-        network = Network(input: input, layers: layers)
+        network = Network(input: input, layers: layers, initialization: settings.initialization)
     }
 
     /// Records per inference chunk (a larger chunk makes the GEMMs more efficient; the buffers

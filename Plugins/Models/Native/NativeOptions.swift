@@ -29,6 +29,7 @@ struct NativeOptions: Equatable {
     var epochs = 10
     var batchSize = 128
     var shuffle = true
+    var initialization = WeightInit.he
     var earlyStoppingPatience = 0
     var checkpointEpochs: [Int] = []
     var checkpointFolder = ""
@@ -73,6 +74,9 @@ struct NativeOptions: Equatable {
         OptionSpec("checkpoint_folder", .string, default: "\"\"", "folder for checkpoint_epochs (created if missing; required with checkpoint_epochs)"),
         OptionSpec("batch_size", .int, default: "128", "records per step, >= 1 (the last batch of an epoch may be smaller)"),
         OptionSpec("shuffle", .bool, default: "true", "reshuffle the records every epoch (seeded)"),
+        OptionSpec(
+            "init", .string, default: "\"he\"", choices: WeightInit.allCases.map(\.rawValue),
+            "initial weights of dense and conv layers: he (U(+-sqrt(6/fan_in)) before ReLU, U(+-sqrt(3/fan_in)) otherwise, zero biases) or torch (PyTorch's default: weights and biases U(+-1/sqrt(fan_in)))"),
     ] + PrivacyOptions.specs + DefenceOptions.specs
 
     init() {}
@@ -114,6 +118,7 @@ struct NativeOptions: Equatable {
         try read("epochs", options.int, into: &epochs)
         try read("batch_size", options.int, into: &batchSize)
         try read("shuffle", options.bool, into: &shuffle)
+        try choice("init", into: &initialization)
         try read("early_stopping_patience", options.int, into: &earlyStoppingPatience)
         try read("checkpoint_epochs", options.ints, into: &checkpointEpochs)
         try read("checkpoint_folder", options.string, into: &checkpointFolder)

@@ -27,6 +27,8 @@ final class Network {
     let parameters: Buffer<Float>
     let gradients: Buffer<Float>
     let state: Buffer<Float>
+    /// How `initialize(seed:)` draws the dense and convolution layers' weights (option `init`).
+    let initialization: WeightInit
     /// Largest batch the buffers hold.
     private(set) var capacity = 0
     /// activations[0] is the input batch, activations[i + 1] the output of layer i.
@@ -34,8 +36,9 @@ final class Network {
     /// deltas[i] is ∂loss/∂activations[i]; deltas[0] is never computed.
     private(set) var deltas: [Buffer<Float>] = []
 
-    init(input: Shape, layers: [Layer]) {
+    init(input: Shape, layers: [Layer], initialization: WeightInit = .he) {
         self.input = input
+        self.initialization = initialization
         self.layers = layers
         recordLayers = layers.map { $0 as? RecordLayer }
         var stages: [Stage] = []
@@ -79,11 +82,12 @@ final class Network {
         (["input \(input)", "classes \(classCount)"] + layers.map(\.summary)).joined(separator: "; ")
     }
 
-    /// Initial parameters and state from `seed`; dropout layers get their own streams.
+    /// Initial parameters and state from `seed` by `initialization`, layer by layer from one
+    /// stream; dropout layers get their own streams.
     func initialize(seed: UInt64) {
         var rng = SeededRandom.derive(seed: seed, 0)
         for (i, layer) in layers.enumerated() {
-            layer.initialize(&rng)
+            layer.initialize(&rng, scheme: initialization)
             if let dropout = layer as? Dropout {
                 var stream = SeededRandom.derive(seed: seed, 1000 + UInt64(i))
                 dropout.reseed(stream.next())

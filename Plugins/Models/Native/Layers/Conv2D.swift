@@ -57,9 +57,11 @@ final class Conv2D: RecordLayer {
         dw = gradients
     }
 
-    func initialize(_ rng: inout SeededRandom) {
-        initializeUniform(w, count: filters * patch, fanIn: patch, activation: activation, &rng)
-        b.update(repeating: 0, count: filters)
+    func initialize(_ rng: inout SeededRandom) { initialize(&rng, scheme: .he) }
+
+    func initialize(_ rng: inout SeededRandom, scheme: WeightInit) {
+        initializeLayer(
+            weights: w, count: filters * patch, biases: b, biasCount: filters, fanIn: patch, activation: activation, scheme: scheme, &rng)
     }
 
     var largestProduct: Int { filters * columns * patch }

@@ -33,9 +33,11 @@ final class Dense: Layer {
         db = gradients + outputs * inputs
     }
 
-    func initialize(_ rng: inout SeededRandom) {
-        initializeUniform(w, count: outputs * inputs, fanIn: inputs, activation: activation, &rng)
-        b.update(repeating: 0, count: outputs)
+    func initialize(_ rng: inout SeededRandom) { initialize(&rng, scheme: .he) }
+
+    func initialize(_ rng: inout SeededRandom, scheme: WeightInit) {
+        initializeLayer(
+            weights: w, count: outputs * inputs, biases: b, biasCount: outputs, fanIn: inputs, activation: activation, scheme: scheme, &rng)
     }
 
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {

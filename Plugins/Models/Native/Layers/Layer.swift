@@ -18,8 +18,11 @@ protocol Layer: AnyObject {
 
     /// Gives the layer its slices of the parameter, gradient and state arrays.
     func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>)
-    /// Sets the initial parameters and state.
+    /// Sets the initial parameters and state (the `he` scheme).
     func initialize(_ rng: inout SeededRandom)
+    /// Sets the initial parameters and state with `scheme`; layers without weights, or whose
+    /// initialisation has no choice, ignore it (the default calls `initialize(_:)`).
+    func initialize(_ rng: inout SeededRandom, scheme: WeightInit)
     /// Allocates scratch for batches of up to `batch` records.
     func reserve(batch: Int)
     /// `y` [batch, outputShape] from `x` [batch, inputShape].
@@ -70,7 +73,35 @@ extension Layer {
     var stateCount: Int { 0 }
     func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {}
     func initialize(_ rng: inout SeededRandom) {}
+    func initialize(_ rng: inout SeededRandom, scheme: WeightInit) { initialize(&rng) }
     func reserve(batch: Int) {}
+}
+
+/// How dense and convolution layers draw their initial weights and biases (option `init`).
+///
+/// - `he`: weights U(−b, b), `b = √(3 · gain² / fanIn)` (variance `gain² / fanIn`: He's for
+///   ReLU, gain² = 2; LeCun's otherwise, gain² = 1); biases 0.
+/// - `torch`: PyTorch's default for `nn.Linear` / `nn.Conv2d` (`kaiming_uniform_(a: √5)`):
+///   weights and biases U(−b, b) with `b = 1 / √fanIn` (variance `1 / (3 · fanIn)`, a sixth of
+///   He's for ReLU layers), biases drawn after the layer's weights.
+enum WeightInit: String, CaseIterable {
+    case he, torch
+}
+
+/// Fills a layer's weights `w` [count] and biases `b` [biases] by `scheme` (see `WeightInit`).
+func initializeLayer(
+    weights w: UnsafeMutablePointer<Float>, count: Int, biases b: UnsafeMutablePointer<Float>, biasCount: Int, fanIn: Int,
+    activation: Activation, scheme: WeightInit, _ rng: inout SeededRandom
+) {
+    switch scheme {
+    case .he:
+        initializeUniform(w, count: count, fanIn: fanIn, activation: activation, &rng)
+        b.update(repeating: 0, count: biasCount)
+    case .torch:
+        let bound = 1 / Double(max(fanIn, 1)).squareRoot()
+        for i in 0..<count { w[i] = Float((2 * rng.nextDouble() - 1) * bound) }
+        for i in 0..<biasCount { b[i] = Float((2 * rng.nextDouble() - 1) * bound) }
+    }
 }
 
 /// Fills `w` with U(−b, b), `b = √(3 · gain² / fanIn)`: variance `gain² / fanIn`, He's for
