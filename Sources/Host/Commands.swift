@@ -280,7 +280,7 @@ struct Plan: ParsableCommand {
             }
         }
         let fileBytes = trial.models.compactMap(\.fileBytes).first
-        let modelFiles = fileBytes.map { "\(mib(missing * $0)) of model files (measured: \(mib($0)) saved by the trial model)" }
+        let modelFiles = fileBytes.map { "\(mib(missing * $0)) of model files (measured: \(mib($0)) saved by a trial model after its cancel)" }
             ?? "model files: measured after the first model is stored"
         defer { print("disk: \(logitsText) + \(modelFiles)") }
         guard let perModel = trial.secondsPerModel else {

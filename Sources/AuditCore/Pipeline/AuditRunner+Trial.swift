@@ -109,9 +109,11 @@ extension AuditRunner {
         DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
             let job = jobs[i]
             let start = Date()
+            var trained: DynamicModel?
             do {
                 let (f, l, hf, hl) = trainingData(job, population, spec)
                 let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
+                trained = model
                 let (af, al) = publicRecords(population)
                 _ = try model.train(
                     features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af, auxiliaryLabels: al,
@@ -137,7 +139,11 @@ extension AuditRunner {
                     state.models[i]!.fileBytes = bytes
                 }
             } catch let e as PluginError where e.status == .cancelled && state.lock.withLock({ state.stopped }) {
-                // Stopped after the first epoch, as asked.
+                // Stopped after the first epoch, as asked. A backend that can save a model stopped
+                // between epochs (the native one can, once an epoch is done) gives its file's size;
+                // one that cannot is simply not measured.
+                let bytes = trained.flatMap { try? savedSize($0) }
+                state.lock.withLock { if state.models[i] != nil, let bytes { state.models[i]!.fileBytes = bytes } }
             } catch {
                 state.lock.withLock {
                     state.errors.append(error)
