@@ -133,3 +133,38 @@ func predictingOnTheTrainingInstanceAtACheckpointLeavesTheTrainingAlone(dpSGD: B
     _ = try train(plain, x, y, x, y, seed: 3)
     #expect(try logits(probed, x).map(\.bitPattern) == logits(plain, x).map(\.bitPattern))
 }
+
+/// Every training loop hands the host a model it can save at a checkpoint, as the host's
+/// `audit.checkpoints` does: the defences' loops too (they once refused: not yet "ready").
+@Test(arguments: ["distillation", "adversarial_regularization", "dp_sgd"])
+func everyTrainingLoopCanBeSavedAtACheckpoint(defence: String) throws {
+    let (x, y) = syntheticData(count: 80, features: 12, seed: 8)
+    let (px, py) = syntheticData(count: 40, features: 12, seed: 9)
+    var options = checkpointMLP
+    options["epochs"] = .int(3)
+    switch defence {
+    case "distillation": options["distillation"] = .bool(true)
+    case "adversarial_regularization": options["adversarial_regularization"] = .double(0.5)
+    default: options["dp_sgd"] = .bool(true)
+    }
+    let model = try makeModel(options, shape: [12])
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("native-loop-checkpoint-\(UUID()).bin").path
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    var saved: [Int] = []
+    try x.withUnsafeBufferPointer { xp in
+        try y.withUnsafeBufferPointer { yp in
+            try px.withUnsafeBufferPointer { pxp in
+                try py.withUnsafeBufferPointer { pyp in
+                    let data = TrainingData(
+                        features: xp, labels: yp, seed: 3, auxiliaryFeatures: pxp, auxiliaryLabels: pyp, checkpointEpochs: [1, 2],
+                        onCheckpoint: { epoch in
+                            try model.save(to: file)
+                            saved.append(epoch)
+                        })
+                    try model.train(data) { _ in }
+                }
+            }
+        }
+    }
+    #expect(saved == [1, 2], "\(defence)")
+}

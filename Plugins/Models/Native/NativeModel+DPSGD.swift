@@ -28,9 +28,7 @@ extension NativeModel {
         network.initialize(seed: data.seed)
         network.reserve(batch: batch)
         dpEpsilon = nil
-        let optimizer = Optimizer(
-            kind: settings.optimizer, count: network.parameterCount, momentum: Float(settings.momentum),
-            nesterov: settings.nesterov, weightDecay: Float(settings.weightDecay))
+        let optimizer = makeOptimizer(count: network.parameterCount)
         let clipper = PerExampleGradients(network: network, clipNorm: Float(dp.clipNorm))
         var sampler = SeededRandom.derive(seed: data.seed, 1)
         var noise = SeededRandom.derive(seed: data.seed, 2)
@@ -45,6 +43,7 @@ extension NativeModel {
             .info,
             "DP-SGD: C = \(dp.clipNorm), sigma = \(dp.noiseMultiplier), q = \(q), \(stepsPerEpoch) steps per epoch, \(sampling), per-example gradients \(clipper.isBatched ? "batched (dense layers)" : "one record at a time")")
 
+        var noBest: BestEpoch?  // no early stopping under DP-SGD
         for epoch in stride(from: 1, through: settings.epochs, by: 1) {
             let start = clock.now
             let lr = Float(settings.learningRate(epoch: epoch))
@@ -82,19 +81,7 @@ extension NativeModel {
                 epoch: epoch, trainLoss: loss / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
                 seconds: 0,
                 dpEpsilon: RDPAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: epoch * stepsPerEpoch, delta: dp.delta).epsilon)
-            if let hf = data.heldoutFeatures?.baseAddress, let hl = data.heldoutLabels?.baseAddress, data.heldoutCount > 0 {
-                let h = evaluate(hf, hl, count: data.heldoutCount)
-                record.heldoutLoss = h.loss
-                record.heldoutAccuracy = h.accuracy
-            }
-            let elapsed = clock.now - start
-            record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            guard record.trainLoss.isFinite else {
-                throw PluginError(.internal, "training diverged at epoch \(epoch) (loss is not finite); lower learning_rate")
-            }
-            onEpoch(record)
-            markReady()  // the weights are this epoch's: the host may predict or save them at a checkpoint
-            try data.reachedEpoch(epoch)
+            _ = try endEpoch(&record, started: start, data, best: &noBest, earlyStopping: false, onEpoch: onEpoch)
         }
         let steps = settings.epochs * stepsPerEpoch
         // No step, nothing released: epsilon 0 (the formula's minimum over orders is not).

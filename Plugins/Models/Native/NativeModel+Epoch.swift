@@ -5,15 +5,17 @@ import PluginKit
 typealias BestEpoch = (loss: Double, epoch: Int, weights: [UInt8])
 
 extension NativeModel {
-    /// What the defences' training loops do after an epoch's steps, in the order of the plain
-    /// loop: held-out figures, time, the divergence check, `onEpoch`, the `checkpoint_epochs`
-    /// file, the host's checkpoint (`data.reachedEpoch`), early stopping.
+    /// What every training loop does after an epoch's steps: held-out figures, time, the
+    /// divergence check, `onEpoch`, the `checkpoint_epochs` file, the host's checkpoint
+    /// (`data.reachedEpoch`, with the model ready to predict and save: its weights are this
+    /// epoch's), and early stopping unless `earlyStopping` is false (DP-SGD: choosing the best
+    /// epoch by held-out loss is not covered by its accountant).
     ///
     /// - Returns: true when early stopping ends the training (the best epoch's weights are back
     ///   in the network).
     func endEpoch(
         _ record: inout EpochRecord, started: ContinuousClock.Instant, _ data: TrainingData, best: inout BestEpoch?,
-        onEpoch: (EpochRecord) -> Void
+        earlyStopping: Bool = true, onEpoch: (EpochRecord) -> Void
     ) throws -> Bool {
         let epoch = record.epoch
         if let hf = data.heldoutFeatures?.baseAddress, let hl = data.heldoutLabels?.baseAddress, data.heldoutCount > 0 {
@@ -27,9 +29,10 @@ extension NativeModel {
             throw PluginError(.internal, "training diverged at epoch \(epoch) (loss is not finite); lower learning_rate")
         }
         onEpoch(record)
+        markReady()
         if settings.checkpointEpochs.contains(epoch) { try saveCheckpoint(epoch: epoch) }
         try data.reachedEpoch(epoch)
-        guard settings.earlyStoppingPatience > 0, record.heldoutLoss.isFinite else { return false }
+        guard earlyStopping, settings.earlyStoppingPatience > 0, record.heldoutLoss.isFinite else { return false }
         if best == nil || record.heldoutLoss < best!.loss {
             best = (record.heldoutLoss, epoch, ModelFile.encode(network))
         } else if epoch - best!.epoch >= settings.earlyStoppingPatience {

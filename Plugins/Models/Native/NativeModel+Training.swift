@@ -22,10 +22,8 @@ extension NativeModel {
         }
         let batch = min(settings.batchSize, n)
         network.initialize(seed: data.seed)
-        network.reserve(batch: min(batch, n))
-        let optimizer = Optimizer(
-            kind: settings.optimizer, count: network.parameterCount, momentum: Float(settings.momentum),
-            nesterov: settings.nesterov, weightDecay: Float(settings.weightDecay))
+        network.reserve(batch: batch)
+        let optimizer = makeOptimizer(count: network.parameterCount)
         var order = SeededRandom.derive(seed: data.seed, 1)
         let indices = Buffer<Int32>(n, zero: 0)
         for i in 0..<n { indices.pointer[i] = Int32(i) }
@@ -37,7 +35,7 @@ extension NativeModel {
         let grads = network.gradients.pointer
         let count = network.parameterCount
         let clock = ContinuousClock()
-        var best: (loss: Double, epoch: Int, weights: [UInt8])?
+        var best: BestEpoch?
 
         for epoch in stride(from: 1, through: settings.epochs, by: 1) {
             let start = clock.now
@@ -63,29 +61,7 @@ extension NativeModel {
             }
             var record = EpochRecord(
                 epoch: epoch, trainLoss: loss / Double(n), trainAccuracy: Double(correct) / Double(n), seconds: 0)
-            if let hf = data.heldoutFeatures?.baseAddress, let hl = data.heldoutLabels?.baseAddress, data.heldoutCount > 0 {
-                let h = evaluate(hf, hl, count: data.heldoutCount)
-                record.heldoutLoss = h.loss
-                record.heldoutAccuracy = h.accuracy
-            }
-            let elapsed = clock.now - start
-            record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            guard record.trainLoss.isFinite else {
-                throw PluginError(.internal, "training diverged at epoch \(epoch) (loss is not finite); lower learning_rate")
-            }
-            onEpoch(record)
-            markReady()  // the weights are this epoch's: the host may predict or save them at a checkpoint
-            try data.reachedEpoch(epoch)
-            if settings.checkpointEpochs.contains(epoch) { try saveCheckpoint(epoch: epoch) }
-            if settings.earlyStoppingPatience > 0, record.heldoutLoss.isFinite {
-                if best == nil || record.heldoutLoss < best!.loss {
-                    best = (record.heldoutLoss, epoch, ModelFile.encode(network))
-                } else if epoch - best!.epoch >= settings.earlyStoppingPatience {
-                    try ModelFile.decode(best!.weights, into: network, path: "(best epoch \(best!.epoch) in memory)")
-                    host.log(.info, "native: early stopping after epoch \(epoch); kept epoch \(best!.epoch) (held-out loss \(best!.loss))")
-                    break
-                }
-            }
+            if try endEpoch(&record, started: start, data, best: &best, onEpoch: onEpoch) { break }
         }
         markReady()
     }
