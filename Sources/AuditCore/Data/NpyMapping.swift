@@ -75,31 +75,6 @@ public final class NpyMapping {
     public func releaseAll() {
         if let base { madvise(base, length, MADV_DONTNEED) }
     }
-
-    /// SHA-256 of the file at `path` (`sha256Hex`).
-    public static func hashing(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw NpyError(path: path, message: "cannot read the file") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw NpyError(path: path, message: "cannot read the file") }
-        let length = Int(st.st_size)
-        var h = SHA256()
-        guard length > 0 else { return h.hexDigest() }
-        guard let p = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else {
-            throw NpyError(path: path, message: "cannot map the file")
-        }
-        defer { munmap(p, length) }
-        let block = 8 << 20
-        var offset = 0
-        while offset < length {
-            let count = min(block, length - offset)
-            h.update(UnsafeRawBufferPointer(start: p + offset, count: count))
-            madvise(p + offset, count, MADV_DONTNEED)
-            offset += count
-        }
-        return h.hexDigest()
-    }
 }
 
 extension Npy {

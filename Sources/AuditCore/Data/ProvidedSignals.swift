@@ -84,10 +84,10 @@ public struct ProvidedSignals {
             }
         }
         // The signals' identity (for reusing attack scores): every file they were read from,
-        // hashed through a mapping block by block (the reference files can exceed memory).
+        // hashed block by block (the reference files can exceed memory).
         var key = SHA256()
         for file in [membershipPath] + Self.files.map(path).filter({ FileManager.default.fileExists(atPath: $0) }) {
-            let digest = (try? NpyMapping.hashing(file)) ?? SHA256.hex(contentsOf: file) ?? "unreadable"
+            let digest = SHA256.hex(contentsOf: file) ?? "unreadable"
             key.update("\((file as NSString).lastPathComponent)=\(digest)\n")
         }
         let set = SignalSet(
