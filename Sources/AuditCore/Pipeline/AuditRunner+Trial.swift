@@ -117,16 +117,16 @@ extension AuditRunner {
                 let (af, al) = publicRecords(population)
                 _ = try model.train(
                     features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af, auxiliaryLabels: al,
-                    seed: job.seed
-                ) { epoch in
-                    state.lock.withLock {
-                        guard state.models[i] == nil else { return }
-                        state.models[i] = TrialMeasurement.Model(
-                            role: job.role, memberCount: job.members.count, epochSeconds: epoch.seconds,
-                            firstEpochWallSeconds: Date().timeIntervalSince(start))
-                        reported()
-                    }
-                }
+                    seed: job.seed,
+                    onEpoch: { epoch in
+                        state.lock.withLock {
+                            guard state.models[i] == nil else { return }
+                            state.models[i] = TrialMeasurement.Model(
+                                role: job.role, memberCount: job.members.count, epochSeconds: epoch.seconds,
+                                firstEpochWallSeconds: Date().timeIntervalSince(start))
+                            reported()
+                        }
+                    })
                 let seconds = Date().timeIntervalSince(start)
                 let bytes = try? savedSize(model)
                 state.lock.withLock {
