@@ -80,17 +80,23 @@ public struct ModelStore {
 
     /// Saves a trained model: the backend writes a temporary file, renamed into place; then the record.
     public func save(_ model: DynamicModel, record: ModelRecord) throws {
-        try FileManager.default.createDirectory(atPath: folder(record.key), withIntermediateDirectories: true)
-        let tmp = modelPath(record.key) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try model.save(to: tmp)
-        guard rename(tmp, modelPath(record.key)) == 0 else {
-            unlink(tmp)
-            throw NpyError(path: modelPath(record.key), message: "cannot rename the model into place")
-        }
+        try saveFile(model, to: modelPath(record.key))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(try encoder.encode(record), to: metaPath(record.key))
+    }
+
+    /// Has the backend save `model` to `path` in a model's folder (created if need be), through a
+    /// temporary file renamed into place: a half-written file never carries the name.
+    public func saveFile(_ model: DynamicModel, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try model.save(to: tmp)
+        guard rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw NpyError(path: path, message: "cannot rename the model file into place")
+        }
     }
 
     public static func decoder() -> JSONDecoder {

@@ -51,14 +51,7 @@ extension AuditRunner {
 
     /// Called by a training at the end of a checkpoint epoch: keeps the model and its logits.
     func saveCheckpoint(_ model: DynamicModel, _ job: ModelJob, epoch: Int, _ population: Population, _ spec: ModelSpec) throws {
-        let path = store.checkpointModelPath(job.key, epoch: epoch)
-        try FileManager.default.createDirectory(atPath: store.folder(job.key), withIntermediateDirectories: true)
-        let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try model.save(to: tmp)
-        guard rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw NpyError(path: path, message: "cannot rename the checkpoint into place")
-        }
+        try store.saveFile(model, to: store.checkpointModelPath(job.key, epoch: epoch))
         let logits = try predictCheckpoint(job.key, role: job.role, epoch: epoch, population, spec)
         try writeCheckpointLogits(logits, job.key, epoch: epoch, population, spec)
         logger.info("\(job.role): checkpoint of epoch \(epoch) kept")
