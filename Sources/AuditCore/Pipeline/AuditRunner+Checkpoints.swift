@@ -135,24 +135,13 @@ extension AuditRunner {
                 unlink((scratch as NSString).appendingPathComponent(name))
             }
             rmdir(scratch)
-            let folder = (scoresFolder as NSString).appendingPathComponent("epoch-\(epoch)")
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            var scores: [(name: String, scores: [Double], mask: [UInt8])] = []
-            let settings: [OutputDefence?] = [nil] + config.defences.map { $0 }
-            for (d, defence) in settings.enumerated() {
-                let defended = try defence.map {
-                    try signals.defended(by: $0, folder: (output as NSString).appendingPathComponent(".defended"))
-                } ?? signals
-                for (j, attack) in plan.attacks.enumerated() where !attack.requirements.contains(.queryAccess) {
-                    let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
-                    let r = try runAttack(
-                        attack, named: name, index: d * plan.attacks.count + j, on: defended, behind: defence, population, spec,
-                        targetKey: models[0].key, in: folder)
-                    scores.append((name, r.scores, r.mask))
-                }
-            }
+            let (scores, _) = try runAttacks(
+                signals, population, spec, targetKey: models[0].key,
+                in: (scoresFolder as NSString).appendingPathComponent("epoch-\(epoch)"), skippingQueries: true, reportProgress: false)
             let history = models[0].record.history.first { $0.epoch == epoch }
-            outcomes.append(CheckpointOutcome(epoch: epoch, targetLogits: epochModels[0].logits, history: history, scores: scores))
+            outcomes.append(CheckpointOutcome(
+                epoch: epoch, targetLogits: epochModels[0].logits, history: history,
+                scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }))
             progress.report(task: "checkpoints", done: k + 1, total: config.checkpoints.count)
         }
         return CheckpointRun(outcomes: outcomes, notes: notes)

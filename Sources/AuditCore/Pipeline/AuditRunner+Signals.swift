@@ -279,10 +279,15 @@ extension AuditRunner {
     /// Runs every attack on the shared signals; writes `scores/<attack>.npy` (and the evaluation
     /// mask `scores/<attack>.mask.npy` when the attack trained on part of the records). Scores of
     /// an attack whose options and signals are unchanged since a previous run are reused.
+    ///
+    /// A checkpoint's attacks write to their own `folder` and leave out the attacks that query
+    /// the target (`skippingQueries`: the query service answers with the final model); they
+    /// report no progress of their own (`reportProgress`).
     func runAttacks(
-        _ undefended: SignalSet, _ population: Population, _ spec: ModelSpec, targetKey: String
+        _ undefended: SignalSet, _ population: Population, _ spec: ModelSpec, targetKey: String,
+        in folder: String? = nil, skippingQueries: Bool = false, reportProgress: Bool = true
     ) throws -> ([(String, [Double], [UInt8])], [String: Int]) {
-        try FileManager.default.createDirectory(atPath: scoresFolder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder ?? scoresFolder, withIntermediateDirectories: true)
         var results: [(String, [Double], [UInt8])] = []
         var queryCounts: [String: Int] = [:]
         let settings: [OutputDefence?] = [nil] + config.defences.map { $0 }
@@ -290,14 +295,14 @@ extension AuditRunner {
         for (d, defence) in settings.enumerated() {
             // Defended reference arrays live in unlinked files (mapped, gone with the mapping).
             let signals = try defence.map { try undefended.defended(by: $0, folder: (output as NSString).appendingPathComponent(".defended")) } ?? undefended
-            for (j, attack) in plan.attacks.enumerated() {
+            for (j, attack) in plan.attacks.enumerated() where !(skippingQueries && attack.requirements.contains(.queryAccess)) {
                 let index = d * plan.attacks.count + j
                 let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
                 let (scores, mask, queries) = try runAttack(
-                    attack, named: name, index: index, on: signals, behind: defence, population, spec, targetKey: targetKey)
+                    attack, named: name, index: index, on: signals, behind: defence, population, spec, targetKey: targetKey, in: folder)
                 if queries > 0 { queryCounts[name] = queries }
                 results.append((name, scores, mask))
-                progress.report(task: "attacks", done: index + 1, total: total)
+                if reportProgress { progress.report(task: "attacks", done: index + 1, total: total) }
             }
         }
         return (results, queryCounts)
