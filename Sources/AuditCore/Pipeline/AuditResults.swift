@@ -18,10 +18,8 @@ public enum AuditResults {
         let isMember = outcome.memberships.target
         let labels = Array(outcome.population.labels[0..<n])
         let correct = targetCorrect(logits: outcome.target.logits, labels: labels, classCount: c)
-        let members = isMember.indices.filter { isMember[$0] }
-        let nonMembers = isMember.indices.filter { !isMember[$0] }
-        let trainAccuracy = Double(members.filter { correct[$0] }.count) / Double(max(1, members.count))
-        let testAccuracy = Double(nonMembers.filter { correct[$0] }.count) / Double(max(1, nonMembers.count))
+        let (trainAccuracy, testAccuracy) = accuracies(correct: correct, isMember: isMember)
+        let memberCount = isMember.filter { $0 }.count
 
         var summary = RunSummary(
             toolVersion: toolVersion, runName: config.name, createdAt: ISO8601DateFormatter().string(from: startedAt),
@@ -53,7 +51,7 @@ public enum AuditResults {
             progress.report(task: "evaluating", done: i + 1, total: outcome.scores.count)
         }
         summary.checkpoints = checkpointSummary(outcome)
-        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimedEpsilon(plan, history: outcome.target.record.history, members: members.count),
+        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount),
                                           empiricalEpsilonLowerBound: epsilonBounds)
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))
 
@@ -107,6 +105,15 @@ public enum AuditResults {
     static func metricsPath(_ folder: String) -> String { (folder as NSString).appendingPathComponent("metrics.json") }
 
     /// Whether the target's top logit is the true label, per record.
+    /// The target's accuracy on its members (train) and on the audit non-members (test).
+    static func accuracies(correct: [Bool], isMember: [Bool]) -> (train: Double, test: Double) {
+        func accuracy(_ members: Bool) -> Double {
+            let idx = isMember.indices.filter { isMember[$0] == members }
+            return Double(idx.filter { correct[$0] }.count) / Double(max(1, idx.count))
+        }
+        return (accuracy(true), accuracy(false))
+    }
+
     static func targetCorrect(logits: [Float], labels: [Int32], classCount c: Int) -> [Bool] {
         labels.indices.map { i in
             var best = 0

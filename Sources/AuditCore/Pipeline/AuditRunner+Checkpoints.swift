@@ -165,12 +165,9 @@ extension AuditResults {
         var epochs: [CheckpointEpoch] = []
         for o in run.outcomes {
             let correct = targetCorrect(logits: o.targetLogits, labels: labels, classCount: c)
-            func accuracy(_ members: Bool) -> Double {
-                let idx = isMember.indices.filter { isMember[$0] == members }
-                return Double(idx.filter { correct[$0] }.count) / Double(max(1, idx.count))
-            }
+            let (trainAccuracy, testAccuracy) = accuracies(correct: correct, isMember: isMember)
             var e = CheckpointEpoch(
-                epoch: o.epoch, trainAccuracy: accuracy(true), testAccuracy: accuracy(false),
+                epoch: o.epoch, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
                 historyTrainAccuracy: o.history.map(\.trainAccuracy), historyHeldoutAccuracy: o.history.flatMap { $0.heldoutAccuracy.isNaN ? nil : $0.heldoutAccuracy })
             for attack in o.scores {
                 let i = order.firstIndex(of: attack.name) ?? order.count
