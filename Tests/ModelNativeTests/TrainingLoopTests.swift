@@ -118,3 +118,22 @@ func checkpointsAndHistoryAreTheSameForEveryKindOfTraining(_ kind: String) throw
     #expect(hostLogits.map(\.bitPattern) == expected, "\(kind): the host's checkpoint")
     #expect(shortHistory.map(\.trainLoss) == history.prefix(2).map(\.trainLoss))
 }
+
+/// With `epochs` 0 every kind of training gives the seeded initialisation, ready to predict
+/// (distilled and adversarial models were once never marked ready), and no history; DP-SGD has
+/// spent ε 0.
+@Test(arguments: trainingKinds)
+func zeroEpochsGiveTheSeededInitialisationForEveryKindOfTraining(_ kind: String) throws {
+    let (x, y) = syntheticData(count: 64, features: 12, seed: 8)
+    let held = syntheticData(count: 30, features: 12, seed: 10)
+    let pub = syntheticData(count: 40, features: 12, seed: 9)
+    var options = optionsOf(kind, checkpointMLP)
+    options["epochs"] = .int(0)
+    let model = try makeModel(options, shape: [12])
+    let history = try trainKind(model, x, y, heldout: held, public: pub, seed: 6)
+    #expect(history.isEmpty)
+    let initial = try makeModel(["architecture": .string("mlp"), "hidden_sizes": .list([.int(16)]), "epochs": .int(0)], shape: [12])
+    _ = try trainKind(initial, x, y, heldout: held, public: pub, seed: 6)
+    #expect(try logits(model, x).map(\.bitPattern) == logits(initial, x).map(\.bitPattern), "\(kind)")
+    #expect(model.dpEpsilon == (kind == "dp_sgd" ? 0 : nil), "\(kind)")
+}

@@ -106,7 +106,7 @@ extension NativeModel {
         if let last {
             host.log(
                 .info,
-                "distillation: teacher trained \(options.epochs) epochs on \(data.count) private records (train accuracy \(last.trainAccuracy), held-out accuracy \(last.heldoutAccuracy))")
+                "distillation: teacher trained \(last.epoch) epochs on \(data.count) private records (train accuracy \(last.trainAccuracy), held-out accuracy \(last.heldoutAccuracy))")
         }
         let m = data.auxiliaryCount
         let k = spec.classCount

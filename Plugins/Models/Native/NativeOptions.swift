@@ -69,7 +69,7 @@ struct NativeOptions: Equatable {
         OptionSpec("epochs", .int, default: "10", "passes over the training records, >= 0"),
         OptionSpec(
             "early_stopping_patience", .int, default: "0",
-            "stop when the held-out loss has not improved for this many epochs and keep the best epoch's weights (0: off; needs held-out records; not with dp_sgd)"),
+            "stop when the held-out loss has not improved for this many epochs and keep the best epoch's weights (0: off; needs held-out records; with dp_sgd the epsilon covers every epoch run)"),
         OptionSpec("checkpoint_epochs", .intList, default: "[]", "epochs after which to save the model to checkpoint_folder as epoch-<e>.bin"),
         OptionSpec("checkpoint_folder", .string, default: "\"\"", "folder for checkpoint_epochs (created if missing; required with checkpoint_epochs)"),
         OptionSpec("batch_size", .int, default: "128", "records per step, >= 1 (the last batch of an epoch may be smaller)"),
