@@ -90,7 +90,7 @@ final class AdversarialStep: TrainingStep {
         inference.setInputs(logits: z, labels: drawnLabels.pointer, rows: m, offset: offset)
     }
 
-    func endEpoch(_ record: EpochRecord, last: Bool) {
+    func epochEnded(_ record: EpochRecord, last: Bool) {
         guard last else { return }
         let k = model.settings.defences.adversarialSteps
         model.host.log(

@@ -11,6 +11,7 @@ extension NativeModel {
     /// figures, checkpoints, early stopping). Marks the model ready (also after epoch 0: the
     /// seeded initialisation) and keeps the strategy's ε in `dpEpsilon`.
     func run(_ strategy: TrainingStep, _ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws {
+        dpEpsilon = nil
         if let hf = data.heldoutFeatures, let hl = data.heldoutLabels { try check(hf, hl, what: "held-out") }
         let records = strategy.records
         // Batches are `batch` records, never `network.capacity`: a `predict` at a checkpoint may
@@ -51,7 +52,7 @@ extension NativeModel {
             strategy.complete(&record)
             trained = epoch
             let stop = try endEpoch(&record, started: start, data, best: &best, onEpoch: onEpoch)
-            strategy.endEpoch(record, last: stop || epoch == settings.epochs)
+            strategy.epochEnded(record, last: stop || epoch == settings.epochs)
             if stop { break }
         }
         dpEpsilon = strategy.finish(epochs: trained)

@@ -27,7 +27,7 @@ protocol TrainingStep: AnyObject {
     func complete(_ record: inout EpochRecord)
     /// Called after an epoch's record went to the history and the checkpoints; `last` when no
     /// epoch follows (the last one, or early stopping).
-    func endEpoch(_ record: EpochRecord, last: Bool)
+    func epochEnded(_ record: EpochRecord, last: Bool)
     /// Called after the training's `epochs` epochs (fewer when it stopped early): the ε of the
     /// model's guarantee, nil when it has none.
     func finish(epochs: Int) -> Double?
@@ -37,7 +37,7 @@ extension TrainingStep {
     func prepare(batch: Int, seed: UInt64) {}
     func beginEpoch(_ epoch: Int) {}
     func complete(_ record: inout EpochRecord) {}
-    func endEpoch(_ record: EpochRecord, last: Bool) {}
+    func epochEnded(_ record: EpochRecord, last: Bool) {}
     func finish(epochs: Int) -> Double? { nil }
 }
 
