@@ -264,19 +264,37 @@ public func mostAtRisk(
 }
 
 /// The differential-privacy figures of a run: the ε a DP-SGD target claims (from its accountant),
-/// beside the lower bound each attack's ROC implies (`empiricalEpsilonLowerBound`).
+/// beside the lower bound each attack's scores imply (`heldOutEpsilonBound`).
 public struct PrivacyEvidence: Codable, Sendable, Equatable {
-    /// δ of both figures.
+    /// δ of every figure.
     public var delta: Double
     /// The accountant's ε for a target trained with DP-SGD, nil otherwise.
     public var claimedEpsilon: Double?
-    /// Per attack: the empirical lower bound on ε from this audit (95 % Clopper-Pearson).
+    /// Confidence of the lower bounds.
+    public var confidence: Double
+    /// Per attack: the empirical lower bound on ε at `confidence`, threshold chosen on held-out
+    /// records (`heldOutEpsilonBound`).
     public var empiricalEpsilonLowerBound: [String: Double]
+    /// Per attack: how the bound was reached (threshold, halves, counts).
+    public var empiricalEpsilonDetails: [String: HeldOutEpsilonBound]
+    /// Per attack: a diagnostic, NOT a bound: the maximum over every ROC point of the per-point
+    /// figure, threshold chosen on the same records (`empiricalEpsilonLowerBound(_:delta:)`).
+    public var empiricalEpsilonUncorrectedMax: [String: Double]
+    /// What the bound is and what it assumes, in words.
+    public var method: String
+    public var assumptions: String
 
-    public init(delta: Double, claimedEpsilon: Double?, empiricalEpsilonLowerBound: [String: Double]) {
+    public init(delta: Double, claimedEpsilon: Double?, empiricalEpsilonLowerBound: [String: Double],
+                details: [String: HeldOutEpsilonBound] = [:], uncorrectedMax: [String: Double] = [:],
+                confidence: Double = 0.95) {
         self.delta = delta
         self.claimedEpsilon = claimedEpsilon
+        self.confidence = confidence
         self.empiricalEpsilonLowerBound = empiricalEpsilonLowerBound
+        self.empiricalEpsilonDetails = details
+        self.empiricalEpsilonUncorrectedMax = uncorrectedMax
+        self.method = heldOutEpsilonMethod
+        self.assumptions = heldOutEpsilonAssumptions
     }
 
     /// The largest lower bound, and the attack that reached it.
@@ -286,8 +304,10 @@ public struct PrivacyEvidence: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case delta
+        case delta, confidence, method, assumptions
         case claimedEpsilon = "claimed_epsilon"
         case empiricalEpsilonLowerBound = "empirical_epsilon_lower_bound"
+        case empiricalEpsilonDetails = "empirical_epsilon_details"
+        case empiricalEpsilonUncorrectedMax = "empirical_epsilon_uncorrected_max"
     }
 }

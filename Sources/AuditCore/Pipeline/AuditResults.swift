@@ -35,7 +35,8 @@ public enum AuditResults {
         let slices = SliceOptions(byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
         let rocFolder = (config.output as NSString).appendingPathComponent("roc")
         let delta = dpDelta(plan) ?? 1e-5
-        var epsilonBounds: [String: Double] = [:]
+        var epsilonBounds: [String: HeldOutEpsilonBound] = [:]
+        var epsilonUncorrected: [String: Double] = [:]
         for (i, attack) in outcome.scores.enumerated() {
             var attackSeed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
             let evaluation = evaluate(
@@ -45,14 +46,17 @@ public enum AuditResults {
             let kept = attack.mask.indices.filter { attack.mask[$0] != 0 }
             let roc = rocCurve(scores: kept.map { attack.scores[$0] }, isMember: kept.map { isMember[$0] })
             try AtomicFile.write(roc.csv, to: (rocFolder as NSString).appendingPathComponent("\(attack.name).csv"))
-            epsilonBounds[attack.name] = empiricalEpsilonLowerBound(roc, delta: delta)
+            epsilonUncorrected[attack.name] = empiricalEpsilonLowerBound(roc, delta: delta)
+            epsilonBounds[attack.name] = heldOutEpsilonBound(
+                scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, delta: delta, seed: attackSeed.next())
             summary.add(evaluation, mostAtRisk: mostAtRisk(
                 scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, labels: labels, count: config.topRecords))
             progress.report(task: "evaluating", done: i + 1, total: outcome.scores.count)
         }
         summary.checkpoints = checkpointSummary(outcome)
         summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount),
-                                          empiricalEpsilonLowerBound: epsilonBounds)
+                                          empiricalEpsilonLowerBound: epsilonBounds.mapValues(\.epsilon),
+                                          details: epsilonBounds, uncorrectedMax: epsilonUncorrected)
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))
 
         let reportStart = Date()

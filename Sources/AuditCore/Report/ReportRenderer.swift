@@ -86,13 +86,19 @@ struct ReportPage {
         if let privacy = summary.privacy, let (attack, epsilon) = privacy.strongest {
             html += card("Empirical epsilon lower bound",
                          metricSpan(epsilon, .metric, path: ["privacy", "empirical_epsilon_lower_bound", attack]),
-                         "from \(escapeHTML(attack)) at δ = \(privacy.delta); a lower bound from this audit, not a proof")
+                         "from \(escapeHTML(attack)) at δ = \(privacy.delta), \(Int((privacy.confidence * 100).rounded())) % "
+                             + "confidence, threshold chosen on held-out records; assumes independent trials (see below)")
             if let claimed = privacy.claimedEpsilon {
                 html += card("Claimed epsilon (DP-SGD accountant)", metricSpan(claimed, .metric, path: ["privacy", "claimed_epsilon"]),
                              "at δ = \(privacy.delta); what the training promises")
             }
         }
         html += "</div>"
+        if let privacy = summary.privacy, privacy.strongest != nil {
+            html += "<p class=\"note\">Empirical ε lower bound: \(escapeHTML(privacy.method)). It \(escapeHTML(privacy.assumptions)). "
+                + "metrics.json also holds, per attack, the maximum over every threshold chosen on the same records "
+                + "(<code>empirical_epsilon_uncorrected_max</code>): a diagnostic, not a bound.</p>"
+        }
         if summary.orderedAttacks.isEmpty {
             html += "<p class=\"note\">No attack was evaluated.</p></section>"
             return
