@@ -46,10 +46,18 @@ public final class ContentHashes: @unchecked Sendable {
     /// Digests computed in this process by every instance, by path and `stat` fields.
     private static let processLock = NSLock()
     nonisolated(unsafe) private static var process: [String: Entry] = [:]
-    /// How many files this process has read to hash them (for tests).
-    nonisolated(unsafe) public private(set) static var filesRead = 0
+    /// Whether digests computed by other instances in this process are used (tests turn it off
+    /// to see the memory file at work).
+    let sharesProcessMemory: Bool
+    /// How many files this instance has read to hash them.
+    public private(set) var filesRead = 0
 
-    public init(cachePath: String?) { self.cachePath = cachePath }
+    public convenience init(cachePath: String?) { self.init(cachePath: cachePath, sharesProcessMemory: true) }
+
+    init(cachePath: String?, sharesProcessMemory: Bool) {
+        self.cachePath = cachePath
+        self.sharesProcessMemory = sharesProcessMemory
+    }
 
     /// The digest of the file or folder at `path` (hex).
     public func digest(of path: String) -> String {
@@ -68,7 +76,7 @@ public final class ContentHashes: @unchecked Sendable {
         var file = Self.read(cachePath) ?? File(entries: [:])
         file.entries.merge(new) { _, b in b }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try FileManager.default.createDirectory(atPath: (cachePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try AtomicFile.write(try encoder.encode(file), to: cachePath)
     }
@@ -92,7 +100,7 @@ public final class ContentHashes: @unchecked Sendable {
             size: Int64(st.st_size), mtime: "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)",
             ctime: "\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)", device: UInt64(st.st_dev), inode: UInt64(st.st_ino), sha256: "")
         func matches(_ e: Entry?) -> Entry? { e.flatMap { $0.sameFile(probe) ? $0 : nil } }
-        if let e = matches(Self.processLock.withLock({ Self.process[path] })) { return e.sha256 }
+        if sharesProcessMemory, let e = matches(Self.processLock.withLock({ Self.process[path] })) { return e.sha256 }
         if let e = matches(remembered(path)) {
             Self.processLock.withLock { Self.process[path] = e }
             return e.sha256
@@ -100,11 +108,9 @@ public final class ContentHashes: @unchecked Sendable {
         guard let digest = SHA256.hex(contentsOf: path) else { return Self.unreadable(path) }
         var entry = probe
         entry.sha256 = digest
-        Self.processLock.withLock {
-            Self.process[path] = entry
-            Self.filesRead += 1
-        }
+        Self.processLock.withLock { Self.process[path] = entry }
         lock.withLock {
+            filesRead += 1
             memory[path] = entry
             fresh[path] = entry
         }
