@@ -29,16 +29,19 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run an audit: train or load the models, attack, evaluate, report.")
 
     @Argument(help: "The audit config (YAML).") var config: String
+    @Flag(help: "Reuse nothing stored: train every model, compute every logits file and score again (and store them).") var fresh = false
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        if isStudy(config) { return try runStudy(config, check: false, global: global) }
+        if isStudy(config) { return try runStudy(config, check: false, fresh: fresh, global: global) }
         let logger = global.makeLogger()
         let (plan, registry) = try loadPlan(config, global: global, logger: logger)
         reportProblems(registry, logger: logger)
         let start = Date()
         try runLongWork(quiet: global.quiet) { progress, cancellation in
-            let outcome = try AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation).run()
+            let runner = AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation)
+            runner.fresh = fresh
+            let outcome = try runner.run()
             let summary = try AuditResults.write(outcome, logger: logger, progress: progress, startedAt: start)
             progress.finishLine()
             print(AuditResults.table(summary))
@@ -189,6 +192,7 @@ struct Train: ParsableCommand {
 
     @Argument(help: "The audit config (YAML).") var config: String
     @Option(help: "Which share of the models to train, as I/N (0 ≤ I < N).") var shard: String = "0/1"
+    @Flag(help: "Train this shard's models again even when the store holds them (and store them).") var fresh = false
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -200,7 +204,9 @@ struct Train: ParsableCommand {
         let (plan, registry) = try loadPlan(config, global: global, logger: logger)
         reportProblems(registry, logger: logger)
         try runLongWork(quiet: global.quiet) { progress, cancellation in
-            let n = try AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation).trainShard(shard)
+            let runner = AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation)
+            runner.fresh = fresh
+            let n = try runner.trainShard(shard)
             progress.finishLine()
             print("shard \(shard): trained \(n) models into \(plan.config.modelStore)")
         }

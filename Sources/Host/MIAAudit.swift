@@ -30,7 +30,8 @@ struct GlobalOptions: ParsableArguments {
     var pluginPaths: [String] = []
 
     func makeLogger() -> Logger {
-        let level: Logger.Level = verbose ? .info : (quiet ? .error : .warning)
+        // The default shows warnings and notices (what a run reused from the store, and why).
+        let level: Logger.Level = verbose ? .info : (quiet ? .error : .notice)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

@@ -18,9 +18,10 @@ struct StudyCommand: ParsableCommand {
 
     @Argument(help: "The study config (YAML with a `sweep:` section).") var config: String
     @Flag(help: "Check every point and list them, without running any.") var check = false
+    @Flag(help: "Run every point again, reusing no stored model, logits file or score (and store them).") var fresh = false
     @OptionGroup var global: GlobalOptions
 
-    func run() throws { try runStudy(config, check: check, global: global) }
+    func run() throws { try runStudy(config, check: check, fresh: fresh, global: global) }
 }
 
 /// Whether the config file has a `sweep:` section (so it is a study, not a single run).
@@ -31,7 +32,7 @@ func isStudy(_ file: String) -> Bool {
 
 /// `mia-audit study`: checks every point, runs those not finished, writes and names the comparison.
 /// `run` may call it for a config with a `sweep:` section.
-func runStudy(_ config: String, check: Bool, global: GlobalOptions) throws {
+func runStudy(_ config: String, check: Bool, fresh: Bool = false, global: GlobalOptions) throws {
     let logger = global.makeLogger()
     let study: AuditCore.Study
     let plans: [AuditPlan]
@@ -58,6 +59,7 @@ func runStudy(_ config: String, check: Bool, global: GlobalOptions) throws {
     let quiet = global.quiet
     try runLongWork(quiet: quiet, resumeHint: "; run the same command again to resume") { progress, cancellation in
         let runner = StudyRunner(study: study, plans: plans, logger: logger, progress: progress, cancellation: cancellation)
+        runner.fresh = fresh
         let comparison = try runner.run { event in
             guard !quiet else { return }
             switch event {

@@ -4,32 +4,30 @@ import Testing
 
 @testable import AuditCore
 
-/// Issue 9: a model's store key hashes the options the config gave, not the defaults, so a
-/// backend release that adds a defaulted option does not retrain the whole store.
+/// Issue 13: a model's store key (`Provenance.modelKey`) covers everything that determines the
+/// model: the libraries' bytes, the options after defaults, the content of the dataset's files.
 @Suite struct ModelKeyTests {
-    /// A component that is never called: only its name, version and schema are read.
-    func component(_ kind: ComponentKind, _ name: String, version: String, options: [OptionSpec]) -> ComponentInfo {
+    /// A component that is never called: only its name, version, schema and library file are read.
+    func component(_ kind: ComponentKind, _ name: String, version: String, options: [OptionSpec], library: String? = nil) -> ComponentInfo {
         ComponentInfo(
             kind: kind, name: name, summary: "", options: options, vtable: UnsafeRawPointer(bitPattern: 0x10)!,
-            plugin: PluginInfo(path: "/p/\(name).so", name: "mia-\(name)", version: version, abiMajor: 1, abiMinor: 0, toolchain: "t"))
+            plugin: PluginInfo(path: library ?? "/p/\(name).so", name: "mia-\(name)", version: version, abiMajor: 1, abiMinor: 0, toolchain: "t"))
     }
 
     func spec(_ name: String, _ type: OptionType, default json: String) -> OptionSpec {
         OptionSpec(name, type, default: json, name)
     }
 
-    /// Release 1 of the backend, and release 2 that adds `dropout` with a default that keeps
-    /// release 1's behaviour (same version: a version changes when behaviour does).
-    var release1: [OptionSpec] { [spec("epochs", .int, default: "10"), spec("learning_rate", .float, default: "0.01")] }
-    var release2: [OptionSpec] { release1 + [spec("dropout", .float, default: "0")] }
+    var schema: [OptionSpec] { [spec("epochs", .int, default: "10"), spec("learning_rate", .float, default: "0.01")] }
 
-    func config(modelOptions: String) throws -> AuditConfig {
+    func config(modelOptions: String, datasetOptions: String = "{}") throws -> AuditConfig {
         try AuditConfig.parse(
             """
             run: {output: /tmp/mia-key-test}
             dataset:
               plugin: toy
               audit_records: 10
+              options: \(datasetOptions)
             model:
               plugin: net
               options: \(modelOptions)
@@ -39,60 +37,111 @@ import Testing
             """, file: "/tmp/k.yaml")
     }
 
-    func key(_ config: AuditConfig, backendSchema: [OptionSpec], version: String = "1.0") throws -> String {
-        let backend = try ResolvedComponent.checked(config.model!, component(.model, "net", version: version, options: backendSchema), baseDirectory: "/tmp")
-        let dataset = try ResolvedComponent.checked(config.dataset!, component(.dataset, "toy", version: "1.0", options: [spec("scale", .float, default: "1")]), baseDirectory: "/tmp")
-        return ModelStore.key(
-            backend: backend.info, backendOptionsJSON: backend.givenOptionsJSON, dataset: dataset.info,
-            datasetOptionsJSON: dataset.givenOptionsJSON, spec: ModelSpec(featureShape: [4], classCount: 2), members: [0, 2, 5], seed: 9)
+    func key(_ config: AuditConfig, version: String = "1.0", library: String? = nil, seed: UInt64 = 9, store: String? = nil) throws -> String {
+        let backend = try ResolvedComponent.checked(
+            config.model!, component(.model, "net", version: version, options: schema, library: library), baseDirectory: "/tmp")
+        let dataset = try ResolvedComponent.checked(
+            config.dataset!, component(.dataset, "toy", version: "1.0", options: [spec("scale", .float, default: "1"), OptionSpec("file", .path, "data")]),
+            baseDirectory: "/tmp")
+        return Provenance(store: store).modelKey(
+            backend: backend, dataset: dataset, spec: ModelSpec(featureShape: [4], classCount: 2), members: [0, 2, 5], seed: seed,
+            publicRecords: nil)
     }
 
-    @Test func aNewDefaultedOptionKeepsTheKey() throws {
+    @Test func optionsAreKeyedAfterDefaults() throws {
+        let base = try key(config(modelOptions: "{epochs: 3}"))
+        // A default spelled out is the same training: the same key.
+        #expect(try key(config(modelOptions: "{epochs: 3, learning_rate: 0.01}")) == base)
+        #expect(try key(config(modelOptions: "{learning_rate: 0.01, epochs: 3}")) == base)
+        #expect(try key(config(modelOptions: "{epochs: 4}")) != base)
+        #expect(try key(config(modelOptions: "{epochs: 3, learning_rate: 1}")) == key(config(modelOptions: "{epochs: 3, learning_rate: 1.0}")))
+        #expect(try key(config(modelOptions: "{epochs: 3}"), seed: 10) != base)
+        #expect(Provenance.scheme == "mia-v3")
+    }
+
+    @Test func versionAndLibraryBytesAreInTheKey() throws {
         let c = try config(modelOptions: "{epochs: 3}")
-        // The options the backend gets differ (release 2 fills in `dropout`)...
-        let full1 = try ResolvedComponent.checked(c.model!, component(.model, "net", version: "1.0", options: release1), baseDirectory: "/tmp")
-        let full2 = try ResolvedComponent.checked(c.model!, component(.model, "net", version: "1.0", options: release2), baseDirectory: "/tmp")
-        #expect(full1.optionsJSON != full2.optionsJSON)
-        #expect(full1.givenOptionsJSON == #"{"epochs":3}"#)
-        #expect(full2.givenOptions == full1.givenOptions)
-        // ...but the key does not.
-        #expect(try key(c, backendSchema: release1) == key(c, backendSchema: release2))
+        #expect(try key(c, version: "1.0") != key(c, version: "1.1"))
+        let dir = try ReleaseBinary.scratch("key-library")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = dir + "/a.so", b = dir + "/b.so"
+        try Data("library one".utf8).write(to: URL(fileURLWithPath: a))
+        try Data("library two".utf8).write(to: URL(fileURLWithPath: b))
+        // Same name and version, other bytes: another key.
+        #expect(try key(c, library: a) != key(c, library: b))
+        #expect(try key(c, library: a) == key(c, library: a))
+        #expect(Provenance.libraryDigest(a) == SHA256.hex("library one"))
     }
 
-    @Test func anExplicitOptionChangesTheKeyEvenAtItsDefault() throws {
-        let base = try key(config(modelOptions: "{epochs: 3}"), backendSchema: release2)
-        let dropout = try key(config(modelOptions: "{epochs: 3, dropout: 0.5}"), backendSchema: release2)
-        let dropoutAtDefault = try key(config(modelOptions: "{epochs: 3, dropout: 0}"), backendSchema: release2)
-        let epochs = try key(config(modelOptions: "{epochs: 4}"), backendSchema: release2)
-        #expect(Set([base, dropout, dropoutAtDefault, epochs]).count == 4)
-        // Key order in the file does not matter; an int written for a float option is the same value.
-        #expect(try key(config(modelOptions: "{dropout: 0.5, epochs: 3}"), backendSchema: release2) == dropout)
-        #expect(try key(config(modelOptions: "{epochs: 3, learning_rate: 1}"), backendSchema: release2)
-                == key(config(modelOptions: "{epochs: 3, learning_rate: 1.0}"), backendSchema: release2))
+    @Test func datasetContentIsInTheKey() throws {
+        let dir = try ReleaseBinary.scratch("key-content")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/data.bin"
+        try Data(repeating: 1, count: 1000).write(to: URL(fileURLWithPath: file))
+        let c = try config(modelOptions: "{epochs: 3}", datasetOptions: "{file: \(file)}")
+        let first = try key(c, store: dir + "/store")
+        #expect(try key(c, store: dir + "/store") == first)
+        // Other bytes of the same size under the same path: another key.
+        try Data(repeating: 2, count: 1000).write(to: URL(fileURLWithPath: file))
+        #expect(try key(c, store: dir + "/store") != first)
+        // A folder: its files, sorted, by content.
+        let folder = dir + "/folder"
+        try FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/sub/x"))
+        let inFolder = try config(modelOptions: "{epochs: 3}", datasetOptions: "{file: \(folder)}")
+        let before = try key(inFolder)
+        try Data("y".utf8).write(to: URL(fileURLWithPath: folder + "/sub/x"))
+        #expect(try key(inFolder) != before)
     }
 
-    @Test func backendVersionAndSchemeAreInTheKey() throws {
-        let c = try config(modelOptions: "{epochs: 3}")
-        #expect(try key(c, backendSchema: release1, version: "1.0") != key(c, backendSchema: release1, version: "1.1"))
-        #expect(ModelStore.scheme == "mia-model-v2")
-        // The key is the SHA-256 of the documented fields, scheme first.
+    @Test func contentDigestsAreRememberedInTheStore() throws {
+        let dir = try ReleaseBinary.scratch("content-hashes")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/big.bin"
+        try Data(repeating: 7, count: 100_000).write(to: URL(fileURLWithPath: file))
+        let memory = dir + "/store/content-hashes.json"
+        let one = ContentHashes(cachePath: memory, sharesProcessMemory: false)
+        let digest = one.digest(of: file)
+        #expect(digest == SHA256.hex(contentsOf: file))
+        #expect(one.filesRead == 1)
+        try one.save()
+        let saved = try String(contentsOfFile: memory, encoding: .utf8)
+        #expect(saved.contains(file) && saved.contains(digest) && saved.contains("inode"))
+        // Another instance (another run) takes the digest from the file without reading the data.
+        let two = ContentHashes(cachePath: memory, sharesProcessMemory: false)
+        #expect(two.digest(of: file) == digest)
+        #expect(two.filesRead == 0)
+        // The same file rewritten (same size, other bytes) is read again.
+        try Data(repeating: 8, count: 100_000).write(to: URL(fileURLWithPath: file))
+        let three = ContentHashes(cachePath: memory, sharesProcessMemory: false)
+        #expect(three.digest(of: file) != digest)
+        #expect(three.filesRead == 1)
+        // A file that cannot be read gets a digest that never matches another process's.
+        #expect(one.digest(of: dir + "/missing").hasPrefix("unreadable:"))
+    }
+
+    @Test func seedsComeFromNames() throws {
+        let a = Provenance.seed(run: 7, name: "attack kde-loss")
+        #expect(a == Provenance.seed(run: 7, name: "attack kde-loss"))
+        #expect(a != Provenance.seed(run: 7, name: "attack loss-threshold"))
+        #expect(a != Provenance.seed(run: 8, name: "attack kde-loss"))
+        // The documented derivation: the first 8 bytes of SHA-256("mia-seed-v1\n7\nattack kde-loss"), big-endian.
         var h = SHA256()
-        h.update("mia-model-v2\n")
-        h.update("backend=net@mia-net/1.0\n")
-        h.update(#"options={"epochs":3}"# + "\n")
-        h.update("dataset=toy@mia-toy/1.0\n")
-        h.update("dataset_options={}\n")
-        h.update("shape=[4] classes=2\n")
-        h.update("seed=9\nmembers=")
-        h.update(raw: [Int64(0), 2, 5])
-        #expect(try key(c, backendSchema: release1) == h.hexDigest())
+        h.update("mia-seed-v1\n7\nattack kde-loss")
+        #expect(a == h.finalize().prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        // The scores' key holds the seed.
+        let attack = try ResolvedComponent.checked(
+            config(modelOptions: "{}").attacks[0].component, component(.attack, "loss-threshold", version: "1.0", options: []), baseDirectory: "/tmp")
+        let p = Provenance(store: nil)
+        #expect(p.scoresKey(attack, signalsKey: "s", seed: 1) != p.scoresKey(attack, signalsKey: "s", seed: 2))
+        #expect(p.scoresKey(attack, signalsKey: "s", seed: 1) != p.scoresKey(attack, signalsKey: "t", seed: 1))
     }
 }
 
-/// The run keys its models on the options the config gave: the same training written with one
-/// default spelled out is another key (the backend gets the same options either way).
+/// The run keys its models on the options after defaults: the same training written with one
+/// default spelled out is the same key (the backend gets the same options either way).
 @Suite struct ModelKeyRunTests {
-    @Test(.timeLimit(.minutes(2))) func runKeysOnTheGivenOptions() throws {
+    @Test(.timeLimit(.minutes(2))) func runKeysOnTheOptionsAfterDefaults() throws {
         let binary = try ReleaseBinary.path()
         let dir = try ReleaseBinary.scratch("model-key")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -109,7 +158,7 @@ import Testing
         }
         let a = try keys("a.yaml"), b = try keys("b.yaml")
         #expect(a.count == 2 && b.count == 2)
-        #expect(Set(a).isDisjoint(with: b), "\(a) \(b)")
+        #expect(a == b, "\(a) \(b)")
         // Nothing else that differs between the two (the output folder) is in the key.
         try ReleaseBinary.config(output: dir + "/c", references: 1).write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
         #expect(try keys("c.yaml") == a)

@@ -10,8 +10,10 @@ enum ReleaseBinary {
         return url.path
     }()
 
-    /// `.build/release/mia-audit`, built first when it is missing.
+    /// `.build/release/mia-audit`, built first when it is missing; `MIA_AUDIT_BINARY` names
+    /// another (e.g. an older build, to see a test fail before its fix).
     static func path() throws -> String {
+        if let other = ProcessInfo.processInfo.environment["MIA_AUDIT_BINARY"] { return other }
         let path = packageRoot + "/.build/release/mia-audit"
         if !FileManager.default.isExecutableFile(atPath: path) {
             let build = try Command.run("/usr/bin/env", ["swift", "build", "-c", "release"], cwd: packageRoot, timeout: 3600)

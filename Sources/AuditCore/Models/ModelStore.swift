@@ -16,43 +16,24 @@ public struct ModelRecord: Codable, Sendable {
     public var checkpointEpochs: [Int]? = nil
 }
 
-/// A content-addressed folder of trained models and their logits.
+/// A folder of trained models and their logits, each under its key.
 ///
-/// A model's key is the SHA-256 of everything that determines it: backend name and version,
-/// the options the config gave it, the dataset plugin and the options the config gave it, the
-/// record shape, the member indices and the seed. Defaults are left out: the plugin's version
-/// stands for them (a release that changes what a default does changes its version), so a
-/// release that only adds a defaulted option keeps every key and retrains nothing. `<store>/<key>/model.bin` is the backend's file, `meta.json` the record (written last:
-/// a folder without it is unfinished), `logits-<N>-<P>.npy` the logits on the audit and
-/// population records; `model-epoch<E>.bin` and `logits-<N>-<P>-epoch<E>.npy` the same at a
-/// checkpoint epoch E (`audit.checkpoints`). Every file is written to a temporary name and renamed into place, so a
-/// killed run never leaves a half-written file that looks complete.
+/// The key (`Provenance.modelKey`) is the SHA-256 of everything that determines the model: the
+/// backend's and the dataset plugin's names, versions and library bytes, their options after
+/// defaults, the content of the files their path options name, the record shape, the member
+/// indices and the seed. `<store>/<key>/model.bin` is the backend's file (its format carries its
+/// own checksum, checked when the backend loads it), `meta.json` the record (written last: a
+/// folder without it is unfinished), `logits-<N>-<P>.npy` the logits on the audit and population
+/// records; `model-epoch<E>.bin` and `logits-<N>-<P>-epoch<E>.npy` the same at a checkpoint
+/// epoch E (`audit.checkpoints`). Every logits file has its SHA-256 beside it
+/// (`ArtifactChecksum`, `<file>.sha256`), checked before reuse. `<store>/content-hashes.json`
+/// remembers the digests of dataset files (`ContentHashes`). Every file is written to a
+/// temporary name and renamed into place, so a killed run never leaves a half-written file that
+/// looks complete.
 public struct ModelStore {
     public let root: String
 
     public init(root: String) { self.root = root }
-
-    /// The key of a model. `backendOptionsJSON` and `datasetOptionsJSON` are the options the
-    /// config gave (`ResolvedComponent.givenOptionsJSON`), not the ones filled with defaults.
-    public static func key(
-        backend: ComponentInfo, backendOptionsJSON: String, dataset: ComponentInfo, datasetOptionsJSON: String,
-        spec: ModelSpec, members: [Int], seed: UInt64
-    ) -> String {
-        var h = SHA256()
-        h.update("\(scheme)\n")
-        h.update("backend=\(backend.name)@\(backend.plugin.name)/\(backend.plugin.version)\n")
-        h.update("options=\(backendOptionsJSON)\n")
-        h.update("dataset=\(dataset.name)@\(dataset.plugin.name)/\(dataset.plugin.version)\n")
-        h.update("dataset_options=\(datasetOptionsJSON)\n")
-        h.update("shape=\(spec.featureShape) classes=\(spec.classCount)\n")
-        h.update("seed=\(seed)\nmembers=")
-        h.update(raw: members.map { Int64($0) })
-        return h.hexDigest()
-    }
-
-    /// The key scheme, hashed first: a new scheme never reuses a model keyed by an older one.
-    /// v2 hashes the options the config gave; v1 hashed them with the defaults filled in.
-    public static let scheme = "mia-model-v2"
 
     public func folder(_ key: String) -> String { (root as NSString).appendingPathComponent(key) }
     public func modelPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("model.bin") }

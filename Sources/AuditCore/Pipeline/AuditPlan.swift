@@ -7,8 +7,8 @@ public struct ResolvedComponent {
     public var info: ComponentInfo
     /// Every option the component gets: the config's, checked, and the schema's defaults for the rest.
     public var options: [String: OptionValue]
-    /// The options the config gave, checked (paths made absolute) but without the defaults: what a
-    /// model's store key hashes, so that a plugin release adding a defaulted option keeps every key.
+    /// The options the config gave, checked (paths made absolute) but without the defaults. (Store
+    /// keys hash `options`, after defaults, and the library's bytes: see `Provenance`.)
     public var givenOptions: [String: OptionValue]
     public var optionsJSON: String { OptionChecker.json(options) }
     public var givenOptionsJSON: String { OptionChecker.json(givenOptions) }

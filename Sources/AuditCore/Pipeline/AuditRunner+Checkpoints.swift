@@ -67,7 +67,7 @@ extension AuditRunner {
     func writeCheckpointLogits(_ logits: [Float], _ key: String, epoch: Int, _ population: Population, _ spec: ModelSpec) throws {
         let total = population.auditCount + population.populationCount
         let path = store.checkpointLogitsPath(key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
-        try Npy.write(logits, shape: [total, spec.classCount], to: path)
+        try storeLogits(logits, shape: [total, spec.classCount], to: path)
     }
 
     /// The file of `model`'s logits at `epoch`: stored, or computed from its stored checkpoint
@@ -75,7 +75,8 @@ extension AuditRunner {
     func checkpointLogitsFile(_ model: TrainedModel, epoch: Int, _ population: Population, _ spec: ModelSpec) throws -> String? {
         let total = population.auditCount + population.populationCount
         let path = store.checkpointLogitsPath(model.key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
-        if Npy.holds(Float.self, shape: [total, spec.classCount], at: path) { return path }
+        let justWritten = !model.cached && ArtifactChecksum.verify(path) == .intact
+        if justWritten || reusableLogits(path, shape: [total, spec.classCount]) { return path }
         guard FileManager.default.fileExists(atPath: store.checkpointModelPath(model.key, epoch: epoch)) else { return nil }
         let logits = try predictCheckpoint(model.key, role: model.role, epoch: epoch, population, spec)
         try writeCheckpointLogits(logits, model.key, epoch: epoch, population, spec)

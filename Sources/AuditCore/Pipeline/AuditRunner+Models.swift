@@ -46,24 +46,12 @@ extension AuditRunner {
             let members = Memberships.indices(mask)
             var rng = SeededRandom.derive(seed: config.seed, 10_000 + UInt64(i))
             let seed = rng.next()
-            var key = ModelStore.key(
-                backend: plan.model.info, backendOptionsJSON: plan.model.givenOptionsJSON, dataset: plan.dataset.info,
-                datasetOptionsJSON: plan.dataset.givenOptionsJSON, spec: spec, members: members, seed: seed)
-            // Public records every training gets (`dataset.public_records`): their range joins the key.
-            if config.publicRecords > 0 { key = publicRecordsKey(key) }
+            let key = modelKey(spec, members: members, seed: seed)
             return ModelJob(index: i, role: i == 0 ? "target" : "reference \(i)", members: members, seed: seed, key: key)
         }
     }
 
     var store: ModelStore { ModelStore(root: config.modelStore) }
-
-    /// `key` extended with the range of the public records [N + P, N + P + M) the training gets.
-    func publicRecordsKey(_ key: String) -> String {
-        let first = config.auditRecords + config.populationRecords
-        var h = SHA256()
-        h.update("\(key)\npublic_records=\(first)..<\(first + config.publicRecords)\n")
-        return h.hexDigest()
-    }
 
     func logitsPath(_ job: ModelJob, _ population: Population) -> String {
         store.logitsPath(job.key, audit: population.auditCount, population: population.populationCount)
@@ -74,8 +62,9 @@ extension AuditRunner {
     /// every model of the shard is in the store. Returns how many this process trained.
     @discardableResult
     public func trainMissing(_ jobs: [ModelJob], _ population: Population, _ spec: ModelSpec, shard: Shard = .all, wait: Bool = true) throws -> Int {
+        rememberDigests()
         let mine = jobs.filter { shard.contains($0) }
-        let missing = mine.filter { !isComplete($0) }
+        let missing = mine.filter { !reusable($0) }
         logger.info("models: \(mine.count) in this shard, \(mine.count - missing.count) in the store, \(missing.count) to train")
         guard !missing.isEmpty else { return 0 }
 
@@ -99,14 +88,14 @@ extension AuditRunner {
                 }
                 guard let job else { return }
                 do {
-                    if isComplete(job) { continue }
+                    if reusable(job) { continue }
                     guard let claim = try Claim.acquire(in: store.folder(job.key)) else {
                         logger.info("\(job.role) is being trained by another worker")
                         if wait { lock.withLock { queue.append(job) }; Thread.sleep(forTimeInterval: 1) }
                         continue
                     }
                     defer { claim.release() }
-                    if isComplete(job) { continue }  // finished while we claimed
+                    if reusable(job) { continue }  // finished while we claimed
                     try train(job, population, spec) { epoch in
                         self.progress.report(task: "  \(job.role): epoch", done: epoch.epoch, total: epochs ?? 0)
                     }
@@ -137,7 +126,7 @@ extension AuditRunner {
         let seconds = Date().timeIntervalSince(start)
         let total = population.auditCount + population.populationCount
         let logits = try model.predict(features: population.features, count: total)
-        try Npy.write(logits, shape: [total, spec.classCount], to: logitsPath(job, population))
+        try storeLogits(logits, shape: [total, spec.classCount], to: logitsPath(job, population))
         let record = ModelRecord(
             key: job.key, role: job.role, seed: job.seed, memberCount: job.members.count, backend: plan.model.info.name,
             backendVersion: plan.model.info.plugin.version, history: history, trainSeconds: seconds,
@@ -185,18 +174,19 @@ extension AuditRunner {
     func trainModels(_ population: Population, _ memberships: Memberships, _ spec: ModelSpec) throws -> [TrainedModel] {
         let jobs = modelJobs(memberships, spec)
         let external = try plan.targetChoice.map { try externalTarget($0, population, spec) }
-        let trainedKeys = Set(jobs.filter { !isComplete($0) }.map(\.key))
+        let trainedKeys = Set(jobs.filter { !reusable($0) }.map(\.key))
         try trainMissing(jobs, population, spec)
         var result: [TrainedModel] = []
         let total = population.auditCount + population.populationCount
         for job in jobs {
             guard let record = store.record(job.key) else { throw PluginError(.internal, "model \(job.key) is not in the store after training") }
             let path = logitsPath(job, population)
-            if !Npy.holds(Float.self, shape: [total, spec.classCount], at: path) {
+            let justWritten = trainedKeys.contains(job.key) && ArtifactChecksum.verify(path) == .intact
+            if !justWritten && !reusableLogits(path, shape: [total, spec.classCount]) {
                 let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
                 try model.load(from: store.modelPath(job.key))
                 let logits = try model.predict(features: population.features, count: total)
-                try Npy.write(logits, shape: [total, spec.classCount], to: path)
+                try storeLogits(logits, shape: [total, spec.classCount], to: path)
             }
             // The target's logits are held in memory; a reference model's stay in its file, read
             // one model at a time when the signals are written.
@@ -204,6 +194,7 @@ extension AuditRunner {
             result.append(TrainedModel(
                 role: job.role, key: job.key, record: record, logits: logits, cached: !trainedKeys.contains(job.key), logitsFile: path))
         }
+        logReuse(result)
         if let external { result.insert(external, at: 0) }
         return result
     }
@@ -228,9 +219,7 @@ extension AuditRunner {
         let model = try loadTarget(spec, storeKey: nil)
         let total = population.auditCount + population.populationCount
         let logits = try model.predict(features: population.features, count: total)
-        var h = SHA256()
-        h.update("external-target \(target.info.name) \(target.optionsJSON) \(config.target?.modelFile ?? "-") \(plan.targetMembershipHash ?? "")")
-        let key = h.hexDigest()
+        let key = provenance.externalTargetKey(target, modelFile: config.target?.modelFile, membershipHash: plan.targetMembershipHash)
         let record = ModelRecord(
             key: key, role: "target", seed: 0, memberCount: plan.targetMembership?.filter { $0 }.count ?? 0,
             backend: target.info.name, backendVersion: target.info.plugin.version, history: [], trainSeconds: 0)

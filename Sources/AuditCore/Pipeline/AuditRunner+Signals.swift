@@ -299,7 +299,7 @@ extension AuditRunner {
                 let index = d * plan.attacks.count + j
                 let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
                 let (scores, mask, queries) = try runAttack(
-                    attack, named: name, index: index, on: signals, behind: defence, population, spec, targetKey: targetKey, in: folder)
+                    attack, named: name, on: signals, behind: defence, population, spec, targetKey: targetKey, in: folder)
                 if queries > 0 { queryCounts[name] = queries }
                 results.append((name, scores, mask))
                 if reportProgress { progress.report(task: "attacks", done: index + 1, total: total) }
@@ -311,19 +311,14 @@ extension AuditRunner {
     /// Runs one attack (or reuses its scores when its options and signals are unchanged); its
     /// files go to `folder` (default `scores/`).
     func runAttack(
-        _ a: ResolvedAttack, named name: String, index: Int, on signals: SignalSet, behind defence: OutputDefence?,
+        _ a: ResolvedAttack, named name: String, on signals: SignalSet, behind defence: OutputDefence?,
         _ population: Population, _ spec: ModelSpec, targetKey: String, in folder: String? = nil
     ) throws -> (scores: [Double], mask: [UInt8], queries: Int) {
         func path(_ suffix: String) -> String { ((folder ?? scoresFolder) as NSString).appendingPathComponent(name + suffix) }
-        var h = SHA256()
-        h.update("scores-v1 \(a.component.info.name)@\(a.component.info.plugin.name)/\(a.component.info.plugin.version)\n")
-        h.update(a.component.optionsJSON + "\n" + signals.key + "\nseed=\(config.seed)")
-        let key = h.hexDigest()
-        if let stored = try? String(contentsOfFile: path(".key"), encoding: .utf8), stored == key,
-            let (scores, _) = try? Npy.read(Double.self, from: path(".npy")), scores.count == signals.recordCount,
-            let (mask, _) = try? Npy.read(UInt8.self, from: path(".mask.npy")), mask.count == signals.recordCount
-        {
-            logger.info("attack \(name): scores reused from a previous run")
+        let seed = attackSeed(a.name)
+        let key = provenance.scoresKey(a.component, signalsKey: signals.key, seed: seed)
+        if let (scores, mask) = reusableScores(key: key, count: signals.recordCount, path: path) {
+            logger.notice("attack \(name): scores reused (same signals, plugin, options, seed)")
             return (scores, mask, 0)
         }
         let attack = try DynamicAttack(a.component.info, optionsJSON: a.component.optionsJSON, bridge: bridge(name))
@@ -337,15 +332,12 @@ extension AuditRunner {
             }
         }
         let start = Date()
-        var seed = SeededRandom.derive(seed: config.seed, 20_000 + UInt64(index))
         let (scores, mask) = try signals.withCSignals(
-            needs: needs, features: population.features, featureShape: population.info.featureShape, seed: seed.next(),
+            needs: needs, features: population.features, featureShape: population.info.featureShape, seed: seed,
             threads: config.threads
         ) { try attack.score($0, queries: queries) }
         signals.releaseReferencePages()
-        try Npy.write(scores, shape: [scores.count], to: path(".npy"))
-        try Npy.write(mask, shape: [mask.count], to: path(".mask.npy"))
-        try AtomicFile.write(key, to: path(".key"))
+        try storeScores(scores, mask, key: key, path: path)
         let q = queries?.queryCount ?? 0
         let seconds = String(format: "%.3f", Date().timeIntervalSince(start))
         logger.info("attack \(name): scored \(scores.count) records in \(seconds) s\(q > 0 ? ", \(q) target queries" : "")")

@@ -68,6 +68,8 @@ public final class AuditRunner {
     let progress: ProgressReporter
     let cancellation: CancellationFlag
     var stageSeconds: [(String, Double)] = []
+    /// Recompute every model, logits file and score instead of reusing stored ones (`--fresh`).
+    public var fresh = false
 
     public init(plan: AuditPlan, logger: Logger, progress: ProgressReporter, cancellation: CancellationFlag = CancellationFlag()) {
         self.plan = plan

@@ -27,6 +27,8 @@ public final class StudyRunner {
     let cancellation: CancellationFlag
     /// Models trained and loaded per point index, for points run by this runner.
     var modelCounts: [Int: (trained: Int, loaded: Int)] = [:]
+    /// Run every point again, reusing nothing stored (`--fresh`).
+    public var fresh = false
 
     /// - Parameter plans: the points' plans, from `study.plans(registry:logger:)`, in point order.
     public init(study: Study, plans: [AuditPlan], logger: Logger, progress: ProgressReporter,
@@ -46,11 +48,12 @@ public final class StudyRunner {
     public func run(onEvent: (StudyEvent) -> Void = { _ in }) throws -> StudyComparison {
         let earlier = previousComparison()
         for (point, plan) in zip(study.points, plans) {
-            if finishedSummary(point) != nil {
+            if !fresh, finishedSummary(point) != nil {
                 onEvent(.skipped(point))
                 continue
             }
             let runner = AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation)
+            runner.fresh = fresh
             let status = runner.storeStatus()
             onEvent(.starting(point, modelsInStore: status.finished.count, modelsTotal: status.jobs.count))
             let start = Date()
