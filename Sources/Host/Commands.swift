@@ -119,6 +119,7 @@ struct Plugins: ParsableCommand {
                     print(line)
                     print("      \(o.summary)")
                     if let choices = o.choices { print("      one of: \(choices.joined(separator: ", "))") }
+                    if let range = o.range.summary { print("      range: \(range)") }
                 }
             }
         }

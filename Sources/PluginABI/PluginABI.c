@@ -11,3 +11,15 @@ _Static_assert(offsetof(mia_model_vtable_t, struct_size) == 0, "tables start wit
 _Static_assert(offsetof(mia_attack_vtable_t, struct_size) == 0, "tables start with their size");
 _Static_assert(offsetof(mia_plugin_descriptor_t, struct_size) == 0, "tables start with their size");
 _Static_assert(sizeof(mia_error_t) == MIA_ERROR_MESSAGE_CAPACITY, "an error is its message");
+
+/* ABI 1.2 fields are appended after every field of 1.1, so a 1.1 struct is a prefix of a 1.2 one. */
+_Static_assert(offsetof(mia_option_t, range_flags) >= offsetof(mia_option_t, description) + sizeof(const char *),
+               "1.2 option fields are appended");
+_Static_assert(offsetof(mia_component_t, context) >= offsetof(mia_component_t, vtable) + sizeof(const void *),
+               "1.2 component fields are appended");
+_Static_assert(offsetof(mia_dataset_vtable_t, open_component) > offsetof(mia_dataset_vtable_t, close),
+               "1.2 dataset fields are appended");
+_Static_assert(offsetof(mia_model_vtable_t, create_component) > offsetof(mia_model_vtable_t, destroy),
+               "1.2 model fields are appended");
+_Static_assert(offsetof(mia_attack_vtable_t, create_component) > offsetof(mia_attack_vtable_t, destroy),
+               "1.2 attack fields are appended");

@@ -29,6 +29,9 @@ public struct OptionSpec: Sendable, Equatable {
     /// Allowed values of a string option, or nil for any.
     public var choices: [String]?
     public var summary: String
+    /// Bounds of the value (or of each element, and of the length, of a list); `.none` for any.
+    /// Declare them with `atLeast`, `above`, `atMost`, `within`, `length` (OptionRange.swift).
+    public var range: OptionRange = .none
 
     public init(
         _ name: String, _ type: OptionType, required: Bool = false, default defaultJSON: String? = nil,
@@ -85,10 +88,28 @@ public enum OptionValue: Sendable, Equatable, Codable, CustomStringConvertible {
         }
     }
 
-    /// The value as JSON text.
+    /// The value as JSON text. A non-finite number has no JSON text: checked options never hold
+    /// one (the host refuses `.nan` and infinities with file, line and key), so meeting one here
+    /// is a bug that stops the process rather than a value silently dropped.
     public var json: String {
-        let data = (try? JSONEncoder().encode(self)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+        switch self {
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d):
+            precondition(d.isFinite, "option value \(d) is not finite: it has no JSON text")
+            let data = try! JSONEncoder().encode(d)  // finite: never throws
+            return String(decoding: data, as: UTF8.self)
+        case .string(let s):
+            let data = try! JSONEncoder().encode(s)  // a string always encodes
+            return String(decoding: data, as: UTF8.self)
+        case .list(let l): return "[" + l.map(\.json).joined(separator: ",") + "]"
+        case .null: return "null"
+        }
+    }
+
+    /// A JSON object of `values`, keys sorted (so the text is also a stable key).
+    public static func json(_ values: [String: OptionValue]) -> String {
+        "{" + values.keys.sorted().map { OptionValue.string($0).json + ":" + values[$0]!.json }.joined(separator: ",") + "}"
     }
 }
 
@@ -113,8 +134,7 @@ public struct PluginOptions: Sendable {
 
     public init(_ values: [String: OptionValue]) {
         self.values = values
-        let data = (try? JSONEncoder().encode(values)) ?? Data("{}".utf8)
-        self.json = String(decoding: data, as: UTF8.self)
+        self.json = OptionValue.json(values)
     }
 
     /// Decodes the options into `T` (keys in snake_case map to camelCase properties).

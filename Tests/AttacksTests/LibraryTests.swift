@@ -49,7 +49,12 @@ import Glibc
         let table = d.components[index].vtable.assumingMemoryBound(to: mia_attack_vtable_t.self).pointee
         var error = mia_error_t()
         var instance: UnsafeMutableRawPointer?
-        #expect(table.create(nil, "{\"mode\": \"online\", \"gamma\": 1.5, \"offline_a\": 0.3}", &instance, &error) == MIA_OK)
+        // ABI 1.2: one shared table; the component's descriptor says which attack to create.
+        let create = try #require(table.create_component)
+        let created = try CreateArguments.with(
+            component: d.components + index, host: nil, json: "{\"mode\": \"online\", \"gamma\": 1.5, \"offline_a\": 0.3}"
+        ) { create($0, &instance, &error) }
+        #expect(created == MIA_OK)
         defer { table.destroy(instance) }
         #expect(table.requirements(instance) == MIA_NEEDS_REFERENCE_MODELS | MIA_NEEDS_REFERENCE_IN | MIA_NEEDS_POPULATION)
         let s = syntheticSignals(n: 30, c: 3, r: 4, p: 20, seed: 2)
@@ -83,7 +88,7 @@ import Glibc
                 }
             }
         }
-        #expect(status == MIA_OK)
+        #expect(created == MIA_OK)
         let direct = try s.score(
             with: RMIAAttack(options: opts(["mode": .string("online"), "gamma": .double(1.5)]), host: .standalone)).scores
         #expect(scores == direct)

@@ -48,6 +48,28 @@ enum PluginLibraries {
 
     static func jsonString(_ s: String) -> String { String(decoding: try! JSONEncoder().encode(s), as: UTF8.self) }
 
+    /// Opens dataset `c` through its ABI 1.2 `open_component` (Swift plugins share one table per kind).
+    static func open(_ c: mia_component_t, _ json: String, _ instance: inout UnsafeMutableRawPointer?, _ error: inout mia_error_t) -> mia_status_t {
+        var copy = c
+        let open = c.vtable.assumingMemoryBound(to: mia_dataset_vtable_t.self).pointee.open_component!
+        return withUnsafePointer(to: &copy) { cp in
+            (try? CreateArguments.with(component: cp, host: nil, json: json) { open($0, &instance, &error) }) ?? MIA_ERR_INVALID_ARGUMENT
+        }
+    }
+
+    /// Creates model `c` through its ABI 1.2 `create_component`.
+    static func create(
+        _ c: mia_component_t, _ json: String, _ spec: inout mia_model_spec_t, _ instance: inout UnsafeMutableRawPointer?,
+        _ error: inout mia_error_t
+    ) -> mia_status_t {
+        var copy = c
+        let create = c.vtable.assumingMemoryBound(to: mia_model_vtable_t.self).pointee.create_component!
+        return withUnsafePointer(to: &copy) { cp in
+            (try? CreateArguments.with(component: cp, host: nil, json: json) { create($0, &spec, &instance, &error) })
+                ?? MIA_ERR_INVALID_ARGUMENT
+        }
+    }
+
     static func check(_ status: mia_status_t, _ error: inout mia_error_t) throws {
         if status != MIA_OK { throw PluginError(.internal, readMessage(&error)) }
     }
@@ -85,7 +107,7 @@ struct PluginLibraryTests {
             [
                 "path": PluginLibraries.jsonString(path), "label_column": "\"y\"", "categorical_columns": "[\"colour\"]",
             ])
-        try PluginLibraries.check(table.open(nil, json, &instance, &error), &error)
+        try PluginLibraries.check(PluginLibraries.open(c, json, &instance, &error), &error)
         defer { table.close(instance) }
         var info = mia_dataset_info_t()
         info.struct_size = UInt32(MemoryLayout<mia_dataset_info_t>.size)
@@ -105,7 +127,7 @@ struct PluginLibraryTests {
         // A malformed file fails `open` with its line, through the C error buffer.
         let bad = try dir.write("bad.csv", "x,y\n1,a\n2\n")
         let badJSON = PluginLibraries.optionsJSON(c, ["path": PluginLibraries.jsonString(bad), "label_column": "\"y\""])
-        #expect(table.open(nil, badJSON, &instance, &error) != MIA_OK)
+        #expect(PluginLibraries.open(c, badJSON, &instance, &error) != MIA_OK)
         #expect(readMessage(&error).hasSuffix("bad.csv:3: expected 2 fields, found 1"))
     }
 
@@ -126,7 +148,7 @@ struct PluginLibraryTests {
             ])
         var error = mia_error_t()
         var instance: UnsafeMutableRawPointer?
-        try PluginLibraries.check(table.create(nil, json, &spec, &instance, &error), &error)
+        try PluginLibraries.check(PluginLibraries.create(c, json, &spec, &instance, &error), &error)
         defer { table.destroy(instance) }
         var features: [Float] = [1, 0, 0, 1, 2, 0, 0, 2]
         var labels: [Int32] = [0, 1, 0, 1]

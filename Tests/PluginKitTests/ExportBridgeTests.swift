@@ -80,7 +80,7 @@ final class FakeAttack: AttackStrategy {
 /// The one exported definition of this test process (PluginExport keeps a process-global registry).
 enum Exported {
     static let definition = PluginDefinition(
-        name: "test-plugin", version: "0.1.0", components: [.dataset(FakeDataset.self), .attack(FakeAttack.self)])
+        name: "test-plugin", version: "0.1.0", components: [.dataset(FakeDataset.self), .attack(FakeAttack.self)] + numberedAttacks)
 
     static let descriptor: UnsafePointer<mia_plugin_descriptor_t> = PluginExport.entry(
         hostMajor: UInt32(MIA_ABI_MAJOR), definition)!.assumingMemoryBound(to: mia_plugin_descriptor_t.self)
@@ -99,8 +99,9 @@ enum Exported {
         #expect(String(cString: d.toolchain) == swiftToolchainID)
         #expect(swiftToolchainID == "swift-6.3.1")
         let list = components(Exported.descriptor)
-        #expect(list.map(name) == ["fake-dataset", "fake-attack"])
-        #expect(list.map(\.kind) == [MIA_COMPONENT_DATASET, MIA_COMPONENT_ATTACK])
+        #expect(list.prefix(2).map(name) == ["fake-dataset", "fake-attack"])
+        #expect(list.prefix(2).map(\.kind) == [MIA_COMPONENT_DATASET, MIA_COMPONENT_ATTACK])
+        #expect(list.count == 22)  // and 20 `numbered-*` attacks (ManyComponentsTests)
         #expect(String(cString: list[1].description) == FakeAttack.summary)
         let attackOptions = options(list[1])
         #expect(attackOptions.count == 3)

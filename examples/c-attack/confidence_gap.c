@@ -9,7 +9,8 @@
  * softmax subtracts the largest logit before exponentiating, so no exp() overflows; with a
  * single class the score is 1.
  *
- * Options (JSON object from the host): "temperature" (number, default 1).
+ * Options: "temperature" (float > 0, default 1), read from the typed values the host hands to
+ * `create_component` (ABI 1.2), so the plugin needs no JSON parser.
  * Build: see the Makefile next to this file. Only `mia_plugin_entry` is exported. */
 #include "mia/mia.h"
 
@@ -18,7 +19,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 typedef struct confidence_gap {
     double temperature;
@@ -33,47 +33,26 @@ static void set_error(mia_error_t *error, const char *format, ...) {
     va_end(arguments);
 }
 
-/* Finds `"key"` in a flat JSON object and parses the number after its colon. Returns 1 when the
- * key is present with a number, 0 when absent, -1 when present with something else. */
-static int json_number(const char *json, const char *key, double *out) {
-    size_t key_length = strlen(key);
-    const char *p = json;
-    while ((p = strchr(p, '"')) != NULL) {
-        const char *name = p + 1;
-        const char *end = strchr(name, '"');
-        if (end == NULL) return 0;
-        p = end + 1;
-        if ((size_t)(end - name) != key_length || strncmp(name, key, key_length) != 0) continue;
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') ++p;
-        if (*p != ':') continue; /* a string value equal to the key, not the key itself */
-        ++p;
-        {
-            char *after = NULL;
-            double value = strtod(p, &after);
-            if (after == p) return -1;
-            *out = value;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* [main thread] Parses the options; the instance is freed by `destroy`. */
-static mia_status_t gap_create(const mia_host_t *host, const char *options_json, void **out_instance,
-                               mia_error_t *error) {
+/* [any thread] Reads the options from their typed values (ABI 1.2: no JSON parsing); the
+ * instance is freed by `destroy`, which the host never calls when this fails. */
+static mia_status_t gap_create(const mia_create_args_t *args, void **out_instance, mia_error_t *error) {
     double temperature = 1.0;
+    const mia_option_value_t *option;
     confidence_gap_t *gap;
-    int found;
-    (void)host;
-    if (options_json == NULL || out_instance == NULL) {
-        set_error(error, "confidence-gap: null options or output");
+    if (args == NULL || out_instance == NULL) {
+        set_error(error, "confidence-gap: null arguments or output");
         return MIA_ERR_INVALID_ARGUMENT;
     }
-    found = json_number(options_json, "temperature", &temperature);
-    if (found < 0) {
-        set_error(error, "confidence-gap: option `temperature` must be a number");
-        return MIA_ERR_INVALID_ARGUMENT;
+    option = mia_option_find(args->options, args->option_count, "temperature");
+    if (option != NULL) {
+        if (option->type != MIA_OPTION_FLOAT) {
+            set_error(error, "confidence-gap: option `temperature` must be a number");
+            return MIA_ERR_INVALID_ARGUMENT;
+        }
+        temperature = option->float_value;
     }
+    /* The host already refuses a value outside the declared range (> 0) and non-finite numbers;
+     * the plugin checks again, since any program may call it. */
     if (!(temperature > 0.0) || !isfinite(temperature)) {
         set_error(error, "confidence-gap: option `temperature` must be positive and finite, got %g",
                   temperature);
@@ -138,19 +117,23 @@ static mia_status_t gap_score(void *instance, const mia_signals_t *signals, doub
 
 static void gap_destroy(void *instance) { free(instance); }
 
+/* `create` (ABI 1.0) is NULL: this plugin is created through `create_component` (ABI 1.2), so a
+ * host older than 1.2 reports it as unusable instead of calling it. */
 static const mia_attack_vtable_t gap_vtable = {
-    sizeof(mia_attack_vtable_t), gap_create, gap_requirements, gap_score, gap_destroy,
+    sizeof(mia_attack_vtable_t), NULL, gap_requirements, gap_score, gap_destroy, gap_create,
 };
 
 static const mia_option_t gap_options[] = {
     {sizeof(mia_option_t), "temperature", MIA_OPTION_FLOAT, 0, "1.0", NULL,
-     "softmax temperature applied to the logits before taking the gap"},
+     "softmax temperature applied to the logits before taking the gap",
+     /* range (ABI 1.2): > 0, checked by the host before any work */
+     MIA_RANGE_HAS_MINIMUM | MIA_RANGE_MINIMUM_EXCLUSIVE, 0.0, 0.0, 0, 0},
 };
 
 static const mia_component_t gap_components[] = {
     {sizeof(mia_component_t), MIA_COMPONENT_ATTACK, "confidence-gap",
      "softmax confidence of the true label minus the largest other one (higher means member)", gap_options,
-     (int32_t)(sizeof(gap_options) / sizeof(gap_options[0])), &gap_vtable},
+     (int32_t)(sizeof(gap_options) / sizeof(gap_options[0])), &gap_vtable, NULL},
 };
 
 static const mia_plugin_descriptor_t gap_descriptor = {
@@ -164,8 +147,9 @@ static const mia_plugin_descriptor_t gap_descriptor = {
     (int32_t)(sizeof(gap_components) / sizeof(gap_components[0])),
 };
 
-/* The one exported symbol: the descriptor, or NULL for a host of another ABI major. */
-const mia_plugin_descriptor_t *mia_plugin_entry(uint32_t host_abi_major, uint32_t host_abi_minor) {
+/* The one exported symbol (its prototype is in mia/entry.h): the descriptor, or NULL for a host of
+ * another ABI major. */
+MIA_EXPORT const mia_plugin_descriptor_t *mia_plugin_entry(uint32_t host_abi_major, uint32_t host_abi_minor) {
     (void)host_abi_minor;
     return host_abi_major == MIA_ABI_MAJOR ? &gap_descriptor : NULL;
 }

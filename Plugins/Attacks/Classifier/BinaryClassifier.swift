@@ -23,12 +23,12 @@ public enum AttackModelKind: String, Sendable, CaseIterable {
         [
             OptionSpec("model", .string, default: "\"\(defaultModel.rawValue)\"", choices: allCases.map(\.rawValue),
                        "attack model: logistic_regression (L2, Newton), mlp (one ReLU hidden layer, Adam), knn or random_forest (Gini trees on bootstrap samples)"),
-            OptionSpec("hidden_units", .int, default: "32", "mlp: width of the hidden layer"),
-            OptionSpec("epochs", .int, default: "50", "mlp: passes over the training rows (batches of 64)"),
-            OptionSpec("neighbors", .int, default: "5", "knn: number of nearest neighbours (Euclidean, standardised)"),
-            OptionSpec("trees", .int, default: "50", "random_forest: number of trees, each on a bootstrap sample"),
-            OptionSpec("max_depth", .int, default: "8", "random_forest: largest depth of a tree (1 = a single split)"),
-            OptionSpec("min_leaf", .int, default: "5", "random_forest: fewest training rows in a leaf"),
+            OptionSpec("hidden_units", .int, default: "32", "mlp: width of the hidden layer").within(1...65536),
+            OptionSpec("epochs", .int, default: "50", "mlp: passes over the training rows (batches of 64)").within(1...1_000_000),
+            OptionSpec("neighbors", .int, default: "5", "knn: number of nearest neighbours (Euclidean, standardised)").within(1...1_000_000),
+            OptionSpec("trees", .int, default: "50", "random_forest: number of trees, each on a bootstrap sample").within(1...100_000),
+            OptionSpec("max_depth", .int, default: "8", "random_forest: largest depth of a tree (1 = a single split)").within(1...64),
+            OptionSpec("min_leaf", .int, default: "5", "random_forest: fewest training rows in a leaf").atLeast(1),
         ]
     }
 }

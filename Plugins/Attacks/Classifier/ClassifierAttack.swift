@@ -18,9 +18,9 @@ public final class ClassifierAttack: AttackStrategy {
         [
             OptionSpec("features", .stringList, default: "[\"sorted_probabilities\", \"loss\"]",
                        "features of each record: " + AttackFeature.allCases.map(\.rawValue).joined(separator: ", ")),
-            OptionSpec("top_k", .int, default: "3", "number of largest probabilities for the `top_k` feature"),
+            OptionSpec("top_k", .int, default: "3", "number of largest probabilities for the `top_k` feature").atLeast(1),
             OptionSpec("train_fraction", .float, default: "0.5",
-                       "fraction (0, 1) of the audit members and non-members the attack model trains on (left out of the evaluation)"),
+                       "fraction (0, 1) of the audit members and non-members the attack model trains on (left out of the evaluation)").above(0).atMost(1, exclusive: true),
         ] + AttackModelKind.options(defaultModel: .logisticRegression)
 
     /// The `features`, `top_k` and `train_fraction` options.

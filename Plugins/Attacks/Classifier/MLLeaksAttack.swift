@@ -15,7 +15,7 @@ public final class MLLeaksAttack: AttackStrategy {
     public static let summary =
         "ML-Leaks (Salem et al. 2019): one shadow model, attack model on the top-3 sorted probabilities, score = member probability; higher score = member"
     public static let options: [OptionSpec] =
-        [OptionSpec("top_k", .int, default: "3", "number of largest probabilities the attack model sees")]
+        [OptionSpec("top_k", .int, default: "3", "number of largest probabilities the attack model sees").atLeast(1)]
         + AttackModelKind.options(defaultModel: .mlp)
 
     /// The `top_k` option.

@@ -42,13 +42,13 @@ public struct ShadowSynthesis: Sendable {
 
     /// The attack options that set a synthesis (prefix `synthesis_`, and `query_budget`).
     static let options: [OptionSpec] = [
-        OptionSpec("synthesis_records_per_class", .int, default: "100", "synthesis: records to synthesise per class"),
-        OptionSpec("synthesis_k_max", .int, default: "128", "synthesis: features redrawn per step at first"),
-        OptionSpec("synthesis_k_min", .int, default: "4", "synthesis: fewest features redrawn per step"),
-        OptionSpec("synthesis_rejections_max", .int, default: "10", "synthesis: consecutive rejections before the step size k halves"),
-        OptionSpec("synthesis_confidence_min", .float, default: "0.5", "synthesis: target confidence in the wanted class a record must exceed"),
-        OptionSpec("synthesis_iterations_max", .int, default: "1000", "synthesis: queries per walk before it restarts from a new random record"),
-        OptionSpec("query_budget", .int, default: "1000000", "synthesis: total target queries allowed; too few records when it runs out is an error"),
+        OptionSpec("synthesis_records_per_class", .int, default: "100", "synthesis: records to synthesise per class").atLeast(1),
+        OptionSpec("synthesis_k_max", .int, default: "128", "synthesis: features redrawn per step at first").atLeast(1),
+        OptionSpec("synthesis_k_min", .int, default: "4", "synthesis: fewest features redrawn per step").atLeast(1),
+        OptionSpec("synthesis_rejections_max", .int, default: "10", "synthesis: consecutive rejections before the step size k halves").atLeast(1),
+        OptionSpec("synthesis_confidence_min", .float, default: "0.5", "synthesis: target confidence in the wanted class a record must exceed").within(0...1),
+        OptionSpec("synthesis_iterations_max", .int, default: "1000", "synthesis: queries per walk before it restarts from a new random record").atLeast(1),
+        OptionSpec("query_budget", .int, default: "1000000", "synthesis: total target queries allowed; too few records when it runs out is an error").atLeast(1),
     ]
 
     /// A synthesis with the given settings (the defaults are the option defaults).

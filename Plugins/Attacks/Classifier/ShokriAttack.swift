@@ -22,7 +22,7 @@ public final class ShokriAttack: AttackStrategy {
         "Shadow models (Shokri et al. 2017): one attack model per class on sorted probabilities, score = member probability; higher score = member"
     public static let options: [OptionSpec] =
         [
-            OptionSpec("shadow_count", .int, default: "4", "number of shadow models, each trained on a random half of the shadow data"),
+            OptionSpec("shadow_count", .int, default: "4", "number of shadow models, each trained on a random half of the shadow data").within(1...10_000),
             OptionSpec("shadow_data", .string, default: "\"population\"", choices: ShadowSource.allCases.map(\.rawValue),
                        "the shadow models' data: population (the population set) or synthesis (records synthesised by querying the target)"),
         ] + ShadowSynthesis.options + AttackModelKind.options(defaultModel: .mlp)

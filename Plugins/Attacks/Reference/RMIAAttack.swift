@@ -25,8 +25,8 @@ public final class RMIAAttack: AttackStrategy {
     public static let options: [OptionSpec] = [
         OptionSpec("mode", .string, default: "\"offline\"", choices: ["offline", "online"],
                    "offline: OUT reference models with the `offline_a` approximation; online: all reference models"),
-        OptionSpec("gamma", .float, default: "2.0", "threshold γ > 0 on the pairwise likelihood ratio"),
-        OptionSpec("offline_a", .float, default: "0.3", "offline: a in [0, 1] of Pr(x) = ½((1 + a) p_out + (1 - a))"),
+        OptionSpec("gamma", .float, default: "2.0", "threshold γ > 0 on the pairwise likelihood ratio").above(0),
+        OptionSpec("offline_a", .float, default: "0.3", "offline: a in [0, 1] of Pr(x) = ½((1 + a) p_out + (1 - a))").within(0...1),
     ]
 
     /// The `mode` (online or not), `gamma` and `offline_a` options.

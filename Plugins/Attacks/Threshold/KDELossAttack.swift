@@ -20,8 +20,8 @@ public final class KDELossAttack: AttackStrategy {
     public static let options: [OptionSpec] = [
         LossFunction.option("loss: cross_entropy (-log p_y), probability (1 - p_y), normalized_probability (1 - p_y / max p)"),
         OptionSpec("known_member_fraction", .float, default: "0.1",
-                   "fraction (0, 1) of the target's members (and of its non-members) the attacker knows"),
-        OptionSpec("repeats", .int, default: "5", "number of seeded draws of the known records; scores are averaged"),
+                   "fraction (0, 1) of the target's members (and of its non-members) the attacker knows").above(0).atMost(1, exclusive: true),
+        OptionSpec("repeats", .int, default: "5", "number of seeded draws of the known records; scores are averaged").within(1...10_000),
     ]
 
     /// The `loss`, `known_member_fraction` and `repeats` options.

@@ -20,8 +20,8 @@ final class CIFARDataset: DatasetLoader {
         OptionSpec(
             "label", .string, default: "\"fine\"", choices: ["fine", "coarse"],
             "CIFAR-100 only: fine (100 classes) or coarse (20 superclasses) labels"),
-        OptionSpec("scale", .float, default: "0.00392156862745098", "factor applied to each pixel byte (default 1/255)"),
-        OptionSpec("limit", .int, default: "0", "use only the first N records; 0 uses all"),
+        OptionSpec("scale", .float, default: "0.00392156862745098", "factor applied to each pixel byte (default 1/255)").above(0),
+        OptionSpec("limit", .int, default: "0", "use only the first N records; 0 uses all").atLeast(0),
     ]
 
     static let pixelCount = 3 * 32 * 32

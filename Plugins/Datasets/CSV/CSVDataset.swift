@@ -30,7 +30,7 @@ final class CSVDataset: DatasetLoader {
             "scaling of numeric columns, with statistics over all rows: none, standardize (mean 0, sd 1) or minmax ([0, 1])"),
         OptionSpec("header", .bool, default: "true", "whether the first row holds the column names"),
         OptionSpec("delimiter", .string, default: "\",\"", "the field separator: one character"),
-        OptionSpec("class_count", .int, default: "0", "number of classes; 0 infers it from the labels"),
+        OptionSpec("class_count", .int, default: "0", "number of classes; 0 infers it from the labels").within(0...16_777_216),
     ]
 
     /// One feature column as stored: a numeric value, or a category index.

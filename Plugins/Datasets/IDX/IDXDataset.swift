@@ -13,12 +13,12 @@ final class IDXDataset: DatasetLoader {
     static let options: [OptionSpec] = [
         OptionSpec("images", .path, required: true, "IDX file of images, [count, rows, columns] unsigned bytes, gzipped or plain"),
         OptionSpec("labels", .path, required: true, "IDX file of labels, [count] unsigned bytes, gzipped or plain"),
-        OptionSpec("scale", .float, default: "\(1.0 / 255.0)", "factor applied to each pixel byte (1/255 gives pixels in [0, 1])"),
-        OptionSpec("class_count", .int, "number of classes; when absent, the largest label in the labels file plus one"),
-        OptionSpec("limit", .int, default: "0", "use only the first `limit` records of the files (0 means all)"),
+        OptionSpec("scale", .float, default: "\(1.0 / 255.0)", "factor applied to each pixel byte (1/255 gives pixels in [0, 1])").above(0),
+        OptionSpec("class_count", .int, "number of classes; when absent, the largest label in the labels file plus one").within(1...256),
+        OptionSpec("limit", .int, default: "0", "use only the first `limit` records of the files (0 means all)").atLeast(0),
         OptionSpec(
             "classes", .intList, default: "[]",
-            "keep only records of these classes, in file order, relabelled 0, 1, ... in the order listed (empty: all classes)"),
+            "keep only records of these classes, in file order, relabelled 0, 1, ... in the order listed (empty: all classes)").within(0...255),
     ]
 
     /// Where the Debian package `dataset-fashion-mnist` puts its files.

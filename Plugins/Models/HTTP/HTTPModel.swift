@@ -19,15 +19,15 @@ final class HTTPModel: ModelBackend {
         OptionSpec(
             "response", .string, default: "\"probabilities\"", choices: ResponseShape.allCases.map(\.rawValue),
             "what the API returns per record: probabilities, top_k ([class, probability] pairs) or label"),
-        OptionSpec("batch_size", .int, default: "64", "records per request"),
-        OptionSpec("concurrency", .int, default: "1", "requests in flight at once"),
-        OptionSpec("rate_limit_per_second", .float, default: "0", "most requests started per second; 0: no limit"),
-        OptionSpec("timeout_seconds", .float, default: "30", "the longest one request may take"),
-        OptionSpec("retries", .int, default: "3", "retries of a request that failed, timed out or was rate-limited (429, 5xx)"),
+        OptionSpec("batch_size", .int, default: "64", "records per request").within(1...1_048_576),
+        OptionSpec("concurrency", .int, default: "1", "requests in flight at once").within(1...1024),
+        OptionSpec("rate_limit_per_second", .float, default: "0", "most requests started per second; 0: no limit").atLeast(0),
+        OptionSpec("timeout_seconds", .float, default: "30", "the longest one request may take").above(0),
+        OptionSpec("retries", .int, default: "3", "retries of a request that failed, timed out or was rate-limited (429, 5xx)").within(0...100),
         OptionSpec(
             "backoff_seconds", .float, default: "0.5",
-            "wait before the first retry, doubled at each next one (a Retry-After header wins)"),
-        OptionSpec("query_budget", .int, default: "0", "most records the API may answer for this model; 0: no limit"),
+            "wait before the first retry, doubled at each next one (a Retry-After header wins)").atLeast(0),
+        OptionSpec("query_budget", .int, default: "0", "most records the API may answer for this model; 0: no limit").atLeast(0),
         OptionSpec(
             "cache_folder", .string, default: "\"~/.cache/mia-audit/http\"", "folder of the on-disk query cache; empty: no cache"),
         OptionSpec(

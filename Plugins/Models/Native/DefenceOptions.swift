@@ -35,17 +35,17 @@ struct DefenceOptions: Equatable {
             "knowledge distillation: a teacher trained on the private records, the model a student trained only on the teacher's soft targets on the public records (needs dataset.public_records)"),
         OptionSpec(
             "distillation_temperature", .float, default: "4",
-            "distillation: T, the softmax temperature of the soft targets and of the student's loss T^2 KL (the student predicts at T = 1), > 0"),
-        OptionSpec("teacher_epochs", .int, default: "0", "distillation: epochs of the teacher (0: the same as epochs), >= 0"),
+            "distillation: T, the softmax temperature of the soft targets and of the student's loss T^2 KL (the student predicts at T = 1), > 0").above(0),
+        OptionSpec("teacher_epochs", .int, default: "0", "distillation: epochs of the teacher (0: the same as epochs), >= 0").within(0...1_000_000),
         OptionSpec(
             "adversarial_regularization", .float, default: "0",
-            "adversarial regularization (Nasr et al. 2018): lambda, the weight of the inference model's gain on members in the classifier's loss (0: off; needs dataset.public_records as reference non-members), >= 0"),
-        OptionSpec("adversarial_steps", .int, default: "1", "adversarial regularization: k, inference-model steps before each classifier step, >= 1"),
+            "adversarial regularization (Nasr et al. 2018): lambda, the weight of the inference model's gain on members in the classifier's loss (0: off; needs dataset.public_records as reference non-members), >= 0").atLeast(0),
+        OptionSpec("adversarial_steps", .int, default: "1", "adversarial regularization: k, inference-model steps before each classifier step, >= 1").within(1...1_000_000),
         OptionSpec(
             "adversarial_hidden_sizes", .intList, default: "[64, 32]",
-            "adversarial regularization: hidden widths of the inference model, an MLP (ReLU) on the softmax output and the one-hot label"),
+            "adversarial regularization: hidden widths of the inference model, an MLP (ReLU) on the softmax output and the one-hot label").within(1...65536).length(1...64),
         OptionSpec(
-            "adversarial_learning_rate", .float, default: "0.001", "adversarial regularization: Adam learning rate of the inference model, > 0"),
+            "adversarial_learning_rate", .float, default: "0.001", "adversarial regularization: Adam learning rate of the inference model, > 0").above(0),
     ]
 
     init() {}

@@ -19,7 +19,7 @@ final class PythonModel: ModelBackend {
             "the worker: a module path (`my_package.worker`) or a `.py` file defining train, predict, save and load"),
         OptionSpec("python", .string, default: "\"python3\"", "the Python interpreter (a name looked up in PATH, or a path)"),
         OptionSpec("worker_options", .string, default: "\"{}\"", "a JSON object handed to the worker's code as `options`"),
-        OptionSpec("timeout_seconds", .float, default: "600", "the longest the worker may take to answer one request"),
+        OptionSpec("timeout_seconds", .float, default: "600", "the longest the worker may take to answer one request").above(0),
         OptionSpec(
             "output", .string, default: "\"logits\"", choices: ["logits", "probabilities"],
             "what the worker's predict returns; probabilities are turned into log-probabilities"),

@@ -245,6 +245,7 @@ public struct AuditConfig {
             try report.checkKeys(["html", "top_records"])
             html = try report["html"]?.bool() ?? true
             top_ = try report["top_records"]?.int() ?? 20
+            if let node = report["top_records"], top_ < 0 { throw node.error("must be >= 0, not \(top_)") }
         }
 
         let slurm = try SlurmConfig.parse(top["slurm"])

@@ -34,31 +34,51 @@ public enum OptionChecker {
         return values
     }
 
+    /// One value, checked against everything the schema says of it: type, choices, finiteness,
+    /// numeric range (of the value or of each element of a list) and list length. The error names
+    /// the file, line and key of the value (of the element, in a list).
     static func value(_ node: ConfigNode, _ spec: OptionSpec, baseDirectory: String, component: String) throws -> OptionValue {
-        switch spec.type {
-        case .bool: return .bool(try node.bool())
-        case .int: return .int(try node.int())
-        case .float: return .double(try node.double())
-        case .string:
-            let s = try node.string()
+        let range = spec.range
+        func inRange(_ x: Double, _ at: ConfigNode, shown: String) throws {
+            if let why = range.violation(x) { throw at.error("`\(spec.name)` of `\(component)` \(why), not \(shown)") }
+        }
+        func int(_ at: ConfigNode) throws -> OptionValue {
+            let i = try at.int()
+            try inRange(Double(i), at, shown: String(i))
+            return .int(i)
+        }
+        func double(_ at: ConfigNode) throws -> OptionValue {
+            let d = try at.double()
+            guard d.isFinite else {
+                throw at.error("`\(spec.name)` of `\(component)` must be a finite number, not `\((try? at.string()) ?? "\(d)")`")
+            }
+            try inRange(d, at, shown: OptionRange.text(d))
+            return .double(d)
+        }
+        func list(_ element: (ConfigNode) throws -> OptionValue) throws -> OptionValue {
+            let items = try listOf(node)
+            if let why = range.lengthViolation(items.count) { throw node.error("`\(spec.name)` of `\(component)` \(why)") }
+            return .list(try items.map(element))
+        }
+        func string(_ at: ConfigNode) throws -> OptionValue {
+            let s = try at.string()
             if let choices = spec.choices, !choices.contains(s) {
-                throw node.error("`\(s)` is not a value of `\(spec.name)`" + didYouMean(s, choices))
+                throw at.error("`\(s)` is not a value of `\(spec.name)`" + didYouMean(s, choices))
             }
             return .string(s)
+        }
+        switch spec.type {
+        case .bool: return .bool(try node.bool())
+        case .int: return try int(node)
+        case .float: return try double(node)
+        case .string: return try string(node)
         case .path:
             let p = AuditConfig.resolve(try node.string(), baseDirectory)
             guard FileManager.default.fileExists(atPath: p) else { throw node.error("file `\(p)` does not exist") }
             return .string(p)
-        case .intList: return .list(try listOf(node).map { .int(try $0.int()) })
-        case .floatList: return .list(try listOf(node).map { .double(try $0.double()) })
-        case .stringList:
-            return .list(try listOf(node).map { item in
-                let s = try item.string()
-                if let choices = spec.choices, !choices.contains(s) {
-                    throw item.error("`\(s)` is not a value of `\(spec.name)`" + didYouMean(s, choices))
-                }
-                return .string(s)
-            })
+        case .intList: return try list(int)
+        case .floatList: return try list(double)
+        case .stringList: return try list(string)
         }
     }
 
@@ -69,9 +89,6 @@ public enum OptionChecker {
     }
 
     /// The options as the JSON text handed to the plugin (keys sorted, so it is also a stable key).
-    public static func json(_ values: [String: OptionValue]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(values)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+    /// No fallback: every value was checked finite by `check`, and `OptionValue.json` never drops one.
+    public static func json(_ values: [String: OptionValue]) -> String { OptionValue.json(values) }
 }

@@ -16,24 +16,48 @@ func callPlugin(_ component: ComponentInfo, _ call: String, _ body: (UnsafeMutab
         origin: "\(component.kind) `\(component.name)` (\(component.plugin.path)) failed in \(call)")
 }
 
+/// Creates an instance through `create_component` (ABI 1.2: the component's descriptor and the
+/// options, as JSON and typed) when the table has it, else through the 1.0 function `legacy`.
+/// Returns nil when the call fails (it throws): the host then never calls `destroy`/`close`.
+func createInstance(
+    _ component: ComponentInfo, _ call: String, optionsJSON: String, host: UnsafePointer<mia_host_t>,
+    modern: ((UnsafePointer<mia_create_args_t>, UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<mia_error_t>) -> mia_status_t)?,
+    legacy: (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<mia_error_t>) -> mia_status_t
+) throws -> UnsafeMutableRawPointer? {
+    var out: UnsafeMutableRawPointer?
+    if let modern, let descriptor = component.descriptor {
+        try CreateArguments.with(component: descriptor, host: host, json: optionsJSON, schema: component.options) { args in
+            try callPlugin(component, call) { modern(args, &out, $0) }
+        }
+    } else {
+        try callPlugin(component, call) { legacy(&out, $0) }
+    }
+    return out
+}
+
 /// A dataset loader behind the C ABI.
 public final class DynamicDataset {
     public let component: ComponentInfo
     let bridge: HostBridge
     let table: UnsafePointer<mia_dataset_vtable_t>
     var instance: UnsafeMutableRawPointer?
+    /// Whether `open` succeeded: only then is `close` called (never after a failed open).
+    var opened = false
 
     public init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
         precondition(component.kind == .dataset)
         self.component = component
         self.bridge = bridge
         table = component.vtable.assumingMemoryBound(to: mia_dataset_vtable_t.self)
-        var out: UnsafeMutableRawPointer?
-        try callPlugin(component, "open") { table.pointee.open(bridge.table, optionsJSON, &out, $0) }
-        instance = out
+        let t = table.pointee
+        instance = try createInstance(
+            component, "open", optionsJSON: optionsJSON, host: bridge.table,
+            modern: t.open_component.map { f in { f($0, $1, $2) } },
+            legacy: { t.open(bridge.table, optionsJSON, $0, $1) })
+        opened = true
     }
 
-    deinit { table.pointee.close(instance) }
+    deinit { if opened { table.pointee.close(instance) } }
 
     public func info() throws -> PluginKit.DatasetInfo {
         var i = mia_dataset_info_t()
@@ -67,6 +91,8 @@ public final class DynamicModel {
     let bridge: HostBridge
     let table: UnsafePointer<mia_model_vtable_t>
     var instance: UnsafeMutableRawPointer?
+    /// Whether `create` succeeded: only then is `destroy` called (never after a failed create).
+    var created = false
 
     public init(_ component: ComponentInfo, optionsJSON: String, spec: ModelSpec, bridge: HostBridge) throws {
         precondition(component.kind == .model)
@@ -74,17 +100,20 @@ public final class DynamicModel {
         self.spec = spec
         self.bridge = bridge
         table = component.vtable.assumingMemoryBound(to: mia_model_vtable_t.self)
+        let t = table.pointee
         var s = mia_model_spec_t()
         s.struct_size = UInt32(MemoryLayout<mia_model_spec_t>.size)
         s.feature_ndim = Int32(spec.featureShape.count)
         TensorView.setDims(&s.feature_shape, spec.featureShape)
         s.class_count = Int32(spec.classCount)
-        var out: UnsafeMutableRawPointer?
-        try callPlugin(component, "create") { table.pointee.create(bridge.table, optionsJSON, &s, &out, $0) }
-        instance = out
+        instance = try createInstance(
+            component, "create", optionsJSON: optionsJSON, host: bridge.table,
+            modern: t.create_component.map { f in { f($0, &s, $1, $2) } },
+            legacy: { t.create(bridge.table, optionsJSON, &s, $0, $1) })
+        created = true
     }
 
-    deinit { table.pointee.destroy(instance) }
+    deinit { if created { table.pointee.destroy(instance) } }
 
     /// Trains on `features` [n, featureSize] and `labels` [n]; returns the per-epoch history.
     ///
@@ -213,18 +242,23 @@ public final class DynamicAttack {
     let bridge: HostBridge
     let table: UnsafePointer<mia_attack_vtable_t>
     var instance: UnsafeMutableRawPointer?
+    /// Whether `create` succeeded: only then is `destroy` called (never after a failed create).
+    var created = false
 
     public init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
         precondition(component.kind == .attack)
         self.component = component
         self.bridge = bridge
         table = component.vtable.assumingMemoryBound(to: mia_attack_vtable_t.self)
-        var out: UnsafeMutableRawPointer?
-        try callPlugin(component, "create") { table.pointee.create(bridge.table, optionsJSON, &out, $0) }
-        instance = out
+        let t = table.pointee
+        instance = try createInstance(
+            component, "create", optionsJSON: optionsJSON, host: bridge.table,
+            modern: t.create_component.map { f in { f($0, $1, $2) } },
+            legacy: { t.create(bridge.table, optionsJSON, $0, $1) })
+        created = true
     }
 
-    deinit { table.pointee.destroy(instance) }
+    deinit { if created { table.pointee.destroy(instance) } }
 
     public var requirements: AttackRequirements { AttackRequirements(rawValue: table.pointee.requirements(instance)) }
 

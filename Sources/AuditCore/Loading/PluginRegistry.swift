@@ -21,9 +21,13 @@ public struct ComponentInfo: @unchecked Sendable {
     public var name: String
     public var summary: String
     public var options: [OptionSpec]
-    /// The component's C table (`mia_dataset_vtable_t`, `mia_model_vtable_t` or `mia_attack_vtable_t`).
+    /// The component's C table (`mia_dataset_vtable_t`, `mia_model_vtable_t` or `mia_attack_vtable_t`):
+    /// the host's copy in its own layout, zero past the plugin's `struct_size` (which it keeps).
     public var vtable: UnsafeRawPointer
     public var plugin: PluginInfo
+    /// The plugin's own `mia_component_t` (static in the plugin), handed back to it by the ABI 1.2
+    /// `create_component` / `open_component`; nil for a component made up by a test.
+    public var descriptor: UnsafePointer<mia_component_t>? = nil
 }
 
 /// A plugin library that loaded.
@@ -51,6 +55,11 @@ public struct PluginProblem: Error, Sendable, CustomStringConvertible {
 /// SwiftPM puts the built-in plugins). In named folders every shared library is tried and each
 /// one that fails is reported; in the executable's folder only `libMIA*` files are tried.
 /// Libraries are opened `RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE` and never unloaded.
+///
+/// Plugins of every minor version of ABI 1 load: the descriptor's components and each
+/// component's options are walked by each element's own `struct_size`, and every table is read
+/// through its `struct_size` (StructPrefix.swift), so a 1.0 or 1.1 plugin's shorter structs are
+/// read as they are, their missing 1.2 fields as zero.
 public final class PluginRegistry: @unchecked Sendable {
     public private(set) var plugins: [PluginInfo] = []
     public private(set) var components: [ComponentInfo] = []
@@ -127,10 +136,11 @@ public final class PluginRegistry: @unchecked Sendable {
         guard let descriptor = entry(UInt32(MIA_ABI_MAJOR), UInt32(MIA_ABI_MINOR)) else {
             throw PluginProblem(path: path, reason: "the plugin declined this host's ABI \(MIA_ABI_MAJOR).\(MIA_ABI_MINOR)")
         }
-        let d = descriptor.pointee
-        guard d.struct_size >= UInt32(MemoryLayout<mia_plugin_descriptor_t>.size) else {
-            throw PluginProblem(path: path, reason: "descriptor is \(d.struct_size) bytes, smaller than ABI \(MIA_ABI_MAJOR)'s")
+        let descriptorSize = structSize(UnsafeRawPointer(descriptor))
+        guard descriptorSize >= UInt32(minimumSize(\mia_plugin_descriptor_t.component_count)) else {
+            throw PluginProblem(path: path, reason: "descriptor is \(descriptorSize) bytes, smaller than ABI \(MIA_ABI_MAJOR).0's")
         }
+        let d = readPrefix(UnsafeRawPointer(descriptor), size: descriptorSize, as: mia_plugin_descriptor_t.self)
         guard d.abi_major == UInt32(MIA_ABI_MAJOR) else {
             throw PluginProblem(
                 path: path,
@@ -147,34 +157,79 @@ public final class PluginRegistry: @unchecked Sendable {
             version: d.version.map { String(cString: $0) } ?? "?", abiMajor: d.abi_major, abiMinor: d.abi_minor,
             toolchain: toolchain)
         plugins.append(info)
+        var element = d.components.map { UnsafeRawPointer($0) }
         for i in 0..<Int(max(0, d.component_count)) {
-            guard let table = d.components else { break }
-            let c = table[i]
+            guard let here = element else { break }
+            let size = structSize(here)
+            guard size >= UInt32(minimumSize(\mia_component_t.vtable)) else {
+                problems.append(PluginProblem(path: path, reason: "component \(i) is \(size) bytes, smaller than ABI 1.0's; the rest are ignored"))
+                break
+            }
+            element = here + Int(size)
+            let c = readPrefix(here, size: size, as: mia_component_t.self)
             guard let kind = ComponentKind(rawValue: c.kind), let vtable = c.vtable, let cname = c.name else {
                 problems.append(PluginProblem(path: path, reason: "component \(i) has an unknown kind (\(c.kind)) or no table or name; ignored"))
                 continue
             }
             let name = String(cString: cname)
+            if let why = Self.tableProblem(kind, vtable) {
+                problems.append(PluginProblem(path: path, reason: "\(kind) `\(name)`: \(why); ignored"))
+                continue
+            }
             if let other = components(named: name).first(where: { $0.kind == kind }) {
                 problems.append(PluginProblem(
                     path: path,
                     reason: "\(kind) `\(name)` is also defined by \(other.plugin.path); the first one found is used, this one is ignored"))
                 continue
             }
-            var options: [OptionSpec] = []
-            for j in 0..<Int(max(0, c.option_count)) {
-                guard let o = c.options?[j], let oname = o.name, let type = OptionType(rawValue: o.type) else { continue }
-                options.append(OptionSpec(
-                    String(cString: oname), type, required: o.required != 0,
-                    default: o.default_json.map { String(cString: $0) },
-                    choices: o.choices.map { String(cString: $0).split(separator: "|").map(String.init) },
-                    o.description.map { String(cString: $0) } ?? ""))
-            }
             self.components.append(ComponentInfo(
-                kind: kind, name: name, summary: c.description.map { String(cString: $0) } ?? "", options: options,
-                vtable: vtable, plugin: info))
+                kind: kind, name: name, summary: c.description.map { String(cString: $0) } ?? "", options: Self.options(c),
+                vtable: hostTable(kind, vtable), plugin: info, descriptor: here.assumingMemoryBound(to: mia_component_t.self)))
         }
         return info
+    }
+
+    /// The options of `c`, walked by each element's `struct_size`; ranges read when it covers them.
+    static func options(_ c: mia_component_t) -> [OptionSpec] {
+        var options: [OptionSpec] = []
+        var element = c.options.map { UnsafeRawPointer($0) }
+        for _ in 0..<Int(max(0, c.option_count)) {
+            guard let here = element else { break }
+            let size = structSize(here)
+            guard size >= UInt32(minimumSize(\mia_option_t.description)) else { break }
+            element = here + Int(size)
+            let o = readPrefix(here, size: size, as: mia_option_t.self)
+            guard let oname = o.name, let type = OptionType(rawValue: o.type) else { continue }
+            var spec = OptionSpec(
+                String(cString: oname), type, required: o.required != 0,
+                default: o.default_json.map { String(cString: $0) },
+                choices: o.choices.map { String(cString: $0).split(separator: "|").map(String.init) },
+                o.description.map { String(cString: $0) } ?? "")
+            spec.range = OptionRange(o)
+            options.append(spec)
+        }
+        return options
+    }
+
+    /// Why a component's table cannot be used (too small for ABI 1.0, or no way to create an
+    /// instance), or nil when it can.
+    static func tableProblem(_ kind: ComponentKind, _ vtable: UnsafeRawPointer) -> String? {
+        let size = Int(structSize(vtable))
+        switch kind {
+        case .dataset:
+            guard size >= minimumSize(\mia_dataset_vtable_t.close) else { return "its table is \(size) bytes, smaller than ABI 1.0's" }
+            let t = ComponentTable<mia_dataset_vtable_t>(vtable).table
+            if t.open == nil && t.open_component == nil { return "its table has neither `open` nor `open_component`" }
+        case .model:
+            guard size >= minimumSize(\mia_model_vtable_t.destroy) else { return "its table is \(size) bytes, smaller than ABI 1.0's" }
+            let t = ComponentTable<mia_model_vtable_t>(vtable).table
+            if t.create == nil && t.create_component == nil { return "its table has neither `create` nor `create_component`" }
+        case .attack:
+            guard size >= minimumSize(\mia_attack_vtable_t.destroy) else { return "its table is \(size) bytes, smaller than ABI 1.0's" }
+            let t = ComponentTable<mia_attack_vtable_t>(vtable).table
+            if t.create == nil && t.create_component == nil { return "its table has neither `create` nor `create_component`" }
+        }
+        return nil
     }
 
     public func components(named name: String) -> [ComponentInfo] { components.filter { $0.name == name } }

@@ -1,10 +1,11 @@
 import Foundation
 import PluginABI
 
-// The Swift -> C bridges: a C vtable for each kind, whose functions call the Swift component.
-// C function pointers cannot capture which Swift type they create, so each kind has a fixed
-// pool of `create` thunks, one per slot (generated below); every other function reads the
-// instance's box. Errors become status + message in `guarded`, the one boundary.
+// The Swift -> C bridges: one C vtable per kind, shared by every component of that kind, whose
+// functions call the Swift component. `create_component` / `open_component` (ABI 1.2) receive
+// the component's descriptor, whose `context` holds the Swift type to create; every other
+// function reads the instance's box. Errors become status + message in `guarded`, the one
+// boundary.
 
 final class Box<T> {
     let value: T
@@ -38,9 +39,6 @@ func floatTensor(_ t: UnsafePointer<mia_tensor_t>?) -> (UnsafeBufferPointer<Floa
     return (UnsafeBufferPointer(start: d.assumingMemoryBound(to: Float.self), count: shape.reduce(1, *)), Array(shape.dropFirst()))
 }
 
-typealias HostPtr = UnsafePointer<mia_host_t>?
-typealias CStr = UnsafePointer<CChar>?
-typealias OutInstance = UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 typealias ErrPtr = UnsafeMutablePointer<mia_error_t>?
 
 /// Whether a struct of `size` bytes (its `struct_size`) holds `field` whole: a reader touches an
@@ -50,40 +48,41 @@ public func abiCovers<S, T>(_ size: UInt32, _ field: KeyPath<S, T>) -> Bool {
     return Int(size) >= offset + MemoryLayout<T>.size
 }
 
-enum DatasetBridge {
-    typealias Open = @convention(c) (HostPtr, CStr, OutInstance, ErrPtr) -> mia_status_t
+/// The Swift type a component creates, kept in its descriptor's `context` for the life of the process.
+func componentContext<T>(_ type: T) -> UnsafeMutableRawPointer { Unmanaged.passRetained(Box(type)).toOpaque() }
 
-    static func open(_ slot: Int, _ host: HostPtr, _ json: CStr, _ out: OutInstance, _ error: ErrPtr) -> mia_status_t {
-        guarded(error) {
-            let options = try PluginOptions(json: string(json, "options"))
-            let loader = try PluginExport.datasets[slot].init(options: options, host: HostServices(host))
-            out?.pointee = Unmanaged.passRetained(Box<any DatasetLoader>(loader)).toOpaque()
-        }
+/// The Swift type of the component `args` creates (from its descriptor's `context`).
+func componentType<T>(_ args: UnsafePointer<mia_create_args_t>?, _ type: T.Type) throws -> T {
+    guard let args, let component = args.pointee.component, let context = component.pointee.context else {
+        throw PluginError(.invalidArgument, "create: null arguments or component context")
     }
+    return Unmanaged<Box<T>>.fromOpaque(context).takeUnretainedValue().value
+}
 
-    static let opens: [Open] = [
-        { open(0, $0, $1, $2, $3) },
-        { open(1, $0, $1, $2, $3) },
-        { open(2, $0, $1, $2, $3) },
-        { open(3, $0, $1, $2, $3) },
-        { open(4, $0, $1, $2, $3) },
-        { open(5, $0, $1, $2, $3) },
-        { open(6, $0, $1, $2, $3) },
-        { open(7, $0, $1, $2, $3) },
-        { open(8, $0, $1, $2, $3) },
-        { open(9, $0, $1, $2, $3) },
-        { open(10, $0, $1, $2, $3) },
-        { open(11, $0, $1, $2, $3) },
-        { open(12, $0, $1, $2, $3) },
-        { open(13, $0, $1, $2, $3) },
-        { open(14, $0, $1, $2, $3) },
-        { open(15, $0, $1, $2, $3) },
-    ]
+/// The options of `args`, from their JSON text.
+func options(_ args: UnsafePointer<mia_create_args_t>?) throws -> PluginOptions {
+    try PluginOptions(json: string(args?.pointee.options_json, "options"))
+}
 
-    static let tables: [UnsafeMutablePointer<mia_dataset_vtable_t>] = opens.map { open in
+/// The message of the 1.0/1.1 `create`/`open` of a Swift plugin, which only a 1.2 host calls through
+/// `create_component`/`open_component`.
+func needsNewerHost(_ error: ErrPtr) -> mia_status_t {
+    PluginError(.unsupported, "this plugin needs a host of plugin ABI 1.2 or later (it creates components through create_component)")
+        .write(to: error)
+}
+
+enum DatasetBridge {
+    static let table: UnsafePointer<mia_dataset_vtable_t> = {
         var t = mia_dataset_vtable_t()
         t.struct_size = UInt32(MemoryLayout<mia_dataset_vtable_t>.size)
-        t.open = open
+        t.open = { _, _, _, error in needsNewerHost(error) }
+        t.open_component = { args, out, error in
+            guarded(error) {
+                let type = try componentType(args, (any DatasetLoader.Type).self)
+                let loader = try type.init(options: options(args), host: HostServices(args?.pointee.host))
+                out?.pointee = Unmanaged.passRetained(Box<any DatasetLoader>(loader)).toOpaque()
+            }
+        }
         t.info = { instance, info, error in
             guarded(error) {
                 let i = try unbox(instance, (any DatasetLoader).self).info()
@@ -104,53 +103,26 @@ enum DatasetBridge {
         t.close = { instance in release(instance, (any DatasetLoader).self) }
         let p = UnsafeMutablePointer<mia_dataset_vtable_t>.allocate(capacity: 1)
         p.initialize(to: t)
-        return p
-    }
-
-    static func vtable(slot: Int) -> UnsafePointer<mia_dataset_vtable_t> { UnsafePointer(tables[slot]) }
+        return UnsafePointer(p)
+    }()
 }
 
 enum ModelBridge {
-    typealias Create = @convention(c) (HostPtr, CStr, UnsafePointer<mia_model_spec_t>?, OutInstance, ErrPtr) -> mia_status_t
-
-    static func create(
-        _ slot: Int, _ host: HostPtr, _ json: CStr, _ spec: UnsafePointer<mia_model_spec_t>?, _ out: OutInstance,
-        _ error: ErrPtr
-    ) -> mia_status_t {
-        guarded(error) {
-            let options = try PluginOptions(json: string(json, "options"))
-            guard let spec else { throw PluginError(.invalidArgument, "model spec is null") }
-            let s = ModelSpec(
-                featureShape: TensorView.dims(spec.pointee.feature_shape, spec.pointee.feature_ndim),
-                classCount: Int(spec.pointee.class_count))
-            let model = try PluginExport.models[slot].init(options: options, spec: s, host: HostServices(host))
-            out?.pointee = Unmanaged.passRetained(Box<any ModelBackend>(model)).toOpaque()
-        }
-    }
-
-    static let creates: [Create] = [
-        { create(0, $0, $1, $2, $3, $4) },
-        { create(1, $0, $1, $2, $3, $4) },
-        { create(2, $0, $1, $2, $3, $4) },
-        { create(3, $0, $1, $2, $3, $4) },
-        { create(4, $0, $1, $2, $3, $4) },
-        { create(5, $0, $1, $2, $3, $4) },
-        { create(6, $0, $1, $2, $3, $4) },
-        { create(7, $0, $1, $2, $3, $4) },
-        { create(8, $0, $1, $2, $3, $4) },
-        { create(9, $0, $1, $2, $3, $4) },
-        { create(10, $0, $1, $2, $3, $4) },
-        { create(11, $0, $1, $2, $3, $4) },
-        { create(12, $0, $1, $2, $3, $4) },
-        { create(13, $0, $1, $2, $3, $4) },
-        { create(14, $0, $1, $2, $3, $4) },
-        { create(15, $0, $1, $2, $3, $4) },
-    ]
-
-    static let tables: [UnsafeMutablePointer<mia_model_vtable_t>] = creates.map { create in
+    static let table: UnsafePointer<mia_model_vtable_t> = {
         var t = mia_model_vtable_t()
         t.struct_size = UInt32(MemoryLayout<mia_model_vtable_t>.size)
-        t.create = create
+        t.create = { _, _, _, _, error in needsNewerHost(error) }
+        t.create_component = { args, spec, out, error in
+            guarded(error) {
+                let type = try componentType(args, (any ModelBackend.Type).self)
+                guard let spec else { throw PluginError(.invalidArgument, "model spec is null") }
+                let s = ModelSpec(
+                    featureShape: TensorView.dims(spec.pointee.feature_shape, spec.pointee.feature_ndim),
+                    classCount: Int(spec.pointee.class_count))
+                let model = try type.init(options: options(args), spec: s, host: HostServices(args?.pointee.host))
+                out?.pointee = Unmanaged.passRetained(Box<any ModelBackend>(model)).toOpaque()
+            }
+        }
         t.train = { instance, args, error in
             guarded(error) {
                 guard let a = args?.pointee else { throw PluginError(.invalidArgument, "train: null arguments") }
@@ -217,10 +189,8 @@ enum ModelBridge {
         t.destroy = { instance in release(instance, (any ModelBackend).self) }
         let p = UnsafeMutablePointer<mia_model_vtable_t>.allocate(capacity: 1)
         p.initialize(to: t)
-        return p
-    }
-
-    static func vtable(slot: Int) -> UnsafePointer<mia_model_vtable_t> { UnsafePointer(tables[slot]) }
+        return UnsafePointer(p)
+    }()
 }
 
 /// An attack instance with the host it was created with (for the query service).
@@ -230,40 +200,18 @@ struct AttackInstance {
 }
 
 enum AttackBridge {
-    typealias Create = @convention(c) (HostPtr, CStr, OutInstance, ErrPtr) -> mia_status_t
-
-    static func create(_ slot: Int, _ host: HostPtr, _ json: CStr, _ out: OutInstance, _ error: ErrPtr) -> mia_status_t {
-        guarded(error) {
-            let options = try PluginOptions(json: string(json, "options"))
-            let services = HostServices(host)
-            let attack = try PluginExport.attacks[slot].init(options: options, host: services)
-            out?.pointee = Unmanaged.passRetained(Box(AttackInstance(attack: attack, host: services))).toOpaque()
-        }
-    }
-
-    static let creates: [Create] = [
-        { create(0, $0, $1, $2, $3) },
-        { create(1, $0, $1, $2, $3) },
-        { create(2, $0, $1, $2, $3) },
-        { create(3, $0, $1, $2, $3) },
-        { create(4, $0, $1, $2, $3) },
-        { create(5, $0, $1, $2, $3) },
-        { create(6, $0, $1, $2, $3) },
-        { create(7, $0, $1, $2, $3) },
-        { create(8, $0, $1, $2, $3) },
-        { create(9, $0, $1, $2, $3) },
-        { create(10, $0, $1, $2, $3) },
-        { create(11, $0, $1, $2, $3) },
-        { create(12, $0, $1, $2, $3) },
-        { create(13, $0, $1, $2, $3) },
-        { create(14, $0, $1, $2, $3) },
-        { create(15, $0, $1, $2, $3) },
-    ]
-
-    static let tables: [UnsafeMutablePointer<mia_attack_vtable_t>] = creates.map { create in
+    static let table: UnsafePointer<mia_attack_vtable_t> = {
         var t = mia_attack_vtable_t()
         t.struct_size = UInt32(MemoryLayout<mia_attack_vtable_t>.size)
-        t.create = create
+        t.create = { _, _, _, error in needsNewerHost(error) }
+        t.create_component = { args, out, error in
+            guarded(error) {
+                let type = try componentType(args, (any AttackStrategy.Type).self)
+                let services = HostServices(args?.pointee.host)
+                let attack = try type.init(options: options(args), host: services)
+                out?.pointee = Unmanaged.passRetained(Box(AttackInstance(attack: attack, host: services))).toOpaque()
+            }
+        }
         t.requirements = { instance in
             (try? unbox(instance, AttackInstance.self).attack.requirements.rawValue) ?? 0
         }
@@ -302,8 +250,6 @@ enum AttackBridge {
         t.destroy = { instance in release(instance, AttackInstance.self) }
         let p = UnsafeMutablePointer<mia_attack_vtable_t>.allocate(capacity: 1)
         p.initialize(to: t)
-        return p
-    }
-
-    static func vtable(slot: Int) -> UnsafePointer<mia_attack_vtable_t> { UnsafePointer(tables[slot]) }
+        return UnsafePointer(p)
+    }()
 }

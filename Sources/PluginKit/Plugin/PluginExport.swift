@@ -41,14 +41,8 @@ public struct PluginDefinition {
 
 /// Builds the C descriptor of a Swift plugin, once, and keeps it for the life of the process.
 public enum PluginExport {
-    /// Most components of one kind a Swift plugin library may export.
-    public static let maxComponentsPerKind = 16
-
     private static let lock = NSLock()
     nonisolated(unsafe) private static var descriptor: UnsafeMutablePointer<mia_plugin_descriptor_t>?
-    nonisolated(unsafe) static var datasets: [any DatasetLoader.Type] = []
-    nonisolated(unsafe) static var models: [any ModelBackend.Type] = []
-    nonisolated(unsafe) static var attacks: [any AttackStrategy.Type] = []
 
     /// The plugin's descriptor, or nil when the host's ABI major is not this one.
     public static func entry(hostMajor: UInt32, _ definition: @autoclosure () -> PluginDefinition) -> UnsafeRawPointer? {
@@ -59,7 +53,7 @@ public enum PluginExport {
         return UnsafeRawPointer(descriptor)
     }
 
-    private static func build(_ definition: PluginDefinition) -> UnsafeMutablePointer<mia_plugin_descriptor_t>? {
+    private static func build(_ definition: PluginDefinition) -> UnsafeMutablePointer<mia_plugin_descriptor_t> {
         let components = UnsafeMutablePointer<mia_component_t>.allocate(capacity: max(1, definition.components.count))
         for (i, component) in definition.components.enumerated() {
             var c = mia_component_t()
@@ -78,26 +72,25 @@ public enum PluginExport {
                 opt.default_json = o.defaultJSON.map { UnsafePointer(strdup($0)!) }
                 opt.choices = o.choices.map { UnsafePointer(strdup($0.joined(separator: "|"))!) }
                 opt.description = UnsafePointer(strdup(o.summary))
+                o.range.write(to: &opt)
                 table[j] = opt
             }
             c.options = UnsafePointer(table)
             c.option_count = Int32(options.count)
+            // One table per kind; the Swift type to create travels in the component's `context`.
             switch component {
             case .dataset(let t):
-                guard datasets.count < maxComponentsPerKind else { return nil }
                 c.kind = MIA_COMPONENT_DATASET
-                c.vtable = UnsafeRawPointer(DatasetBridge.vtable(slot: datasets.count))
-                datasets.append(t)
+                c.vtable = UnsafeRawPointer(DatasetBridge.table)
+                c.context = componentContext(t)
             case .model(let t):
-                guard models.count < maxComponentsPerKind else { return nil }
                 c.kind = MIA_COMPONENT_MODEL
-                c.vtable = UnsafeRawPointer(ModelBridge.vtable(slot: models.count))
-                models.append(t)
+                c.vtable = UnsafeRawPointer(ModelBridge.table)
+                c.context = componentContext(t)
             case .attack(let t):
-                guard attacks.count < maxComponentsPerKind else { return nil }
                 c.kind = MIA_COMPONENT_ATTACK
-                c.vtable = UnsafeRawPointer(AttackBridge.vtable(slot: attacks.count))
-                attacks.append(t)
+                c.vtable = UnsafeRawPointer(AttackBridge.table)
+                c.context = componentContext(t)
             }
             components[i] = c
         }

@@ -139,7 +139,22 @@ func callError(_ body: () throws -> Void) -> CallError? {
     }
 }
 
-/// A dataset component driven through its C vtable.
+/// The option names and types `component` declares (what the host reads to type the values it hands
+/// to `create_component`).
+func schema(_ component: mia_component_t) -> [OptionSpec] {
+    (0..<Int(component.option_count)).compactMap { i in
+        OptionType(rawValue: component.options[i].type).map { OptionSpec(String(cString: component.options[i].name), $0, "") }
+    }
+}
+
+/// Lends a pointer to (a copy of) `component`, as the host hands its descriptor entry to
+/// `create_component` / `open_component`.
+func withComponent<R>(_ component: mia_component_t, _ body: (UnsafePointer<mia_component_t>) throws -> R) rethrows -> R {
+    var c = component
+    return try withUnsafePointer(to: &c) { try body($0) }
+}
+
+/// A dataset component driven through its C vtable (ABI 1.2 `open_component` when it has one).
 final class CDataset {
     let table: UnsafePointer<mia_dataset_vtable_t>
     let instance: UnsafeMutableRawPointer?
@@ -148,7 +163,32 @@ final class CDataset {
         let table = component.vtable.assumingMemoryBound(to: mia_dataset_vtable_t.self)
         self.table = table
         var out: UnsafeMutableRawPointer?
-        if let json {
+        if let open = table.pointee.open_component, let json, (try? PluginOptions(json: json)) != nil {
+            try withComponent(component) { c in
+                try CreateArguments.with(component: c, host: testHost, json: json, schema: schema(component)) { args in try call { open(args, &out, $0) } }
+            }
+        } else if let open = table.pointee.open_component, let json {
+            // Text that is not a JSON object: handed as it is, with no typed values.
+            try withComponent(component) { c in
+                try json.withCString { j in
+                    var args = mia_create_args_t()
+                    args.struct_size = UInt32(MemoryLayout<mia_create_args_t>.size)
+                    args.component = c
+                    args.host = testHost
+                    args.options_json = j
+                    try call { open(&args, &out, $0) }
+                }
+            }
+        } else if let open = table.pointee.open_component {
+            // No options at all: arguments whose JSON text is NULL.
+            try withComponent(component) { c in
+                var args = mia_create_args_t()
+                args.struct_size = UInt32(MemoryLayout<mia_create_args_t>.size)
+                args.component = c
+                args.host = testHost
+                try call { open(&args, &out, $0) }
+            }
+        } else if let json {
             try call { e in json.withCString { table.pointee.open(testHost, $0, &out, e) } }
         } else {
             try call { e in table.pointee.open(testHost, nil, &out, e) }
@@ -182,7 +222,7 @@ final class CDataset {
     }
 }
 
-/// An attack component driven through its C vtable.
+/// An attack component driven through its C vtable (ABI 1.2 `create_component` when it has one).
 final class CAttack {
     let table: UnsafePointer<mia_attack_vtable_t>
     let instance: UnsafeMutableRawPointer?
@@ -191,7 +231,13 @@ final class CAttack {
         let table = component.vtable.assumingMemoryBound(to: mia_attack_vtable_t.self)
         self.table = table
         var out: UnsafeMutableRawPointer?
-        try call { e in json.withCString { table.pointee.create(testHost, $0, &out, e) } }
+        if let create = table.pointee.create_component {
+            try withComponent(component) { c in
+                try CreateArguments.with(component: c, host: testHost, json: json, schema: schema(component)) { args in try call { create(args, &out, $0) } }
+            }
+        } else {
+            try call { e in json.withCString { table.pointee.create(testHost, $0, &out, e) } }
+        }
         instance = out
     }
 

@@ -3,9 +3,14 @@
 #define MIA_ATTACK_H
 
 #include <stdint.h>
+#include "entry.h"
 #include "host.h"
 #include "status.h"
 #include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** What an attack needs, as bit flags (see `requirements`). The host checks them before any
  *  training and refuses a config that cannot provide them, naming what is missing. */
@@ -81,29 +86,62 @@ typedef struct mia_signals {
  *  through the same defence. */
 #define MIA_SIGNALS_RELEASED_PROBABILITIES (1u << 1)
 
-/** Functions of an attack strategy. Every pointer is non-null.
+/** Functions of an attack strategy. Every pointer is non-null, except that a 1.2 plugin may
+ *  leave `create` NULL when it sets `create_component` (it then cannot be created by a 1.0/1.1
+ *  host).
  *
- *  Lifecycle: `create` -> `requirements` -> `score`* -> `destroy`, all on one thread. */
+ *  Lifecycle: (`create_component` | `create`) -> `requirements`* -> `score`* -> `destroy`, one
+ *  thread at a time per instance. When creation fails, the host never calls `destroy` (the
+ *  plugin frees what it allocated before returning; the host ignores `*out_instance`). The host
+ *  may call `score` several times on one instance (with the same or other signals, e.g. once
+ *  per output defence or checkpoint); each call depends only on its arguments and the options,
+ *  never on an earlier call.
+ *
+ *  Scores are cached by the host: with the same plugin (name and version), component name,
+ *  options after defaults, signals and run seed, the host reuses the scores of an earlier run
+ *  instead of calling `create` and `score`. Rebuilding a plugin without changing its version
+ *  therefore does not invalidate them; bump the version (or run with a fresh run folder) when
+ *  the attack's maths changes. */
 typedef struct mia_attack_vtable {
+    /** Size of this struct in bytes, as the plugin was compiled. The host reads it before any
+     *  field appended after 1.0. */
     uint32_t struct_size;
 
     /** Creates the attack from `options_json` (a JSON object checked against the schema,
-     *  defaults filled in; valid only for the call). `host` stays valid until `destroy`. */
+     *  defaults filled in; valid only for the call). `host` stays valid until `destroy`.
+     *  Called only when `create_component` is absent. [any thread; first call of an instance] */
     mia_status_t (*create)(const mia_host_t *host, const char *options_json, void **out_instance,
                            mia_error_t *error);
 
-    /** What this attack, with its options, needs from the host (a `mia_needs_t`). */
+    /** What this attack, with its options, needs from the host (a `mia_needs_t`). The same
+     *  value every call. [any thread; after create] */
     mia_needs_t (*requirements)(void *instance);
 
     /** Writes one score per audit record into `out_scores` ([N] f64, caller-owned): higher means
      *  "member". Non-finite scores are an error. `out_eval_mask` ([N] u8, caller-owned, preset to
      *  1) lets an attack that trained on part of the known membership set 0 for those records,
-     *  which the host then leaves out of the evaluation. */
+     *  which the host then leaves out of the evaluation. Labels are in [0, C) (the host checks
+     *  every dataset's labels). The logits are raw logits, unless `signals->flags` holds
+     *  `MIA_SIGNALS_RELEASED_PROBABILITIES` (then log-probabilities as released by an output
+     *  defence). [any thread; after create, any number of times] */
     mia_status_t (*score)(void *instance, const mia_signals_t *signals, double *out_scores,
                           uint8_t *out_eval_mask, mia_error_t *error);
 
-    /** Frees the instance. Never fails. NULL is ignored. */
+    /** Frees the instance. Never fails. NULL is ignored. Called once per successful creation,
+     *  never after a failed one. [any thread; last call of an instance] */
     void (*destroy)(void *instance);
+
+    /* --- ABI 1.2: read only when `struct_size` covers it --- */
+
+    /** Creates the attack as `create` does, given `args` (the component descriptor with its
+     *  `context`, the host, the options as JSON and typed). The host calls it instead of `create`
+     *  when it is present (non-NULL). [any thread; first call of an instance] */
+    mia_status_t (*create_component)(const mia_create_args_t *args, void **out_instance,
+                                     mia_error_t *error);
 } mia_attack_vtable_t;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* MIA_ATTACK_H */

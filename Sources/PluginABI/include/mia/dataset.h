@@ -3,9 +3,14 @@
 #define MIA_DATASET_H
 
 #include <stdint.h>
+#include "entry.h"
 #include "host.h"
 #include "status.h"
 #include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** What a dataset holds, filled by `info`. */
 typedef struct mia_dataset_info {
@@ -19,30 +24,52 @@ typedef struct mia_dataset_info {
     int64_t feature_shape[MIA_TENSOR_MAX_DIMS];
 } mia_dataset_info_t;
 
-/** Functions of a dataset loader. Every pointer is non-null.
+/** Functions of a dataset loader. Every pointer is non-null, except that a 1.2 plugin may leave
+ *  `open` NULL when it sets `open_component` (it then cannot be opened by a 1.0/1.1 host).
  *
- *  Lifecycle: `open` -> `info` -> `read`* -> `close`. One instance is used by one thread at a
- *  time; distinct instances may be used from distinct threads at once. */
+ *  Lifecycle: (`open_component` | `open`) -> `info` -> `read`* -> `close`. When opening fails,
+ *  the host never calls `close` (the plugin frees what it allocated before returning; the host
+ *  ignores `*out_instance`). `info` and `read` may be called any number of times, in any order,
+ *  after a successful open. One instance is used by one thread at a time; distinct instances
+ *  may be used from distinct threads at once. */
 typedef struct mia_dataset_vtable {
-    /** Size of this struct in bytes, as the plugin was compiled. */
+    /** Size of this struct in bytes, as the plugin was compiled. The host reads it before any
+     *  field appended after 1.0. */
     uint32_t struct_size;
 
     /** Opens the dataset described by `options_json` (a JSON object, already checked by the host
      *  against the component's schema, defaults filled in; valid only for the call). `host` stays
-     *  valid until `close`. On success `*out_instance` is the plugin's state. [main thread] */
+     *  valid until `close`. On success `*out_instance` is the plugin's state. Called only when
+     *  `open_component` is absent. [any thread; first call of an instance] */
     mia_status_t (*open)(const mia_host_t *host, const char *options_json, void **out_instance,
                          mia_error_t *error);
 
-    /** Describes the dataset into `out_info` (owned by the caller; `struct_size` set by it). */
+    /** Describes the dataset into `out_info` (owned by the caller; `struct_size` set by it).
+     *  Labels that `read` returns are in [0, `class_count`): the host refuses others.
+     *  [any thread; after open] */
     mia_status_t (*info)(void *instance, mia_dataset_info_t *out_info, mia_error_t *error);
 
     /** Copies records [start, start + count) into caller-owned buffers: `out_features`
-     *  [count, feature shape...] f32 and `out_labels` [count] i32. */
+     *  [count, feature shape...] f32 and `out_labels` [count] i32. The same range gives the same
+     *  records every time. [any thread; after open] */
     mia_status_t (*read)(void *instance, int64_t start, int64_t count, mia_tensor_t *out_features,
                          mia_tensor_t *out_labels, mia_error_t *error);
 
-    /** Frees the instance. Never fails. NULL is ignored. */
+    /** Frees the instance. Never fails. NULL is ignored. Called once per successful open, never
+     *  after a failed one. [any thread; last call of an instance] */
     void (*close)(void *instance);
+
+    /* --- ABI 1.2: read only when `struct_size` covers it --- */
+
+    /** Opens the dataset as `open` does, given `args` (the component descriptor with its
+     *  `context`, the host, the options as JSON and typed). The host calls it instead of `open`
+     *  when it is present (non-NULL). [any thread; first call of an instance] */
+    mia_status_t (*open_component)(const mia_create_args_t *args, void **out_instance,
+                                   mia_error_t *error);
 } mia_dataset_vtable_t;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* MIA_DATASET_H */

@@ -7,6 +7,10 @@
 #include "status.h"
 #include "tensor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Severity of a log line. */
 typedef int32_t mia_log_level_t;
 #define MIA_LOG_DEBUG 0
@@ -84,5 +88,9 @@ typedef struct mia_host_query_v1 {
     /** Frees a shadow model. NULL is ignored. [thread-safe] */
     void (*release_shadow)(void *context, mia_shadow_model_t *model);
 } mia_host_query_v1_t;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* MIA_HOST_H */

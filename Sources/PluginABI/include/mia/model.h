@@ -3,9 +3,14 @@
 #define MIA_MODEL_H
 
 #include <stdint.h>
+#include "entry.h"
 #include "host.h"
 #include "status.h"
 #include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** What the model is for, from the dataset: given to `create`. */
 typedef struct mia_model_spec {
@@ -72,40 +77,67 @@ typedef struct mia_train_args {
     void *on_checkpoint_context;
 } mia_train_args_t;
 
-/** Functions of a model backend. Every pointer is non-null.
+/** Functions of a model backend. Every pointer is non-null, except that a 1.2 plugin may leave
+ *  `create` NULL when it sets `create_component` (it then cannot be created by a 1.0/1.1 host).
  *
- *  Lifecycle: `create` -> (`train` | `load`) -> `predict`* / `save`* -> `destroy`.
- *  One instance is used by one thread at a time; distinct instances may be trained and used
- *  from distinct threads at once (the host trains several reference models side by side).
- *  BLAS threading belongs to the host: a backend must not change it. */
+ *  Lifecycle: (`create_component` | `create`) -> (`train` | `load`) -> `predict`* / `save`* ->
+ *  `destroy`. When creation fails, the host never calls `destroy` (the plugin frees what it
+ *  allocated before returning; the host ignores `*out_instance`). One instance is used by one
+ *  thread at a time; distinct instances may be created, trained and used from distinct threads
+ *  at once (the host trains several reference models side by side, and the query service
+ *  trains shadow models on an attack's threads): a backend keeps no mutable global state.
+ *  BLAS threading belongs to the host: a backend must not change it.
+ *
+ *  Logits are raw: the pre-softmax outputs of the model, one row of `class_count` per record,
+ *  any finite values (the host applies softmax or log-softmax itself, and any output defence). */
 typedef struct mia_model_vtable {
+    /** Size of this struct in bytes, as the plugin was compiled. The host reads it before any
+     *  field appended after 1.0. */
     uint32_t struct_size;
 
     /** Creates an untrained model for `spec` from `options_json` (a JSON object checked against
      *  the component's schema, defaults filled in). Both pointers are valid only for the call;
-     *  `host` stays valid until `destroy`. [any thread] */
+     *  `host` stays valid until `destroy`. Called only when `create_component` is absent.
+     *  [any thread; first call of an instance] */
     mia_status_t (*create)(const mia_host_t *host, const char *options_json,
                            const mia_model_spec_t *spec, void **out_instance,
                            mia_error_t *error);
 
-    /** Trains from scratch on `args`. Returns `MIA_ERR_CANCELLED` if the host asked to stop. */
+    /** Trains from scratch on `args`. Returns `MIA_ERR_CANCELLED` if the host asked to stop.
+     *  Labels are in [0, `spec->class_count`). Called at most once per instance, and never
+     *  after `load`. [any thread; after create] */
     mia_status_t (*train)(void *instance, const mia_train_args_t *args, mia_error_t *error);
 
-    /** Logits for `features` ([n, feature shape...] f32) into `out_logits` ([n, classes] f32,
-     *  allocated by the caller). Does not change the model. */
+    /** Raw logits for `features` ([n, feature shape...] f32) into `out_logits` ([n, classes] f32,
+     *  allocated by the caller). Does not change the model; called any number of times.
+     *  [any thread; after train or load, or inside on_checkpoint] */
     mia_status_t (*predict)(void *instance, const mia_tensor_t *features, mia_tensor_t *out_logits,
                             mia_error_t *error);
 
     /** Writes the trained model to `path` (a file the backend creates; the host renames it into
-     *  place, so the backend need not write atomically). */
+     *  place, so the backend need not write atomically). [any thread; after train or load, or
+     *  inside on_checkpoint] */
     mia_status_t (*save)(void *instance, const char *path, mia_error_t *error);
 
     /** Replaces the model's weights with those saved at `path`. A corrupt file, a file of another
-     *  format or of another architecture is an error, never a crash. */
+     *  format or of another architecture is an error, never a crash. [any thread; after create] */
     mia_status_t (*load)(void *instance, const char *path, mia_error_t *error);
 
-    /** Frees the instance. Never fails. NULL is ignored. */
+    /** Frees the instance. Never fails. NULL is ignored. Called once per successful creation,
+     *  never after a failed one. [any thread; last call of an instance] */
     void (*destroy)(void *instance);
+
+    /* --- ABI 1.2: read only when `struct_size` covers it --- */
+
+    /** Creates the model as `create` does, given `args` (the component descriptor with its
+     *  `context`, the host, the options as JSON and typed) and `spec`. The host calls it instead
+     *  of `create` when it is present (non-NULL). [any thread; first call of an instance] */
+    mia_status_t (*create_component)(const mia_create_args_t *args, const mia_model_spec_t *spec,
+                                     void **out_instance, mia_error_t *error);
 } mia_model_vtable_t;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* MIA_MODEL_H */

@@ -5,6 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Result of every fallible call. Zero is success; anything else is an error, and the callee
  *  has written a message for a person into the `mia_error_t` it was given. */
 typedef int32_t mia_status_t;
@@ -34,5 +38,9 @@ typedef int32_t mia_status_t;
 typedef struct mia_error {
     char message[MIA_ERROR_MESSAGE_CAPACITY];
 } mia_error_t;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* MIA_STATUS_H */

@@ -4,6 +4,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Element type of a tensor. */
 typedef int32_t mia_dtype_t;
 #define MIA_DTYPE_F32 1
@@ -35,5 +39,9 @@ static inline int64_t mia_tensor_count(const mia_tensor_t *t) {
     for (int32_t i = 0; i < t->ndim; ++i) n *= t->shape[i];
     return n;
 }
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* MIA_TENSOR_H */
