@@ -97,11 +97,12 @@ typedef struct mia_signals {
  *  per output defence or checkpoint); each call depends only on its arguments and the options,
  *  never on an earlier call.
  *
- *  Scores are cached by the host: with the same plugin (name and version), component name,
- *  options after defaults, signals and run seed, the host reuses the scores of an earlier run
- *  instead of calling `create` and `score`. Rebuilding a plugin without changing its version
- *  therefore does not invalidate them; bump the version (or run with a fresh run folder) when
- *  the attack's maths changes. */
+ *  Scores are cached by the host: with the same plugin library (name, version and the SHA-256
+ *  of the library file's bytes), component name, options after defaults, signals (the keys of
+ *  the models behind them and the output defence) and seed (derived from the run seed and the
+ *  attack's name, never its place in the list), the host reuses the scores of an earlier run
+ *  instead of calling `create` and `score`. Any rebuild that changes the library's bytes
+ *  recomputes them; `mia-audit run --fresh` recomputes everything. */
 typedef struct mia_attack_vtable {
     /** Size of this struct in bytes, as the plugin was compiled. The host reads it before any
      *  field appended after 1.0. */
