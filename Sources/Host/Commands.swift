@@ -38,10 +38,9 @@ struct Run: ParsableCommand {
         reportProblems(registry, logger: logger)
         let start = Date()
         try runLongWork(quiet: global.quiet) { progress, cancellation in
-            let outcome = try AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation).run()
-            let summary = try AuditResults.write(outcome, logger: logger, progress: progress, startedAt: start)
+            let summary = try Audit.run(plan, logger: logger, progress: progress, cancellation: cancellation, startedAt: start)
             progress.finishLine()
-            print(AuditResults.table(summary))
+            print(ReportStage.table(summary))
             print("results: \(plan.config.output)")
             if plan.config.html { print("report:  \((plan.config.output as NSString).appendingPathComponent("report.html"))") }
         }
@@ -57,7 +56,7 @@ struct Report: ParsableCommand {
     func run() throws {
         _ = global.makeLogger()
         do {
-            let path = try AuditResults.rebuildReport(runFolder: folder)
+            let path = try ReportStage.rebuildReport(runFolder: folder)
             print("report: \(path)")
         } catch {
             printError("\(error)")
@@ -200,7 +199,7 @@ struct Train: ParsableCommand {
         let (plan, registry) = try loadPlan(config, global: global, logger: logger)
         reportProblems(registry, logger: logger)
         try runLongWork(quiet: global.quiet) { progress, cancellation in
-            let n = try AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation).trainShard(shard)
+            let n = try Audit.train(plan, shard: shard, logger: logger, progress: progress, cancellation: cancellation)
             progress.finishLine()
             print("shard \(shard): trained \(n) models into \(plan.config.modelStore)")
         }
@@ -229,7 +228,7 @@ struct Plan: ParsableCommand {
             return
         }
         try runLongWork(quiet: global.quiet) { _, cancellation in
-            let runner = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet), cancellation: cancellation)
+            let runner = ModelsStage(StageContext(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet), cancellation: cancellation))
             let status = runner.storeStatus()
             print("models: \(status.jobs.count) to train for this audit (a target trained elsewhere is not counted)")
             print("  in the store:        \(status.finished.count)")
