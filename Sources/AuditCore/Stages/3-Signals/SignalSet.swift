@@ -146,65 +146,57 @@ public final class SignalSet {
         let n = recordCount, pc = populationCount
         let hasFeatures = !features.isEmpty
         let size = featureShape.reduce(1, *)
-        return try labels.withUnsafeBufferPointer { l in
-            try targetLogits.withUnsafeBufferPointer { t in
-                try targetMembership.withUnsafeBufferPointer { tm in
-                    try referenceLogits.withUnsafeBufferPointer { rl in
-                        try referenceMembership.withUnsafeBufferPointer { rm in
-                            try populationLabels.withUnsafeBufferPointer { pl in
-                                try populationTargetLogits.withUnsafeBufferPointer { pt in
-                                    try populationReferenceLogits.withUnsafeBufferPointer { pr in
-                                        // Views into the features in place: audit records, then population records.
-                                        try features.withUnsafeBufferPointer { f in
-                                            let base = UnsafeMutableRawPointer(mutating: f.baseAddress)
-                                            var ft = mia_tensor_t(), pft = mia_tensor_t()
-                                            if hasFeatures, let base {
-                                                ft = TensorView.make(base, dtype: MIA_DTYPE_F32, shape: [n] + featureShape)
-                                                if pc > 0 {
-                                                    pft = TensorView.make(
-                                                        base + n * size * MemoryLayout<Float>.stride, dtype: MIA_DTYPE_F32,
-                                                        shape: [pc] + featureShape)
-                                                }
-                                            }
-                                            return try withUnsafePointer(to: &ft) { ftp in
-                                                try withUnsafePointer(to: &pft) { pftp in
-                                                    var s = mia_signals_t()
-                                                    s.struct_size = UInt32(MemoryLayout<mia_signals_t>.size)
-                                                    s.record_count = Int64(n)
-                                                    s.class_count = Int32(classCount)
-                                                    s.reference_count = Int32(referenceCount)
-                                                    s.population_count = Int64(pc)
-                                                    s.labels = l.baseAddress
-                                                    s.target_logits = t.baseAddress
-                                                    if referenceCount > 0 {
-                                                        s.reference_logits = rl.baseAddress
-                                                        s.reference_membership = rm.baseAddress
-                                                    }
-                                                    if pc > 0 {
-                                                        s.population_labels = pl.baseAddress
-                                                        s.population_target_logits = pt.baseAddress
-                                                        s.population_reference_logits = referenceCount > 0 ? pr.baseAddress : nil
-                                                    }
-                                                    if needs.contains(.knownMembership) { s.target_membership = tm.baseAddress }
-                                                    if hasFeatures && (needs.contains(.features) || needs.contains(.queryAccess)) {
-                                                        s.features = ftp
-                                                        s.population_features = pc > 0 ? pftp : nil
-                                                    }
-                                                    s.seed = seed
-                                                    if referencesMapped { s.flags |= UInt32(MIA_SIGNALS_REFERENCE_MAPPED) }
-                                                    if releasedProbabilities { s.flags |= UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) }
-                                                    s.thread_count = Int32(max(1, threads))
-                                                    return try body(&s)
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+        let arrays: [any LendableBuffer] = [
+            labels, targetLogits, targetMembership, referenceLogits, referenceMembership, populationLabels, populationTargetLogits,
+            populationReferenceLogits, features,
+        ]
+        return try withLentBuffers(arrays) { b in
+            // Views into the features in place: audit records, then population records.
+            var ft = mia_tensor_t(), pft = mia_tensor_t()
+            if hasFeatures, let base = UnsafeMutableRawPointer(mutating: b.raw[8].baseAddress) {
+                ft = TensorView.make(base, dtype: MIA_DTYPE_F32, shape: [n] + featureShape)
+                if pc > 0 {
+                    pft = TensorView.make(
+                        base + n * size * MemoryLayout<Float>.stride, dtype: MIA_DTYPE_F32, shape: [pc] + featureShape)
+                }
+            }
+            return try withUnsafePointer(to: &ft) { ftp in
+                try withUnsafePointer(to: &pft) { pftp in
+                    var s = mia_signals_t()
+                    s.struct_size = UInt32(MemoryLayout<mia_signals_t>.size)
+                    s.record_count = Int64(n)
+                    s.class_count = Int32(classCount)
+                    s.reference_count = Int32(referenceCount)
+                    s.population_count = Int64(pc)
+                    s.labels = b.typed(0, as: Int32.self).baseAddress
+                    s.target_logits = b.typed(1, as: Float.self).baseAddress
+                    if referenceCount > 0 {
+                        s.reference_logits = b.typed(3, as: Float.self).baseAddress
+                        s.reference_membership = b.typed(4, as: UInt8.self).baseAddress
                     }
+                    if pc > 0 {
+                        s.population_labels = b.typed(5, as: Int32.self).baseAddress
+                        s.population_target_logits = b.typed(6, as: Float.self).baseAddress
+                        s.population_reference_logits = referenceCount > 0 ? b.typed(7, as: Float.self).baseAddress : nil
+                    }
+                    if needs.contains(.knownMembership) { s.target_membership = b.typed(2, as: UInt8.self).baseAddress }
+                    if hasFeatures && (needs.contains(.features) || needs.contains(.queryAccess)) {
+                        s.features = ftp
+                        s.population_features = pc > 0 ? pftp : nil
+                    }
+                    s.seed = seed
+                    if referencesMapped { s.flags |= UInt32(MIA_SIGNALS_REFERENCE_MAPPED) }
+                    if releasedProbabilities { s.flags |= UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) }
+                    s.thread_count = Int32(max(1, threads))
+                    return try body(&s)
                 }
             }
         }
+    }
+}
+
+extension SignalArray: LendableBuffer {
+    public func withUnsafeRawBuffer<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
     }
 }
