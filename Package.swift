@@ -5,6 +5,12 @@
 //   Kernels -> COpenBLAS
 //   Plugins see PluginKit and Kernels only, never AuditCore: they are loaded through the C ABI.
 //
+// Inside AuditCore, layers (folders of Sources/AuditCore):
+//   Orchestration (studies, Slurm) -> Stages -> Config, Plugins, Storage, Metrics, Report
+//   Stages/ holds the audit in run order: 1-Dataset 2-Models 3-Signals 4-Attacks 5-Evaluation
+//   6-Report, and `Audit.run`, the flat list of their calls. Stages use config, plugins, storage
+//   and metrics; those never name a stage (Tests/AuditCoreTests/LayerRuleTests checks it).
+//
 // Every target names its `path:` explicitly: `Plugins/` here holds this project's plugin
 // libraries (dynamic libraries loaded with dlopen), not SwiftPM build-tool plugins.
 import Foundation

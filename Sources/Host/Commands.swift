@@ -39,12 +39,9 @@ struct Run: ParsableCommand {
         reportProblems(registry, logger: logger)
         let start = Date()
         try runLongWork(quiet: global.quiet) { progress, cancellation in
-            let runner = AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation)
-            runner.fresh = fresh
-            let outcome = try runner.run()
-            let summary = try AuditResults.write(outcome, logger: logger, progress: progress, startedAt: start)
+            let summary = try Audit.run(plan, logger: logger, progress: progress, cancellation: cancellation, startedAt: start, fresh: fresh)
             progress.finishLine()
-            print(AuditResults.table(summary))
+            print(ReportStage.table(summary))
             print("results: \(plan.config.output)")
             if plan.config.html { print("report:  \((plan.config.output as NSString).appendingPathComponent("report.html"))") }
         }
@@ -60,7 +57,7 @@ struct Report: ParsableCommand {
     func run() throws {
         _ = global.makeLogger()
         do {
-            let path = try AuditResults.rebuildReport(runFolder: folder)
+            let path = try ReportStage.rebuildReport(runFolder: folder)
             print("report: \(path)")
         } catch {
             printError("\(error)")
@@ -205,9 +202,7 @@ struct Train: ParsableCommand {
         let (plan, registry) = try loadPlan(config, global: global, logger: logger)
         reportProblems(registry, logger: logger)
         try runLongWork(quiet: global.quiet) { progress, cancellation in
-            let runner = AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation)
-            runner.fresh = fresh
-            let n = try runner.trainShard(shard)
+            let n = try Audit.train(plan, shard: shard, logger: logger, progress: progress, cancellation: cancellation, fresh: fresh)
             progress.finishLine()
             print("shard \(shard): trained \(n) models into \(plan.config.modelStore)")
         }
@@ -236,7 +231,7 @@ struct Plan: ParsableCommand {
             return
         }
         try runLongWork(quiet: global.quiet) { _, cancellation in
-            let runner = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet), cancellation: cancellation)
+            let runner = ModelsStage(StageContext(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet), cancellation: cancellation))
             let status = runner.storeStatus()
             print("models: \(status.jobs.count) to train for this audit (a target trained elsewhere is not counted)")
             print("  in the store:        \(status.finished.count)")

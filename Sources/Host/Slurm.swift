@@ -53,7 +53,7 @@ struct Slurm: ParsableCommand {
                 printError("this audit reads its signals from \(plan.config.signals?.path ?? "a folder"): there is no model to train; run it with `mia-audit run`")
                 throw ExitStatus.failed
             }
-            let status = AuditRunner(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet)).storeStatus()
+            let status = ModelsStage(StageContext(plan: plan, logger: logger, progress: ProgressReporter(mode: .quiet))).storeStatus()
             // Claimed models go in too: a task finds a live worker's claim and leaves the model to
             // it, but takes over the claim of a worker that died (a task killed at its time limit).
             let missing = (status.missing + status.claimed).map { ArrayPlan.Model(index: $0.index, role: $0.role, key: $0.key) }

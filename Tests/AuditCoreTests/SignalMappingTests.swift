@@ -152,8 +152,8 @@ import Testing
             #expect(s.referenceMembership == (0..<(r * n)).map { UInt8(($0 / 3) % 2) })
             // The run writes its signals/ and maps the float64 references converted there.
             let signalsFolder = config.output + "/signals"
-            s.referenceLogits = try AuditRunner.write(s.referenceLogits, shape: [r, n, c], to: signalsFolder + "/reference_logits.npy")
-            s.populationReferenceLogits = try AuditRunner.write(
+            s.referenceLogits = try SignalsStage.write(s.referenceLogits, shape: [r, n, c], to: signalsFolder + "/reference_logits.npy")
+            s.populationReferenceLogits = try SignalsStage.write(
                 s.populationReferenceLogits, shape: [r, p, c], to: signalsFolder + "/population_reference_logits.npy")
             #expect(s.referenceLogits.isMapped && s.populationReferenceLogits.isMapped)
             #expect(s.referenceLogits.values == reference.map { Float($0) })

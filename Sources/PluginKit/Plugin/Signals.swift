@@ -267,35 +267,19 @@ public final class SignalsStorage {
 
     /// Lends the arrays as a `Signals` for the duration of `body`. Empty arrays become nil.
     public func withSignals<T>(seed: UInt64 = 0, query: (any TargetQueries)? = nil, _ body: (Signals) throws -> T) rethrows -> T {
-        func opt<E>(_ a: UnsafeBufferPointer<E>) -> UnsafeBufferPointer<E>? { a.isEmpty ? nil : a }
-        return try labels.withUnsafeBufferPointer { l in
-            try targetLogits.withUnsafeBufferPointer { t in
-                try referenceLogits.withUnsafeBufferPointer { rl in
-                    try referenceMembership.withUnsafeBufferPointer { rm in
-                        try populationLabels.withUnsafeBufferPointer { pl in
-                            try populationTargetLogits.withUnsafeBufferPointer { pt in
-                                try populationReferenceLogits.withUnsafeBufferPointer { pr in
-                                    try targetMembership.withUnsafeBufferPointer { tm in
-                                        try features.withUnsafeBufferPointer { f in
-                                            try populationFeatures.withUnsafeBufferPointer { pf in
-                                                try body(Signals(
-                                                    recordCount: recordCount, classCount: classCount,
-                                                    referenceCount: referenceCount, populationCount: populationCount,
-                                                    labels: l, targetLogits: t, referenceLogits: opt(rl),
-                                                    referenceMembership: opt(rm), populationLabels: opt(pl),
-                                                    populationTargetLogits: opt(pt), populationReferenceLogits: opt(pr),
-                                                    targetMembership: opt(tm), features: opt(f), populationFeatures: opt(pf),
-                                                    featureShape: featureShape, seed: seed, query: query,
-                                                    releasedProbabilities: releasedProbabilities))
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        let arrays: [any LendableBuffer] = [
+            labels, targetLogits, referenceLogits, referenceMembership, populationLabels, populationTargetLogits,
+            populationReferenceLogits, targetMembership, features, populationFeatures,
+        ]
+        return try withLentBuffers(arrays) { b in
+            try body(Signals(
+                recordCount: recordCount, classCount: classCount, referenceCount: referenceCount, populationCount: populationCount,
+                labels: b.typed(0, as: Int32.self), targetLogits: b.typed(1, as: Float.self),
+                referenceLogits: b.typedOrNil(2, as: Float.self), referenceMembership: b.typedOrNil(3, as: UInt8.self),
+                populationLabels: b.typedOrNil(4, as: Int32.self), populationTargetLogits: b.typedOrNil(5, as: Float.self),
+                populationReferenceLogits: b.typedOrNil(6, as: Float.self), targetMembership: b.typedOrNil(7, as: UInt8.self),
+                features: b.typedOrNil(8, as: Float.self), populationFeatures: b.typedOrNil(9, as: Float.self),
+                featureShape: featureShape, seed: seed, query: query, releasedProbabilities: releasedProbabilities))
         }
     }
 

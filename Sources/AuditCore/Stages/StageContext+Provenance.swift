@@ -1,11 +1,11 @@
 import Foundation
 import PluginKit
 
-// What the run reuses from the store and earlier runs, and why: the hooks the pipeline calls.
+// What the run reuses from the store and earlier runs, and why: the hooks the stages call.
 // The keys themselves are `Provenance`'s; the checks of stored files `ArtifactChecksum`'s.
 // With `fresh` (`--fresh`), nothing is reused: every model, logits file and score is computed
 // again, and written to the store as usual.
-extension AuditRunner {
+extension AuditStage {
     var provenance: Provenance { Provenance(store: config.modelStore) }
 
     /// The store key of model `index` (0 the target) with these members and seed.
@@ -15,9 +15,6 @@ extension AuditRunner {
             backend: plan.model, dataset: plan.dataset, spec: spec, members: members, seed: seed,
             publicRecords: config.publicRecords > 0 ? first..<(first + config.publicRecords) : nil)
     }
-
-    /// Whether `job`'s stored model can be reused (complete, and not `fresh`).
-    func reusable(_ job: ModelJob) -> Bool { !fresh && isComplete(job) }
 
     /// Whether the stored logits file at `path` can be reused: not `fresh`, of the expected
     /// shape, and matching its checksum (a corrupt one is logged and computed again).
@@ -76,4 +73,9 @@ extension AuditRunner {
         try ArtifactChecksum.record(path(".mask.npy"))
         try AtomicFile.write(key, to: path(".key"))
     }
+}
+
+extension ModelsStage {
+    /// Whether `job`'s stored model can be reused (complete, and not `fresh`).
+    func reusable(_ job: ModelJob) -> Bool { !fresh && isComplete(job) }
 }

@@ -14,8 +14,7 @@ public enum StudyEvent {
 
 /// Runs every point of a study as an ordinary audit, one after another, then compares them.
 ///
-/// Each point goes through the same public pipeline as `mia-audit run`: `AuditRunner.run()`, then
-/// `AuditResults.write`. A point whose folder already holds a `metrics.json` made from the same
+/// Each point goes through the same pipeline as `mia-audit run`: `Audit.run`. A point whose folder already holds a `metrics.json` made from the same
 /// config text is skipped, so an interrupted study resumes at the first unfinished point (and a
 /// point interrupted mid-way finds the models it had trained in the shared store).
 /// `comparison.json` and `comparison.html` are rewritten after every point.
@@ -52,15 +51,13 @@ public final class StudyRunner {
                 onEvent(.skipped(point))
                 continue
             }
-            let runner = AuditRunner(plan: plan, logger: logger, progress: progress, cancellation: cancellation)
-            runner.fresh = fresh
-            let status = runner.storeStatus()
+            let context = StageContext(plan: plan, logger: logger, progress: progress, cancellation: cancellation)
+            context.fresh = fresh
+            let status = ModelsStage(context).storeStatus()
             onEvent(.starting(point, modelsInStore: status.finished.count, modelsTotal: status.jobs.count))
-            let start = Date()
-            let outcome = try runner.run()
-            let summary = try AuditResults.write(outcome, logger: logger, progress: progress, startedAt: start)
-            let models = [outcome.target] + outcome.references
-            modelCounts[point.index] = (models.filter { !$0.cached }.count, models.filter(\.cached).count)
+            let summary = try Audit.run(plan, logger: logger, progress: progress, cancellation: cancellation, fresh: fresh) { models in
+                modelCounts[point.index] = (models.filter { !$0.cached }.count, models.filter(\.cached).count)
+            }
             onEvent(.finished(point, summary))
             try write(comparison(earlier: earlier))
         }
@@ -71,7 +68,7 @@ public final class StudyRunner {
 
     /// The point's `metrics.json`, when it exists and was made from the point's config text.
     public func finishedSummary(_ point: SweepPoint) -> RunSummary? {
-        let path = AuditResults.metricsPath(study.folder(of: point))
+        let path = EvaluationStage.metricsPath(study.folder(of: point))
         guard let data = FileManager.default.contents(atPath: path),
             let summary = try? RunSummary.decode(jsonData: data), summary.configYAML == point.text
         else { return nil }
@@ -119,7 +116,7 @@ public final class StudyRunner {
     public static func table(_ c: StudyComparison) -> String {
         let lowest = c.points.compactMap { $0.attacks.first?.lowestFPR }.min()
         var rows: [[String]] = [["point"] + c.parameters.map { ConfigKeyPath($0)?.lastKey ?? $0 }
-            + ["train acc", "test acc", "attack", "AUC", "TPR@\(lowest.map(AuditResults.formatPercent) ?? "-") FPR", "advantage",
+            + ["train acc", "test acc", "attack", "AUC", "TPR@\(lowest.map(ReportStage.formatPercent) ?? "-") FPR", "advantage",
                "accuracy", "precision", "recall"]]
         for p in c.points {
             let head = [p.name] + c.parameters.map { p.value(of: $0)?.value ?? "" }
@@ -131,7 +128,7 @@ public final class StudyRunner {
                 let lead = k == 0 ? head + [String(format: "%.4f", t.trainAccuracy), String(format: "%.4f", t.testAccuracy)]
                     : Array(repeating: "", count: head.count + 2)
                 rows.append(lead + [a.attack, String(format: "%.4f", a.auc),
-                                    a.tprAtLowestFPR.map(AuditResults.formatPercent) ?? "-",
+                                    a.tprAtLowestFPR.map(ReportStage.formatPercent) ?? "-",
                                     String(format: "%.4f", a.attackerAdvantage)]
                     + [a.balancedAccuracy, a.precision, a.recall].map { $0.map { String(format: "%.4f", $0) } ?? "-" })
             }

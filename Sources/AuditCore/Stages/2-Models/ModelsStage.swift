@@ -36,7 +36,62 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(index)/\(count)" }
 }
 
-extension AuditRunner {
+/// What one trained (or cached) model contributes: its record and its logits on all records.
+///
+/// The target's logits are held in memory; a reference model's stay in its `logitsFile` (the
+/// store's per-model file) and are read one model at a time when the signals are written, so
+/// that hundreds of reference models never sit in memory together.
+public struct TrainedModel {
+    public var role: String
+    public var key: String
+    public var record: ModelRecord
+    /// [N + P, C] logits on the audit records then the population records; empty when they are
+    /// left in `logitsFile`.
+    public var logits: [Float]
+    public var cached: Bool
+    /// The `.npy` file [N + P, C] f32 that holds the logits, when known.
+    public var logitsFile: String? = nil
+
+    /// The logits: those in memory, else read from `logitsFile`.
+    public func loadLogits() throws -> [Float] {
+        if !logits.isEmpty { return logits }
+        guard let logitsFile else { return [] }
+        return try Npy.read(Float.self, from: logitsFile).values
+    }
+}
+
+/// What the models stage hands on: the membership of every model, the shape of a record, and
+/// the models themselves (target first), each with its logits on every audit and population record.
+public struct AuditModels {
+    public var memberships: Memberships
+    public var spec: ModelSpec
+    public var target: TrainedModel
+    public var references: [TrainedModel]
+    /// The target then the reference models.
+    public var all: [TrainedModel] { [target] + references }
+}
+
+/// Stage 2, models: trains the target and reference models the store lacks (each under a claim,
+/// side by side within `run.threads`), keeps their checkpoints (`ModelsStage+Checkpoints`), and
+/// gathers every model's logits. `mia-audit plan` measures its cost (`ModelsStage+Trial`),
+/// `mia-audit train --shard` runs one shard of it.
+public struct ModelsStage: AuditStage {
+    let context: StageContext
+
+    public init(_ context: StageContext) { self.context = context }
+
+    /// The memberships of the audit's models (the target's given by `target.membership` when the
+    /// target was trained elsewhere), then every model trained or read from the store.
+    func run(_ population: Population) throws -> AuditModels {
+        var memberships = Memberships(recordCount: population.auditCount, referenceCount: config.referenceCount, seed: config.seed)
+        if let given = plan.targetMembership { memberships.target = given }
+        let spec = ModelSpec(featureShape: population.info.featureShape, classCount: population.info.classCount)
+        let models = try trainModels(population, memberships, spec)
+        return AuditModels(memberships: memberships, spec: spec, target: models[0], references: Array(models.dropFirst()))
+    }
+}
+
+extension ModelsStage {
     /// The models this audit trains, with their keys: the same for every process that reads the
     /// config. The target is model 0, unless it was trained elsewhere (`target:`).
     public func modelJobs(_ memberships: Memberships, _ spec: ModelSpec) -> [ModelJob] {
@@ -51,7 +106,6 @@ extension AuditRunner {
         }
     }
 
-    var store: ModelStore { ModelStore(root: config.modelStore) }
 
     func logitsPath(_ job: ModelJob, _ population: Population) -> String {
         store.logitsPath(job.key, audit: population.auditCount, population: population.populationCount)
@@ -228,7 +282,7 @@ extension AuditRunner {
     }
 }
 
-extension AuditRunner {
+extension ModelsStage {
     /// What the store holds of this audit's models.
     public struct StoreStatus {
         public var jobs: [ModelJob]
@@ -276,12 +330,11 @@ extension AuditRunner {
             bytesPerModel: bytes / max(1, status.finished.count), measuredOn: records.count)
     }
 
-    /// Trains this shard's missing models (for job arrays: `mia-audit train CONFIG --shard I/N`);
-    /// models another worker holds are left to it. Returns how many this process trained.
-    public func trainShard(_ shard: Shard) throws -> Int {
-        let population = try stage("load dataset") { try loadPopulation() }
+    /// Trains the models of `shard` that the store lacks, without waiting for those another
+    /// worker holds (`mia-audit train --shard I/N`). Returns how many this process trained.
+    func train(_ population: Population, shard: Shard) throws -> Int {
         let memberships = Memberships(recordCount: population.auditCount, referenceCount: config.referenceCount, seed: config.seed)
         let spec = ModelSpec(featureShape: population.info.featureShape, classCount: population.info.classCount)
-        return try stage("train models") { try trainMissing(modelJobs(memberships, spec), population, spec, shard: shard, wait: false) }
+        return try trainMissing(modelJobs(memberships, spec), population, spec, shard: shard, wait: false)
     }
 }

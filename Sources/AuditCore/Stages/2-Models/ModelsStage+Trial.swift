@@ -55,7 +55,7 @@ public struct TrialMeasurement: Sendable {
     }
 }
 
-extension AuditRunner {
+extension ModelsStage {
     /// The layout in which this process would train `count` missing models.
     public func trainingLayout(missing count: Int) -> TrainingLayout {
         TrainingLayout(missing: count, threads: config.threads, parallelModels: config.parallelModels)
@@ -79,7 +79,7 @@ extension AuditRunner {
     public func measureTrial(_ status: StoreStatus) throws -> TrialMeasurement? {
         guard !status.missing.isEmpty else { return nil }
         let datasetStart = Date()
-        let population = try loadPopulation()
+        let population = try DatasetStage(context).run()
         let datasetSeconds = Date().timeIntervalSince(datasetStart)
         let spec = ModelSpec(featureShape: population.info.featureShape, classCount: population.info.classCount)
         let layout = trainingLayout(missing: status.missing.count)

@@ -93,7 +93,7 @@ public struct SignalArray {
     public enum Storage {
         case memory([Float])
         case mapped(NpyMapping)
-        /// A float64 `.npy` file that `AuditRunner.write` converts into the run folder (and maps).
+        /// A float64 `.npy` file that `SignalsStage.write` converts into the run folder (and maps).
         case float64File(String, count: Int)
     }
 

@@ -13,7 +13,7 @@ import Foundation
 ///
 /// The reference logits are not read into memory: little-endian float32 C-order files are
 /// mapped read-only in place; float64 ones are converted block by block into the run's
-/// `signals/` when the run writes it (`AuditRunner.write`), and mapped from there.
+/// `signals/` when the run writes it (`SignalsStage.write`), and mapped from there.
 public struct ProvidedSignals {
     public var signals: SignalSet
     public var membership: [Bool]

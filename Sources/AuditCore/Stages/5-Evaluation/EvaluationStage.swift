@@ -3,12 +3,17 @@ import Kernels
 import Logging
 import PluginKit
 
-/// The last stages of a run: evaluate every attack with the one shared metrics function, write
-/// `metrics.json`, `roc/<attack>.csv` and `report.html`. Also rebuilds a report from a finished
-/// run folder, and prints the final table.
-public enum AuditResults {
-    /// Evaluates `outcome` and writes the results; returns what `metrics.json` holds.
-    public static func write(_ outcome: AuditOutcome, logger: Logger, progress: ProgressReporter, startedAt: Date) throws -> RunSummary {
+/// Stage 5, evaluation: every attack's scores through the one shared metrics function (ROC, AUC,
+/// TPR at the configured FPRs, slices, bootstrap, empirical ε), the checkpoints' too; writes
+/// `roc/<attack>.csv` and `metrics.json`.
+struct EvaluationStage: AuditStage {
+    let context: StageContext
+
+    init(_ context: StageContext) { self.context = context }
+
+    /// Evaluates `outcome`, writes `roc/` and `metrics.json`; returns what `metrics.json` holds.
+    /// `startedAt` is when the run began (for its total time).
+    func run(_ outcome: AuditOutcome, startedAt: Date) throws -> RunSummary {
         let plan = outcome.plan
         let config = plan.config
         var stages = outcome.stageSeconds
@@ -17,8 +22,8 @@ public enum AuditResults {
         let c = outcome.population.info.classCount
         let isMember = outcome.memberships.target
         let labels = Array(outcome.population.labels[0..<n])
-        let correct = targetCorrect(logits: outcome.target.logits, labels: labels, classCount: c)
-        let (trainAccuracy, testAccuracy) = accuracies(correct: correct, isMember: isMember)
+        let correct = Self.targetCorrect(logits: outcome.target.logits, labels: labels, classCount: c)
+        let (trainAccuracy, testAccuracy) = Self.accuracies(correct: correct, isMember: isMember)
         let memberCount = isMember.filter { $0 }.count
 
         var summary = RunSummary(
@@ -34,7 +39,7 @@ public enum AuditResults {
         summary.targetQueries = outcome.queries.isEmpty ? nil : outcome.queries
         let slices = SliceOptions(byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
         let rocFolder = (config.output as NSString).appendingPathComponent("roc")
-        let delta = dpDelta(plan) ?? 1e-5
+        let delta = Self.dpDelta(plan) ?? 1e-5
         var epsilonBounds: [String: HeldOutEpsilonBound] = [:]
         var epsilonUncorrected: [String: Double] = [:]
         for (i, attack) in outcome.scores.enumerated() {
@@ -53,30 +58,21 @@ public enum AuditResults {
                 scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, labels: labels, count: config.topRecords))
             progress.report(task: "evaluating", done: i + 1, total: outcome.scores.count)
         }
-        summary.checkpoints = checkpointSummary(outcome)
-        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount),
+        summary.checkpoints = Self.checkpointSummary(outcome)
+        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: Self.claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount),
                                           empiricalEpsilonLowerBound: epsilonBounds.mapValues(\.epsilon),
                                           details: epsilonBounds, uncorrectedMax: epsilonUncorrected)
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))
 
-        let reportStart = Date()
         summary.stageSeconds = stages.map { StageTiming(stage: $0.0, seconds: $0.1) }
         summary.totalSeconds = Date().timeIntervalSince(startedAt)
-        summary.peakMemoryBytes = peakResidentBytes()
-        try AtomicFile.write(try summary.jsonData(), to: metricsPath(config.output))
-        if config.html {
-            let html = renderReport(
-                summary: summary, scores: Dictionary(uniqueKeysWithValues: outcome.scores.map { ($0.name, $0.scores) }),
-                isMember: isMember, evaluationMasks: Dictionary(uniqueKeysWithValues: outcome.scores.map { ($0.name, $0.mask) }))
-            try AtomicFile.write(html, to: (config.output as NSString).appendingPathComponent("report.html"))
-            summary.stageSeconds.append(StageTiming(stage: "report", seconds: Date().timeIntervalSince(reportStart)))
-            summary.totalSeconds = Date().timeIntervalSince(startedAt)
-            try AtomicFile.write(try summary.jsonData(), to: metricsPath(config.output))
-        }
-        logger.info("results written to \(config.output)")
+        summary.peakMemoryBytes = Self.peakResidentBytes()
+        try AtomicFile.write(try summary.jsonData(), to: Self.metricsPath(config.output))
         return summary
     }
+}
 
+extension EvaluationStage {
     /// The options of a model trained with DP-SGD, nil otherwise.
     static func dpOptions(_ model: ResolvedComponent?) -> PluginOptions? {
         guard let values = model?.options, values["dp_sgd"] == .bool(true) else { return nil }
@@ -106,6 +102,7 @@ public enum AuditResults {
         return RDPAccountant.epsilon(q: q, sigma: sigma, steps: steps, delta: delta).epsilon
     }
 
+    /// `metrics.json` in the run folder `folder`.
     static func metricsPath(_ folder: String) -> String { (folder as NSString).appendingPathComponent("metrics.json") }
 
     /// Whether the target's top logit is the true label, per record.
@@ -132,54 +129,6 @@ public enum AuditResults {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return UInt64(usage.ru_maxrss) * 1024
     }
-
-    /// Rebuilds `report.html` from a finished run's `metrics.json`, `scores/` and `signals/`.
-    public static func rebuildReport(runFolder: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: metricsPath(runFolder)) else {
-            throw NpyError(path: metricsPath(runFolder), message: "no metrics.json: is this a finished run folder?")
-        }
-        let summary = try RunSummary.decode(jsonData: data)
-        let membership = try Npy.read(UInt8.self, from: (runFolder as NSString).appendingPathComponent("signals/target_membership.npy")).values
-        var scores: [String: [Double]] = [:]
-        var masks: [String: [UInt8]] = [:]
-        for name in summary.attackOrder {
-            let base = (runFolder as NSString).appendingPathComponent("scores/\(name)")
-            scores[name] = try Npy.read(Double.self, from: base + ".npy").values
-            masks[name] = (try? Npy.read(UInt8.self, from: base + ".mask.npy").values) ?? [UInt8](repeating: 1, count: membership.count)
-        }
-        let html = renderReport(summary: summary, scores: scores, isMember: membership.map { $0 != 0 }, evaluationMasks: masks)
-        let path = (runFolder as NSString).appendingPathComponent("report.html")
-        try AtomicFile.write(html, to: path)
-        return path
-    }
-
-    /// The table printed at the end of a run: attack, AUC, TPR at each FPR.
-    public static func table(_ s: RunSummary) -> String {
-        let fprs = s.fprs
-        var rows: [[String]] = [["attack", "AUC"] + fprs.map { "TPR@\(formatPercent($0)) FPR" }]
-        for e in s.orderedAttacks {
-            var row = [e.attack, String(format: "%.4f", e.auc)]
-            if e.bootstrapSamples > 0 { row[1] += String(format: " [%.3f, %.3f]", e.aucCI.lower, e.aucCI.upper) }
-            for f in fprs { row.append(e.tpr(atFPR: f).map { formatPercent($0) } ?? "-") }
-            rows.append(row)
-        }
-        let widths = (0..<rows[0].count).map { col in rows.map { $0[col].count }.max() ?? 0 }
-        var out = String(format: "target: train accuracy %.4f, test accuracy %.4f\n", s.target.trainAccuracy, s.target.testAccuracy)
-        for (r, row) in rows.enumerated() {
-            out += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            out += "\n"
-            if r == 0 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
-        }
-        out += String(format: "total %.1f s, peak memory %.0f MiB", s.totalSeconds, Double(s.peakMemoryBytes) / 1_048_576)
-        return out
-    }
-
-    static func formatPercent(_ x: Double) -> String {
-        let p = x * 100
-        if p == 0 { return "0%" }
-        if p < 1 { return String(format: "%.2g%%", p) }
-        return String(format: "%.1f%%", p)
-    }
 }
 
 extension EpochRecord {
@@ -188,5 +137,41 @@ extension EpochRecord {
             epoch: r.epoch, trainLoss: r.trainLoss, trainAccuracy: r.trainAccuracy,
             heldoutLoss: r.heldoutLoss.isNaN ? nil : r.heldoutLoss, heldoutAccuracy: r.heldoutAccuracy.isNaN ? nil : r.heldoutAccuracy,
             seconds: r.seconds)
+    }
+}
+
+extension EvaluationStage {
+    /// Evaluates every checkpoint's scores with the shared metrics function (whole set, same
+    /// bootstrap and seeds as the final models' evaluation, so the last epoch of a training that
+    /// ran to its end gives the final figures).
+    static func checkpointSummary(_ outcome: AuditOutcome) -> CheckpointSummary? {
+        guard let run = outcome.checkpoints else { return nil }
+        let config = outcome.plan.config
+        let fprs = config.fprs.sorted()
+        let lowest = fprs.first ?? 0.001
+        let n = outcome.population.auditCount
+        let c = outcome.population.info.classCount
+        let isMember = outcome.memberships.target
+        let labels = Array(outcome.population.labels[0..<n])
+        let order = outcome.scores.map(\.name)
+        var epochs: [CheckpointEpoch] = []
+        for o in run.outcomes {
+            let correct = targetCorrect(logits: o.targetLogits, labels: labels, classCount: c)
+            let (trainAccuracy, testAccuracy) = accuracies(correct: correct, isMember: isMember)
+            var e = CheckpointEpoch(
+                epoch: o.epoch, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
+                historyTrainAccuracy: o.history.map(\.trainAccuracy), historyHeldoutAccuracy: o.history.flatMap { $0.heldoutAccuracy.isNaN ? nil : $0.heldoutAccuracy })
+            for attack in o.scores {
+                let i = order.firstIndex(of: attack.name) ?? order.count
+                var seed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
+                let evaluation = evaluate(
+                    attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember, labels: labels,
+                    targetCorrect: correct, fprs: fprs, slices: .none, bootstrapSamples: config.bootstrapSamples, seed: seed.next())
+                e.attackOrder.append(attack.name)
+                e.attacks[attack.name] = CheckpointAttack(evaluation, lowestFPR: lowest)
+            }
+            epochs.append(e)
+        }
+        return CheckpointSummary(lowestFPR: lowest, epochs: epochs, notes: run.notes)
     }
 }
