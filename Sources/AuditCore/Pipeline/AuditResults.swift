@@ -131,6 +131,7 @@ public enum AuditResults {
 
     /// Rebuilds `report.html` from a finished run's `metrics.json`, `scores/` and `signals/`.
     public static func rebuildReport(runFolder: String) throws -> String {
+        try RunFolder.requireComplete(runFolder)
         guard let data = FileManager.default.contents(atPath: metricsPath(runFolder)) else {
             throw NpyError(path: metricsPath(runFolder), message: "no metrics.json: is this a finished run folder?")
         }

@@ -82,6 +82,7 @@ public final class AuditRunner {
     func stage<T>(_ name: String, _ body: () throws -> T) throws -> T {
         let start = Date()
         logger.info("stage: \(name)")
+        RunFolder.enter(stage: name, output)
         let result = try body()
         let seconds = Date().timeIntervalSince(start)
         stageSeconds.append((name, seconds))
