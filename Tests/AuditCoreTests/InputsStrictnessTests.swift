@@ -116,3 +116,24 @@ import Testing
         #expect(registry.refusedLibrariesNote.isEmpty)
     }
 }
+
+/// What a reproduction must match is recorded in metrics.json (issue 13, item 13).
+@Suite struct RunEnvironmentTests {
+    @Test func environmentNamesCPUKernelThreadsAndHashes() throws {
+        let library = fixture("FixtureFailing")
+        let e = RunEnvironment.current(threads: 3, libraries: [library])
+        #expect(e.threads == 3)
+        #expect(!e.blasCore.isEmpty && e.blasCore != "unknown" && e.blasConfig.contains("OpenBLAS"), "\(e)")
+        #expect(e.cpuModel != "")
+        var h = SHA256()
+        h.update(try #require(FileManager.default.contents(atPath: library)))
+        #expect(e.librarySHA256[library] == h.hexDigest())
+        var summary = RunSummary(
+            toolVersion: "t", runName: "r", createdAt: "now", dataset: DatasetInfo(name: "d", records: 1, classes: 2),
+            target: TargetSummary(trainAccuracy: 1, testAccuracy: 1, history: []), fprs: [0.1])
+        summary.environment = e
+        let json = String(decoding: try summary.jsonData(), as: UTF8.self)
+        #expect(json.contains("\"blas_core\"") && json.contains("\"cpu_model\"") && json.contains("\"library_sha256\""))
+        #expect(try RunSummary.decode(jsonData: summary.jsonData()).environment == e)
+    }
+}
