@@ -16,8 +16,7 @@ struct Validate: ParsableCommand {
         let (plan, registry) = try loadPlan(config, global: global, logger: logger)
         reportProblems(registry, logger: logger)
         print("\(config): valid")
-        print("  dataset \(plan.dataset.info.name): \(plan.datasetInfo.recordCount) records, \(plan.datasetInfo.classCount) classes, records of shape \(plan.datasetInfo.featureShape)")
-        print("  model \(plan.model.info.name); \(plan.config.referenceCount) reference models; \(plan.config.auditRecords) audit records, \(plan.config.populationRecords) population records")
+        for line in plan.inputSummary { print(line) }
         for a in plan.attacks {
             let needs = a.requirements.names
             print("  attack \(a.name) (\(a.component.info.name))" + (needs.isEmpty ? "" : ": needs " + needs.joined(separator: ", ")))
@@ -86,7 +85,7 @@ struct Plugins: ParsableCommand {
                 }
             }
             if registry.plugins.isEmpty { print("no plugins found") }
-            for p in registry.problems { print("not loaded: \(p.path)\n  \(p.reason)") }
+            for p in registry.problems { print("\(p.libraryLoaded ? "component ignored" : "not loaded"): \(p.path)\n  \(p.reason)") }
         }
     }
 
@@ -139,7 +138,7 @@ func loadPlan(_ file: String, global: GlobalOptions, logger: Logger) throws -> (
 }
 
 func reportProblems(_ registry: PluginRegistry, logger: Logger) {
-    for p in registry.problems { logger.warning("plugin not loaded: \(p.path): \(p.reason)") }
+    for p in registry.problems { logger.warning("\(p.heading): \(p.path): \(p.reason)") }
 }
 
 /// Runs the long work of a command: Ctrl-C asks every plugin to stop at its next check, and an

@@ -16,6 +16,11 @@ struct MIAAudit: ParsableCommand {
         version: toolVersion,
         subcommands: [Run.self, Validate.self, Plugins.self, Report.self, Train.self, Plan.self, StudyCommand.self, Slurm.self],
         defaultSubcommand: nil)
+
+    /// Parses the arguments with the shared options accepted before the command too.
+    static func main() {
+        main(GlobalArguments.hoisted(Array(CommandLine.arguments.dropFirst())))
+    }
 }
 
 /// Options every command shares.
@@ -35,7 +40,7 @@ struct GlobalOptions: ParsableArguments {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            return RedactingLogHandler(handler)
         }
         var logger = Logger(label: "mia-audit")
         logger.logLevel = level
@@ -52,5 +57,5 @@ enum ExitStatus {
 }
 
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data(("error: " + text + "\n").utf8))
+    FileHandle.standardError.write(Data(("error: " + Secrets.shared.redact(text) + "\n").utf8))
 }

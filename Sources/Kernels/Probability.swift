@@ -110,12 +110,18 @@ public enum Probability {
     @inlinable
     public static func normalCDF(_ z: Double) -> Double { 0.5 * erfc(-z * 0.707_106_781_186_547_5) }
 
-    /// `log(1 - Φ(z))`, the log upper tail of the standard normal, finite for every finite z.
+    /// `log(1 - Φ(z))`, the log upper tail of the standard normal, finite for every finite z and
+    /// accurate to a few ulps relative over the whole range, in log space:
     ///
-    /// `log(erfc(z/√2)/2)` while erfc is representable (z < 37); beyond, the asymptotic series
-    /// `-z²/2 - log(z√(2π)) + log(1 - 1/z² + 3/z⁴ - 15/z⁶)` (relative error < 1e-9 there).
+    /// - z < 0: `log1p(-Φ(z))` with `Φ(z) = erfc(-z/√2)/2 ≤ 1/2`; below z ≈ -8.3 the result is
+    ///   ≈ -Φ(z) (tiny, but exact in f64 down to erfc's underflow near z ≈ -38.5), where
+    ///   `log(erfc(z/√2)/2)` would round to exactly 0 and tie every such record.
+    /// - 0 ≤ z < 37: `log(erfc(z/√2)/2)` (erfc keeps full relative accuracy in its tail).
+    /// - z ≥ 37: the asymptotic series `-z²/2 - log(z√(2π)) + log(1 - 1/z² + 3/z⁴ - 15/z⁶)`
+    ///   (relative error < 1e-9 there), past erfc's underflow.
     @inlinable
     public static func normalLogSF(_ z: Double) -> Double {
+        if z < 0 { return log1p(-0.5 * erfc(-z * 0.707_106_781_186_547_5)) }
         if z < 37 { return log(0.5 * erfc(z * 0.707_106_781_186_547_5)) }
         let z2 = 1 / (z * z)
         return -0.5 * z * z - log(z) - 0.918_938_533_204_672_7 + log(1 - z2 + 3 * z2 * z2 - 15 * z2 * z2 * z2)

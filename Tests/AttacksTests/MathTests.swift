@@ -45,6 +45,32 @@ import Testing
         #expect(Probability.normalLogSF(60) < Probability.normalLogSF(50))
         #expect(Probability.normalLogSF(60).isFinite)
     }
+
+    /// Reference values of `log(1 - Φ(z))` from mpmath at 400 digits
+    /// (`mp.log(mp.ncdf(-z))`), and, in the lower tail, a second method in this test: the Mills
+    /// ratio series `Φ(z) ≈ φ(z)/|z| · (1 - 1/z² + 3/z⁴ - 15/z⁶ + 105/z⁸)` with
+    /// `log(1 - Φ) ≈ -Φ - Φ²/2`.
+    @Test func normalLogSFStaysInLogSpaceInBothTails() {
+        let reference: [(Double, Double)] = [
+            (-30, -4.906_713_927_148_187_059_5e-198), (-20, -2.753_624_118_606_233_695_1e-89),
+            (-10, -7.619_853_024_160_526_066e-24), (-8.5, -9.479_534_822_203_318_399_1e-18),
+            (5, -15.064_998_393_988_725_736), (30, -454.321_243_956_343_197_11), (40, -804.608_442_013_753_788_17),
+        ]
+        for (z, want) in reference {
+            let got = Probability.normalLogSF(z)
+            #expect(abs(got - want) <= 1e-12 * abs(want), "z = \(z): \(got) vs \(want)")
+        }
+        for z in stride(from: -36.0, through: -8.0, by: 0.5) {
+            let t = 1 / (z * z)
+            let phi = exp(-0.5 * z * z) / (2 * Double.pi).squareRoot() / -z * (1 - t + 3 * t * t - 15 * t * t * t + 105 * t * t * t * t)
+            let second = -phi - phi * phi / 2
+            // The series' truncation error is below its next term, 945/z¹⁰.
+            #expect(abs(Probability.normalLogSF(z) - second) <= (1e-12 + 945 * pow(t, 5)) * abs(second), "z = \(z)")
+        }
+        // Offline LiRA scores -logSF: distinct z in the lower tail give distinct scores (no ties).
+        let scores = stride(from: -37.0, through: -8.0, by: 0.01).map { -Probability.normalLogSF($0) }
+        for k in 1..<scores.count { #expect(scores[k] > scores[k - 1], "tie at z = \(-37.0 + 0.01 * Double(k))") }
+    }
 }
 
 @Suite struct StatisticsTests {

@@ -148,3 +148,21 @@ func readAll(_ d: some DatasetLoader) throws -> (features: [Float], labels: [Int
         #expect(message?.contains(expected) == true, "\(message ?? "no error")")
     }
 }
+
+@Suite struct CSVClassBoundTests {
+    /// A stray label of 100000000 once made a 100-million-class dataset (17.7 GB): it is refused
+    /// with its line.
+    @Test func aHugeIntegerLabelIsRefusedWithItsLine() throws {
+        let dir = TemporaryDirectory()
+        let path = try dir.write("stray.csv", "x,y\n1,0\n2,1\n3,100000000\n4,1\n")
+        do {
+            _ = try CSVDataset(options: PluginOptions(["path": .string(path), "label_column": .string("y")]), host: .standalone)
+            Issue.record("accepted a label of 100000000")
+        } catch {
+            #expect("\(error)".contains("\(path):4: label 100000000"), "\(error)")
+        }
+        let ok = try dir.write("ok.csv", "x,y\n1,0\n2,65535\n")
+        let d = try CSVDataset(options: PluginOptions(["path": .string(ok), "label_column": .string("y")]), host: .standalone)
+        #expect(try d.info().classCount == 65_536)
+    }
+}

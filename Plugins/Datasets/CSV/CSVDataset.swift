@@ -13,6 +13,9 @@ import PluginKit
 /// whole when the dataset is opened; a malformed row is reported as `file:line: what`.
 final class CSVDataset: DatasetLoader {
     static let name = "csv"
+    /// The most classes a file may have: integer labels are class numbers, so one stray large
+    /// label would otherwise make a logits row of that many floats per record.
+    static let maxClasses = 65_536
     static let summary = "tabular records from a CSV file: numeric columns scaled, categorical columns one-hot"
     static let options: [OptionSpec] = [
         OptionSpec("path", .path, required: true, "the CSV file"),
@@ -146,6 +149,7 @@ final class CSVDataset: DatasetLoader {
         var categoryTables = [[String: Int32]](repeating: [:], count: categoricalCount)
         var labelIDs: [Int32] = []
         var labelTable: [String: Int32] = [:]
+        var labelLines: [Int] = []  // the line each label text first appears on
         var numericSlots = [Int](repeating: -1, count: fieldCount)
         var categoricalSlots = [Int](repeating: -1, count: fieldCount)
         for (c, s) in numericSlot { numericSlots[c] = s }
@@ -194,6 +198,7 @@ final class CSVDataset: DatasetLoader {
                     let id = Int32(labelTable.count)
                     labelTable[labelText] = id
                     labelIDs.append(id)
+                    labelLines.append(line)
                 }
                 numeric.append(contentsOf: rowNumeric)
                 categoryIDs.append(contentsOf: rowCategories)
@@ -234,6 +239,15 @@ final class CSVDataset: DatasetLoader {
             for i in 0..<rows { labels[i] = rankOfID[Int(labelIDs[i])] }
         }
         let needed = Int(labels.max()!) + 1
+        if needed > CSVDataset.maxClasses, let (text, id) = labelTable.filter({ Int($0.key).map { $0 >= CSVDataset.maxClasses } ?? false }).min(by: { $0.value < $1.value }) {
+            throw PluginError(
+                .invalidArgument,
+                "\(path):\(labelLines[Int(id)]): label \(text) would make \(Int(text)! + 1) classes; integer labels are classes 0..<\(CSVDataset.maxClasses) "
+                    + "(every class gets a logit per record); renumber the labels, or quote them as text")
+        }
+        if requestedClasses > CSVDataset.maxClasses {
+            throw PluginError(.invalidArgument, "option `class_count` is \(requestedClasses); at most \(CSVDataset.maxClasses) classes are supported")
+        }
         if requestedClasses != 0 && requestedClasses < needed {
             throw PluginError(
                 .invalidArgument,

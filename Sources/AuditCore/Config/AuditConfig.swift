@@ -18,6 +18,8 @@ public struct SignalsChoice {
     /// Optional file of the target's members (indices, or a 0/1 mask), overriding
     /// `target_membership.npy`.
     public var membership: String?
+    /// `signals.membership_format`: how `membership` is read (nil: from the file type).
+    public var membershipFormat: MembershipFormat? = nil
     public var node: ConfigNode
 }
 
@@ -30,6 +32,8 @@ public struct TargetChoice {
     /// The target's members among the audit records: a `.npy` mask or index list, or a text file
     /// of indices, one per line.
     public var membership: String
+    /// `target.membership_format`: how `membership` is read (nil: from the file type).
+    public var membershipFormat: MembershipFormat? = nil
     public var node: ConfigNode
 }
 
@@ -123,13 +127,16 @@ public struct AuditConfig {
         let run = try top.require("run")
         try run.checkKeys(["name", "output", "seed", "threads", "model_store", "parallel_models"])
         let name = try run["name"]?.string() ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        if let n = run["name"], name.isEmpty || name.contains("/") || name.contains("\\") || name.hasPrefix(".") {
+            // The name becomes a folder under runs/: `../../..` must not write outside it.
+            throw n.error("a run name is one folder name: no `/`, `\\`, leading `.` or `..`, not empty (use `run.output` to choose where the run goes)")
+        }
         let output = try run["output"]?.string() ?? "runs/\(name)"
         let seedNode = run["seed"]
         let seed = try seedNode?.int() ?? 0
         guard seed >= 0 else { throw seedNode!.error("must be a non-negative integer") }
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let threads = try run["threads"]?.int() ?? cores
-        guard threads >= 1 else { throw run["threads"]!.error("must be at least 1") }
+        let threads = try run["threads"]?.count(in: CountLimits.threads) ?? cores
         let store = try run["model_store"]?.string() ?? (output as NSString).appendingPathComponent("models")
         var parallelModels: Int?
         if let p = run["parallel_models"], !(p.isScalar && (try? p.string()) == "auto") {
@@ -155,7 +162,7 @@ public struct AuditConfig {
                     throw other.error("`\(key)` cannot be used with `signals` (the signals replace the dataset and the models)")
                 }
             }
-            try node.checkKeys(["path", "membership"])
+            try node.checkKeys(["path", "membership", "membership_format"])
             let pathNode = try node.require("path")
             let path = resolve(try pathNode.string(), baseDir)
             var isDir: ObjCBool = false
@@ -167,25 +174,22 @@ public struct AuditConfig {
                 membership = resolve(try m.string(), baseDir)
                 guard FileManager.default.fileExists(atPath: membership!) else { throw m.error("membership file `\(membership!)` does not exist") }
             }
-            signals = SignalsChoice(path: path, membership: membership, node: node)
+            signals = SignalsChoice(path: path, membership: membership, membershipFormat: try membershipFormat(node), node: node)
         } else {
             let dataset = try top.require("dataset")
             try dataset.checkKeys(["plugin", "options", "audit_records", "population_records", "public_records"])
             datasetChoice = try component(dataset)
             let auditNode = try dataset.require("audit_records")
-            auditRecords = try auditNode.int()
-            guard auditRecords >= 2 else { throw auditNode.error("must be at least 2") }
-            populationRecords = try dataset["population_records"]?.int() ?? 0
-            guard populationRecords >= 0 else { throw dataset["population_records"]!.error("must not be negative") }
-            publicRecords = try dataset["public_records"]?.int() ?? 0
-            guard publicRecords >= 0 else { throw dataset["public_records"]!.error("must not be negative") }
+            auditRecords = try auditNode.count(in: 2...CountLimits.records.upperBound, "record indices are 32-bit")
+            populationRecords = try dataset["population_records"]?.count(in: CountLimits.records, "record indices are 32-bit") ?? 0
+            publicRecords = try dataset["public_records"]?.count(in: CountLimits.records, "record indices are 32-bit") ?? 0
 
             let model = try top.require("model")
             try model.checkKeys(["plugin", "options"])
             modelChoice = try component(model)
 
             if let t = top["target"] {
-                try t.checkKeys(["plugin", "options", "model_file", "membership"])
+                try t.checkKeys(["plugin", "options", "model_file", "membership", "membership_format"])
                 var modelFile: String?
                 if let f = t["model_file"] {
                     modelFile = resolve(try f.string(), baseDir)
@@ -194,12 +198,12 @@ public struct AuditConfig {
                 let m = try t.require("membership")
                 let membership = resolve(try m.string(), baseDir)
                 guard FileManager.default.fileExists(atPath: membership) else { throw m.error("membership file `\(membership)` does not exist") }
-                target = TargetChoice(component: try component(t), modelFile: modelFile, membership: membership, node: t)
+                target = TargetChoice(
+                    component: try component(t), modelFile: modelFile, membership: membership, membershipFormat: try membershipFormat(t), node: t)
             }
             if let refs = top["reference_models"] {
                 try refs.checkKeys(["count"])
-                referenceCount = try refs["count"]?.int() ?? 0
-                guard referenceCount >= 0 else { throw refs["count"]!.error("must not be negative") }
+                referenceCount = try refs["count"]?.count(in: CountLimits.referenceModels) ?? 0
             }
         }
 
@@ -233,8 +237,7 @@ public struct AuditConfig {
             }
             return s
         } ?? []
-        let bootstrap = try audit["bootstrap_samples"]?.int() ?? 200
-        guard bootstrap >= 0 else { throw audit["bootstrap_samples"]!.error("must not be negative") }
+        let bootstrap = try audit["bootstrap_samples"]?.count(in: CountLimits.bootstrapSamples) ?? 200
 
         let defences = try audit["output_defences"]?.list().map(parseDefence) ?? []
         let checkpoints = try audit["checkpoints"].map { try parseCheckpoints($0, top) } ?? []
@@ -290,6 +293,17 @@ public struct AuditConfig {
         default:
             throw value.error("unknown output defence `\(key)`" + didYouMean(key, kinds))
         }
+    }
+
+    /// `membership_format: mask | indices` of a `signals:` or `target:` section, if given.
+    static func membershipFormat(_ section: ConfigNode) throws -> MembershipFormat? {
+        guard let n = section["membership_format"] else { return nil }
+        let s = try n.string()
+        guard let f = MembershipFormat(rawValue: s) else {
+            throw n.error("unknown membership format `\(s)`" + didYouMean(s, MembershipFormat.allCases.map(\.rawValue)))
+        }
+        if section["membership"] == nil { throw n.error("`membership_format` describes `membership`, which is not given") }
+        return f
     }
 
     private static func component(_ node: ConfigNode) throws -> ComponentChoice {

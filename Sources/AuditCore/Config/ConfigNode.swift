@@ -47,7 +47,7 @@ public struct ConfigNode {
 
     func string() throws -> String {
         guard case .scalar(let s) = node else { throw error("must be a string") }
-        return s.string
+        return try Secrets.shared.expand(s.string, at: self)
     }
 
     func int() throws -> Int {

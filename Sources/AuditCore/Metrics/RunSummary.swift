@@ -43,6 +43,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var privacy: PrivacyEvidence? = nil
     /// Leakage over training (`audit.checkpoints`): the attacks at chosen epochs.
     public var checkpoints: CheckpointSummary? = nil
+    /// What a bit-for-bit reproduction must match (CPU, BLAS kernel, threads, library hashes).
+    public var environment: RunEnvironment? = nil
 
     public init(
         toolVersion: String, runName: String, createdAt: String, dataset: DatasetInfo,
@@ -125,7 +127,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case peakMemoryBytes = "peak_memory_bytes"
         case configYAML = "config_yaml"
         case targetQueries = "target_queries"
-        case privacy, checkpoints
+        case privacy, checkpoints, environment
     }
 }
 

@@ -44,6 +44,9 @@ public struct PluginInfo: Sendable, Equatable {
 public struct PluginProblem: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
+    /// True when the library loaded and only one of its components was ignored (a duplicate
+    /// name): the library's other components are in use.
+    public var libraryLoaded = false
 
     public var description: String { "\(path): \(reason)" }
 }
@@ -168,7 +171,7 @@ public final class PluginRegistry: @unchecked Sendable {
             element = here + Int(size)
             let c = readPrefix(here, size: size, as: mia_component_t.self)
             guard let kind = ComponentKind(rawValue: c.kind), let vtable = c.vtable, let cname = c.name else {
-                problems.append(PluginProblem(path: path, reason: "component \(i) has an unknown kind (\(c.kind)) or no table or name; ignored"))
+                problems.append(PluginProblem(path: path, reason: "component \(i) has an unknown kind (\(c.kind)) or no table or name; ignored", libraryLoaded: true))
                 continue
             }
             let name = String(cString: cname)
@@ -179,7 +182,8 @@ public final class PluginRegistry: @unchecked Sendable {
             if let other = components(named: name).first(where: { $0.kind == kind }) {
                 problems.append(PluginProblem(
                     path: path,
-                    reason: "\(kind) `\(name)` is also defined by \(other.plugin.path); the first one found is used, this one is ignored"))
+                    reason: "\(kind) `\(name)` is also defined by \(other.plugin.path), found first, which is used; this library's `\(name)` is ignored, its other components are loaded",
+                    libraryLoaded: true))
                 continue
             }
             self.components.append(ComponentInfo(

@@ -31,7 +31,7 @@ public final class ProgressReporter: ProgressSink, @unchecked Sendable {
         if total > 0 && done > 0 {
             let elapsed = now.timeIntervalSince(start)
             let rate = Double(done) / max(elapsed, 1e-9)
-            let left = Double(total - done) / max(rate, 1e-9)
+            let left = (Double(total) - Double(done)) / max(rate, 1e-9)
             text += String(format: " (%.2f/s, %@ left)", rate, Self.duration(left))
         }
         switch mode {
@@ -60,10 +60,16 @@ public final class ProgressReporter: ProgressSink, @unchecked Sendable {
         if dirty { FileHandle.standardError.write(Data("\n".utf8)); dirty = false }
     }
 
+    /// `s` seconds as `42s`, `3m07s`, `5h02m`, `12d04h`; a year or more (a huge epoch count) is
+    /// `over a year`, never a negative or overflowing number.
     static func duration(_ s: Double) -> String {
-        guard s.isFinite else { return "?" }
+        guard s.isFinite, s >= 0 else { return "?" }
         if s < 60 { return String(format: "%.0fs", s) }
-        if s < 3600 { return String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) }
-        return String(format: "%dh%02dm", Int(s) / 3600, (Int(s) % 3600) / 60)
+        if s >= 365 * 86400 { return "over a year" }
+        let t = Int(s)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        if t < 3600 { return "\(t / 60)m\(two(t % 60))s" }
+        if t < 86400 { return "\(t / 3600)h\(two((t % 3600) / 60))m" }
+        return "\(t / 86400)d\(two((t % 86400) / 3600))h"
     }
 }

@@ -38,6 +38,18 @@ public enum Audit {
         _ plan: AuditPlan, logger: Logger, progress: ProgressReporter, cancellation: CancellationFlag = CancellationFlag(),
         startedAt: Date = Date(), fresh: Bool = false, onModels: ([TrainedModel]) -> Void = { _ in }
     ) throws -> RunSummary {
+        // The run's state (`run.json`: running, complete, failed with stage and plugin) is
+        // recorded around every stage; an earlier run's results are set aside first.
+        try RunFolder.recording(plan.config.output) {
+            try runStages(plan, logger: logger, progress: progress, cancellation: cancellation, startedAt: startedAt,
+                          fresh: fresh, onModels: onModels)
+        }
+    }
+
+    static func runStages(
+        _ plan: AuditPlan, logger: Logger, progress: ProgressReporter, cancellation: CancellationFlag,
+        startedAt: Date, fresh: Bool, onModels: ([TrainedModel]) -> Void
+    ) throws -> RunSummary {
         let context = StageContext(plan: plan, logger: logger, progress: progress, cancellation: cancellation)
         context.fresh = fresh
         try context.prepareRunFolder()
@@ -62,6 +74,7 @@ public enum Audit {
                 queryCount: attacks.queries.values.reduce(0, +), queries: attacks.queries, checkpoints: checkpoints)
         }
         onModels([outcome.target] + outcome.references)
+        RunFolder.enter(stage: "evaluate and report", plan.config.output)
         let summary = try EvaluationStage(context).run(outcome, startedAt: startedAt)
         return try ReportStage(context).run(summary, outcome, startedAt: startedAt)
     }

@@ -61,7 +61,8 @@ public struct AuditPlan {
                 let known = registry.components.filter { $0.kind == kind }.map(\.name)
                 errors.append(choice.pluginNode.error(
                     "no \(kind) plugin named `\(choice.plugin)` was found" + didYouMean(choice.plugin, known)
-                        + (known.isEmpty ? " (no \(kind) plugins were found at all: see `mia-audit plugins`)" : "")))
+                        + (known.isEmpty ? " (no \(kind) plugins were found at all: see `mia-audit plugins`)" : "")
+                        + registry.refusedLibrariesNote))
                 return nil
             }
             do {
@@ -80,7 +81,7 @@ public struct AuditPlan {
         var targetMembershipHash: String?
         if let t = config.target {
             do {
-                targetMembership = try NpyAny.membership(t.membership, count: config.auditRecords)
+                targetMembership = try MembershipFile.read(t.membership, count: config.auditRecords, format: t.membershipFormat)
                 targetMembershipHash = SHA256.hex(contentsOf: t.membership)
                 if !(targetMembership!.contains(true) && targetMembership!.contains(false)) {
                     errors.append(t.node.error("the target's membership must hold both members and non-members of the \(config.auditRecords) audit records"))
@@ -114,7 +115,8 @@ public struct AuditPlan {
             }
         }
         // What the attacks need, against what the config provides.
-        for a in attacks {
+        // A signals folder that could not be read has been reported; its requirements are unknown.
+        for a in attacks where config.signals == nil || provided != nil {
             let r = a.requirements
             func need(_ what: String, _ fix: String) {
                 errors.append(ConfigError(file: config.file, line: a.line, key: "audit.attacks",
@@ -158,6 +160,11 @@ public struct AuditPlan {
                     errors.append(ConfigError(
                         file: config.file, line: datasetNode.pluginNode.line, key: "dataset.public_records",
                         "`audit_records` + `population_records` + `public_records` = \(needed + config.publicRecords), but the dataset holds \(datasetInfo.recordCount) records; at most \(datasetInfo.recordCount - needed) public records are left"))
+                }
+                if let tooBig = MemoryEstimate.refusal(
+                    records: min(needed + config.publicRecords, datasetInfo.recordCount), featureShape: datasetInfo.featureShape,
+                    classCount: datasetInfo.classCount) {
+                    errors.append(ConfigError(file: config.file, line: datasetNode.pluginNode.line, key: "dataset", tooBig))
                 }
             } catch {
                 errors.append(datasetNode.pluginNode.error("the dataset could not be opened: \(error)"))

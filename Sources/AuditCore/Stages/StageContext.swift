@@ -35,6 +35,7 @@ public final class StageContext {
     func stage<T>(_ name: String, _ body: () throws -> T) throws -> T {
         let start = Date()
         logger.info("stage: \(name)")
+        RunFolder.enter(stage: name, output)
         let result = try body()
         let seconds = Date().timeIntervalSince(start)
         stageSeconds.append((name, seconds))

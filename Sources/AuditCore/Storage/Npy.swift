@@ -152,7 +152,9 @@ extension UInt8: Npy.Element { public static var descr: String { "|u1" } }
 /// Writes files so that a reader never sees half of one: a temporary file in the same folder,
 /// flushed, then renamed into place.
 public enum AtomicFile {
+    /// Writes `data` (with any secret of the config redacted: `Secrets`) to `path` atomically.
     public static func write(_ data: Data, to path: String) throws {
+        let data = Secrets.shared.redact(data)
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

@@ -48,7 +48,9 @@ public struct ProvidedSignals {
         guard FileManager.default.fileExists(atPath: membershipPath) else {
             throw fail("no target membership: give target_membership.npy in the folder or `signals.membership`")
         }
-        let membership = try NpyAny.membership(membershipPath, count: n)
+        // The folder's own target_membership.npy is a mask; a `signals.membership` file is read
+        // in its declared format (`MembershipFile`).
+        let membership = try MembershipFile.read(membershipPath, count: n, format: choice.membership == nil ? .mask : choice.membershipFormat)
         guard membership.contains(true), membership.contains(false) else {
             throw fail("\(membershipPath): the target membership must hold both members and non-members")
         }
@@ -143,12 +145,19 @@ enum NpyAny {
     }
 
     /// A 0/1 mask of any integer or bool type, as bytes (1 = member), in one pass over the file.
+    /// Any other value is refused with its flat index.
     static func mask(_ path: String) throws -> ([UInt8], [Int]) {
         let m = try NpyMapping(path: path)
+        func strict<T: BinaryInteger>(_ b: UnsafeBufferPointer<T>) throws -> [UInt8] {
+            if let bad = b.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+                throw NpyError(path: path, message: "entry \(bad) (flat index) is \(b[bad]); a membership mask holds only 0 and 1")
+            }
+            return b.map { UInt8($0) }
+        }
         switch m.header.descr {
-        case "|u1", "|b1": return (try m.buffer(UInt8.self, accepting: ["|u1", "|b1"]).map { $0 != 0 ? 1 : 0 }, m.header.shape)
-        case "<i4": return (try m.buffer(Int32.self).map { $0 != 0 ? 1 : 0 }, m.header.shape)
-        case "<i8": return (try m.buffer(Int64.self).map { $0 != 0 ? 1 : 0 }, m.header.shape)
+        case "|u1", "|b1": return (try strict(try m.buffer(UInt8.self, accepting: ["|u1", "|b1"])), m.header.shape)
+        case "<i4": return (try strict(try m.buffer(Int32.self)), m.header.shape)
+        case "<i8": return (try strict(try m.buffer(Int64.self)), m.header.shape)
         case let d: throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(d)`")
         }
     }
@@ -164,40 +173,6 @@ enum NpyAny {
             return (v.map { Int32($0) }, s)
         case let d: throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(d)`")
         }
-    }
-
-    /// A membership file: a 0/1 mask of length `count`, or a list of member indices (`.npy`, or
-    /// text with one index per line).
-    static func membership(_ path: String, count: Int) throws -> [Bool] {
-        if path.hasSuffix(".npy") {
-            let (v, s) = try ints(path)
-            guard s.count == 1 else { throw NpyError(path: path, message: "membership must be one-dimensional, is \(s)") }
-            let isMask = s[0] == count && v.allSatisfy { $0 == 0 || $0 == 1 }
-            if isMask { return v.map { $0 != 0 } }
-            return try mask(fromIndices: v.map(Int.init), count: count, path: path)
-        }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw NpyError(path: path, message: "cannot read the membership file")
-        }
-        var indices: [Int] = []
-        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            if t.isEmpty || t.hasPrefix("#") { continue }
-            guard let i = Int(t) else { throw NpyError(path: "\(path):\(k + 1)", message: "`\(t)` is not a record index") }
-            indices.append(i)
-        }
-        return try mask(fromIndices: indices, count: count, path: path)
-    }
-
-    static func mask(fromIndices indices: [Int], count: Int, path: String) throws -> [Bool] {
-        var m = [Bool](repeating: false, count: count)
-        for i in indices {
-            guard i >= 0 && i < count else {
-                throw NpyError(path: path, message: "member index \(i) is outside the \(count) audit records")
-            }
-            m[i] = true
-        }
-        return m
     }
 }
 

@@ -33,6 +33,7 @@ public struct ReportStage: AuditStage {
 extension ReportStage {
     /// Rebuilds `report.html` from a finished run's `metrics.json`, `scores/` and `signals/`.
     public static func rebuildReport(runFolder: String) throws -> String {
+        try RunFolder.requireComplete(runFolder)
         guard let data = FileManager.default.contents(atPath: EvaluationStage.metricsPath(runFolder)) else {
             throw NpyError(path: EvaluationStage.metricsPath(runFolder), message: "no metrics.json: is this a finished run folder?")
         }
