@@ -43,6 +43,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var privacy: PrivacyEvidence? = nil
     /// Leakage over training (`audit.checkpoints`): the attacks at chosen epochs.
     public var checkpoints: CheckpointSummary? = nil
+    /// The BLAS library, kernel, threads and measured sgemm rate of the run (nil in a
+    /// `metrics.json` written before it was recorded).
+    public var blas: BLASSummary? = nil
 
     public init(
         toolVersion: String, runName: String, createdAt: String, dataset: DatasetInfo,
@@ -125,7 +128,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case peakMemoryBytes = "peak_memory_bytes"
         case configYAML = "config_yaml"
         case targetQueries = "target_queries"
-        case privacy, checkpoints
+        case privacy, checkpoints, blas
     }
 }
 

@@ -32,6 +32,7 @@ public enum AuditResults {
                 PluginUse(name: $0.plugin.name, version: $0.plugin.version, path: $0.plugin.path, component: "\($0.kind) \($0.component)")
             })
         summary.targetQueries = outcome.queries.isEmpty ? nil : outcome.queries
+        summary.blas = try? BLASSummary.measure()
         let slices = SliceOptions(byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
         let rocFolder = (config.output as NSString).appendingPathComponent("roc")
         let delta = dpDelta(plan) ?? 1e-5

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 import Kernels
 import Logging
@@ -94,7 +93,8 @@ public final class AuditRunner {
     public func run() throws -> AuditOutcome {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         try AtomicFile.write(config.text, to: (output as NSString).appendingPathComponent("config.yaml"))
-        openblas_set_num_threads(Int32(config.threads))
+        try BLASSummary.logChoice(logger)
+        BLAS.setThreadCount(config.threads)
         if let provided = plan.providedSignals { return try runOnProvidedSignals(provided) }
 
         let population = try stage("load dataset") { try loadPopulation() }
