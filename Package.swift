@@ -2,7 +2,7 @@
 //
 // Dependency rule (one direction only):
 //   Host -> AuditCore -> PluginKit -> PluginABI
-//   Kernels -> COpenBLAS
+//   Kernels -> CCPUID (cpuid); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing
 //   Plugins see PluginKit and Kernels only, never AuditCore: they are loaded through the C ABI.
 //
 // Inside AuditCore, layers (folders of Sources/AuditCore):
@@ -72,15 +72,14 @@ let package = Package(
     targets: [
         // The C contract: headers only (plus layout checks that define no symbol).
         .target(name: "PluginABI", path: "Sources/PluginABI"),
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CCPUID", path: "Sources/CCPUID"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], path: "Sources/Kernels"),
+        .target(name: "Kernels", dependencies: ["CCPUID"], path: "Sources/Kernels"),
         .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),
         .target(
             name: "AuditCore",
             dependencies: [
-                "PluginKit", "Kernels", "COpenBLAS",
+                "PluginKit", "Kernels",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

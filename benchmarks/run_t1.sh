@@ -9,6 +9,7 @@
 # PyTorch is installed into benchmarks/.venv on first use (CPU is enough; a few GB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benchmarks/machine.sh
 ROUNDS=${ROUNDS:-3}
 VENV=benchmarks/.venv
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
@@ -44,3 +45,4 @@ for r in $(seq "$ROUNDS"); do
     done
 done
 "$VENV/bin/python" benchmarks/t1/summarize.py "$OUT" | tee "$OUT/summary.txt"
+machine_line "$OUT" | tee -a "$OUT/summary.txt"

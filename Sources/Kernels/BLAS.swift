@@ -1,10 +1,16 @@
-import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Single-precision matrix products on OpenBLAS, in row-major terms.
 ///
-/// The one file of the project's numeric code that calls `cblas_*`. Thread count is the host's
-/// (it sets it once per run); nothing here changes it. With a fixed thread count OpenBLAS sgemm
-/// gives bit-identical results run to run, which the native backend's determinism relies on.
+/// The one file of the project's numeric code that calls BLAS; OpenBLAS itself is opened at
+/// first use (`OpenBLASLibrary`), with its kernel chosen for the CPU. Thread count is the host's
+/// (it sets it once per run with `setThreadCount`); nothing else changes it. With a fixed thread
+/// count OpenBLAS sgemm gives bit-identical results run to run, which the native backend's
+/// determinism relies on.
 public enum BLAS {
     /// `C = alpha · op(A) · op(B) + beta · C`, all row-major.
     ///
@@ -16,11 +22,53 @@ public enum BLAS {
         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
         beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+        // CBLAS constants: row-major 101, no transpose 111, transpose 112.
+        OpenBLASLibrary.shared.sgemm(
+            101, transA ? 112 : 111, transB ? 112 : 111,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// The number of threads OpenBLAS uses, as the host set it.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    public static var threadCount: Int { Int(OpenBLASLibrary.shared.getNumThreads()) }
+
+    /// Sets the number of threads OpenBLAS uses (the host's call, once per run or per stage).
+    public static func setThreadCount(_ count: Int) {
+        OpenBLASLibrary.shared.setNumThreads(Int32(count))
+    }
+
+    /// Opens OpenBLAS now (choosing its kernel) and says which it is; throws instead of trapping
+    /// when it cannot be opened. Later calls return the same answer.
+    public static func load() throws -> BLASLibraryInfo { try OpenBLASLibrary.loaded.get().info }
+
+    /// The library, version and kernel running (opens OpenBLAS if no BLAS call has yet).
+    public static var library: BLASLibraryInfo { OpenBLASLibrary.shared.info }
+
+    /// Whether this process's sgemm reproduces exact small products (the check a chosen kernel
+    /// passes before it is kept): nil when it does, otherwise the first difference.
+    public static func checkAgainstNaiveProduct() -> String? {
+        OpenBLASLibrary.agreesWithNaiveProduct(OpenBLASLibrary.shared.sgemm)
+    }
+
+    /// sgemm throughput at the current thread count, GFLOP/s: 512 × 512 × 512 products repeated
+    /// for about `seconds` (after one warm-up), so a slow kernel shows at once.
+    public static func measureGFLOPS(seconds: Double = 0.05) -> Double {
+        let n = 512
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        func product() { gemm(false, false, m: n, n: n, k: n, a, lda: n, b, ldb: n, beta: 0, &c, ldc: n) }
+        product()
+        let start = monotonicSeconds()
+        var count = 0
+        repeat {
+            product()
+            count += 1
+        } while monotonicSeconds() - start < seconds
+        return 2 * Double(n * n * n) * Double(count) / (monotonicSeconds() - start) / 1e9
+    }
+}
+
+private func monotonicSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

@@ -43,6 +43,10 @@ struct ReportFixture {
                                 component: "attack loss"),
                       PluginUse(name: "attacks-reference", version: "0.1.0", path: "/opt/mia/libMIAAttacksReference.so",
                                 component: "attack lira_offline")])
+        summary.blas = BLASSummary(
+            library: "libopenblas.so.0", version: "OpenBLAS 0.3.21 DYNAMIC_ARCH", kernel: "SkylakeX", chosenBy: "mia-audit",
+            note: "OpenBLAS took Prescott by itself", threads: 2, gflops: 271.4, cpu: "Xeon <fixture> & co",
+            cpuFeatures: ["avx2", "fma", "avx512f"])
         for (k, name) in ["loss", "lira_offline", "correctness"].enumerated() {
             let mask = masks[name] ?? [UInt8](repeating: 1, count: n)
             let e = evaluate(attack: name, scores: scores[name]!, evaluationMask: mask, isMember: isMember,

@@ -110,6 +110,8 @@ struct ReportTests {
         #expect(Self.page.contains("fixture &lt;w2&gt; &amp; co"))
         #expect(Self.page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
         #expect(Self.page.contains("/opt/mia &amp; co/libMIAAttacksThreshold.so"))
+        #expect(Self.page.contains("on Xeon &lt;fixture&gt; &amp; co."))
+        #expect(Self.page.contains("kernel SkylakeX (chosen by mia-audit: OpenBLAS took Prescott by itself)"))
         #expect(escapeHTML("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;")
     }
 
@@ -143,6 +145,7 @@ struct ReportTests {
             required.append("/most_at_risk/\(e.attack)/0/score")
         }
         for k in summary.stageSeconds.indices { required.append("/stage_seconds/\(k)/seconds") }
+        required += ["/blas/threads", "/blas/gflops"]
         for k in summary.target.history.indices { required.append("/target/history/\(k)/heldout_accuracy") }
         for r in required { #expect(pointers.contains(r), "not shown: \(r)") }
         #expect(matches.count > 200)

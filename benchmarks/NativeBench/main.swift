@@ -60,7 +60,8 @@ if mode == "gemm" {
         BLAS.gemm(false, false, m: n, n: n, k: n, a, lda: n, b, ldb: n, beta: 0, &c, ldc: n)
         rates.append(2 * Double(n * n * n) / (now() - t0) / 1e9)
     }
-    print(json(["side": "native", "gemm_gflops": median(Array(rates.dropFirst())), "threads": BLAS.threadCount]))
+    print(json(["side": "native", "gemm_gflops": median(Array(rates.dropFirst())), "threads": BLAS.threadCount,
+                "blas_kernel": BLAS.library.kernel, "blas_chosen_by": BLAS.library.source.rawValue]))
     exit(0)
 }
 
@@ -134,6 +135,7 @@ for _ in 0..<5 {
 }
 print(json([
     "side": "native", "model": model, "threads": BLAS.threadCount, "train_records": trainCount,
+    "blas_kernel": BLAS.library.kernel,
     "epoch_seconds": seconds, "median_epoch_seconds": seconds.count > 1 ? median(Array(seconds.dropFirst())) : -1,
     "train_loss": losses, "train_accuracy": accuracy,
     "infer_images_per_second": Double(inferCount) / median(Array(inferSeconds.dropFirst())),

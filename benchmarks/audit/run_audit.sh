@@ -8,6 +8,7 @@ workload="${1:?usage: run_audit.sh w1|w2}"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
+. benchmarks/machine.sh
 repeats="${REPEATS:-1}"
 venv="${TORCH_VENV:-$here/.venv}"
 out="$here/runs/$workload"
@@ -37,3 +38,4 @@ for i in $(seq 1 "$repeats"); do
         --signals "$out/signals" --out "$results/torch-$i.json" >"$results/torch-$i.log"
 done
 "$venv/bin/python" "$here/compare.py" "$results" | tee "$results/table.md"
+machine_line "$results" | tee -a "$results/table.md"

@@ -43,3 +43,4 @@ print(f"without DP: native {n0:.3f}, PyTorch {t0:.3f}; DP overhead: native x{n /
 eps = {r["side"]: r["epsilon"] for r in rows if r["dp"]}
 print(f"epsilon at delta 1e-5: native {eps['native']:.3f} (integer orders, standard conversion), Opacus {eps['opacus-hooks']:.3f} (its own accountant)")
 PY
+(cd ../.. && . benchmarks/machine.sh && machine_line) | tee -a "$OUT/summary.txt"

@@ -16,6 +16,7 @@
 # run stay in benchmarks/results/parallel-<time>/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. benchmarks/machine.sh
 ROUNDS=${ROUNDS:-3}
 MODELS=${MODELS:-"lenet5 mlp512 mlp64 mlp1024"}
 THREADS=${THREADS:-$(nproc)}
@@ -108,3 +109,4 @@ for m in models:
           f"{', '.join(f'{x:.2f}' for x in ratios)} | **{statistics.median(ratios):.2f}** |")
 EOF
 echo "raw figures: $OUT" >&2
+machine_line "$OUT" | tee -a "$OUT/summary.txt"

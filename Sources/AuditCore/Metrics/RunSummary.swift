@@ -45,6 +45,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var checkpoints: CheckpointSummary? = nil
     /// What a bit-for-bit reproduction must match (CPU, BLAS kernel, threads, library hashes).
     public var environment: RunEnvironment? = nil
+    /// The BLAS library, kernel, threads and measured sgemm rate of the run (nil in a
+    /// `metrics.json` written before it was recorded).
+    public var blas: BLASSummary? = nil
 
     public init(
         toolVersion: String, runName: String, createdAt: String, dataset: DatasetInfo,
@@ -127,7 +130,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case peakMemoryBytes = "peak_memory_bytes"
         case configYAML = "config_yaml"
         case targetQueries = "target_queries"
-        case privacy, checkpoints, environment
+        case privacy, checkpoints, environment, blas
     }
 }
 

@@ -14,6 +14,7 @@ extension ReportPage {
         }
         html += "<p>Peak resident memory: "
             + metricSpan(Double(summary.peakMemoryBytes), .mebibytes, path: ["peak_memory_bytes"]) + " MiB.</p>"
+        if let blas = summary.blas { html += blasParagraph(blas) }
         if !summary.plugins.isEmpty {
             html += "<h3>Plugins used</h3>"
             html += htmlTable(header: ["Plugin", "Version", "Component", "Library"],
@@ -24,6 +25,13 @@ extension ReportPage {
         html += "<h3>Config as run</h3><pre>\(escapeHTML(summary.configYAML))</pre>"
         html += "<p class=\"note\">Tool version \(escapeHTML(summary.toolVersion)); run started \(escapeHTML(summary.createdAt)).</p>"
         html += "</section>"
+    }
+
+    /// The BLAS the run computed on: library, kernel and who chose it, threads, measured sgemm rate.
+    func blasParagraph(_ blas: BLASSummary) -> String {
+        "<p id=\"blas\">BLAS: \(escapeHTML(blas.kernelLine)); "
+            + metricSpan(Double(blas.threads), .count, path: ["blas", "threads"]) + " threads, sgemm "
+            + metricSpan(blas.gflops, .count, path: ["blas", "gflops"]) + " GFLOP/s on \(escapeHTML(blas.cpu)).</p>"
     }
 
     /// Horizontal bars, one per stage.

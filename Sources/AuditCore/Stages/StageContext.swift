@@ -1,5 +1,5 @@
-import COpenBLAS
 import Foundation
+import Kernels
 import Logging
 import PluginKit
 
@@ -48,7 +48,8 @@ public final class StageContext {
     func prepareRunFolder() throws {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         try AtomicFile.write(config.text, to: (output as NSString).appendingPathComponent("config.yaml"))
-        openblas_set_num_threads(Int32(config.threads))
+        try BLASSummary.logChoice(logger)
+        BLAS.setThreadCount(config.threads)
     }
 
     /// The host services of one component instance, labelled in logs and progress.

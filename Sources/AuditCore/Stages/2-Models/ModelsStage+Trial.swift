@@ -1,5 +1,5 @@
-import COpenBLAS
 import Foundation
+import Kernels
 import PluginKit
 
 /// What `mia-audit plan` measured by training the first missing models until each reported its
@@ -84,8 +84,8 @@ extension ModelsStage {
         let spec = ModelSpec(featureShape: population.info.featureShape, classCount: population.info.classCount)
         let layout = trainingLayout(missing: status.missing.count)
         let jobs = Array(status.missing.prefix(layout.sideBySide))
-        openblas_set_num_threads(Int32(layout.blasThreads))
-        defer { openblas_set_num_threads(Int32(config.threads)) }
+        BLAS.setThreadCount(layout.blasThreads)
+        defer { BLAS.setThreadCount(config.threads) }
 
         final class State: @unchecked Sendable {
             let lock = NSLock()

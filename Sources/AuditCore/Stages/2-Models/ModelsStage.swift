@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 import Kernels
 import PluginKit
@@ -126,8 +125,8 @@ extension ModelsStage {
         let workers = layout.sideBySide
         logger.info("training \(layout)")
         // The host owns BLAS threading: side-by-side trainings share `run.threads`.
-        openblas_set_num_threads(Int32(layout.blasThreads))
-        defer { openblas_set_num_threads(Int32(config.threads)) }
+        BLAS.setThreadCount(layout.blasThreads)
+        defer { BLAS.setThreadCount(config.threads) }
         let lock = NSLock()
         var queue = missing
         var failures: [Error] = []

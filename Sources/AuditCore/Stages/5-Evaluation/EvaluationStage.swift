@@ -38,6 +38,7 @@ struct EvaluationStage: AuditStage {
             })
         summary.targetQueries = outcome.queries.isEmpty ? nil : outcome.queries
         summary.environment = RunEnvironment.current(threads: config.threads, libraries: plan.pluginsUsed.map(\.plugin.path))
+        summary.blas = try? BLASSummary.measure()
         let slices = SliceOptions(byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
         let rocFolder = (config.output as NSString).appendingPathComponent("roc")
         let delta = Self.dpDelta(plan) ?? 1e-5
