@@ -7,7 +7,7 @@ import PluginKit
 
 func callPlugin(_ component: ComponentInfo, _ call: String, _ body: (UnsafeMutablePointer<mia_error_t>) -> mia_status_t) throws {
     var error = mia_error_t()
-    let status = body(&error)
+    let status = PluginGuard.inFlight(component, call) { body(&error) }
     guard status != MIA_OK else { return }
     var message = readMessage(&error)
     if message.isEmpty { message = "(the plugin gave no message)" }
@@ -33,7 +33,7 @@ public final class DynamicDataset {
         instance = out
     }
 
-    deinit { table.pointee.close(instance) }
+    deinit { PluginGuard.inFlight(component, "close") { table.pointee.close(instance) } }
 
     public func info() throws -> PluginKit.DatasetInfo {
         var i = mia_dataset_info_t()
@@ -84,7 +84,7 @@ public final class DynamicModel {
         instance = out
     }
 
-    deinit { table.pointee.destroy(instance) }
+    deinit { PluginGuard.inFlight(component, "destroy") { table.pointee.destroy(instance) } }
 
     /// Trains on `features` [n, featureSize] and `labels` [n]; returns the per-epoch history.
     ///
@@ -213,10 +213,13 @@ public final class DynamicAttack {
     let bridge: HostBridge
     let table: UnsafePointer<mia_attack_vtable_t>
     var instance: UnsafeMutableRawPointer?
+    /// For a child process that creates the attack again (`plugins.isolation: process`).
+    let optionsJSON: String
 
     public init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
         precondition(component.kind == .attack)
         self.component = component
+        self.optionsJSON = optionsJSON
         self.bridge = bridge
         table = component.vtable.assumingMemoryBound(to: mia_attack_vtable_t.self)
         var out: UnsafeMutableRawPointer?
@@ -224,12 +227,15 @@ public final class DynamicAttack {
         instance = out
     }
 
-    deinit { table.pointee.destroy(instance) }
+    deinit { PluginGuard.inFlight(component, "destroy") { table.pointee.destroy(instance) } }
 
-    public var requirements: AttackRequirements { AttackRequirements(rawValue: table.pointee.requirements(instance)) }
+    public var requirements: AttackRequirements {
+        AttackRequirements(rawValue: PluginGuard.inFlight(component, "requirements") { table.pointee.requirements(instance) })
+    }
 
     /// Scores every audit record; the query service is offered for the duration of the call.
     public func score(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (scores: [Double], mask: [UInt8]) {
+        if let isolated = try scoreInChildProcess(signals, queries: queries) { return isolated }
         let n = Int(signals.pointee.record_count)
         var scores = [Double](repeating: 0, count: n)
         var mask = [UInt8](repeating: 1, count: n)

@@ -74,6 +74,7 @@ public final class AuditRunner {
         self.logger = logger
         self.progress = progress
         self.cancellation = cancellation
+        PluginGuard.policy = plan.config.pluginPolicy
     }
 
     var config: AuditConfig { plan.config }
