@@ -96,6 +96,8 @@ extension DynamicAttack {
         child.arguments = [
             Self.isolatedSubcommand, block.childPath, component.plugin.path, component.name, "--label", bridge.label, "--log-level", level,
         ]
+        // The host reports the child's crash; the Swift runtime's backtrace of it would only be noise.
+        child.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { _, new in new }
         let ended = DispatchSemaphore(value: 0)
         child.terminationHandler = { _ in ended.signal() }
         do {
