@@ -50,7 +50,7 @@ let plugins = [
 
 /// Plugins that misbehave on purpose, for the loading tests. Not named `libMIA*`, so the host's
 /// default discovery in the build folder never picks them up.
-let fixtures: [(Product, Target)] = ["FixtureWrongABI", "FixtureNoEntry", "FixtureFailing"].map { name in
+let fixtures: [(Product, Target)] = ["FixtureWrongABI", "FixtureNoEntry", "FixtureFailing", "FixtureMisbehaving"].map { name in
     (
         .library(name: "Test\(name)", type: .dynamic, targets: [name]),
         .target(name: name, dependencies: ["PluginABI"], path: "Tests/Fixtures/\(name)")
@@ -76,10 +76,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Kernels", dependencies: ["CCPUID"], path: "Sources/Kernels"),
         .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),
+        // The record of plugin calls in flight and the handlers that report a misbehaving plugin
+        // (C: its signal and exit handlers must be async-signal-safe).
+        .target(name: "CPluginGuard", path: "Sources/CPluginGuard"),
         .target(
             name: "AuditCore",
             dependencies: [
-                "PluginKit", "Kernels",
+                "PluginKit", "Kernels", "CPluginGuard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -170,9 +170,13 @@ func installInterruptHandler(_ cancellation: CancellationFlag) -> DispatchSource
     signal(SIGINT, SIG_IGN)
     let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
     source.setEventHandler {
-        if cancellation.isCancelled { exit(130) }
+        if cancellation.isCancelled {
+            PluginGuard.hostExiting()
+            exit(130)
+        }
         FileHandle.standardError.write(Data("\ninterrupt: stopping at the next checkpoint (again to quit now)\n".utf8))
         cancellation.cancel()
+        PluginGuard.interrupted()
     }
     source.resume()
     return source

@@ -61,6 +61,8 @@ public struct AuditConfig {
     public var modelStore: String
     // plugins:
     public var pluginPaths: [String]
+    /// `plugins.isolation`, `plugins.timeout_seconds`, `plugins.on_failure`, `plugins.libraries`.
+    public var pluginPolicy = PluginPolicy()
     // signals: (bring your own signals; replaces dataset, model and reference_models)
     public var signals: SignalsChoice?
     // dataset:
@@ -146,7 +148,7 @@ public struct AuditConfig {
 
         var pluginPaths: [String] = []
         if let plugins = top["plugins"] {
-            try plugins.checkKeys(["paths"])
+            try plugins.checkKeys(PluginPolicy.keys)
             pluginPaths = try plugins["paths"]?.list().map { resolve(try $0.string(), baseDir) } ?? []
         }
 
@@ -253,13 +255,15 @@ public struct AuditConfig {
 
         let slurm = try SlurmConfig.parse(top["slurm"])
 
-        return AuditConfig(
+        var config = AuditConfig(
             file: file, text: text, name: name, output: resolve(output, FileManager.default.currentDirectoryPath),
             seed: UInt64(seed), threads: threads, parallelModels: parallelModels, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
             pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
             publicRecords: publicRecords,
             model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
             bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_, slurm: slurm)
+        config.pluginPolicy = try PluginPolicy.parse(top["plugins"], baseDir: baseDir)
+        return config
     }
 
     /// The directory relative paths in plugin options are resolved against: the config's folder.

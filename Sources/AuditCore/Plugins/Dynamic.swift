@@ -7,7 +7,7 @@ import PluginKit
 
 func callPlugin(_ component: ComponentInfo, _ call: String, _ body: (UnsafeMutablePointer<mia_error_t>) -> mia_status_t) throws {
     var error = mia_error_t()
-    let status = body(&error)
+    let status = PluginGuard.inFlight(component, call) { body(&error) }
     guard status != MIA_OK else { return }
     var message = readMessage(&error)
     if message.isEmpty { message = "(the plugin gave no message)" }
@@ -57,7 +57,7 @@ public final class DynamicDataset {
         opened = true
     }
 
-    deinit { if opened { table.pointee.close(instance) } }
+    deinit { if opened { PluginGuard.inFlight(component, "close") { table.pointee.close(instance) } } }
 
     public func info() throws -> PluginKit.DatasetInfo {
         var i = mia_dataset_info_t()
@@ -113,7 +113,7 @@ public final class DynamicModel {
         created = true
     }
 
-    deinit { if created { table.pointee.destroy(instance) } }
+    deinit { if created { PluginGuard.inFlight(component, "destroy") { table.pointee.destroy(instance) } } }
 
     /// Trains on `features` [n, featureSize] and `labels` [n]; returns the per-epoch history.
     ///
@@ -244,10 +244,13 @@ public final class DynamicAttack {
     var instance: UnsafeMutableRawPointer?
     /// Whether `create` succeeded: only then is `destroy` called (never after a failed create).
     var created = false
+    /// For a child process that creates the attack again (`plugins.isolation: process`).
+    let optionsJSON: String
 
     public init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
         precondition(component.kind == .attack)
         self.component = component
+        self.optionsJSON = optionsJSON
         self.bridge = bridge
         table = component.vtable.assumingMemoryBound(to: mia_attack_vtable_t.self)
         let t = table.pointee
@@ -258,12 +261,15 @@ public final class DynamicAttack {
         created = true
     }
 
-    deinit { if created { table.pointee.destroy(instance) } }
+    deinit { if created { PluginGuard.inFlight(component, "destroy") { table.pointee.destroy(instance) } } }
 
-    public var requirements: AttackRequirements { AttackRequirements(rawValue: table.pointee.requirements(instance)) }
+    public var requirements: AttackRequirements {
+        AttackRequirements(rawValue: PluginGuard.inFlight(component, "requirements") { table.pointee.requirements(instance) })
+    }
 
     /// Scores every audit record; the query service is offered for the duration of the call.
     public func score(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (scores: [Double], mask: [UInt8]) {
+        if let isolated = try scoreInChildProcess(signals, queries: queries) { return isolated }
         let n = Int(signals.pointee.record_count)
         var scores = [Double](repeating: 0, count: n)
         var mask = [UInt8](repeating: 1, count: n)

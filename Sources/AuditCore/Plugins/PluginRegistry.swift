@@ -136,7 +136,10 @@ public final class PluginRegistry: @unchecked Sendable {
             throw PluginProblem(path: path, reason: "not a plugin: it exports no `\(MIA_PLUGIN_ENTRY_SYMBOL)` symbol")
         }
         let entry = unsafeBitCast(symbol, to: mia_plugin_entry_fn.self)
-        guard let descriptor = entry(UInt32(MIA_ABI_MAJOR), UInt32(MIA_ABI_MINOR)) else {
+        let found = PluginGuard.inFlight(library: path, pluginName: "", what: "library", call: MIA_PLUGIN_ENTRY_SYMBOL) {
+            entry(UInt32(MIA_ABI_MAJOR), UInt32(MIA_ABI_MINOR))
+        }
+        guard let descriptor = found else {
             throw PluginProblem(path: path, reason: "the plugin declined this host's ABI \(MIA_ABI_MAJOR).\(MIA_ABI_MINOR)")
         }
         let descriptorSize = structSize(UnsafeRawPointer(descriptor))

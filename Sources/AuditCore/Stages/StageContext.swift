@@ -23,6 +23,7 @@ public final class StageContext {
         self.logger = logger
         self.progress = progress
         self.cancellation = cancellation
+        PluginGuard.policy = plan.config.pluginPolicy
     }
 
     var config: AuditConfig { plan.config }

@@ -49,8 +49,9 @@ extension AttacksStage {
             for (j, attack) in plan.attacks.enumerated() where !(skippingQueries && attack.requirements.contains(.queryAccess)) {
                 let index = d * plan.attacks.count + j
                 let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
-                let (scores, mask, queries) = try runAttack(
-                    attack, named: name, on: signals, behind: defence, population, spec, targetKey: targetKey, in: folder)
+                guard let (scores, mask, queries) = try continuingOnFailure(name, {
+                    try runAttack(attack, named: name, on: signals, behind: defence, population, spec, targetKey: targetKey, in: folder)
+                }) else { continue }
                 if queries > 0 { queryCounts[name] = queries }
                 results.append((name, scores, mask))
                 if reportProgress { progress.report(task: "attacks", done: index + 1, total: total) }

@@ -1,0 +1,31 @@
+import ArgumentParser
+import AuditCore
+import Foundation
+import Logging
+
+/// `mia-audit isolated-score`: the child process of `plugins.isolation: process` (hidden; the
+/// host starts it, see `DynamicAttack.scoreInChildProcess`). Its outcome is in the shared block.
+struct IsolatedScore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: DynamicAttack.isolatedSubcommand, abstract: "Run one attack's score in this process (used by the host).",
+        shouldDisplay: false)
+
+    @Argument var block: String
+    @Argument var library: String
+    @Argument var component: String
+    @Option var label: String = "attack"
+    @Option(name: .customLong("log-level")) var logLevel: String = "warning"
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "mia-audit")
+        logger.logLevel = level
+        let status = IsolatedWorker.run(block: block, library: library, component: component, label: label, logger: logger)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
