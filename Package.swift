@@ -2,7 +2,7 @@
 //
 // Dependency rule (one direction only):
 //   Host -> AuditCore -> PluginKit -> PluginABI
-//   Kernels -> COpenBLAS
+//   Kernels -> COpenBLAS; AuditCore -> CFFI (libffi, for attacks that are a plain C function)
 //   Plugins see PluginKit and Kernels only, never AuditCore: they are loaded through the C ABI.
 //
 // Every target names its `path:` explicitly: `Plugins/` here holds this project's plugin
@@ -69,12 +69,14 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // libffi: calls to a plain C function whose signature comes from the config (AuditCore only).
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(name: "Kernels", dependencies: ["COpenBLAS"], path: "Sources/Kernels"),
         .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),
         .target(
             name: "AuditCore",
             dependencies: [
-                "PluginKit", "Kernels", "COpenBLAS",
+                "PluginKit", "Kernels", "COpenBLAS", "CFFI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
