@@ -153,8 +153,9 @@ extension ConformanceCheck {
             record(call, .ok, "handled: finite scores")
         } catch {
             let e = PluginError.from(error)
-            // `DynamicAttack.score` turns a non-finite score the plugin returned with MIA_OK into this error.
-            if e.message.hasPrefix("score of record") {
+            // `DynamicAttack.score` turns a non-finite score the plugin returned with MIA_OK into
+            // this error; a plugin's own refusal carries the origin "... failed in score".
+            if e.message.hasPrefix("score of record") && !(e.origin ?? "").contains("failed in score") {
                 record(call, .violation, "returned MIA_OK with a non-finite score (\(e.message)); refuse the input or handle it")
             } else {
                 refused(call, error)
