@@ -35,4 +35,4 @@ YAML
   "$root/.build/release/mia-audit" run "$work/$kind.yaml" --quiet --verbose 2>&1 | grep "attack margin: scored" \
     | sed "s/^/$kind: /"
 done
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'); BLAS: $(ls /usr/lib/x86_64-linux-gnu/openblas*/ 2>/dev/null | head -1 || echo unused) (not used by either attack)"
+echo "CPU: $(lscpu | sed -n "s/^Model name: *//p"); BLAS kernel: none (neither attack calls BLAS; OpenBLAS is linked but idle)"
