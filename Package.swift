@@ -2,7 +2,7 @@
 //
 // Dependency rule (one direction only):
 //   Host -> AuditCore -> PluginKit -> PluginABI
-//   Kernels -> CCPUID (cpuid); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing
+//   Kernels -> CCPUID (cpuid); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing; AuditCore -> CFFI (libffi, for attacks that are a plain C function)
 //   Plugins see PluginKit and Kernels only, never AuditCore: they are loaded through the C ABI.
 //
 // Inside AuditCore, layers (folders of Sources/AuditCore):
@@ -74,6 +74,8 @@ let package = Package(
         .target(name: "PluginABI", path: "Sources/PluginABI"),
         .target(name: "CCPUID", path: "Sources/CCPUID"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // libffi: calls to a plain C function whose signature comes from the config (AuditCore only).
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(name: "Kernels", dependencies: ["CCPUID"], path: "Sources/Kernels"),
         .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),
         // The record of plugin calls in flight and the handlers that report a misbehaving plugin
@@ -82,7 +84,7 @@ let package = Package(
         .target(
             name: "AuditCore",
             dependencies: [
-                "PluginKit", "Kernels", "CPluginGuard",
+                "PluginKit", "Kernels", "CPluginGuard", "CFFI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

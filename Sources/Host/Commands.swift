@@ -68,7 +68,7 @@ struct Report: ParsableCommand {
 struct Plugins: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the plugins found and their components.",
-        subcommands: [List.self, Describe.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Describe.self, Check.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every plugin found, and every file that is not one and why.")

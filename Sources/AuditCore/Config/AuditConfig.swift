@@ -42,6 +42,8 @@ public struct AttackChoice {
     /// The name its results go by (`lira-online`); defaults to the plugin's name.
     public var name: String
     public var component: ComponentChoice
+    /// A plain C function instead of a plugin (`c_function:`); `component` then names its symbol.
+    public var cFunction: CFunctionSpec? = nil
 }
 
 /// A parsed audit config: one YAML file, every key documented in configs/README.md.
@@ -214,8 +216,9 @@ public struct AuditConfig {
         var attacks: [AttackChoice] = []
         var seen: [String: Int?] = [:]
         for a in try audit.require("attacks").list() {
-            try a.checkKeys(["plugin", "name", "options"])
-            let choice = try component(a)
+            try a.checkKeys(["plugin", "name", "options", "c_function"])
+            let cFunction = try CFunctionSpec.choice(a, baseDirectory: baseDir)
+            let choice = try cFunction?.choice ?? component(a)
             let n = try a["name"]?.string() ?? choice.plugin
             guard n.range(of: "^[A-Za-z0-9_.-]+$", options: .regularExpression) != nil else {
                 throw (a["name"] ?? a).error("attack name `\(n)` may hold only letters, digits, '-', '_' and '.'")
@@ -224,7 +227,7 @@ public struct AuditConfig {
                 throw (a["name"] ?? a).error("two attacks are named `\(n)` (the other is on line \(earlier.map(String.init) ?? "?")); give one a `name:`")
             }
             seen[n] = a.line
-            attacks.append(AttackChoice(name: n, component: choice))
+            attacks.append(AttackChoice(name: n, component: choice, cFunction: cFunction?.spec))
         }
         guard !attacks.isEmpty else { throw try audit.require("attacks").error("must list at least one attack") }
         let fprs = try audit["fprs"]?.list().map { node -> Double in

@@ -105,7 +105,7 @@ public struct AuditPlan {
         var attacks: [ResolvedAttack] = []
         let cancellation = CancellationFlag()
         for a in config.attacks {
-            guard let c = resolve(a.component, .attack) else { continue }
+            guard let c = a.cFunction.map(CFunctionAttack.component) ?? resolve(a.component, .attack) else { continue }
             do {
                 let bridge = HostBridge(label: a.name, logger: logger, cancellation: cancellation)
                 let instance = try DynamicAttack(c.info, optionsJSON: c.optionsJSON, bridge: bridge)
