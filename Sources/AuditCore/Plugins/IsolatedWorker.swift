@@ -40,10 +40,24 @@ public enum IsolatedWorker {
             h.pointee.stage = Int32(MIA_ISOLATED_FINISHED)
             return 0
         }
+        // Created as the host creates it in process (`createInstance`: ABI 1.2's
+        // `create_component` when the table has it, else 1.0's `create`).
         var instance: UnsafeMutableRawPointer?
-        let options = block.pointer(Int(MIA_ISOLATED_OPTIONS), CChar.self)
-        let created = table.pointee.create(bridge.table, options, &instance, &error)
-        guard created == MIA_OK else { return finish(created, Int32(MIA_ISOLATED_CREATE)) }
+        let optionsJSON = block.pointer(Int(MIA_ISOLATED_OPTIONS), CChar.self).map { String(cString: $0) } ?? "{}"
+        let t = table.pointee
+        do {
+            instance = try createInstance(
+                component, "create", optionsJSON: optionsJSON, host: bridge.table,
+                modern: t.create_component.map { f in { f($0, $1, $2) } },
+                legacy: { t.create(bridge.table, optionsJSON, $0, $1) })
+        } catch {
+            let failure = error as? PluginError ?? PluginError(.internal, "\(error)")
+            h.pointee.status = failure.status.rawValue
+            h.pointee.failed_call = Int32(MIA_ISOLATED_CREATE)
+            block.message = failure.message
+            h.pointee.stage = Int32(MIA_ISOLATED_FINISHED)
+            return 0
+        }
         defer { table.pointee.destroy(instance) }
 
         let n = Int(h.pointee.record_count), p = Int(h.pointee.population_count)
