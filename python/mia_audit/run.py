@@ -28,9 +28,15 @@ class Run:
             raise RunNotComplete(f"{self.folder} holds no metrics.json: not a finished mia-audit run")
         with open(path) as f:
             self.metrics: Dict[str, Any] = json.load(f)
-        state = self.metrics.get("state") or self.metrics.get("status")
-        if isinstance(state, str) and state not in ("complete", "completed"):
-            raise RunNotComplete(f"{self.folder}: the run's state is {state!r}, not complete")
+        # run.json (written by the tool around every run) says whether the run finished.
+        state_path = os.path.join(self.folder, "run.json")
+        if os.path.isfile(state_path):
+            with open(state_path) as f:
+                state = json.load(f)
+            if state.get("state") != "complete":
+                detail = f" in stage {state['stage']!r}" if state.get("stage") else ""
+                raise RunNotComplete(f"{self.folder}: the run is {state.get('state')!r}{detail}, not complete"
+                                     + (f": {state['error']}" if state.get("error") else ""))
 
     def __repr__(self) -> str:
         return f"Run({self.folder!r}, attacks={self.attacks})"

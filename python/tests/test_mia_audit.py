@@ -194,6 +194,20 @@ class InputTests(unittest.TestCase):
         self.refuse("`labels`: expected integer class labels", labels=s["labels"] + 0.5)
         self.refuse("go together", reference_membership=None)
 
+    def test_a_run_that_did_not_complete_is_refused(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "metrics.json"), "w") as f:
+                json.dump({"attacks": {}, "attack_order": []}, f)
+            with open(os.path.join(tmp, "run.json"), "w") as f:
+                json.dump({"state": "failed", "stage": "attacks", "error": "boom"}, f)
+            with self.assertRaises(mia_audit.RunNotComplete) as caught:
+                mia_audit.load_run(tmp)
+            self.assertIn("failed", str(caught.exception))
+            self.assertIn("attacks", str(caught.exception))
+            with open(os.path.join(tmp, "run.json"), "w") as f:
+                json.dump({"state": "complete"}, f)
+            self.assertEqual(mia_audit.load_run(tmp).attacks, [])
+
     def test_a_missing_binary_names_both_places_it_looks(self):
         saved = dict(os.environ)
         try:
