@@ -129,7 +129,7 @@ import Testing
         h.update(try #require(FileManager.default.contents(atPath: library)))
         #expect(e.librarySHA256[library] == h.hexDigest())
         var summary = RunSummary(
-            toolVersion: "t", runName: "r", createdAt: "now", dataset: DatasetInfo(name: "d", records: 1, classes: 2),
+            toolVersion: "t", runName: "r", createdAt: "now", dataset: DatasetSummary(name: "d", records: 1, classes: 2),
             target: TargetSummary(trainAccuracy: 1, testAccuracy: 1, history: []), fprs: [0.1])
         summary.environment = e
         let json = String(decoding: try summary.jsonData(), as: UTF8.self)

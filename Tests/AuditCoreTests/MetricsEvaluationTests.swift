@@ -137,9 +137,9 @@ struct MetricsEvaluationTests {
                          slices: .all, bootstrapSamples: 10, seed: 4)
         var summary = RunSummary(
             toolVersion: "0.1.0", runName: "t", createdAt: "2026-01-01T00:00:00Z",
-            dataset: DatasetInfo(name: "d", records: 300, classes: 4),
+            dataset: DatasetSummary(name: "d", records: 300, classes: 4),
             target: TargetSummary(trainAccuracy: 0.9, testAccuracy: 0.8,
-                                  history: [EpochRecord(epoch: 1, trainLoss: 1, trainAccuracy: 0.5, seconds: 2)]),
+                                  history: [EpochSummary(epoch: 1, trainLoss: 1, trainAccuracy: 0.5, seconds: 2)]),
             fprs: [0.001, 0.01])
         summary.add(e, mostAtRisk: mostAtRisk(scores: r.scores, isMember: r.members, evaluationMask: r.mask,
                                               labels: r.labels, count: 3))

@@ -6,7 +6,7 @@ import Testing
 struct ReportEdgeCaseTests {
     func bareSummary() -> RunSummary {
         RunSummary(toolVersion: "0.1.0", runName: "empty", createdAt: "2026-11-24T00:00:00Z",
-                   dataset: DatasetInfo(name: "none", records: 0, classes: 0),
+                   dataset: DatasetSummary(name: "none", records: 0, classes: 0),
                    target: TargetSummary(trainAccuracy: 0, testAccuracy: 0), fprs: [0.01])
     }
 

@@ -26,10 +26,10 @@ struct ReportFixture {
         let fprs = [0.001, 0.01, 0.1]
         var summary = RunSummary(
             toolVersion: "0.1.0-test", runName: "fixture <w2> & co", createdAt: "2026-11-24T21:00:00Z",
-            dataset: DatasetInfo(name: "fashion-mnist", records: 5000, classes: 10),
+            dataset: DatasetSummary(name: "fashion-mnist", records: 5000, classes: 10),
             target: TargetSummary(trainAccuracy: 0.93125, testAccuracy: 0.82875, history: (1...20).map { e in
                 let t = Double(e)
-                return EpochRecord(epoch: e, trainLoss: 1.6 * exp(-t / 6) + 0.12, trainAccuracy: 0.95 - 0.4 * exp(-t / 5),
+                return EpochSummary(epoch: e, trainLoss: 1.6 * exp(-t / 6) + 0.12, trainAccuracy: 0.95 - 0.4 * exp(-t / 5),
                                    heldoutLoss: 1.5 * exp(-t / 5) + 0.42 + 0.01 * t, heldoutAccuracy: 0.84 - 0.35 * exp(-t / 4),
                                    seconds: 0.8 + 0.01 * t)
             }),

@@ -20,7 +20,7 @@ import Testing
     /// models with random logits; the reference models' logits are left in files.
     func audit(n: Int, p: Int, c: Int, r: Int, folder: String) throws -> (Population, Memberships, TrainedModel, [TrainedModel]) {
         var rng = SeededRandom(seed: 11)
-        let info = PluginKit.DatasetInfo(recordCount: n + p, classCount: c, featureShape: [1])
+        let info = DatasetInfo(recordCount: n + p, classCount: c, featureShape: [1])
         let labels = (0..<(n + p)).map { _ in Int32(rng.nextInt(below: c)) }
         let population = Population(info: info, features: [], labels: labels, auditCount: n, populationCount: p)
         let memberships = Memberships(recordCount: n, referenceCount: r, seed: 3)

@@ -5,7 +5,7 @@ import Testing
 /// A run summary with one attack whose figures are given, as `metrics.json` would hold them.
 func summary(auc: Double, advantage: Double, tpr: [Double: Double], train: Double, test: Double) -> RunSummary {
     let fprs = tpr.keys.sorted()
-    var s = RunSummary(toolVersion: "t", runName: "r", createdAt: "now", dataset: DatasetInfo(name: "d", records: 10, classes: 2),
+    var s = RunSummary(toolVersion: "t", runName: "r", createdAt: "now", dataset: DatasetSummary(name: "d", records: 10, classes: 2),
                        target: TargetSummary(trainAccuracy: train, testAccuracy: test), fprs: fprs)
     let metrics = MembershipMetrics(
         auc: auc, aucCI: ConfidenceInterval(lower: auc - 0.01, upper: auc + 0.01),

@@ -5,7 +5,7 @@ import Testing
 /// A run summary with one attack `loss` whose AUC, advantage and confusion matrix at the chosen
 /// threshold are given; balanced accuracy and PPV follow from the matrix as the metrics define them.
 func summary(auc: Double, advantage: Double, matrix m: ConfusionMatrix, train: Double, test: Double) -> RunSummary {
-    var s = RunSummary(toolVersion: "t", runName: "r", createdAt: "now", dataset: DatasetInfo(name: "d", records: 20, classes: 2),
+    var s = RunSummary(toolVersion: "t", runName: "r", createdAt: "now", dataset: DatasetSummary(name: "d", records: 20, classes: 2),
                        target: TargetSummary(trainAccuracy: train, testAccuracy: test), fprs: [0.1])
     let tpr = Double(m.truePositives) / Double(m.truePositives + m.falseNegatives)
     let tnr = Double(m.trueNegatives) / Double(m.trueNegatives + m.falsePositives)

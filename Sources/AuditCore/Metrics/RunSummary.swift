@@ -13,7 +13,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// When the run started, ISO 8601 (UTC).
     public var createdAt: String
     /// The population the audit drew from.
-    public var dataset: DatasetInfo
+    public var dataset: DatasetSummary
     /// The target model: accuracy and training history.
     public var target: TargetSummary
     /// Number of reference models trained or loaded.
@@ -50,7 +50,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var blas: BLASSummary? = nil
 
     public init(
-        toolVersion: String, runName: String, createdAt: String, dataset: DatasetInfo,
+        toolVersion: String, runName: String, createdAt: String, dataset: DatasetSummary,
         target: TargetSummary, referenceCount: Int = 0, fprs: [Double], attackOrder: [String] = [],
         attacks: [String: AttackEvaluation] = [:], mostAtRisk: [String: [RiskRecord]] = [:],
         stageSeconds: [StageTiming] = [], totalSeconds: Double = 0, peakMemoryBytes: UInt64 = 0,
@@ -134,8 +134,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
     }
 }
 
-/// The population an audit drew from.
-public struct DatasetInfo: Codable, Sendable, Equatable {
+/// The population an audit drew from, as metrics.json's `dataset` records it (the plugin's own
+/// description of its records is PluginKit's `DatasetInfo`).
+public struct DatasetSummary: Codable, Sendable, Equatable {
     /// Dataset name as configured (e.g. "fashion-mnist").
     public var name: String
     /// Records in the population.
@@ -157,9 +158,9 @@ public struct TargetSummary: Codable, Sendable, Equatable {
     /// Accuracy on held-out records (non-members).
     public var testAccuracy: Double
     /// One entry per epoch, in order (empty for a model loaded rather than trained).
-    public var history: [EpochRecord]
+    public var history: [EpochSummary]
 
-    public init(trainAccuracy: Double, testAccuracy: Double, history: [EpochRecord] = []) {
+    public init(trainAccuracy: Double, testAccuracy: Double, history: [EpochSummary] = []) {
         self.trainAccuracy = trainAccuracy
         self.testAccuracy = testAccuracy
         self.history = history
@@ -172,8 +173,9 @@ public struct TargetSummary: Codable, Sendable, Equatable {
     }
 }
 
-/// One training epoch of the target.
-public struct EpochRecord: Codable, Sendable, Equatable {
+/// One training epoch of the target, as metrics.json's `target.history` records it (built from
+/// the backend's PluginKit `EpochRecord`; a NaN held-out figure becomes null).
+public struct EpochSummary: Codable, Sendable, Equatable {
     /// Epoch number, from 1.
     public var epoch: Int
     /// Mean training loss over the epoch.

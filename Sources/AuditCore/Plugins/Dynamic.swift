@@ -59,11 +59,11 @@ public final class DynamicDataset {
 
     deinit { if opened { PluginGuard.inFlight(component, "close") { table.pointee.close(instance) } } }
 
-    public func info() throws -> PluginKit.DatasetInfo {
+    public func info() throws -> DatasetInfo {
         var i = mia_dataset_info_t()
         i.struct_size = UInt32(MemoryLayout<mia_dataset_info_t>.size)
         try callPlugin(component, "info") { table.pointee.info(instance, &i, $0) }
-        return PluginKit.DatasetInfo(
+        return DatasetInfo(
             recordCount: Int(i.record_count), classCount: Int(i.class_count),
             featureShape: TensorView.dims(i.feature_shape, i.feature_ndim))
     }
@@ -126,11 +126,11 @@ public final class DynamicModel {
         features: [Float], labels: [Int32], heldoutFeatures: [Float]? = nil, heldoutLabels: [Int32]? = nil,
         auxiliaryFeatures: [Float]? = nil, auxiliaryLabels: [Int32]? = nil, seed: UInt64,
         checkpointEpochs: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil,
-        onEpoch: ((PluginKit.EpochRecord) -> Void)? = nil
-    ) throws -> [PluginKit.EpochRecord] {
+        onEpoch: ((EpochRecord) -> Void)? = nil
+    ) throws -> [EpochRecord] {
         final class Context {
-            var records: [PluginKit.EpochRecord] = []
-            var forward: ((PluginKit.EpochRecord) -> Void)?
+            var records: [EpochRecord] = []
+            var forward: ((EpochRecord) -> Void)?
             var checkpoint: ((Int) throws -> Void)?
         }
         let context = Context()
@@ -175,7 +175,7 @@ public final class DynamicModel {
                         let r = record.pointee
                         let c = Unmanaged<Context>.fromOpaque(ctx).takeUnretainedValue()
                         let epsilon = abiCovers(r.struct_size, \mia_epoch_record_t.dp_epsilon) && r.dp_epsilon.isFinite ? r.dp_epsilon : nil
-                        let e = PluginKit.EpochRecord(
+                        let e = EpochRecord(
                             epoch: Int(r.epoch), trainLoss: r.train_loss, trainAccuracy: r.train_accuracy,
                             heldoutLoss: r.heldout_loss, heldoutAccuracy: r.heldout_accuracy, seconds: r.seconds, dpEpsilon: epsilon)
                         c.records.append(e)

@@ -38,7 +38,7 @@ public struct AuditPlan {
     /// The dataset and model; nil when the audit reads its signals from a folder.
     public var datasetChoice: ResolvedComponent?
     public var modelChoice: ResolvedComponent?
-    public var datasetInfo: PluginKit.DatasetInfo
+    public var datasetInfo: DatasetInfo
     public var attacks: [ResolvedAttack]
     /// The target trained elsewhere, when the config has a `target:` section.
     public var targetChoice: ResolvedComponent?
@@ -146,7 +146,7 @@ public struct AuditPlan {
                 need("a population set", "set `dataset.population_records` (e.g. 1000)")
             }
         }
-        var datasetInfo = PluginKit.DatasetInfo(recordCount: 0, classCount: 0, featureShape: [])
+        var datasetInfo = DatasetInfo(recordCount: 0, classCount: 0, featureShape: [])
         if let dataset, let datasetNode = config.dataset {
             do {
                 let bridge = HostBridge(label: dataset.info.name, logger: logger, cancellation: cancellation)
@@ -172,7 +172,7 @@ public struct AuditPlan {
         }
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
         if let p = provided {
-            datasetInfo = PluginKit.DatasetInfo(recordCount: p.signals.recordCount + p.signals.populationCount, classCount: p.signals.classCount, featureShape: [])
+            datasetInfo = DatasetInfo(recordCount: p.signals.recordCount + p.signals.populationCount, classCount: p.signals.classCount, featureShape: [])
         }
         return AuditPlan(
             config: config, registry: registry, datasetChoice: dataset, modelChoice: model, datasetInfo: datasetInfo, attacks: attacks,

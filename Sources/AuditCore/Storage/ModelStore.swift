@@ -9,7 +9,7 @@ public struct ModelRecord: Codable, Sendable {
     public var memberCount: Int
     public var backend: String
     public var backendVersion: String
-    public var history: [PluginKit.EpochRecord]
+    public var history: [EpochRecord]
     public var trainSeconds: Double
     /// The checkpoint epochs its training was asked for (`audit.checkpoints`; nil for none). An
     /// epoch listed here without a checkpoint file was never reached or never offered.

@@ -18,7 +18,7 @@ extension ConformanceCheck {
         record("close(NULL) after each failed open", .ok, "")
 
         announce("info")
-        let info: PluginKit.DatasetInfo
+        let info: DatasetInfo
         do {
             info = try dataset.info()
             let again = try dataset.info()

@@ -3,7 +3,7 @@ import PluginKit
 
 /// The population the audit draws on: audit records [0, N) then population records [N, N+P).
 public struct Population {
-    public var info: PluginKit.DatasetInfo
+    public var info: DatasetInfo
     public var features: [Float]
     public var labels: [Int32]
     public var auditCount: Int

@@ -167,7 +167,7 @@ extension ModelsStage {
     }
 
     /// Trains one model, saves it, and stores its logits on every audit and population record.
-    func train(_ job: ModelJob, _ population: Population, _ spec: ModelSpec, onEpoch: @escaping (PluginKit.EpochRecord) -> Void) throws {
+    func train(_ job: ModelJob, _ population: Population, _ spec: ModelSpec, onEpoch: @escaping (EpochRecord) -> Void) throws {
         let (f, l, hf, hl) = trainingData(job, population, spec)
         let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
         let start = Date()

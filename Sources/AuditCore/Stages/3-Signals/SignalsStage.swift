@@ -27,7 +27,7 @@ struct SignalsStage: AuditStage {
     func run(_ provided: ProvidedSignals) throws -> (Population, AuditModels, SignalSet) {
         let s = provided.signals
         try context.stage("load signals") { try write(s) }
-        let info = PluginKit.DatasetInfo(recordCount: s.recordCount + s.populationCount, classCount: s.classCount, featureShape: [])
+        let info = DatasetInfo(recordCount: s.recordCount + s.populationCount, classCount: s.classCount, featureShape: [])
         let population = Population(info: info, features: [], labels: s.labels + s.populationLabels, auditCount: s.recordCount,
                                     populationCount: s.populationCount)
         var memberships = Memberships(recordCount: s.recordCount, referenceCount: 0, seed: config.seed)

@@ -8,7 +8,7 @@ public struct CheckpointOutcome {
     /// [N + P, C] logits of the target's checkpoint.
     public var targetLogits: [Float]
     /// The target's history entry of that epoch, when it has one.
-    public var history: PluginKit.EpochRecord?
+    public var history: EpochRecord?
     /// Per attack, in run order: scores [N] and evaluation mask [N].
     public var scores: [(name: String, scores: [Double], mask: [UInt8])]
 }

@@ -28,10 +28,10 @@ struct EvaluationStage: AuditStage {
 
         var summary = RunSummary(
             toolVersion: toolVersion, runName: config.name, createdAt: ISO8601DateFormatter().string(from: startedAt),
-            dataset: DatasetInfo(name: plan.datasetChoice?.info.name ?? "signals from \(plan.providedSignals?.folder ?? "?")", records: n + outcome.population.populationCount, classes: c),
+            dataset: DatasetSummary(name: plan.datasetChoice?.info.name ?? "signals from \(plan.providedSignals?.folder ?? "?")", records: n + outcome.population.populationCount, classes: c),
             target: TargetSummary(
                 trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
-                history: outcome.target.record.history.map(EpochRecord.init)),
+                history: outcome.target.record.history.map(EpochSummary.init)),
             referenceCount: outcome.references.count, fprs: config.fprs.sorted(), configYAML: config.text,
             plugins: plan.pluginsUsed.map {
                 PluginUse(name: $0.plugin.name, version: $0.plugin.version, path: $0.plugin.path, component: "\($0.kind) \($0.component)")
@@ -88,7 +88,7 @@ extension EvaluationStage {
     /// (`EpochRecord.dpEpsilon`, its own accountant's), else the RDP accountant run here on its
     /// DP-SGD options (`dp_sgd`, `dp_noise_multiplier`, `batch_size`, `epochs`, `dp_delta`), when
     /// it was trained with them.
-    static func claimedEpsilon(_ plan: AuditPlan, history: [PluginKit.EpochRecord], members: Int) -> Double? {
+    static func claimedEpsilon(_ plan: AuditPlan, history: [EpochRecord], members: Int) -> Double? {
         if let reported = history.last(where: { $0.dpEpsilon != nil })?.dpEpsilon { return reported }
         return claimedEpsilon(plan, members: members)
     }
@@ -133,8 +133,8 @@ extension EvaluationStage {
     }
 }
 
-extension EpochRecord {
-    init(_ r: PluginKit.EpochRecord) {
+extension EpochSummary {
+    init(_ r: EpochRecord) {
         self.init(
             epoch: r.epoch, trainLoss: r.trainLoss, trainAccuracy: r.trainAccuracy,
             heldoutLoss: r.heldoutLoss.isNaN ? nil : r.heldoutLoss, heldoutAccuracy: r.heldoutAccuracy.isNaN ? nil : r.heldoutAccuracy,
