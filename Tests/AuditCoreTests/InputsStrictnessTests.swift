@@ -117,23 +117,29 @@ import Testing
     }
 }
 
-/// What a reproduction must match is recorded in metrics.json (issue 13, item 13).
+/// What a reproduction must match is recorded in metrics.json (issue 13, item 13), each fact
+/// once: the library hashes under `environment`, the CPU, kernel, configuration and threads under
+/// `blas`.
 @Suite struct RunEnvironmentTests {
-    @Test func environmentNamesCPUKernelThreadsAndHashes() throws {
+    @Test func environmentHashesLibrariesAndBLASNamesCPUKernelThreads() throws {
         let library = fixture("FixtureFailing")
-        let e = RunEnvironment.current(threads: 3, libraries: [library])
-        #expect(e.threads == 3)
-        #expect(!e.blasCore.isEmpty && e.blasCore != "unknown" && e.blasConfig.contains("OpenBLAS"), "\(e)")
-        #expect(e.cpuModel != "")
+        let e = RunEnvironment.current(libraries: [library])
         var h = SHA256()
         h.update(try #require(FileManager.default.contents(atPath: library)))
         #expect(e.librarySHA256[library] == h.hexDigest())
+        #expect(e.librarySHA256.count == 2, "the host binary and the plugin: \(e)")
+        let blas = try BLASSummary.measure()
+        #expect(!blas.kernel.isEmpty && blas.kernel != "unknown" && blas.version.contains("OpenBLAS"), "\(blas)")
+        #expect(blas.cpu != "" && blas.threads >= 1)
         var summary = RunSummary(
             toolVersion: "t", runName: "r", createdAt: "now", dataset: DatasetSummary(name: "d", records: 1, classes: 2),
             target: TargetSummary(trainAccuracy: 1, testAccuracy: 1, history: []), fprs: [0.1])
         summary.environment = e
+        summary.blas = blas
         let json = String(decoding: try summary.jsonData(), as: UTF8.self)
-        #expect(json.contains("\"blas_core\"") && json.contains("\"cpu_model\"") && json.contains("\"library_sha256\""))
-        #expect(try RunSummary.decode(jsonData: summary.jsonData()).environment == e)
+        #expect(json.contains("\"library_sha256\"") && json.contains("\"kernel\"") && json.contains("\"cpu\""))
+        #expect(!json.contains("\"blas_core\"") && !json.contains("\"cpu_model\""), "the kernel and CPU are recorded once, in blas")
+        let decoded = try RunSummary.decode(jsonData: summary.jsonData())
+        #expect(decoded.environment == e && decoded.blas == blas)
     }
 }

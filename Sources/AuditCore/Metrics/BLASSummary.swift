@@ -4,6 +4,8 @@ import Logging
 
 /// The BLAS a run computed on, and how fast it was: `metrics.json`'s `blas`, the report's run
 /// section and `mia-audit doctor`. A slow setup (a generic kernel, one thread) shows at once.
+/// The one record of the CPU, kernel, configuration and threads a reproduction must match
+/// (`RunEnvironment` holds only the library hashes).
 public struct BLASSummary: Codable, Sendable, Equatable {
     /// The library file opened ("libopenblas.so.0").
     public var library: String

@@ -43,9 +43,11 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var privacy: PrivacyEvidence? = nil
     /// Leakage over training (`audit.checkpoints`): the attacks at chosen epochs.
     public var checkpoints: CheckpointSummary? = nil
-    /// What a bit-for-bit reproduction must match (CPU, BLAS kernel, threads, library hashes).
+    /// The SHA-256 of the host and plugin libraries the run used. With `blas` (CPU, kernel,
+    /// configuration, threads), what a bit-for-bit reproduction must match.
     public var environment: RunEnvironment? = nil
-    /// The BLAS library, kernel, threads and measured sgemm rate of the run (nil in a
+    /// The CPU, and the BLAS library, configuration, kernel, threads and measured sgemm rate of the
+    /// run: the facts a reproduction must match besides the library hashes (nil in a
     /// `metrics.json` written before it was recorded).
     public var blas: BLASSummary? = nil
 

@@ -37,7 +37,7 @@ struct EvaluationStage: AuditStage {
                 PluginUse(name: $0.plugin.name, version: $0.plugin.version, path: $0.plugin.path, component: "\($0.kind) \($0.component)")
             })
         summary.targetQueries = outcome.queries.isEmpty ? nil : outcome.queries
-        summary.environment = RunEnvironment.current(threads: config.threads, libraries: plan.pluginsUsed.map(\.plugin.path))
+        summary.environment = RunEnvironment.current(libraries: plan.pluginsUsed.map(\.plugin.path))
         summary.blas = try? BLASSummary.measure()
         let slices = SliceOptions(byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
         let rocFolder = (config.output as NSString).appendingPathComponent("roc")
