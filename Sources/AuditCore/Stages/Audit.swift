@@ -3,20 +3,20 @@ import Logging
 import PluginKit
 
 /// Everything a run produced before evaluation: the input of the evaluation and report stages.
-public struct AuditOutcome {
-    public var plan: AuditPlan
-    public var population: Population
-    public var memberships: Memberships
-    public var target: TrainedModel
-    public var references: [TrainedModel]
+struct AuditOutcome {
+    var plan: AuditPlan
+    var population: Population
+    var memberships: Memberships
+    var target: TrainedModel
+    var references: [TrainedModel]
     /// Per attack, in config order: scores [N] and evaluation mask [N].
-    public var scores: [(name: String, scores: [Double], mask: [UInt8])]
-    public var stageSeconds: [(String, Double)]
-    public var queryCount: Int
+    var scores: [(name: String, scores: [Double], mask: [UInt8])]
+    var stageSeconds: [(String, Double)]
+    var queryCount: Int
     /// Target queries per attack, for attacks that made any.
-    public var queries: [String: Int] = [:]
+    var queries: [String: Int] = [:]
     /// The attacks at checkpoint epochs (`audit.checkpoints`), nil when none were asked for.
-    public var checkpoints: CheckpointRun? = nil
+    var checkpoints: CheckpointRun? = nil
 }
 
 /// An audit, start to end: the stages in run order, one call each.

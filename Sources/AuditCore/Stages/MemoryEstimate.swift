@@ -7,11 +7,11 @@ import Foundation
 /// float32) and the logits the host holds (target and population logits, and one model's logits
 /// at a time, as float32). Models, optimiser state and the reference logits (written to files
 /// and mapped) come on top; a plan is refused only when this bound alone exceeds physical memory.
-public struct MemoryEstimate: Sendable, Equatable {
-    public var featureBytes: Int
-    public var logitBytes: Int
+struct MemoryEstimate: Sendable, Equatable {
+    var featureBytes: Int
+    var logitBytes: Int
     /// nil when the count overflows Int (more than 8 EiB).
-    public var total: Int? {
+    var total: Int? {
         let (t, o) = featureBytes.addingReportingOverflow(logitBytes)
         return o ? nil : t
     }
@@ -29,7 +29,7 @@ public struct MemoryEstimate: Sendable, Equatable {
 
     /// The estimate of a plan with `records` records of `featureShape` and `classCount` classes;
     /// nil when it overflows.
-    public static func of(records: Int, featureShape: [Int], classCount: Int) -> MemoryEstimate? {
+    static func of(records: Int, featureShape: [Int], classCount: Int) -> MemoryEstimate? {
         guard let features = product([records] + featureShape + [4]),
               let logits = product([records, classCount, 4, 3]) else { return nil }
         return MemoryEstimate(featureBytes: features, logitBytes: logits)
@@ -38,7 +38,7 @@ public struct MemoryEstimate: Sendable, Equatable {
     static func gib(_ bytes: Int) -> String { String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) }
 
     /// Nil when the plan fits in `available` bytes; otherwise the sentence saying why not.
-    public static func refusal(records: Int, featureShape: [Int], classCount: Int,
+    static func refusal(records: Int, featureShape: [Int], classCount: Int,
                                available: UInt64 = ProcessInfo.processInfo.physicalMemory) -> String? {
         let what = "\(records) records × \(featureShape.map(String.init).joined(separator: "×")) features × 4 bytes, and \(classCount)-class logits"
         guard let e = of(records: records, featureShape: featureShape, classCount: classCount), let total = e.total else {

@@ -23,20 +23,20 @@ import PluginKit
 /// A model's seed from the run seed and its number (0 the target, i for reference i), which is
 /// its name. Logits are the model's: a logits file is valid for its model's key and the record
 /// counts in its name.
-public struct Provenance {
+struct Provenance {
     /// Hashed first into every key.
-    public static let scheme = "mia-v3"
+    static let scheme = "mia-v3"
 
-    public let contentHashes: ContentHashes
+    let contentHashes: ContentHashes
 
     /// - Parameter store: the model store, which keeps the memory of file digests (nil: this process only).
-    public init(store: String?) {
+    init(store: String?) {
         contentHashes = Provenance.hashes(for: store)
     }
 
     /// The identity of a configured component: what it is, the library's bytes, its options
     /// after defaults and the content its path options name.
-    public func identity(_ c: ResolvedComponent) -> String {
+    func identity(_ c: ResolvedComponent) -> String {
         var lines = [
             "component \(c.info.kind) \(c.info.name)@\(c.info.plugin.name)/\(c.info.plugin.version)",
             "library sha256=\(Provenance.libraryDigest(c.info.plugin.path))",
@@ -50,7 +50,7 @@ public struct Provenance {
     }
 
     /// The key of a model trained in this host's store.
-    public func modelKey(
+    func modelKey(
         backend: ResolvedComponent, dataset: ResolvedComponent, spec: ModelSpec, members: [Int], seed: UInt64,
         publicRecords: Range<Int>?
     ) -> String {
@@ -67,7 +67,7 @@ public struct Provenance {
 
     /// The key of a target trained elsewhere: its backend, the model file it loads (by content)
     /// and the membership file (by content).
-    public func externalTargetKey(_ target: ResolvedComponent, modelFile: String?, membershipHash: String?) -> String {
+    func externalTargetKey(_ target: ResolvedComponent, modelFile: String?, membershipHash: String?) -> String {
         var h = SHA256()
         h.update("\(Provenance.scheme) external-target\n")
         h.update(identity(target))
@@ -77,7 +77,7 @@ public struct Provenance {
     }
 
     /// The key of an attack's scores on `signalsKey`'s signals with `seed`.
-    public func scoresKey(_ attack: ResolvedComponent, signalsKey: String, seed: UInt64) -> String {
+    func scoresKey(_ attack: ResolvedComponent, signalsKey: String, seed: UInt64) -> String {
         var h = SHA256()
         h.update("\(Provenance.scheme) scores\n")
         h.update(identity(attack))
@@ -87,14 +87,14 @@ public struct Provenance {
 
     /// A seed from the run seed and a name: the first 8 bytes (big-endian) of
     /// SHA-256("mia-seed-v1\n<run seed>\n<name>"). Attacks use the name `attack <name>`.
-    public static func seed(run: UInt64, name: String) -> UInt64 {
+    static func seed(run: UInt64, name: String) -> UInt64 {
         var h = SHA256()
         h.update("mia-seed-v1\n\(run)\n\(name)")
         return h.finalize().prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     /// Writes the file digests computed in this process to the store's memory of them.
-    public func save() throws { try contentHashes.save() }
+    func save() throws { try contentHashes.save() }
 
     // MARK: Process-wide memories
 
@@ -103,7 +103,7 @@ public struct Provenance {
     nonisolated(unsafe) private static var stores: [String: ContentHashes] = [:]
 
     /// The SHA-256 of a plugin library's file, read once per process.
-    public static func libraryDigest(_ path: String) -> String {
+    static func libraryDigest(_ path: String) -> String {
         if let known = lock.withLock({ libraries[path] }) { return known }
         let digest = SHA256.hex(contentsOf: path) ?? ContentHashes.unreadable(path)
         lock.withLock { libraries[path] = digest }

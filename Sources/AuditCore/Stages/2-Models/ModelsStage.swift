@@ -61,13 +61,13 @@ public struct TrainedModel {
 
 /// What the models stage hands on: the membership of every model, the shape of a record, and
 /// the models themselves (target first), each with its logits on every audit and population record.
-public struct AuditModels {
-    public var memberships: Memberships
-    public var spec: ModelSpec
-    public var target: TrainedModel
-    public var references: [TrainedModel]
+struct AuditModels {
+    var memberships: Memberships
+    var spec: ModelSpec
+    var target: TrainedModel
+    var references: [TrainedModel]
     /// The target then the reference models.
-    public var all: [TrainedModel] { [target] + references }
+    var all: [TrainedModel] { [target] + references }
 }
 
 /// Stage 2, models: trains the target and reference models the store lacks (each under a claim,

@@ -3,20 +3,20 @@ import PluginKit
 
 /// One audited checkpoint epoch: the target's logits then, and every attack's scores on that
 /// epoch's signals (target and reference models all read at the end of the same epoch).
-public struct CheckpointOutcome {
-    public var epoch: Int
+struct CheckpointOutcome {
+    var epoch: Int
     /// [N + P, C] logits of the target's checkpoint.
-    public var targetLogits: [Float]
+    var targetLogits: [Float]
     /// The target's history entry of that epoch, when it has one.
-    public var history: EpochRecord?
+    var history: EpochRecord?
     /// Per attack, in run order: scores [N] and evaluation mask [N].
-    public var scores: [(name: String, scores: [Double], mask: [UInt8])]
+    var scores: [(name: String, scores: [Double], mask: [UInt8])]
 }
 
 /// What the checkpoint stage produced: the epochs audited, and what was asked but could not be.
-public struct CheckpointRun {
-    public var outcomes: [CheckpointOutcome]
-    public var notes: [String]
+struct CheckpointRun {
+    var outcomes: [CheckpointOutcome]
+    var notes: [String]
 }
 
 // The attacks at checkpoint epochs (`audit.checkpoints`): the models stage keeps each model's

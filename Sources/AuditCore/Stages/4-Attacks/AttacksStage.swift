@@ -5,9 +5,9 @@ import PluginKit
 /// What the attacks stage hands on: per attack (and per output defence, named `attack@defence`),
 /// in config order, its scores [N] and evaluation mask [N]; and the target queries of the
 /// attacks that made any.
-public struct AttackScores {
-    public var scores: [(name: String, scores: [Double], mask: [UInt8])]
-    public var queries: [String: Int]
+struct AttackScores {
+    var scores: [(name: String, scores: [Double], mask: [UInt8])]
+    var queries: [String: Int]
 }
 
 /// Stage 4, attacks: every attack plugin of the plan scores the audit records from the shared

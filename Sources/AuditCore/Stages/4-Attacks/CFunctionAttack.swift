@@ -9,13 +9,13 @@ import PluginKit
 /// calls the function once per record through libffi (`CFunctionCall`). So a C function is
 /// resolved, cached (its scores' key holds the signature and the library's SHA-256), run,
 /// evaluated and reported exactly as a plugin attack is, through `DynamicAttack`.
-public enum CFunctionAttack {
+enum CFunctionAttack {
     /// The component's name in results and `plugins used`.
-    public static let componentName = "c-function"
+    static let componentName = "c-function"
 
     /// The component standing for `spec`, with its options: what `AuditPlan` resolves a
     /// `c_function` attack to.
-    public static func component(_ spec: CFunctionSpec) -> ResolvedComponent {
+    static func component(_ spec: CFunctionSpec) -> ResolvedComponent {
         let info = ComponentInfo(
             kind: .attack, name: componentName, summary: spec.prototype, options: [], vtable: UnsafeRawPointer(table),
             plugin: PluginInfo(
