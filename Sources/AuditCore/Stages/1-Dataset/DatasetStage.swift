@@ -2,17 +2,17 @@ import Foundation
 import PluginKit
 
 /// The population the audit draws on: audit records [0, N) then population records [N, N+P).
-public struct Population {
-    public var info: DatasetInfo
-    public var features: [Float]
-    public var labels: [Int32]
-    public var auditCount: Int
-    public var populationCount: Int
+struct Population {
+    var info: DatasetInfo
+    var features: [Float]
+    var labels: [Int32]
+    var auditCount: Int
+    var populationCount: Int
     /// Public records (`dataset.public_records`), after the audit and population records: given
     /// to every model's training as auxiliary records, never audited. [M, featureSize] and [M].
-    public var publicFeatures: [Float] = []
-    public var publicLabels: [Int32] = []
-    public var publicCount: Int { publicLabels.count }
+    var publicFeatures: [Float] = []
+    var publicLabels: [Int32] = []
+    var publicCount: Int { publicLabels.count }
 }
 
 /// Stage 1, dataset: reads the audit, population and public records from the dataset plugin and

@@ -6,13 +6,13 @@ import Kernels
 /// that split the records into complementary halves, so with an even count R every record is a
 /// member of exactly R/2 reference models (what online attacks need); an odd last one takes a
 /// random half. All seeded from the run's seed.
-public struct Memberships: Sendable, Equatable {
+struct Memberships: Sendable, Equatable {
     /// [N] target membership.
-    public var target: [Bool]
+    var target: [Bool]
     /// [R][N] reference membership.
-    public var references: [[Bool]]
+    var references: [[Bool]]
 
-    public init(recordCount n: Int, referenceCount r: Int, seed: UInt64) {
+    init(recordCount n: Int, referenceCount r: Int, seed: UInt64) {
         func half(_ perm: [Int], first: Bool) -> [Bool] {
             var mask = [Bool](repeating: !first, count: n)
             for i in perm.prefix(n / 2) { mask[i] = first }
@@ -31,7 +31,7 @@ public struct Memberships: Sendable, Equatable {
         }
     }
 
-    public static func indices(_ mask: [Bool], _ value: Bool = true) -> [Int] {
+    static func indices(_ mask: [Bool], _ value: Bool = true) -> [Int] {
         mask.indices.filter { mask[$0] == value }
     }
 }

@@ -93,7 +93,7 @@ public struct ModelsStage: AuditStage {
 extension ModelsStage {
     /// The models this audit trains, with their keys: the same for every process that reads the
     /// config. The target is model 0, unless it was trained elsewhere (`target:`).
-    public func modelJobs(_ memberships: Memberships, _ spec: ModelSpec) -> [ModelJob] {
+    func modelJobs(_ memberships: Memberships, _ spec: ModelSpec) -> [ModelJob] {
         let masks = [memberships.target] + memberships.references
         return masks.enumerated().compactMap { i, mask in
             if i == 0 && plan.targetChoice != nil { return nil }
@@ -114,7 +114,7 @@ extension ModelsStage {
     /// first. With `wait`, also waits for models that other workers are training, so that on return
     /// every model of the shard is in the store. Returns how many this process trained.
     @discardableResult
-    public func trainMissing(_ jobs: [ModelJob], _ population: Population, _ spec: ModelSpec, shard: Shard = .all, wait: Bool = true) throws -> Int {
+    func trainMissing(_ jobs: [ModelJob], _ population: Population, _ spec: ModelSpec, shard: Shard = .all, wait: Bool = true) throws -> Int {
         rememberDigests()
         let mine = jobs.filter { shard.contains($0) }
         let missing = mine.filter { !reusable($0) }

@@ -15,7 +15,7 @@ import Foundation
 /// mapped read-only in place; float64 ones are converted block by block into the run's
 /// `signals/` when the run writes it (`SignalsStage.write`), and mapped from there.
 public struct ProvidedSignals {
-    public var signals: SignalSet
+    var signals: SignalSet
     public var membership: [Bool]
     public var referenceMembership: [[Bool]]
     /// SHA-256 of the membership file, recorded in the run.

@@ -11,23 +11,23 @@ import PluginKit
 /// files that were written model by model (`init(population:memberships:target:references:writingReferencesTo:)`)
 /// or given by the user (`ProvidedSignals`). Mapped, they are lent to attacks in place with
 /// `MIA_SIGNALS_REFERENCE_MAPPED`, and no step of the host holds them whole in memory.
-public final class SignalSet {
-    public let recordCount: Int
-    public let classCount: Int
-    public let referenceCount: Int
-    public let populationCount: Int
-    public let labels: [Int32]
-    public let targetLogits: [Float]
-    public let targetMembership: [UInt8]
-    public internal(set) var referenceLogits: SignalArray
-    public let referenceMembership: [UInt8]
-    public let populationLabels: [Int32]
-    public let populationTargetLogits: [Float]
-    public internal(set) var populationReferenceLogits: SignalArray
+final class SignalSet {
+    let recordCount: Int
+    let classCount: Int
+    let referenceCount: Int
+    let populationCount: Int
+    let labels: [Int32]
+    let targetLogits: [Float]
+    let targetMembership: [UInt8]
+    var referenceLogits: SignalArray
+    let referenceMembership: [UInt8]
+    let populationLabels: [Int32]
+    let populationTargetLogits: [Float]
+    var populationReferenceLogits: SignalArray
     /// Identifies these signals (the models' keys and the sizes), for caching attack scores.
-    public let key: String
+    let key: String
     /// Whether the logits are what an output defence released (`MIA_SIGNALS_RELEASED_PROBABILITIES`).
-    public internal(set) var releasedProbabilities = false
+    var releasedProbabilities = false
 
     init(
         classCount: Int, labels: [Int32], targetLogits: [Float], targetMembership: [UInt8], referenceCount: Int,
