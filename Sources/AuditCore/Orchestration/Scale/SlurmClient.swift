@@ -1,26 +1,26 @@
 import Foundation
 
 /// A Slurm command that failed: which, and what it said.
-public struct SlurmError: Error, CustomStringConvertible {
-    public var command: String
-    public var message: String
-    public var description: String { "`\(command)` failed: \(message)" }
+struct SlurmError: Error, CustomStringConvertible {
+    var command: String
+    var message: String
+    var description: String { "`\(command)` failed: \(message)" }
 }
 
 /// The Slurm client commands the host runs (`sbatch`, `squeue`, `scontrol`), found on `PATH`.
 /// There is no `sacct` without an accounting database, so states come from the controller,
 /// which remembers finished jobs for `MinJobAge` seconds.
-public enum SlurmClient {
+enum SlurmClient {
     /// One job or array task as the controller reports it.
-    public struct Entry: Equatable, Sendable {
+    struct Entry: Equatable, Sendable {
         /// `123` for a job, `123_4` for an array task.
-        public var id: String
-        public var state: String
-        public var reason: String
+        var id: String
+        var state: String
+        var reason: String
     }
 
     /// Submits a script; returns the job id (`sbatch --parsable` prints `id` or `id;cluster`).
-    public static func submit(_ arguments: [String]) throws -> String {
+    static func submit(_ arguments: [String]) throws -> String {
         let (status, out, err) = try run("sbatch", arguments)
         if status == 127 {
             throw SlurmError(command: "sbatch", message: "not found on PATH: submit from a machine with the Slurm client commands (or start one with scripts/slurm/start-local.sh)")
@@ -33,7 +33,7 @@ public enum SlurmClient {
 
     /// The states of `jobIDs` (array ids expand to their tasks), by `squeue -r -t all`, then
     /// `scontrol show job` for what squeue no longer lists. Jobs the controller forgot are absent.
-    public static func states(_ jobIDs: [String]) -> [String: Entry] {
+    static func states(_ jobIDs: [String]) -> [String: Entry] {
         var found: [String: Entry] = [:]
         var unknown: [String] = []
         for id in jobIDs {
@@ -53,7 +53,7 @@ public enum SlurmClient {
     }
 
     /// Parses `squeue -o '%i|%T|%r'` lines.
-    public static func parseQueue(_ text: String) -> [Entry] {
+    static func parseQueue(_ text: String) -> [Entry] {
         text.split(separator: "\n").compactMap { line in
             let f = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard f.count >= 3, !f[0].isEmpty else { return nil }
@@ -62,7 +62,7 @@ public enum SlurmClient {
     }
 
     /// Parses `scontrol show job -o` (one job per line of `Key=Value` fields).
-    public static func parseShowJob(_ text: String) -> [Entry] {
+    static func parseShowJob(_ text: String) -> [Entry] {
         text.split(separator: "\n").compactMap { line in
             var fields: [String: String] = [:]
             for token in line.split(separator: " ") {

@@ -8,7 +8,7 @@ import Foundation
 /// with intervals, attacker advantage), privacy against utility (AUC and advantage against test
 /// accuracy), and for each numeric swept key the same figures and the accuracies against it.
 /// Every number is tagged with its JSON pointer into `comparison.json` (`data-metric`).
-public func renderComparison(_ comparison: StudyComparison) -> String {
+func renderComparison(_ comparison: StudyComparison) -> String {
     var page = ComparisonPage(comparison: comparison)
     return page.render()
 }
