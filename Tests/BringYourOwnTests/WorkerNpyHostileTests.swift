@@ -3,8 +3,8 @@ import Testing
 
 @testable import ModelPython
 
-/// `.npy` arrays from a worker found by the worker-protocol fuzz harness
-/// (fuzz/harnesses/worker.swift): refused with an error, never a trap of the host.
+/// `.npy` arrays from a worker that trapped the host (seed of the worker-protocol fuzz harness,
+/// fuzz/corpus/worker/shape-overflow.bin): refused with an error, never a trap of the host.
 @Suite struct WorkerNpyHostileTests {
     @Test func shapeWhoseElementCountOverflowsIsRefused() {
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"

@@ -70,7 +70,7 @@ enum NpyArray {
         default: throw NpyError("dtype `\(descr)` is not supported (float32, float64, int32 or int64 only)")
         }
         let layout = Layout(descr: descr, shape: shape, dataOffset: start + headerLength)
-        // The element count itself can overflow (found by fuzz/harnesses/worker.swift): the
+        // The element count itself can overflow (reproduced with fuzz/harnesses/worker.swift): the
         // product is taken with the element size, checked at each step.
         var payload = size, overflow = false
         for d in shape where !overflow { (payload, overflow) = payload.multipliedReportingOverflow(by: d) }
