@@ -1,10 +1,11 @@
 import Foundation
 
 /// The fuzz input written to a per-process file in /dev/shm (or /tmp), for parsers that read a
-/// path. Rewritten in place each run; removed at exit by the harness's process ending (tmpfs).
+/// path. Rewritten in place each run; removed at a normal exit (a crash leaves it).
 enum InputFile {
     static let path: String = {
         let dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : NSTemporaryDirectory()
+        atexit { unlink(InputFile.path) }
         return "\(dir)/mia-fuzz-\(getpid())-input"
     }()
 
