@@ -70,7 +70,10 @@ enum NpyArray {
         default: throw NpyError("dtype `\(descr)` is not supported (float32, float64, int32 or int64 only)")
         }
         let layout = Layout(descr: descr, shape: shape, dataOffset: start + headerLength)
-        let (payload, overflow) = layout.count.multipliedReportingOverflow(by: size)
+        // The element count itself can overflow (reproduced with fuzz/harnesses/worker.swift): the
+        // product is taken with the element size, checked at each step.
+        var payload = size, overflow = false
+        for d in shape where !overflow { (payload, overflow) = payload.multipliedReportingOverflow(by: d) }
         guard !overflow, bytes.count - layout.dataOffset == payload else {
             throw NpyError(
                 "the .npy array of shape \(shape) holds \(bytes.count - layout.dataOffset) bytes of data, not \(payload)")

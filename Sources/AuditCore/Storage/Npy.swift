@@ -41,6 +41,9 @@ public enum Npy {
                 throw NpyError(path: path, message: "not a .npy file (bad magic)")
             }
             let headerLength: Int, start: Int
+            guard (1...3).contains(bytes[6]) else {
+                throw NpyError(path: path, message: "format version \(bytes[6]).\(bytes[7]) is not a .npy version (1, 2 or 3)")
+            }
             if bytes[6] == 1 {
                 headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
                 start = 10
@@ -57,7 +60,7 @@ public enum Npy {
             guard let open = text.range(of: "'shape': ("), let close = text[open.upperBound...].firstIndex(of: ")") else {
                 throw NpyError(path: path, message: "no shape in header")
             }
-            shape = text[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            shape = try Header.parseShape(text[open.upperBound..<close], path: path)
             payloadOffset = start + headerLength
         }
     }

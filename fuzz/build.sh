@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses (fuzz/harnesses/*.swift) into .build-fuzz/bin/, each compiled
+# with swiftc together with the parser's own source files (they are internal types), with
+# -sanitize=fuzzer,address. The main package and its tests are untouched.
+# Usage: fuzz/build.sh [NAME...]   (default: every harness)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.build-fuzz
+mkdir -p "$out/bin" "$out/modules"
+flags=(-parse-as-library -O -g -sanitize=fuzzer,address -module-cache-path "$out/module-cache")
+
+# The parser sources of each harness (paths from the repository root).
+sources() {
+    case "$1" in
+        npy) echo Sources/AuditCore/Storage/Npy.swift Sources/AuditCore/Storage/NpyMapping.swift Sources/AuditCore/Storage/Npy+Shape.swift fuzz/support/SecretsStub.swift ;;
+        idx) echo Plugins/Datasets/IDX/IDXFile.swift ;;
+        csv) echo Plugins/Datasets/CSV/CSVReader.swift ;;
+        worker) echo Plugins/Models/Python/WorkerMessage.swift Plugins/Models/Python/NpyArray.swift ;;
+        *) echo "fuzz/build.sh: unknown harness $1" >&2; exit 2 ;;
+    esac
+}
+
+# PluginKit's error type, the only PluginKit API the dataset parsers use, as a small module
+# `PluginKit` built from the real file (it needs only the C headers of PluginABI).
+pluginkit() {
+    [ "$out/modules/PluginKit.swiftmodule" -nt Sources/PluginKit/PluginError.swift ] && return
+    swiftc -parse-as-library -O -g -sanitize=address -module-name PluginKit -emit-module \
+        -emit-module-path "$out/modules/PluginKit.swiftmodule" -emit-library -static \
+        -o "$out/modules/libPluginKit.a" -I Sources/PluginABI/include \
+        -module-cache-path "$out/module-cache" Sources/PluginKit/PluginError.swift
+}
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(npy idx csv worker)
+for name in "${names[@]}"; do
+    extra=()
+    case "$name" in
+        idx|csv|cifar) pluginkit; extra=(-I "$out/modules" -I Sources/PluginABI/include -I Sources/CZlib -L "$out/modules" -lPluginKit) ;;
+    esac
+    echo "fuzz/build.sh: $name"
+    # shellcheck disable=SC2046
+    swiftc "${flags[@]}" "${extra[@]}" -module-name "fuzz_$name" -o "$out/bin/$name" \
+        fuzz/harnesses/"$name".swift fuzz/support/InputFile.swift $(sources "$name") \
+        2> >(grep -v "Cannot export local symbol '__asan" >&2)
+done
