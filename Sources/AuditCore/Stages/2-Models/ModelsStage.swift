@@ -105,7 +105,6 @@ extension ModelsStage {
         }
     }
 
-
     func logitsPath(_ job: ModelJob, _ population: Population) -> String {
         store.logitsPath(job.key, audit: population.auditCount, population: population.populationCount)
     }
