@@ -56,7 +56,8 @@ let everyAttack: [(String, @Sendable () throws -> any AttackStrategy)] = [
 }
 
 @Suite struct SchemaTests {
-    static let components: [any AttackStrategy.Type] = [
+    // Safe to share: immutable metatypes of attacks whose conformances are not actor-isolated.
+    nonisolated(unsafe) static let components: [any AttackStrategy.Type] = [
         LossThresholdAttack.self, ConfidenceAttack.self, EntropyAttack.self, ModifiedEntropyAttack.self, CorrectnessAttack.self,
         KDELossAttack.self, GapAttack.self, LiRAAttack.self, RMIAAttack.self, ReferenceThresholdAttack.self,
         ClassifierAttack.self, ShokriAttack.self, MLLeaksAttack.self,

@@ -1,7 +1,7 @@
 import PluginABI
 
 /// What every component declares about itself: the strings of its `mia_component_t`.
-public protocol PluginComponent: AnyObject, SendableMetatype {
+public protocol PluginComponent: AnyObject {
     /// Unique name in a run (`loss-threshold`): lowercase letters, digits and '-'.
     static var name: String { get }
     /// One line for `mia-audit plugins`.
