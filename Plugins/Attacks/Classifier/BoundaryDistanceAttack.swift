@@ -57,7 +57,10 @@ public final class BoundaryDistanceAttack: AttackStrategy {
         }
         let d = features.count / n
         let host = self.host
-        let result = try search.run(features: Array(features), labels: Array(signals.labels), width: d, seed: signals.seed) { rows, count in
+        let result = try search.run(
+            features: Array(features), labels: Array(signals.labels), width: d, seed: signals.seed,
+            progress: { host.progress("\(Self.name): records searched", done: $0, total: $1) }
+        ) { rows, count in
             try host.checkCancellation()
             let logits = try query.predictTarget(features: rows, count: count)
             guard logits.count == count * c else {

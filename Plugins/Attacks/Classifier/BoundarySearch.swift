@@ -53,10 +53,11 @@ public struct BoundarySearch: Sendable {
     }
 
     /// Searches every record of `features` ([n, d]) with true `labels` ([n]); `predict` gives
-    /// the predicted labels of a batch of rows ([count, d], count).
+    /// the predicted labels of a batch of rows ([count, d], count); `progress` hears the
+    /// records done after each block.
     public func run(
         features: [Float], labels: [Int32], width d: Int, seed: UInt64,
-        predict: ([Float], Int) throws -> [Int]
+        progress: (Int, Int) -> Void = { _, _ in }, predict: ([Float], Int) throws -> [Int]
     ) throws -> Result {
         let n = labels.count
         var result = Result(distances: [Double](repeating: 0, count: n), queries: [Int](repeating: 0, count: n))
@@ -67,6 +68,7 @@ public struct BoundarySearch: Sendable {
             try searchBlock(range, features: features, labels: labels, d: d, rng: &rng, predict: predict, into: &result)
             start = range.upperBound
             block += 1
+            progress(start, n)
         }
         return result
     }
