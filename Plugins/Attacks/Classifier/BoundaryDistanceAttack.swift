@@ -57,10 +57,8 @@ public final class BoundaryDistanceAttack: AttackStrategy {
         }
         let d = features.count / n
         let host = self.host
-        let result = try search.run(
-            features: Array(features), labels: Array(signals.labels), width: d, seed: signals.seed,
-            progress: { host.progress("\(Self.name): records searched", done: $0, total: $1) }
-        ) { rows, count in
+        let progress: (Int, Int) -> Void = { host.progress("\(Self.name): records searched", done: $0, total: $1) }
+        let predict: ([Float], Int) throws -> [Int] = { rows, count in
             try host.checkCancellation()
             let logits = try query.predictTarget(features: rows, count: count)
             guard logits.count == count * c else {
@@ -70,6 +68,9 @@ public final class BoundaryDistanceAttack: AttackStrategy {
                 (0..<count).map { Probability.argmax(UnsafeBufferPointer(rebasing: l[($0 * c)..<(($0 + 1) * c)])) }
             }
         }
+        let result = try search.run(
+            features: Array(features), labels: Array(signals.labels), width: d, seed: signals.seed, progress: progress,
+            predict: predict)
         let total = result.queries.reduce(0, +)
         host.log(.info, "\(Self.name): \(total) label queries for \(n) records (mean \(String(format: "%.1f", Double(total) / Double(n))), most \(result.queries.max() ?? 0), budget \(queryBudget) each)")
         for i in 0..<n { scores[i] = result.distances[i] }
