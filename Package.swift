@@ -109,7 +109,7 @@ let package = Package(
             // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(
-            name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "ModelHTTP", "PluginKit"],
+            name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "ModelHTTP", "AttacksClassifier", "PluginKit"],
             path: "Tests/BringYourOwnTests",
             // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),

@@ -14,8 +14,8 @@ import Glibc
     static let expected: [(file: String, plugin: String, components: [String])] = [
         ("libMIAAttacksThreshold.so", "mia-attacks-threshold",
          ["loss-threshold", "confidence", "entropy", "modified-entropy", "correctness", "kde-loss", "gap"]),
-        ("libMIAAttacksReference.so", "mia-attacks-reference", ["lira", "rmia", "reference-threshold"]),
-        ("libMIAAttacksClassifier.so", "mia-attacks-classifier", ["classifier", "shokri", "ml-leaks"]),
+        ("libMIAAttacksReference.so", "mia-attacks-reference", ["lira", "rmia", "reference-threshold", "base"]),
+        ("libMIAAttacksClassifier.so", "mia-attacks-classifier", ["classifier", "shokri", "ml-leaks", "qmia", "boundary-distance"]),
     ]
 
     /// The descriptor of a library built next to the test binary.
