@@ -16,6 +16,11 @@ sources() {
         idx) echo Plugins/Datasets/IDX/IDXFile.swift ;;
         csv) echo Plugins/Datasets/CSV/CSVReader.swift ;;
         worker) echo Plugins/Models/Python/WorkerMessage.swift Plugins/Models/Python/NpyArray.swift ;;
+        cifar) echo Plugins/Datasets/CIFAR/CIFARFile.swift ;;
+        config) echo Sources/AuditCore/Config/*.swift Sources/AuditCore/Storage/MembershipFile.swift \
+            Sources/AuditCore/Storage/Npy.swift Sources/AuditCore/Storage/NpyMapping.swift Sources/AuditCore/Storage/Npy+Shape.swift \
+            Sources/AuditCore/Plugins/CFunction/CFunctionSpec.swift Sources/AuditCore/Storage/SHA256.swift Sources/AuditCore/Orchestration/Scale/SlurmBatch.swift Sources/AuditCore/Orchestration/Scale/ArrayPlan.swift \
+            fuzz/support/NpyAnyStub.swift ;;
         *) echo "fuzz/build.sh: unknown harness $1" >&2; exit 2 ;;
     esac
 }
@@ -30,12 +35,24 @@ pluginkit() {
         -module-cache-path "$out/module-cache" Sources/PluginKit/PluginError.swift
 }
 
+# The modules the config harness links as they are (not instrumented: the fuzzer's coverage is
+# of AuditCore's Config code): PluginKit, Yams and Logging from `swift build -c release`.
+release() {
+    local r=.build/release
+    [ -f "$r/Modules/Yams.swiftmodule" ] && [ -f "$r/Modules/PluginKit.swiftmodule" ] || {
+        echo "fuzz/build.sh: the config harness needs \`swift build -c release\` first" >&2; exit 2; }
+    echo -I "$r/Modules" -I Sources/PluginABI/include -I .build/checkouts/Yams/Sources/CYaml/include \
+        "$r"/PluginKit.build/*.o "$r"/PluginABI.build/*.o "$r"/Yams.build/*.o "$r"/CYaml.build/src/*.o "$r"/Logging.build/*.o
+}
+
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(npy idx csv worker)
+[ ${#names[@]} -gt 0 ] || names=(npy idx csv worker cifar config)
 for name in "${names[@]}"; do
     extra=()
     case "$name" in
         idx|csv|cifar) pluginkit; extra=(-I "$out/modules" -I Sources/PluginABI/include -I Sources/CZlib -L "$out/modules" -lPluginKit) ;;
+        # shellcheck disable=SC2207
+        config) extra=($(release)) ;;
     esac
     echo "fuzz/build.sh: $name"
     # shellcheck disable=SC2046

@@ -7,17 +7,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
+# FUZZ_SKIP_BUILD=1 runs the harnesses already in .build-fuzz/bin/ (for long runs after a build).
+# FUZZ_TIMEOUT=S: seconds one input may take before it counts as a hang (default 10; raise it
+# for runs under `nice` on a loaded machine, where a starved process is not a hang).
 shift || true
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(npy idx csv worker)
-fuzz/build.sh "${names[@]}"
+[ ${#names[@]} -gt 0 ] || names=(npy idx csv worker cifar config)
+[ -n "${FUZZ_SKIP_BUILD:-}" ] || fuzz/build.sh "${names[@]}"
 out=.build-fuzz
 for name in "${names[@]}"; do
     mkdir -p "$out/corpus/$name" "$out/crashes/$name"
     log="$out/$name.log"
     echo "fuzz/run.sh: $name for ${seconds}s"
+    dict=()
+    [ -f "fuzz/corpus/$name.dict" ] && dict=(-dict="fuzz/corpus/$name.dict")   # keywords of the format
     if ! SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=symbolize=0:detect_leaks=0 "$out/bin/$name" -max_total_time="$seconds" -rss_limit_mb=2048 \
-        -timeout=10 -print_final_stats=1 -artifact_prefix="$out/crashes/$name/" \
+        -timeout="${FUZZ_TIMEOUT:-10}" -print_final_stats=1 -artifact_prefix="$out/crashes/$name/" "${dict[@]}" \
         "$out/corpus/$name" "fuzz/corpus/$name" >"$log" 2>&1; then
         tail -n 30 "$log"
         echo "fuzz/run.sh: $name CRASHED; reproducer: $(ls -t "$out/crashes/$name"/* | head -1); log: $log" >&2

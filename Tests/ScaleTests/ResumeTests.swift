@@ -1,3 +1,4 @@
+import AuditCore
 import Foundation
 import Testing
 
@@ -30,11 +31,18 @@ import Testing
         #expect(first.terminationReason == .uncaughtSignal)
         #expect(!finishedAtKill.isEmpty && finishedAtKill.count < 7, "the kill should leave some models and miss others")
         #expect(!FileManager.default.fileExists(atPath: dir + "/killed/run/metrics.json"))
+        // run.json stays `running` with the killed pid; `report` tells it was interrupted.
+        let state = try #require(RunFolder.read(dir + "/killed/run"))
+        #expect(state.state == .running && state.pid == first.processIdentifier && state.stage == "train models", "\(state)")
+        let report = try Command.run(binary, ["report", dir + "/killed/run"], cwd: dir, timeout: 30)
+        #expect(report.status == 1 && report.stderr.contains("interrupted (process \(first.processIdentifier) is gone)"), "\(report.stderr)")
 
         let resumeStart = Date()
         let resumed = try Command.run(binary, ["run", dir + "/killed.yaml", "-v"], cwd: dir, timeout: 150)
         let resumeSeconds = Date().timeIntervalSince(resumeStart)
         #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("interrupted (process \(first.processIdentifier) is gone)"), "\(resumed.stderr)")
+        #expect(RunFolder.read(dir + "/killed/run")?.state == .complete)
         // Only the unfinished models were trained again.
         #expect(resumed.stderr.contains("\(finishedAtKill.count) in the store, \(7 - finishedAtKill.count) to train"), "\(resumed.stderr)")
 

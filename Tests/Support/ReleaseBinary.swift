@@ -15,11 +15,12 @@ public struct CommandResult {
     public var stderr: String
 }
 
-/// Runs `mia-audit` with `arguments` and waits for it.
-public func mia(_ arguments: [String]) throws -> CommandResult {
+/// Runs `mia-audit` with `arguments` (and `environment` added to this process's) and waits for it.
+public func mia(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: binary)
     p.arguments = arguments
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err

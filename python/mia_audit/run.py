@@ -4,6 +4,7 @@ import html
 import json
 import math
 import os
+import socket
 from typing import Any, Dict, List
 
 import numpy as np
@@ -17,17 +18,43 @@ def _percent(x: float) -> str:
     return f"{100 * x:.3g}%"
 
 
+def _running(folder: str, state: Dict[str, Any]) -> str:
+    """Whether a run.json left "running" is live or was interrupted, as the tool tells it: a run
+    holds an flock on run.lock while it runs; without that file, the recorded pid on its host."""
+    pid = state.get("pid", 0)
+    lock = os.path.join(folder, "run.lock")
+    held = None
+    if os.path.isfile(lock):
+        import fcntl
+        with open(lock) as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(f, fcntl.LOCK_UN)
+                held = False
+            except BlockingIOError:
+                held = True
+    elif state.get("host") in (None, socket.gethostname()):
+        try:
+            os.kill(pid, 0)
+            held = pid > 0
+        except ProcessLookupError:
+            held = False
+        except PermissionError:
+            held = True
+    if held is None:
+        return f"the run has not finished: process {pid} on host {state.get('host')} recorded it, which cannot be checked from here"
+    if held:
+        return f"the run has not finished: process {pid} is still running it"
+    return (f"the run was interrupted (process {pid} is gone): it crashed or was killed; "
+            "run it again to resume (finished models are kept in the store)")
+
+
 class Run:
     """A finished audit: `metrics` (the parsed metrics.json), `table()`, `scores(attack)`,
     `roc(attack)`, `report_path`. In a notebook it shows its table and ROC curves."""
 
     def __init__(self, folder: str):
         self.folder = os.path.abspath(folder)
-        path = os.path.join(self.folder, "metrics.json")
-        if not os.path.isfile(path):
-            raise RunNotComplete(f"{self.folder} holds no metrics.json: not a finished mia-audit run")
-        with open(path) as f:
-            self.metrics: Dict[str, Any] = json.load(f)
         # run.json (written by the tool around every run) says whether the run finished.
         state_path = os.path.join(self.folder, "run.json")
         if os.path.isfile(state_path):
@@ -35,8 +62,15 @@ class Run:
                 state = json.load(f)
             if state.get("state") != "complete":
                 detail = f" in stage {state['stage']!r}" if state.get("stage") else ""
+                if state.get("state") == "running":
+                    raise RunNotComplete(f"{self.folder}: {_running(self.folder, state)}{detail}")
                 raise RunNotComplete(f"{self.folder}: the run is {state.get('state')!r}{detail}, not complete"
                                      + (f": {state['error']}" if state.get("error") else ""))
+        path = os.path.join(self.folder, "metrics.json")
+        if not os.path.isfile(path):
+            raise RunNotComplete(f"{self.folder} holds no metrics.json: not a finished mia-audit run")
+        with open(path) as f:
+            self.metrics: Dict[str, Any] = json.load(f)
 
     def __repr__(self) -> str:
         return f"Run({self.folder!r}, attacks={self.attacks})"

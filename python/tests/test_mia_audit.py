@@ -208,6 +208,34 @@ class InputTests(unittest.TestCase):
                 json.dump({"state": "complete"}, f)
             self.assertEqual(mia_audit.load_run(tmp).attacks, [])
 
+    def test_a_run_left_running_is_told_live_or_interrupted(self):
+        import fcntl
+        import subprocess
+        with tempfile.TemporaryDirectory() as tmp:
+            # A process that has ended: its pid is gone (it was reaped), as after kill -9.
+            gone = subprocess.Popen(["true"])
+            gone.wait()
+            with open(os.path.join(tmp, "run.json"), "w") as f:
+                json.dump({"state": "running", "stage": "train models", "pid": gone.pid}, f)
+            with self.assertRaises(mia_audit.RunNotComplete) as caught:
+                mia_audit.load_run(tmp)
+            self.assertIn(f"interrupted (process {gone.pid} is gone)", str(caught.exception))
+            self.assertIn("train models", str(caught.exception))
+            # With run.lock, its flock decides, whatever the pid: free means interrupted ...
+            with open(os.path.join(tmp, "run.json"), "w") as f:
+                json.dump({"state": "running", "stage": "attacks", "pid": os.getpid()}, f)
+            lock_path = os.path.join(tmp, "run.lock")
+            open(lock_path, "w").close()
+            with self.assertRaises(mia_audit.RunNotComplete) as caught:
+                mia_audit.load_run(tmp)
+            self.assertIn(f"interrupted (process {os.getpid()} is gone)", str(caught.exception))
+            # ... and held means the run is live.
+            with open(lock_path) as holder:
+                fcntl.flock(holder, fcntl.LOCK_EX)
+                with self.assertRaises(mia_audit.RunNotComplete) as caught:
+                    mia_audit.load_run(tmp)
+            self.assertIn(f"process {os.getpid()} is still running it", str(caught.exception))
+
     def test_a_missing_binary_names_both_places_it_looks(self):
         saved = dict(os.environ)
         try:

@@ -41,6 +41,8 @@ public struct PluginPolicy: Sendable, Equatable {
         public var key: String
         public var isolation: Isolation?
         public var timeoutSeconds: Double?
+        /// The key's line in the config, for errors.
+        public var line: Int? = nil
     }
 
     public init() {}
@@ -72,11 +74,12 @@ public struct PluginPolicy: Sendable, Equatable {
             policy.onFailure = v
         }
         if let libraries = plugins["libraries"] {
-            for (key, value, _) in try libraries.entries() {
+            for (key, value, keyLine) in try libraries.entries() {
                 try value.checkKeys(["isolation", "timeout_seconds"])
                 let resolved = key.contains("/") ? AuditConfig.resolve(key, baseDir) : key
                 policy.libraries.append(LibraryOverride(
-                    key: resolved, isolation: try value["isolation"].map(isolation), timeoutSeconds: try value["timeout_seconds"].map(timeout)))
+                    key: resolved, isolation: try value["isolation"].map(isolation), timeoutSeconds: try value["timeout_seconds"].map(timeout),
+                    line: keyLine ?? value.line))
             }
         }
         return policy

@@ -40,7 +40,7 @@ public enum Audit {
     ) throws -> RunSummary {
         // The run's state (`run.json`: running, complete, failed with stage and plugin) is
         // recorded around every stage; an earlier run's results are set aside first.
-        try RunFolder.recording(plan.config.output) {
+        try RunFolder.recording(plan.config.output, logger: logger) {
             try runStages(plan, logger: logger, progress: progress, cancellation: cancellation, startedAt: startedAt,
                           fresh: fresh, onModels: onModels)
         }

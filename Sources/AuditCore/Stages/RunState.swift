@@ -1,11 +1,13 @@
 import Foundation
+import Logging
 import PluginKit
 
 /// The state of a run, in its folder's `run.json`, written atomically at every change: a failed
 /// or killed run never leaves results that look complete (issue 13, item 6).
 ///
 /// - `running`: written when the run starts and at each stage (`stage`); a run still `running`
-///   whose process is gone crashed or was killed.
+///   whose process is gone crashed or was killed (`RunFolder.liveness`: the run holds
+///   `run.lock` while it runs). A rerun resumes it (the store keeps the finished models).
 /// - `complete`: written after `metrics.json` and `report.html`.
 /// - `failed`: the stage that failed, the plugin (its path, component and call) when a plugin
 ///   call failed, and the error.
@@ -29,11 +31,12 @@ public struct RunState: Codable, Equatable, Sendable {
     public var error: String?
     /// Where the results of the previous run in this folder were moved, if there were any.
     public var previousResults: String?
-    /// The process that runs (ran) it.
+    /// The process that runs (ran) it, and its host.
     public var pid: Int32
+    public var host: String? = ProcessInfo.processInfo.hostName
 
     enum CodingKeys: String, CodingKey {
-        case state, stage, plugin, error, pid
+        case state, stage, plugin, error, pid, host
         case toolVersion = "tool_version", startedAt = "started_at", finishedAt = "finished_at", previousResults = "previous_results"
     }
 }
@@ -58,11 +61,22 @@ public enum RunFolder {
         try AtomicFile.write(try encoder.encode(state), to: path(folder, stateFile))
     }
 
-    /// Starts a run in `folder`: sets the earlier run's results aside and records `running`.
-    @discardableResult
-    public static func begin(_ folder: String) throws -> RunState {
+    /// Starts a run in `folder`: takes the folder's lock (refusing a folder another live process
+    /// runs), sets the earlier run's results aside and records `running`. An earlier run left
+    /// `running` by a process that is gone is set aside as `failed` with "interrupted" and
+    /// logged: this run resumes it.
+    static func begin(_ folder: String, logger: Logger? = nil) throws -> RunLock {
         let fm = FileManager.default
         try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard let lock = try lock(folder) else { throw RunFolderBusy(folder: folder, state: read(folder)) }
+        if var earlier = read(folder), earlier.state == .running {
+            let sentence = interruptedSentence(earlier)
+            logger?.notice("\(path(folder, stateFile)): \(sentence); resuming it, with the finished models in the store")
+            earlier.state = .failed
+            earlier.finishedAt = now()
+            earlier.error = sentence + "; found by the next run"
+            try write(earlier, folder)
+        }
         let present = results.filter { fm.fileExists(atPath: path(folder, $0)) }
         var previous: String?
         if !present.isEmpty {
@@ -79,7 +93,7 @@ public enum RunFolder {
         }
         let state = RunState(state: .running, toolVersion: toolVersion, startedAt: now(), previousResults: previous, pid: getpid())
         try write(state, folder)
-        return state
+        return lock
     }
 
     /// Records the stage a running run is in.
@@ -105,8 +119,9 @@ public enum RunFolder {
     }
 
     /// Runs `body` as the run in `folder`: `begin`, then `complete` or `failed` with the error.
-    public static func recording<T>(_ folder: String, _ body: () throws -> T) throws -> T {
-        try begin(folder)
+    public static func recording<T>(_ folder: String, logger: Logger? = nil, _ body: () throws -> T) throws -> T {
+        let lock = try begin(folder, logger: logger)
+        defer { lock.release() }
         do {
             let result = try body()
             finish(folder)
@@ -131,11 +146,18 @@ public enum RunFolder {
                 message: "the run failed" + (s.stage.map { " in stage `\($0)`" } ?? "") + (s.plugin.map { " (\($0))" } ?? "")
                     + ": \(s.error ?? "no error recorded"); it has no results to report. Fix the cause and run it again")
         case .running:
-            let alive = s.pid > 0 && kill(s.pid, 0) == 0 && s.pid != getpid()
-            throw NpyError(
-                path: file,
-                message: "the run has not finished (started \(s.startedAt)" + (s.stage.map { ", in stage `\($0)`" } ?? "") + "): "
-                    + (alive ? "process \(s.pid) is still running it" : "its process \(s.pid) is gone: it crashed or was killed; run it again"))
+            let started = "started \(s.startedAt)" + (s.stage.map { ", in stage `\($0)`" } ?? "")
+            switch liveness(of: s, in: folder) {
+            case .live(let pid):
+                throw NpyError(path: file, message: "the run has not finished (\(started)): process \(pid) is still running it")
+            case .interrupted:
+                throw NpyError(
+                    path: file,
+                    message: interruptedSentence(s) + "; it crashed or was killed. Run it again to resume: finished models are kept in the store")
+            case .unknown(let pid, let host):
+                throw NpyError(
+                    path: file, message: "the run has not finished (\(started)): process \(pid) on host \(host) recorded it; run `mia-audit report` there to tell whether it still runs")
+            }
         }
     }
 }
