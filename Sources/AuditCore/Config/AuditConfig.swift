@@ -93,6 +93,8 @@ public struct AuditConfig {
     /// Epochs at whose end every model's logits are kept and the attacks run again
     /// (`audit.checkpoints`, ascending; empty for none).
     public var checkpoints: [Int] = []
+    /// A one-run DP audit with canaries (`audit.canaries`), nil for none.
+    public var canaries: CanaryConfig? = nil
     // report:
     public var html: Bool
     public var topRecords: Int
@@ -212,7 +214,7 @@ public struct AuditConfig {
         }
 
         let audit = try top.require("audit")
-        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples", "output_defences", "checkpoints"])
+        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples", "output_defences", "checkpoints", "canaries"])
         var attacks: [AttackChoice] = []
         var seen: [String: Int?] = [:]
         for a in try audit.require("attacks").list() {
@@ -266,6 +268,7 @@ public struct AuditConfig {
             model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
             bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_, slurm: slurm)
         config.pluginPolicy = try PluginPolicy.parse(top["plugins"], baseDir: baseDir)
+        config.canaries = try audit["canaries"].map { try parseCanaries($0, top, auditRecords: auditRecords, runSeed: UInt64(seed)) }
         return config
     }
 

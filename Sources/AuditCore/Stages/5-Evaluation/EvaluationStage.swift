@@ -44,7 +44,8 @@ struct EvaluationStage: AuditStage {
         let delta = Self.dpDelta(plan) ?? 1e-5
         var epsilonBounds: [String: HeldOutEpsilonBound] = [:]
         var epsilonUncorrected: [String: Double] = [:]
-        for (i, attack) in outcome.scores.enumerated() {
+        let ordinary = Self.withoutCanaries(outcome)
+        for (i, attack) in ordinary.enumerated() {
             var attackSeed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
             let evaluation = evaluate(
                 attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember, labels: labels,
@@ -58,10 +59,12 @@ struct EvaluationStage: AuditStage {
                 scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, delta: delta, seed: attackSeed.next())
             summary.add(evaluation, mostAtRisk: mostAtRisk(
                 scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, labels: labels, count: config.topRecords))
-            progress.report(task: "evaluating", done: i + 1, total: outcome.scores.count)
+            progress.report(task: "evaluating", done: i + 1, total: ordinary.count)
         }
         summary.checkpoints = Self.checkpointSummary(outcome)
-        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: Self.claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount),
+        let claimed = Self.claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount)
+        summary.canaryAudit = try canaryAudit(outcome, delta: delta, claimedEpsilon: claimed)
+        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimed,
                                           empiricalEpsilonLowerBound: epsilonBounds.mapValues(\.epsilon),
                                           details: epsilonBounds, uncorrectedMax: epsilonUncorrected)
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))

@@ -1,0 +1,30 @@
+import Foundation
+
+extension EvaluationStage {
+    /// The one-run DP audit of a run with canaries: the bound per attack from its scores on the
+    /// canaries, and `canaries.json` in the run folder. Nil without `audit.canaries`.
+    func canaryAudit(_ outcome: AuditOutcome, delta: Double, claimedEpsilon: Double?) throws -> CanaryAuditSummary? {
+        guard let config = outcome.plan.config.canaries else { return nil }
+        let canaries = CanarySet(config, auditRecords: outcome.population.auditCount)
+        try canaries.record(in: outcome.plan.config.output, labels: outcome.population.labels)
+        let bounds = CanaryAuditSummary.bounds(
+            outcome.scores, indices: canaries.indices, included: canaries.included, guesses: config.guesses, delta: delta,
+            confidence: config.confidence)
+        return CanaryAuditSummary(
+            kind: config.kind.rawValue, count: config.count, included: canaries.included.filter { $0 }.count, seed: config.seed,
+            claimedEpsilon: claimedEpsilon, delta: delta, confidence: config.confidence, bounds: bounds,
+            attackOrder: outcome.scores.map(\.name), indices: canaries.indices)
+    }
+
+    /// The attacks' scores with the canaries left out of the evaluation mask: the ordinary
+    /// metrics are those of the other audit records.
+    static func withoutCanaries(_ outcome: AuditOutcome) -> [(name: String, scores: [Double], mask: [UInt8])] {
+        guard let config = outcome.plan.config.canaries else { return outcome.scores }
+        let indices = CanarySet(config, auditRecords: outcome.population.auditCount).indices
+        return outcome.scores.map { attack in
+            var mask = attack.mask
+            for i in indices { mask[i] = 0 }
+            return (attack.name, attack.scores, mask)
+        }
+    }
+}
