@@ -16,11 +16,18 @@ extension EvaluationStage {
             attackOrder: outcome.scores.map(\.name), indices: canaries.indices)
     }
 
+    /// The audit-record positions of the canaries (empty without `audit.canaries`): left out of
+    /// the target's accuracies and of every attack's ordinary metrics.
+    static func canaryIndices(_ outcome: AuditOutcome) -> Set<Int> {
+        guard let config = outcome.plan.config.canaries else { return [] }
+        return Set(CanarySet(config, auditRecords: outcome.population.auditCount).indices)
+    }
+
     /// The attacks' scores with the canaries left out of the evaluation mask: the ordinary
     /// metrics are those of the other audit records.
     static func withoutCanaries(_ outcome: AuditOutcome) -> [(name: String, scores: [Double], mask: [UInt8])] {
-        guard let config = outcome.plan.config.canaries else { return outcome.scores }
-        let indices = CanarySet(config, auditRecords: outcome.population.auditCount).indices
+        let indices = canaryIndices(outcome)
+        guard !indices.isEmpty else { return outcome.scores }
         return outcome.scores.map { attack in
             var mask = attack.mask
             for i in indices { mask[i] = 0 }

@@ -23,7 +23,7 @@ struct EvaluationStage: AuditStage {
         let isMember = outcome.memberships.target
         let labels = Array(outcome.population.labels[0..<n])
         let correct = Self.targetCorrect(logits: outcome.target.logits, labels: labels, classCount: c)
-        let (trainAccuracy, testAccuracy) = Self.accuracies(correct: correct, isMember: isMember)
+        let (trainAccuracy, testAccuracy) = Self.accuracies(correct: correct, isMember: isMember, except: Self.canaryIndices(outcome))
         let memberCount = isMember.filter { $0 }.count
 
         var summary = RunSummary(
@@ -111,10 +111,11 @@ extension EvaluationStage {
     static func metricsPath(_ folder: String) -> String { (folder as NSString).appendingPathComponent("metrics.json") }
 
     /// Whether the target's top logit is the true label, per record.
-    /// The target's accuracy on its members (train) and on the audit non-members (test).
-    static func accuracies(correct: [Bool], isMember: [Bool]) -> (train: Double, test: Double) {
+    /// The target's accuracy on its members (train) and on the audit non-members (test), records
+    /// in `left` (the canaries) left out.
+    static func accuracies(correct: [Bool], isMember: [Bool], except left: Set<Int> = []) -> (train: Double, test: Double) {
         func accuracy(_ members: Bool) -> Double {
-            let idx = isMember.indices.filter { isMember[$0] == members }
+            let idx = isMember.indices.filter { isMember[$0] == members && !left.contains($0) }
             return Double(idx.filter { correct[$0] }.count) / Double(max(1, idx.count))
         }
         return (accuracy(true), accuracy(false))
