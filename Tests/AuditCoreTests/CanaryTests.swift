@@ -24,7 +24,7 @@ import Testing
     @Test(arguments: [
         ("{count: 200, kind: natural}", "200 canaries but only 100 audit records"),
         ("{count: 10, kind: mislabeled}", "unknown canary kind `mislabeled`"),
-        ("{count: 10}", "count"),
+        ("{count: 10}", "missing required key `kind`"),
         ("{count: 10, kind: natural, guesses: [6]}", "must be in [1, 5]"),
         ("{count: 10, kind: natural, guesses: [2, 2]}", "listed twice"),
         ("{count: 10, kind: natural, confidence: 1}", "between 0 and 1"),
