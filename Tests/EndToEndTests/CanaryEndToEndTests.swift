@@ -96,4 +96,36 @@ struct CanaryEndToEndTests {
             #expect(audit.delta == 1e-5)
         }
     }
+
+    @Test func aPythonWorkerTrainsOnTheCanariesTheHostInserted() throws {
+        // The host builds every training set, canaries included, and hands it to the backend:
+        // the numpy example worker (a linear model) fits noise canaries with random labels, so
+        // its losses on them tell the coin flips apart. Had the worker seen the original records,
+        // the scores would say nothing of the flips and the bound would exceed 1 with
+        // probability far below 5 %.
+        let config = canaryConfig(output: folder + "/python", store: folder + "/store-python",
+                                  canaries: "{count: 200, kind: ood_noise}")
+            .replacingOccurrences(of: """
+              plugin: native
+              options:
+                architecture: mlp
+                hidden_sizes: [256]
+                optimizer: adam
+                learning_rate: 0.001
+                batch_size: 64
+                epochs: 50
+            """, with: """
+              plugin: python
+              options:
+                module: \(packageRoot)/python/examples/numpy_worker.py
+                python_path: [\(packageRoot)/python]
+                worker_options: '{"steps": 60, "learning_rate": 0.5}'
+                timeout_seconds: 120
+            """)
+        #expect(config.contains("plugin: python"))
+        let s = try run(config, "python")
+        #expect(s.plugins.contains { $0.component == "model python" })
+        let bound = try #require(s.canaryAudit?.bounds["loss-threshold"])
+        #expect(bound.epsilon > 1, "\(bound)")
+    }
 }
