@@ -128,4 +128,19 @@ struct CanaryEndToEndTests {
         let bound = try #require(s.canaryAudit?.bounds["loss-threshold"])
         #expect(bound.epsilon > 1, "\(bound)")
     }
+
+    @Test func checkpointsBoundEachEpochAndTheLastEqualsTheFinalBound() throws {
+        let config = canaryConfig(output: folder + "/checkpoints", store: folder + "/store-checkpoints",
+                                  canaries: "{count: 400, kind: mislabelled}")
+            .replacingOccurrences(of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  checkpoints: [5, 50]\n")
+        let s = try run(config, "checkpoints")
+        let epochs = try #require(s.checkpoints?.epochs)
+        #expect(epochs.map(\.epoch) == [5, 50])
+        let last = try #require(epochs.last?.canaryEpsilon?["loss-threshold"])
+        let final = try #require(s.canaryAudit?.bounds["loss-threshold"])
+        #expect(last == final)
+        // The canaries are left out of the checkpoints' figures as of the final ones.
+        #expect(epochs.last?.trainAccuracy == s.target.trainAccuracy && epochs.last?.testAccuracy == s.target.testAccuracy)
+        #expect(epochs.last?.attacks["loss-threshold"]?.auc == s.attacks["loss-threshold"]?.auc)
+    }
 }

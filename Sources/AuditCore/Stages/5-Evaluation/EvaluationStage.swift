@@ -163,11 +163,11 @@ extension EvaluationStage {
         var epochs: [CheckpointEpoch] = []
         for o in run.outcomes {
             let correct = targetCorrect(logits: o.targetLogits, labels: labels, classCount: c)
-            let (trainAccuracy, testAccuracy) = accuracies(correct: correct, isMember: isMember)
+            let (trainAccuracy, testAccuracy) = accuracies(correct: correct, isMember: isMember, except: canaryIndices(outcome))
             var e = CheckpointEpoch(
                 epoch: o.epoch, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
                 historyTrainAccuracy: o.history.map(\.trainAccuracy), historyHeldoutAccuracy: o.history.flatMap { $0.heldoutAccuracy.isNaN ? nil : $0.heldoutAccuracy })
-            for attack in o.scores {
+            for attack in withoutCanaries(o.scores, outcome) {
                 let i = order.firstIndex(of: attack.name) ?? order.count
                 var seed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
                 let evaluation = evaluate(
@@ -176,6 +176,7 @@ extension EvaluationStage {
                 e.attackOrder.append(attack.name)
                 e.attacks[attack.name] = CheckpointAttack(evaluation, lowestFPR: lowest)
             }
+            e.canaryEpsilon = canaryBounds(o.scores, outcome)
             epochs.append(e)
         }
         return CheckpointSummary(lowestFPR: lowest, epochs: epochs, notes: run.notes)
