@@ -95,6 +95,8 @@ public struct AuditConfig {
     public var checkpoints: [Int] = []
     /// `audit.augmentations`: transformed copies of each record every model is asked about.
     public var augmentations = QueryAugmentations.none
+    /// A one-run DP audit with canaries (`audit.canaries`), nil for none.
+    public var canaries: CanaryConfig? = nil
     // report:
     public var html: Bool
     public var topRecords: Int
@@ -214,7 +216,10 @@ public struct AuditConfig {
         }
 
         let audit = try top.require("audit")
-        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples", "output_defences", "checkpoints", "augmentations"])
+        try audit.checkKeys([
+            "attacks", "fprs", "slices", "bootstrap_samples", "output_defences", "checkpoints", "augmentations",
+            "canaries",
+        ])
         var attacks: [AttackChoice] = []
         var seen: [String: Int?] = [:]
         for a in try audit.require("attacks").list() {
@@ -269,6 +274,7 @@ public struct AuditConfig {
             bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_, slurm: slurm)
         config.pluginPolicy = try PluginPolicy.parse(top["plugins"], baseDir: baseDir)
         config.augmentations = try audit["augmentations"].map { try parseAugmentations($0, top) } ?? .none
+        config.canaries = try audit["canaries"].map { try parseCanaries($0, top, auditRecords: auditRecords, runSeed: UInt64(seed)) }
         return config
     }
 

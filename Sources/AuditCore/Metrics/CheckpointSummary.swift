@@ -46,6 +46,10 @@ public struct CheckpointEpoch: Codable, Sendable, Equatable {
     /// Attack names in run order (the keys of `attacks`).
     public var attackOrder: [String]
     public var attacks: [String: CheckpointAttack]
+    /// With `audit.canaries`: per attack, the one-run ε lower bound from this epoch's scores on
+    /// the canaries (each epoch's bound holds for that epoch's model; the largest over the
+    /// epochs is not corrected for the choice of epoch). Nil without canaries.
+    public var canaryEpsilon: [String: OneRunEpsilonBound]? = nil
 
     public init(
         epoch: Int, trainAccuracy: Double, testAccuracy: Double, historyTrainAccuracy: Double? = nil,
@@ -67,6 +71,7 @@ public struct CheckpointEpoch: Codable, Sendable, Equatable {
         case historyTrainAccuracy = "history_train_accuracy"
         case historyHeldoutAccuracy = "history_heldout_accuracy"
         case attackOrder = "attack_order"
+        case canaryEpsilon = "canary_epsilon"
     }
 }
 

@@ -43,6 +43,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var privacy: PrivacyEvidence? = nil
     /// Leakage over training (`audit.checkpoints`): the attacks at chosen epochs.
     public var checkpoints: CheckpointSummary? = nil
+    /// The one-run DP audit on canaries (`audit.canaries`), nil without canaries.
+    public var canaryAudit: CanaryAuditSummary? = nil
     /// The SHA-256 of the host and plugin libraries the run used. With `blas` (CPU, kernel,
     /// configuration, threads), what a bit-for-bit reproduction must match.
     public var environment: RunEnvironment? = nil
@@ -133,6 +135,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case configYAML = "config_yaml"
         case targetQueries = "target_queries"
         case privacy, checkpoints, environment, blas
+        case canaryAudit = "canary_audit"
     }
 }
 

@@ -51,6 +51,7 @@ struct ReportPage {
         html += "<span>\(summary.referenceCount) reference models</span>"
         html += "<span>mia-audit \(escapeHTML(summary.toolVersion))</span></p></header>"
         summarySection()
+        canarySection()
         rocSection()
         for (k, evaluation) in summary.orderedAttacks.enumerated() { attackSection(evaluation, index: k) }
         checkpointSection()

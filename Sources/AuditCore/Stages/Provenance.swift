@@ -14,7 +14,7 @@ import PluginKit
 ///   folder its `path` options name (`ContentHashes`: the same path holding other data is
 ///   another key);
 /// - for a model: the record shape, its member indices, its seed, and the range of public
-///   records its training gets;
+///   records its training gets, and the canaries (`audit.canaries`) when there are any;
 /// - for an attack's scores: the signals' key (every model's key and the record counts, and the
 ///   output defence), and the attack's seed.
 ///
@@ -52,7 +52,7 @@ struct Provenance {
     /// The key of a model trained in this host's store.
     func modelKey(
         backend: ResolvedComponent, dataset: ResolvedComponent, spec: ModelSpec, members: [Int], seed: UInt64,
-        publicRecords: Range<Int>?
+        publicRecords: Range<Int>?, canaries: String? = nil
     ) -> String {
         var h = SHA256()
         h.update("\(Provenance.scheme) model\n")
@@ -60,6 +60,8 @@ struct Provenance {
         h.update("dataset " + identity(dataset))
         h.update("shape=\(spec.featureShape) classes=\(spec.classCount)\n")
         if let publicRecords { h.update("public_records=\(publicRecords.lowerBound)..<\(publicRecords.upperBound)\n") }
+        // Canaries change records every model trains on (absent: the key of a run without them).
+        if let canaries { h.update(canaries) }
         h.update("seed=\(seed)\nmembers=")
         h.update(raw: members.map { Int64($0) })
         return h.hexDigest()

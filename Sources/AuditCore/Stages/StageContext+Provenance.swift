@@ -13,7 +13,8 @@ extension AuditStage {
         let first = config.auditRecords + config.populationRecords
         return provenance.modelKey(
             backend: plan.model, dataset: plan.dataset, spec: spec, members: members, seed: seed,
-            publicRecords: config.publicRecords > 0 ? first..<(first + config.publicRecords) : nil)
+            publicRecords: config.publicRecords > 0 ? first..<(first + config.publicRecords) : nil,
+            canaries: config.canaries?.provenanceLine(auditRecords: config.auditRecords))
     }
 
     /// Whether the stored logits file at `path` can be reused: not `fresh`, of the expected

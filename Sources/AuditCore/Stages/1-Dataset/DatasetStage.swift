@@ -47,6 +47,7 @@ struct DatasetStage: AuditStage {
             population.publicLabels = pl
             logger.info("dataset: \(config.publicRecords) public records [\(total), \(total + config.publicRecords)) for the models' training")
         }
+        if let canaries = config.canaries { CanarySet(canaries, auditRecords: population.auditCount).insert(into: &population) }
         return population
     }
 }

@@ -82,7 +82,7 @@ public struct ModelsStage: AuditStage {
     /// The memberships of the audit's models (the target's given by `target.membership` when the
     /// target was trained elsewhere), then every model trained or read from the store.
     func run(_ population: Population) throws -> AuditModels {
-        var memberships = Memberships(recordCount: population.auditCount, referenceCount: config.referenceCount, seed: config.seed)
+        var memberships = Memberships.of(config, recordCount: population.auditCount)
         if let given = plan.targetMembership { memberships.target = given }
         let spec = ModelSpec(featureShape: population.info.featureShape, classCount: population.info.classCount)
         let models = try trainModels(population, memberships, spec)
@@ -291,7 +291,7 @@ extension ModelsStage {
 
     /// The audit's models and which the store already holds; reads no dataset, trains nothing.
     public func storeStatus() -> StoreStatus {
-        let memberships = Memberships(recordCount: config.auditRecords, referenceCount: config.referenceCount, seed: config.seed)
+        let memberships = Memberships.of(config, recordCount: config.auditRecords)
         let spec = ModelSpec(featureShape: plan.datasetInfo.featureShape, classCount: plan.datasetInfo.classCount)
         let jobs = modelJobs(memberships, spec)
         let finished = jobs.filter { isComplete($0) }
@@ -331,7 +331,7 @@ extension ModelsStage {
     /// Trains the models of `shard` that the store lacks, without waiting for those another
     /// worker holds (`mia-audit train --shard I/N`). Returns how many this process trained.
     func train(_ population: Population, shard: Shard) throws -> Int {
-        let memberships = Memberships(recordCount: population.auditCount, referenceCount: config.referenceCount, seed: config.seed)
+        let memberships = Memberships.of(config, recordCount: population.auditCount)
         let spec = ModelSpec(featureShape: population.info.featureShape, classCount: population.info.classCount)
         return try trainMissing(modelJobs(memberships, spec), population, spec, shard: shard, wait: false)
     }

@@ -23,7 +23,7 @@ struct EvaluationStage: AuditStage {
         let isMember = outcome.memberships.target
         let labels = Array(outcome.population.labels[0..<n])
         let correct = Self.targetCorrect(logits: outcome.target.logits, labels: labels, classCount: c)
-        let (trainAccuracy, testAccuracy) = Self.accuracies(correct: correct, isMember: isMember)
+        let (trainAccuracy, testAccuracy) = Self.accuracies(correct: correct, isMember: isMember, except: Self.canaryIndices(outcome))
         let memberCount = isMember.filter { $0 }.count
 
         var summary = RunSummary(
@@ -44,7 +44,8 @@ struct EvaluationStage: AuditStage {
         let delta = Self.dpDelta(plan) ?? 1e-5
         var epsilonBounds: [String: HeldOutEpsilonBound] = [:]
         var epsilonUncorrected: [String: Double] = [:]
-        for (i, attack) in outcome.scores.enumerated() {
+        let ordinary = Self.withoutCanaries(outcome)
+        for (i, attack) in ordinary.enumerated() {
             var attackSeed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
             let evaluation = evaluate(
                 attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember, labels: labels,
@@ -58,10 +59,12 @@ struct EvaluationStage: AuditStage {
                 scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, delta: delta, seed: attackSeed.next())
             summary.add(evaluation, mostAtRisk: mostAtRisk(
                 scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, labels: labels, count: config.topRecords))
-            progress.report(task: "evaluating", done: i + 1, total: outcome.scores.count)
+            progress.report(task: "evaluating", done: i + 1, total: ordinary.count)
         }
         summary.checkpoints = Self.checkpointSummary(outcome)
-        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: Self.claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount),
+        let claimed = Self.claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount)
+        summary.canaryAudit = try canaryAudit(outcome, delta: delta, claimedEpsilon: claimed)
+        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimed,
                                           empiricalEpsilonLowerBound: epsilonBounds.mapValues(\.epsilon),
                                           details: epsilonBounds, uncorrectedMax: epsilonUncorrected)
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))
@@ -108,10 +111,11 @@ extension EvaluationStage {
     static func metricsPath(_ folder: String) -> String { (folder as NSString).appendingPathComponent("metrics.json") }
 
     /// Whether the target's top logit is the true label, per record.
-    /// The target's accuracy on its members (train) and on the audit non-members (test).
-    static func accuracies(correct: [Bool], isMember: [Bool]) -> (train: Double, test: Double) {
+    /// The target's accuracy on its members (train) and on the audit non-members (test), records
+    /// in `left` (the canaries) left out.
+    static func accuracies(correct: [Bool], isMember: [Bool], except left: Set<Int> = []) -> (train: Double, test: Double) {
         func accuracy(_ members: Bool) -> Double {
-            let idx = isMember.indices.filter { isMember[$0] == members }
+            let idx = isMember.indices.filter { isMember[$0] == members && !left.contains($0) }
             return Double(idx.filter { correct[$0] }.count) / Double(max(1, idx.count))
         }
         return (accuracy(true), accuracy(false))
@@ -159,11 +163,11 @@ extension EvaluationStage {
         var epochs: [CheckpointEpoch] = []
         for o in run.outcomes {
             let correct = targetCorrect(logits: o.targetLogits, labels: labels, classCount: c)
-            let (trainAccuracy, testAccuracy) = accuracies(correct: correct, isMember: isMember)
+            let (trainAccuracy, testAccuracy) = accuracies(correct: correct, isMember: isMember, except: canaryIndices(outcome))
             var e = CheckpointEpoch(
                 epoch: o.epoch, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
                 historyTrainAccuracy: o.history.map(\.trainAccuracy), historyHeldoutAccuracy: o.history.flatMap { $0.heldoutAccuracy.isNaN ? nil : $0.heldoutAccuracy })
-            for attack in o.scores {
+            for attack in withoutCanaries(o.scores, outcome) {
                 let i = order.firstIndex(of: attack.name) ?? order.count
                 var seed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
                 let evaluation = evaluate(
@@ -172,6 +176,7 @@ extension EvaluationStage {
                 e.attackOrder.append(attack.name)
                 e.attacks[attack.name] = CheckpointAttack(evaluation, lowestFPR: lowest)
             }
+            e.canaryEpsilon = canaryBounds(o.scores, outcome)
             epochs.append(e)
         }
         return CheckpointSummary(lowestFPR: lowest, epochs: epochs, notes: run.notes)

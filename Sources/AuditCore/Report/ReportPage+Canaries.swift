@@ -1,0 +1,36 @@
+import Foundation
+
+extension ReportPage {
+    /// The one-run DP audit (`audit.canaries`): the claimed ε beside each attack's one-run lower
+    /// bound on the canaries, with the method, confidence, δ, canary count and kind. Nothing
+    /// without canaries.
+    mutating func canarySection() {
+        guard let audit = summary.canaryAudit else { return }
+        let root = ["canary_audit"]
+        html += "<section id=\"canaries\"><h2>DP audit with canaries (one training run)</h2><div class=\"cards\">"
+        if let (attack, best) = audit.strongest {
+            html += card("Audited epsilon lower bound",
+                         metricSpan(best.epsilon, .metric, path: root + ["bounds", attack, "epsilon"]),
+                         "from \(escapeHTML(attack)), \(Int((audit.confidence * 100).rounded())) % confidence, δ = \(audit.delta)",
+                         strong: true)
+        }
+        if let claimed = audit.claimedEpsilon {
+            html += card("Claimed epsilon (DP-SGD accountant)", metricSpan(claimed, .metric, path: root + ["claimed_epsilon"]),
+                         "at δ = \(audit.delta)")
+        }
+        html += card("Canaries", metricSpan(Double(audit.count), .count, path: root + ["count"]),
+                     "\(escapeHTML(audit.kind)); " + metricSpan(Double(audit.included), .count, path: root + ["included"])
+                         + " in the target's training set (canaries.json)")
+        html += "</div>"
+        let rows = audit.attackOrder.compactMap { name -> [String]? in
+            guard let b = audit.bounds[name] else { return nil }
+            let p = root + ["bounds", name]
+            return [escapeHTML(name), metricSpan(b.epsilon, .metric, path: p + ["epsilon"]),
+                    metricSpan(Double(b.k), .count, path: p + ["k"]), metricSpan(Double(b.guesses), .count, path: p + ["guesses"]),
+                    metricSpan(Double(b.correct), .count, path: p + ["correct"]), metricSpan(Double(b.scored), .count, path: p + ["scored"])]
+        }
+        html += htmlTable(header: ["Attack", "ε lower bound", "k (in = out)", "Guesses", "Correct", "Canaries scored"], rows: rows)
+        html += "<p class=\"note\">\(escapeHTML(audit.method)). It is \(escapeHTML(audit.assumptions)). "
+            + "The canaries are left out of every other figure of this report.</p></section>"
+    }
+}
