@@ -63,7 +63,10 @@ struct EvaluationStage: AuditStage {
         summary.checkpoints = Self.checkpointSummary(outcome)
         summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: Self.claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount),
                                           empiricalEpsilonLowerBound: epsilonBounds.mapValues(\.epsilon),
-                                          details: epsilonBounds, uncorrectedMax: epsilonUncorrected)
+                                          details: epsilonBounds, uncorrectedMax: epsilonUncorrected,
+                                          accountants: Self.claimedEpsilonAccountants(
+                                              plan, history: outcome.target.record.history, members: memberCount,
+                                              checkpointEpochs: summary.checkpoints?.epochs.map(\.epoch) ?? []))
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))
 
         summary.stageSeconds = stages.map { StageTiming(stage: $0.0, seconds: $0.1) }
