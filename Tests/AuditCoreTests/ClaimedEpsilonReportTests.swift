@@ -6,13 +6,13 @@ import Testing
 
 /// The claimed ε by both accountants (RDP and PLD) in metrics.json and the report.
 @Suite struct ClaimedEpsilonReportTests {
-    /// The checkpoint fixture (epochs 2, 5, 20) with a DP-SGD claim: q = 0.01, σ = 1, 100 steps
+    /// The checkpoint fixture (epochs 2, 5, 20) with a DP-SGD claim: q = 0.01, σ = 1, 20 steps
     /// per epoch.
     static func fixture() -> ReportFixture {
         var f = CheckpointReportTests.fixture()
         let claimed = ClaimedEpsilon(
-            delta: 1e-5, samplingRate: 0.01, noiseMultiplier: 1, steps: 2000,
-            perEpoch: [2, 5, 20].map { (epoch: $0, steps: $0 * 100) })
+            delta: 1e-5, samplingRate: 0.01, noiseMultiplier: 1, steps: 400,
+            perEpoch: [2, 5, 20].map { (epoch: $0, steps: $0 * 20) })
         f.summary.privacy = PrivacyEvidence(
             delta: 1e-5, claimedEpsilon: claimed.rdp, empiricalEpsilonLowerBound: ["loss": 0.25], accountants: claimed)
         return f
@@ -20,12 +20,12 @@ import Testing
 
     @Test func bothAccountantsAreComputedForTheSameStepsAndPLDIsTighter() throws {
         let claimed = try #require(Self.fixture().summary.privacy?.claimedEpsilonAccountants)
-        #expect(claimed.rdp == RDPAccountant.epsilon(q: 0.01, sigma: 1, steps: 2000, delta: 1e-5).epsilon)
-        #expect(claimed.pld == PLDAccountant.epsilon(q: 0.01, sigma: 1, steps: 2000, delta: 1e-5).epsilon)
+        #expect(claimed.rdp == RDPAccountant.epsilon(q: 0.01, sigma: 1, steps: 400, delta: 1e-5).epsilon)
+        #expect(claimed.pld == PLDAccountant.epsilon(q: 0.01, sigma: 1, steps: 400, delta: 1e-5).epsilon)
         #expect(claimed.pld > 0 && claimed.pld < claimed.rdp)
         #expect(claimed.neighbouringRelation == "add/remove one record")
         let epochs = try #require(claimed.perEpoch)
-        #expect(epochs.map(\.epoch) == [2, 5, 20] && epochs.map(\.steps) == [200, 500, 2000])
+        #expect(epochs.map(\.epoch) == [2, 5, 20] && epochs.map(\.steps) == [40, 100, 400])
         // The last checkpoint epoch is the whole training: the same figures.
         #expect(epochs[2].rdp == claimed.rdp && epochs[2].pld == claimed.pld)
         #expect(epochs[0].pld < epochs[1].pld && epochs[1].pld < epochs[2].pld)
