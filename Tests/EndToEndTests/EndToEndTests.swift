@@ -387,5 +387,11 @@ struct DPSGDEndToEndTests {
         let html = try String(contentsOfFile: folder + "/run/report.html", encoding: .utf8)
         #expect(html.contains("Claimed epsilon (DP-SGD accountant)"))
         #expect(html.contains("threshold chosen on held-out records"))
+        // Both accountants, for the steps the backend counted: the host's RDP figure is the one the
+        // backend reported; the PLD one is tighter; the report shows them side by side.
+        let accountants = try #require(privacy.claimedEpsilonAccountants)
+        #expect(abs(accountants.rdp - claimed) <= 1e-12 * claimed, "host RDP \(accountants.rdp), backend \(claimed)")
+        #expect(accountants.pld > 0 && accountants.pld < accountants.rdp)
+        #expect(html.contains("<small>(RDP)</small>") && html.contains("<small>(PLD)</small>"))
     }
 }

@@ -10,7 +10,8 @@ import PluginKit
 /// spent is `RDPAccountant.epsilon(q, σ, steps, δ)` over the steps run (all of them, also the
 /// epochs after the best one when early stopping ends the training: the choice of the epoch
 /// saw them); for shuffled batches the log says it is computed as if the batches were Poisson.
-/// Every epoch's record carries the ε spent by the end of that epoch. The history's train
+/// Every epoch's record carries the ε spent by the end of that epoch. The final log line also
+/// gives the PLD accountant's ε (`PLDAccountant`, tighter) beside the RDP one. The history's train
 /// figures are means over the records the steps drew (in training mode).
 final class DPSGDStep: TrainingStep {
     let records: TrainingRecords
@@ -63,9 +64,10 @@ final class DPSGDStep: TrainingStep {
         let spent = steps == 0
             ? (epsilon: 0.0, order: 0)
             : RDPAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: steps, delta: dp.delta)
+        let pld = PLDAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: steps, delta: dp.delta)
         model.host.log(
             .info,
-            "DP-SGD: epsilon = \(spent.epsilon) at delta = \(dp.delta), q = \(q), steps = \(steps), sigma = \(dp.noiseMultiplier), \(samplingText) (Renyi DP, integer orders 2-256, best order \(spent.order), conversion eps = rdp + log(1/delta)/(order - 1))")
+            "DP-SGD: claimed epsilon (RDP) = \(spent.epsilon), (PLD) = \(pld.epsilon) at delta = \(dp.delta), q = \(q), steps = \(steps), sigma = \(dp.noiseMultiplier), \(samplingText), add/remove-one neighbours (RDP: integer orders 2-256, best order \(spent.order), conversion eps = rdp + log(1/delta)/(order - 1); PLD: privacy loss distribution, grid \(pld.discretisation), the tighter upper bound; the history records the RDP figure)")
         return spent.epsilon
     }
 }

@@ -18,7 +18,7 @@ struct PrivacyOptions: Equatable {
     static let specs: [OptionSpec] = [
         OptionSpec(
             "dp_sgd", .bool, default: "false",
-            "DP-SGD: per-example clipping and Gaussian noise; the log reports (epsilon, delta) from a Renyi-DP accountant"),
+            "DP-SGD: per-example clipping and Gaussian noise; the log reports (epsilon, delta) from a Renyi-DP and a privacy-loss-distribution (PLD, tighter) accountant"),
         OptionSpec("dp_clip_norm", .float, default: "1.0", "DP-SGD: L2 bound C of each record's gradient, > 0").above(0),
         OptionSpec(
             "dp_noise_multiplier", .float, default: "1.0",

@@ -282,6 +282,9 @@ public struct PrivacyEvidence: Codable, Sendable, Equatable {
     public var delta: Double
     /// The accountant's ε for a target trained with DP-SGD, nil otherwise.
     public var claimedEpsilon: Double?
+    /// The claimed ε by the RDP and the PLD accountant side by side, with q, σ and steps (nil
+    /// when the target was not trained here with DP-SGD options).
+    public var claimedEpsilonAccountants: ClaimedEpsilon?
     /// Confidence of the lower bounds.
     public var confidence: Double
     /// Per attack: the empirical lower bound on ε at `confidence`, threshold chosen on held-out
@@ -298,9 +301,10 @@ public struct PrivacyEvidence: Codable, Sendable, Equatable {
 
     public init(delta: Double, claimedEpsilon: Double?, empiricalEpsilonLowerBound: [String: Double],
                 details: [String: HeldOutEpsilonBound] = [:], uncorrectedMax: [String: Double] = [:],
-                confidence: Double = 0.95) {
+                confidence: Double = 0.95, accountants: ClaimedEpsilon? = nil) {
         self.delta = delta
         self.claimedEpsilon = claimedEpsilon
+        self.claimedEpsilonAccountants = accountants
         self.confidence = confidence
         self.empiricalEpsilonLowerBound = empiricalEpsilonLowerBound
         self.empiricalEpsilonDetails = details
@@ -318,6 +322,7 @@ public struct PrivacyEvidence: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case delta, confidence, method, assumptions
         case claimedEpsilon = "claimed_epsilon"
+        case claimedEpsilonAccountants = "claimed_epsilon_accountants"
         case empiricalEpsilonLowerBound = "empirical_epsilon_lower_bound"
         case empiricalEpsilonDetails = "empirical_epsilon_details"
         case empiricalEpsilonUncorrectedMax = "empirical_epsilon_uncorrected_max"

@@ -75,6 +75,7 @@ extension ReportPage {
                 ])
             }
         }
+        if let claimed = summary.privacy?.claimedEpsilonAccountants, let table = claimedEpsilonPerEpochTable(claimed) { html += table }
         html += "<details open=\"open\"><summary>Checkpoints table</summary>"
             + htmlTable(header: ["Epoch", "Train accuracy", "Test accuracy", "Attack", "AUC [95 % CI]", "Advantage", "TPR at FPR \(lowest)"],
                         rows: rows, numericFrom: 0, className: "compact")

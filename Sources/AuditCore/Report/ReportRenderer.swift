@@ -89,7 +89,9 @@ struct ReportPage {
                          metricSpan(epsilon, .metric, path: ["privacy", "empirical_epsilon_lower_bound", attack]),
                          "from \(escapeHTML(attack)) at δ = \(privacy.delta), \(Int((privacy.confidence * 100).rounded())) % "
                              + "confidence, threshold chosen on held-out records; assumes independent trials (see below)")
-            if let claimed = privacy.claimedEpsilon {
+            if let accountants = privacy.claimedEpsilonAccountants {
+                html += claimedEpsilonCard(accountants)
+            } else if let claimed = privacy.claimedEpsilon {
                 html += card("Claimed epsilon (DP-SGD accountant)", metricSpan(claimed, .metric, path: ["privacy", "claimed_epsilon"]),
                              "at δ = \(privacy.delta); what the training promises")
             }

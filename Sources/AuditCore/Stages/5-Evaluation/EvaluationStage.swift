@@ -66,7 +66,10 @@ struct EvaluationStage: AuditStage {
         summary.canaryAudit = try canaryAudit(outcome, delta: delta, claimedEpsilon: claimed)
         summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimed,
                                           empiricalEpsilonLowerBound: epsilonBounds.mapValues(\.epsilon),
-                                          details: epsilonBounds, uncorrectedMax: epsilonUncorrected)
+                                          details: epsilonBounds, uncorrectedMax: epsilonUncorrected,
+                                          accountants: Self.claimedEpsilonAccountants(
+                                              plan, history: outcome.target.record.history, members: memberCount,
+                                              checkpointEpochs: summary.checkpoints?.epochs.map(\.epoch) ?? []))
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))
 
         summary.stageSeconds = stages.map { StageTiming(stage: $0.0, seconds: $0.1) }
