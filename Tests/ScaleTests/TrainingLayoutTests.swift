@@ -19,16 +19,6 @@ import Testing
         #expect(TrainingLayout(missing: 0, threads: 2, parallelModels: nil).sideBySide == 1)
     }
 
-    @Test func theLastModelLeftGetsEveryThread() {
-        // W1: 5 models on 2 threads, side by side on one thread each; the fifth trains alone.
-        let layout = TrainingLayout(missing: 5, threads: 2, parallelModels: nil)
-        #expect(layout.blasThreads(stillTraining: 2, threads: 2) == 1)
-        #expect(layout.blasThreads(stillTraining: 1, threads: 2) == 2)
-        let four = TrainingLayout(missing: 9, threads: 8, parallelModels: 4)
-        #expect(four.blasThreads(stillTraining: 3, threads: 8) == 2)
-        #expect(four.blasThreads(stillTraining: 1, threads: 8) == 8)
-    }
-
     @Test func parallelModelsIsAutoOrAPositiveInteger() throws {
         func config(_ value: String?) throws -> AuditConfig {
             let line = value.map { "\n  parallel_models: \($0)" } ?? ""

@@ -27,14 +27,6 @@ public struct TrainingLayout: Equatable, Sendable, CustomStringConvertible {
     /// What `auto` picks: as many models as BLAS threads, one thread each (see the type's comment).
     public static func automatic(threads: Int) -> Int { max(1, threads) }
 
-    /// BLAS threads while `stillTraining` models train: the layout's, except that the last
-    /// model left (the others finished, the queue is empty) gets all `threads`. A model's bits
-    /// do not depend on its thread count (`GroupTrainingFingerprintTests`), so handing it more
-    /// mid-training changes nothing but its speed (W1: 5 models on 2 cores).
-    public func blasThreads(stillTraining: Int, threads: Int) -> Int {
-        stillTraining <= 1 ? max(threads, blasThreads) : blasThreads
-    }
-
     public var description: String {
         sideBySide == 1
             ? "one model at a time on \(blasThreads) BLAS thread\(blasThreads == 1 ? "" : "s")"

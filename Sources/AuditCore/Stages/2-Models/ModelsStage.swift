@@ -131,7 +131,6 @@ extension ModelsStage {
         var queue = missing
         var failures: [Error] = []
         var trained = 0
-        var active = workers
         let epochs = try? PluginOptions(plan.model.options).int("epochs")
         progress.report(task: "training models", done: 0, total: missing.count)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
@@ -140,12 +139,7 @@ extension ModelsStage {
                     guard failures.isEmpty, !queue.isEmpty, !cancellation.isCancelled else { return nil }
                     return queue.removeFirst()
                 }
-                guard let job else {
-                    // The last model still training gets every thread (its bits do not change).
-                    let last = lock.withLock { active -= 1; return active == 1 }
-                    if last && workers > 1 { BLAS.setThreadCount(layout.blasThreads(stillTraining: 1, threads: config.threads)) }
-                    return
-                }
+                guard let job else { return }
                 do {
                     if reusable(job) { continue }
                     guard let claim = try Claim.acquire(in: store.folder(job.key)) else {
