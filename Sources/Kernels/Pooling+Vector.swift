@@ -43,18 +43,18 @@ extension Pooling {
         let w32 = Int32(truncatingIfNeeded: w)
         var m = top.evenHalf
         var best = base
-        var v = top.oddHalf
-        var wins = v .> m
-        m.replace(with: v, where: wins)
-        best.replace(with: base &+ 1, where: wins)
-        v = bottom.evenHalf
-        wins = v .> m
-        m.replace(with: v, where: wins)
-        best.replace(with: base &+ w32, where: wins)
-        v = bottom.oddHalf
-        wins = v .> m
-        m.replace(with: v, where: wins)
-        best.replace(with: base &+ (w32 &+ 1), where: wins)
+        let topRight = top.oddHalf
+        let winsTopRight = topRight .> m
+        m.replace(with: topRight, where: winsTopRight)
+        best.replace(with: base &+ 1, where: winsTopRight)
+        let bottomLeft = bottom.evenHalf
+        let winsBottomLeft = bottomLeft .> m
+        m.replace(with: bottomLeft, where: winsBottomLeft)
+        best.replace(with: base &+ w32, where: winsBottomLeft)
+        let bottomRight = bottom.oddHalf
+        let winsBottomRight = bottomRight .> m
+        m.replace(with: bottomRight, where: winsBottomRight)
+        best.replace(with: base &+ (w32 &+ 1), where: winsBottomRight)
         UnsafeMutableRawPointer(y).storeBytes(of: m, as: SIMD8<Float>.self)
         UnsafeMutableRawPointer(argmax).storeBytes(of: best, as: SIMD8<Int32>.self)
     }
@@ -68,18 +68,18 @@ extension Pooling {
         let w32 = Int32(truncatingIfNeeded: w)
         var m = top.evenHalf
         var best = base
-        var v = top.oddHalf
-        var wins = v .> m
-        m.replace(with: v, where: wins)
-        best.replace(with: base &+ 1, where: wins)
-        v = bottom.evenHalf
-        wins = v .> m
-        m.replace(with: v, where: wins)
-        best.replace(with: base &+ w32, where: wins)
-        v = bottom.oddHalf
-        wins = v .> m
-        m.replace(with: v, where: wins)
-        best.replace(with: base &+ (w32 &+ 1), where: wins)
+        let topRight = top.oddHalf
+        let winsTopRight = topRight .> m
+        m.replace(with: topRight, where: winsTopRight)
+        best.replace(with: base &+ 1, where: winsTopRight)
+        let bottomLeft = bottom.evenHalf
+        let winsBottomLeft = bottomLeft .> m
+        m.replace(with: bottomLeft, where: winsBottomLeft)
+        best.replace(with: base &+ w32, where: winsBottomLeft)
+        let bottomRight = bottom.oddHalf
+        let winsBottomRight = bottomRight .> m
+        m.replace(with: bottomRight, where: winsBottomRight)
+        best.replace(with: base &+ (w32 &+ 1), where: winsBottomRight)
         UnsafeMutableRawPointer(y).storeBytes(of: m, as: SIMD4<Float>.self)
         UnsafeMutableRawPointer(argmax).storeBytes(of: best, as: SIMD4<Int32>.self)
     }

@@ -94,7 +94,7 @@ private func withBLASThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows
             let lock = NSLock()
             var prints = [String](repeating: "", count: seeds.count)
             var failure: Error?
-            DispatchQueue.concurrentPerform(iterations: seeds.count) { i in
+            Parallel.perform(seeds.count) { i in  // each call writes its own slot, under `lock`
                 do {
                     let p = try groupFingerprint(c, seed: seeds[i])
                     lock.withLock { prints[i] = p }

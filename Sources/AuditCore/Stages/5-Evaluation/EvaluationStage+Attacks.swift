@@ -21,7 +21,7 @@ extension EvaluationStage {
     ) -> [AttackFigures] {
         let lock = NSLock()
         var figures = [AttackFigures?](repeating: nil, count: scores.count)
-        DispatchQueue.concurrentPerform(iterations: scores.count) { i in
+        Parallel.perform(scores.count) { i in  // each call writes its own slot of `figures`, under `lock`
             let attack = scores[i]
             var attackSeed = SeededRandom.derive(seed: seed, 30_000 + UInt64(i))
             let evaluation = evaluate(
