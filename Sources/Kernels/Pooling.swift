@@ -13,8 +13,10 @@ public enum Pooling {
         for c in 0..<g.channels {
             let base = c &* h &* w
             for oy in 0..<oh {
-                if k == 2 && s == 2 {
-                    // The common 2×2 / 2 case without the inner window loops.
+                if k == 2 && s == 2 && maxRow2x2(x, r0: base &+ 2 &* oy &* w, w: w, ow: ow, y + out, argmax + out) {
+                    // The common 2×2 / 2 case in vectors (`Pooling+Vector`).
+                } else if k == 2 && s == 2 {
+                    // The same, scalar, for rows of fewer than 4 outputs.
                     let r0 = base &+ 2 &* oy &* w
                     let r1 = r0 &+ w
                     for ox in 0..<ow {

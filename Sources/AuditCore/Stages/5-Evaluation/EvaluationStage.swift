@@ -45,21 +45,15 @@ struct EvaluationStage: AuditStage {
         var epsilonBounds: [String: HeldOutEpsilonBound] = [:]
         var epsilonUncorrected: [String: Double] = [:]
         let ordinary = Self.withoutCanaries(outcome)
-        for (i, attack) in ordinary.enumerated() {
-            var attackSeed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
-            let evaluation = evaluate(
-                attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember, labels: labels,
-                targetCorrect: correct, fprs: config.fprs.sorted(), slices: slices, bootstrapSamples: config.bootstrapSamples,
-                seed: attackSeed.next())
-            let kept = attack.mask.indices.filter { attack.mask[$0] != 0 }
-            let roc = rocCurve(scores: kept.map { attack.scores[$0] }, isMember: kept.map { isMember[$0] })
-            try AtomicFile.write(roc.csv, to: (rocFolder as NSString).appendingPathComponent("\(attack.name).csv"))
-            epsilonUncorrected[attack.name] = empiricalEpsilonLowerBound(roc, delta: delta)
-            epsilonBounds[attack.name] = heldOutEpsilonBound(
-                scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, delta: delta, seed: attackSeed.next())
-            summary.add(evaluation, mostAtRisk: mostAtRisk(
-                scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, labels: labels, count: config.topRecords))
-            progress.report(task: "evaluating", done: i + 1, total: ordinary.count)
+        let figures = Self.attackFigures(
+            ordinary, isMember: isMember, labels: labels, targetCorrect: correct, fprs: config.fprs.sorted(), slices: slices,
+            bootstrapSamples: config.bootstrapSamples, seed: config.seed, delta: delta, topRecords: config.topRecords
+        ) { progress.report(task: "evaluating", done: $0, total: ordinary.count) }
+        for (attack, f) in zip(ordinary, figures) {
+            try AtomicFile.write(f.roc.csv, to: (rocFolder as NSString).appendingPathComponent("\(attack.name).csv"))
+            epsilonUncorrected[attack.name] = f.epsilonUncorrected
+            epsilonBounds[attack.name] = f.epsilonBound
+            summary.add(f.evaluation, mostAtRisk: f.mostAtRisk)
         }
         summary.checkpoints = Self.checkpointSummary(outcome)
         let claimed = Self.claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount)

@@ -1,0 +1,123 @@
+import Dispatch
+import Foundation
+import Kernels
+import PluginKit
+import Testing
+
+@testable import ModelNative
+
+/// A model's bits are a function of its store key alone (options, data, seed): the same weights
+/// whether it was trained alone or side by side with other models (the host's layout, one BLAS
+/// thread each). The store, resume and Slurm shards rely on it. Unlike `TrainingFingerprintTests`
+/// these compare runs on one machine, so they hold on every OpenBLAS kernel.
+///
+/// What does NOT hold yet (issue 14, found by this test): the same model on one BLAS thread and
+/// on two. OpenBLAS's threaded sgemm (products above its single-thread limit, m·n·k > 262,144)
+/// sums in another order than its one-thread path: on `Cooperlake` for k above about 256
+/// (LeNet-5's first dense layer, k = 400; the T1 MLP's, k = 784), on `Haswell` for every shape
+/// measured, on `Prescott` for some (benchmarks/README.md, "Thread count and bits"). So a model
+/// the host trains alone on 2 threads (one model missing, or `parallel_models: 1`) differs
+/// from the same model trained side by side. That comparison is recorded as a known issue
+/// until the dense products run as fixed pieces on one BLAS thread each.
+///
+/// The shapes make every kind of product run: LeNet-5 on 28×28 images (record-wise convolution
+/// stages on the batch's shards, dense products at batch 64 above OpenBLAS's single-thread limit,
+/// so OpenBLAS threads them when it has two threads) and an MLP whose products are threaded too.
+struct GroupCase: CustomTestStringConvertible, Sendable {
+    let name: String
+    let options: [String: OptionValue]
+    let shape: [Int]
+    var testDescription: String { name }
+}
+
+let groupCases: [GroupCase] = [
+    GroupCase(
+        name: "lenet5-adam",
+        options: ["architecture": .string("lenet5"), "epochs": .int(2), "batch_size": .int(64), "optimizer": .string("adam"),
+                  "learning_rate": .double(0.001), "init": .string("torch")],
+        shape: [1, 28, 28]),
+    GroupCase(
+        name: "mlp-wide-dropout",
+        options: ["architecture": .string("mlp"), "hidden_sizes": .list([.int(256), .int(128)]), "epochs": .int(2),
+                  "batch_size": .int(64), "dropout": .double(0.1)],
+        shape: [64]),
+]
+
+/// Trains `c` on `records` synthetic records with training seed `seed`; `onEpoch` runs after
+/// each epoch (to change the thread count mid-training). Returns the FNV-1a of the parameters,
+/// the state and the history's losses.
+private func groupFingerprint(_ c: GroupCase, seed: UInt64, records: Int = 192, onEpoch: (Int) -> Void = { _ in }) throws -> String {
+    let size = c.shape.reduce(1, *)
+    let model = try makeModel(c.options, shape: c.shape, classes: 10)
+    let (x, y) = syntheticData(count: records, features: size, classes: 10, seed: 41)
+    let (hx, hy) = syntheticData(count: 32, features: size, classes: 10, seed: 42)
+    var history: [EpochRecord] = []
+    try x.withUnsafeBufferPointer { xp in
+        try y.withUnsafeBufferPointer { yp in
+            try hx.withUnsafeBufferPointer { hxp in
+                try hy.withUnsafeBufferPointer { hyp in
+                    let data = TrainingData(features: xp, labels: yp, heldoutFeatures: hxp, heldoutLabels: hyp, seed: seed)
+                    try model.train(data) { record in
+                        history.append(record)
+                        onEpoch(record.epoch)
+                    }
+                }
+            }
+        }
+    }
+    var print = Fingerprint()
+    let n = model.network
+    print.add(Array(UnsafeBufferPointer(start: n.parameters.pointer, count: n.parameterCount)))
+    print.add(Array(UnsafeBufferPointer(start: n.state.pointer, count: n.stateCount)))
+    for r in history { for d in [r.trainLoss, r.heldoutLoss] { print.add(d) } }
+    return print.hex
+}
+
+/// Runs `body` with OpenBLAS on `threads` threads, then restores the count it had.
+private func withBLASThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+    let before = BLAS.threadCount
+    BLAS.setThreadCount(threads)
+    defer { BLAS.setThreadCount(before) }
+    return try body()
+}
+
+@Suite(.serialized) struct GroupTrainingFingerprintTests {
+    @Test(arguments: groupCases)
+    func aModelTrainsToTheSameBitsAloneAndInAGroup(_ c: GroupCase) throws {
+        let seeds: [UInt64] = [7, 8, 9]
+        let alone = try withBLASThreads(1) { try groupFingerprint(c, seed: seeds[0]) }
+        let again = try withBLASThreads(1) { try groupFingerprint(c, seed: seeds[0]) }
+        #expect(again == alone, "\(c.name): the same training twice")
+
+        // Side by side as the host trains them: three models at once, one BLAS thread each.
+        let group = try withBLASThreads(1) { () throws -> [String] in
+            let lock = NSLock()
+            var prints = [String](repeating: "", count: seeds.count)
+            var failure: Error?
+            Parallel.perform(seeds.count) { i in  // each call writes its own slot, under `lock`
+                do {
+                    let p = try groupFingerprint(c, seed: seeds[i])
+                    lock.withLock { prints[i] = p }
+                } catch {
+                    lock.withLock { failure = error }
+                }
+            }
+            if let failure { throw failure }
+            return prints
+        }
+        #expect(group[0] == alone, "\(c.name): trained in a group of three vs alone")
+        #expect(Set(group).count == seeds.count, "\(c.name): different seeds give different models")
+    }
+
+    @Test(arguments: groupCases)
+    func aModelOnTwoBLASThreadsMatchesOneThreadOnlyWhereOpenBLASSumsAlike(_ c: GroupCase) throws {
+        let one = try withBLASThreads(1) { try groupFingerprint(c, seed: 7) }
+        let two = try withBLASThreads(2) { try groupFingerprint(c, seed: 7) }
+        Swift.print("group fingerprint \(c.name) on \(BLAS.coreName): 1 thread \(one), 2 threads \(two)")
+        // Known: differs wherever OpenBLAS's threaded sgemm sums in another order (see the type's
+        // comment); which shapes do depends on the kernel, so it is intermittent across machines.
+        withKnownIssue("OpenBLAS threaded sgemm sums differently from one thread (issue 14)", isIntermittent: true) {
+            #expect(one == two, "\(c.name): one BLAS thread vs two")
+        }
+    }
+}
