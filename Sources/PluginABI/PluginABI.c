@@ -23,3 +23,7 @@ _Static_assert(offsetof(mia_model_vtable_t, create_component) > offsetof(mia_mod
                "1.2 model fields are appended");
 _Static_assert(offsetof(mia_attack_vtable_t, create_component) > offsetof(mia_attack_vtable_t, destroy),
                "1.2 attack fields are appended");
+
+/* ABI 1.3 signals fields are appended after every field of 1.2. */
+_Static_assert(offsetof(mia_signals_t, augmentation_count) >= offsetof(mia_signals_t, thread_count) + sizeof(int32_t),
+               "1.3 signals fields are appended");

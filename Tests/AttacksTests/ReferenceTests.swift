@@ -54,6 +54,13 @@ struct ReferenceLiRA {
 
 /// RMIA written out from Zarifzadeh et al. 2024 with an O(N × P) double loop in linear space.
 func referenceRMIA(_ s: SignalsStorage, online: Bool, gamma: Double, a: Double) -> [Double] {
+    let (ratioX, ratioZ) = referenceRMIARatios(s, online: online, a: a)
+    return ratioX.map { x in Double(ratioZ.filter { x / $0 > gamma }.count) / Double(ratioZ.count) }
+}
+
+/// RMIA's likelihood ratios in linear space: `p(x|θ)/Pr(x)` of every audit record and
+/// `p(z|θ)/Pr(z)` of every population record.
+func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [Double], z: [Double]) {
     let n = s.recordCount, p = s.populationCount, c = s.classCount, r = s.referenceCount
     func prob(_ logits: [Float], _ row: Int, _ y: Int32) -> Double {
         directSoftmax(logits[(row * c)..<((row + 1) * c)])[Int(y)]
@@ -79,10 +86,7 @@ func referenceRMIA(_ s: SignalsStorage, online: Bool, gamma: Double, a: Double) 
         return online ? m : offline(m)
     }
     let ratioZ = (0..<p).map { prob(s.populationTargetLogits, $0, s.populationLabels[$0]) / prZ($0) }
-    return (0..<n).map { i in
-        let ratioX = prob(s.targetLogits, i, s.labels[i]) / prX(i)
-        return Double(ratioZ.filter { ratioX / $0 > gamma }.count) / Double(p)
-    }
+    return ((0..<n).map { prob(s.targetLogits, $0, s.labels[$0]) / prX($0) }, ratioZ)
 }
 
 @Suite struct LiRATests {

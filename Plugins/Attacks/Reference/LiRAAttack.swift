@@ -17,6 +17,12 @@ import PluginKit
 /// with few reference models. A record with fewer than 2 values of a group uses the global
 /// variance; with none, its mean is the other group's mean shifted by the average IN-OUT gap
 /// (online) or the pooled OUT mean (offline). Variances are floored at 1e-8. Higher score = member.
+///
+/// With query augmentations (A > 1, `Signals.augmentation`), as in the paper (§ 5.3 and its
+/// code): the Gaussians are fitted per augmentation, each augmentation's φ independently, and
+/// the per-augmentation scores above (log-likelihood ratios online, negative log p-values
+/// offline) are summed over the augmentations, which treats them as independent observations.
+/// With A = 1 the score is the one above, bit for bit.
 public final class LiRAAttack: AttackStrategy {
     public static let name = "lira"
     public static let summary =
@@ -56,6 +62,18 @@ public final class LiRAAttack: AttackStrategy {
     /// `threadCount` threads), keeping per-record statistics only ([N] counts, means and
     /// variances per group, no [R, N] array); the scores follow from them and the pooled variances.
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+        guard signals.augmentationCount > 1 else { return try scoreOne(signals, into: scores) }
+        // Sum of the per-augmentation scores, added in augmentation order.
+        var one = [Double](repeating: 0, count: signals.recordCount)
+        for i in scores.indices { scores[i] = 0 }
+        for a in 0..<signals.augmentationCount {
+            try one.withUnsafeMutableBufferPointer { try scoreOne(signals.augmentation(a), into: $0) }
+            for i in scores.indices { scores[i] += one[i] }
+        }
+    }
+
+    /// The score of un-augmented signals (or of one augmentation's view).
+    private func scoreOne(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>) throws {
         let n = signals.recordCount, r = signals.referenceCount
         let membership = try referenceInputs(signals, attack: Self.name)
         let phi = LogitScaledConfidence.self

@@ -18,6 +18,12 @@ import PluginKit
 ///   that x dominates by more than γ. Computed in log space, by sorting the P log-ratios of z and
 ///   a binary search per x: O((N + P) log P). Offline, an audit record without OUT models uses
 ///   the mean of every OUT probability of every record. Higher score = member.
+///
+/// With query augmentations (A > 1, `Signals.augmentation`), as in the paper (§ 4 and its
+/// code): the likelihood ratios `p(x|θ)/Pr(x)` and `p(z|θ)/Pr(z)` are computed per augmentation
+/// (each from that augmentation's reference probabilities) and averaged over the augmentations,
+/// `r(x) = (1/A) Σ_a p_a(x|θ)/Pr_a(x)` (in log space, by log-sum-exp); the score compares these
+/// averages as above. With A = 1 the score is the one above, bit for bit.
 public final class RMIAAttack: AttackStrategy {
     public static let name = "rmia"
     public static let summary =
@@ -60,6 +66,36 @@ public final class RMIAAttack: AttackStrategy {
     /// records (side by side on `threadCount` threads), keeping per-record sums only ([N] and
     /// [P], no [R, N] or [R, P] array).
     public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+        var (ratioX, ratioZ) = try logRatios(signals.augmentation(0))
+        let augmentations = signals.augmentationCount
+        if augmentations > 1 {
+            let views = try (0..<augmentations).map { $0 == 0 ? (x: ratioX, z: ratioZ) : try logRatios(signals.augmentation($0)) }
+            ratioX = Self.logMeanExp(views.map(\.x))
+            ratioZ = Self.logMeanExp(views.map(\.z))
+        }
+        ratioZ.sort()
+        let logGamma = log(gamma), p = ratioZ.count
+        ratioZ.withUnsafeBufferPointer { sorted in
+            for i in 0..<signals.recordCount {
+                scores[i] = Double(Statistics.countLess(sorted, ratioX[i] - logGamma)) / Double(p)
+            }
+        }
+    }
+
+    /// Per record, `log((1/A) Σ_a exp(v[a][i]))`, stable (the maximum taken out first).
+    static func logMeanExp(_ v: [[Double]]) -> [Double] {
+        let count = v[0].count, a = Double(v.count)
+        return (0..<count).map { i in
+            let top = v.map { $0[i] }.max()!
+            guard top.isFinite else { return top }
+            return top + log(v.reduce(0) { $0 + exp($1[i] - top) } / a)
+        }
+    }
+
+    /// The log likelihood ratios `log p(x|θ) - log Pr(x)` of every audit record ([N]) and
+    /// `log p(z|θ) - log Pr(z)` of every population record ([P], unsorted), of un-augmented
+    /// signals (or of one augmentation's view).
+    private func logRatios(_ signals: Signals) throws -> (x: [Double], z: [Double]) {
         let n = signals.recordCount, r = signals.referenceCount, c = signals.classCount, p = signals.populationCount
         let membership = try referenceInputs(signals, attack: Self.name)
         guard p > 0, let popLabels = signals.populationLabels, signals.populationTargetLogits != nil,
@@ -123,17 +159,13 @@ public final class RMIAAttack: AttackStrategy {
             }
         }
 
-        var ratioZ = (0..<p).map { j in targetZ[j] - logPrPopulation(sumZ[j] / Double(r)) }
-        ratioZ.sort()
-        let logGamma = log(gamma)
-        ratioZ.withUnsafeBufferPointer { sorted in
-            for i in 0..<n {
-                let outMean = countOut[i] > 0 ? sumOut[i] / Double(countOut[i]) : nil
-                let inMean = online && countIn[i] > 0 ? sumIn[i] / Double(countIn[i]) : nil
-                let ratioX = targetX[i] - logPrAudit(outMean: outMean, inMean: inMean, fallback: fallback)
-                scores[i] = Double(Statistics.countLess(sorted, ratioX - logGamma)) / Double(p)
-            }
+        let ratioZ = (0..<p).map { j in targetZ[j] - logPrPopulation(sumZ[j] / Double(r)) }
+        let ratioX = (0..<n).map { i in
+            let outMean = countOut[i] > 0 ? sumOut[i] / Double(countOut[i]) : nil
+            let inMean = online && countIn[i] > 0 ? sumIn[i] / Double(countIn[i]) : nil
+            return targetX[i] - logPrAudit(outMean: outMean, inMean: inMean, fallback: fallback)
         }
+        return (ratioX, ratioZ)
     }
 
     /// `½((1 + a) p̄_out + (1 - a))`: Pr from OUT models only.

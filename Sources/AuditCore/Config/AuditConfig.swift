@@ -93,6 +93,8 @@ public struct AuditConfig {
     /// Epochs at whose end every model's logits are kept and the attacks run again
     /// (`audit.checkpoints`, ascending; empty for none).
     public var checkpoints: [Int] = []
+    /// `audit.augmentations`: transformed copies of each record every model is asked about.
+    public var augmentations = QueryAugmentations.none
     // report:
     public var html: Bool
     public var topRecords: Int
@@ -212,7 +214,7 @@ public struct AuditConfig {
         }
 
         let audit = try top.require("audit")
-        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples", "output_defences", "checkpoints"])
+        try audit.checkKeys(["attacks", "fprs", "slices", "bootstrap_samples", "output_defences", "checkpoints", "augmentations"])
         var attacks: [AttackChoice] = []
         var seen: [String: Int?] = [:]
         for a in try audit.require("attacks").list() {
@@ -266,6 +268,7 @@ public struct AuditConfig {
             model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
             bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_, slurm: slurm)
         config.pluginPolicy = try PluginPolicy.parse(top["plugins"], baseDir: baseDir)
+        config.augmentations = try audit["augmentations"].map { try parseAugmentations($0, top) } ?? .none
         return config
     }
 

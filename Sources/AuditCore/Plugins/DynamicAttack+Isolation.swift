@@ -22,6 +22,11 @@ extension DynamicAttack {
                 .unsupported, "an attack that queries the target cannot run in a child process yet; set `plugins.libraries` to `isolation: none` for this library",
                 origin: "attack `\(component.name)` (\(component.plugin.path))")
         }
+        guard signals.pointee.augmentation_count <= 1 else {
+            throw PluginError(
+                .unsupported, "a child process does not receive query augmentations (`audit.augmentations`) yet; set `plugins.isolation: none` for this library",
+                origin: "attack `\(component.name)` (\(component.plugin.path))")
+        }
         let block = try fill(signals)
         defer { block.close() }
         try PluginGuard.inFlight(component, "score (child process)", timed: false) {

@@ -246,7 +246,7 @@ enum AttackBridge {
                 }
                 let (features, shape) = floatTensor(s.features)
                 let (populationFeatures, _) = floatTensor(s.population_features)
-                let swiftSignals = Signals(
+                var swiftSignals = Signals(
                     recordCount: n, classCount: c, referenceCount: r, populationCount: p, labels: labels,
                     targetLogits: logits, referenceLogits: view(s.reference_logits, r * n * c),
                     referenceMembership: view(s.reference_membership, r * n), populationLabels: view(s.population_labels, p),
@@ -259,6 +259,7 @@ enum AttackBridge {
                     threadCount: abiCovers(s.struct_size, \mia_signals_t.thread_count) ? max(1, Int(s.thread_count)) : 1,
                     releasedProbabilities: abiCovers(s.struct_size, \mia_signals_t.flags)
                         && s.flags & UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) != 0)
+                swiftSignals.readAugmentations(s)  // ABI 1.3
                 let out = UnsafeMutableBufferPointer(start: scores, count: n)
                 try a.attack.score(swiftSignals, into: out, evaluationMask: UnsafeMutableBufferPointer(start: mask, count: n))
                 if let bad = out.firstIndex(where: { !$0.isFinite }) {

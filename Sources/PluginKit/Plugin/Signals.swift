@@ -40,6 +40,15 @@ public struct Signals {
     /// (`MIA_SIGNALS_RELEASED_PROBABILITIES`): `exp` gives the released probabilities, which need
     /// not sum to one; a softmax would renormalise them. Shadow models answer the same way.
     public var releasedProbabilities: Bool
+    /// Query augmentations A (ABI 1.3, `Signals+Augmentations`): 1 when the host sent none. With
+    /// A > 1 the `augmented…` arrays hold every augmentation, augmentation-major, slice 0 being
+    /// the arrays above; `augmentation(_:)` views one of them as ordinary signals.
+    public var augmentationCount = 1
+    /// [A, N, C], [A, R, N, C], [A, P, C], [A, R, P, C]; nil when A = 1.
+    public var augmentedTargetLogits: UnsafeBufferPointer<Float>?
+    public var augmentedReferenceLogits: UnsafeBufferPointer<Float>?
+    public var augmentedPopulationTargetLogits: UnsafeBufferPointer<Float>?
+    public var augmentedPopulationReferenceLogits: UnsafeBufferPointer<Float>?
 
     public init(
         recordCount: Int, classCount: Int, referenceCount: Int = 0, populationCount: Int = 0,
@@ -242,6 +251,13 @@ public final class SignalsStorage {
     public var featureShape: [Int]
     /// Lent as `Signals.releasedProbabilities`.
     public var releasedProbabilities = false
+    /// Query augmentations, lent as `Signals.augmentationCount` and `Signals.augmented…Logits`
+    /// (augmentation-major, slice 0 equal to the arrays above); 1 and empty for none.
+    public var augmentationCount = 1
+    public var augmentedTargetLogits: [Float] = []
+    public var augmentedReferenceLogits: [Float] = []
+    public var augmentedPopulationTargetLogits: [Float] = []
+    public var augmentedPopulationReferenceLogits: [Float] = []
 
     public init(
         classCount: Int, labels: [Int32], targetLogits: [Float], referenceCount: Int = 0,
@@ -273,17 +289,26 @@ public final class SignalsStorage {
     public func withSignals<T>(seed: UInt64 = 0, query: (any TargetQueries)? = nil, _ body: (Signals) throws -> T) rethrows -> T {
         let arrays: [any LendableBuffer] = [
             labels, targetLogits, referenceLogits, referenceMembership, populationLabels, populationTargetLogits,
-            populationReferenceLogits, targetMembership, features, populationFeatures,
+            populationReferenceLogits, targetMembership, features, populationFeatures, augmentedTargetLogits,
+            augmentedReferenceLogits, augmentedPopulationTargetLogits, augmentedPopulationReferenceLogits,
         ]
         return try withLentBuffers(arrays) { b in
-            try body(Signals(
+            var s = Signals(
                 recordCount: recordCount, classCount: classCount, referenceCount: referenceCount, populationCount: populationCount,
                 labels: b.typed(0, as: Int32.self), targetLogits: b.typed(1, as: Float.self),
                 referenceLogits: b.typedOrNil(2, as: Float.self), referenceMembership: b.typedOrNil(3, as: UInt8.self),
                 populationLabels: b.typedOrNil(4, as: Int32.self), populationTargetLogits: b.typedOrNil(5, as: Float.self),
                 populationReferenceLogits: b.typedOrNil(6, as: Float.self), targetMembership: b.typedOrNil(7, as: UInt8.self),
                 features: b.typedOrNil(8, as: Float.self), populationFeatures: b.typedOrNil(9, as: Float.self),
-                featureShape: featureShape, seed: seed, query: query, releasedProbabilities: releasedProbabilities))
+                featureShape: featureShape, seed: seed, query: query, releasedProbabilities: releasedProbabilities)
+            if augmentationCount > 1 {
+                s.augmentationCount = augmentationCount
+                s.augmentedTargetLogits = b.typedOrNil(10, as: Float.self)
+                s.augmentedReferenceLogits = b.typedOrNil(11, as: Float.self)
+                s.augmentedPopulationTargetLogits = b.typedOrNil(12, as: Float.self)
+                s.augmentedPopulationReferenceLogits = b.typedOrNil(13, as: Float.self)
+            }
+            return try body(s)
         }
     }
 

@@ -24,8 +24,11 @@ final class SignalSet {
     let populationLabels: [Int32]
     let populationTargetLogits: [Float]
     var populationReferenceLogits: SignalArray
-    /// Identifies these signals (the models' keys and the sizes), for caching attack scores.
-    let key: String
+    /// Identifies these signals (the models' keys and the sizes, and the augmentations when
+    /// there are any), for caching attack scores.
+    var key: String
+    /// The query augmentations (`SignalsStage+Augmentations`), nil when the audit asked for none.
+    var augmented: AugmentedSignals?
     /// Whether the logits are what an output defence released (`MIA_SIGNALS_RELEASED_PROBABILITIES`).
     var releasedProbabilities = false
 
@@ -148,7 +151,8 @@ final class SignalSet {
         let size = featureShape.reduce(1, *)
         let arrays: [any LendableBuffer] = [
             labels, targetLogits, targetMembership, referenceLogits, referenceMembership, populationLabels, populationTargetLogits,
-            populationReferenceLogits, features,
+            populationReferenceLogits, features, augmented?.targetLogits ?? [], augmented?.referenceLogits ?? SignalArray([]),
+            augmented?.populationTargetLogits ?? [], augmented?.populationReferenceLogits ?? SignalArray([]),
         ]
         return try withLentBuffers(arrays) { b in
             // Views into the features in place: audit records, then population records.
@@ -188,6 +192,7 @@ final class SignalSet {
                     if referencesMapped { s.flags |= UInt32(MIA_SIGNALS_REFERENCE_MAPPED) }
                     if releasedProbabilities { s.flags |= UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) }
                     s.thread_count = Int32(max(1, threads))
+                    if let augmented { augmented.lend(b, from: 9, referenceCount: referenceCount, populationCount: pc, into: &s) }
                     return try body(&s)
                 }
             }

@@ -17,6 +17,7 @@ struct SignalsStage: AuditStage {
         let s = try SignalSet(
             population: population, memberships: models.memberships, target: models.target, references: models.references,
             writingReferencesTo: signalsFolder)
+        if config.augmentations.isEmpty { removeAugmentedFiles() } else { try addAugmentations(s, population, models) }
         try write(s)
         return s
     }

@@ -67,6 +67,23 @@ typedef struct mia_signals {
      *  attack may run that many threads of its own inside `score`; any of them may read the
      *  arrays until `score` returns. */
     int32_t thread_count;
+
+    /* --- ABI 1.3: read only when `struct_size` covers it --- */
+
+    /** ABI 1.3: query augmentations A (the config's `audit.augmentations`): every model was also
+     *  asked about transformed copies of each record (horizontal flip, pixel shifts). 0, 1 or
+     *  absent means none: the arrays below are then NULL and an attack reads the fields above
+     *  only. Augmentation 0 is always the record itself, so the arrays above equal slice 0 of
+     *  the arrays below, bit for bit: a plugin that ignores augmentations sees A = 1. */
+    int32_t augmentation_count;
+    /** ABI 1.3, with A > 1: augmentation-major logits, each augmentation's slice in the layout
+     *  of the field of the same name above: [A, N, C] and [A, R, N, C] on the audit records,
+     *  [A, P, C] and [A, R, P, C] on the population set (NULL when that field is NULL). The
+     *  reference arrays are file mappings under `MIA_SIGNALS_REFERENCE_MAPPED` like the others. */
+    const float *augmented_target_logits;
+    const float *augmented_reference_logits;
+    const float *augmented_population_target_logits;
+    const float *augmented_population_reference_logits;
 } mia_signals_t;
 
 /** `mia_signals_t.flags`: `reference_logits` and `population_reference_logits` are read-only

@@ -17,8 +17,9 @@ extern "C" {
  *  History: 1.0 the contract; 1.1 auxiliary records, checkpoints, DP epsilon, signal flags and
  *  threads; 1.2 `MIA_EXPORT`, the entry prototype, `extern "C"` guards, `create_component` /
  *  `open_component` (component descriptor and typed option values), `mia_component_t.context`,
- *  option ranges (`mia_option_t.minimum` ... `max_length`). */
-#define MIA_ABI_MINOR 2
+ *  option ranges (`mia_option_t.minimum` ... `max_length`); 1.3 query augmentations in
+ *  `mia_signals_t` (`augmentation_count`, `augmented_*_logits`). */
+#define MIA_ABI_MINOR 3
 
 /** Marks the one symbol a plugin exports (`mia_plugin_entry`, declared in entry.h) as visible
  *  from the shared library even when it is built with `-fvisibility=hidden`. */
