@@ -124,9 +124,6 @@ let package = Package(
 
 // House rules for this package's own Swift targets (dependencies keep theirs): Swift 6 language
 // mode (above: full data-race checking) and every warning an error (README "Development").
-// PluginKit stays in Swift 5 mode for now: built in Swift 6 mode into a plugin library, the IDX
-// plugin crashed in `open_component` (IDXDatasetTests; cause not found yet).
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
-    if target.name == "PluginKit" { target.swiftSettings! += [.swiftLanguageMode(.v5)] }
 }

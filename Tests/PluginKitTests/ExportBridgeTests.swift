@@ -173,6 +173,26 @@ enum Exported {
         #expect(wrong?.message == "read features: dtype \(MIA_DTYPE_F64), expected \(MIA_DTYPE_F32)")
     }
 
+    /// A descriptor entry handed to the vtable of another kind is refused by name. Before the
+    /// context was one concrete `Box<Component>`, the dataset vtable read the attack's type as a
+    /// dataset's and called `init` through the wrong witness table (issue 15).
+    @Test func anEntryOfAnotherKindIsRefusedNotRun() throws {
+        var attack = Exported.component("fake-attack")
+        attack.vtable = Exported.component("fake-dataset").vtable
+        #expect(
+            callError { _ = try CDataset(attack, options: "{}") }
+                == CallError(
+                    status: MIA_ERR_INVALID_ARGUMENT,
+                    message: "component 'fake-attack' was handed to the dataset vtable but is of another kind"))
+        var dataset = Exported.component("fake-dataset")
+        dataset.vtable = Exported.component("fake-attack").vtable
+        #expect(
+            callError { _ = try CAttack(dataset, options: "{}") }
+                == CallError(
+                    status: MIA_ERR_INVALID_ARGUMENT,
+                    message: "component 'fake-dataset' was handed to the attack vtable but is of another kind"))
+    }
+
     @Test func attackVtableCreatesScoresAndDestroys() throws {
         let component = Exported.component("fake-attack")
         let plain = try CAttack(component, options: "{}")

@@ -48,15 +48,31 @@ public func abiCovers<S, T>(_ size: UInt32, _ field: KeyPath<S, T>) -> Bool {
     return Int(size) >= offset + MemoryLayout<T>.size
 }
 
-/// The Swift type a component creates, kept in its descriptor's `context` for the life of the process.
-func componentContext<T>(_ type: T) -> UnsafeMutableRawPointer { Unmanaged.passRetained(Box(type)).toOpaque() }
+/// The component a descriptor entry creates, kept in its `context` for the life of the process.
+///
+/// Always a `Box<Component>`: written and read as one concrete type, never a `T` inferred from
+/// the argument. (It was `Box<T>` from an `any DatasetLoader.Type`: Swift 6 mode opens an
+/// existential passed to an unconstrained `T` (SE-0352), so it boxed the concrete metatype,
+/// 8 bytes, which the bridge read as the existential one, 16 bytes with a witness table, and
+/// `open_component` called `init` through garbage.)
+func componentContext(_ component: Component) -> UnsafeMutableRawPointer {
+    Unmanaged.passRetained(Box<Component>(component)).toOpaque()
+}
 
-/// The Swift type of the component `args` creates (from its descriptor's `context`).
-func componentType<T>(_ args: UnsafePointer<mia_create_args_t>?, _ type: T.Type) throws -> T {
-    guard let args, let component = args.pointee.component, let context = component.pointee.context else {
+/// The Swift type of the component `args` creates (from its descriptor's `context`), which must
+/// be of the `kind` this vtable serves: a host handing another kind's entry is refused.
+func componentType<T>(
+    _ args: UnsafePointer<mia_create_args_t>?, _ kind: KeyPath<Component, T?>, _ kindName: String
+) throws -> T {
+    guard let args, let entry = args.pointee.component, let context = entry.pointee.context else {
         throw PluginError(.invalidArgument, "create: null arguments or component context")
     }
-    return Unmanaged<Box<T>>.fromOpaque(context).takeUnretainedValue().value
+    guard let type = Unmanaged<Box<Component>>.fromOpaque(context).takeUnretainedValue().value[keyPath: kind] else {
+        let name = entry.pointee.name.map { String(cString: $0) } ?? "?"
+        throw PluginError(
+            .invalidArgument, "component '\(name)' was handed to the \(kindName) vtable but is of another kind")
+    }
+    return type
 }
 
 /// The options of `args`, from their JSON text.
@@ -79,7 +95,7 @@ enum DatasetBridge {
         t.open = { _, _, _, error in needsNewerHost(error) }
         t.open_component = { args, out, error in
             guarded(error) {
-                let type = try componentType(args, (any DatasetLoader.Type).self)
+                let type = try componentType(args, \.datasetType, "dataset")
                 let loader = try type.init(options: options(args), host: HostServices(args?.pointee.host))
                 out?.pointee = Unmanaged.passRetained(Box<any DatasetLoader>(loader)).toOpaque()
             }
@@ -116,7 +132,7 @@ enum ModelBridge {
         t.create = { _, _, _, _, error in needsNewerHost(error) }
         t.create_component = { args, spec, out, error in
             guarded(error) {
-                let type = try componentType(args, (any ModelBackend.Type).self)
+                let type = try componentType(args, \.modelType, "model")
                 guard let spec else { throw PluginError(.invalidArgument, "model spec is null") }
                 let s = ModelSpec(
                     featureShape: TensorView.dims(spec.pointee.feature_shape, spec.pointee.feature_ndim),
@@ -209,7 +225,7 @@ enum AttackBridge {
         t.create = { _, _, _, error in needsNewerHost(error) }
         t.create_component = { args, out, error in
             guarded(error) {
-                let type = try componentType(args, (any AttackStrategy.Type).self)
+                let type = try componentType(args, \.attackType, "attack")
                 let services = HostServices(args?.pointee.host)
                 let attack = try type.init(options: options(args), host: services)
                 out?.pointee = Unmanaged.passRetained(Box(AttackInstance(attack: attack, host: services))).toOpaque()

@@ -17,6 +17,11 @@ public enum Component: @unchecked Sendable {
         case .attack(let t): t
         }
     }
+
+    /// The type to create, when the component is of that kind (read by the vtable of the kind).
+    var datasetType: (any DatasetLoader.Type)? { if case .dataset(let t) = self { t } else { nil } }
+    var modelType: (any ModelBackend.Type)? { if case .model(let t) = self { t } else { nil } }
+    var attackType: (any AttackStrategy.Type)? { if case .attack(let t) = self { t } else { nil } }
 }
 
 /// What a Swift plugin library exports: its name, version and components.
@@ -81,19 +86,17 @@ public enum PluginExport {
             c.options = UnsafePointer(table)
             c.option_count = Int32(options.count)
             // One table per kind; the Swift type to create travels in the component's `context`.
+            c.context = componentContext(component)
             switch component {
-            case .dataset(let t):
+            case .dataset:
                 c.kind = MIA_COMPONENT_DATASET
                 c.vtable = UnsafeRawPointer(DatasetBridge.table)
-                c.context = componentContext(t)
-            case .model(let t):
+            case .model:
                 c.kind = MIA_COMPONENT_MODEL
                 c.vtable = UnsafeRawPointer(ModelBridge.table)
-                c.context = componentContext(t)
-            case .attack(let t):
+            case .attack:
                 c.kind = MIA_COMPONENT_ATTACK
                 c.vtable = UnsafeRawPointer(AttackBridge.table)
-                c.context = componentContext(t)
             }
             components[i] = c
         }
