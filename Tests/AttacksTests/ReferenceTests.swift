@@ -8,6 +8,8 @@ import Testing
 /// φ = log(p / (1 - p)) from a direct softmax, Gaussians from the IN / OUT φ of each record.
 struct ReferenceLiRA {
     let s: SignalsStorage
+    /// 1: unbiased variances (k - 1); 0: maximum likelihood (k).
+    var ddof = 1
 
     func phi(_ logits: [Float], _ row: Int, _ y: Int) -> Double {
         let c = s.classCount
@@ -15,7 +17,7 @@ struct ReferenceLiRA {
         return log(p / (1 - p))
     }
 
-    /// (values, mean, unbiased variance) per record, and the pooled within-record variance.
+    /// (values, mean, variance with divisor k - ddof) per record, and the pooled within-record variance.
     func groups(wantIn: Bool) -> (values: [[Double]], mean: [Double], variance: [Double], pooled: Double) {
         let n = s.recordCount
         var values = [[Double]](repeating: [], count: n)
@@ -26,8 +28,8 @@ struct ReferenceLiRA {
         }
         let mean = values.map { $0.reduce(0, +) / Double($0.count) }
         let ss = values.indices.map { i in values[i].map { ($0 - mean[i]) * ($0 - mean[i]) }.reduce(0, +) }
-        let variance = values.indices.map { values[$0].count >= 2 ? ss[$0] / Double(values[$0].count - 1) : 0 }
-        let dof = values.filter { $0.count >= 2 }.map { $0.count - 1 }.reduce(0, +)
+        let variance = values.indices.map { values[$0].count >= 2 ? ss[$0] / Double(values[$0].count - ddof) : 0 }
+        let dof = values.filter { $0.count >= 2 }.map { $0.count - ddof }.reduce(0, +)
         let pooled = values.indices.filter { values[$0].count >= 2 }.map { ss[$0] }.reduce(0, +) / Double(dof)
         return (values, mean, variance, pooled)
     }
@@ -88,18 +90,21 @@ func referenceRMIA(_ s: SignalsStorage, online: Bool, gamma: Double, a: Double) 
 @Suite struct LiRATests {
     let signals = syntheticSignals(n: 80, c: 4, r: 12, p: 0, seed: 21)
 
-    @Test(arguments: [("offline", "global"), ("offline", "per_example"), ("online", "global"), ("online", "per_example")])
-    func matchesThePaperFormulas(mode: String, variance: String) throws {
+    @Test(arguments: [("offline", "global"), ("offline", "per_example"), ("online", "global"), ("online", "per_example")],
+          ["unbiased", "maximum_likelihood"])
+    func matchesThePaperFormulas(modeAndVariance: (String, String), estimator: String) throws {
+        let (mode, variance) = modeAndVariance
         // Precondition of the comparison: every record has at least one IN and one OUT model.
         let n = signals.recordCount
         for i in 0..<n {
             let ins = (0..<12).filter { signals.referenceMembership[$0 * n + i] == 1 }.count
             #expect(ins > 0 && ins < 12)
         }
-        let attack = try LiRAAttack(options: opts(["mode": .string(mode), "variance": .string(variance)]), host: .standalone)
+        let attack = try LiRAAttack(
+            options: opts(["mode": .string(mode), "variance": .string(variance), "variance_estimator": .string(estimator)]), host: .standalone)
         #expect(attack.requirements == (mode == "online" ? [.referenceModels, .referenceIn] : [.referenceModels]))
         let got = try signals.score(with: attack).scores
-        let expected = ReferenceLiRA(s: signals).scores(online: mode == "online", perExample: variance == "per_example")
+        let expected = ReferenceLiRA(s: signals, ddof: estimator == "unbiased" ? 1 : 0).scores(online: mode == "online", perExample: variance == "per_example")
         for i in 0..<n {
             // The written-out one-sided test overflows where erfc underflows (z > 37); the plugin does not.
             #expect(got[i].isFinite)
@@ -117,6 +122,38 @@ func referenceRMIA(_ s: SignalsStorage, online: Bool, gamma: Double, a: Double) 
         let got = try s.score(with: LiRAAttack(options: opts(["variance": .string("per_example")]), host: .standalone)).scores
         #expect(abs(got[0] - -log(1 - 0.841_344_746_068_542_9)) < 1e-6)
         #expect(throws: PluginError.self) { try LiRAAttack(options: opts(["mode": .string("both")]), host: .standalone) }
+    }
+
+    @Test func varianceEstimatorHandWorked() throws {
+        // C = 2, y = 0, logits (0, -t) give φ = t. Three models: record A is OUT of models 0, 1
+        // (φ 1, 3; squared deviations 2) and IN model 2; record B is OUT of all three (φ 0, 1, 2;
+        // squared deviations 2). Pooled variance: unbiased 4 / ((2-1) + (3-1)) = 4/3; maximum
+        // likelihood 4 / (2 + 3) = 0.8. Targets sit √0.8 above each record's OUT mean (2 and 1),
+        // so maximum likelihood gives z = 1 for both, unbiased z = √(0.8 / (4/3)) = √0.6.
+        // Per example, record A: variance 2 (unbiased) or 1 (ML) around mean 2.
+        let d = 0.8.squareRoot()
+        let s = SignalsStorage(
+            classCount: 2, labels: [0, 0], targetLogits: [0, -Float(2 + d), 0, -Float(1 + d)], referenceCount: 3,
+            referenceLogits: [0, -1, 0, -0, /* model 1 */ 0, -3, 0, -1, /* model 2 */ 0, -10, 0, -2],
+            referenceMembership: [0, 0, 0, 0, 1, 0])
+        func upperTail(_ z: Double) -> Double { -log(0.5 * erfc(z / 2.0.squareRoot())) }
+        func scores(_ variance: String, _ estimator: String) throws -> [Double] {
+            try s.score(with: LiRAAttack(
+                options: opts(["variance": .string(variance), "variance_estimator": .string(estimator)]), host: .standalone)).scores
+        }
+        let mlGlobal = try scores("global", "maximum_likelihood"), unbiasedGlobal = try scores("global", "unbiased")
+        for i in 0..<2 {
+            #expect(abs(mlGlobal[i] - upperTail(1)) < 1e-6)
+            #expect(abs(unbiasedGlobal[i] - upperTail(0.6.squareRoot())) < 1e-6)
+        }
+        // Record A per example: target 2 + √0.8 over sd 1 (ML) or √2 (unbiased).
+        #expect(abs(try scores("per_example", "maximum_likelihood")[0] - upperTail(d)) < 1e-6)
+        #expect(abs(try scores("per_example", "unbiased")[0] - upperTail(d / 2.0.squareRoot())) < 1e-6)
+        // The default is the unbiased estimator.
+        #expect(try s.score(with: LiRAAttack(options: opts(), host: .standalone)).scores == unbiasedGlobal)
+        #expect(throws: PluginError.self) {
+            try LiRAAttack(options: opts(["variance_estimator": .string("ddof0")]), host: .standalone)
+        }
     }
 }
 
