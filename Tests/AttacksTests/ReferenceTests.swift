@@ -1,4 +1,4 @@
-import AttacksReference
+@testable import AttacksReference
 import Foundation
 import Kernels
 import PluginKit
@@ -194,6 +194,57 @@ func referenceRMIA(_ s: SignalsStorage, online: Bool, gamma: Double, a: Double) 
         #expect(try s.score(with: strict).scores == [0])
         #expect(one.requirements == [.referenceModels, .population])
         #expect(throws: PluginError.self) { try RMIAAttack(options: opts(["gamma": .double(0)]), host: .standalone) }
+    }
+}
+
+@Suite struct RMIATuningTests {
+    /// Reference model 0 of `s` as the target, models 1..<R as the references.
+    func pseudoTarget(_ s: SignalsStorage) -> SignalsStorage {
+        let n = s.recordCount, c = s.classCount, p = s.populationCount, r = s.referenceCount
+        return SignalsStorage(
+            classCount: c, labels: s.labels, targetLogits: Array(s.referenceLogits[0..<(n * c)]), referenceCount: r - 1,
+            referenceLogits: Array(s.referenceLogits[(n * c)...]), referenceMembership: Array(s.referenceMembership[n...]),
+            populationLabels: s.populationLabels, populationTargetLogits: Array(s.populationReferenceLogits[0..<(p * c)]),
+            populationReferenceLogits: Array(s.populationReferenceLogits[(p * c)...]),
+            targetMembership: Array(s.referenceMembership[0..<n]))
+    }
+
+    @Test(arguments: [(UInt64(41), 1.0), (UInt64(42), 2.0)])
+    func choosesTheBestAByBruteForce(seed: UInt64, gamma: Double) throws {
+        let s = syntheticSignals(n: 60, c: 4, r: 6, p: 40, memberBoost: 1.2, seed: seed)
+        let attack = try RMIAAttack(
+            options: opts(["tune_offline_a": .bool(true), "gamma": .double(gamma), "offline_a": .double(0.9)]), host: .standalone)
+        let got = try s.score(with: attack).scores
+        // Independently: every a of the grid, the written-out RMIA on the pseudo-target, its AUC
+        // by counting pairs against model 0's membership.
+        let pseudo = pseudoTarget(s)
+        let aucs = (0...100).map { k in
+            bruteForceAUC(scores: referenceRMIA(pseudo, online: false, gamma: gamma, a: Double(k) / 100), membership: pseudo.targetMembership)
+        }
+        let best = aucs.max()!
+        let chosen = attack.chosenOfflineA
+        #expect(abs(aucs[Int((chosen * 100).rounded())] - best) < 1e-12, "a = \(chosen) scores \(aucs[Int((chosen * 100).rounded())]), best \(best)")
+        #expect(abs(attack.tuningAUC! - best) < 1e-12)
+        // The smallest a reaching the best AUC.
+        #expect(!aucs[0..<Int((chosen * 100).rounded())].contains { $0 > best - 1e-12 })
+        // The spread matters: the search is not picking from a flat line.
+        #expect(aucs.min()! < best)
+        // The target is then scored with the chosen a, not offline_a.
+        let expected = referenceRMIA(s, online: false, gamma: gamma, a: chosen)
+        for i in 0..<s.recordCount { #expect(abs(got[i] - expected[i]) < 1e-12, "record \(i)") }
+    }
+
+    @Test func needsTwoReferenceModels() throws {
+        let s = syntheticSignals(n: 20, c: 3, r: 1, p: 10, seed: 5)
+        let attack = try RMIAAttack(options: opts(["tune_offline_a": .bool(true)]), host: .standalone)
+        #expect(throws: PluginError.self) { try s.score(with: attack) }
+    }
+
+    @Test func aucMatchesPairCounting() {
+        let scores: [Double] = [3, 1, 2, 2, 5, 0, 2]
+        let members = [true, false, true, false, true, false, false]
+        let u8 = members.map { UInt8($0 ? 1 : 0) }
+        #expect(abs(RMIAOfflineTuning.auc(scores, members) - bruteForceAUC(scores: scores, membership: u8)) < 1e-15)
     }
 }
 

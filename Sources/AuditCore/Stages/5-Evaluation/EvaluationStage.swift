@@ -46,12 +46,15 @@ struct EvaluationStage: AuditStage {
         var epsilonUncorrected: [String: Double] = [:]
         for (i, attack) in outcome.scores.enumerated() {
             var attackSeed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
-            let evaluation = evaluate(
+            var evaluation = evaluate(
                 attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember, labels: labels,
                 targetCorrect: correct, fprs: config.fprs.sorted(), slices: slices, bootstrapSamples: config.bootstrapSamples,
                 seed: attackSeed.next())
             let kept = attack.mask.indices.filter { attack.mask[$0] != 0 }
             let roc = rocCurve(scores: kept.map { attack.scores[$0] }, isMember: kept.map { isMember[$0] })
+            evaluation.addOperatingPoints(curve: roc, priors: config.priors, pseudo: outcome.pseudoTargets[attack.name] ?? [],
+                                          scores: attack.scores, isMember: isMember, mask: attack.mask)
+            evaluation.reportedValues = context.reportedValues[attack.name]
             try AtomicFile.write(roc.csv, to: (rocFolder as NSString).appendingPathComponent("\(attack.name).csv"))
             epsilonUncorrected[attack.name] = empiricalEpsilonLowerBound(roc, delta: delta)
             epsilonBounds[attack.name] = heldOutEpsilonBound(
@@ -150,7 +153,7 @@ extension EvaluationStage {
         guard let run = outcome.checkpoints else { return nil }
         let config = outcome.plan.config
         let fprs = config.fprs.sorted()
-        let lowest = fprs.first ?? 0.001
+        let lowest = fprs.first { $0 > 0 } ?? fprs.first ?? 0.001
         let n = outcome.population.auditCount
         let c = outcome.population.info.classCount
         let isMember = outcome.memberships.target
