@@ -1,8 +1,9 @@
-@testable import AttacksReference
 import Foundation
 import Kernels
 import PluginKit
 import Testing
+
+@testable import AttacksReference
 
 /// LiRA written out from Carlini et al. 2022, separately from the plugin: plain loops,
 /// φ = log(p / (1 - p)) from a direct softmax, Gaussians from the IN / OUT φ of each record.
@@ -134,7 +135,8 @@ func referenceRMIA(_ s: SignalsStorage, online: Bool, gamma: Double, a: Double) 
         let d = 0.8.squareRoot()
         let s = SignalsStorage(
             classCount: 2, labels: [0, 0], targetLogits: [0, -Float(2 + d), 0, -Float(1 + d)], referenceCount: 3,
-            referenceLogits: [0, -1, 0, -0, /* model 1 */ 0, -3, 0, -1, /* model 2 */ 0, -10, 0, -2],
+            // Models 0, 1, 2, each record A then B.
+            referenceLogits: [0, -1, 0, -0, 0, -3, 0, -1, 0, -10, 0, -2],
             referenceMembership: [0, 0, 0, 0, 1, 0])
         func upperTail(_ z: Double) -> Double { -log(0.5 * erfc(z / 2.0.squareRoot())) }
         func scores(_ variance: String, _ estimator: String) throws -> [Double] {

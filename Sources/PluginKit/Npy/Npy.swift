@@ -159,5 +159,6 @@ extension Float: Npy.Element { public static var descr: String { "<f4" } }
 extension Double: Npy.Element { public static var descr: String { "<f8" } }
 extension Int32: Npy.Element { public static var descr: String { "<i4" } }
 extension UInt8: Npy.Element { public static var descr: String { "|u1" } }
+/// int64: numpy's default integer (labels, membership indices); read by `ProvidedSignals` and the `npy` loader.
 extension Int64: Npy.Element { public static var descr: String { "<i8" } }
 

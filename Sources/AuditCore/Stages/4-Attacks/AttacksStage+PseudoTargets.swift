@@ -56,7 +56,7 @@ extension SignalSet {
     /// other R - 1 reference models as the references, in memory.
     func pseudoTarget(_ k: Int) -> SignalSet {
         let n = recordCount, c = classCount, p = populationCount, r = referenceCount
-        func split(_ a: SignalArray, rows: Int) -> (Array<Float>, Array<Float>) {
+        func split(_ a: SignalArray, rows: Int) -> ([Float], [Float]) {
             a.withUnsafeBufferPointer { b in
                 let size = rows * c
                 var rest: [Float] = []
