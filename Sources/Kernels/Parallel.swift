@@ -16,8 +16,23 @@ public enum Parallel {
         if count <= 1 || !concurrently || BLAS.threadCount <= 1 {
             for i in 0..<count { body(i) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: count, execute: body)
+            // Safe: the pieces write disjoint memory (the contract above), and concurrentPerform
+            // returns only when every piece has run, so `body` is not used after this call.
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: count) { body($0) }
         }
+    }
+
+    /// Calls `body(i)` for i in 0..<count on the system's worker threads, whatever BLAS's thread
+    /// count (for workers that each take jobs from a shared queue), and returns when all are done.
+    ///
+    /// `body` need not be `@Sendable`: the caller guarantees that what the calls share is only
+    /// read, or read and written under a lock, and that each call writes only its own memory
+    /// otherwise (Swift cannot check this of a closure that captures local state).
+    public static func perform(_ count: Int, _ body: (Int) -> Void) {
+        // Safe by the contract above; concurrentPerform returns only when every call has ended.
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: count) { body($0) }
     }
 
     /// Largest m·n·k for which OpenBLAS (default build: 65536 × GEMM_MULTITHREAD_THRESHOLD 4)

@@ -89,6 +89,7 @@ import Glibc
             }
         }
         #expect(created == MIA_OK)
+        #expect(status == MIA_OK)
         let direct = try s.score(
             with: RMIAAttack(options: opts(["mode": .string("online"), "gamma": .double(1.5)]), host: .standalone)).scores
         #expect(scores == direct)

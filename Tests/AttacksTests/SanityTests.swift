@@ -6,7 +6,7 @@ import PluginKit
 import Testing
 
 /// Every attack, with options that make it run on `syntheticSignals`.
-let everyAttack: [(String, () throws -> any AttackStrategy)] = [
+let everyAttack: [(String, @Sendable () throws -> any AttackStrategy)] = [
     ("loss-threshold", { try LossThresholdAttack(options: opts(), host: .standalone) }),
     ("loss-threshold probability", { try LossThresholdAttack(options: opts(["loss": .string("probability")]), host: .standalone) }),
     ("loss-threshold normalized", { try LossThresholdAttack(options: opts(["loss": .string("normalized_probability")]), host: .standalone) }),
@@ -32,7 +32,8 @@ let everyAttack: [(String, () throws -> any AttackStrategy)] = [
 
 @Suite struct SanityTests {
     /// Members have a higher true-class logit (lower loss) under every model that trained on them.
-    static let signals = syntheticSignals(n: 300, c: 5, r: 8, p: 200, memberBoost: 1.5, seed: 99)
+    // Shared by the tests, which only read it (`score` lends its arrays read-only).
+    nonisolated(unsafe) static let signals = syntheticSignals(n: 300, c: 5, r: 8, p: 200, memberBoost: 1.5, seed: 99)
 
     @Test(arguments: everyAttack.map(\.0))
     func everyAttackBeatsChance(name: String) throws {
@@ -55,7 +56,8 @@ let everyAttack: [(String, () throws -> any AttackStrategy)] = [
 }
 
 @Suite struct SchemaTests {
-    static let components: [any AttackStrategy.Type] = [
+    // Safe to share: immutable metatypes of attacks whose conformances are not actor-isolated.
+    nonisolated(unsafe) static let components: [any AttackStrategy.Type] = [
         LossThresholdAttack.self, ConfidenceAttack.self, EntropyAttack.self, ModifiedEntropyAttack.self, CorrectnessAttack.self,
         KDELossAttack.self, GapAttack.self, LiRAAttack.self, RMIAAttack.self, ReferenceThresholdAttack.self,
         ClassifierAttack.self, ShokriAttack.self, MLLeaksAttack.self,

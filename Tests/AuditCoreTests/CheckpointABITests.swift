@@ -24,7 +24,7 @@ import Testing
     let data: (x: [Float], y: [Int32]) = {
         var state: UInt64 = 12345
         func next() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Float(state >> 40) / Float(1 << 24) * 2 - 1
         }
         let x = (0..<(80 * 12)).map { _ in next() }

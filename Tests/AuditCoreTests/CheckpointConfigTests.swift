@@ -38,7 +38,7 @@ import Testing
     @Test func checkpointsNeedModelsTheAuditTrains() throws {
         // The membership file is checked before `audit`; give it one.
         let membership = FileManager.default.temporaryDirectory.appendingPathComponent("members-\(UUID()).npy").path
-        FileManager.default.createFile(atPath: membership, contents: Data())
+        #expect(FileManager.default.createFile(atPath: membership, contents: Data()))
         defer { try? FileManager.default.removeItem(atPath: membership) }
         let target = config("[5]") + "\ntarget:\n  plugin: native\n  membership: \(membership)\n"
         let error = try #require(parseError(target))

@@ -109,7 +109,7 @@ func parseError(_ text: String) -> ConfigError? {
         ]
         let dir = NSTemporaryDirectory() + "mia-options-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/d.bin", contents: Data([1]))
+        #expect(FileManager.default.createFile(atPath: dir + "/d.bin", contents: Data([1])))
         func check(_ yaml: String) throws -> [String: OptionValue] {
             let c = try AuditConfig.parse(
                 goodConfig.replacingOccurrences(of: "    epochs: 2", with: yaml), file: dir + "/c.yaml")

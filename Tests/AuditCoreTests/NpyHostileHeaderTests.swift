@@ -14,7 +14,7 @@ import Testing
         let bytes = [0x93] + Array("NUMPY".utf8) + [version, 0, UInt8(len & 0xFF), UInt8(len >> 8)]
             + Array(header.utf8) + [UInt8](repeating: 0, count: payload)
         let path = NSTemporaryDirectory() + "mia-npy-hostile-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).npy"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         return path
     }
 

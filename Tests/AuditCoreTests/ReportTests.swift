@@ -1,9 +1,11 @@
 import Foundation
+import Testing
+
+@testable import AuditCore
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import Testing
-@testable import AuditCore
 
 /// Checks that every start tag has its end tag, in order. Returns the first problem, or nil.
 /// Understands `<!...>` declarations, comments, self-closing tags and quoted attribute values;

@@ -1,5 +1,6 @@
-@testable import Kernels
 import Testing
+
+@testable import Kernels
 
 /// An AVX-512 server CPU like the Xeon (family 6, model 207) OpenBLAS 0.3.21 runs as Prescott.
 private let xeon = CPUFeatures(modelName: "Xeon", vendor: "GenuineIntel", family: 6, model: 207, avx2: true, fma: true,

@@ -103,7 +103,7 @@ func checkGradients(_ make: () -> Layer, batch: Int, distinct: Bool = false, see
     }
 }
 
-let vector = { (n: Int) in Shape(height: 1, width: 1, channels: n) }
+func vector(_ n: Int) -> Shape { Shape(height: 1, width: 1, channels: n) }
 
 @Test(arguments: [Activation.identity, .tanh, .sigmoid])
 func denseGradients(_ f: Activation) {

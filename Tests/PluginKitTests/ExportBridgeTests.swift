@@ -82,7 +82,8 @@ enum Exported {
     static let definition = PluginDefinition(
         name: "test-plugin", version: "0.1.0", components: [.dataset(FakeDataset.self), .attack(FakeAttack.self)] + numberedAttacks)
 
-    static let descriptor: UnsafePointer<mia_plugin_descriptor_t> = PluginExport.entry(
+    // Safe to share: the descriptor is built once under PluginExport's lock and never written after.
+    nonisolated(unsafe) static let descriptor: UnsafePointer<mia_plugin_descriptor_t> = PluginExport.entry(
         hostMajor: UInt32(MIA_ABI_MAJOR), definition)!.assumingMemoryBound(to: mia_plugin_descriptor_t.self)
 
     static func component(_ name: String) -> mia_component_t {

@@ -7,7 +7,8 @@ import Testing
 // on tiny IDX files written here and on the real Fashion-MNIST files.
 
 /// The `idx` component of the built `libMIADatasetIDX.so`.
-let idxComponent: mia_component_t = {
+// Safe to share: a read-only view of the loaded library's descriptor, which lives as long as the process.
+nonisolated(unsafe) let idxComponent: mia_component_t = {
     let library = try! LoadedLibrary(buildFolder.appendingPathComponent("libMIADatasetIDX.so").path)
     let descriptor = try! library.descriptor()!
     return components(descriptor).first { name($0) == "idx" }!

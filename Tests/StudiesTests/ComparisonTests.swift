@@ -1,6 +1,7 @@
-@testable import AuditCore
 import Foundation
 import Testing
+
+@testable import AuditCore
 
 /// A run summary with one attack whose figures are given, as `metrics.json` would hold them.
 func summary(auc: Double, advantage: Double, tpr: [Double: Double], train: Double, test: Double) -> RunSummary {

@@ -1,6 +1,7 @@
-@testable import AuditCore
 import Foundation
 import Testing
+
+@testable import AuditCore
 
 /// A run summary with one attack `loss` whose AUC, advantage and confusion matrix at the chosen
 /// threshold are given; balanced accuracy and PPV follow from the matrix as the metrics define them.

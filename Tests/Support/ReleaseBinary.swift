@@ -25,7 +25,8 @@ public func mia(_ arguments: [String]) throws -> CommandResult {
     p.standardError = err
     try p.run()
     // Read standard error on another thread, so that neither pipe can fill up and block the child.
-    var e = Data()
+    // Safe: written by the reader thread only, read here only after `stderrDone` is signalled.
+    nonisolated(unsafe) var e = Data()
     let stderrDone = DispatchSemaphore(value: 0)
     DispatchQueue.global().async {
         e = err.fileHandleForReading.readDataToEndOfFile()

@@ -41,7 +41,7 @@ func json(_ d: [String: Any]) -> String {
     String(decoding: try! JSONSerialization.data(withJSONObject: d, options: [.sortedKeys]), as: UTF8.self)
 }
 
-var args = CommandLine.arguments.dropFirst()
+let args = CommandLine.arguments.dropFirst()
 func option(_ name: String, _ fallback: String) -> String {
     if let i = args.firstIndex(of: "--\(name)"), args.index(after: i) < args.endIndex { return args[args.index(after: i)] }
     return fallback

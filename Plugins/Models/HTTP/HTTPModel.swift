@@ -142,31 +142,35 @@ final class HTTPModel: ModelBackend {
         let batches = stride(from: 0, to: missing.count, by: batchSize).map {
             Array(missing[$0..<min($0 + batchSize, missing.count)])
         }
-        var failure: Error?
-        var next = 0
-        let out = logits
+        // Safe: `failure`, `next` and `queriesSpent` are read and written only under `lock`; each
+        // batch writes only its own rows of `out`; the buffers and `self` are used only until
+        // concurrentPerform returns, and `ask` and the cache may be called from several threads.
+        nonisolated(unsafe) var failure: Error?
+        nonisolated(unsafe) var next = 0
+        nonisolated(unsafe) let out = logits, features = features, model = self
+        let batchKeys = keys, missingCount = missing.count
         DispatchQueue.concurrentPerform(iterations: min(concurrency, max(batches.count, 1))) { _ in
             while true {
-                lock.lock()
+                model.lock.lock()
                 if failure != nil || next >= batches.count {
-                    lock.unlock()
+                    model.lock.unlock()
                     return
                 }
                 let batch = batches[next]
                 next += 1
-                lock.unlock()
+                model.lock.unlock()
                 do {
-                    let answers = try self.ask(batch, features: features, into: out)
-                    cache?.store(batch.enumerated().map { (keys[$0.element], answers[$0.offset]) })
-                    lock.lock()
-                    queriesSpent += batch.count
-                    let spent = queriesSpent
-                    lock.unlock()
-                    host.progress("queries to \(url)", done: spent, total: budget > 0 ? budget : missing.count)
+                    let answers = try model.ask(batch, features: features, into: out)
+                    model.cache?.store(batch.enumerated().map { (batchKeys[$0.element], answers[$0.offset]) })
+                    model.lock.lock()
+                    model.queriesSpent += batch.count
+                    let spent = model.queriesSpent
+                    model.lock.unlock()
+                    model.host.progress("queries to \(model.url)", done: spent, total: model.budget > 0 ? model.budget : missingCount)
                 } catch {
-                    lock.lock()
+                    model.lock.lock()
                     if failure == nil { failure = error }
-                    lock.unlock()
+                    model.lock.unlock()
                 }
             }
         }

@@ -72,7 +72,8 @@ func needsNewerHost(_ error: ErrPtr) -> mia_status_t {
 }
 
 enum DatasetBridge {
-    static let table: UnsafePointer<mia_dataset_vtable_t> = {
+    // Safe to share: built once by Swift's thread-safe static initialisation, never written after.
+    nonisolated(unsafe) static let table: UnsafePointer<mia_dataset_vtable_t> = {
         var t = mia_dataset_vtable_t()
         t.struct_size = UInt32(MemoryLayout<mia_dataset_vtable_t>.size)
         t.open = { _, _, _, error in needsNewerHost(error) }
@@ -108,7 +109,8 @@ enum DatasetBridge {
 }
 
 enum ModelBridge {
-    static let table: UnsafePointer<mia_model_vtable_t> = {
+    // Safe to share: built once by Swift's thread-safe static initialisation, never written after.
+    nonisolated(unsafe) static let table: UnsafePointer<mia_model_vtable_t> = {
         var t = mia_model_vtable_t()
         t.struct_size = UInt32(MemoryLayout<mia_model_vtable_t>.size)
         t.create = { _, _, _, _, error in needsNewerHost(error) }
@@ -200,7 +202,8 @@ struct AttackInstance {
 }
 
 enum AttackBridge {
-    static let table: UnsafePointer<mia_attack_vtable_t> = {
+    // Safe to share: built once by Swift's thread-safe static initialisation, never written after.
+    nonisolated(unsafe) static let table: UnsafePointer<mia_attack_vtable_t> = {
         var t = mia_attack_vtable_t()
         t.struct_size = UInt32(MemoryLayout<mia_attack_vtable_t>.size)
         t.create = { _, _, _, error in needsNewerHost(error) }

@@ -2,7 +2,10 @@ import Foundation
 import PluginABI
 
 /// One component of a plugin, by its Swift type.
-public enum Component {
+///
+/// Unchecked: a metatype is safe to share here, since the plugin kinds' protocols have no
+/// actor-isolated conformances (every requirement is called from any thread).
+public enum Component: @unchecked Sendable {
     case dataset(any DatasetLoader.Type)
     case model(any ModelBackend.Type)
     case attack(any AttackStrategy.Type)
@@ -27,7 +30,7 @@ public enum Component {
 ///         name: "my-attacks", version: "1.0.0", components: [.attack(MyAttack.self)]))
 /// }
 /// ```
-public struct PluginDefinition {
+public struct PluginDefinition: Sendable {
     public var name: String
     public var version: String
     public var components: [Component]

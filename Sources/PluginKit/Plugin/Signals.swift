@@ -147,7 +147,11 @@ extension Signals {
         let step = max(1, size ?? min(Self.defaultChunkSize(referenceCount: referenceCount), max(64, quarter)))
         let chunks = stride(from: 0, to: count, by: step).map { $0..<min(count, $0 + step) }
         let lock = NSLock()
-        var next = 0
+        // Safe: `next` is read and written only under `lock`; `body` writes only its own range
+        // (the contract above) and `self` is only read; all are used only until
+        // concurrentPerform returns.
+        nonisolated(unsafe) var next = 0
+        nonisolated(unsafe) let body = body, signals = self
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
                 let index: Int = lock.withLock {
@@ -156,7 +160,7 @@ extension Signals {
                 }
                 guard index < chunks.count else { return }
                 body(chunks[index])
-                releaseReferencePages(of: records, chunks[index])
+                signals.releaseReferencePages(of: records, chunks[index])
             }
         }
     }

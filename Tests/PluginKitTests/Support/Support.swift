@@ -98,7 +98,8 @@ func options(_ c: mia_component_t) -> [String: mia_option_t] {
 }
 
 /// A host table with no-op services, valid for the life of the process.
-let testHost: UnsafePointer<mia_host_t> = {
+// Safe to share: built once by the global's thread-safe initialisation, never written after.
+nonisolated(unsafe) let testHost: UnsafePointer<mia_host_t> = {
     var h = mia_host_t()
     h.struct_size = UInt32(MemoryLayout<mia_host_t>.size)
     h.abi_major = UInt32(MIA_ABI_MAJOR)

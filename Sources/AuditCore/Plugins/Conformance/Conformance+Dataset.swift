@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import PluginKit
 
 extension ConformanceCheck {
@@ -61,8 +62,10 @@ extension ConformanceCheck {
             announce("read from two instances on two threads")
             var results: [Result<[Int32], Error>] = Array(repeating: .success([]), count: 2)
             let instances = try (0..<2).map { _ in try DynamicDataset(c, optionsJSON: json, bridge: bridge()) }
-            DispatchQueue.concurrentPerform(iterations: 2) { k in
-                results[k] = Result { try read(instances[k], 0, count).labels }
+            results.withUnsafeMutableBufferPointer { out in
+                Parallel.perform(2) { k in  // each call writes only its own `out[k]`
+                    out[k] = Result { try read(instances[k], 0, count).labels }
+                }
             }
             let agree = results.allSatisfy { (try? $0.get()) == first.labels }
             record(

@@ -18,10 +18,13 @@ extension ConformanceCheck {
         // `create` is tagged [any thread]: it runs on another thread than the one that drives the rest.
         let call = "create(\(json)) on another thread"
         announce(call)
-        var made: Result<DynamicModel, Error> = .failure(PluginError(.internal, "not run"))
+        // Safe: the other thread writes `made` before `done.signal()`, this one reads it only after
+        // `done.wait()`, and `create` is used only between the two.
+        nonisolated(unsafe) var made: Result<DynamicModel, Error> = .failure(PluginError(.internal, "not run"))
+        nonisolated(unsafe) let create: (String) throws -> DynamicModel = make
         let done = DispatchSemaphore(value: 0)
         Thread {
-            made = Result { try make(json) }
+            made = Result { try create(json) }
             done.signal()
         }.start()
         done.wait()
@@ -78,7 +81,7 @@ extension ConformanceCheck {
             try other.load(from: saved)
             return try other.predict(features: features, count: labels.count)
         }
-        FileManager.default.createFile(atPath: corrupt, contents: Data("not a model \(String(repeating: "x", count: 100))".utf8))
+        _ = FileManager.default.createFile(atPath: corrupt, contents: Data("not a model \(String(repeating: "x", count: 100))".utf8))
         announce("load(a corrupt file)")
         do {
             try make(json).load(from: corrupt)

@@ -52,7 +52,9 @@ public final class ConformanceCheck {
     var component = "library"
 
     /// The call in progress, NUL-terminated (for a crash handler; 512 bytes, never freed).
-    public static let currentCall: UnsafeMutablePointer<CChar> = {
+    // Unsynchronised on purpose: one check runs at a time and writes it, and the only reader is a
+    // crash handler, which may not take a lock and at worst prints a half-written name.
+    nonisolated(unsafe) public static let currentCall: UnsafeMutablePointer<CChar> = {
         let p = UnsafeMutablePointer<CChar>.allocate(capacity: 512)
         p.initialize(repeating: 0, count: 512)
         return p

@@ -106,7 +106,7 @@ extension ModelsStage {
             }
         }
         logger.info("trial: training \(jobs.map(\.role).joined(separator: ", ")) until their first epoch (\(layout))")
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+        Parallel.perform(jobs.count) { i in  // shares `state` under its lock
             let job = jobs[i]
             let start = Date()
             var trained: DynamicModel?

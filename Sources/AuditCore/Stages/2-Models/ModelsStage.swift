@@ -105,7 +105,6 @@ extension ModelsStage {
         }
     }
 
-
     func logitsPath(_ job: ModelJob, _ population: Population) -> String {
         store.logitsPath(job.key, audit: population.auditCount, population: population.populationCount)
     }
@@ -133,7 +132,7 @@ extension ModelsStage {
         var trained = 0
         let epochs = try? PluginOptions(plan.model.options).int("epochs")
         progress.report(task: "training models", done: 0, total: missing.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        Parallel.perform(workers) { _ in  // shares `queue`, `failures`, `trained` under `lock`
             while true {
                 let job: ModelJob? = lock.withLock {
                     guard failures.isEmpty, !queue.isEmpty, !cancellation.isCancelled else { return nil }

@@ -30,7 +30,8 @@ enum CFunctionAttack {
 
     /// The host's attack table. Its `struct_size` is ABI 1.1's (up to `destroy`): it offers
     /// nothing a later minor version appends.
-    static let table: UnsafeMutablePointer<mia_attack_vtable_t> = {
+    // Safe to share: built once by Swift's thread-safe static initialisation, never written after.
+    nonisolated(unsafe) static let table: UnsafeMutablePointer<mia_attack_vtable_t> = {
         let t = UnsafeMutablePointer<mia_attack_vtable_t>.allocate(capacity: 1)
         var v = mia_attack_vtable_t()
         v.struct_size = UInt32(MemoryLayout<mia_attack_vtable_t>.offset(of: \.destroy)! + MemoryLayout<UnsafeRawPointer>.size)
