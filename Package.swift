@@ -40,6 +40,7 @@ let plugins = [
     plugin("DatasetIDX", path: "Plugins/Datasets/IDX", dependencies: ["PluginKit", "CZlib"]),
     plugin("DatasetCSV", path: "Plugins/Datasets/CSV", dependencies: ["PluginKit"]),
     plugin("DatasetCIFAR", path: "Plugins/Datasets/CIFAR", dependencies: ["PluginKit"]),
+    plugin("DatasetNPY", path: "Plugins/Datasets/NPY", dependencies: ["PluginKit"]),
     plugin("ModelPython", path: "Plugins/Models/Python", dependencies: ["PluginKit"]),
     plugin("ModelHTTP", path: "Plugins/Models/HTTP", dependencies: ["PluginKit"]),
     plugin("ModelNative", path: "Plugins/Models/Native", dependencies: ["PluginKit", "Kernels"]),
@@ -109,7 +110,7 @@ let package = Package(
             // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(
-            name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "ModelPython", "ModelHTTP", "AttacksClassifier", "PluginKit"],
+            name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "DatasetNPY", "ModelPython", "ModelHTTP", "AttacksClassifier", "PluginKit"],
             path: "Tests/BringYourOwnTests",
             // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),

@@ -12,7 +12,7 @@ flags=(-parse-as-library -O -g -sanitize=fuzzer,address -module-cache-path "$out
 # The parser sources of each harness (paths from the repository root).
 sources() {
     case "$1" in
-        npy) echo Sources/AuditCore/Storage/Npy.swift Sources/AuditCore/Storage/NpyMapping.swift Sources/AuditCore/Storage/Npy+Shape.swift fuzz/support/SecretsStub.swift ;;
+        npy) echo Sources/PluginKit/Npy/Npy.swift Sources/PluginKit/Npy/NpyMapping.swift Sources/PluginKit/Npy/Npy+Shape.swift Sources/AuditCore/Storage/SignalArray.swift ;;
         idx) echo Plugins/Datasets/IDX/IDXFile.swift ;;
         csv) echo Plugins/Datasets/CSV/CSVReader.swift ;;
         worker) echo Plugins/Models/Python/WorkerMessage.swift Plugins/Models/Python/NpyArray.swift ;;

@@ -1,13 +1,16 @@
-import AttacksReference
 import Foundation
 import Kernels
 import PluginKit
 import Testing
 
+@testable import AttacksReference
+
 /// LiRA written out from Carlini et al. 2022, separately from the plugin: plain loops,
 /// φ = log(p / (1 - p)) from a direct softmax, Gaussians from the IN / OUT φ of each record.
 struct ReferenceLiRA {
     let s: SignalsStorage
+    /// 1: unbiased variances (k - 1); 0: maximum likelihood (k).
+    var ddof = 1
 
     func phi(_ logits: [Float], _ row: Int, _ y: Int) -> Double {
         let c = s.classCount
@@ -15,7 +18,7 @@ struct ReferenceLiRA {
         return log(p / (1 - p))
     }
 
-    /// (values, mean, unbiased variance) per record, and the pooled within-record variance.
+    /// (values, mean, variance with divisor k - ddof) per record, and the pooled within-record variance.
     func groups(wantIn: Bool) -> (values: [[Double]], mean: [Double], variance: [Double], pooled: Double) {
         let n = s.recordCount
         var values = [[Double]](repeating: [], count: n)
@@ -26,8 +29,8 @@ struct ReferenceLiRA {
         }
         let mean = values.map { $0.reduce(0, +) / Double($0.count) }
         let ss = values.indices.map { i in values[i].map { ($0 - mean[i]) * ($0 - mean[i]) }.reduce(0, +) }
-        let variance = values.indices.map { values[$0].count >= 2 ? ss[$0] / Double(values[$0].count - 1) : 0 }
-        let dof = values.filter { $0.count >= 2 }.map { $0.count - 1 }.reduce(0, +)
+        let variance = values.indices.map { values[$0].count >= 2 ? ss[$0] / Double(values[$0].count - ddof) : 0 }
+        let dof = values.filter { $0.count >= 2 }.map { $0.count - ddof }.reduce(0, +)
         let pooled = values.indices.filter { values[$0].count >= 2 }.map { ss[$0] }.reduce(0, +) / Double(dof)
         return (values, mean, variance, pooled)
     }
@@ -92,18 +95,21 @@ func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [D
 @Suite struct LiRATests {
     let signals = syntheticSignals(n: 80, c: 4, r: 12, p: 0, seed: 21)
 
-    @Test(arguments: [("offline", "global"), ("offline", "per_example"), ("online", "global"), ("online", "per_example")])
-    func matchesThePaperFormulas(mode: String, variance: String) throws {
+    @Test(arguments: [("offline", "global"), ("offline", "per_example"), ("online", "global"), ("online", "per_example")],
+          ["unbiased", "maximum_likelihood"])
+    func matchesThePaperFormulas(modeAndVariance: (String, String), estimator: String) throws {
+        let (mode, variance) = modeAndVariance
         // Precondition of the comparison: every record has at least one IN and one OUT model.
         let n = signals.recordCount
         for i in 0..<n {
             let ins = (0..<12).filter { signals.referenceMembership[$0 * n + i] == 1 }.count
             #expect(ins > 0 && ins < 12)
         }
-        let attack = try LiRAAttack(options: opts(["mode": .string(mode), "variance": .string(variance)]), host: .standalone)
+        let attack = try LiRAAttack(
+            options: opts(["mode": .string(mode), "variance": .string(variance), "variance_estimator": .string(estimator)]), host: .standalone)
         #expect(attack.requirements == (mode == "online" ? [.referenceModels, .referenceIn] : [.referenceModels]))
         let got = try signals.score(with: attack).scores
-        let expected = ReferenceLiRA(s: signals).scores(online: mode == "online", perExample: variance == "per_example")
+        let expected = ReferenceLiRA(s: signals, ddof: estimator == "unbiased" ? 1 : 0).scores(online: mode == "online", perExample: variance == "per_example")
         for i in 0..<n {
             // The written-out one-sided test overflows where erfc underflows (z > 37); the plugin does not.
             #expect(got[i].isFinite)
@@ -121,6 +127,39 @@ func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [D
         let got = try s.score(with: LiRAAttack(options: opts(["variance": .string("per_example")]), host: .standalone)).scores
         #expect(abs(got[0] - -log(1 - 0.841_344_746_068_542_9)) < 1e-6)
         #expect(throws: PluginError.self) { try LiRAAttack(options: opts(["mode": .string("both")]), host: .standalone) }
+    }
+
+    @Test func varianceEstimatorHandWorked() throws {
+        // C = 2, y = 0, logits (0, -t) give φ = t. Three models: record A is OUT of models 0, 1
+        // (φ 1, 3; squared deviations 2) and IN model 2; record B is OUT of all three (φ 0, 1, 2;
+        // squared deviations 2). Pooled variance: unbiased 4 / ((2-1) + (3-1)) = 4/3; maximum
+        // likelihood 4 / (2 + 3) = 0.8. Targets sit √0.8 above each record's OUT mean (2 and 1),
+        // so maximum likelihood gives z = 1 for both, unbiased z = √(0.8 / (4/3)) = √0.6.
+        // Per example, record A: variance 2 (unbiased) or 1 (ML) around mean 2.
+        let d = 0.8.squareRoot()
+        let s = SignalsStorage(
+            classCount: 2, labels: [0, 0], targetLogits: [0, -Float(2 + d), 0, -Float(1 + d)], referenceCount: 3,
+            // Models 0, 1, 2, each record A then B.
+            referenceLogits: [0, -1, 0, -0, 0, -3, 0, -1, 0, -10, 0, -2],
+            referenceMembership: [0, 0, 0, 0, 1, 0])
+        func upperTail(_ z: Double) -> Double { -log(0.5 * erfc(z / 2.0.squareRoot())) }
+        func scores(_ variance: String, _ estimator: String) throws -> [Double] {
+            try s.score(with: LiRAAttack(
+                options: opts(["variance": .string(variance), "variance_estimator": .string(estimator)]), host: .standalone)).scores
+        }
+        let mlGlobal = try scores("global", "maximum_likelihood"), unbiasedGlobal = try scores("global", "unbiased")
+        for i in 0..<2 {
+            #expect(abs(mlGlobal[i] - upperTail(1)) < 1e-6)
+            #expect(abs(unbiasedGlobal[i] - upperTail(0.6.squareRoot())) < 1e-6)
+        }
+        // Record A per example: target 2 + √0.8 over sd 1 (ML) or √2 (unbiased).
+        #expect(abs(try scores("per_example", "maximum_likelihood")[0] - upperTail(d)) < 1e-6)
+        #expect(abs(try scores("per_example", "unbiased")[0] - upperTail(d / 2.0.squareRoot())) < 1e-6)
+        // The default is the unbiased estimator.
+        #expect(try s.score(with: LiRAAttack(options: opts(), host: .standalone)).scores == unbiasedGlobal)
+        #expect(throws: PluginError.self) {
+            try LiRAAttack(options: opts(["variance_estimator": .string("ddof0")]), host: .standalone)
+        }
     }
 }
 
@@ -161,6 +200,57 @@ func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [D
         #expect(try s.score(with: strict).scores == [0])
         #expect(one.requirements == [.referenceModels, .population])
         #expect(throws: PluginError.self) { try RMIAAttack(options: opts(["gamma": .double(0)]), host: .standalone) }
+    }
+}
+
+@Suite struct RMIATuningTests {
+    /// Reference model 0 of `s` as the target, models 1..<R as the references.
+    func pseudoTarget(_ s: SignalsStorage) -> SignalsStorage {
+        let n = s.recordCount, c = s.classCount, p = s.populationCount, r = s.referenceCount
+        return SignalsStorage(
+            classCount: c, labels: s.labels, targetLogits: Array(s.referenceLogits[0..<(n * c)]), referenceCount: r - 1,
+            referenceLogits: Array(s.referenceLogits[(n * c)...]), referenceMembership: Array(s.referenceMembership[n...]),
+            populationLabels: s.populationLabels, populationTargetLogits: Array(s.populationReferenceLogits[0..<(p * c)]),
+            populationReferenceLogits: Array(s.populationReferenceLogits[(p * c)...]),
+            targetMembership: Array(s.referenceMembership[0..<n]))
+    }
+
+    @Test(arguments: [(UInt64(41), 1.0), (UInt64(42), 2.0)])
+    func choosesTheBestAByBruteForce(seed: UInt64, gamma: Double) throws {
+        let s = syntheticSignals(n: 60, c: 4, r: 6, p: 40, memberBoost: 1.2, seed: seed)
+        let attack = try RMIAAttack(
+            options: opts(["tune_offline_a": .bool(true), "gamma": .double(gamma), "offline_a": .double(0.9)]), host: .standalone)
+        let got = try s.score(with: attack).scores
+        // Independently: every a of the grid, the written-out RMIA on the pseudo-target, its AUC
+        // by counting pairs against model 0's membership.
+        let pseudo = pseudoTarget(s)
+        let aucs = (0...100).map { k in
+            bruteForceAUC(scores: referenceRMIA(pseudo, online: false, gamma: gamma, a: Double(k) / 100), membership: pseudo.targetMembership)
+        }
+        let best = aucs.max()!
+        let chosen = attack.chosenOfflineA
+        #expect(abs(aucs[Int((chosen * 100).rounded())] - best) < 1e-12, "a = \(chosen) scores \(aucs[Int((chosen * 100).rounded())]), best \(best)")
+        #expect(abs(attack.tuningAUC! - best) < 1e-12)
+        // The smallest a reaching the best AUC.
+        #expect(!aucs[0..<Int((chosen * 100).rounded())].contains { $0 > best - 1e-12 })
+        // The spread matters: the search is not picking from a flat line.
+        #expect(aucs.min()! < best)
+        // The target is then scored with the chosen a, not offline_a.
+        let expected = referenceRMIA(s, online: false, gamma: gamma, a: chosen)
+        for i in 0..<s.recordCount { #expect(abs(got[i] - expected[i]) < 1e-12, "record \(i)") }
+    }
+
+    @Test func needsTwoReferenceModels() throws {
+        let s = syntheticSignals(n: 20, c: 3, r: 1, p: 10, seed: 5)
+        let attack = try RMIAAttack(options: opts(["tune_offline_a": .bool(true)]), host: .standalone)
+        #expect(throws: PluginError.self) { try s.score(with: attack) }
+    }
+
+    @Test func aucMatchesPairCounting() {
+        let scores: [Double] = [3, 1, 2, 2, 5, 0, 2]
+        let members = [true, false, true, false, true, false, false]
+        let u8 = members.map { UInt8($0 ? 1 : 0) }
+        #expect(abs(RMIAOfflineTuning.auc(scores, members) - bruteForceAUC(scores: scores, membership: u8)) < 1e-15)
     }
 }
 

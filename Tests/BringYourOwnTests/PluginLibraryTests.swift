@@ -80,6 +80,7 @@ struct PluginLibraryTests {
     @Test func librariesDescribeThemselves() throws {
         for (library, name, kind) in [
             ("libMIADatasetCSV.so", "csv", MIA_COMPONENT_DATASET), ("libMIADatasetCIFAR.so", "cifar", MIA_COMPONENT_DATASET),
+            ("libMIADatasetNPY.so", "npy", MIA_COMPONENT_DATASET),
             ("libMIAModelPython.so", "python", MIA_COMPONENT_MODEL), ("libMIAModelHTTP.so", "http", MIA_COMPONENT_MODEL),
         ] {
             let c = try PluginLibraries.component(library)

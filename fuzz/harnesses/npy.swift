@@ -1,6 +1,6 @@
 import Foundation
 
-/// NPY reader (Sources/AuditCore/Storage/Npy.swift, NpyMapping.swift): the input is a `.npy`
+/// NPY reader (Sources/PluginKit/Npy/Npy.swift, NpyMapping.swift): the input is a `.npy`
 /// file; it is mapped, its header parsed, and for each element type the reader accepts, the
 /// checked array is read to its last element (ASan catches a read past the mapping).
 @_cdecl("LLVMFuzzerTestOneInput")

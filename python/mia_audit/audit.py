@@ -71,6 +71,8 @@ def audit(labels, target_logits, membership,
           population_labels=None, population_target_logits=None, population_reference_logits=None,
           attacks: Sequence[AttackSpec] = ("loss-threshold",),
           fprs: Sequence[float] = (0.001, 0.01, 0.1),
+          priors: Optional[Sequence[float]] = None,
+          pseudo_targets: Optional[int] = None,
           slices: Sequence[str] = (),
           output: Optional[str] = None,
           seed: int = 1,
@@ -86,6 +88,11 @@ def audit(labels, target_logits, membership,
     and `reference_membership` [R, N]; RMIA also a population of non-members:
     `population_labels` [P], `population_target_logits` [P, C] and, with reference models,
     `population_reference_logits` [R, P, C].
+
+    `fprs` may hold 0 (the TPR above every non-member's score); `priors` (default [0.01, 0.1])
+    are the membership priors of the PPV rows, and `pseudo_targets` (default 4) how many
+    reference models are attacked as the target to choose thresholds without the target's
+    membership (configs/README.md, `audit.priors`, `audit.pseudo_targets`).
 
     `attacks` takes names (`"lira"`) or (name, options) pairs (`("lira", {"mode": "offline"})`);
     `mia-audit plugins describe NAME` lists an attack's options. The run goes to `output` (a new
@@ -149,6 +156,10 @@ def audit(labels, target_logits, membership,
     audit_section: Dict[str, Any] = {"fprs": fpr_values, "slices": list(slices), "attacks": entries}
     if bootstrap_samples is not None:
         audit_section["bootstrap_samples"] = int(bootstrap_samples)
+    if priors is not None:
+        audit_section["priors"] = _check_finite_list("priors", priors)
+    if pseudo_targets is not None:
+        audit_section["pseudo_targets"] = int(pseudo_targets)
     config = {
         "run": {"name": name, "output": folder, "seed": int(seed)},
         "signals": {"path": signals},

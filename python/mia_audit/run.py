@@ -93,7 +93,10 @@ class Run:
             raise KeyError(f"no attack {attack!r} in this run; it has {self.attacks}") from None
 
     def rows(self) -> List[Dict[str, Any]]:
-        """One dict per attack: AUC with its interval, attacker advantage, TPR at each FPR."""
+        """One dict per attack: AUC with its interval, attacker advantage, TPR at each FPR; and,
+        when the run has them, PPV at each prior and FPR (`ppv@FPR|prior=PI`), the target's TPR
+        and FPR at the threshold chosen on reference models (`ref_tpr@FPR`, `ref_fpr@FPR`), and
+        the numbers the attack chose (`offline_a`)."""
         fprs = [float(f) for f in self.metrics.get("fprs", [])]
         rows = []
         for name in self.attacks:
@@ -103,8 +106,19 @@ class Run:
                    "advantage": a.get("attacker_advantage")}
             tprs = a.get("tpr_at_fpr", {})
             for fpr in fprs:
-                value = next((v for k, v in tprs.items() if math.isclose(float(k), fpr)), None)
-                row[f"tpr@{fpr:g}"] = value
+                row[f"tpr@{fpr:g}"] = _at(tprs, fpr)
+            # Operating points of a real attacker, when the run computed them: PPV at each
+            # membership prior, and the target's TPR / FPR at the reference-chosen threshold.
+            for prior, by_fpr in sorted((a.get("ppv_at_prior") or {}).items(), key=lambda kv: float(kv[0])):
+                for fpr in fprs:
+                    row[f"ppv@{fpr:g}|prior={float(prior):g}"] = _at(by_fpr, fpr)
+            chosen = a.get("reference_threshold") or {}
+            for fpr in fprs if chosen else []:
+                point = _at(chosen, fpr) or {}
+                row[f"ref_tpr@{fpr:g}"] = point.get("target_tpr")
+                row[f"ref_fpr@{fpr:g}"] = point.get("target_fpr")
+            for key, value in sorted((a.get("reported_values") or {}).items()):
+                row[key] = value
             rows.append(row)
         return rows
 
@@ -192,3 +206,8 @@ class Run:
         return (f"<div><p><b>mia-audit run</b> <code>{html.escape(self.folder)}</code></p>{caption}"
                 f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
                 f"{self._svg_roc()}{report}</div>")
+
+
+def _at(by_key: Dict[str, Any], fpr: float) -> Any:
+    """The value of `by_key` (keyed by an FPR spelled as metrics.json spells it) at `fpr`."""
+    return next((v for k, v in by_key.items() if math.isclose(float(k), fpr)), None)

@@ -86,6 +86,26 @@ class AuditTests(unittest.TestCase):
         self.assertTrue(np.all(np.diff(roc["fpr"]) >= 0))
         self.assertEqual((roc["fpr"][-1], roc["tpr"][-1]), (1.0, 1.0))
 
+    def test_table_has_the_operating_points_of_a_real_attacker(self):
+        s = synthetic()
+        run = mia_audit.audit(s["labels"], s["target_logits"], s["membership"], s["reference_logits"],
+                              s["reference_membership"], attacks=["lira"], fprs=[0, 0.1], priors=[0.1],
+                              pseudo_targets=2, output=self.folder, progress=False)
+        row = run.rows()[0]
+        lira = run.metrics["attacks"]["lira"]
+        self.assertEqual(row["tpr@0"], lira["tpr_at_fpr"]["0.0"])
+        # PPV from the ROC curve's point at FPR <= 0.1, computed here.
+        roc = run.roc("lira")
+        k = max(i for i in range(len(roc["fpr"])) if roc["fpr"][i] <= 0.1)
+        tpr, fpr = roc["tpr"][k], roc["fpr"][k]
+        self.assertAlmostEqual(row["ppv@0.1|prior=0.1"], tpr * 0.1 / (tpr * 0.1 + fpr * 0.9), places=12)
+        self.assertEqual(lira["pseudo_targets"], [0, 1])
+        self.assertEqual(row["ref_tpr@0.1"], lira["reference_threshold"]["0.1"]["target_tpr"])
+        # The reference-chosen threshold's FPR on the target, counted here.
+        threshold = lira["reference_threshold"]["0.1"]["threshold"]
+        scores, member = run.scores("lira"), s["membership"]
+        self.assertAlmostEqual(row["ref_fpr@0.1"], float(np.mean(scores[~member] >= threshold)), places=12)
+
     def test_table_has_one_row_per_attack_with_each_fpr(self):
         s = synthetic()
         run = mia_audit.audit(s["labels"], s["target_logits"], s["membership"], attacks=["loss-threshold", "entropy"],

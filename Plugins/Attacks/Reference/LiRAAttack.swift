@@ -12,9 +12,11 @@ import PluginKit
 /// - offline: one-sided test against OUT, `score = -log Pr[Z > φ_target]`, Z ~ N(μ_out, σ_out²)
 ///   (the negative log p-value; monotone in the paper's `1 - p`, without its saturation at 1).
 /// - online: `score = log N(φ_target; μ_in, σ_in²) - log N(φ_target; μ_out, σ_out²)`.
-/// Variance `per_example` is each record's unbiased variance (ddof 1); `global` is the pooled
-/// within-record variance over all records (separately for IN and OUT), which the paper advises
-/// with few reference models. A record with fewer than 2 values of a group uses the global
+/// Variance `per_example` is each record's variance; `global` is the pooled within-record
+/// variance over all records (separately for IN and OUT), which the paper advises with few
+/// reference models. `variance_estimator` picks the divisor of both: `unbiased` (the default,
+/// k - 1 for k values, pooled Σ(k_i - 1)) or `maximum_likelihood` (k, pooled Σk_i; what the
+/// paper's code computes with `np.std`). A record with fewer than 2 values of a group uses the global
 /// variance; with none, its mean is the other group's mean shifted by the average IN-OUT gap
 /// (online) or the pooled OUT mean (offline). Variances are floored at 1e-8. Higher score = member.
 ///
@@ -32,11 +34,15 @@ public final class LiRAAttack: AttackStrategy {
                    "offline: test against OUT reference models only; online: IN vs OUT likelihood ratio"),
         OptionSpec("variance", .string, default: "\"global\"", choices: ["global", "per_example"],
                    "variance of the Gaussians: pooled over records (global) or per record (per_example)"),
+        OptionSpec("variance_estimator", .string, default: "\"unbiased\"", choices: ["unbiased", "maximum_likelihood"],
+                   "divisor of the variances: k - 1 values (unbiased) or k (maximum_likelihood, as the paper's code)"),
     ]
 
     /// `mode: online`, and `variance: per_example`.
     public let online: Bool
     public let perExampleVariance: Bool
+    /// `variance_estimator: maximum_likelihood` (divide by k, not k - 1).
+    public let maximumLikelihoodVariance: Bool
     static let varianceFloor = 1e-8
 
     public init(options: PluginOptions, host: HostServices) throws {
@@ -48,8 +54,13 @@ public final class LiRAAttack: AttackStrategy {
         guard ["global", "per_example"].contains(variance) else {
             throw PluginError(.invalidArgument, "option `variance` must be global or per_example, got \"\(variance)\"")
         }
+        let estimator = options.has("variance_estimator") ? try options.string("variance_estimator") : "unbiased"
+        guard ["unbiased", "maximum_likelihood"].contains(estimator) else {
+            throw PluginError(.invalidArgument, "option `variance_estimator` must be unbiased or maximum_likelihood, got \"\(estimator)\"")
+        }
         online = mode == "online"
         perExampleVariance = variance == "per_example"
+        maximumLikelihoodVariance = estimator == "maximum_likelihood"
     }
 
     public var requirements: AttackRequirements { online ? [.referenceModels, .referenceIn] : [.referenceModels] }
@@ -78,8 +89,9 @@ public final class LiRAAttack: AttackStrategy {
         let membership = try referenceInputs(signals, attack: Self.name)
         let phi = LogitScaledConfidence.self
         let target = phi.target(signals)
-        let out = GroupStatistics(records: n, wantIn: false)
-        let ins = GroupStatistics(records: online ? n : 0, wantIn: true)
+        let ddof = maximumLikelihoodVariance ? 0 : 1
+        let out = GroupStatistics(records: n, wantIn: false, ddof: ddof)
+        let ins = GroupStatistics(records: online ? n : 0, wantIn: true, ddof: ddof)
         signals.forEachChunkConcurrently(size: chunkSize) { range in
             var reference: [Double] = []
             phi.references(signals, .audit, range, into: &reference)

@@ -92,14 +92,17 @@ func referenceInputs(_ s: Signals, attack: String) throws -> ReferenceMembership
 /// Mean and variance of the IN or OUT values of each record, with pooled (global) statistics,
 /// accumulated chunk of records by chunk of records (`add`, then `finish`).
 ///
-/// Per record: count, mean, and unbiased variance (ddof 1, 0 with fewer than 2 values), each
-/// summed over the models in model order. Pooled: the mean of every selected value, and the
-/// pooled within-record variance `Σ_i Σ_r (v_ri - mean_i)² / Σ_i (k_i - 1)` over records with
-/// k_i ≥ 2, both summed over records in record order by `finish`. `add` writes only the state
+/// Per record: count, mean, and variance (0 with fewer than 2 values), each summed over the
+/// models in model order. The variance divides the squared deviations by `k - ddof`: `ddof` 1 is
+/// the unbiased estimator, 0 the maximum-likelihood one. Pooled: the mean of every selected
+/// value, and the pooled within-record variance `Σ_i Σ_r (v_ri - mean_i)² / Σ_i (k_i - ddof)`
+/// over records with k_i ≥ 2, both summed over records in record order by `finish`. `add` writes only the state
 /// of its own records, so chunks may be added from several threads at once, in any order; the
 /// result is bit for bit the same whatever the chunks and their order.
 final class GroupStatistics {
     let wantIn: Bool
+    /// 1: unbiased variances (divide by k - 1); 0: maximum likelihood (divide by k).
+    let ddof: Int
     let count: UnsafeMutableBufferPointer<Int>
     let mean: UnsafeMutableBufferPointer<Double>
     let variance: UnsafeMutableBufferPointer<Double>
@@ -109,8 +112,10 @@ final class GroupStatistics {
     private(set) var pooledMean = Double.nan
     private(set) var pooledVariance = Double.nan
 
-    init(records n: Int, wantIn: Bool) {
+    init(records n: Int, wantIn: Bool, ddof: Int = 1) {
+        precondition(ddof == 0 || ddof == 1, "GroupStatistics: ddof is 0 or 1")
         self.wantIn = wantIn
+        self.ddof = ddof
         count = .allocate(capacity: n)
         count.initialize(repeating: 0)
         mean = .allocate(capacity: n)
@@ -148,7 +153,7 @@ final class GroupStatistics {
                     squares[i] += d * d
                 }
             }
-            for i in range { variance[i] = count[i] >= 2 ? squares[i] / Double(count[i] - 1) : 0 }
+            for i in range { variance[i] = count[i] >= 2 ? squares[i] / Double(count[i] - ddof) : 0 }
         }
     }
 
@@ -161,7 +166,7 @@ final class GroupStatistics {
         }
         for i in 0..<count.count where count[i] >= 2 {
             ss += squares[i]
-            dof += count[i] - 1
+            dof += count[i] - ddof
         }
         pooledMean = totalCount > 0 ? total / Double(totalCount) : .nan
         pooledVariance = dof > 0 ? ss / Double(dof) : .nan

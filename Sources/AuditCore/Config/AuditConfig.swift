@@ -86,6 +86,10 @@ public struct AuditConfig {
     // audit:
     public var attacks: [AttackChoice]
     public var fprs: [Double]
+    /// Membership priors of the PPV rows (`audit.priors`); pseudo-targets for reference-chosen
+    /// thresholds (`audit.pseudo_targets`). See `AuditConfig+OperatingPoints`.
+    public var priors: [Double] = [0.01, 0.1]
+    public var pseudoTargets = 4
     public var slices: [String]
     public var bootstrapSamples: Int
     /// Output-time defences: every attack runs again against the outputs each one releases.
@@ -217,8 +221,8 @@ public struct AuditConfig {
 
         let audit = try top.require("audit")
         try audit.checkKeys([
-            "attacks", "fprs", "slices", "bootstrap_samples", "output_defences", "checkpoints", "augmentations",
-            "canaries",
+            "attacks", "fprs", "priors", "pseudo_targets", "slices", "bootstrap_samples", "output_defences", "checkpoints",
+            "augmentations", "canaries",
         ])
         var attacks: [AttackChoice] = []
         var seen: [String: Int?] = [:]
@@ -239,7 +243,7 @@ public struct AuditConfig {
         guard !attacks.isEmpty else { throw try audit.require("attacks").error("must list at least one attack") }
         let fprs = try audit["fprs"]?.list().map { node -> Double in
             let v = try node.double()
-            guard v > 0 && v < 1 else { throw node.error("an FPR must be between 0 and 1 (exclusive)") }
+            guard v >= 0 && v < 1 else { throw node.error("an FPR must be at least 0 and below 1 (0: the TPR at zero FPR)") }
             return v
         } ?? [0.001, 0.01, 0.1]
         let slices = try audit["slices"]?.list().map { node -> String in
@@ -275,6 +279,8 @@ public struct AuditConfig {
         config.pluginPolicy = try PluginPolicy.parse(top["plugins"], baseDir: baseDir)
         config.augmentations = try audit["augmentations"].map { try parseAugmentations($0, top) } ?? .none
         config.canaries = try audit["canaries"].map { try parseCanaries($0, top, auditRecords: auditRecords, runSeed: UInt64(seed)) }
+        config.priors = try parsePriors(audit["priors"])
+        config.pseudoTargets = try parsePseudoTargets(audit["pseudo_targets"], referenceCount: signals == nil ? referenceCount : nil)
         return config
     }
 

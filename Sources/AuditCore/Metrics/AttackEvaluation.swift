@@ -68,7 +68,9 @@ public struct SliceEvaluation: Codable, Sendable, Equatable {
 /// Encoded flat: `attack`, every field of `MembershipMetrics` (`auc`, `auc_ci`, `tpr_at_fpr`,
 /// `tpr_at_fpr_ci`, `attacker_advantage`, `balanced_accuracy`, `ppv`, `threshold`,
 /// `confusion_matrix`, `record_count`, `member_count`), `fprs`, `bootstrap_samples`,
-/// `confidence_level`, `slices`.
+/// `confidence_level`, `slices`, and the operating points of a real attacker when computed
+/// (`priors`, `ppv_at_prior`, `reference_threshold`, `pseudo_targets`; see `OperatingPoints.swift`)
+/// and the numbers the attack reported while scoring (`reported_values`).
 public struct AttackEvaluation: Codable, Sendable, Equatable {
     /// The attack's name as configured.
     public var attack: String
@@ -82,6 +84,16 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
     public var confidenceLevel: Double
     /// Per-slice metrics, classes ascending, then correct, incorrect.
     public var slices: [SliceEvaluation]
+    /// The membership priors of `ppvAtPrior` (`audit.priors`), nil when none.
+    public var priorsUsed: [Double]? = nil
+    /// PPV of each FPR row at each prior: `[fprKey(prior)][fprKey(fpr)]`.
+    public var ppvAtPrior: [String: [String: Double]]? = nil
+    /// The threshold chosen on reference models at each FPR (`fprKey`), with its rates on the target.
+    public var referenceThreshold: [String: ReferenceThreshold]? = nil
+    /// The reference models attacked as pseudo-targets to choose `referenceThreshold`.
+    public var pseudoTargets: [Int]? = nil
+    /// Numbers the attack recorded while scoring (`MIA_HOST_RESULTS_V1`), e.g. rmia's tuned `offline_a`.
+    public var reportedValues: [String: Double]? = nil
 
     public init(attack: String, metrics: MembershipMetrics, fprs: [Double], bootstrapSamples: Int,
                 confidenceLevel: Double, slices: [SliceEvaluation]) {
@@ -105,6 +117,11 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
         case attack, fprs, slices
         case bootstrapSamples = "bootstrap_samples"
         case confidenceLevel = "confidence_level"
+        case priorsUsed = "priors"
+        case ppvAtPrior = "ppv_at_prior"
+        case referenceThreshold = "reference_threshold"
+        case pseudoTargets = "pseudo_targets"
+        case reportedValues = "reported_values"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -114,6 +131,11 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
         bootstrapSamples = try c.decode(Int.self, forKey: .bootstrapSamples)
         confidenceLevel = try c.decode(Double.self, forKey: .confidenceLevel)
         slices = try c.decode([SliceEvaluation].self, forKey: .slices)
+        priorsUsed = try c.decodeIfPresent([Double].self, forKey: .priorsUsed)
+        ppvAtPrior = try c.decodeIfPresent([String: [String: Double]].self, forKey: .ppvAtPrior)
+        referenceThreshold = try c.decodeIfPresent([String: ReferenceThreshold].self, forKey: .referenceThreshold)
+        pseudoTargets = try c.decodeIfPresent([Int].self, forKey: .pseudoTargets)
+        reportedValues = try c.decodeIfPresent([String: Double].self, forKey: .reportedValues)
         metrics = try MembershipMetrics(from: decoder)
     }
 
@@ -125,6 +147,11 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
         try c.encode(bootstrapSamples, forKey: .bootstrapSamples)
         try c.encode(confidenceLevel, forKey: .confidenceLevel)
         try c.encode(slices, forKey: .slices)
+        try c.encodeIfPresent(priorsUsed, forKey: .priorsUsed)
+        try c.encodeIfPresent(ppvAtPrior, forKey: .ppvAtPrior)
+        try c.encodeIfPresent(referenceThreshold, forKey: .referenceThreshold)
+        try c.encodeIfPresent(pseudoTargets, forKey: .pseudoTargets)
+        try c.encodeIfPresent(reportedValues, forKey: .reportedValues)
     }
 }
 

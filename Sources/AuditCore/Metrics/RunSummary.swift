@@ -87,9 +87,10 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// The attacks in run order (skipping names with no evaluation).
     public var orderedAttacks: [AttackEvaluation] { attackOrder.compactMap { attacks[$0] } }
 
-    /// The strongest attack: highest TPR at the lowest configured FPR, ties broken by AUC.
+    /// The strongest attack: highest TPR at the lowest configured FPR above 0 (at 0 when that is
+    /// the only one), ties broken by AUC.
     public var strongestAttack: AttackEvaluation? {
-        let lowest = fprs.min()
+        let lowest = fprs.filter { $0 > 0 }.min() ?? fprs.min()
         return orderedAttacks.max { a, b in
             let ta = lowest.flatMap { a.tpr(atFPR: $0) } ?? 0
             let tb = lowest.flatMap { b.tpr(atFPR: $0) } ?? 0

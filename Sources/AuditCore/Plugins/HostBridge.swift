@@ -28,6 +28,11 @@ public final class HostBridge: @unchecked Sendable {
     let label: String
     let table: UnsafeMutablePointer<mia_host_t>
     private let queryTable: UnsafeMutablePointer<mia_host_query_v1_t>
+    private let resultsTable: UnsafeMutablePointer<mia_host_results_v1_t>
+    private let resultsLock = NSLock()
+    private var results: [String: Double] = [:]
+    /// The numbers the component recorded through `MIA_HOST_RESULTS_V1`, by name.
+    public var reportedValues: [String: Double] { resultsLock.withLock { results } }
     var queries: QueryService? {
         didSet {
             queryTable.pointee.class_count = Int32(queries?.classCount ?? 0)
@@ -42,6 +47,7 @@ public final class HostBridge: @unchecked Sendable {
         self.progressSink = progress
         table = .allocate(capacity: 1)
         queryTable = .allocate(capacity: 1)
+        resultsTable = .allocate(capacity: 1)
         var t = mia_host_t()
         t.struct_size = UInt32(MemoryLayout<mia_host_t>.size)
         t.abi_major = UInt32(MIA_ABI_MAJOR)
@@ -70,6 +76,7 @@ public final class HostBridge: @unchecked Sendable {
             guard let ctx, let id else { return nil }
             let me = Unmanaged<HostBridge>.fromOpaque(ctx).takeUnretainedValue()
             if String(cString: id) == MIA_HOST_QUERY_V1, me.queries != nil { return UnsafeRawPointer(me.queryTable) }
+            if String(cString: id) == MIA_HOST_RESULTS_V1 { return UnsafeRawPointer(me.resultsTable) }
             return nil
         }
         table.initialize(to: t)
@@ -98,6 +105,16 @@ public final class HostBridge: @unchecked Sendable {
             Unmanaged<DynamicModel>.fromOpaque(UnsafeRawPointer(model)).release()
         }
         queryTable.initialize(to: q)
+        var r = mia_host_results_v1_t()
+        r.struct_size = UInt32(MemoryLayout<mia_host_results_v1_t>.size)
+        r.record = { ctx, name, value in
+            guard let ctx, let name else { return }
+            let me = Unmanaged<HostBridge>.fromOpaque(ctx).takeUnretainedValue()
+            let key = String(cString: name)
+            me.resultsLock.withLock { me.results[key] = value }
+        }
+        resultsTable.initialize(to: r)
+        resultsTable.pointee.context = Unmanaged.passUnretained(self).toOpaque()
         table.pointee.context = Unmanaged.passUnretained(self).toOpaque()
         queryTable.pointee.context = Unmanaged.passUnretained(self).toOpaque()
     }
@@ -105,6 +122,7 @@ public final class HostBridge: @unchecked Sendable {
     deinit {
         table.deallocate()
         queryTable.deallocate()
+        resultsTable.deallocate()
     }
 }
 

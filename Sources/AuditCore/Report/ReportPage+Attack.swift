@@ -9,6 +9,7 @@ extension ReportPage {
         html += "<p>\(metricSpan(Double(m.recordCount), .count, path: p + ["record_count"])) records evaluated, "
             + "\(metricSpan(Double(m.memberCount), .count, path: p + ["member_count"])) of them members; "
             + "AUC \(metricWithInterval(m.auc, m.aucCI, path: p + ["auc"], ciPath: p + ["auc_ci"])).</p>"
+        html += reportedValuesParagraph(e)
         html += "<div class=\"twocol\"><div class=\"wide\">"
         if let r = evaluated(name) {
             html += scorePlot(r.scores, r.isMember, attack: name, index: index)
@@ -30,6 +31,7 @@ extension ReportPage {
         html += "<tr><th>non-member</th><td>FP \(metricSpan(Double(m.confusionMatrix.falsePositives), .count, path: c + ["fp"]))</td>"
             + "<td>TN \(metricSpan(Double(m.confusionMatrix.trueNegatives), .count, path: c + ["tn"]))</td></tr>"
         html += "</tbody></table></div></div>"
+        html += operatingPointsTable(e)
         if !e.slices.isEmpty { html += sliceTable(e) }
         html += riskTable(name)
         html += "</section>"

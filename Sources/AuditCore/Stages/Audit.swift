@@ -17,6 +17,8 @@ struct AuditOutcome {
     var queries: [String: Int] = [:]
     /// The attacks at checkpoint epochs (`audit.checkpoints`), nil when none were asked for.
     var checkpoints: CheckpointRun? = nil
+    /// Scores against reference models playing the target, per attack (reference-chosen thresholds).
+    var pseudoTargets: [String: [PseudoTargetScores]] = [:]
 }
 
 /// An audit, start to end: the stages in run order, one call each.
@@ -60,7 +62,7 @@ public enum Audit {
             logger.info("target membership from \(provided.folder), sha256 \(provided.membershipHash)")
             outcome = AuditOutcome(
                 plan: plan, population: population, memberships: models.memberships, target: models.target, references: [],
-                scores: attacks.scores, stageSeconds: context.stageSeconds, queryCount: 0)
+                scores: attacks.scores, stageSeconds: context.stageSeconds, queryCount: 0, pseudoTargets: attacks.pseudoTargets)
         } else {
             let population = try context.stage("load dataset") { try DatasetStage(context).run() }
             let models = try context.stage("train models") { try ModelsStage(context).run(population) }
@@ -71,7 +73,8 @@ public enum Audit {
             outcome = AuditOutcome(
                 plan: plan, population: population, memberships: models.memberships, target: models.target,
                 references: models.references, scores: attacks.scores, stageSeconds: context.stageSeconds,
-                queryCount: attacks.queries.values.reduce(0, +), queries: attacks.queries, checkpoints: checkpoints)
+                queryCount: attacks.queries.values.reduce(0, +), queries: attacks.queries, checkpoints: checkpoints,
+                pseudoTargets: attacks.pseudoTargets)
         }
         onModels([outcome.target] + outcome.references)
         RunFolder.enter(stage: "evaluate and report", plan.config.output)

@@ -17,6 +17,8 @@ public final class StageContext {
     var stageSeconds: [(String, Double)] = []
     /// Recompute every model, logits file and score instead of reusing stored ones (`--fresh`).
     public var fresh = false
+    /// Numbers each attack recorded while scoring (`MIA_HOST_RESULTS_V1`), by attack name.
+    var reportedValues: [String: [String: Double]] = [:]
 
     public init(plan: AuditPlan, logger: Logger, progress: ProgressReporter, cancellation: CancellationFlag = CancellationFlag()) {
         self.plan = plan

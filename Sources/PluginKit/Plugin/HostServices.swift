@@ -46,6 +46,19 @@ public struct HostServices: @unchecked Sendable {
         else { return nil }
         return CQueries(table: raw.assumingMemoryBound(to: mia_host_query_v1_t.self))
     }
+
+    /// Records a number the attack chose while scoring (`MIA_HOST_RESULTS_V1`), shown beside its
+    /// results; returns whether the host took it (false when it offers no results service).
+    @discardableResult
+    public func report(_ name: String, _ value: Double) -> Bool {
+        guard let host, let fn = host.pointee.get_extension,
+            let raw = MIA_HOST_RESULTS_V1.withCString({ fn(host.pointee.context, $0) })
+        else { return false }
+        let table = raw.assumingMemoryBound(to: mia_host_results_v1_t.self)
+        guard let record = table.pointee.record else { return false }
+        name.withCString { record(table.pointee.context, $0, value) }
+        return true
+    }
 }
 
 /// `TargetQueries` over the host's C query table.

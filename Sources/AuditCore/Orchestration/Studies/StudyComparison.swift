@@ -101,7 +101,7 @@ public struct PointComparison: Codable, Sendable, Equatable {
 
     /// The point's figures from its run's `metrics.json`.
     public init(index: Int, name: String, folder: String, values: [SweptValue], summary: RunSummary) {
-        let lowest = summary.fprs.min()
+        let lowest = summary.fprs.filter { $0 > 0 }.min() ?? summary.fprs.min()  // FPR 0 is its own column
         self.init(
             index: index, name: name, folder: folder, values: values, finished: true,
             target: PointTarget(trainAccuracy: summary.target.trainAccuracy, testAccuracy: summary.target.testAccuracy),

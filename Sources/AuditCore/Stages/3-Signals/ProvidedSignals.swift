@@ -175,5 +175,3 @@ enum NpyAny {
         }
     }
 }
-
-extension Int64: Npy.Element { public static var descr: String { "<i8" } }

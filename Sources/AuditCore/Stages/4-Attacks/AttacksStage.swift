@@ -8,6 +8,9 @@ import PluginKit
 struct AttackScores {
     var scores: [(name: String, scores: [Double], mask: [UInt8])]
     var queries: [String: Int]
+    /// Per attack on reference models, its scores against reference models playing the target
+    /// (`AttacksStage+PseudoTargets`), for reference-chosen thresholds.
+    var pseudoTargets: [String: [PseudoTargetScores]] = [:]
 }
 
 /// Stage 4, attacks: every attack plugin of the plan scores the audit records from the shared
@@ -22,7 +25,8 @@ struct AttacksStage: AuditStage {
     /// Runs every attack on `signals`; `models.target.key` names the target the query service loads.
     func run(_ signals: SignalSet, _ population: Population, _ models: AuditModels) throws -> AttackScores {
         let (scores, queries) = try runAttacks(signals, population, models.spec, targetKey: models.target.key)
-        return AttackScores(scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, queries: queries)
+        return AttackScores(scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, queries: queries,
+                            pseudoTargets: try runPseudoTargets(signals, population))
     }
 }
 
@@ -71,9 +75,11 @@ extension AttacksStage {
         let key = provenance.scoresKey(a.component, signalsKey: signals.key, seed: seed)
         if let (scores, mask) = reusableScores(key: key, count: signals.recordCount, path: path) {
             logger.notice("attack \(name): scores reused (same signals, plugin, options, seed)")
+            restoreReportedValues(name, path: path)
             return (scores, mask, 0)
         }
-        let attack = try DynamicAttack(a.component.info, optionsJSON: a.component.optionsJSON, bridge: bridge(name))
+        let host = bridge(name)
+        let attack = try DynamicAttack(a.component.info, optionsJSON: a.component.optionsJSON, bridge: host)
         let needs = attack.requirements
         var queries: QueryService?
         if needs.contains(.queryAccess) {
@@ -90,6 +96,7 @@ extension AttacksStage {
         ) { try attack.score($0, queries: queries) }
         signals.releaseReferencePages()
         try storeScores(scores, mask, key: key, path: path)
+        try keepReportedValues(name, host.reportedValues, path: path)
         let q = queries?.queryCount ?? 0
         let seconds = String(format: "%.3f", Date().timeIntervalSince(start))
         logger.info("attack \(name): scored \(scores.count) records in \(seconds) s\(q > 0 ? ", \(q) target queries" : "")")

@@ -53,7 +53,11 @@ struct EvaluationStage: AuditStage {
             try AtomicFile.write(f.roc.csv, to: (rocFolder as NSString).appendingPathComponent("\(attack.name).csv"))
             epsilonUncorrected[attack.name] = f.epsilonUncorrected
             epsilonBounds[attack.name] = f.epsilonBound
-            summary.add(f.evaluation, mostAtRisk: f.mostAtRisk)
+            var evaluation = f.evaluation
+            evaluation.addOperatingPoints(curve: f.roc, priors: config.priors, pseudo: outcome.pseudoTargets[attack.name] ?? [],
+                                          scores: attack.scores, isMember: isMember, mask: attack.mask)
+            evaluation.reportedValues = context.reportedValues[attack.name]
+            summary.add(evaluation, mostAtRisk: f.mostAtRisk)
         }
         summary.checkpoints = Self.checkpointSummary(outcome)
         let claimed = Self.claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount)
@@ -151,7 +155,7 @@ extension EvaluationStage {
         guard let run = outcome.checkpoints else { return nil }
         let config = outcome.plan.config
         let fprs = config.fprs.sorted()
-        let lowest = fprs.first ?? 0.001
+        let lowest = fprs.first { $0 > 0 } ?? fprs.first ?? 0.001
         let n = outcome.population.auditCount
         let c = outcome.population.info.classCount
         let isMember = outcome.memberships.target

@@ -69,6 +69,7 @@ extension ReportStage {
             out += "\n"
             if r == 0 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
         }
+        out += operatingPointsText(s)
         out += String(format: "total %.1f s, peak memory %.0f MiB", s.totalSeconds, Double(s.peakMemoryBytes) / 1_048_576)
         return out
     }

@@ -89,6 +89,23 @@ typedef struct mia_host_query_v1 {
     void (*release_shadow)(void *context, mia_shadow_model_t *model);
 } mia_host_query_v1_t;
 
+/** ID of the results service (`mia_host_results_v1_t`): an attack reports a number it chose
+ *  while scoring (a hyper-parameter it tuned, say), which the host records beside the attack's
+ *  results (`metrics.json` `reported_values`, the report). */
+#define MIA_HOST_RESULTS_V1 "mia.host.results/1"
+
+/** The results service, found with `get_extension(context, MIA_HOST_RESULTS_V1)`.
+ *
+ *  Offered to every attack during `mia_attack_vtable_t.score`; may be absent (older hosts, or
+ *  an attack run in a child process), so a plugin treats it as optional. */
+typedef struct mia_host_results_v1 {
+    uint32_t struct_size;
+    void *context;
+    /** Records `value` under `name` (NUL-terminated snake_case UTF-8, copied before the call
+     *  returns); a later call with the same name replaces the value. [thread-safe] */
+    void (*record)(void *context, const char *name, double value);
+} mia_host_results_v1_t;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

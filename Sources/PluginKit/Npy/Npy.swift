@@ -1,8 +1,10 @@
 import Foundation
 
-/// NumPy `.npy` files (format 1.0): the machine-readable arrays of a run (`signals/`, `scores/`).
+/// NumPy `.npy` files (format 1.0): the machine-readable arrays of a run (`signals/`, `scores/`),
+/// and arrays a user gives (the `npy` dataset loader). The one codec of the project: the host
+/// (AuditCore) and plugins use it from here.
 ///
-/// Only what the project writes: little-endian `<f4`, `<f8`, `<i4`, `|u1`, C order.
+/// Element types: little-endian `<f4`, `<f8`, `<i4`, `<i8`, `|u1`; C order only.
 public enum Npy {
     public protocol Element { static var descr: String { get } }
 
@@ -144,6 +146,12 @@ public final class NpyWriter<T: Npy.Element> {
 public struct NpyError: Error, CustomStringConvertible {
     public var path: String
     public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
     public var description: String { "\(path): \(message)" }
 }
 
@@ -151,30 +159,6 @@ extension Float: Npy.Element { public static var descr: String { "<f4" } }
 extension Double: Npy.Element { public static var descr: String { "<f8" } }
 extension Int32: Npy.Element { public static var descr: String { "<i4" } }
 extension UInt8: Npy.Element { public static var descr: String { "|u1" } }
+/// int64: numpy's default integer (labels, membership indices); read by `ProvidedSignals` and the `npy` loader.
+extension Int64: Npy.Element { public static var descr: String { "<i8" } }
 
-/// Writes files so that a reader never sees half of one: a temporary file in the same folder,
-/// flushed, then renamed into place.
-public enum AtomicFile {
-    /// Writes `data` (with any secret of the config redacted: `Secrets`) to `path` atomically.
-    public static func write(_ data: Data, to path: String) throws {
-        let data = Secrets.shared.redact(data)
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw NpyError(path: tmp, message: "cannot create the file")
-        }
-        let fd = open(tmp, O_RDONLY)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
-        guard rename(tmp, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(tmp)
-            throw NpyError(path: path, message: "cannot rename into place: \(reason)")
-        }
-    }
-
-    public static func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
-}
