@@ -17,8 +17,7 @@ sources() {
         csv) echo Plugins/Datasets/CSV/CSVReader.swift ;;
         worker) echo Plugins/Models/Python/WorkerMessage.swift Plugins/Models/Python/NpyArray.swift ;;
         cifar) echo Plugins/Datasets/CIFAR/CIFARFile.swift ;;
-        config) echo Sources/AuditCore/Config/*.swift Sources/AuditCore/Storage/MembershipFile.swift \
-            Sources/AuditCore/Storage/Npy.swift Sources/AuditCore/Storage/NpyMapping.swift Sources/AuditCore/Storage/Npy+Shape.swift \
+        config) echo Sources/AuditCore/Config/*.swift Sources/AuditCore/Storage/MembershipFile.swift Sources/AuditCore/Metrics/OneRunEpsilon.swift Sources/AuditCore/Storage/AtomicFile.swift \
             Sources/AuditCore/Plugins/CFunction/CFunctionSpec.swift Sources/AuditCore/Storage/SHA256.swift Sources/AuditCore/Orchestration/Scale/SlurmBatch.swift Sources/AuditCore/Orchestration/Scale/ArrayPlan.swift \
             fuzz/support/NpyAnyStub.swift ;;
         *) echo "fuzz/build.sh: unknown harness $1" >&2; exit 2 ;;

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import PluginKit  // Npy and NpyError live in PluginKit, as AuditCore re-exports them
 
 /// Stand-in for the signals stage's `NpyAny` (Stages/3-Signals/ProvidedSignals.swift), which
 /// `Storage/MembershipFile.swift` names: the config harness compiles the Config folder with the
@@ -7,4 +8,3 @@ enum NpyAny {
     static func descr(_ path: String) throws -> String { throw NpyError(path: path, message: "not read by the fuzz harness") }
 }
 
-extension Int64: Npy.Element { public static var descr: String { "<i8" } }
