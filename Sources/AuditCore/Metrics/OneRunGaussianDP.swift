@@ -68,7 +68,7 @@ func gaussianDPLeastError(power p: Double, mu: Double) -> Double {
 
 /// Whether `correct` right guesses out of `guesses` on `canaries` canaries reject μ-GDP at level
 /// `tau` (the recursion above, k = 2): true when r_0 + h_0 > c′/m.
-public func gaussianDPRejects(canaries m: Int, guesses cPrime: Int, correct c: Int, mu: Double, tau: Double) -> Bool {
+func gaussianDPRejects(canaries m: Int, guesses cPrime: Int, correct c: Int, mu: Double, tau: Double) -> Bool {
     precondition(0 <= c && c <= cPrime && cPrime <= m && mu >= 0 && tau > 0 && tau < 1)
     guard cPrime > 0 else { return false }
     let capacity = Double(cPrime) / Double(m)
@@ -87,7 +87,7 @@ public func gaussianDPRejects(canaries m: Int, guesses cPrime: Int, correct c: I
 /// The largest μ rejected by `correct` of `guesses` guesses on `canaries` canaries at
 /// `confidence` (0 when no μ is): the lower bound on the training's Gaussian-DP μ. Bisection to
 /// 1e-6 in μ on [0, 64].
-public func gaussianDPMuLowerBound(canaries m: Int, guesses cPrime: Int, correct c: Int, confidence: Double) -> Double {
+func gaussianDPMuLowerBound(canaries m: Int, guesses cPrime: Int, correct c: Int, confidence: Double) -> Double {
     precondition(confidence > 0 && confidence < 1)
     let tau = 1 - confidence
     guard gaussianDPRejects(canaries: m, guesses: cPrime, correct: c, mu: 0, tau: tau) else { return 0 }
@@ -102,7 +102,7 @@ public func gaussianDPMuLowerBound(canaries m: Int, guesses cPrime: Int, correct
 
 /// δ(ε) of μ-GDP: Φ(−ε/μ + μ/2) − e^ε Φ(−ε/μ − μ/2), the second term in log space (it is
 /// e^ε times a tiny tail when ε is large). 0 at μ = 0.
-public func gaussianDPDelta(mu: Double, epsilon: Double) -> Double {
+func gaussianDPDelta(mu: Double, epsilon: Double) -> Double {
     guard mu > 0 else { return 0 }
     let first = Probability.normalCDF(-epsilon / mu + mu / 2)
     let second = exp(epsilon + Probability.normalLogSF(epsilon / mu + mu / 2))
@@ -111,7 +111,7 @@ public func gaussianDPDelta(mu: Double, epsilon: Double) -> Double {
 
 /// The ε of μ-GDP at `delta`: the least ε ≥ 0 with δ(ε) ≤ `delta` (δ(ε) falls with ε), by
 /// bisection to 1e-9.
-public func gaussianDPEpsilon(mu: Double, delta: Double) -> Double {
+func gaussianDPEpsilon(mu: Double, delta: Double) -> Double {
     precondition(delta > 0 && delta < 1)
     guard gaussianDPDelta(mu: mu, epsilon: 0) > delta else { return 0 }
     var lo = 0.0, hi = 1.0
@@ -126,21 +126,21 @@ public func gaussianDPEpsilon(mu: Double, delta: Double) -> Double {
 /// The one-run Gaussian-DP audit of one attack's scores on the canaries: the same guesser and
 /// guess counts k as the Steinke bound (`oneRunGuesses`, `audit.canaries.guesses`), each k tested
 /// at 1 − (1 − confidence)/|ks| (Bonferroni), the largest μ kept, and the ε it implies at δ.
-public struct OneRunGaussianDPBound: Codable, Sendable, Equatable {
+struct OneRunGaussianDPBound: Codable, Sendable, Equatable {
     /// The lower bound on μ at `confidence` (0 when the guesses show no leakage).
-    public var mu: Double
+    var mu: Double
     /// The ε of μ-GDP at `delta` (`gaussianDPEpsilon`).
-    public var epsilon: Double
-    public var confidence: Double
-    public var delta: Double
+    var epsilon: Double
+    var confidence: Double
+    var delta: Double
     /// The k that gave `mu`, and its guesses and right guesses.
-    public var k: Int
-    public var guesses: Int
-    public var correct: Int
+    var k: Int
+    var guesses: Int
+    var correct: Int
 }
 
 /// `OneRunGaussianDPBound` of scores on the canaries (`included[i]`: canary i's coin flip).
-public func oneRunGaussianDPBound(
+func oneRunGaussianDPBound(
     scores: [Double], included: [Bool], scored: [Bool]? = nil, ks: [Int], delta: Double, confidence: Double = 0.95
 ) -> OneRunGaussianDPBound {
     precondition(!ks.isEmpty)
@@ -160,10 +160,10 @@ public func oneRunGaussianDPBound(
 }
 
 /// How the Gaussian-DP bound is computed and what it assumes: written beside it in metrics.json and the report.
-public let oneRunGaussianDPMethod = "Mahloujifar, Melis and Chaudhuri 2024 (f-DP in one run): the same canaries, guesser "
+let oneRunGaussianDPMethod = "Mahloujifar, Melis and Chaudhuri 2024 (f-DP in one run): the same canaries, guesser "
     + "and k as the epsilon bound; mu is the largest value for which mu-Gaussian DP is rejected at 1 - confidence "
     + "(Bonferroni over the k tried) by the paper's recursion over the number of right guesses with the tradeoff "
     + "G_mu; its epsilon is that of the mu-GDP curve at delta, delta(eps) = Phi(-eps/mu + mu/2) - e^eps Phi(-eps/mu - mu/2)"
-public let oneRunGaussianDPAssumptions = "mu is a lower bound on the Gaussian-DP parameter of the training with respect "
+let oneRunGaussianDPAssumptions = "mu is a lower bound on the Gaussian-DP parameter of the training with respect "
     + "to the canaries, valid for any attack; the epsilon beside it assumes the training's privacy curve is a Gaussian "
     + "one (as DP-SGD's nearly is), and is not a lower bound on an arbitrary (epsilon, delta) mechanism"

@@ -3,22 +3,22 @@ import Foundation
 /// A study point's differential-privacy figures, from its run's `metrics.json`: the ε its DP-SGD
 /// target claims by both accountants, and, with `audit.canaries`, each attack's one-run bounds
 /// and the trial this target adds to the classical bound over seeds (`SettingMultiRunBound`).
-public struct PointPrivacy: Codable, Sendable, Equatable {
+struct PointPrivacy: Codable, Sendable, Equatable {
     /// δ of every figure.
-    public var delta: Double
+    var delta: Double
     /// Claimed ε by the RDP and the PLD accountant (nil without DP-SGD).
-    public var claimedEpsilonRDP: Double?
-    public var claimedEpsilonPLD: Double?
+    var claimedEpsilonRDP: Double?
+    var claimedEpsilonPLD: Double?
     /// Canary kind and count m (nil without `audit.canaries`).
-    public var canaryKind: String?
-    public var canaries: Int?
+    var canaryKind: String?
+    var canaries: Int?
     /// Per attack, in run order, the one-run bounds on the canaries (empty without canaries).
-    public var audits: [PointCanaryBound]
+    var audits: [PointCanaryBound]
     /// The first canary's coin flip and every attack's score on it (nil without canaries).
-    public var trial: CanaryTrial?
+    var trial: CanaryTrial?
 
     /// The figures of `summary`, nil when it has neither a claimed ε nor a canary audit.
-    public init?(_ summary: RunSummary) {
+    init?(_ summary: RunSummary) {
         let accountants = summary.privacy?.claimedEpsilonAccountants
         let audit = summary.canaryAudit
         guard accountants != nil || audit != nil || summary.privacy?.claimedEpsilon != nil else { return nil }
@@ -39,7 +39,7 @@ public struct PointPrivacy: Codable, Sendable, Equatable {
     }
 
     /// This point's bounds for `attack`, or nil.
-    public func audit(_ attack: String) -> PointCanaryBound? { audits.first { $0.attack == attack } }
+    func audit(_ attack: String) -> PointCanaryBound? { audits.first { $0.attack == attack } }
 
     enum CodingKeys: String, CodingKey {
         case delta, canaries, audits, trial
@@ -51,11 +51,11 @@ public struct PointPrivacy: Codable, Sendable, Equatable {
 
 /// One attack's one-run bounds at one point: the ε of Steinke et al. and the Gaussian-DP μ of
 /// Mahloujifar et al. with its ε (metrics.json `canary_audit.bounds`).
-public struct PointCanaryBound: Codable, Sendable, Equatable {
-    public var attack: String
-    public var epsilon: Double
-    public var gaussianMu: Double?
-    public var gaussianEpsilon: Double?
+struct PointCanaryBound: Codable, Sendable, Equatable {
+    var attack: String
+    var epsilon: Double
+    var gaussianMu: Double?
+    var gaussianEpsilon: Double?
 
     enum CodingKeys: String, CodingKey {
         case attack, epsilon
@@ -70,18 +70,18 @@ public struct PointCanaryBound: Codable, Sendable, Equatable {
 /// chosen on the first half of the seeds (sweep order), the bound is Clopper-Pearson on the
 /// rest (`multiRunEpsilonBound`). One trial per training keeps the trials independent, so the
 /// bound is valid; it needs tens of seeds to rise above 0.
-public struct SettingMultiRunBound: Codable, Sendable, Equatable {
-    public var attack: String
+struct SettingMultiRunBound: Codable, Sendable, Equatable {
+    var attack: String
     /// Seeds that gave a trial, and how many chose the threshold.
-    public var trials: Int
-    public var selectionTrials: Int
-    public var confidence: Double
-    public var delta: Double
-    public var bound: HeldOutEpsilonBound
+    var trials: Int
+    var selectionTrials: Int
+    var confidence: Double
+    var delta: Double
+    var bound: HeldOutEpsilonBound
 
     /// Per attack of `points` (one setting's, in sweep order), the bound; empty when fewer than
     /// two points carry a canary trial.
-    public static func bounds(_ points: [PointComparison], attacks: [String], confidence: Double = 0.95) -> [SettingMultiRunBound] {
+    static func bounds(_ points: [PointComparison], attacks: [String], confidence: Double = 0.95) -> [SettingMultiRunBound] {
         let trials = points.compactMap { p in p.privacy.flatMap { pr in pr.trial.map { (trial: $0, delta: pr.delta) } } }
         guard trials.count >= 2, let delta = trials.first?.delta, delta > 0 else { return [] }
         return attacks.compactMap { name -> SettingMultiRunBound? in
@@ -109,14 +109,14 @@ public struct SettingMultiRunBound: Codable, Sendable, Equatable {
 /// The trial one trained target adds to the classical multi-run bound: canary 0 (the first in
 /// `canaries.json`, fixed before training), whether its coin put it in the training set, and
 /// each attack's score on it (NaN when the attack did not score it).
-public struct CanaryTrial: Codable, Sendable, Equatable {
+struct CanaryTrial: Codable, Sendable, Equatable {
     /// The canary's audit-record position.
-    public var record: Int
-    public var included: Bool
-    public var scores: [String: Double]
+    var record: Int
+    var included: Bool
+    var scores: [String: Double]
 
     /// The trial of the canaries at `indices` with coin flips `included`, nil without canaries.
-    public init?(_ attacks: [(name: String, scores: [Double], mask: [UInt8])], indices: [Int], included: [Bool]) {
+    init?(_ attacks: [(name: String, scores: [Double], mask: [UInt8])], indices: [Int], included: [Bool]) {
         guard let first = indices.first, let coin = included.first else { return nil }
         record = first
         self.included = coin
