@@ -93,7 +93,7 @@ public struct OneRunEpsilonBound: Codable, Sendable, Equatable {
     var kTried: [Int]
     /// The Gaussian-DP bound of Mahloujifar et al. 2024 from the same guesses
     /// (`oneRunGaussianDPBound`); nil in metrics written before it.
-    var gaussianDP: OneRunGaussianDPBound? = nil
+    public var gaussianDP: OneRunGaussianDPBound? = nil
 
     enum CodingKeys: String, CodingKey {
         case epsilon, confidence, delta, canaries, scored, k, guesses, correct
