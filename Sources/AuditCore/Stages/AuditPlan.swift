@@ -170,8 +170,6 @@ public struct AuditPlan {
                 errors.append(datasetNode.pluginNode.error("the dataset could not be opened: \(error)"))
             }
         }
-        errors += isolationScopeErrors(
-            config, components: [("dataset", dataset), ("model", model), ("target", target)].compactMap { k, c in c.map { (k, $0) } })
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
         if let p = provided {
             datasetInfo = DatasetInfo(recordCount: p.signals.recordCount + p.signals.populationCount, classCount: p.signals.classCount, featureShape: [])
