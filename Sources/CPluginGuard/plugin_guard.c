@@ -144,7 +144,7 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *context) {
         put(") ");
         put(here ? "in " : "while this plugin call was in flight on another thread: ");
         put_call(s);
-        put("; the run failed and its results are incomplete (`plugins.isolation: process` runs attacks in a child process)\n");
+        put("; the run failed and its results are incomplete (`plugins.isolation: process` runs a plugin in a child process)\n");
     }
     /* End with the signal itself, so the exit status says what happened (128 + signal). */
     struct sigaction plain;

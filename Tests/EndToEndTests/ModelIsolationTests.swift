@@ -92,7 +92,7 @@ struct ModelIsolationTests {
         #expect(a == b, "metrics differ")
     }
 
-    func fixtureConfig(_ name: String, dataset: String, model: String) throws -> (path: String, output: String) {
+    func fixtureConfig(_ name: String, dataset: String, model: String, datasetIn: String = "read") throws -> (path: String, output: String) {
         let output = "\(folder)/runs/\(name)"
         let path = try write(
             name,
@@ -105,7 +105,7 @@ struct ModelIsolationTests {
                 libTestFixtureMisbehavingModel.so: {isolation: process}
             dataset:
               plugin: crash-dataset
-              options: {fail: \(dataset)}
+              options: {fail: \(dataset), in: \(datasetIn)}
               audit_records: 40
               population_records: 20
             model:
@@ -156,6 +156,12 @@ struct ModelIsolationTests {
         try expectFailed(try mia(["run", path]), output, "\(origin) crashed in read: the child process was killed by SIGSEGV (signal 11)")
         let (exitPath, exitOutput) = try fixtureConfig("dataset-exit", dataset: "exit", model: "{fail: none}")
         try expectFailed(try mia(["run", exitPath]), exitOutput, "\(origin) failed in read: the plugin called exit(0) during `read`")
+        // A crash in `open` (when the plan asks the dataset its size) is refused as the config's
+        // dataset that could not be opened, with the same words, before any run state is written.
+        let (openPath, _) = try fixtureConfig("dataset-open", dataset: "abort", model: "{fail: none}", datasetIn: "open")
+        let opened = try mia(["run", openPath])
+        #expect(opened.status == 2, "\(opened.stderr)")
+        #expect(opened.stderr.contains("the dataset could not be opened: \(origin) crashed in open: the child process was killed by SIGABRT (signal 6)"), "\(opened.stderr)")
     }
 
     /// The fixture model behaving: the run completes through the child, and the logits it

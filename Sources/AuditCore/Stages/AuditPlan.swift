@@ -150,6 +150,8 @@ public struct AuditPlan {
         if let dataset, let datasetNode = config.dataset {
             do {
                 let bridge = HostBridge(label: dataset.info.name, logger: logger, cancellation: cancellation)
+                // The config's isolation and time limit apply from this first plugin call on.
+                PluginGuard.policy = config.pluginPolicy
                 datasetInfo = try DynamicDataset(dataset.info, optionsJSON: dataset.optionsJSON, bridge: bridge).info()
                 let needed = config.auditRecords + config.populationRecords
                 if needed > datasetInfo.recordCount {

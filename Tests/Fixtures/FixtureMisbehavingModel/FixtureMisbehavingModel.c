@@ -4,8 +4,8 @@
  *    `abort`, `exit` (exit(0)), `hang` (never returns, ignores cancellation) or `none`; option
  *    `in` is `train` or `predict`, the call that misbehaves. Otherwise train does nothing and
  *    predict answers logits (feature 0, 0, ...);
- *  - dataset `crash-dataset`: 100 records of 2 features, 2 classes; `read` misbehaves as
- *    option `fail` says (`segfault` by default). */
+ *  - dataset `crash-dataset`: 100 records of 2 features, 2 classes; `read` (or `open`, with
+ *    option `in: open`) misbehaves as option `fail` says (`segfault` by default). */
 #include "mia/mia.h"
 
 #include <stdlib.h>
@@ -103,6 +103,7 @@ static mia_status_t dataset_open(const mia_host_t *host, const char *options_jso
     instance_t *d = calloc(1, sizeof(instance_t));
     if (d == NULL) return MIA_ERR_OUT_OF_MEMORY;
     d->fail = parse_failure(options_json, FAIL_SEGFAULT);
+    if (options_json != NULL && strstr(options_json, "\"open\"") != NULL) misbehave(d->fail);
     *out_instance = d;
     return MIA_OK;
 }
@@ -143,12 +144,13 @@ static const mia_option_t model_options[] = {
 };
 static const mia_option_t dataset_options[] = {
     {sizeof(mia_option_t), "fail", MIA_OPTION_STRING, 0, "\"segfault\"", NULL, "segfault, abort, exit, hang or none"},
+    {sizeof(mia_option_t), "in", MIA_OPTION_STRING, 0, "\"read\"", NULL, "read or open"},
 };
 
 static const mia_component_t components[] = {
     {sizeof(mia_component_t), MIA_COMPONENT_MODEL, "crash-model", "a model that crashes, aborts, exits or hangs as told (test fixture)",
      model_options, 2, &model_vtable},
-    {sizeof(mia_component_t), MIA_COMPONENT_DATASET, "crash-dataset", "a dataset whose read crashes as told (test fixture)", dataset_options, 1,
+    {sizeof(mia_component_t), MIA_COMPONENT_DATASET, "crash-dataset", "a dataset whose read crashes as told (test fixture)", dataset_options, 2,
      &dataset_vtable},
 };
 
