@@ -27,7 +27,7 @@ struct ModelIsolationTests {
             name,
             """
             run:
-              name: \(name)
+              name: same-bits
               output: \(folder)/runs/\(name)
               seed: 5
               threads: 2
