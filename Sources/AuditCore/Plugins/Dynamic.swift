@@ -36,7 +36,7 @@ func createInstance(
 }
 
 /// A dataset loader behind the C ABI.
-public final class DynamicDataset {
+final class DynamicDataset {
     public let component: ComponentInfo
     let bridge: HostBridge
     let table: UnsafePointer<mia_dataset_vtable_t>
@@ -46,7 +46,7 @@ public final class DynamicDataset {
     /// The child process holding the instance (`plugins.isolation: process`); nil in process.
     var session: IsolatedSession?
 
-    public init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
+    init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
         precondition(component.kind == .dataset)
         self.component = component
         self.bridge = bridge
@@ -77,7 +77,7 @@ public final class DynamicDataset {
     }
 
     /// Reads records [start, start + count): features [count, featureSize], labels [count].
-    public func read(start: Int, count: Int, featureShape: [Int]) throws -> (features: [Float], labels: [Int32]) {
+    func read(start: Int, count: Int, featureShape: [Int]) throws -> (features: [Float], labels: [Int32]) {
         if let session { return try readInChild(session, start: start, count: count, featureShape: featureShape) }
         let size = featureShape.reduce(1, *)
         var features = [Float](repeating: 0, count: count * size)
@@ -94,9 +94,9 @@ public final class DynamicDataset {
 }
 
 /// A model backend behind the C ABI.
-public final class DynamicModel {
+final class DynamicModel {
     public let component: ComponentInfo
-    public let spec: ModelSpec
+    let spec: ModelSpec
     let bridge: HostBridge
     let table: UnsafePointer<mia_model_vtable_t>
     var instance: UnsafeMutableRawPointer?
@@ -105,7 +105,7 @@ public final class DynamicModel {
     /// The child process holding the instance (`plugins.isolation: process`); nil in process.
     var session: IsolatedSession?
 
-    public init(_ component: ComponentInfo, optionsJSON: String, spec: ModelSpec, bridge: HostBridge) throws {
+    init(_ component: ComponentInfo, optionsJSON: String, spec: ModelSpec, bridge: HostBridge) throws {
         precondition(component.kind == .model)
         self.component = component
         self.spec = spec
@@ -138,7 +138,7 @@ public final class DynamicModel {
     /// reaches, `onCheckpoint(epoch)` runs on the training thread while the model holds that
     /// epoch's weights (it may call `predict` and `save`); a throw stops training. Returns the
     /// per-epoch history.
-    public func train(
+    func train(
         features: [Float], labels: [Int32], heldoutFeatures: [Float]? = nil, heldoutLabels: [Int32]? = nil,
         auxiliaryFeatures: [Float]? = nil, auxiliaryLabels: [Int32]? = nil, seed: UInt64,
         checkpointEpochs: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil,
@@ -226,7 +226,7 @@ public final class DynamicModel {
     }
 
     /// Logits [n, classCount] for `features` [n, featureSize], computed in chunks of `batch`.
-    public func predict(features: UnsafeBufferPointer<Float>, count n: Int, batch: Int = 4096) throws -> [Float] {
+    func predict(features: UnsafeBufferPointer<Float>, count n: Int, batch: Int = 4096) throws -> [Float] {
         if let session { return try predictInChild(session, features: features, count: n, batch: batch) }
         let size = spec.featureSize, c = spec.classCount
         var logits = [Float](repeating: 0, count: n * c)
@@ -245,16 +245,16 @@ public final class DynamicModel {
         return logits
     }
 
-    public func predict(features: [Float], count: Int) throws -> [Float] {
+    func predict(features: [Float], count: Int) throws -> [Float] {
         try features.withUnsafeBufferPointer { try predict(features: $0, count: count) }
     }
 
-    public func save(to path: String) throws {
+    func save(to path: String) throws {
         if let session { return try fileInChild(session, "save", path: path) }
         try callPlugin(component, "save") { table.pointee.save(instance, path, $0) }
     }
 
-    public func load(from path: String) throws {
+    func load(from path: String) throws {
         if let session { return try fileInChild(session, "load", path: path) }
         try callPlugin(component, "load") { table.pointee.load(instance, path, $0) }
     }
@@ -316,11 +316,11 @@ public final class DynamicAttack {
 public final class QueryService: @unchecked Sendable {
     let target: DynamicModel
     let makeModel: () throws -> DynamicModel
-    public let classCount: Int
-    public let featureSize: Int
+    let classCount: Int
+    let featureSize: Int
     private let lock = NSLock()
-    public private(set) var queryCount = 0
-    public private(set) var shadowCount = 0
+    private(set) var queryCount = 0
+    private(set) var shadowCount = 0
 
     /// The output defence the target's answers pass through. Shadow models answer through it
     /// too: the attacker knows the target's output format and post-processes its own models'
@@ -331,7 +331,7 @@ public final class QueryService: @unchecked Sendable {
     /// shadow trainings too, so that they follow the target's recipe.
     let auxiliary: (features: [Float], labels: [Int32])?
 
-    public init(
+    init(
         target: DynamicModel, defence: OutputDefence? = nil, auxiliary: (features: [Float], labels: [Int32])? = nil,
         makeModel: @escaping () throws -> DynamicModel
     ) {
