@@ -51,7 +51,7 @@ let plugins = [
 
 /// Plugins that misbehave on purpose, for the loading tests. Not named `libMIA*`, so the host's
 /// default discovery in the build folder never picks them up.
-let fixtures: [(Product, Target)] = ["FixtureWrongABI", "FixtureNoEntry", "FixtureFailing", "FixtureMisbehaving"].map { name in
+let fixtures: [(Product, Target)] = ["FixtureWrongABI", "FixtureNoEntry", "FixtureFailing", "FixtureMisbehaving", "FixtureMisbehavingModel"].map { name in
     (
         .library(name: "Test\(name)", type: .dynamic, targets: [name]),
         .target(name: name, dependencies: ["PluginABI"], path: "Tests/Fixtures/\(name)")

@@ -29,6 +29,7 @@ static _Thread_local int current = -1;
 static _Thread_local int has_alternate_stack = 0;
 static atomic_int installed = 0;
 static atomic_int host_exiting = 0;
+static atomic_int disabled = 0;
 static _Atomic double interrupted_at = 0; /* monotonic seconds; 0 = not interrupted */
 static _Atomic double interrupt_grace = 0;
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
@@ -143,7 +144,7 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *context) {
         put(") ");
         put(here ? "in " : "while this plugin call was in flight on another thread: ");
         put_call(s);
-        put("; the run failed and its results are incomplete (`plugins.isolation: process` runs attacks in a child process)\n");
+        put("; the run failed and its results are incomplete (`plugins.isolation: process` runs a plugin in a child process)\n");
     }
     /* End with the signal itself, so the exit status says what happened (128 + signal). */
     struct sigaction plain;
@@ -211,6 +212,7 @@ static void *watchdog(void *unused) {
 }
 
 void mia_guard_install(void) {
+    if (atomic_load(&disabled)) return;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&installed, &expected, 1)) return;
     for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
@@ -242,6 +244,7 @@ static void ensure_alternate_stack(void) {
 }
 
 int mia_guard_enter(const char *library, const char *what, const char *call, double timeout_seconds) {
+    if (atomic_load(&disabled)) return -1;
     ensure_alternate_stack();
     for (int i = 0; i < SLOT_COUNT; i++) {
         int expected = 0;
@@ -270,6 +273,8 @@ void mia_guard_interrupted(double grace_seconds) {
     atomic_store(&interrupt_grace, grace_seconds);
     atomic_store(&interrupted_at, now());
 }
+
+void mia_guard_disable(void) { atomic_store(&disabled, 1); }
 
 void mia_guard_host_exiting(void) { atomic_store(&host_exiting, 1); }
 

@@ -43,12 +43,19 @@ final class DynamicDataset {
     var instance: UnsafeMutableRawPointer?
     /// Whether `open` succeeded: only then is `close` called (never after a failed open).
     var opened = false
+    /// The child process holding the instance (`plugins.isolation: process`); nil in process.
+    var session: IsolatedSession?
 
     init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
         precondition(component.kind == .dataset)
         self.component = component
         self.bridge = bridge
         table = component.vtable.assumingMemoryBound(to: mia_dataset_vtable_t.self)
+        if let session = try IsolatedSession.start(component, bridge: bridge) {
+            self.session = session
+            try Self.openInChild(session, optionsJSON: optionsJSON)
+            return
+        }
         let t = table.pointee
         instance = try createInstance(
             component, "open", optionsJSON: optionsJSON, host: bridge.table,
@@ -60,6 +67,7 @@ final class DynamicDataset {
     deinit { if opened { PluginGuard.inFlight(component, "close") { table.pointee.close(instance) } } }
 
     public func info() throws -> DatasetInfo {
+        if let session { return try infoInChild(session) }
         var i = mia_dataset_info_t()
         i.struct_size = UInt32(MemoryLayout<mia_dataset_info_t>.size)
         try callPlugin(component, "info") { table.pointee.info(instance, &i, $0) }
@@ -70,6 +78,7 @@ final class DynamicDataset {
 
     /// Reads records [start, start + count): features [count, featureSize], labels [count].
     func read(start: Int, count: Int, featureShape: [Int]) throws -> (features: [Float], labels: [Int32]) {
+        if let session { return try readInChild(session, start: start, count: count, featureShape: featureShape) }
         let size = featureShape.reduce(1, *)
         var features = [Float](repeating: 0, count: count * size)
         var labels = [Int32](repeating: 0, count: count)
@@ -93,6 +102,8 @@ final class DynamicModel {
     var instance: UnsafeMutableRawPointer?
     /// Whether `create` succeeded: only then is `destroy` called (never after a failed create).
     var created = false
+    /// The child process holding the instance (`plugins.isolation: process`); nil in process.
+    var session: IsolatedSession?
 
     init(_ component: ComponentInfo, optionsJSON: String, spec: ModelSpec, bridge: HostBridge) throws {
         precondition(component.kind == .model)
@@ -100,6 +111,11 @@ final class DynamicModel {
         self.spec = spec
         self.bridge = bridge
         table = component.vtable.assumingMemoryBound(to: mia_model_vtable_t.self)
+        if let session = try IsolatedSession.start(component, bridge: bridge) {
+            self.session = session
+            try Self.createInChild(session, optionsJSON: optionsJSON, spec: spec)
+            return
+        }
         let t = table.pointee
         var s = mia_model_spec_t()
         s.struct_size = UInt32(MemoryLayout<mia_model_spec_t>.size)
@@ -128,6 +144,11 @@ final class DynamicModel {
         checkpointEpochs: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil,
         onEpoch: ((EpochRecord) -> Void)? = nil
     ) throws -> [EpochRecord] {
+        if let session {
+            return try trainInChild(
+                session, [(features, labels), (heldoutFeatures, heldoutLabels), (auxiliaryFeatures, auxiliaryLabels)], seed: seed,
+                checkpointEpochs: checkpointEpochs, onCheckpoint: onCheckpoint, onEpoch: onEpoch)
+        }
         final class Context {
             var records: [EpochRecord] = []
             var forward: ((EpochRecord) -> Void)?
@@ -206,6 +227,7 @@ final class DynamicModel {
 
     /// Logits [n, classCount] for `features` [n, featureSize], computed in chunks of `batch`.
     func predict(features: UnsafeBufferPointer<Float>, count n: Int, batch: Int = 4096) throws -> [Float] {
+        if let session { return try predictInChild(session, features: features, count: n, batch: batch) }
         let size = spec.featureSize, c = spec.classCount
         var logits = [Float](repeating: 0, count: n * c)
         try logits.withUnsafeMutableBufferPointer { o in
@@ -228,10 +250,12 @@ final class DynamicModel {
     }
 
     func save(to path: String) throws {
+        if let session { return try fileInChild(session, "save", path: path) }
         try callPlugin(component, "save") { table.pointee.save(instance, path, $0) }
     }
 
     func load(from path: String) throws {
+        if let session { return try fileInChild(session, "load", path: path) }
         try callPlugin(component, "load") { table.pointee.load(instance, path, $0) }
     }
 }

@@ -16,7 +16,7 @@ extension DynamicAttack {
     func scoreInChildProcess(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (scores: [Double], mask: [UInt8])? {
         let settings = PluginGuard.settings(for: component.plugin)
         guard settings.isolation == .process else { return nil }
-        let origin = "attack `\(component.name)` (\(component.plugin.path)), run in a child process (plugins.isolation: process),"
+        let origin = IsolatedChildEnd.origin(component)
         guard queries == nil else {
             throw PluginError(
                 .unsupported, "an attack that queries the target cannot run in a child process yet; set `plugins.libraries` to `isolation: none` for this library",
@@ -97,12 +97,11 @@ extension DynamicAttack {
     private func runChild(_ block: IsolatedCallBlock, timeout: Double?, origin: String) throws {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        let level = bridge.logger.logLevel <= .info ? "info" : (bridge.logger.logLevel <= .warning ? "warning" : "error")
+        let level = IsolatedChildEnd.logLevel(bridge)
         child.arguments = [
             Self.isolatedSubcommand, block.childPath, component.plugin.path, component.name, "--label", bridge.label, "--log-level", level,
         ]
-        // The host reports the child's crash; the Swift runtime's backtrace of it would only be noise.
-        child.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { _, new in new }
+        child.environment = IsolatedChildEnd.environment
         let ended = DispatchSemaphore(value: 0)
         child.terminationHandler = { _ in ended.signal() }
         do {
@@ -127,36 +126,18 @@ extension DynamicAttack {
         let stage = block.header.pointee.stage
         let call = stage == Int32(MIA_ISOLATED_SCORE) ? "score" : "create"
         switch stoppedFor {
-        case "cancelled":
-            throw PluginError(.cancelled, "the child process running `\(call)` was stopped", origin: origin)
-        case "timeout":
-            throw PluginError(
-                .internal,
-                String(format: "`%@` ran past plugins.timeout_seconds = %g s; the child process was killed", call, timeout ?? 0),
-                origin: "\(origin) failed in \(call)")
+        case "cancelled": throw IsolatedChildEnd.cancelled(call, origin: origin)
+        case "timeout": throw IsolatedChildEnd.timedOut(call, limit: timeout, origin: origin)
         default: break
         }
         let status = child.terminationStatus
-        if child.terminationReason == .uncaughtSignal {
-            if status == SIGINT { throw PluginError(.cancelled, "the child process running `\(call)` was interrupted", origin: origin) }
-            throw PluginError(.internal, "the child process was killed by \(signalName(status)) (signal \(status))", origin: "\(origin) crashed in \(call)")
-        }
+        if child.terminationReason == .uncaughtSignal { throw IsolatedChildEnd.killed(by: status, call, origin: origin) }
         if stage == Int32(MIA_ISOLATED_REFUSED) {
             throw PluginError(.internal, "the child process could not load it: \(block.message)", origin: origin)
         }
-        guard stage == Int32(MIA_ISOLATED_FINISHED) else {
-            throw PluginError(.internal, "the plugin called exit(\(status)) during `\(call)`", origin: "\(origin) failed in \(call)")
-        }
+        guard stage == Int32(MIA_ISOLATED_FINISHED) else { throw IsolatedChildEnd.exited(status, call, origin: origin) }
         guard status == 0 else {
             throw PluginError(.internal, "the child process exited with status \(status) after `score` returned", origin: origin)
         }
     }
-}
-
-func signalName(_ signal: Int32) -> String {
-    let names: [Int32: String] = [
-        SIGSEGV: "SIGSEGV", SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGFPE: "SIGFPE", SIGABRT: "SIGABRT", SIGKILL: "SIGKILL",
-        SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGPIPE: "SIGPIPE", SIGTRAP: "SIGTRAP",
-    ]
-    return names[signal] ?? "signal \(signal)"
 }

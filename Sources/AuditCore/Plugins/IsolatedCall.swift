@@ -83,6 +83,30 @@ final class IsolatedCallBlock {
         }
     }
 
+    /// A new block with room for arrays of `lengths` bytes (0 = absent) at slots 0, 1, ...: its
+    /// header marked (magic, size) and every array's offset set.
+    static func arrays(_ lengths: [Int]) throws -> IsolatedCallBlock {
+        precondition(lengths.count <= Int(MIA_ISOLATED_ARRAY_COUNT))
+        let (offsets, size) = layout(lengths)
+        let block = try IsolatedCallBlock(size: size)
+        block.header.pointee.magic = MIA_ISOLATED_MAGIC
+        block.header.pointee.size = UInt64(size)
+        for (slot, offset) in offsets.enumerated() { block.setOffset(slot, offset) }
+        return block
+    }
+
+    /// Copies `values` into the array at `slot` (which has room for them).
+    func write<T>(_ values: UnsafeBufferPointer<T>, at slot: Int) {
+        guard let to = pointer(slot, T.self), let from = values.baseAddress, !values.isEmpty else { return }
+        to.update(from: from, count: values.count)
+    }
+
+    /// The `count` values of the array at `slot`.
+    func read<T>(_ slot: Int, _ type: T.Type, count: Int) -> [T] {
+        guard let from = pointer(slot, T.self), count > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: from, count: count))
+    }
+
     /// The bytes from the header to the end of every array: offsets for `lengths` (bytes, 0 = absent).
     static func layout(_ lengths: [Int]) -> (offsets: [Int], size: Int) {
         func align(_ x: Int) -> Int { (x + 63) & ~63 }

@@ -150,6 +150,8 @@ public struct AuditPlan {
         if let dataset, let datasetNode = config.dataset {
             do {
                 let bridge = HostBridge(label: dataset.info.name, logger: logger, cancellation: cancellation)
+                // The config's isolation and time limit apply from this first plugin call on.
+                PluginGuard.policy = config.pluginPolicy
                 datasetInfo = try DynamicDataset(dataset.info, optionsJSON: dataset.optionsJSON, bridge: bridge).info()
                 let needed = config.auditRecords + config.populationRecords
                 if needed > datasetInfo.recordCount {
@@ -170,8 +172,6 @@ public struct AuditPlan {
                 errors.append(datasetNode.pluginNode.error("the dataset could not be opened: \(error)"))
             }
         }
-        errors += isolationScopeErrors(
-            config, components: [("dataset", dataset), ("model", model), ("target", target)].compactMap { k, c in c.map { (k, $0) } })
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
         if let p = provided {
             datasetInfo = DatasetInfo(recordCount: p.signals.recordCount + p.signals.populationCount, classCount: p.signals.classCount, featureShape: [])

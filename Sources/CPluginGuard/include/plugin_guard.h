@@ -34,6 +34,11 @@ void mia_guard_interrupted(double grace_seconds);
  *  handler must not blame a plugin. */
 void mia_guard_host_exiting(void);
 
+/** In a child process of `plugins.isolation: process`, before any plugin call: nothing is
+ *  installed or recorded, so a crash or `exit` of the plugin ends the child as the plugin ended
+ *  it, and the host (which waits for the child) words the error. */
+void mia_guard_disable(void);
+
 /** How many plugin calls are in flight now (for tests). */
 int mia_guard_in_flight(void);
 
