@@ -172,6 +172,7 @@ public struct AuditPlan {
         }
         errors += isolationScopeErrors(
             config, components: [("dataset", dataset), ("model", model), ("target", target)].compactMap { k, c in c.map { (k, $0) } })
+        errors += diracCanaryErrors(config, registry: registry)
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
         if let p = provided {
             datasetInfo = DatasetInfo(recordCount: p.signals.recordCount + p.signals.populationCount, classCount: p.signals.classCount, featureShape: [])
