@@ -4,6 +4,13 @@ extension ReportPage {
     /// The one-run DP audit (`audit.canaries`): the claimed ε beside each attack's one-run lower
     /// bound on the canaries, with the method, confidence, δ, canary count and kind. Nothing
     /// without canaries.
+    /// Dirac gradient canaries are no records: what their scores are instead.
+    private var diracNote: String {
+        "Dirac gradient canaries (white-box): each canary is one parameter coordinate set to the clipping norm, added to the "
+            + "DP-SGD steps it is sampled in; its score (noisy_gradients) is the sum over steps of the privatised gradient's "
+            + "coordinate, as an observer of every released gradient sees it. No record is a canary."
+    }
+
     mutating func canarySection() {
         guard let audit = summary.canaryAudit else { return }
         let root = ["canary_audit"]
@@ -31,6 +38,6 @@ extension ReportPage {
         }
         html += htmlTable(header: ["Attack", "ε lower bound", "k (in = out)", "Guesses", "Correct", "Canaries scored"], rows: rows)
         html += "<p class=\"note\">\(escapeHTML(audit.method)). It is \(escapeHTML(audit.assumptions)). "
-            + "The canaries are left out of every other figure of this report.</p></section>"
+            + (audit.kind == "dirac" ? diracNote : "The canaries are left out of every other figure of this report.") + "</p></section>"
     }
 }
