@@ -48,9 +48,11 @@ struct DiracCanaryEndToEndTests {
         let highestOut = try #require(canaries.filter { !$0.included }.map(\.score).max())
         #expect(lowestIn > highestOut, "in \(lowestIn) vs out \(highestOut)")
         let bound = try #require(audit.bounds["noisy_gradients"])
-        #expect(bound.correct == bound.guesses && bound.guesses == 200, "\(bound)")
-        // 200 of 200 right at 95 %: log(q / (1 - q)) with q = 0.05^(1/200) is 4.2; δ lowers it a little.
-        #expect(bound.epsilon > 3.5, "\(bound)")
+        // k = 100 in and 100 out: separated scores make every guess right except the |I − 100|
+        // that the I canaries in (not exactly 100) force on the wrong side.
+        #expect(bound.guesses == 200 && bound.correct == 200 - abs(audit.included - 100), "\(bound), \(audit.included) in")
+        // 197 of 200 (seed 3: 103 in) at 95 % gives 3.22.
+        #expect(bound.epsilon > 2.5, "\(bound)")
         // The records are not canaries: the ordinary metrics keep every audit record.
         #expect(s.attacks["loss-threshold"]?.metrics.recordCount == 1000)
         let html = try String(contentsOfFile: folder + "/" + name + "/report.html", encoding: .utf8)
