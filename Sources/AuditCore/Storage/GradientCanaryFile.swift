@@ -4,16 +4,16 @@ import Foundation
 /// kept beside the target in the model store: `<store>/<key>/gradient-canaries.json` with its
 /// SHA-256 (`ArtifactChecksum`). The store key covers the canary settings (`Provenance`), so the
 /// file belongs to that key's model and no other.
-public struct GradientCanaryFile: Codable, Sendable, Equatable {
+struct GradientCanaryFile: Codable, Sendable, Equatable {
     /// Per canary i: the host's coin, the parameter coordinate the backend drew, and its score
     /// (the sum over steps of the privatised gradient's coordinate).
-    public var included: [Bool]
-    public var coordinates: [Int]
-    public var scores: [Double]
+    var included: [Bool]
+    var coordinates: [Int]
+    var scores: [Double]
     /// The seed the host gave the backend (coordinates and per-step sampling).
-    public var seed: UInt64
+    var seed: UInt64
 
-    public static func path(_ store: ModelStore, key: String) -> String {
+    static func path(_ store: ModelStore, key: String) -> String {
         (store.folder(key) as NSString).appendingPathComponent("gradient-canaries.json")
     }
 
