@@ -23,12 +23,14 @@ extension EvaluationStage {
                 "the target's gradient-canary scores are missing or corrupt in the model store (\(GradientCanaryFile.path(context.store, key: outcome.target.key))); run again with --fresh")
         }
         try Self.recordDirac(file, config, in: outcome.plan.config.output)
-        let bound = oneRunEpsilonBound(
-            scores: file.scores, included: file.included, ks: config.guesses, delta: delta, confidence: config.confidence)
+        // The same bounds as record canaries' (Steinke ε and Gaussian-DP μ), canary c at position c.
+        let bounds = CanaryAuditSummary.bounds(
+            [(Self.noisyGradientObserver, file.scores, [UInt8](repeating: 1, count: config.count))], indices: Array(0..<config.count),
+            included: file.included, guesses: config.guesses, delta: delta, confidence: config.confidence)
         return CanaryAuditSummary(
             kind: config.kind.rawValue, count: config.count, included: file.included.filter { $0 }.count, seed: config.seed,
             claimedEpsilon: claimedEpsilon, delta: delta, confidence: config.confidence,
-            bounds: [Self.noisyGradientObserver: bound], attackOrder: [Self.noisyGradientObserver], indices: [])
+            bounds: bounds, attackOrder: [Self.noisyGradientObserver], indices: [])
     }
 
     /// Writes `canaries.json` for Dirac canaries: per canary its coin, parameter coordinate and score.
