@@ -67,6 +67,10 @@ public enum PLDAccountant {
         if q == 0 || steps == 0 { return Result(epsilon: 0, delta: delta, discretisation: discretisation, direction: .remove) }
         if sigma == 0 { return Result(epsilon: .infinity, delta: delta, discretisation: discretisation, direction: .remove) }
         var d = discretisation
+        // A tiny σ gives one step a loss range of ~1/(2σ²): coarsen until one step's grid fits
+        // the window too (still an upper bound), instead of allocating it.
+        let span = [Direction.remove, .add].map { lossRange(q: q, sigma: sigma, direction: $0) }.map { $0.1 - $0.0 }.max()!
+        while span / d > Double(maxWindow) { d *= 4 }
         while true {
             let pair = [Direction.remove, .add].map { distribution(q: q, sigma: sigma, direction: $0, discretisation: d) }
             if let composed = PrivacyLossDistribution.selfComposed(pair, steps, maxWindow: maxWindow) {
@@ -78,19 +82,23 @@ public enum PLDAccountant {
         }
     }
 
+    /// The privacy losses of one step in `direction` over the noise values within `tailSigmas` σ.
+    static func lossRange(q: Double, sigma: Double, direction: Direction) -> (Double, Double) {
+        let z = tailSigmas * sigma
+        switch direction {
+        case .remove: return (removeLoss(-z, q: q, sigma: sigma), removeLoss(1 + z, q: q, sigma: sigma))
+        case .add: return (-removeLoss(z, q: q, sigma: sigma), -removeLoss(-z, q: q, sigma: sigma))
+        }
+    }
+
     /// The discrete PLD of one step in `direction`, on the grid of spacing `discretisation`.
     public static func distribution(q: Double, sigma: Double, direction: Direction, discretisation d: Double)
         -> PrivacyLossDistribution
     {
         precondition(q > 0 && q <= 1 && sigma > 0 && d > 0)
-        let z = tailSigmas * sigma
         // The loss as a function of the noise x (remove: increasing; add: its negative), and
         // its inverse, x(l); the distribution x is drawn from is P for remove, Q for add.
-        let lossRange: (Double, Double)
-        switch direction {
-        case .remove: lossRange = (removeLoss(-z, q: q, sigma: sigma), removeLoss(1 + z, q: q, sigma: sigma))
-        case .add: lossRange = (-removeLoss(z, q: q, sigma: sigma), -removeLoss(-z, q: q, sigma: sigma))
-        }
+        let lossRange = lossRange(q: q, sigma: sigma, direction: direction)
         let first = Int((lossRange.0 / d).rounded(.down))
         let last = max(first + 1, Int((lossRange.1 / d).rounded(.up)))
         let n = last - first + 1

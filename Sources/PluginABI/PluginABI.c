@@ -27,3 +27,8 @@ _Static_assert(offsetof(mia_attack_vtable_t, create_component) > offsetof(mia_at
 /* ABI 1.3 signals fields are appended after every field of 1.2. */
 _Static_assert(offsetof(mia_signals_t, augmentation_count) >= offsetof(mia_signals_t, thread_count) + sizeof(int32_t),
                "1.3 signals fields are appended");
+
+/* ABI 1.4 train-args field is appended after every field of 1.3. */
+_Static_assert(offsetof(mia_train_args_t, gradient_canaries) >= offsetof(mia_train_args_t, on_checkpoint_context) + sizeof(void *),
+               "1.4 train-args fields are appended");
+_Static_assert(offsetof(mia_gradient_canaries_t, struct_size) == 0, "tables start with their size");

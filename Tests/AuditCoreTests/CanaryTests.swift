@@ -72,6 +72,7 @@ import Testing
             case .mislabelled: #expect(p.labels[i] != labels[i] && row == Array(features[(i * size)..<((i + 1) * size)]))
             case .oodBlank: #expect(row.allSatisfy { $0 == 0 })
             case .oodNoise: #expect(row.allSatisfy { $0 >= 0 && $0 <= 6.0 / 7 })
+            case .dirac: Issue.record("Dirac canaries are no records")
             }
         }
     }

@@ -168,3 +168,13 @@ func agreesWithReference(_ ours: Double, _ reference: Double) -> Bool {
     let squeezed = PLDAccountant.epsilon(q: 0.01, sigma: 1, steps: 1000, delta: 1e-5, maxWindow: 1 << 12)
     #expect(squeezed.discretisation > 1e-4 && squeezed.epsilon >= fine.epsilon - 1e-9)
 }
+
+@Test func aTinyNoiseMultiplierCoarsensTheGridInsteadOfAllocatingIt() {
+    // σ = 0.001: one step's losses span ~1/(2σ²) = 5e5, 5e9 points at the default spacing (a
+    // 40 GB allocation once crashed a DP-SGD run with Dirac canaries). The grid is coarsened
+    // until one step fits the window; the ε is still an upper bound, above RDP's lower figure at σ 0.01.
+    let tiny = PLDAccountant.epsilon(q: 0.128, sigma: 0.001, steps: 10, delta: 1e-5)
+    #expect(tiny.discretisation > 1e-4 && tiny.epsilon > 1000, "\(tiny)")
+    let small = PLDAccountant.epsilon(q: 0.128, sigma: 0.01, steps: 10, delta: 1e-5)
+    #expect(tiny.epsilon >= small.epsilon, "\(tiny.epsilon) vs \(small.epsilon)")
+}

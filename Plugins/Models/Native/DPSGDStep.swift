@@ -12,7 +12,9 @@ import PluginKit
 /// saw them); for shuffled batches the log says it is computed as if the batches were Poisson.
 /// Every epoch's record carries the ε spent by the end of that epoch. The final log line also
 /// gives the PLD accountant's ε (`PLDAccountant`, tighter) beside the RDP one. The history's train
-/// figures are means over the records the steps drew (in training mode).
+/// figures are means over the records the steps drew (in training mode). With Dirac gradient
+/// canaries (`DiracCanaries`) each step's sum gets them before the noise, and they score the
+/// privatised gradient.
 final class DPSGDStep: TrainingStep {
     let records: TrainingRecords
     var sampling: BatchSampler.Plan { model.settings.privacy.sampling == .poisson ? .poisson : .slices }
@@ -21,10 +23,15 @@ final class DPSGDStep: TrainingStep {
     private var noise = SeededRandom(seed: 0)
     private var sum = Buffer<Float>(0)
     private var batchSize = 1
+    /// The host's gradient canaries (ABI 1.4), nil for none.
+    let canaries: DiracCanaries?
 
     init(_ model: NativeModel, _ data: TrainingData) throws {
         self.model = model
         records = try model.privateRecords(data)
+        canaries = try data.gradientCanaries.map {
+            try DiracCanaries($0, parameterCount: model.network.parameterCount, clipNorm: model.settings.privacy.clipNorm)
+        }
     }
 
     private var q: Double { Double(batchSize) / Double(records.count) }
@@ -46,9 +53,12 @@ final class DPSGDStep: TrainingStep {
     }
 
     func step(_ batch: Batch) -> (loss: Double, correct: Int) {
-        model.noisyGradient(
+        let r = model.noisyGradient(
             records.features, records.labels, members: batch.indices, count: batch.count, clipper: clipper!,
-            smoothing: Float(model.settings.labelSmoothing), noise: &noise, denominator: Double(batchSize), sum: sum.pointer)
+            smoothing: Float(model.settings.labelSmoothing), noise: &noise, denominator: Double(batchSize), sum: sum.pointer,
+            beforeNoise: canaries.map { c in { c.insert(into: $0, q: self.q) } })
+        canaries?.observe(model.network.gradients.pointer)
+        return r
     }
 
     func complete(_ record: inout EpochRecord) {
@@ -75,11 +85,12 @@ final class DPSGDStep: TrainingStep {
 extension NativeModel {
     /// One DP-SGD gradient into `network.gradients`: the clipped per-example gradients of
     /// `members[0 ..< count]` summed, plus N(0, (σC)²) per coordinate, divided by `denominator`.
+    /// `beforeNoise` may add to the clipped sum before the noise (gradient canaries).
     /// Returns the records' summed loss and correct count. Uses `sum` [parameterCount] as scratch.
     func noisyGradient(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Int32>, members: UnsafePointer<Int32>, count m: Int,
         clipper: PerExampleGradients, smoothing: Float, noise: inout SeededRandom, denominator: Double,
-        sum: UnsafeMutablePointer<Float>
+        sum: UnsafeMutablePointer<Float>, beforeNoise: ((UnsafeMutablePointer<Float>) -> Void)? = nil
     ) -> (loss: Double, correct: Int) {
         let p = network.parameterCount
         sum.update(repeating: 0, count: p)
@@ -93,6 +104,7 @@ extension NativeModel {
             correct += r.correct
             first += chunk
         }
+        beforeNoise?(sum)
         let dp = settings.privacy
         noise.addGaussian(to: sum, count: p, standardDeviation: dp.noiseMultiplier * dp.clipNorm)
         let g = network.gradients.pointer

@@ -10,7 +10,15 @@ extension NativeModel {
     ///
     /// One loop (`run`) does every kind of training; the options choose its step
     /// (`TrainingStep`): distillation, adversarial regularization, DP-SGD or plain.
+    /// Gradient canaries (`data.gradientCanaries`) need plain DP-SGD (`DPSGDStep`): refused otherwise.
     public func train(_ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws {
+        if data.gradientCanaries != nil {
+            guard settings.privacy.enabled, !settings.defences.distillation, !settings.defences.adversarial else {
+                throw PluginError(
+                    .invalidArgument,
+                    "gradient canaries go into DP-SGD steps: they need `dp_sgd: true` without `distillation` or `adversarial`")
+            }
+        }
         let step: TrainingStep
         if settings.defences.distillation {
             step = try DistillationStep(self, data) { try self.teach($0) }
@@ -22,6 +30,7 @@ extension NativeModel {
             step = try PlainStep(self, data)
         }
         try run(step, data, onEpoch: onEpoch)
+        try (step as? DPSGDStep)?.canaries?.report()
     }
 
     /// Writes the current weights to `<checkpoint_folder>/epoch-<epoch>.bin`.

@@ -15,6 +15,10 @@ public struct CanaryConfig: Sendable, Equatable {
         case oodNoise = "ood_noise"
         /// The record as it is (a natural held-out record).
         case natural
+        /// A Dirac gradient canary (white-box, DP-SGD only): the vector with one parameter
+        /// coordinate set to the clipping norm, added to the clipped gradient sum of the DP-SGD
+        /// steps it is sampled in; no record changes (`ModelsStage+DiracCanaries`).
+        case dirac
     }
 
     /// m: canaries, among the audit records.
@@ -44,14 +48,16 @@ extension AuditConfig {
         try node.checkKeys(CanaryConfig.keys)
         let countNode = try node.require("count")
         let count = try countNode.count(in: 2...CountLimits.records.upperBound)
-        guard count <= auditRecords else {
-            throw countNode.error("\(count) canaries but only \(auditRecords) audit records (`dataset.audit_records`); canaries are audit records")
-        }
         let kindNode = try node.require("kind")
         let kindText = try kindNode.string()
         guard let kind = CanaryConfig.Kind(rawValue: kindText) else {
             let names = CanaryConfig.Kind.allCases.map(\.rawValue)
             throw kindNode.error("unknown canary kind `\(kindText)` (one of \(names.joined(separator: ", ")))" + didYouMean(kindText, names))
+        }
+        if kind == .dirac {
+            try checkDiracModel(kindNode, top)
+        } else if count > auditRecords {
+            throw countNode.error("\(count) canaries but only \(auditRecords) audit records (`dataset.audit_records`); canaries are audit records")
         }
         var seed = runSeed
         if let s = node["seed"] {

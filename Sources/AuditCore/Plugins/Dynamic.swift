@@ -142,7 +142,7 @@ final class DynamicModel {
         features: [Float], labels: [Int32], heldoutFeatures: [Float]? = nil, heldoutLabels: [Int32]? = nil,
         auxiliaryFeatures: [Float]? = nil, auxiliaryLabels: [Int32]? = nil, seed: UInt64,
         checkpointEpochs: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil,
-        onEpoch: ((EpochRecord) -> Void)? = nil
+        gradientCanaries: GradientCanaries? = nil, onEpoch: ((EpochRecord) -> Void)? = nil
     ) throws -> [EpochRecord] {
         if let session {
             return try trainInChild(
@@ -218,7 +218,10 @@ final class DynamicModel {
                         }
                         args.on_checkpoint_context = Unmanaged.passUnretained(context).toOpaque()
                     }
-                    try callPlugin(component, "train") { table.pointee.train(instance, &args, $0) }
+                    try Self.lending(gradientCanaries) { canaries in
+                        args.gradient_canaries = canaries
+                        try callPlugin(component, "train") { table.pointee.train(instance, &args, $0) }
+                    }
                 }
                 return context.records
             }

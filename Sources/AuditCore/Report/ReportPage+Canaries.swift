@@ -4,6 +4,13 @@ extension ReportPage {
     /// The one-run DP audit (`audit.canaries`): the claimed ε beside each attack's one-run lower
     /// bound on the canaries, with the method, confidence, δ, canary count and kind. Nothing
     /// without canaries.
+    /// Dirac gradient canaries are no records: what their scores are instead.
+    private var diracNote: String {
+        "Dirac gradient canaries (white-box): each canary is one parameter coordinate set to the clipping norm, added to the "
+            + "DP-SGD steps it is sampled in; its score (noisy_gradients) is the sum over steps of the privatised gradient's "
+            + "coordinate, as an observer of every released gradient sees it. No record is a canary."
+    }
+
     mutating func canarySection() {
         guard let audit = summary.canaryAudit else { return }
         let root = ["canary_audit"]
@@ -46,6 +53,6 @@ extension ReportPage {
         if let method = audit.gaussianDPMethod, let assumptions = audit.gaussianDPAssumptions {
             html += "μ: \(escapeHTML(method)); \(escapeHTML(assumptions)); the k, guesses and correct shown are the ε bound's (μ's own are in metrics.json). "
         }
-        html += "The canaries are left out of every other figure of this report.</p></section>"
+        html += (audit.kind == "dirac" ? diracNote : "The canaries are left out of every other figure of this report.") + "</p></section>"
     }
 }

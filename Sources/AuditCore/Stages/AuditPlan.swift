@@ -172,6 +172,7 @@ public struct AuditPlan {
                 errors.append(datasetNode.pluginNode.error("the dataset could not be opened: \(error)"))
             }
         }
+        errors += diracCanaryErrors(config, registry: registry)
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
         if let p = provided {
             datasetInfo = DatasetInfo(recordCount: p.signals.recordCount + p.signals.populationCount, classCount: p.signals.classCount, featureShape: [])

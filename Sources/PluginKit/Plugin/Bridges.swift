@@ -175,6 +175,13 @@ enum ModelBridge {
                         }
                     }
                 }
+                var canaryArgs: UnsafeMutablePointer<mia_gradient_canaries_t>?
+                if abiCovers(a.struct_size, \mia_train_args_t.gradient_canaries), let c = a.gradient_canaries,
+                    abiCovers(c.pointee.struct_size, \mia_gradient_canaries_t.out_inserted) {
+                    canaryArgs = c
+                    data.gradientCanaries = GradientCanaries.read(c)
+                }
+                defer { if let canaryArgs, let g = data.gradientCanaries { g.write(to: canaryArgs) } }
                 try unbox(instance, (any ModelBackend).self).train(data) { record in
                     guard let cb = a.on_epoch else { return }
                     var r = mia_epoch_record_t()

@@ -99,6 +99,9 @@ public struct TrainingData {
     /// Hands the host the model as it is at the end of a checkpoint epoch (it may predict and
     /// save through the instance meanwhile). Call it through `reachedEpoch`.
     public var onCheckpoint: ((Int) throws -> Void)?
+    /// Dirac gradient canaries the host asks a DP-SGD training to insert and score (ABI 1.4); nil
+    /// for none. A backend that cannot insert them throws `PluginError(.invalidArgument, …)`.
+    public var gradientCanaries: GradientCanaries?
 
     public init(
         features: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,

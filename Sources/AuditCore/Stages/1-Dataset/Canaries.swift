@@ -18,12 +18,14 @@ struct CanarySet: Sendable, Equatable {
     /// Per canary: whether the target's training set holds it (an independent fair coin).
     var included: [Bool]
 
+    /// Dirac canaries (`dirac`) are no records: `indices` is empty, `included` has one coin per
+    /// canary, and the target's training gets them (`ModelsStage+DiracCanaries`).
     init(_ config: CanaryConfig, auditRecords n: Int) {
         self.config = config
         var choose = SeededRandom.derive(seed: config.seed, 40_000)
-        indices = Array(choose.permutation(n).prefix(config.count)).sorted()
+        indices = config.kind == .dirac ? [] : Array(choose.permutation(n).prefix(config.count)).sorted()
         var coins = SeededRandom.derive(seed: config.seed, 40_001)
-        included = indices.map { _ in coins.nextDouble() < 0.5 }
+        included = (0..<config.count).map { _ in coins.nextDouble() < 0.5 }
     }
 
     /// Turns the chosen audit records of `population` into canaries of the configured kind.
@@ -36,7 +38,7 @@ struct CanarySet: Sendable, Equatable {
         for i in indices {
             let label = Int(population.labels[i])
             switch config.kind {
-            case .natural:
+            case .natural, .dirac:
                 continue
             case .mislabelled:
                 guard classes > 1 else { continue }

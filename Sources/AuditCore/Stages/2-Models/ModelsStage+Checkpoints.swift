@@ -27,7 +27,7 @@ extension ModelsStage {
 
     /// Whether the store holds `job`'s model with every checkpoint this audit asks for.
     func isComplete(_ job: ModelJob) -> Bool {
-        guard let record = store.record(job.key) else { return false }
+        guard let record = store.record(job.key), hasGradientCanaries(job) else { return false }
         return config.checkpoints.isEmpty || missingCheckpoints(job.key, record).isEmpty
     }
 

@@ -171,10 +171,13 @@ extension ModelsStage {
         let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
         let start = Date()
         let (af, al) = publicRecords(population)
+        let canaries = gradientCanaries(for: job)
         let history = try model.train(
             features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af, auxiliaryLabels: al,
             seed: job.seed, checkpointEpochs: config.checkpoints,
-            onCheckpoint: { try self.saveCheckpoint(model, job, epoch: $0, population, spec) }, onEpoch: onEpoch)
+            onCheckpoint: { try self.saveCheckpoint(model, job, epoch: $0, population, spec) }, gradientCanaries: canaries,
+            onEpoch: onEpoch)
+        try storeGradientCanaries(canaries, job)
         let seconds = Date().timeIntervalSince(start)
         let total = population.auditCount + population.populationCount
         let logits = try model.predict(features: population.features, count: total)

@@ -5,6 +5,7 @@ extension EvaluationStage {
     /// canaries, and `canaries.json` in the run folder. Nil without `audit.canaries`.
     func canaryAudit(_ outcome: AuditOutcome, delta: Double, claimedEpsilon: Double?) throws -> CanaryAuditSummary? {
         guard let config = outcome.plan.config.canaries else { return nil }
+        if config.kind == .dirac { return try diracCanaryAudit(outcome, config, delta: delta, claimedEpsilon: claimedEpsilon) }
         let canaries = CanarySet(config, auditRecords: outcome.population.auditCount)
         try canaries.record(in: outcome.plan.config.output, labels: outcome.population.labels)
         let bounds = CanaryAuditSummary.bounds(
@@ -22,7 +23,7 @@ extension EvaluationStage {
     static func canaryBounds(
         _ scores: [(name: String, scores: [Double], mask: [UInt8])], _ outcome: AuditOutcome
     ) -> [String: OneRunEpsilonBound]? {
-        guard let config = outcome.plan.config.canaries else { return nil }
+        guard let config = outcome.plan.config.canaries, config.kind != .dirac else { return nil }
         let canaries = CanarySet(config, auditRecords: outcome.population.auditCount)
         return CanaryAuditSummary.bounds(
             scores, indices: canaries.indices, included: canaries.included, guesses: config.guesses,

@@ -38,6 +38,40 @@ typedef struct mia_epoch_record {
     double dp_epsilon;
 } mia_epoch_record_t;
 
+/** ABI 1.4: Dirac gradient canaries of a white-box DP audit (`audit.canaries.kind: dirac`;
+ *  Steinke, Nasr and Jagielski 2023; Nasr et al. 2023). Owned by the host, valid only during
+ *  `train`; the backend writes the `out_` fields.
+ *
+ *  Canary i is the vector with one parameter coordinate set to the clipping norm C and every
+ *  other to 0, at a coordinate the backend draws from `seed` (`count` distinct coordinates of
+ *  its parameters, in the order of the draw). The host decides which canaries are in: canary i
+ *  is in when `included[i]` is 1. At every DP-SGD step each canary that is in joins the step
+ *  with the records' sampling rate q (its own Poisson draw, seeded from `seed`), and its vector
+ *  is added to the sum of clipped per-example gradients before the noise. The score of canary i
+ *  is the sum over the training's steps of the privatised (noisy) gradient's coordinate i, the
+ *  gradient the optimizer is given: what an observer of every released gradient sees.
+ *
+ *  A backend that inserted them writes `out_coordinates[i]` and `out_scores[i]` for every i and
+ *  sets `out_inserted` to 1. A backend that cannot (no DP-SGD, no per-step access) leaves
+ *  `out_inserted` 0 or fails `train` with MIA_ERR_INVALID_ARGUMENT; the host refuses to audit
+ *  without them. */
+typedef struct mia_gradient_canaries {
+    uint32_t struct_size;
+    /** m: canaries, >= 1. */
+    int32_t count;
+    /** Seeds the coordinates and the canaries' per-step sampling. */
+    uint64_t seed;
+    /** [count]: 1 when canary i is in the training, else 0. */
+    const uint8_t *included;
+    /** [count], written by the backend: the parameter coordinate of canary i (0-based, in the
+     *  order the backend's saved weights list its parameters). */
+    int64_t *out_coordinates;
+    /** [count], written by the backend: the score of canary i. */
+    double *out_scores;
+    /** Set to 1 by the backend when it inserted the canaries and wrote the scores. */
+    int32_t out_inserted;
+} mia_gradient_canaries_t;
+
 /** Everything one training needs. Owned by the caller, valid only during `train`. */
 typedef struct mia_train_args {
     uint32_t struct_size;
@@ -75,6 +109,12 @@ typedef struct mia_train_args {
     int32_t checkpoint_count;
     mia_status_t (*on_checkpoint)(void *on_checkpoint_context, int32_t epoch, mia_error_t *error);
     void *on_checkpoint_context;
+
+    /* --- ABI 1.4: read only when `struct_size` covers it --- */
+
+    /** Dirac gradient canaries to insert into a DP-SGD training (see `mia_gradient_canaries_t`);
+     *  NULL when the host asks for none. Read and written on the training thread during `train`. */
+    mia_gradient_canaries_t *gradient_canaries;
 } mia_train_args_t;
 
 /** Functions of a model backend. Every pointer is non-null, except that a 1.2 plugin may leave
