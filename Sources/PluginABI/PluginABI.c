@@ -27,3 +27,7 @@ _Static_assert(offsetof(mia_attack_vtable_t, create_component) > offsetof(mia_at
 /* ABI 1.3 signals fields are appended after every field of 1.2. */
 _Static_assert(offsetof(mia_signals_t, augmentation_count) >= offsetof(mia_signals_t, thread_count) + sizeof(int32_t),
                "1.3 signals fields are appended");
+/* ABI 1.4 signals fields are appended after every field of 1.3. */
+_Static_assert(offsetof(mia_signals_t, checkpoint_count) >=
+                   offsetof(mia_signals_t, augmented_population_reference_logits) + sizeof(const float *),
+               "1.4 signals fields are appended");

@@ -49,6 +49,13 @@ public struct Signals {
     public var augmentedReferenceLogits: UnsafeBufferPointer<Float>?
     public var augmentedPopulationTargetLogits: UnsafeBufferPointer<Float>?
     public var augmentedPopulationReferenceLogits: UnsafeBufferPointer<Float>?
+    /// Checkpoint epochs (ABI 1.4, `Signals+Checkpoints`), ascending; empty when the host sent
+    /// none (the attack did not ask with `.checkpoints`, or the run has no `audit.checkpoints`).
+    public var checkpointEpochs: [Int] = []
+    /// [E, N, C] and [E, R, N, C]: the target's and the reference models' logits at each of
+    /// `checkpointEpochs`; nil without checkpoints (the reference array also without references).
+    public var checkpointTargetLogits: UnsafeBufferPointer<Float>?
+    public var checkpointReferenceLogits: UnsafeBufferPointer<Float>?
 
     public init(
         recordCount: Int, classCount: Int, referenceCount: Int = 0, populationCount: Int = 0,
@@ -258,6 +265,11 @@ public final class SignalsStorage {
     public var augmentedReferenceLogits: [Float] = []
     public var augmentedPopulationTargetLogits: [Float] = []
     public var augmentedPopulationReferenceLogits: [Float] = []
+    /// Checkpoints, lent as `Signals.checkpointEpochs` and `Signals.checkpoint…Logits`
+    /// ([E, N, C], [E, R, N, C]); empty for none.
+    public var checkpointEpochs: [Int] = []
+    public var checkpointTargetLogits: [Float] = []
+    public var checkpointReferenceLogits: [Float] = []
 
     public init(
         classCount: Int, labels: [Int32], targetLogits: [Float], referenceCount: Int = 0,
@@ -291,6 +303,7 @@ public final class SignalsStorage {
             labels, targetLogits, referenceLogits, referenceMembership, populationLabels, populationTargetLogits,
             populationReferenceLogits, targetMembership, features, populationFeatures, augmentedTargetLogits,
             augmentedReferenceLogits, augmentedPopulationTargetLogits, augmentedPopulationReferenceLogits,
+            checkpointTargetLogits, checkpointReferenceLogits,
         ]
         return try withLentBuffers(arrays) { b in
             var s = Signals(
@@ -307,6 +320,11 @@ public final class SignalsStorage {
                 s.augmentedReferenceLogits = b.typedOrNil(11, as: Float.self)
                 s.augmentedPopulationTargetLogits = b.typedOrNil(12, as: Float.self)
                 s.augmentedPopulationReferenceLogits = b.typedOrNil(13, as: Float.self)
+            }
+            if !checkpointEpochs.isEmpty {
+                s.checkpointEpochs = checkpointEpochs
+                s.checkpointTargetLogits = b.typedOrNil(14, as: Float.self)
+                s.checkpointReferenceLogits = b.typedOrNil(15, as: Float.self)
             }
             return try body(s)
         }

@@ -18,8 +18,9 @@ extern "C" {
  *  threads; 1.2 `MIA_EXPORT`, the entry prototype, `extern "C"` guards, `create_component` /
  *  `open_component` (component descriptor and typed option values), `mia_component_t.context`,
  *  option ranges (`mia_option_t.minimum` ... `max_length`); 1.3 query augmentations in
- *  `mia_signals_t` (`augmentation_count`, `augmented_*_logits`). */
-#define MIA_ABI_MINOR 3
+ *  `mia_signals_t` (`augmentation_count`, `augmented_*_logits`); 1.4 checkpoint logits in
+ *  `mia_signals_t` (`checkpoint_*`) for attacks that ask with `MIA_NEEDS_CHECKPOINTS`. */
+#define MIA_ABI_MINOR 4
 
 /** Marks the one symbol a plugin exports (`mia_plugin_entry`, declared in entry.h) as visible
  *  from the shared library even when it is built with `-fvisibility=hidden`. */
