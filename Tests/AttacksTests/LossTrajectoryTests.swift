@@ -13,12 +13,12 @@ import Testing
     /// Two classes; a model's logits on record i are (a, 0) or (0, a) by its label, so that the
     /// loss is log(1 + e^{-a}). `a[m][e][i]`: model m (0 the target, then the references) at
     /// checkpoint e (the last index is the final model).
-    static func storage(_ a: [[[Double]]], labels: [Int32], referenceMembership: [UInt8], epochs: [Int]) -> SignalsStorage {
+    static func storage(_ a: [[[Double]]], labels: [Int32], referenceMembership: [UInt8], epochs: [Int]) -> TestSignals {
         func logits(_ values: [Double]) -> [Float] {
             values.indices.flatMap { i in labels[i] == 0 ? [Float(values[i]), 0] : [0, Float(values[i])] }
         }
         let e = epochs.count, r = a.count - 1
-        let s = SignalsStorage(
+        let s = TestSignals(
             classCount: 2, labels: labels, targetLogits: logits(a[0][e]), referenceCount: r,
             referenceLogits: (1...r).flatMap { logits(a[$0][e]) }, referenceMembership: referenceMembership)
         s.checkpointEpochs = epochs
@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func withoutCheckpointsTheAttackSaysWhatToSet() throws {
-        let s = SignalsStorage(
+        let s = TestSignals(
             classCount: 2, labels: [0, 1], targetLogits: [1, 0, 0, 1], referenceCount: 1, referenceLogits: [1, 0, 0, 1],
             referenceMembership: [1, 0])
         let attack = try LossTrajectoryAttack(options: opts(), host: .standalone)
