@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "ModelNativeTests", dependencies: ["ModelNative", "PluginKit"], path: "Tests/ModelNativeTests"),
         .testTarget(
             name: "AttacksTests",
-            dependencies: ["AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit", "Kernels"],
+            dependencies: ["AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit", "Kernels", "MIATestSupport"],
             path: "Tests/AttacksTests",
             // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),

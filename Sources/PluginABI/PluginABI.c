@@ -32,3 +32,8 @@ _Static_assert(offsetof(mia_signals_t, augmentation_count) >= offsetof(mia_signa
 _Static_assert(offsetof(mia_train_args_t, gradient_canaries) >= offsetof(mia_train_args_t, on_checkpoint_context) + sizeof(void *),
                "1.4 train-args fields are appended");
 _Static_assert(offsetof(mia_gradient_canaries_t, struct_size) == 0, "tables start with their size");
+
+/* ABI 1.4 signals fields are appended after every field of 1.3. */
+_Static_assert(offsetof(mia_signals_t, checkpoint_count) >=
+                   offsetof(mia_signals_t, augmented_population_reference_logits) + sizeof(const float *),
+               "1.4 signals fields are appended");

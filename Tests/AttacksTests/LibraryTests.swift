@@ -15,7 +15,7 @@ import Glibc
         ("libMIAAttacksThreshold.so", "mia-attacks-threshold",
          ["loss-threshold", "confidence", "entropy", "modified-entropy", "correctness", "kde-loss", "gap"]),
         ("libMIAAttacksReference.so", "mia-attacks-reference", ["lira", "rmia", "reference-threshold", "base"]),
-        ("libMIAAttacksClassifier.so", "mia-attacks-classifier", ["classifier", "shokri", "ml-leaks", "qmia", "boundary-distance"]),
+        ("libMIAAttacksClassifier.so", "mia-attacks-classifier", ["classifier", "shokri", "ml-leaks", "qmia", "boundary-distance", "loss-trajectory"]),
     ]
 
     /// The descriptor of a library built next to the test binary.

@@ -28,6 +28,11 @@ final class TestSignals {
     var augmentedReferenceLogits: [Float] = []
     var augmentedPopulationTargetLogits: [Float] = []
     var augmentedPopulationReferenceLogits: [Float] = []
+    /// Checkpoints, lent as `Signals.checkpointEpochs` and `Signals.checkpoint…Logits`
+    /// ([E, N, C], [E, R, N, C]); empty for none.
+    var checkpointEpochs: [Int] = []
+    var checkpointTargetLogits: [Float] = []
+    var checkpointReferenceLogits: [Float] = []
 
     init(
         classCount: Int, labels: [Int32], targetLogits: [Float], referenceCount: Int = 0,
@@ -61,6 +66,7 @@ final class TestSignals {
             labels, targetLogits, referenceLogits, referenceMembership, populationLabels, populationTargetLogits,
             populationReferenceLogits, targetMembership, features, populationFeatures, augmentedTargetLogits,
             augmentedReferenceLogits, augmentedPopulationTargetLogits, augmentedPopulationReferenceLogits,
+            checkpointTargetLogits, checkpointReferenceLogits,
         ]
         return try withLentBuffers(arrays) { b in
             var s = Signals(
@@ -77,6 +83,11 @@ final class TestSignals {
                 s.augmentedReferenceLogits = b.typedOrNil(11, as: Float.self)
                 s.augmentedPopulationTargetLogits = b.typedOrNil(12, as: Float.self)
                 s.augmentedPopulationReferenceLogits = b.typedOrNil(13, as: Float.self)
+            }
+            if !checkpointEpochs.isEmpty {
+                s.checkpointEpochs = checkpointEpochs
+                s.checkpointTargetLogits = b.typedOrNil(14, as: Float.self)
+                s.checkpointReferenceLogits = b.typedOrNil(15, as: Float.self)
             }
             return try body(s)
         }

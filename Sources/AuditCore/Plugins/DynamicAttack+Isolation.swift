@@ -27,6 +27,11 @@ extension DynamicAttack {
                 .unsupported, "a child process does not receive query augmentations (`audit.augmentations`) yet; set `plugins.isolation: none` for this library",
                 origin: "attack `\(component.name)` (\(component.plugin.path))")
         }
+        guard signals.pointee.checkpoint_count <= 0 else {
+            throw PluginError(
+                .unsupported, "a child process does not receive checkpoint logits (`audit.checkpoints`) yet; set `plugins.isolation: none` for this library",
+                origin: "attack `\(component.name)` (\(component.plugin.path))")
+        }
         let block = try fill(signals)
         defer { block.close() }
         try PluginGuard.inFlight(component, "score (child process)", timed: false) {

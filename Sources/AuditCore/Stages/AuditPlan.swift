@@ -135,6 +135,7 @@ public struct AuditPlan {
                 if !r.isDisjoint(with: [.features, .queryAccess]) {
                     need("record features or query access to the target", "signals alone provide neither; audit with a dataset and a model instead")
                 }
+                if r.contains(.checkpoints) { need("checkpoint logits", "signals alone carry none; audit with a dataset and a model and `audit.checkpoints`") }
                 continue
             }
             if r.contains(.referenceIn) && referenceCount < 2 {
@@ -145,6 +146,7 @@ public struct AuditPlan {
             if r.contains(.population) && populationCount < 1 {
                 need("a population set", "set `dataset.population_records` (e.g. 1000)")
             }
+            errors += Self.checkpointNeedErrors(a, config)
         }
         var datasetInfo = DatasetInfo(recordCount: 0, classCount: 0, featureShape: [])
         if let dataset, let datasetNode = config.dataset {

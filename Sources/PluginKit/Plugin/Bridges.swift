@@ -267,6 +267,7 @@ enum AttackBridge {
                     releasedProbabilities: abiCovers(s.struct_size, \mia_signals_t.flags)
                         && s.flags & UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) != 0)
                 swiftSignals.readAugmentations(s)  // ABI 1.3
+                swiftSignals.readCheckpoints(s)  // ABI 1.4
                 let out = UnsafeMutableBufferPointer(start: scores, count: n)
                 try a.attack.score(swiftSignals, into: out, evaluationMask: UnsafeMutableBufferPointer(start: mask, count: n))
                 if let bad = out.firstIndex(where: { !$0.isFinite }) {

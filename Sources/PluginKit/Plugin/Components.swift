@@ -158,6 +158,8 @@ public struct AttackRequirements: OptionSet, Sendable, Hashable {
     public static let knownMembership = AttackRequirements(rawValue: MIA_NEEDS_KNOWN_MEMBERSHIP)
     public static let queryAccess = AttackRequirements(rawValue: MIA_NEEDS_QUERY_ACCESS)
     public static let features = AttackRequirements(rawValue: MIA_NEEDS_FEATURES)
+    /// ABI 1.4: every model's logits at the checkpoint epochs (`Signals.checkpointEpochs`).
+    public static let checkpoints = AttackRequirements(rawValue: MIA_NEEDS_CHECKPOINTS)
 
     /// Names of the flags, for messages.
     public var names: [String] {
@@ -168,6 +170,7 @@ public struct AttackRequirements: OptionSet, Sendable, Hashable {
         if contains(.knownMembership) { n.append("known membership of part of the audit set") }
         if contains(.queryAccess) { n.append("query access to the target") }
         if contains(.features) { n.append("record features") }
+        if contains(.checkpoints) { n.append("checkpoint logits (`audit.checkpoints`)") }
         return n
     }
 }

@@ -49,6 +49,13 @@ public struct Signals {
     public var augmentedReferenceLogits: UnsafeBufferPointer<Float>?
     public var augmentedPopulationTargetLogits: UnsafeBufferPointer<Float>?
     public var augmentedPopulationReferenceLogits: UnsafeBufferPointer<Float>?
+    /// Checkpoint epochs (ABI 1.4, `Signals+Checkpoints`), ascending; empty when the host sent
+    /// none (the attack did not ask with `.checkpoints`, or the run has no `audit.checkpoints`).
+    public var checkpointEpochs: [Int] = []
+    /// [E, N, C] and [E, R, N, C]: the target's and the reference models' logits at each of
+    /// `checkpointEpochs`; nil without checkpoints (the reference array also without references).
+    public var checkpointTargetLogits: UnsafeBufferPointer<Float>?
+    public var checkpointReferenceLogits: UnsafeBufferPointer<Float>?
 
     public init(
         recordCount: Int, classCount: Int, referenceCount: Int = 0, populationCount: Int = 0,

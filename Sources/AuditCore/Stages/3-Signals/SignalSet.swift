@@ -31,6 +31,9 @@ final class SignalSet {
     var augmented: AugmentedSignals?
     /// Whether the logits are what an output defence released (`MIA_SIGNALS_RELEASED_PROBABILITIES`).
     var releasedProbabilities = false
+    /// Every model at the checkpoint epochs (`SignalSet+Checkpoints`), for attacks that ask for
+    /// them; nil when none asks or the audit has no checkpoints.
+    var checkpoints: CheckpointSignals?
 
     init(
         classCount: Int, labels: [Int32], targetLogits: [Float], targetMembership: [UInt8], referenceCount: Int,
@@ -153,6 +156,7 @@ final class SignalSet {
             labels, targetLogits, targetMembership, referenceLogits, referenceMembership, populationLabels, populationTargetLogits,
             populationReferenceLogits, features, augmented?.targetLogits ?? [], augmented?.referenceLogits ?? SignalArray([]),
             augmented?.populationTargetLogits ?? [], augmented?.populationReferenceLogits ?? SignalArray([]),
+            checkpoints?.epochs ?? [], checkpoints?.targetLogits ?? [], checkpoints?.referenceLogits ?? [],
         ]
         return try withLentBuffers(arrays) { b in
             // Views into the features in place: audit records, then population records.
@@ -193,6 +197,7 @@ final class SignalSet {
                     if releasedProbabilities { s.flags |= UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) }
                     s.thread_count = Int32(max(1, threads))
                     if let augmented { augmented.lend(b, from: 9, referenceCount: referenceCount, populationCount: pc, into: &s) }
+                    if needs.contains(.checkpoints), let checkpoints { checkpoints.lend(b, from: 13, into: &s) }
                     return try body(&s)
                 }
             }

@@ -34,6 +34,10 @@ extension AttacksStage {
         if !querying.isEmpty {
             notes.append("\(querying.map { "`\($0)`" }.joined(separator: ", ")) query the target and run on the final models only.")
         }
+        let trajectories = plan.attacks.filter { $0.requirements.contains(.checkpoints) }.map(\.name)
+        if !trajectories.isEmpty {
+            notes.append("\(trajectories.map { "`\($0)`" }.joined(separator: ", ")) read every checkpoint at once and run on the final models only.")
+        }
         var outcomes: [CheckpointOutcome] = []
         let offered = models.contains { m in
             config.checkpoints.contains { FileManager.default.fileExists(atPath: store.checkpointModelPath(m.key, epoch: $0)) }

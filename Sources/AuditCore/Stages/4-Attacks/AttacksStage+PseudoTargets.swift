@@ -9,9 +9,10 @@ import PluginKit
 extension AttacksStage {
     /// Whether `attack` can play against a pseudo-target: it reads reference models, and neither
     /// queries the target (the query service answers for the real target) nor trains on its
-    /// known membership.
+    /// known membership, nor reads checkpoints (a pseudo-target's signals carry none yet).
     static func choosesThresholdOnReferences(_ needs: AttackRequirements) -> Bool {
         needs.contains(.referenceModels) && !needs.contains(.queryAccess) && !needs.contains(.knownMembership)
+            && !needs.contains(.checkpoints)
     }
 
     /// Runs every eligible attack of the plan against the first `audit.pseudo_targets` reference

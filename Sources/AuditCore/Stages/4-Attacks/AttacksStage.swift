@@ -24,6 +24,7 @@ struct AttacksStage: AuditStage {
 
     /// Runs every attack on `signals`; `models.target.key` names the target the query service loads.
     func run(_ signals: SignalSet, _ population: Population, _ models: AuditModels) throws -> AttackScores {
+        if readsCheckpoints && !config.checkpoints.isEmpty { signals.checkpoints = try checkpointSignals(population, models) }
         let (scores, queries) = try runAttacks(signals, population, models.spec, targetKey: models.target.key)
         return AttackScores(scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, queries: queries,
                             pseudoTargets: try runPseudoTargets(signals, population))
@@ -36,7 +37,8 @@ extension AttacksStage {
     /// an attack whose options and signals are unchanged since a previous run are reused.
     ///
     /// A checkpoint's attacks write to their own `folder` and leave out the attacks that query
-    /// the target (`skippingQueries`: the query service answers with the final model); they
+    /// the target (`skippingQueries`: the query service answers with the final model) and those
+    /// that read every checkpoint at once (`AttacksStage+Trajectories`); they
     /// report no progress of their own (`reportProgress`).
     func runAttacks(
         _ undefended: SignalSet, _ population: Population, _ spec: ModelSpec, targetKey: String,
@@ -50,7 +52,8 @@ extension AttacksStage {
         for (d, defence) in settings.enumerated() {
             // Defended reference arrays live in unlinked files (mapped, gone with the mapping).
             let signals = try defence.map { try undefended.defended(by: $0, folder: (output as NSString).appendingPathComponent(".defended")) } ?? undefended
-            for (j, attack) in plan.attacks.enumerated() where !(skippingQueries && attack.requirements.contains(.queryAccess)) {
+            for (j, attack) in plan.attacks.enumerated()
+            where !(skippingQueries && !attack.requirements.isDisjoint(with: [.queryAccess, .checkpoints])) {
                 let index = d * plan.attacks.count + j
                 let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
                 guard let (scores, mask, queries) = try continuingOnFailure(name, {
@@ -72,7 +75,8 @@ extension AttacksStage {
     ) throws -> (scores: [Double], mask: [UInt8], queries: Int) {
         func path(_ suffix: String) -> String { ((folder ?? scoresFolder) as NSString).appendingPathComponent(name + suffix) }
         let seed = attackSeed(a.name)
-        let key = provenance.scoresKey(a.component, signalsKey: signals.key, seed: seed)
+        let signalsKey = a.requirements.contains(.checkpoints) ? signals.checkpoints?.key(of: signals.key) ?? signals.key : signals.key
+        let key = provenance.scoresKey(a.component, signalsKey: signalsKey, seed: seed)
         if let (scores, mask) = reusableScores(key: key, count: signals.recordCount, path: path) {
             logger.notice("attack \(name): scores reused (same signals, plugin, options, seed)")
             restoreReportedValues(name, path: path)

@@ -29,6 +29,11 @@ typedef uint32_t mia_needs_t;
 #define MIA_NEEDS_QUERY_ACCESS (1u << 4)
 /** The features of audit and population records. */
 #define MIA_NEEDS_FEATURES (1u << 5)
+/** ABI 1.4: the logits of the target and of every reference model at the checkpoint epochs of
+ *  their training (the config's `audit.checkpoints`), all epochs in one call
+ *  (`mia_signals_t.checkpoint_*`). A 1.3 host does not know this bit and never sets the fields:
+ *  the attack then sees `checkpoint_count` 0 (or a `struct_size` that ends before it). */
+#define MIA_NEEDS_CHECKPOINTS (1u << 6)
 
 /** The membership signals of one audit, computed once by the host and shared by every attack.
  *
@@ -84,6 +89,22 @@ typedef struct mia_signals {
     const float *augmented_reference_logits;
     const float *augmented_population_target_logits;
     const float *augmented_population_reference_logits;
+
+    /* --- ABI 1.4: read only when `struct_size` covers it --- */
+
+    /** ABI 1.4, only for an attack that asked for `MIA_NEEDS_CHECKPOINTS`: E checkpoint epochs
+     *  that every model of the audit reached, and their logits; 0 or absent means none (the
+     *  arrays below are then NULL). The arrays above hold the final models, which are not among
+     *  the E unless the last checkpoint is the last epoch. */
+    int32_t checkpoint_count;
+    /** [E] i32, ascending, each >= 1: the epochs. */
+    const int32_t *checkpoint_epochs;
+    /** [E, N, C] f32: the target's logits on the audit records at the end of each epoch. */
+    const float *checkpoint_target_logits;
+    /** [E, R, N, C] f32: every reference model's logits on the audit records at the end of each
+     *  epoch (NULL without reference models); the memberships are `reference_membership`'s. In
+     *  memory, never a mapping: `MIA_SIGNALS_REFERENCE_MAPPED` does not cover it. */
+    const float *checkpoint_reference_logits;
 } mia_signals_t;
 
 /** `mia_signals_t.flags`: `reference_logits` and `population_reference_logits` are read-only

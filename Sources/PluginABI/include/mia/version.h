@@ -19,7 +19,8 @@ extern "C" {
  *  `open_component` (component descriptor and typed option values), `mia_component_t.context`,
  *  option ranges (`mia_option_t.minimum` ... `max_length`); 1.3 query augmentations in
  *  `mia_signals_t` (`augmentation_count`, `augmented_*_logits`); 1.4 Dirac gradient canaries
- *  (`mia_train_args_t.gradient_canaries`, `mia_gradient_canaries_t`). */
+ *  (`mia_train_args_t.gradient_canaries`, `mia_gradient_canaries_t`) and checkpoint logits in
+ *  `mia_signals_t` (`checkpoint_*`) for attacks that ask with `MIA_NEEDS_CHECKPOINTS`. */
 #define MIA_ABI_MINOR 4
 
 /** Marks the one symbol a plugin exports (`mia_plugin_entry`, declared in entry.h) as visible
