@@ -41,6 +41,8 @@ final class OpenBLASLibrary: @unchecked Sendable {
     let sgemm: SGEMM
     let setNumThreads: SetThreads
     let getNumThreads: GetInt
+    /// OpenMP builds keep the thread count per calling thread: each piece's thread sets it to 1.
+    let isOpenMP: Bool
     let info: BLASLibraryInfo
 
     /// The process's OpenBLAS, opened on first use. Traps with a message naming the library when
@@ -65,10 +67,16 @@ final class OpenBLASLibrary: @unchecked Sendable {
         setNumThreads = try symbol("openblas_set_num_threads", SetThreads.self)
         getNumThreads = try symbol("openblas_get_num_threads", GetInt.self)
         let corename = try symbol("openblas_get_corename", GetString.self)
+        // openblas_get_parallel: 0 sequential, 1 pthreads, 2 OpenMP.
+        isOpenMP = dlsym(handle, "openblas_get_parallel").map { unsafeBitCast($0, to: GetInt.self)() == 2 } ?? false
         let config = try symbol("openblas_get_config", GetString.self)
         info = BLASLibraryInfo(
             library: path, config: config().map { String(cString: $0) } ?? "",
             kernel: corename().map { String(cString: $0) } ?? "unknown", source: source, note: note)
+        // OpenBLAS never threads a product itself (`BLASThreads`): its default becomes the run's
+        // count unless one is already set, and OpenBLAS runs on the calling thread from now on.
+        BLASThreads.adoptDefault(Int(getNumThreads()))
+        setNumThreads(1)
     }
 
     /// Opens OpenBLAS for a process whose environment is `environment` (as `setenv` leaves it).
