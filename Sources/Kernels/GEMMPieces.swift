@@ -29,9 +29,9 @@ public struct GEMMPieces: Sendable, Equatable, CustomStringConvertible {
     /// At most this many pieces per product (enough to spread over 8 threads).
     public static let maxPieces = 8
     /// Each piece does at least this many multiply-adds (dispatching one costs microseconds).
-    public static let minimumWork = 1 << 20
+    public static let minimumWork = 1 << 21
     /// Piece lengths are multiples of this, but for the last.
-    public static let quantum = 32
+    public static let quantum = 64
 
     public init(m: Int, n: Int, k: Int) {
         let work = m * n * k

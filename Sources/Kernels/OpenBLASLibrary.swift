@@ -26,7 +26,9 @@ public enum BLASKernelSource: String, Sendable, Codable {
 /// process) opens it here, checks the kernel it took against the CPU, and when it fell back to a
 /// weaker one closes it, sets `OPENBLAS_CORETYPE` and opens it again; the new kernel must then
 /// reproduce exact products (`agreesWithNaiveProduct`) or OpenBLAS's own choice is restored.
-/// The one piece of global state in Kernels: the loaded library, immutable once loaded.
+/// The one piece of global state in Kernels: the loaded library, immutable once loaded (and the
+/// run's thread count, kept in the environment so every copy sees it: `BLASThreads`). Opening it
+/// sets OpenBLAS to one thread for good: `BLAS.gemm` spreads fixed pieces over threads itself.
 final class OpenBLASLibrary: @unchecked Sendable {
     typealias SGEMM = @convention(c) (
         Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,

@@ -40,7 +40,7 @@ import Testing
         let (ta, tb) = t
         // Rows cut (m > n) and columns cut (n > m); both above the one-piece limit; odd sizes and
         // strides wider than the rows, so a wrong offset shows.
-        for (m, n, k) in [(600, 70, 60), (50, 700, 90)] {
+        for (m, n, k) in [(700, 70, 90), (50, 900, 100)] {
             #expect(GEMMPieces(m: m, n: n, k: k).count > 1, "\(m)x\(n)x\(k)")
             let lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2
             let a = (0..<((ta ? k : m) * lda)).map { Float(($0 * 7) % 9 - 4) }
