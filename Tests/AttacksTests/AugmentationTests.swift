@@ -10,18 +10,18 @@ import Testing
 /// `base` with A views: view 0 is `base` itself, view a > 0 its logits plus seeded noise (the
 /// labels and memberships are the record's, whatever the view). Returns the augmented storage
 /// and every view as its own un-augmented storage.
-func augmentedSignals(_ base: SignalsStorage, views a: Int, noise: Float = 0.4, seed: UInt64 = 5) -> (SignalsStorage, [SignalsStorage]) {
+func augmentedSignals(_ base: TestSignals, views a: Int, noise: Float = 0.4, seed: UInt64 = 5) -> (TestSignals, [TestSignals]) {
     var rng = SeededRandom(seed: seed)
     func perturb(_ v: [Float]) -> [Float] { v.map { $0 + noise * Float(rng.nextGaussian()) } }
     var views = [base]
     for _ in 1..<a {
-        views.append(SignalsStorage(
+        views.append(TestSignals(
             classCount: base.classCount, labels: base.labels, targetLogits: perturb(base.targetLogits), referenceCount: base.referenceCount,
             referenceLogits: perturb(base.referenceLogits), referenceMembership: base.referenceMembership,
             populationLabels: base.populationLabels, populationTargetLogits: perturb(base.populationTargetLogits),
             populationReferenceLogits: perturb(base.populationReferenceLogits), targetMembership: base.targetMembership))
     }
-    let augmented = SignalsStorage(
+    let augmented = TestSignals(
         classCount: base.classCount, labels: base.labels, targetLogits: base.targetLogits, referenceCount: base.referenceCount,
         referenceLogits: base.referenceLogits, referenceMembership: base.referenceMembership, populationLabels: base.populationLabels,
         populationTargetLogits: base.populationTargetLogits, populationReferenceLogits: base.populationReferenceLogits,

@@ -33,14 +33,14 @@ import Testing
     }
 
     /// 2 classes; members of class 0 are 3 in 4, of class 1 are 1 in 4 (40 records each class).
-    var labelOnly: SignalsStorage {
+    var labelOnly: TestSignals {
         var labels: [Int32] = [], membership: [UInt8] = []
         for i in 0..<80 {
             labels.append(Int32(i % 2))
             let k = i / 2
             membership.append(i % 2 == 0 ? (k % 4 != 0 ? 1 : 0) : (k % 4 == 0 ? 1 : 0))
         }
-        return SignalsStorage(
+        return TestSignals(
             classCount: 2, labels: labels, targetLogits: [Float](repeating: 0, count: 160), targetMembership: membership)
     }
 
@@ -90,7 +90,7 @@ import Testing
 
 /// A population of 2-D points for the shadow attacks, an audit set of other points, and a
 /// target that memorised the audit members.
-func shadowSetup(audit n: Int, population p: Int, classes c: Int) -> (SignalsStorage, FakeQueries) {
+func shadowSetup(audit n: Int, population p: Int, classes c: Int) -> (TestSignals, FakeQueries) {
     var rng = SeededRandom(seed: 77)
     let weights = (0..<(c * 2)).map { _ in Float(rng.nextGaussian()) * 0.1 }
     let queries = FakeQueries(classCount: c, featureSize: 2, boost: 3, weights: weights)
@@ -103,7 +103,7 @@ func shadowSetup(audit n: Int, population p: Int, classes c: Int) -> (SignalsSto
     for i in 0..<n where membership[i] != 0 { queries.targetTraining[Array(features[(2 * i)..<(2 * i + 2)])] = labels[i] }
     let target = try! queries.predictTarget(features: features, count: n)
     let popTarget = try! queries.predictTarget(features: popFeatures, count: p)
-    let s = SignalsStorage(
+    let s = TestSignals(
         classCount: c, labels: labels, targetLogits: target, populationLabels: popLabels, populationTargetLogits: popTarget,
         targetMembership: membership, features: features, populationFeatures: popFeatures, featureShape: [2])
     return (s, queries)

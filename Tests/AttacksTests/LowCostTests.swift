@@ -73,7 +73,7 @@ import Testing
     @Test func qmiaOnAHandCheckableCase() throws {
         let p = 100
         let popLogits: [Float] = (0..<p).flatMap { [Float($0), 0] }
-        let s = SignalsStorage(
+        let s = TestSignals(
             classCount: 2, labels: [0, 0], targetLogits: [95, 0, 50, 0],
             populationLabels: [Int32](repeating: 0, count: p), populationTargetLogits: popLogits,
             features: [1, 1], populationFeatures: [Float](repeating: 1, count: p), featureShape: [1])
@@ -96,7 +96,7 @@ import Testing
         let pop = (0..<2000).map { _ in record(member: false) }
         let membership = (0..<600).map { UInt8($0 % 2) }
         let audit = membership.map { record(member: $0 == 1) }
-        let s = SignalsStorage(
+        let s = TestSignals(
             classCount: 2, labels: [Int32](repeating: 0, count: 600), targetLogits: audit.flatMap(\.logits),
             populationLabels: [Int32](repeating: 0, count: 2000), populationTargetLogits: pop.flatMap(\.logits),
             targetMembership: membership, features: audit.map(\.x), populationFeatures: pop.map(\.x), featureShape: [1])
@@ -112,7 +112,7 @@ import Testing
     // MARK: BASE
 
     /// BASE written out from Lassila et al. 2025 with direct softmaxes and plain loops.
-    func referenceBASE(_ s: SignalsStorage, online: Bool, temperature t: Double, scale: Double) -> [Double] {
+    func referenceBASE(_ s: TestSignals, online: Bool, temperature t: Double, scale: Double) -> [Double] {
         let n = s.recordCount, c = s.classCount
         func logP(_ logits: [Float], _ row: Int, _ y: Int32) -> Double {
             log(directSoftmax(logits[(row * c)..<((row + 1) * c)].map { Float(Double($0) / t) }[...])[Int(y)])
@@ -210,7 +210,7 @@ import Testing
         let (target, x, labels, truth) = Self.linearCase(n: n, d: d)
         var wrong = labels
         wrong[3] = 1 - wrong[3]  // the target labels record 3 wrongly: distance 0, one query
-        let s = SignalsStorage(classCount: 2, labels: wrong, targetLogits: [Float](repeating: 0, count: 2 * n), features: x, featureShape: [d])
+        let s = TestSignals(classCount: 2, labels: wrong, targetLogits: [Float](repeating: 0, count: 2 * n), features: x, featureShape: [d])
         let attack = try BoundaryDistanceAttack(options: opts(["query_budget": .int(400)]), host: .standalone)
         #expect(attack.requirements == [.queryAccess, .features])
         let scores = try s.score(with: attack, query: target).scores

@@ -8,7 +8,7 @@ import Testing
 /// LiRA written out from Carlini et al. 2022, separately from the plugin: plain loops,
 /// φ = log(p / (1 - p)) from a direct softmax, Gaussians from the IN / OUT φ of each record.
 struct ReferenceLiRA {
-    let s: SignalsStorage
+    let s: TestSignals
     /// 1: unbiased variances (k - 1); 0: maximum likelihood (k).
     var ddof = 1
 
@@ -56,14 +56,14 @@ struct ReferenceLiRA {
 }
 
 /// RMIA written out from Zarifzadeh et al. 2024 with an O(N × P) double loop in linear space.
-func referenceRMIA(_ s: SignalsStorage, online: Bool, gamma: Double, a: Double) -> [Double] {
+func referenceRMIA(_ s: TestSignals, online: Bool, gamma: Double, a: Double) -> [Double] {
     let (ratioX, ratioZ) = referenceRMIARatios(s, online: online, a: a)
     return ratioX.map { x in Double(ratioZ.filter { x / $0 > gamma }.count) / Double(ratioZ.count) }
 }
 
 /// RMIA's likelihood ratios in linear space: `p(x|θ)/Pr(x)` of every audit record and
 /// `p(z|θ)/Pr(z)` of every population record.
-func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [Double], z: [Double]) {
+func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Double], z: [Double]) {
     let n = s.recordCount, p = s.populationCount, c = s.classCount, r = s.referenceCount
     func prob(_ logits: [Float], _ row: Int, _ y: Int32) -> Double {
         directSoftmax(logits[(row * c)..<((row + 1) * c)])[Int(y)]
@@ -121,7 +121,7 @@ func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [D
     @Test func handWorkedOfflineCase() throws {
         // One record, C = 2, y = 0: logits (0, -t) give φ = t exactly. OUT φ = 1, 3 (mean 2,
         // unbiased variance 2); target φ = 2 + √2, one deviation above: score = -log(1 - Φ(1)).
-        let s = SignalsStorage(
+        let s = TestSignals(
             classCount: 2, labels: [0], targetLogits: [0, -Float(2 + 2.0.squareRoot())], referenceCount: 2,
             referenceLogits: [0, -1, 0, -3], referenceMembership: [0, 0])
         let got = try s.score(with: LiRAAttack(options: opts(["variance": .string("per_example")]), host: .standalone)).scores
@@ -137,7 +137,7 @@ func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [D
         // so maximum likelihood gives z = 1 for both, unbiased z = √(0.8 / (4/3)) = √0.6.
         // Per example, record A: variance 2 (unbiased) or 1 (ML) around mean 2.
         let d = 0.8.squareRoot()
-        let s = SignalsStorage(
+        let s = TestSignals(
             classCount: 2, labels: [0, 0], targetLogits: [0, -Float(2 + d), 0, -Float(1 + d)], referenceCount: 3,
             // Models 0, 1, 2, each record A then B.
             referenceLogits: [0, -1, 0, -0, 0, -3, 0, -1, 0, -10, 0, -2],
@@ -190,7 +190,7 @@ func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [D
         // x: target .8, reference .4 → offline a = 0: Pr(x) = ½(.4 + 1) = .7, ratio 8/7.
         // z1: target .5, reference .5 → Pr = .75, ratio 2/3; z2: target .9, reference .2 → Pr .6, ratio 1.5.
         // With γ = 1: x beats z1 only (8/7 / 1.5 < 1) → score 1/2. With γ = 1.8: 8/7 / (2/3) = 1.714 → 0.
-        let s = SignalsStorage(
+        let s = TestSignals(
             classCount: 2, labels: [0], targetLogits: row(0.8), referenceCount: 1, referenceLogits: row(0.4),
             referenceMembership: [0], populationLabels: [0, 0], populationTargetLogits: row(0.5) + row(0.9),
             populationReferenceLogits: row(0.5) + row(0.2))
@@ -205,9 +205,9 @@ func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [D
 
 @Suite struct RMIATuningTests {
     /// Reference model 0 of `s` as the target, models 1..<R as the references.
-    func pseudoTarget(_ s: SignalsStorage) -> SignalsStorage {
+    func pseudoTarget(_ s: TestSignals) -> TestSignals {
         let n = s.recordCount, c = s.classCount, p = s.populationCount, r = s.referenceCount
-        return SignalsStorage(
+        return TestSignals(
             classCount: c, labels: s.labels, targetLogits: Array(s.referenceLogits[0..<(n * c)]), referenceCount: r - 1,
             referenceLogits: Array(s.referenceLogits[(n * c)...]), referenceMembership: Array(s.referenceMembership[n...]),
             populationLabels: s.populationLabels, populationTargetLogits: Array(s.populationReferenceLogits[0..<(p * c)]),
@@ -260,13 +260,13 @@ func referenceRMIARatios(_ s: SignalsStorage, online: Bool, a: Double) -> (x: [D
 
     /// Three records with the same OUT losses 1, 2, 3, 4 (a fifth reference model is IN, with a
     /// loss the attack must ignore) and target losses 2.5, 0.5, 5.
-    var storage: SignalsStorage {
+    var storage: TestSignals {
         let targets = [2.5, 0.5, 5.0]
         var reference: [Float] = []
         for m in 0..<5 {
             for _ in targets { reference += row(loss: m < 4 ? Double(m + 1) : 0.01) }
         }
-        return SignalsStorage(
+        return TestSignals(
             classCount: 2, labels: [0, 0, 0], targetLogits: targets.flatMap { row(loss: $0) }, referenceCount: 5,
             referenceLogits: reference, referenceMembership: [UInt8](repeating: 0, count: 12) + [1, 1, 1])
     }

@@ -101,7 +101,7 @@ let everyAttack: [(String, @Sendable () throws -> any AttackStrategy)] = [
     /// (never a crash), and every attack that needs nothing more scores.
     @Test func attacksRefuseWhatTheyLack() throws {
         let full = SanityTests.signals
-        let bare = SignalsStorage(classCount: full.classCount, labels: full.labels, targetLogits: full.targetLogits)
+        let bare = TestSignals(classCount: full.classCount, labels: full.labels, targetLogits: full.targetLogits)
         for (name, make) in everyAttack {
             let attack = try make()
             if attack.requirements.isEmpty {
@@ -117,7 +117,7 @@ let everyAttack: [(String, @Sendable () throws -> any AttackStrategy)] = [
     }
 
     @Test func labelsOutsideTheClassesAreRefused() throws {
-        let s = SignalsStorage(classCount: 2, labels: [0, 2], targetLogits: [0, 1, 1, 0])
+        let s = TestSignals(classCount: 2, labels: [0, 2], targetLogits: [0, 1, 1, 0])
         for (_, make) in everyAttack.prefix(10) {
             #expect(throws: PluginError.self) { try s.score(with: try make()) }
         }

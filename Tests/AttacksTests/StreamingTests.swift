@@ -114,7 +114,7 @@ import Testing
         let audit: UnsafeBufferPointer<Float>
         let population: UnsafeBufferPointer<Float>
 
-        init(_ s: SignalsStorage) throws {
+        init(_ s: TestSignals) throws {
             let path = NSTemporaryDirectory() + "mia-mapped-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).bin"
             var bytes = [UInt8](repeating: 0, count: 64)
             s.referenceLogits.withUnsafeBytes { bytes += $0 }

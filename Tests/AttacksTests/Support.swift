@@ -33,7 +33,7 @@ func directSoftmax(_ z: ArraySlice<Float>) -> [Double] {
 /// difficulty on the true class, plus `memberBoost` when the model trained on the record.
 func syntheticSignals(
     n: Int, c: Int, r: Int, p: Int, memberBoost: Float = 1.5, seed: UInt64 = 7
-) -> SignalsStorage {
+) -> TestSignals {
     var rng = SeededRandom(seed: seed)
     let labels = (0..<n).map { _ in Int32(rng.nextInt(below: c)) }
     let popLabels = (0..<p).map { _ in Int32(rng.nextInt(below: c)) }
@@ -55,7 +55,7 @@ func syntheticSignals(
     let popTarget = logits(popLabels, popDifficulty) { _ in false }
     var popReference: [Float] = []
     for _ in 0..<r { popReference += logits(popLabels, popDifficulty) { _ in false } }
-    return SignalsStorage(
+    return TestSignals(
         classCount: c, labels: labels, targetLogits: target, referenceCount: r, referenceLogits: reference,
         referenceMembership: refMembership, populationLabels: popLabels, populationTargetLogits: popTarget,
         populationReferenceLogits: popReference, targetMembership: targetMembership)

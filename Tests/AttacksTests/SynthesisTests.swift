@@ -61,7 +61,7 @@ import Testing
     }
 
     /// Audit records in [0, 1]^9; the target memorised the members (+3 on the true logit).
-    static func auditSetup() -> (SignalsStorage, FakeQueries) {
+    static func auditSetup() -> (TestSignals, FakeQueries) {
         let queries = linearTarget()
         var rng = SeededRandom(seed: 21)
         let n = 60
@@ -70,7 +70,7 @@ import Testing
         let membership = (0..<n).map { UInt8($0 % 2) }
         for i in 0..<n where membership[i] != 0 { queries.targetTraining[Array(features[(9 * i)..<(9 * i + 9)])] = labels[i] }
         let target = try! queries.predictTarget(features: features, count: n)
-        let s = SignalsStorage(
+        let s = TestSignals(
             classCount: 3, labels: labels, targetLogits: target, targetMembership: membership, features: features, featureShape: [9])
         return (s, queries)
     }

@@ -9,7 +9,7 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
 
 @Suite struct ThresholdAttackTests {
     /// Three records: p = (.5, .25, .25) with y = 0 and y = 1, p = (.1, .1, .8) with y = 2.
-    let storage = SignalsStorage(
+    let storage = TestSignals(
         classCount: 3, labels: [0, 1, 2], targetLogits: logits([[0.5, 0.25, 0.25], [0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]))
 
     func scores(_ attack: any AttackStrategy) throws -> [Double] { try storage.score(with: attack).scores }
@@ -48,7 +48,7 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
         // Population scores (log p_y): class 0: log .5, log .25 (mean -1.5 ln 2, sd .5 ln 2);
         // class 1: log .25 twice (sd 0, so the pooled sd); class 2: one record (pooled mean, sd).
         let population = logits([[0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [0.5, 0.25, 0.25], [0.25, 0.25, 0.5], [0.1, 0.1, 0.8]])
-        let signals = SignalsStorage(
+        let signals = TestSignals(
             classCount: 3, labels: storage.labels, targetLogits: storage.targetLogits,
             populationLabels: [0, 0, 1, 1, 2], populationTargetLogits: population)
         let attack = try LossThresholdAttack(options: opts(["class_thresholds": .bool(true)]), host: .standalone)
@@ -98,7 +98,7 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
             let p = membership[i] != 0 ? 0.6 + 0.35 * rng.nextDouble() : 0.2 + 0.6 * rng.nextDouble()
             rows.append([p, 1 - p])
         }
-        let s = SignalsStorage(classCount: 2, labels: labels, targetLogits: logits(rows), targetMembership: membership)
+        let s = TestSignals(classCount: 2, labels: labels, targetLogits: logits(rows), targetMembership: membership)
         let attack = try KDELossAttack(
             options: opts(["known_member_fraction": .double(0.25), "repeats": .int(1)]), host: .standalone)
         #expect(attack.requirements == [.knownMembership])
@@ -142,7 +142,7 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
         // Logits (40, 0, 0), y = 0: p1 = p2 = q = e^-40 / (1 + 2e^-40). To first order
         // Mentr = -(2q) log(1 - 2q) - 2 q log(1 - q) ≈ 4q² + 2q² = 6q² ≈ 1.1e-34, though p0
         // rounds to 1 in f64 and a naive formula gives 0.
-        let s = SignalsStorage(classCount: 3, labels: [0], targetLogits: [40, 0, 0])
+        let s = TestSignals(classCount: 3, labels: [0], targetLogits: [40, 0, 0])
         let q = exp(-40.0) / (1 + 2 * exp(-40.0))
         let got = try s.score(with: ModifiedEntropyAttack(options: opts(), host: .standalone)).scores[0]
         #expect(abs(-got / (6 * q * q) - 1) < 1e-9)

@@ -72,7 +72,7 @@ struct TimingTests {
             + "\(String(format: "%.2f", Date().timeIntervalSince(t))) s")
     }
 
-    func time(_ attacks: [(String, any AttackStrategy)], on s: SignalsStorage) throws {
+    func time(_ attacks: [(String, any AttackStrategy)], on s: TestSignals) throws {
         for (name, attack) in attacks {
             var times: [Double] = []
             var scores: [Double] = []

@@ -34,9 +34,21 @@ import Testing
         let s = (0..<n).map { i in (0..<3).reduce(0.0) { $0 + 0.1 * Double($1 + 1) * Double(x[i * 3 + $1]) } }
         let labels = s.map { Int32($0 > 0 ? 2 : 0) }
         let truth = s.map { abs($0) / (0.1 * 14.0.squareRoot()) }
-        let signals = SignalsStorage(classCount: 3, labels: labels, targetLogits: [Float](repeating: 0, count: n * 3), features: x, featureShape: [3])
         let attack = try BoundaryDistanceAttack(options: PluginOptions(["query_budget": .int(250), "binary_steps": .int(14), "gradient_queries": .int(20)]), host: .standalone)
-        let scores = try signals.score(with: attack, query: HTTPQueries(model)).scores
+        var scores = [Double](repeating: 0, count: n), mask = [UInt8](repeating: 1, count: n)
+        let logits = [Float](repeating: 0, count: n * 3)
+        try labels.withUnsafeBufferPointer { l in
+            try logits.withUnsafeBufferPointer { z in
+                try x.withUnsafeBufferPointer { f in
+                    let signals = Signals(
+                        recordCount: n, classCount: 3, labels: l, targetLogits: z, features: f, featureShape: [3],
+                        query: HTTPQueries(model))
+                    try scores.withUnsafeMutableBufferPointer { sp in
+                        try mask.withUnsafeMutableBufferPointer { try attack.score(signals, into: sp, evaluationMask: $0) }
+                    }
+                }
+            }
+        }
         for i in 0..<n {
             #expect(abs(scores[i] - truth[i]) <= 0.05 * truth[i] + 1e-3, "record \(i): \(scores[i]) vs \(truth[i])")
         }

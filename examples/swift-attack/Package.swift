@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 //
 // An attack plugin written in Swift as its own package, outside the mia-audit package: it
 // depends on the host package by path for `PluginKit`, and builds one dynamic library,
@@ -24,5 +24,5 @@ let package = Package(
             // Export only the entry symbol: the copy of PluginKit inside stays private.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(here)/exports.map"])])
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -18,13 +18,13 @@ public struct CanaryConfig: Sendable, Equatable {
     }
 
     /// m: canaries, among the audit records.
-    public var count: Int
+    var count: Int
     public var kind: Kind
     /// Seeds which records become canaries, their coin flips and their new labels or inputs.
-    public var seed: UInt64
+    var seed: UInt64
     /// The guess counts k tried (k "in", k "out"); fixed here, before any score is seen.
-    public var guesses: [Int]
-    public var confidence: Double
+    var guesses: [Int]
+    var confidence: Double
 
     static let keys = ["count", "kind", "seed", "guesses", "confidence"]
 

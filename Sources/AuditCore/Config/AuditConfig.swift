@@ -9,7 +9,7 @@ public struct ComponentChoice {
     /// The `options:` mapping, or nil when absent.
     public var options: ConfigNode?
     /// The `plugin:` node, for errors.
-    public var pluginNode: ConfigNode
+    var pluginNode: ConfigNode
 }
 
 /// Signals computed elsewhere: a folder of `.npy` files in the layout of a run's `signals/`.
@@ -17,10 +17,10 @@ public struct SignalsChoice {
     public var path: String
     /// Optional file of the target's members (indices, or a 0/1 mask), overriding
     /// `target_membership.npy`.
-    public var membership: String?
+    var membership: String?
     /// `signals.membership_format`: how `membership` is read (nil: from the file type).
-    public var membershipFormat: MembershipFormat? = nil
-    public var node: ConfigNode
+    var membershipFormat: MembershipFormat? = nil
+    var node: ConfigNode
 }
 
 /// A target model trained elsewhere: served by a backend (an HTTP API, a Python worker, a saved
@@ -28,13 +28,13 @@ public struct SignalsChoice {
 public struct TargetChoice {
     public var component: ComponentChoice
     /// A saved model the backend loads (`load`), or nil for a backend that serves one (http).
-    public var modelFile: String?
+    var modelFile: String?
     /// The target's members among the audit records: a `.npy` mask or index list, or a text file
     /// of indices, one per line.
-    public var membership: String
+    var membership: String
     /// `target.membership_format`: how `membership` is read (nil: from the file type).
-    public var membershipFormat: MembershipFormat? = nil
-    public var node: ConfigNode
+    var membershipFormat: MembershipFormat? = nil
+    var node: ConfigNode
 }
 
 /// One attack of the audit.
@@ -43,7 +43,7 @@ public struct AttackChoice {
     public var name: String
     public var component: ComponentChoice
     /// A plain C function instead of a plugin (`c_function:`); `component` then names its symbol.
-    public var cFunction: CFunctionSpec? = nil
+    var cFunction: CFunctionSpec? = nil
 }
 
 /// A parsed audit config: one YAML file, every key documented in configs/README.md.
@@ -64,7 +64,7 @@ public struct AuditConfig {
     // plugins:
     public var pluginPaths: [String]
     /// `plugins.isolation`, `plugins.timeout_seconds`, `plugins.on_failure`, `plugins.libraries`.
-    public var pluginPolicy = PluginPolicy()
+    var pluginPolicy = PluginPolicy()
     // signals: (bring your own signals; replaces dataset, model and reference_models)
     public var signals: SignalsChoice?
     // dataset:
@@ -76,7 +76,7 @@ public struct AuditConfig {
     /// Records [auditRecords + populationRecords, ... + publicRecords): never audited; every model's
     /// training gets them as public (auxiliary) records, for defences that need data beyond the
     /// private set (distillation, adversarial regularization). 0: none.
-    public var publicRecords = 0
+    var publicRecords = 0
     // model:
     public var model: ComponentChoice?
     /// A target trained elsewhere (`target:`): a backend that loads or serves it, and its members.
@@ -88,12 +88,12 @@ public struct AuditConfig {
     public var fprs: [Double]
     /// Membership priors of the PPV rows (`audit.priors`); pseudo-targets for reference-chosen
     /// thresholds (`audit.pseudo_targets`). See `AuditConfig+OperatingPoints`.
-    public var priors: [Double] = [0.01, 0.1]
-    public var pseudoTargets = 4
+    var priors: [Double] = [0.01, 0.1]
+    var pseudoTargets = 4
     public var slices: [String]
-    public var bootstrapSamples: Int
+    var bootstrapSamples: Int
     /// Output-time defences: every attack runs again against the outputs each one releases.
-    public var defences: [OutputDefence]
+    var defences: [OutputDefence]
     /// Epochs at whose end every model's logits are kept and the attacks run again
     /// (`audit.checkpoints`, ascending; empty for none).
     public var checkpoints: [Int] = []
@@ -103,7 +103,7 @@ public struct AuditConfig {
     public var canaries: CanaryConfig? = nil
     // report:
     public var html: Bool
-    public var topRecords: Int
+    var topRecords: Int
     // slurm: (read by `mia-audit slurm` only)
     public var slurm: SlurmConfig
 
@@ -285,7 +285,7 @@ public struct AuditConfig {
     }
 
     /// The directory relative paths in plugin options are resolved against: the config's folder.
-    public var baseDirectory: String { ((file as NSString).deletingLastPathComponent as NSString).standardizingPath }
+    var baseDirectory: String { ((file as NSString).deletingLastPathComponent as NSString).standardizingPath }
 
     /// `label_only`, or a one-key mapping: `top_k: 3`, `rounding: 2`, `temperature: 5.0`.
     static func parseDefence(_ node: ConfigNode) throws -> OutputDefence {

@@ -5,11 +5,11 @@ import Yams
 /// A YAML node with where it came from (file, line, key path), for reading a config with errors
 /// that point at the line.
 public struct ConfigNode {
-    public let node: Node
-    public let file: String
+    let node: Node
+    let file: String
     public let path: String
 
-    public var line: Int? { node.mark?.line }
+    var line: Int? { node.mark?.line }
 
     func error(_ message: String) -> ConfigError { ConfigError(file: file, line: line, key: path, message) }
 

@@ -5,8 +5,8 @@ import Yams
 /// Checks a component's `options:` mapping against the schema the plugin declares, and turns it
 /// into the JSON object the plugin receives: every key known, every type right, every required
 /// key present, every path existing (made absolute), defaults filled in.
-public enum OptionChecker {
-    public static func check(
+enum OptionChecker {
+    static func check(
         _ options: ConfigNode?, against schema: [OptionSpec], component: String, baseDirectory: String,
         at parent: ConfigNode
     ) throws -> [String: OptionValue] {
@@ -90,5 +90,5 @@ public enum OptionChecker {
 
     /// The options as the JSON text handed to the plugin (keys sorted, so it is also a stable key).
     /// No fallback: every value was checked finite by `check`, and `OptionValue.json` never drops one.
-    public static func json(_ values: [String: OptionValue]) -> String { OptionValue.json(values) }
+    static func json(_ values: [String: OptionValue]) -> String { OptionValue.json(values) }
 }

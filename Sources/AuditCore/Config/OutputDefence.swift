@@ -8,7 +8,7 @@ import Foundation
 /// `max(log p', log 1e-12)`: top-k releases the k largest probabilities as they are (not
 /// renormalised, as in Shokri et al.), so an attack sees exactly those values; its softmax
 /// renormalises them.
-public enum OutputDefence: Equatable, Sendable, CustomStringConvertible {
+enum OutputDefence: Equatable, Sendable, CustomStringConvertible {
     /// Only the k largest probabilities are released, unchanged (Shokri et al. 2017's top-k
     /// mitigation): top-1 still reveals the top probability, so it hides little from an attack
     /// on the true label's confidence when the model is right.
@@ -21,9 +21,9 @@ public enum OutputDefence: Equatable, Sendable, CustomStringConvertible {
     case labelOnly
 
     /// The floor of released probabilities, so that their logarithm is finite.
-    public static let floor: Double = 1e-12
+    static let floor: Double = 1e-12
 
-    public var description: String {
+    var description: String {
         switch self {
         case .topK(let k): "top-\(k)"
         case .rounding(let d): "round-\(d)"
@@ -33,7 +33,7 @@ public enum OutputDefence: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Defends `logits` ([n, c] row-major); returns the log-probabilities the attacker sees.
-    public func apply(_ logits: [Float], classCount c: Int) -> [Float] {
+    func apply(_ logits: [Float], classCount c: Int) -> [Float] {
         var out = [Float](repeating: 0, count: logits.count)
         logits.withUnsafeBufferPointer { src in out.withUnsafeMutableBufferPointer { apply(src, classCount: c, into: $0) } }
         return out
@@ -41,7 +41,7 @@ public enum OutputDefence: Equatable, Sendable, CustomStringConvertible {
 
     /// Defends `logits` ([n, c] row-major) into `out` (as many values). Rows are independent,
     /// so defending an array in blocks of whole rows gives the same values as defending it whole.
-    public func apply(_ logits: UnsafeBufferPointer<Float>, classCount c: Int, into out: UnsafeMutableBufferPointer<Float>) {
+    func apply(_ logits: UnsafeBufferPointer<Float>, classCount c: Int, into out: UnsafeMutableBufferPointer<Float>) {
         precondition(out.count == logits.count, "defended output must have as many values as the logits")
         let n = c == 0 ? 0 : logits.count / c
         var p = [Double](repeating: 0, count: c)

@@ -4,9 +4,9 @@ import Foundation
 /// `plugins.on_failure`, `plugins.libraries`; documented in configs/README.md).
 ///
 /// Owned by the config; the runner hands it to `PluginGuard` for the length of a run.
-public struct PluginPolicy: Sendable, Equatable {
+struct PluginPolicy: Sendable, Equatable {
     /// Where an attack's `score` runs.
-    public enum Isolation: String, Sendable, CaseIterable {
+    enum Isolation: String, Sendable, CaseIterable {
         /// In the host process (the default): fastest; a crash ends the run (with a message
         /// naming the plugin call in flight).
         case none
@@ -16,7 +16,7 @@ public struct PluginPolicy: Sendable, Equatable {
     }
 
     /// What a failed attack does to the run.
-    public enum OnFailure: String, Sendable, CaseIterable {
+    enum OnFailure: String, Sendable, CaseIterable {
         /// The run stops with exit 1 (the default).
         case stop
         /// The attack is left out of the results, with an error line; the other attacks run.
@@ -24,31 +24,31 @@ public struct PluginPolicy: Sendable, Equatable {
     }
 
     /// The settings of one library.
-    public struct Settings: Sendable, Equatable {
-        public var isolation: Isolation = .none
+    struct Settings: Sendable, Equatable {
+        var isolation: Isolation = .none
         /// Time limit of one plugin call, in seconds; nil for none.
-        public var timeoutSeconds: Double?
+        var timeoutSeconds: Double?
     }
 
-    public var global = Settings()
-    public var onFailure: OnFailure = .stop
+    var global = Settings()
+    var onFailure: OnFailure = .stop
     /// Per-library overrides, keyed as written in the config: a library's path (resolved against
     /// the config's folder), its file name (`libMIAAttacksReference.so`), or its plugin name.
-    public var libraries: [LibraryOverride] = []
+    var libraries: [LibraryOverride] = []
 
     /// `plugins.libraries.<key>`: settings that replace the global ones for one library.
-    public struct LibraryOverride: Sendable, Equatable {
+    struct LibraryOverride: Sendable, Equatable {
         public var key: String
-        public var isolation: Isolation?
-        public var timeoutSeconds: Double?
+        var isolation: Isolation?
+        var timeoutSeconds: Double?
         /// The key's line in the config, for errors.
-        public var line: Int? = nil
+        var line: Int? = nil
     }
 
-    public init() {}
+    init() {}
 
     /// The settings for the library at `path` whose plugin is called `name`.
-    public func settings(library path: String, name: String) -> Settings {
+    func settings(library path: String, name: String) -> Settings {
         var s = global
         let file = (path as NSString).lastPathComponent
         for l in libraries where l.key == path || l.key == file || l.key == name {

@@ -12,26 +12,26 @@ import Foundation
 /// answers them with no change; records must be images ([C, H, W] or [H, W]).
 public struct QueryAugmentations: Equatable, Sendable, CustomStringConvertible {
     /// One view: mirrored or not, then moved `dy` rows down and `dx` columns right.
-    public struct View: Equatable, Sendable {
-        public var mirror: Bool
-        public var dy: Int
-        public var dx: Int
+    struct View: Equatable, Sendable {
+        var mirror: Bool
+        var dy: Int
+        var dx: Int
     }
 
-    public var flip = false
-    public var shift = 0
+    var flip = false
+    var shift = 0
 
-    public static let none = QueryAugmentations()
+    static let none = QueryAugmentations()
     /// The largest `shift:K` accepted.
-    public static let maxShift = 8
+    static let maxShift = 8
 
-    public init(flip: Bool = false, shift: Int = 0) {
+    init(flip: Bool = false, shift: Int = 0) {
         self.flip = flip
         self.shift = shift
     }
 
     /// Every view, the record itself first, then mirror-major, rows, columns ascending.
-    public var views: [View] {
+    var views: [View] {
         var all: [View] = []
         for mirror in flip ? [false, true] : [false] {
             for dy in -shift...shift {
@@ -43,8 +43,8 @@ public struct QueryAugmentations: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Views A (1 when none were asked for).
-    public var count: Int { (flip ? 2 : 1) * (2 * shift + 1) * (2 * shift + 1) }
-    public var isEmpty: Bool { count == 1 }
+    var count: Int { (flip ? 2 : 1) * (2 * shift + 1) * (2 * shift + 1) }
+    var isEmpty: Bool { count == 1 }
 
     /// The canonical list, as in a config (`flip, shift:1`); part of the signals' key.
     public var description: String {
@@ -52,13 +52,13 @@ public struct QueryAugmentations: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The views in a file name: `flip-shift1`.
-    public var fileTag: String {
+    var fileTag: String {
         ([flip ? "flip" : nil, shift > 0 ? "shift\(shift)" : nil] as [String?]).compactMap { $0 }.joined(separator: "-")
     }
 
     /// `height` × `width` of records of `featureShape` ([C, H, W] or [H, W]), or nil when they
     /// are not images.
-    public static func imageSize(_ featureShape: [Int]) -> (channels: Int, height: Int, width: Int)? {
+    static func imageSize(_ featureShape: [Int]) -> (channels: Int, height: Int, width: Int)? {
         switch featureShape.count {
         case 2: return (1, featureShape[0], featureShape[1])
         case 3: return (featureShape[0], featureShape[1], featureShape[2])

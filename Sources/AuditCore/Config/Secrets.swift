@@ -21,10 +21,10 @@ public final class Secrets: @unchecked Sendable {
     private var values: Set<String> = []
 
     /// The shortest value treated as a secret: shorter ones would mangle ordinary text.
-    public static let minimumLength = 4
+    static let minimumLength = 4
 
     /// Records `value` as a secret.
-    public func add(_ value: String) {
+    func add(_ value: String) {
         guard value.count >= Self.minimumLength else { return }
         lock.lock()
         values.insert(value)
@@ -102,7 +102,7 @@ public final class Secrets: @unchecked Sendable {
 
 /// A log handler that passes every message through `Secrets.redact` to the handler it wraps.
 public struct RedactingLogHandler: LogHandler {
-    public var wrapped: any LogHandler
+    var wrapped: any LogHandler
 
     public init(_ wrapped: any LogHandler) { self.wrapped = wrapped }
 

@@ -26,9 +26,9 @@ public struct SlurmConfig: Equatable, Sendable {
     /// More `#SBATCH` options, written as given into both scripts.
     public var sbatchOptions: [String]
     /// `slurm.audit`: CPUs, memory and time of the audit job, when they differ from the training tasks'.
-    public var auditCPUsPerTask: Int?
-    public var auditMemory: String?
-    public var auditTime: String?
+    var auditCPUsPerTask: Int?
+    var auditMemory: String?
+    var auditTime: String?
 
     public init(
         cpusPerTask: Int? = nil, memory: String? = nil, time: String? = nil, partition: String? = nil, account: String? = nil,

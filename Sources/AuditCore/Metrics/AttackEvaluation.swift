@@ -1,19 +1,19 @@
 /// Which slices of the audit records to evaluate besides the whole set.
 public struct SliceOptions: Codable, Sendable, Equatable {
     /// One slice per class label.
-    public var byClass: Bool
+    var byClass: Bool
     /// One slice for records the target classifies correctly, one for the misclassified.
-    public var byCorrectness: Bool
+    var byCorrectness: Bool
 
-    public init(byClass: Bool = false, byCorrectness: Bool = false) {
+    init(byClass: Bool = false, byCorrectness: Bool = false) {
         self.byClass = byClass
         self.byCorrectness = byCorrectness
     }
 
     /// No slices: the whole set only.
-    public static let none = SliceOptions()
+    static let none = SliceOptions()
     /// Every slice kind.
-    public static let all = SliceOptions(byClass: true, byCorrectness: true)
+    static let all = SliceOptions(byClass: true, byCorrectness: true)
 
     enum CodingKeys: String, CodingKey {
         case byClass = "class"
@@ -27,7 +27,7 @@ public struct SliceOptions: Codable, Sendable, Equatable {
 /// A slice's AUC, TPR at FPR and attacker advantage come from its own ROC curve; its confusion
 /// matrix, balanced accuracy and PPV use the whole set's chosen threshold (one attacker, one
 /// threshold).
-public struct SliceEvaluation: Codable, Sendable, Equatable {
+struct SliceEvaluation: Codable, Sendable, Equatable {
     /// Human-readable name: "class 3", "correct", "incorrect".
     public var name: String
     /// "class" or "correctness".
@@ -37,7 +37,7 @@ public struct SliceEvaluation: Codable, Sendable, Equatable {
     /// The metrics on the slice's records.
     public var metrics: MembershipMetrics
 
-    public init(name: String, kind: String, value: String, metrics: MembershipMetrics) {
+    init(name: String, kind: String, value: String, metrics: MembershipMetrics) {
         self.name = name
         self.kind = kind
         self.value = value
@@ -46,7 +46,7 @@ public struct SliceEvaluation: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case name, kind, value }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         kind = try c.decode(String.self, forKey: .kind)
@@ -54,7 +54,7 @@ public struct SliceEvaluation: Codable, Sendable, Equatable {
         metrics = try MembershipMetrics(from: decoder)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         try metrics.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
@@ -77,25 +77,25 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
     /// Metrics on every evaluated record.
     public var metrics: MembershipMetrics
     /// The FPRs of `tpr_at_fpr`, in configured order.
-    public var fprs: [Double]
+    var fprs: [Double]
     /// Bootstrap resamples behind the intervals.
-    public var bootstrapSamples: Int
+    var bootstrapSamples: Int
     /// Coverage of the intervals (0.95).
-    public var confidenceLevel: Double
+    var confidenceLevel: Double
     /// Per-slice metrics, classes ascending, then correct, incorrect.
-    public var slices: [SliceEvaluation]
+    var slices: [SliceEvaluation]
     /// The membership priors of `ppvAtPrior` (`audit.priors`), nil when none.
-    public var priorsUsed: [Double]? = nil
+    var priorsUsed: [Double]? = nil
     /// PPV of each FPR row at each prior: `[fprKey(prior)][fprKey(fpr)]`.
-    public var ppvAtPrior: [String: [String: Double]]? = nil
+    var ppvAtPrior: [String: [String: Double]]? = nil
     /// The threshold chosen on reference models at each FPR (`fprKey`), with its rates on the target.
-    public var referenceThreshold: [String: ReferenceThreshold]? = nil
+    var referenceThreshold: [String: ReferenceThreshold]? = nil
     /// The reference models attacked as pseudo-targets to choose `referenceThreshold`.
-    public var pseudoTargets: [Int]? = nil
+    var pseudoTargets: [Int]? = nil
     /// Numbers the attack recorded while scoring (`MIA_HOST_RESULTS_V1`), e.g. rmia's tuned `offline_a`.
-    public var reportedValues: [String: Double]? = nil
+    var reportedValues: [String: Double]? = nil
 
-    public init(attack: String, metrics: MembershipMetrics, fprs: [Double], bootstrapSamples: Int,
+    init(attack: String, metrics: MembershipMetrics, fprs: [Double], bootstrapSamples: Int,
                 confidenceLevel: Double, slices: [SliceEvaluation]) {
         self.attack = attack
         self.metrics = metrics
@@ -111,7 +111,7 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
     /// TPR at `fpr` (which must be one of `fprs`).
     public func tpr(atFPR fpr: Double) -> Double? { metrics.tprAtFPR[fprKey(fpr)] }
     /// Interval of the TPR at `fpr`.
-    public func tprCI(atFPR fpr: Double) -> ConfidenceInterval? { metrics.tprAtFPRCI[fprKey(fpr)] }
+    func tprCI(atFPR fpr: Double) -> ConfidenceInterval? { metrics.tprAtFPRCI[fprKey(fpr)] }
 
     enum CodingKeys: String, CodingKey {
         case attack, fprs, slices

@@ -15,17 +15,17 @@ public struct BLASSummary: Codable, Sendable, Equatable {
     public var kernel: String
     /// Who chose it: "openblas", "mia-audit", "environment", "rejected" or "preloaded"
     /// (`BLASKernelSource`).
-    public var chosenBy: String
+    var chosenBy: String
     /// Detail on the choice ("OpenBLAS took Prescott by itself").
-    public var note: String
+    var note: String
     /// BLAS threads when measured (the run's `run.threads`).
     public var threads: Int
     /// sgemm 512³ at those threads, about 50 ms of products, GFLOP/s.
-    public var gflops: Double
+    var gflops: Double
     /// The CPU's model name (cpuid brand string).
-    public var cpu: String
+    var cpu: String
     /// The CPU features that decide the kernel ("avx2 fma avx512f ...").
-    public var cpuFeatures: [String]
+    var cpuFeatures: [String]
 
     public init(library: String, version: String, kernel: String, chosenBy: String, note: String,
                 threads: Int, gflops: Double, cpu: String, cpuFeatures: [String]) {
@@ -51,7 +51,7 @@ public struct BLASSummary: Codable, Sendable, Equatable {
     }
 
     /// One line: "OpenBLAS 0.3.21 ..., kernel SkylakeX (chosen by mia-audit: ...)".
-    public var kernelLine: String {
+    var kernelLine: String {
         Self.line(library: library, version: version, kernel: kernel, chosenBy: chosenBy, note: note)
     }
 
@@ -61,7 +61,7 @@ public struct BLASSummary: Codable, Sendable, Equatable {
 
     /// Opens BLAS (a missing library is a thrown error here, not a trap later) and logs which
     /// kernel runs, once per process: info level, or warning when a chosen kernel was refused.
-    public static func logChoice(_ logger: Logger) throws {
+    static func logChoice(_ logger: Logger) throws {
         let info = try BLAS.load()
         guard !logged.swap() else { return }
         let line = "BLAS: " + Self.line(library: info.library, version: info.config, kernel: info.kernel,

@@ -1,19 +1,19 @@
 /// A two-sided confidence interval.
 public struct ConfidenceInterval: Codable, Sendable, Equatable {
     /// Lower bound.
-    public var lower: Double
+    var lower: Double
     /// Upper bound.
-    public var upper: Double
+    var upper: Double
 
-    public init(lower: Double, upper: Double) {
+    init(lower: Double, upper: Double) {
         self.lower = lower
         self.upper = upper
     }
 
     /// Whether `value` lies in [lower, upper].
-    public func contains(_ value: Double) -> Bool { lower <= value && value <= upper }
+    func contains(_ value: Double) -> Bool { lower <= value && value <= upper }
     /// upper - lower.
-    public var width: Double { upper - lower }
+    var width: Double { upper - lower }
 }
 
 /// Percentile-bootstrap intervals for AUC and TPR at each FPR.

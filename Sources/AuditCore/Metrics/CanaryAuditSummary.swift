@@ -6,23 +6,23 @@ import Foundation
 public struct CanaryAuditSummary: Codable, Sendable, Equatable {
     /// Canary kind (`mislabelled`, `ood_blank`, `ood_noise`, `natural`) and count m.
     public var kind: String
-    public var count: Int
+    var count: Int
     /// Canaries the target's training set holds (the coin flips that came up "in").
     public var included: Int
-    public var seed: UInt64
+    var seed: UInt64
     /// The ε a DP-SGD target claims (its accountant's), nil for a target trained without DP-SGD.
     public var claimedEpsilon: Double?
     public var delta: Double
-    public var confidence: Double
+    var confidence: Double
     /// Per attack, the one-run bound; `attackOrder` is the config's order.
     public var bounds: [String: OneRunEpsilonBound]
-    public var attackOrder: [String]
+    var attackOrder: [String]
     /// The audit-record positions of the canaries (also in `canaries.json`).
-    public var indices: [Int]
-    public var method: String
-    public var assumptions: String
+    var indices: [Int]
+    var method: String
+    var assumptions: String
 
-    public init(kind: String, count: Int, included: Int, seed: UInt64, claimedEpsilon: Double?, delta: Double,
+    init(kind: String, count: Int, included: Int, seed: UInt64, claimedEpsilon: Double?, delta: Double,
                 confidence: Double, bounds: [String: OneRunEpsilonBound], attackOrder: [String], indices: [Int]) {
         self.kind = kind
         self.count = count
@@ -39,7 +39,7 @@ public struct CanaryAuditSummary: Codable, Sendable, Equatable {
     }
 
     /// The largest bound and the attack that reached it (ties: the earlier attack in the config).
-    public var strongest: (attack: String, bound: OneRunEpsilonBound)? {
+    var strongest: (attack: String, bound: OneRunEpsilonBound)? {
         var best: (String, OneRunEpsilonBound)?
         for name in attackOrder { if let b = bounds[name], b.epsilon > (best?.1.epsilon ?? -1) { best = (name, b) } }
         return best.map { (attack: $0.0, bound: $0.1) }

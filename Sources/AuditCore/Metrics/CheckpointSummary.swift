@@ -4,21 +4,21 @@ import Foundation
 /// (`audit.checkpoints`), evaluated like the final models. `metrics.json`'s `checkpoints`.
 public struct CheckpointSummary: Codable, Sendable, Equatable {
     /// The lowest configured FPR, the one of `tpr_at_lowest_fpr`.
-    public var lowestFPR: Double
+    var lowestFPR: Double
     /// One entry per audited checkpoint epoch, ascending.
     public var epochs: [CheckpointEpoch]
     /// What was asked and could not be audited, as sentences (a backend that offers no
     /// checkpoints, a training stopped before an epoch, attacks that need the target's answers).
     public var notes: [String]
 
-    public init(lowestFPR: Double, epochs: [CheckpointEpoch], notes: [String]) {
+    init(lowestFPR: Double, epochs: [CheckpointEpoch], notes: [String]) {
         self.lowestFPR = lowestFPR
         self.epochs = epochs
         self.notes = notes
     }
 
     /// The attacks of any epoch, in first-seen order.
-    public var attackOrder: [String] {
+    var attackOrder: [String] {
         var seen: [String] = []
         for e in epochs { for a in e.attackOrder where !seen.contains(a) { seen.append(a) } }
         return seen
@@ -41,17 +41,17 @@ public struct CheckpointEpoch: Codable, Sendable, Equatable {
     public var testAccuracy: Double
     /// The training history's figures of that epoch (train: running mean over the epoch's
     /// batches; held-out: measured after the epoch), nil when the history lacks them.
-    public var historyTrainAccuracy: Double?
-    public var historyHeldoutAccuracy: Double?
+    var historyTrainAccuracy: Double?
+    var historyHeldoutAccuracy: Double?
     /// Attack names in run order (the keys of `attacks`).
-    public var attackOrder: [String]
+    var attackOrder: [String]
     public var attacks: [String: CheckpointAttack]
     /// With `audit.canaries`: per attack, the one-run ε lower bound from this epoch's scores on
     /// the canaries (each epoch's bound holds for that epoch's model; the largest over the
     /// epochs is not corrected for the choice of epoch). Nil without canaries.
     public var canaryEpsilon: [String: OneRunEpsilonBound]? = nil
 
-    public init(
+    init(
         epoch: Int, trainAccuracy: Double, testAccuracy: Double, historyTrainAccuracy: Double? = nil,
         historyHeldoutAccuracy: Double? = nil, attackOrder: [String] = [], attacks: [String: CheckpointAttack] = [:]
     ) {
@@ -82,12 +82,12 @@ public struct CheckpointAttack: Codable, Sendable, Equatable {
     /// max over thresholds of TPR − FPR.
     public var attackerAdvantage: Double
     /// TPR at each configured FPR, keyed by `fprKey`.
-    public var tprAtFPR: [String: Double]
+    var tprAtFPR: [String: Double]
     /// TPR at the lowest configured FPR.
     public var tprAtLowestFPR: Double
 
     /// The figures of `evaluation` (whose `fprs` hold `lowestFPR`).
-    public init(_ evaluation: AttackEvaluation, lowestFPR: Double) {
+    init(_ evaluation: AttackEvaluation, lowestFPR: Double) {
         auc = evaluation.auc
         aucCI = evaluation.aucCI
         attackerAdvantage = evaluation.metrics.attackerAdvantage

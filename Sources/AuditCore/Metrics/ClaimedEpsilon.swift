@@ -16,21 +16,21 @@ public struct ClaimedEpsilon: Codable, Sendable, Equatable {
     /// ε by the PLD accountant (≤ `rdp`).
     public var pld: Double
     /// Sampling rate q = batch size / training records.
-    public var samplingRate: Double
+    var samplingRate: Double
     /// σ, noise standard deviation over clip norm.
-    public var noiseMultiplier: Double
+    var noiseMultiplier: Double
     /// Steps composed: epochs run × steps per epoch.
-    public var steps: Int
+    var steps: Int
     /// The loss grid spacing the PLD accountant used.
-    public var pldDiscretisation: Double
+    var pldDiscretisation: Double
     /// Which neighbouring datasets the figures are for.
-    public var neighbouringRelation: String
+    var neighbouringRelation: String
     /// The accountants, in words.
-    public var method: String
+    var method: String
     /// Per checkpoint epoch (when `checkpoints` are on), the ε spent by the end of that epoch.
-    public var perEpoch: [ClaimedEpsilonEpoch]?
+    var perEpoch: [ClaimedEpsilonEpoch]?
 
-    public init(delta: Double, samplingRate q: Double, noiseMultiplier sigma: Double, steps: Int,
+    init(delta: Double, samplingRate q: Double, noiseMultiplier sigma: Double, steps: Int,
                 perEpoch epochSteps: [(epoch: Int, steps: Int)] = []) {
         self.delta = delta
         samplingRate = q
@@ -67,9 +67,9 @@ public struct ClaimedEpsilon: Codable, Sendable, Equatable {
 }
 
 /// The claimed ε by the end of one epoch.
-public struct ClaimedEpsilonEpoch: Codable, Sendable, Equatable {
+struct ClaimedEpsilonEpoch: Codable, Sendable, Equatable {
     public var epoch: Int
-    public var steps: Int
+    var steps: Int
     public var rdp: Double
     public var pld: Double
 }

@@ -6,7 +6,7 @@ import Kernels
 ///
 /// lower = B⁻¹(α/2; k, n−k+1) (0 when k = 0), upper = B⁻¹(1−α/2; k+1, n−k) (1 when k = n), where
 /// B⁻¹ is the inverse of the regularized incomplete beta function, found by bisection to 1e-12.
-public func clopperPearson(successes k: Int, trials n: Int, confidence: Double = 0.95) -> ConfidenceInterval {
+func clopperPearson(successes k: Int, trials n: Int, confidence: Double = 0.95) -> ConfidenceInterval {
     precondition(n > 0 && k >= 0 && k <= n)
     let alpha = 1 - confidence
     let lower = k == 0 ? 0 : inverseRegularizedBeta(alpha / 2, a: Double(k), b: Double(n - k + 1))
@@ -93,20 +93,20 @@ func bestEpsilonPoint(_ roc: ROCCurve, delta: Double, confidence: Double) -> (ep
 /// The empirical ε lower bound a report may call one: the threshold is chosen on one half of the
 /// records and the bound computed on the other half, so the Clopper-Pearson bounds hold for a
 /// threshold fixed before the records that bound it were looked at.
-public struct HeldOutEpsilonBound: Codable, Sendable, Equatable {
+struct HeldOutEpsilonBound: Codable, Sendable, Equatable {
     /// The lower bound on ε at `confidence` (0 when the held-out records show no leakage).
     public var epsilon: Double
     /// The threshold chosen on the selection half (`score >= threshold` means "member"); nil when
     /// no threshold there implied any ε above 0.
-    public var threshold: Double?
+    var threshold: Double?
     /// Records (members + non-members) that chose the threshold, and that bounded ε.
-    public var selectionRecords: Int
-    public var boundRecords: Int
+    var selectionRecords: Int
+    var boundRecords: Int
     /// False positives among the bound half's non-members, false negatives among its members.
-    public var falsePositives: Int
-    public var falseNegatives: Int
-    public var nonMembers: Int
-    public var members: Int
+    var falsePositives: Int
+    var falseNegatives: Int
+    var nonMembers: Int
+    var members: Int
 
     enum CodingKeys: String, CodingKey {
         case epsilon, threshold
@@ -121,11 +121,11 @@ public struct HeldOutEpsilonBound: Codable, Sendable, Equatable {
 
 /// How `heldOutEpsilonBound` is computed and what it assumes: written beside the figure in
 /// metrics.json and the report.
-public let heldOutEpsilonMethod = "threshold chosen on a seeded half of the evaluated records (split within members and "
+let heldOutEpsilonMethod = "threshold chosen on a seeded half of the evaluated records (split within members and "
     + "within non-members), then fixed; its false-positive and false-negative rates on the other half bounded above by "
     + "Clopper-Pearson (each one-sided at 1 - (1 - confidence)/2, so both hold at once with the stated confidence); "
     + "epsilon = max(log((1 - delta - FPR_u) / FNR_u), log((1 - delta - FNR_u) / FPR_u))"
-public let heldOutEpsilonAssumptions = "treats the attack's outcome on each held-out record as an independent trial of "
+let heldOutEpsilonAssumptions = "treats the attack's outcome on each held-out record as an independent trial of "
     + "one fixed test; the records of one training run share that run's randomness, so this is the classical audit's "
     + "reading, not a one-run DP audit (which needs canaries inserted independently with probability 1/2, Steinke, "
     + "Nasr and Jagielski 2023). A bound above the claimed epsilon is evidence against the claim; a bound below it "
@@ -134,7 +134,7 @@ public let heldOutEpsilonAssumptions = "treats the attack's outcome on each held
 /// `HeldOutEpsilonBound` of one attack's scores. Records whose `evaluationMask` is 0 are left out,
 /// as in the rest of the evaluation. The split is a seeded shuffle within members and within
 /// non-members (the first half of each chooses).
-public func heldOutEpsilonBound(
+func heldOutEpsilonBound(
     scores: [Double], isMember: [Bool], evaluationMask: [UInt8]? = nil, delta: Double, confidence: Double = 0.95,
     seed: UInt64
 ) -> HeldOutEpsilonBound {

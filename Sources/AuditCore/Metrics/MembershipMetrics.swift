@@ -1,15 +1,15 @@
 /// Counts of an attack's decisions at one threshold (score >= threshold means "member").
-public struct ConfusionMatrix: Codable, Sendable, Equatable {
+struct ConfusionMatrix: Codable, Sendable, Equatable {
     /// Members called members.
-    public var truePositives: Int
+    var truePositives: Int
     /// Non-members called members.
-    public var falsePositives: Int
+    var falsePositives: Int
     /// Non-members called non-members.
-    public var trueNegatives: Int
+    var trueNegatives: Int
     /// Members called non-members.
-    public var falseNegatives: Int
+    var falseNegatives: Int
 
-    public init(truePositives: Int, falsePositives: Int, trueNegatives: Int, falseNegatives: Int) {
+    init(truePositives: Int, falsePositives: Int, trueNegatives: Int, falseNegatives: Int) {
         self.truePositives = truePositives
         self.falsePositives = falsePositives
         self.trueNegatives = trueNegatives
@@ -32,26 +32,26 @@ public struct MembershipMetrics: Codable, Sendable, Equatable {
     /// Bootstrap interval of `auc`.
     public var aucCI: ConfidenceInterval
     /// TPR at each configured FPR, keyed by `fprKey(fpr)` (for example "0.001").
-    public var tprAtFPR: [String: Double]
+    var tprAtFPR: [String: Double]
     /// Bootstrap interval of each `tprAtFPR` value, same keys.
-    public var tprAtFPRCI: [String: ConfidenceInterval]
+    var tprAtFPRCI: [String: ConfidenceInterval]
     /// max over the curve's thresholds of TPR - FPR.
     public var attackerAdvantage: Double
     /// (TPR + TNR) / 2 at `threshold`.
-    public var balancedAccuracy: Double
+    var balancedAccuracy: Double
     /// Positive predictive value TP / (TP + FP) at `threshold` (0 when nothing is called member).
-    public var ppv: Double
+    var ppv: Double
     /// The decision threshold: score >= threshold means "member".
-    public var threshold: Double
+    var threshold: Double
     /// Decisions at `threshold`.
-    public var confusionMatrix: ConfusionMatrix
+    var confusionMatrix: ConfusionMatrix
     /// Records evaluated.
     public var recordCount: Int
     /// Members among them.
-    public var memberCount: Int
+    var memberCount: Int
 
     /// Whether both members and non-members were present, so the metrics mean something.
-    public var isDefined: Bool { memberCount > 0 && memberCount < recordCount }
+    var isDefined: Bool { memberCount > 0 && memberCount < recordCount }
 
     enum CodingKeys: String, CodingKey {
         case auc
@@ -68,7 +68,7 @@ public struct MembershipMetrics: Codable, Sendable, Equatable {
 }
 
 /// The JSON key of an FPR: Swift's shortest round-trip spelling ("0.001", "0.01", "1e-05").
-public func fprKey(_ fpr: Double) -> String { "\(fpr)" }
+func fprKey(_ fpr: Double) -> String { "\(fpr)" }
 
 /// Computes the metrics of one set of records.
 ///

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// Pure maths: the host does not yet train the many targets this needs (a study over seeds
 /// would); the function is here for that and for callers with their own runs' scores.
-public func multiRunEpsilonBound(
+func multiRunEpsilonBound(
     selection: (scores: [Double], isMember: [Bool]), bound: (scores: [Double], isMember: [Bool]), delta: Double,
     confidence: Double = 0.95
 ) -> HeldOutEpsilonBound {

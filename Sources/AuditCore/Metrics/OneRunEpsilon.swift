@@ -13,7 +13,7 @@ import Foundation
 
 /// The p-value of `correct` right guesses out of `guesses` if the training were (ε, δ)-DP on
 /// `canaries` canaries (Steinke, Nasr and Jagielski 2023, see above). In [0, 1]; rises with ε.
-public func oneRunPValue(canaries m: Int, guesses r: Int, correct v: Int, epsilon: Double, delta: Double) -> Double {
+func oneRunPValue(canaries m: Int, guesses r: Int, correct v: Int, epsilon: Double, delta: Double) -> Double {
     precondition(0 <= v && v <= r && r <= m && epsilon >= 0 && delta >= 0 && delta <= 1)
     let q = 1 / (1 + exp(-epsilon))
     let pmf = binomialPMF(trials: r, probability: q)
@@ -31,7 +31,7 @@ public func oneRunPValue(canaries m: Int, guesses r: Int, correct v: Int, epsilo
 /// The largest ε whose one-run p-value is at most 1 − `confidence` (0 when even ε = 0 is not
 /// rejected): the lower bound on the training's ε, at `confidence`, from `correct` right guesses
 /// out of `guesses` on `canaries` canaries. Found by bisection to 1e-9 in ε.
-public func oneRunEpsilonLowerBound(canaries m: Int, guesses r: Int, correct v: Int, delta: Double, confidence: Double) -> Double {
+func oneRunEpsilonLowerBound(canaries m: Int, guesses r: Int, correct v: Int, delta: Double, confidence: Double) -> Double {
     precondition(confidence > 0 && confidence < 1)
     let beta = 1 - confidence
     guard r > 0, oneRunPValue(canaries: m, guesses: r, correct: v, epsilon: 0, delta: delta) <= beta else { return 0 }
@@ -62,7 +62,7 @@ func binomialPMF(trials n: Int, probability p: Double) -> [Double] {
 /// for the `k` with the lowest, abstaining on the rest and on every canary without a score (NaN,
 /// or left out by the attack's evaluation mask). Ties are broken by canary position, which the
 /// coin flips do not decide. Returns the guesses made (at most 2k) and how many were right.
-public func oneRunGuesses(scores: [Double], included: [Bool], scored: [Bool]? = nil, k: Int) -> (guesses: Int, correct: Int) {
+func oneRunGuesses(scores: [Double], included: [Bool], scored: [Bool]? = nil, k: Int) -> (guesses: Int, correct: Int) {
     precondition(scores.count == included.count && k >= 0)
     let usable = scores.indices.filter { !scores[$0].isNaN && (scored?[$0] ?? true) }
     let ranked = usable.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
@@ -79,18 +79,18 @@ public func oneRunGuesses(scores: [Double], included: [Bool], scored: [Bool]? = 
 public struct OneRunEpsilonBound: Codable, Sendable, Equatable {
     /// The lower bound on ε at `confidence` (0 when the guesses show no leakage).
     public var epsilon: Double
-    public var confidence: Double
+    var confidence: Double
     public var delta: Double
     /// m: canaries inserted, each in the training set with probability 1/2.
     public var canaries: Int
     /// Canaries the attack scored (the others are abstentions).
-    public var scored: Int
+    var scored: Int
     /// The k (guesses "in" = guesses "out" = k) that gave `epsilon`, and its guesses and right guesses.
-    public var k: Int
-    public var guesses: Int
-    public var correct: Int
+    var k: Int
+    var guesses: Int
+    var correct: Int
     /// Every k tried, fixed before the scores were seen (`audit.canaries.guesses`).
-    public var kTried: [Int]
+    var kTried: [Int]
 
     enum CodingKeys: String, CodingKey {
         case epsilon, confidence, delta, canaries, scored, k, guesses, correct
@@ -99,7 +99,7 @@ public struct OneRunEpsilonBound: Codable, Sendable, Equatable {
 }
 
 /// `OneRunEpsilonBound` of scores on `canaries` canaries (`included[i]`: canary i's coin flip).
-public func oneRunEpsilonBound(
+func oneRunEpsilonBound(
     scores: [Double], included: [Bool], scored: [Bool]? = nil, ks: [Int], delta: Double, confidence: Double = 0.95
 ) -> OneRunEpsilonBound {
     precondition(!ks.isEmpty)
@@ -123,7 +123,7 @@ public func oneRunEpsilonBound(
 
 /// The default guess counts of `m` canaries: k = 1 %, 5 %, 10 %, 25 % and 50 % of m (at least 1,
 /// duplicates dropped); at 50 % the guesser guesses every canary.
-public func defaultOneRunGuessCounts(canaries m: Int) -> [Int] {
+func defaultOneRunGuessCounts(canaries m: Int) -> [Int] {
     var ks: [Int] = []
     for fraction in [0.01, 0.05, 0.1, 0.25, 0.5] {
         let k = max(1, Int((Double(m) * fraction).rounded(.down)))
@@ -133,11 +133,11 @@ public func defaultOneRunGuessCounts(canaries m: Int) -> [Int] {
 }
 
 /// How the one-run bound is computed and what it assumes: written beside it in metrics.json and the report.
-public let oneRunEpsilonMethod = "Steinke, Nasr and Jagielski 2023 (one training run): each of m canaries put in the "
+let oneRunEpsilonMethod = "Steinke, Nasr and Jagielski 2023 (one training run): each of m canaries put in the "
     + "target's training set with probability 1/2 (seeded coin flips, canaries.json); the attack guesses 'in' for its k "
     + "highest-scored canaries and 'out' for its k lowest, abstaining on the rest; epsilon is the largest value whose "
     + "p-value P[Bin(r, e^eps/(1+e^eps)) >= v] + 2 m delta max_i P[v-i <= Bin < v]/i is at most 1 - confidence, for r "
     + "guesses with v right; the k tried are fixed in advance and the best is kept after a Bonferroni correction over them"
-public let oneRunEpsilonAssumptions = "valid for any attack and any training, as a lower bound on the epsilon of the "
+let oneRunEpsilonAssumptions = "valid for any attack and any training, as a lower bound on the epsilon of the "
     + "training algorithm with respect to the canaries (the other training records fixed); weak canaries or attacks "
     + "give low bounds, so a bound below the claimed epsilon proves nothing, a bound above it refutes the claim"

@@ -7,13 +7,13 @@
 /// figures say what a real attacker gets.
 
 /// One point of a ROC curve: the rates and the threshold behind them.
-public struct CurvePoint: Codable, Sendable, Equatable {
+struct CurvePoint: Codable, Sendable, Equatable {
     /// Decision threshold: score >= threshold means "member" (`+inf`: nothing is called member).
-    public var threshold: Double
-    public var truePositiveRate: Double
-    public var falsePositiveRate: Double
+    var threshold: Double
+    var truePositiveRate: Double
+    var falsePositiveRate: Double
 
-    public init(threshold: Double, truePositiveRate: Double, falsePositiveRate: Double) {
+    init(threshold: Double, truePositiveRate: Double, falsePositiveRate: Double) {
         self.threshold = threshold
         self.truePositiveRate = truePositiveRate
         self.falsePositiveRate = falsePositiveRate
@@ -30,7 +30,7 @@ extension ROCCurve {
     /// The point behind `truePositiveRate(atFalsePositiveRate:)`: the last (lowest-threshold,
     /// highest-TPR) point whose FPR is at most `fpr`. At `fpr` 0 that is the lowest threshold
     /// strictly above every non-member score, so a member tied with a non-member is not counted.
-    public func point(atFalsePositiveRate fpr: Double) -> CurvePoint {
+    func point(atFalsePositiveRate fpr: Double) -> CurvePoint {
         var k = 0
         for j in falsePositiveRates.indices where falsePositiveRates[j] <= fpr * (1 + 1e-12) { k = j }
         return CurvePoint(threshold: thresholds[k], truePositiveRate: truePositiveRates[k], falsePositiveRate: falsePositiveRates[k])
@@ -40,7 +40,7 @@ extension ROCCurve {
 /// The positive predictive value of "member" calls when a fraction `prior` of the records
 /// queried are members: `TPR·π / (TPR·π + FPR·(1 − π))`. 0 when nothing is called member
 /// (TPR = FPR = 0), as `MembershipMetrics.ppv`.
-public func positivePredictiveValue(truePositiveRate tpr: Double, falsePositiveRate fpr: Double, prior: Double) -> Double {
+func positivePredictiveValue(truePositiveRate tpr: Double, falsePositiveRate fpr: Double, prior: Double) -> Double {
     let called = tpr * prior + fpr * (1 - prior)
     return called > 0 ? tpr * prior / called : 0
 }
@@ -48,7 +48,7 @@ public func positivePredictiveValue(truePositiveRate tpr: Double, falsePositiveR
 /// The PPV of each configured FPR row at each prior: `[fprKey(prior)][fprKey(fpr)]`. Each row
 /// uses its curve point (`ROCCurve.point(atFalsePositiveRate:)`), with the FPR that point
 /// really has (at most the row's FPR).
-public func ppvAtPriors(_ curve: ROCCurve, fprs: [Double], priors: [Double]) -> [String: [String: Double]] {
+func ppvAtPriors(_ curve: ROCCurve, fprs: [Double], priors: [Double]) -> [String: [String: Double]] {
     var out: [String: [String: Double]] = [:]
     for prior in priors {
         var row: [String: Double] = [:]
@@ -62,18 +62,18 @@ public func ppvAtPriors(_ curve: ROCCurve, fprs: [Double], priors: [Double]) -> 
 }
 
 /// A threshold chosen on reference models only, at one FPR, and what it gives on the target.
-public struct ReferenceThreshold: Codable, Sendable, Equatable {
+struct ReferenceThreshold: Codable, Sendable, Equatable {
     /// The threshold, chosen on the pooled scores of the pseudo-targets (reference models
     /// attacked as if each were the target, with the other reference models as references).
-    public var threshold: Double
+    var threshold: Double
     /// TPR and FPR of the threshold on the pseudo-targets it was chosen on.
-    public var referenceTPR: Double
-    public var referenceFPR: Double
+    var referenceTPR: Double
+    var referenceFPR: Double
     /// TPR and FPR the threshold gives on the target's evaluated records.
-    public var targetTPR: Double
-    public var targetFPR: Double
+    var targetTPR: Double
+    var targetFPR: Double
     /// PPV on the target at each prior (`fprKey(prior)`), from `targetTPR` and `targetFPR`.
-    public var targetPPV: [String: Double]
+    var targetPPV: [String: Double]
 
     enum CodingKeys: String, CodingKey {
         case threshold
@@ -86,15 +86,15 @@ public struct ReferenceThreshold: Codable, Sendable, Equatable {
 }
 
 /// One pseudo-target's scores: a reference model attacked as if it were the target.
-public struct PseudoTargetScores: Sendable {
+struct PseudoTargetScores: Sendable {
     /// The reference model's index.
-    public var model: Int
-    public var scores: [Double]
+    var model: Int
+    var scores: [Double]
     /// Its membership of each audit record.
-    public var isMember: [Bool]
-    public var evaluationMask: [UInt8]
+    var isMember: [Bool]
+    var evaluationMask: [UInt8]
 
-    public init(model: Int, scores: [Double], isMember: [Bool], evaluationMask: [UInt8]) {
+    init(model: Int, scores: [Double], isMember: [Bool], evaluationMask: [UInt8]) {
         self.model = model
         self.scores = scores
         self.isMember = isMember
@@ -109,7 +109,7 @@ public struct PseudoTargetScores: Sendable {
 /// FPR count the evaluated records with score >= threshold. Nil when no pseudo-target has both
 /// members and non-members.
 /// - Returns: by `fprKey(fpr)`.
-public func referenceThresholds(
+func referenceThresholds(
     _ pseudo: [PseudoTargetScores], fprs: [Double], priors: [Double],
     targetScores: [Double], targetIsMember: [Bool], targetMask: [UInt8]
 ) -> [String: ReferenceThreshold]? {
@@ -146,7 +146,7 @@ extension AttackEvaluation {
     /// Adds the operating points of a real attacker: the PPV of each FPR row at each prior (from
     /// `curve`, the whole set's ROC curve), and, when `pseudo` holds reference models attacked
     /// as targets, the thresholds chosen on them with the rates they give on the target.
-    public mutating func addOperatingPoints(
+    mutating func addOperatingPoints(
         curve: ROCCurve, priors: [Double], pseudo: [PseudoTargetScores], scores: [Double], isMember: [Bool], mask: [UInt8]
     ) {
         priorsUsed = priors.isEmpty ? nil : priors

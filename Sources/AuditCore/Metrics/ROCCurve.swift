@@ -6,15 +6,15 @@
 /// staircase that depends on input order). The last point is (1, 1).
 public struct ROCCurve: Sendable, Equatable {
     /// False-positive rate of each point: non-members called members / non-members.
-    public var falsePositiveRates: [Double]
+    var falsePositiveRates: [Double]
     /// True-positive rate of each point: members called members / members.
-    public var truePositiveRates: [Double]
+    var truePositiveRates: [Double]
     /// Threshold of each point (score >= threshold means "member"); `+inf` for the first point.
-    public var thresholds: [Double]
+    var thresholds: [Double]
     /// Number of members the rates are relative to.
-    public var memberCount: Int
+    var memberCount: Int
     /// Number of non-members the rates are relative to.
-    public var nonMemberCount: Int
+    var nonMemberCount: Int
 
     /// Area under the curve by the trapezoid rule.
     ///
@@ -31,7 +31,7 @@ public struct ROCCurve: Sendable, Equatable {
     }
 
     /// The highest TPR among the curve's points whose FPR is at most `fpr`.
-    public func truePositiveRate(atFalsePositiveRate fpr: Double) -> Double {
+    func truePositiveRate(atFalsePositiveRate fpr: Double) -> Double {
         var best = 0.0
         for k in falsePositiveRates.indices where falsePositiveRates[k] <= fpr * (1 + 1e-12) {
             best = max(best, truePositiveRates[k])
@@ -42,7 +42,7 @@ public struct ROCCurve: Sendable, Equatable {
     /// The curve as CSV text: header `fpr,tpr,threshold`, one line per point.
     ///
     /// The first point's threshold is written `inf`. Numbers use Swift's shortest round-trip form.
-    public var csv: String {
+    var csv: String {
         var out = "fpr,tpr,threshold\n"
         for k in thresholds.indices {
             let t = thresholds[k]
@@ -60,7 +60,7 @@ public struct ROCCurve: Sendable, Equatable {
 /// - Parameters:
 ///   - scores: one score per record; higher means "member".
 ///   - isMember: the truth for each record, same length.
-public func rocCurve(scores: [Double], isMember: [Bool]) -> ROCCurve {
+func rocCurve(scores: [Double], isMember: [Bool]) -> ROCCurve {
     rocCurve(RankedScores(scores: scores, isMember: isMember))
 }
 
@@ -85,7 +85,7 @@ func rocCurve(_ ranked: RankedScores) -> ROCCurve {
 
 /// The ROC curve of the records an attack left in its evaluation (`evaluationMask[i] != 0`):
 /// the curve behind `evaluate`'s whole-set figures, e.g. for the run's ROC CSV files.
-public func rocCurve(scores: [Double], isMember: [Bool], evaluationMask: [UInt8]) -> ROCCurve {
+func rocCurve(scores: [Double], isMember: [Bool], evaluationMask: [UInt8]) -> ROCCurve {
     precondition(scores.count == isMember.count && scores.count == evaluationMask.count,
                  "rocCurve: per-record arrays differ in length")
     let kept = scores.indices.filter { evaluationMask[$0] != 0 }

@@ -5,16 +5,16 @@ import Foundation
 /// and configuration and the thread count, which a reproduction must also match to print the same
 /// numbers bit for bit, are recorded once, in `blas` (`BLASSummary`). On another CPU (another
 /// kernel) results move in the third decimal of the AUCs (README).
-public struct RunEnvironment: Codable, Sendable, Equatable {
+struct RunEnvironment: Codable, Sendable, Equatable {
     /// SHA-256 of each library file used (the host binary and the plugins), by path.
-    public var librarySHA256: [String: String]
+    var librarySHA256: [String: String]
 
     enum CodingKeys: String, CodingKey {
         case librarySHA256 = "library_sha256"
     }
 
     /// The hashes of this process's binary and of the libraries at `paths`.
-    public static func current(libraries paths: [String]) -> RunEnvironment {
+    static func current(libraries paths: [String]) -> RunEnvironment {
         var hashes: [String: String] = [:]
         let host = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         for path in [host] + paths where hashes[path] == nil {

@@ -11,7 +11,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// The run's name (from the config).
     public var runName: String
     /// When the run started, ISO 8601 (UTC).
-    public var createdAt: String
+    var createdAt: String
     /// The population the audit drew from.
     public var dataset: DatasetSummary
     /// The target model: accuracy and training history.
@@ -21,24 +21,24 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// The configured FPR points, ascending.
     public var fprs: [Double]
     /// Attack names in run order (the keys of `attacks`).
-    public var attackOrder: [String]
+    var attackOrder: [String]
     /// Evaluation of each attack, by name.
     public var attacks: [String: AttackEvaluation]
     /// The records most at risk under each attack, by attack name.
-    public var mostAtRisk: [String: [RiskRecord]]
+    var mostAtRisk: [String: [RiskRecord]]
     /// Wall time of each pipeline stage, in run order.
-    public var stageSeconds: [StageTiming]
+    var stageSeconds: [StageTiming]
     /// Wall time of the whole run.
     public var totalSeconds: Double
     /// Peak resident memory of the process, bytes.
-    public var peakMemoryBytes: UInt64
+    var peakMemoryBytes: UInt64
     /// The config file as run (verbatim text).
-    public var configYAML: String
+    var configYAML: String
     /// Plugin components the run used.
     public var plugins: [PluginUse]
     /// Queries each attack made to the target through the host's query service (attacks that
     /// made none are absent).
-    public var targetQueries: [String: Int]? = nil
+    var targetQueries: [String: Int]? = nil
     /// What the audit implies about the training algorithm's differential privacy.
     public var privacy: PrivacyEvidence? = nil
     /// Leakage over training (`audit.checkpoints`): the attacks at chosen epochs.
@@ -47,11 +47,11 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var canaryAudit: CanaryAuditSummary? = nil
     /// The SHA-256 of the host and plugin libraries the run used. With `blas` (CPU, kernel,
     /// configuration, threads), what a bit-for-bit reproduction must match.
-    public var environment: RunEnvironment? = nil
+    var environment: RunEnvironment? = nil
     /// The CPU, and the BLAS library, configuration, kernel, threads and measured sgemm rate of the
     /// run: the facts a reproduction must match besides the library hashes (nil in a
     /// `metrics.json` written before it was recorded).
-    public var blas: BLASSummary? = nil
+    var blas: BLASSummary? = nil
 
     public init(
         toolVersion: String, runName: String, createdAt: String, dataset: DatasetSummary,
@@ -78,14 +78,14 @@ public struct RunSummary: Codable, Sendable, Equatable {
     }
 
     /// Appends an attack's evaluation, keeping `attackOrder`.
-    public mutating func add(_ evaluation: AttackEvaluation, mostAtRisk risk: [RiskRecord] = []) {
+    mutating func add(_ evaluation: AttackEvaluation, mostAtRisk risk: [RiskRecord] = []) {
         if attacks[evaluation.attack] == nil { attackOrder.append(evaluation.attack) }
         attacks[evaluation.attack] = evaluation
         mostAtRisk[evaluation.attack] = risk
     }
 
     /// The attacks in run order (skipping names with no evaluation).
-    public var orderedAttacks: [AttackEvaluation] { attackOrder.compactMap { attacks[$0] } }
+    var orderedAttacks: [AttackEvaluation] { attackOrder.compactMap { attacks[$0] } }
 
     /// The strongest attack: highest TPR at the lowest configured FPR above 0 (at 0 when that is
     /// the only one), ties broken by AUC.
@@ -146,11 +146,11 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
     /// Dataset name as configured (e.g. "fashion-mnist").
     public var name: String
     /// Records in the population.
-    public var records: Int
+    var records: Int
     /// Number of classes.
-    public var classes: Int
+    var classes: Int
 
-    public init(name: String, records: Int, classes: Int) {
+    init(name: String, records: Int, classes: Int) {
         self.name = name
         self.records = records
         self.classes = classes
@@ -166,7 +166,7 @@ public struct TargetSummary: Codable, Sendable, Equatable {
     /// One entry per epoch, in order (empty for a model loaded rather than trained).
     public var history: [EpochSummary]
 
-    public init(trainAccuracy: Double, testAccuracy: Double, history: [EpochSummary] = []) {
+    init(trainAccuracy: Double, testAccuracy: Double, history: [EpochSummary] = []) {
         self.trainAccuracy = trainAccuracy
         self.testAccuracy = testAccuracy
         self.history = history
@@ -185,17 +185,17 @@ public struct EpochSummary: Codable, Sendable, Equatable {
     /// Epoch number, from 1.
     public var epoch: Int
     /// Mean training loss over the epoch.
-    public var trainLoss: Double
+    var trainLoss: Double
     /// Training accuracy over the epoch.
     public var trainAccuracy: Double
     /// Loss on held-out records after the epoch (nil when not measured).
-    public var heldoutLoss: Double?
+    var heldoutLoss: Double?
     /// Accuracy on held-out records after the epoch (nil when not measured).
-    public var heldoutAccuracy: Double?
+    var heldoutAccuracy: Double?
     /// Wall time of the epoch.
-    public var seconds: Double
+    var seconds: Double
 
-    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, heldoutLoss: Double? = nil,
+    init(epoch: Int, trainLoss: Double, trainAccuracy: Double, heldoutLoss: Double? = nil,
                 heldoutAccuracy: Double? = nil, seconds: Double) {
         self.epoch = epoch
         self.trainLoss = trainLoss
@@ -219,9 +219,9 @@ public struct StageTiming: Codable, Sendable, Equatable {
     /// Stage name ("load dataset", "train models", ...).
     public var stage: String
     /// Wall time in seconds.
-    public var seconds: Double
+    var seconds: Double
 
-    public init(stage: String, seconds: Double) {
+    init(stage: String, seconds: Double) {
         self.stage = stage
         self.seconds = seconds
     }
@@ -238,7 +238,7 @@ public struct PluginUse: Codable, Sendable, Equatable {
     /// The component used, e.g. "attack loss_threshold".
     public var component: String
 
-    public init(name: String, version: String, path: String, component: String) {
+    init(name: String, version: String, path: String, component: String) {
         self.name = name
         self.version = version
         self.path = path
@@ -251,11 +251,11 @@ public struct RiskRecord: Codable, Sendable, Equatable {
     /// The record's index (as given to `mostAtRisk`, e.g. its index in the dataset).
     public var index: Int
     /// Its class label.
-    public var label: Int32
+    var label: Int32
     /// The attack's score for it.
-    public var score: Double
+    var score: Double
 
-    public init(index: Int, label: Int32, score: Double) {
+    init(index: Int, label: Int32, score: Double) {
         self.index = index
         self.label = label
         self.score = score
@@ -267,7 +267,7 @@ public struct RiskRecord: Codable, Sendable, Equatable {
 /// - Parameters:
 ///   - recordIndices: the index to report for each audit record (e.g. its dataset index);
 ///     nil reports the audit-record position.
-public func mostAtRisk(
+func mostAtRisk(
     scores: [Double], isMember: [Bool], evaluationMask: [UInt8], labels: [Int32],
     recordIndices: [Int]? = nil, count: Int
 ) -> [RiskRecord] {
@@ -287,20 +287,20 @@ public struct PrivacyEvidence: Codable, Sendable, Equatable {
     /// when the target was not trained here with DP-SGD options).
     public var claimedEpsilonAccountants: ClaimedEpsilon?
     /// Confidence of the lower bounds.
-    public var confidence: Double
+    var confidence: Double
     /// Per attack: the empirical lower bound on ε at `confidence`, threshold chosen on held-out
     /// records (`heldOutEpsilonBound`).
     public var empiricalEpsilonLowerBound: [String: Double]
     /// Per attack: how the bound was reached (threshold, halves, counts).
-    public var empiricalEpsilonDetails: [String: HeldOutEpsilonBound]
+    var empiricalEpsilonDetails: [String: HeldOutEpsilonBound]
     /// Per attack: a diagnostic, NOT a bound: the maximum over every ROC point of the per-point
     /// figure, threshold chosen on the same records (`empiricalEpsilonLowerBound(_:delta:)`).
-    public var empiricalEpsilonUncorrectedMax: [String: Double]
+    var empiricalEpsilonUncorrectedMax: [String: Double]
     /// What the bound is and what it assumes, in words.
-    public var method: String
-    public var assumptions: String
+    var method: String
+    var assumptions: String
 
-    public init(delta: Double, claimedEpsilon: Double?, empiricalEpsilonLowerBound: [String: Double],
+    init(delta: Double, claimedEpsilon: Double?, empiricalEpsilonLowerBound: [String: Double],
                 details: [String: HeldOutEpsilonBound] = [:], uncorrectedMax: [String: Double] = [:],
                 confidence: Double = 0.95, accountants: ClaimedEpsilon? = nil) {
         self.delta = delta
@@ -315,7 +315,7 @@ public struct PrivacyEvidence: Codable, Sendable, Equatable {
     }
 
     /// The largest lower bound, and the attack that reached it.
-    public var strongest: (attack: String, epsilon: Double)? {
+    var strongest: (attack: String, epsilon: Double)? {
         empiricalEpsilonLowerBound.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
             .map { ($0.key, $0.value) }
     }

@@ -36,7 +36,7 @@ func createInstance(
 }
 
 /// A dataset loader behind the C ABI.
-public final class DynamicDataset {
+final class DynamicDataset {
     public let component: ComponentInfo
     let bridge: HostBridge
     let table: UnsafePointer<mia_dataset_vtable_t>
@@ -44,7 +44,7 @@ public final class DynamicDataset {
     /// Whether `open` succeeded: only then is `close` called (never after a failed open).
     var opened = false
 
-    public init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
+    init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
         precondition(component.kind == .dataset)
         self.component = component
         self.bridge = bridge
@@ -69,7 +69,7 @@ public final class DynamicDataset {
     }
 
     /// Reads records [start, start + count): features [count, featureSize], labels [count].
-    public func read(start: Int, count: Int, featureShape: [Int]) throws -> (features: [Float], labels: [Int32]) {
+    func read(start: Int, count: Int, featureShape: [Int]) throws -> (features: [Float], labels: [Int32]) {
         let size = featureShape.reduce(1, *)
         var features = [Float](repeating: 0, count: count * size)
         var labels = [Int32](repeating: 0, count: count)
@@ -85,16 +85,16 @@ public final class DynamicDataset {
 }
 
 /// A model backend behind the C ABI.
-public final class DynamicModel {
+final class DynamicModel {
     public let component: ComponentInfo
-    public let spec: ModelSpec
+    let spec: ModelSpec
     let bridge: HostBridge
     let table: UnsafePointer<mia_model_vtable_t>
     var instance: UnsafeMutableRawPointer?
     /// Whether `create` succeeded: only then is `destroy` called (never after a failed create).
     var created = false
 
-    public init(_ component: ComponentInfo, optionsJSON: String, spec: ModelSpec, bridge: HostBridge) throws {
+    init(_ component: ComponentInfo, optionsJSON: String, spec: ModelSpec, bridge: HostBridge) throws {
         precondition(component.kind == .model)
         self.component = component
         self.spec = spec
@@ -122,7 +122,7 @@ public final class DynamicModel {
     /// reaches, `onCheckpoint(epoch)` runs on the training thread while the model holds that
     /// epoch's weights (it may call `predict` and `save`); a throw stops training. Returns the
     /// per-epoch history.
-    public func train(
+    func train(
         features: [Float], labels: [Int32], heldoutFeatures: [Float]? = nil, heldoutLabels: [Int32]? = nil,
         auxiliaryFeatures: [Float]? = nil, auxiliaryLabels: [Int32]? = nil, seed: UInt64,
         checkpointEpochs: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil,
@@ -205,7 +205,7 @@ public final class DynamicModel {
     }
 
     /// Logits [n, classCount] for `features` [n, featureSize], computed in chunks of `batch`.
-    public func predict(features: UnsafeBufferPointer<Float>, count n: Int, batch: Int = 4096) throws -> [Float] {
+    func predict(features: UnsafeBufferPointer<Float>, count n: Int, batch: Int = 4096) throws -> [Float] {
         let size = spec.featureSize, c = spec.classCount
         var logits = [Float](repeating: 0, count: n * c)
         try logits.withUnsafeMutableBufferPointer { o in
@@ -223,15 +223,15 @@ public final class DynamicModel {
         return logits
     }
 
-    public func predict(features: [Float], count: Int) throws -> [Float] {
+    func predict(features: [Float], count: Int) throws -> [Float] {
         try features.withUnsafeBufferPointer { try predict(features: $0, count: count) }
     }
 
-    public func save(to path: String) throws {
+    func save(to path: String) throws {
         try callPlugin(component, "save") { table.pointee.save(instance, path, $0) }
     }
 
-    public func load(from path: String) throws {
+    func load(from path: String) throws {
         try callPlugin(component, "load") { table.pointee.load(instance, path, $0) }
     }
 }
@@ -292,11 +292,11 @@ public final class DynamicAttack {
 public final class QueryService: @unchecked Sendable {
     let target: DynamicModel
     let makeModel: () throws -> DynamicModel
-    public let classCount: Int
-    public let featureSize: Int
+    let classCount: Int
+    let featureSize: Int
     private let lock = NSLock()
-    public private(set) var queryCount = 0
-    public private(set) var shadowCount = 0
+    private(set) var queryCount = 0
+    private(set) var shadowCount = 0
 
     /// The output defence the target's answers pass through. Shadow models answer through it
     /// too: the attacker knows the target's output format and post-processes its own models'
@@ -307,7 +307,7 @@ public final class QueryService: @unchecked Sendable {
     /// shadow trainings too, so that they follow the target's recipe.
     let auxiliary: (features: [Float], labels: [Int32])?
 
-    public init(
+    init(
         target: DynamicModel, defence: OutputDefence? = nil, auxiliary: (features: [Float], labels: [Int32])? = nil,
         makeModel: @escaping () throws -> DynamicModel
     ) {

@@ -13,7 +13,7 @@ public final class CancellationFlag: @unchecked Sendable {
 }
 
 /// Receives progress reports from plugins.
-public protocol ProgressSink: AnyObject, Sendable {
+protocol ProgressSink: AnyObject, Sendable {
     func report(task: String, done: Int, total: Int)
 }
 
@@ -32,7 +32,7 @@ public final class HostBridge: @unchecked Sendable {
     private let resultsLock = NSLock()
     private var results: [String: Double] = [:]
     /// The numbers the component recorded through `MIA_HOST_RESULTS_V1`, by name.
-    public var reportedValues: [String: Double] { resultsLock.withLock { results } }
+    var reportedValues: [String: Double] { resultsLock.withLock { results } }
     var queries: QueryService? {
         didSet {
             queryTable.pointee.class_count = Int32(queries?.classCount ?? 0)
@@ -40,7 +40,7 @@ public final class HostBridge: @unchecked Sendable {
         }
     }
 
-    public init(label: String, logger: Logger, cancellation: CancellationFlag, progress: (any ProgressSink)? = nil) {
+    init(label: String, logger: Logger, cancellation: CancellationFlag, progress: (any ProgressSink)? = nil) {
         self.label = label
         self.logger = logger
         self.cancellation = cancellation

@@ -18,14 +18,14 @@ import Foundation
 ///   with exit 130.
 public enum PluginGuard {
     /// How long a plugin call may keep running after Ctrl-C before the host stops at once.
-    public static let interruptGrace = 5.0
+    static let interruptGrace = 5.0
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var current = PluginPolicy()
     private static let installed: Void = mia_guard_install()
 
     /// The policy of the run in progress (set by `StageContext` when an audit starts).
-    public static var policy: PluginPolicy {
+    static var policy: PluginPolicy {
         get { lock.withLock { current } }
         set { lock.withLock { current = newValue } }
     }
@@ -37,7 +37,7 @@ public enum PluginGuard {
 
     /// Runs `body` (one call into `library`) recorded as in flight, under the library's time
     /// limit unless `timed` is false (an isolated call is timed by its own waiter).
-    public static func inFlight<T>(
+    static func inFlight<T>(
         library: String, pluginName: String, what: String, call: String, timed: Bool = true, _ body: () throws -> T
     ) rethrows -> T {
         _ = installed
@@ -48,7 +48,7 @@ public enum PluginGuard {
     }
 
     /// `inFlight` for a call into a component's table.
-    public static func inFlight<T>(_ component: ComponentInfo, _ call: String, timed: Bool = true, _ body: () throws -> T) rethrows -> T {
+    static func inFlight<T>(_ component: ComponentInfo, _ call: String, timed: Bool = true, _ body: () throws -> T) rethrows -> T {
         try inFlight(
             library: component.plugin.path, pluginName: component.plugin.name, what: "\(component.kind) `\(component.name)`",
             call: call, timed: timed, body)
@@ -65,5 +65,5 @@ public enum PluginGuard {
     public static func hostExiting() { mia_guard_host_exiting() }
 
     /// Plugin calls in flight now, on every thread.
-    public static var callsInFlight: Int { Int(mia_guard_in_flight()) }
+    static var callsInFlight: Int { Int(mia_guard_in_flight()) }
 }

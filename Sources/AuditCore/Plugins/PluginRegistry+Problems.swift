@@ -10,7 +10,7 @@ extension PluginProblem {
 extension PluginRegistry {
     /// Appended to "no plugin named X": the libraries that were refused, each with its reason
     /// (the component may be in one of them); empty when every library loaded.
-    public var refusedLibrariesNote: String {
+    var refusedLibrariesNote: String {
         let refused = problems.filter { !$0.libraryLoaded }
         guard !refused.isEmpty else { return "" }
         let shown = refused.prefix(5).map { "\($0.path): \($0.reason)" }.joined(separator: "; ")

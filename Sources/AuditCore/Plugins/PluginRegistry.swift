@@ -23,11 +23,11 @@ public struct ComponentInfo: @unchecked Sendable {
     public var options: [OptionSpec]
     /// The component's C table (`mia_dataset_vtable_t`, `mia_model_vtable_t` or `mia_attack_vtable_t`):
     /// the host's copy in its own layout, zero past the plugin's `struct_size` (which it keeps).
-    public var vtable: UnsafeRawPointer
+    var vtable: UnsafeRawPointer
     public var plugin: PluginInfo
     /// The plugin's own `mia_component_t` (static in the plugin), handed back to it by the ABI 1.2
     /// `create_component` / `open_component`; nil for a component made up by a test.
-    public var descriptor: UnsafePointer<mia_component_t>? = nil
+    var descriptor: UnsafePointer<mia_component_t>? = nil
 }
 
 /// A plugin library that loaded.
@@ -83,7 +83,7 @@ public final class PluginRegistry: @unchecked Sendable {
     }
 
     /// The folder of the running executable (`/proc/self/exe`), where SwiftPM builds the plugins.
-    public static func executableFolder() -> String {
+    static func executableFolder() -> String {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return (exe as NSString).deletingLastPathComponent
@@ -94,7 +94,7 @@ public final class PluginRegistry: @unchecked Sendable {
     }
 
     /// Loads every library in `path` (a folder, or one library file).
-    public func scan(_ path: String, onlyBuiltIn: Bool) {
+    func scan(_ path: String, onlyBuiltIn: Bool) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             if !onlyBuiltIn { problems.append(PluginProblem(path: path, reason: "plugin folder does not exist")) }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Escapes text for HTML element content and attribute values (`& < > " '`).
-public func escapeHTML(_ text: String) -> String {
+func escapeHTML(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for ch in text.unicodeScalars {
@@ -20,7 +20,7 @@ public func escapeHTML(_ text: String) -> String {
 /// How the report spells numbers. `metrics.json` holds full precision; the report shows the same
 /// values rounded by exactly these rules, and each shown value carries its JSON path in a
 /// `data-metric` attribute and its rule in `data-format`, so a test can check one against the other.
-public enum ReportFormat: String, Sendable {
+enum ReportFormat: String, Sendable {
     /// Rates, AUC, accuracies, intervals: 4 decimals ("0.5123").
     case metric
     /// Durations: 2 decimals, unit added by the caller.
@@ -34,7 +34,7 @@ public enum ReportFormat: String, Sendable {
     case mebibytes
 
     /// `value` spelled by this rule. Non-finite values read "inf", "-inf", "nan".
-    public func string(_ value: Double) -> String {
+    func string(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value > 0 ? "inf" : "-inf" }
         switch self {

@@ -17,7 +17,7 @@ import Foundation
 ///   - isMember: the truth for each audit record.
 ///   - evaluationMasks: each attack's evaluation mask (missing means every record counts).
 /// - Returns: the HTML text.
-public func renderReport(
+func renderReport(
     summary: RunSummary, scores: [String: [Double]], isMember: [Bool], evaluationMasks: [String: [UInt8]]
 ) -> String {
     var page = ReportPage(summary: summary, scores: scores, isMember: isMember, masks: evaluationMasks)

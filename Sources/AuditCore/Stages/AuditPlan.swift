@@ -9,12 +9,12 @@ public struct ResolvedComponent {
     public var options: [String: OptionValue]
     /// The options the config gave, checked (paths made absolute) but without the defaults. (Store
     /// keys hash `options`, after defaults, and the library's bytes: see `Provenance`.)
-    public var givenOptions: [String: OptionValue]
-    public var optionsJSON: String { OptionChecker.json(options) }
-    public var givenOptionsJSON: String { OptionChecker.json(givenOptions) }
+    var givenOptions: [String: OptionValue]
+    var optionsJSON: String { OptionChecker.json(options) }
+    var givenOptionsJSON: String { OptionChecker.json(givenOptions) }
 
     /// Checks `choice`'s options against `info`'s schema and keeps which of them the config gave.
-    public static func checked(_ choice: ComponentChoice, _ info: ComponentInfo, baseDirectory: String) throws -> ResolvedComponent {
+    static func checked(_ choice: ComponentChoice, _ info: ComponentInfo, baseDirectory: String) throws -> ResolvedComponent {
         let values = try OptionChecker.check(
             choice.options, against: info.options, component: info.name, baseDirectory: baseDirectory, at: choice.pluginNode)
         let given = Set(try choice.options?.entries().map(\.key) ?? [])
@@ -27,7 +27,7 @@ public struct ResolvedAttack {
     public var name: String
     public var component: ResolvedComponent
     public var requirements: AttackRequirements
-    public var line: Int?
+    var line: Int?
 }
 
 /// A config checked against the plugins found: everything `run` needs, known good before any
@@ -36,15 +36,15 @@ public struct AuditPlan {
     public var config: AuditConfig
     public var registry: PluginRegistry
     /// The dataset and model; nil when the audit reads its signals from a folder.
-    public var datasetChoice: ResolvedComponent?
-    public var modelChoice: ResolvedComponent?
+    var datasetChoice: ResolvedComponent?
+    var modelChoice: ResolvedComponent?
     public var datasetInfo: DatasetInfo
     public var attacks: [ResolvedAttack]
     /// The target trained elsewhere, when the config has a `target:` section.
-    public var targetChoice: ResolvedComponent?
+    var targetChoice: ResolvedComponent?
     /// Its members among the audit records, and the SHA-256 of the file they came from.
-    public var targetMembership: [Bool]?
-    public var targetMembershipHash: String?
+    var targetMembership: [Bool]?
+    var targetMembershipHash: String?
     /// Signals read from a folder (bring your own signals), already checked.
     public var providedSignals: ProvidedSignals?
 
@@ -183,7 +183,7 @@ public struct AuditPlan {
     }
 
     /// The plugins this plan uses.
-    public var pluginsUsed: [(component: String, kind: String, plugin: PluginInfo)] {
+    var pluginsUsed: [(component: String, kind: String, plugin: PluginInfo)] {
         [datasetChoice.map { ($0.info.name, "dataset", $0.info.plugin) }, targetChoice.map { ($0.info.name, "target", $0.info.plugin) },
          modelChoice.map { ($0.info.name, "model", $0.info.plugin) }]
             .compactMap { $0 } + attacks.map { ($0.component.info.name, "attack", $0.component.info.plugin) }

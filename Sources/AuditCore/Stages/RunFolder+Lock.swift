@@ -35,11 +35,11 @@ final class RunLock {
 }
 
 /// A run folder that another live process is running: a second run there is refused.
-public struct RunFolderBusy: Error, CustomStringConvertible {
-    public let folder: String
+struct RunFolderBusy: Error, CustomStringConvertible {
+    let folder: String
     public let state: RunState?
 
-    public var description: String {
+    var description: String {
         let who = state.map { "process \($0.pid)" + ($0.host.map { " on \($0)" } ?? "") + ", started \($0.startedAt)" + ($0.stage.map { ", in stage `\($0)`" } ?? "") }
         return "\(folder): another run is in progress in this folder (\(who ?? "its state is not written yet")); "
             + "wait for it to end, or give this run another `run.name` or `run.output`"
@@ -47,7 +47,7 @@ public struct RunFolderBusy: Error, CustomStringConvertible {
 }
 
 extension RunFolder {
-    public static let lockFile = "run.lock"
+    static let lockFile = "run.lock"
 
     /// Takes the folder's lock without waiting; nil when another process holds it.
     static func lock(_ folder: String) throws -> RunLock? {

@@ -21,9 +21,9 @@ public struct RunState: Codable, Equatable, Sendable {
     public enum Status: String, Codable, Sendable { case running, complete, failed }
 
     public var state: Status
-    public var toolVersion: String
-    public var startedAt: String
-    public var finishedAt: String?
+    var toolVersion: String
+    var startedAt: String
+    var finishedAt: String?
     /// The stage in progress (running) or that failed (failed).
     public var stage: String?
     /// The plugin call that failed: "plugin at PATH, component NAME, call".
@@ -43,7 +43,7 @@ public struct RunState: Codable, Equatable, Sendable {
 
 /// Reads and writes a run folder's `RunState`.
 public enum RunFolder {
-    public static let stateFile = "run.json"
+    static let stateFile = "run.json"
     /// The results of a run, set aside when another run starts in the same folder.
     public static let results = ["metrics.json", "report.html", "roc", stateFile]
 
@@ -97,14 +97,14 @@ public enum RunFolder {
     }
 
     /// Records the stage a running run is in.
-    public static func enter(stage: String, _ folder: String) {
+    static func enter(stage: String, _ folder: String) {
         guard var s = read(folder), s.state == .running else { return }
         s.stage = stage
         try? write(s, folder)
     }
 
     /// Records the end of a run: complete, or failed with `error`.
-    public static func finish(_ folder: String, error: Error? = nil) {
+    static func finish(_ folder: String, error: Error? = nil) {
         var s = read(folder) ?? RunState(state: .running, toolVersion: toolVersion, startedAt: now(), pid: getpid())
         s.finishedAt = now()
         if let error {
@@ -119,7 +119,7 @@ public enum RunFolder {
     }
 
     /// Runs `body` as the run in `folder`: `begin`, then `complete` or `failed` with the error.
-    public static func recording<T>(_ folder: String, logger: Logger? = nil, _ body: () throws -> T) throws -> T {
+    static func recording<T>(_ folder: String, logger: Logger? = nil, _ body: () throws -> T) throws -> T {
         let lock = try begin(folder, logger: logger)
         defer { lock.release() }
         do {
@@ -134,7 +134,7 @@ public enum RunFolder {
 
     /// Refuses a folder whose run is not complete, saying why. A folder without `run.json` (made
     /// before runs recorded their state) is accepted when it has `metrics.json`.
-    public static func requireComplete(_ folder: String) throws {
+    static func requireComplete(_ folder: String) throws {
         let file = path(folder, stateFile)
         guard FileManager.default.fileExists(atPath: file) else { return }
         guard let s = read(folder) else { throw NpyError(path: file, message: "the run's state cannot be read") }

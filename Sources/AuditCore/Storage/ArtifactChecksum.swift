@@ -8,11 +8,11 @@ import Logging
 /// checksum, or whose bytes no longer match it, is not reused but computed again, and the
 /// caller logs a warning naming it. The backend's `model.bin` is not covered here: its format
 /// carries its own checksum, which the backend checks when it loads the file.
-public enum ArtifactChecksum {
-    public static func sidecar(_ path: String) -> String { path + ".sha256" }
+enum ArtifactChecksum {
+    static func sidecar(_ path: String) -> String { path + ".sha256" }
 
     /// What the check of a stored file found.
-    public enum Verdict: Equatable {
+    enum Verdict: Equatable {
         /// The file is there and matches its checksum.
         case intact
         /// The file is not there.
@@ -22,7 +22,7 @@ public enum ArtifactChecksum {
     }
 
     /// Records the checksum of the file at `path` (just written by this process).
-    public static func record(_ path: String) throws {
+    static func record(_ path: String) throws {
         guard let digest = SHA256.hex(contentsOf: path) else {
             throw NpyError(path: path, message: "cannot read the file back to record its checksum")
         }
@@ -30,7 +30,7 @@ public enum ArtifactChecksum {
     }
 
     /// Checks the file at `path` against its recorded checksum.
-    public static func verify(_ path: String) -> Verdict {
+    static func verify(_ path: String) -> Verdict {
         guard FileManager.default.fileExists(atPath: path) else { return .missing }
         guard let text = try? String(contentsOfFile: sidecar(path), encoding: .utf8) else {
             return .corrupt("it has no checksum (\((sidecar(path) as NSString).lastPathComponent))")
@@ -42,7 +42,7 @@ public enum ArtifactChecksum {
 
     /// Whether the file at `path` can be reused: intact. A corrupt one is logged as a warning
     /// naming it, with `then` (what happens instead, e.g. "computing the logits again").
-    public static func isIntact(_ path: String, logger: Logger, then: String) -> Bool {
+    static func isIntact(_ path: String, logger: Logger, then: String) -> Bool {
         switch verify(path) {
         case .intact: return true
         case .missing: return false

@@ -5,9 +5,9 @@ import Foundation
 
 /// Writes files so that a reader never sees half of one: a temporary file in the same folder,
 /// flushed, then renamed into place.
-public enum AtomicFile {
+enum AtomicFile {
     /// Writes `data` (with any secret of the config redacted: `Secrets`) to `path` atomically.
-    public static func write(_ data: Data, to path: String) throws {
+    static func write(_ data: Data, to path: String) throws {
         let data = Secrets.shared.redact(data)
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
@@ -27,5 +27,5 @@ public enum AtomicFile {
         }
     }
 
-    public static func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
+    static func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
 }

@@ -7,11 +7,11 @@ import Foundation
 /// it. Its holder touches it every `heartbeatSeconds`; a claim untouched for `ttlSeconds` belongs
 /// to a dead worker, and the next worker takes it over (renaming it away first, which only one
 /// taker can do). Release removes it, after the model's record is written.
-public final class Claim: @unchecked Sendable {
+final class Claim: @unchecked Sendable {
     public let path: String
     let heartbeat: DispatchSourceTimer
 
-    public static let defaultTTLSeconds: Double = 60
+    static let defaultTTLSeconds: Double = 60
     static let heartbeatSeconds: Double = 5
 
     init(path: String) {
@@ -23,7 +23,7 @@ public final class Claim: @unchecked Sendable {
     }
 
     /// Tries to claim `folder`; nil when a live worker holds it.
-    public static func acquire(in folder: String, ttlSeconds: Double = defaultTTLSeconds) throws -> Claim? {
+    static func acquire(in folder: String, ttlSeconds: Double = defaultTTLSeconds) throws -> Claim? {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = (folder as NSString).appendingPathComponent("claim")
         for _ in 0..<3 {
@@ -64,13 +64,13 @@ public final class Claim: @unchecked Sendable {
     }
 
     /// Whether a live worker holds a claim in `folder`.
-    public static func isHeld(in folder: String, ttlSeconds: Double = defaultTTLSeconds) -> Bool {
+    static func isHeld(in folder: String, ttlSeconds: Double = defaultTTLSeconds) -> Bool {
         let path = (folder as NSString).appendingPathComponent("claim")
         guard let age = ageSeconds(path) else { return false }
         return age < ttlSeconds && !holderIsDead(path)
     }
 
-    public func release() {
+    func release() {
         heartbeat.cancel()
         unlink(path)
     }

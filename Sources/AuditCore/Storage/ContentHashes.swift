@@ -14,7 +14,7 @@ import Foundation
 /// A folder's digest is the SHA-256 of its files' relative paths and digests, sorted by path
 /// (every file below it, hidden ones too). A path that cannot be read gets a digest unique to
 /// this process: nothing keyed on it is ever reused.
-public final class ContentHashes: @unchecked Sendable {
+final class ContentHashes: @unchecked Sendable {
     /// What `stat` says of a file, and its digest.
     struct Entry: Codable, Equatable {
         var size: Int64
@@ -37,7 +37,7 @@ public final class ContentHashes: @unchecked Sendable {
     }
 
     /// The memory file, or nil to remember in this process only.
-    public let cachePath: String?
+    let cachePath: String?
     private let lock = NSLock()
     private var memory: [String: Entry] = [:]
     private var fresh: [String: Entry] = [:]
@@ -50,9 +50,9 @@ public final class ContentHashes: @unchecked Sendable {
     /// to see the memory file at work).
     let sharesProcessMemory: Bool
     /// How many files this instance has read to hash them.
-    public private(set) var filesRead = 0
+    private(set) var filesRead = 0
 
-    public convenience init(cachePath: String?) { self.init(cachePath: cachePath, sharesProcessMemory: true) }
+    convenience init(cachePath: String?) { self.init(cachePath: cachePath, sharesProcessMemory: true) }
 
     init(cachePath: String?, sharesProcessMemory: Bool) {
         self.cachePath = cachePath
@@ -60,7 +60,7 @@ public final class ContentHashes: @unchecked Sendable {
     }
 
     /// The digest of the file or folder at `path` (hex).
-    public func digest(of path: String) -> String {
+    func digest(of path: String) -> String {
         var st = stat()
         guard stat(path, &st) == 0 else { return Self.unreadable(path) }
         if (st.st_mode & S_IFMT) == S_IFDIR { return folderDigest(path) }
@@ -69,7 +69,7 @@ public final class ContentHashes: @unchecked Sendable {
 
     /// Writes the digests computed since the last save into the memory file (merged with what it
     /// holds now). Does nothing when there is nothing new or no file.
-    public func save() throws {
+    func save() throws {
         guard let cachePath else { return }
         let new: [String: Entry] = lock.withLock { let n = fresh; fresh = [:]; return n }
         guard !new.isEmpty else { return }

@@ -8,7 +8,7 @@ import Foundation
 /// it follows from the file: a `.npy` of bool or uint8 is a mask, a `.npy` of int32 or int64 is
 /// a list of indices, a text file is a list of indices (one per line, `#` comments). A signals
 /// folder's own `target_membership.npy` is always a mask (the layout of a run's `signals/`).
-public enum MembershipFormat: String, CaseIterable, Sendable {
+enum MembershipFormat: String, CaseIterable, Sendable {
     case mask
     case indices
 }
@@ -16,10 +16,10 @@ public enum MembershipFormat: String, CaseIterable, Sendable {
 /// Reads a membership file strictly. A mask must have exactly N entries, each 0 or 1 (or bool);
 /// an index list must hold distinct indices in [0, N). Anything else is refused with the file
 /// and the first bad entry.
-public enum MembershipFile {
+enum MembershipFile {
     /// The members among `count` records, read from `path` in `format` (nil: from the file type,
     /// as `MembershipFormat` describes).
-    public static func read(_ path: String, count: Int, format declared: MembershipFormat? = nil) throws -> [Bool] {
+    static func read(_ path: String, count: Int, format declared: MembershipFormat? = nil) throws -> [Bool] {
         let isNpy = path.hasSuffix(".npy")
         if !isNpy {
             if declared == .mask {

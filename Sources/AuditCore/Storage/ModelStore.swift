@@ -2,18 +2,18 @@ import Foundation
 import PluginKit
 
 /// What the store keeps beside a trained model.
-public struct ModelRecord: Codable, Sendable {
+struct ModelRecord: Codable, Sendable {
     public var key: String
     public var role: String
-    public var seed: UInt64
-    public var memberCount: Int
-    public var backend: String
-    public var backendVersion: String
+    var seed: UInt64
+    var memberCount: Int
+    var backend: String
+    var backendVersion: String
     public var history: [EpochRecord]
-    public var trainSeconds: Double
+    var trainSeconds: Double
     /// The checkpoint epochs its training was asked for (`audit.checkpoints`; nil for none). An
     /// epoch listed here without a checkpoint file was never reached or never offered.
-    public var checkpointEpochs: [Int]? = nil
+    var checkpointEpochs: [Int]? = nil
 }
 
 /// A folder of trained models and their logits, each under its key.
@@ -30,29 +30,29 @@ public struct ModelRecord: Codable, Sendable {
 /// remembers the digests of dataset files (`ContentHashes`). Every file is written to a
 /// temporary name and renamed into place, so a killed run never leaves a half-written file that
 /// looks complete.
-public struct ModelStore {
-    public let root: String
+struct ModelStore {
+    let root: String
 
-    public init(root: String) { self.root = root }
+    init(root: String) { self.root = root }
 
-    public func folder(_ key: String) -> String { (root as NSString).appendingPathComponent(key) }
-    public func modelPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("model.bin") }
-    public func metaPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("meta.json") }
-    public func logitsPath(_ key: String, audit: Int, population: Int) -> String {
+    func folder(_ key: String) -> String { (root as NSString).appendingPathComponent(key) }
+    func modelPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("model.bin") }
+    func metaPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("meta.json") }
+    func logitsPath(_ key: String, audit: Int, population: Int) -> String {
         (folder(key) as NSString).appendingPathComponent("logits-\(audit)-\(population).npy")
     }
 
     /// The backend's file of the model as it was at the end of `epoch` (a checkpoint).
-    public func checkpointModelPath(_ key: String, epoch: Int) -> String {
+    func checkpointModelPath(_ key: String, epoch: Int) -> String {
         (folder(key) as NSString).appendingPathComponent("model-epoch\(epoch).bin")
     }
     /// The checkpoint's logits on the audit and population records.
-    public func checkpointLogitsPath(_ key: String, audit: Int, population: Int, epoch: Int) -> String {
+    func checkpointLogitsPath(_ key: String, audit: Int, population: Int, epoch: Int) -> String {
         (folder(key) as NSString).appendingPathComponent("logits-\(audit)-\(population)-epoch\(epoch).npy")
     }
 
     /// The record of a finished model, or nil when it is missing or unfinished.
-    public func record(_ key: String) -> ModelRecord? {
+    func record(_ key: String) -> ModelRecord? {
         guard let data = FileManager.default.contents(atPath: metaPath(key)),
             FileManager.default.fileExists(atPath: modelPath(key))
         else { return nil }
@@ -60,7 +60,7 @@ public struct ModelStore {
     }
 
     /// Saves a trained model: the backend writes a temporary file, renamed into place; then the record.
-    public func save(_ model: DynamicModel, record: ModelRecord) throws {
+    func save(_ model: DynamicModel, record: ModelRecord) throws {
         try saveFile(model, to: modelPath(record.key))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -70,7 +70,7 @@ public struct ModelStore {
 
     /// Has the backend save `model` to `path` in a model's folder (created if need be), through a
     /// temporary file renamed into place: a half-written file never carries the name.
-    public func saveFile(_ model: DynamicModel, to path: String) throws {
+    func saveFile(_ model: DynamicModel, to path: String) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try model.save(to: tmp)
@@ -80,7 +80,7 @@ public struct ModelStore {
         }
     }
 
-    public static func decoder() -> JSONDecoder {
+    static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d

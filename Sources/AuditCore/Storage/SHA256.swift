@@ -2,7 +2,7 @@ import Foundation
 
 /// SHA-256 (FIPS 180-4), for content-addressed keys of models and for recording file hashes.
 /// Checked against the standard test vectors in AuditCoreTests.
-public struct SHA256 {
+struct SHA256 {
     private var h: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
     ]
@@ -20,9 +20,9 @@ public struct SHA256 {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    public init() {}
+    init() {}
 
-    public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+    mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
         for b in bytes {
             buffer.append(b)
             length &+= 1
@@ -33,10 +33,10 @@ public struct SHA256 {
         }
     }
 
-    public mutating func update(_ text: String) { update(text.utf8) }
+    mutating func update(_ text: String) { update(text.utf8) }
 
     /// Contiguous bytes: whole 64-byte blocks are compressed straight from the buffer.
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
         var i = 0
         while i < bytes.count && !buffer.isEmpty {
             update(CollectionOfOne(bytes[i]))
@@ -50,13 +50,13 @@ public struct SHA256 {
         update(bytes[i...])  // the tail, fewer than 64 bytes, through the byte-wise path
     }
 
-    public mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
+    mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
 
-    public mutating func update<T>(raw array: [T]) {
+    mutating func update<T>(raw array: [T]) {
         array.withUnsafeBytes { update($0) }
     }
 
-    public mutating func finalize() -> [UInt8] {
+    mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
         update([0x80])
         while buffer.count != 56 { update([0]) }
@@ -66,16 +66,16 @@ public struct SHA256 {
         return h.flatMap { w in (0..<4).reversed().map { UInt8((w >> (UInt32($0) * 8)) & 0xFF) } }
     }
 
-    public mutating func hexDigest() -> String { finalize().map { String(format: "%02x", $0) }.joined() }
+    mutating func hexDigest() -> String { finalize().map { String(format: "%02x", $0) }.joined() }
 
-    public static func hex(_ text: String) -> String {
+    static func hex(_ text: String) -> String {
         var s = SHA256()
         s.update(text)
         return s.hexDigest()
     }
 
     /// The digest of a file's bytes, read 1 MiB at a time (never whole), or nil when it cannot be read.
-    public static func hex(contentsOf path: String) -> String? {
+    static func hex(contentsOf path: String) -> String? {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

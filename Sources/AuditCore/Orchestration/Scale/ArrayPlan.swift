@@ -10,7 +10,7 @@ public struct ArrayPlan: Equatable, Sendable {
     /// One array task: its index (= shard index) and the missing models it will train.
     public struct Task: Equatable, Sendable, Codable {
         public var index: Int
-        public var models: [Model]
+        var models: [Model]
     }
 
     /// A model as a task's log and `jobs.json` name it.

@@ -2,17 +2,17 @@ import Foundation
 
 /// What each Slurm job asks for; nil leaves it to the cluster's defaults.
 public struct SlurmResources: Equatable, Sendable, Codable {
-    public var cpusPerTask: Int
+    var cpusPerTask: Int
     /// `--mem`, e.g. `4G`.
-    public var memory: String?
+    var memory: String?
     /// `--time`, e.g. `1:00:00`.
-    public var time: String?
-    public var partition: String?
-    public var account: String?
+    var time: String?
+    var partition: String?
+    var account: String?
     /// More options, each written as its own `#SBATCH` line (`--qos=normal`).
-    public var sbatchOptions: [String]
+    var sbatchOptions: [String]
 
-    public init(
+    init(
         cpusPerTask: Int, memory: String? = nil, time: String? = nil, partition: String? = nil, account: String? = nil,
         sbatchOptions: [String] = []
     ) {
@@ -73,17 +73,17 @@ public struct SlurmBatch: Sendable {
         self.extraArguments = extraArguments
     }
 
-    public var logFolder: String { (folder as NSString).appendingPathComponent("logs") }
+    var logFolder: String { (folder as NSString).appendingPathComponent("logs") }
     public var trainScriptPath: String { (folder as NSString).appendingPathComponent("train.sbatch") }
     public var auditScriptPath: String { (folder as NSString).appendingPathComponent("audit.sbatch") }
 
     /// The log of array task `task` of job `arrayJobID` (Slurm's `%A_%a`).
-    public static func taskLog(folder: String, arrayJobID: String, task: Int) -> String {
+    static func taskLog(folder: String, arrayJobID: String, task: Int) -> String {
         (folder as NSString).appendingPathComponent("logs/\(arrayJobID)_\(task).out")
     }
 
     /// The log of the audit job (Slurm's `audit-%j`).
-    public static func auditLog(folder: String, jobID: String) -> String {
+    static func auditLog(folder: String, jobID: String) -> String {
         (folder as NSString).appendingPathComponent("logs/audit-\(jobID).out")
     }
 
@@ -119,7 +119,7 @@ public struct SlurmBatch: Sendable {
     /// The audit script: `mia-audit run`, which finds every model in the store and only attacks.
     /// Submitted with `--dependency=afterok:<array>` (see `auditSubmitArguments`); the script
     /// itself asks Slurm to cancel it when that can never be satisfied.
-    public var auditScript: String {
+    var auditScript: String {
         var lines = [
             "#!/bin/bash",
             "#SBATCH --job-name=\(Self.jobName("mia-audit", runName))",
@@ -140,11 +140,11 @@ public struct SlurmBatch: Sendable {
     }
 
     /// `sbatch` arguments for the array: the script holds every option.
-    public var trainSubmitArguments: [String] { ["--parsable", trainScriptPath] }
+    var trainSubmitArguments: [String] { ["--parsable", trainScriptPath] }
 
     /// `sbatch` arguments for the audit: after the array when there is one; cancelled (not left
     /// pending forever) when a task fails.
-    public func auditSubmitArguments(arrayJobID: String?) -> [String] {
+    func auditSubmitArguments(arrayJobID: String?) -> [String] {
         var args = ["--parsable"]
         if let arrayJobID { args += ["--dependency=afterok:\(arrayJobID)", "--kill-on-invalid-dep=yes"] }
         return args + [auditScriptPath]

@@ -5,17 +5,17 @@ import Foundation
 public struct SlurmJobs: Codable, Sendable {
     /// One `mia-audit slurm --submit`.
     public struct Submission: Codable, Sendable {
-        public var submittedAt: String
+        var submittedAt: String
         public var config: String
-        public var modelStore: String
-        public var shardCount: Int
+        var modelStore: String
+        var shardCount: Int
         /// Nil when no model was missing (only the audit was submitted).
         public var arrayJobID: String?
-        public var tasks: [ArrayPlan.Task]
+        var tasks: [ArrayPlan.Task]
         public var auditJobID: String
     }
 
-    public var submissions: [Submission] = []
+    var submissions: [Submission] = []
 
     public init(submissions: [Submission] = []) { self.submissions = submissions }
 

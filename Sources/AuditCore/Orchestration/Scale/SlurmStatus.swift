@@ -5,28 +5,28 @@ import Foundation
 public struct SlurmStatus: Codable, Sendable {
     public struct Task: Codable, Sendable {
         /// `<array>_<index>`.
-        public var id: String
+        var id: String
         public var index: Int
-        public var models: [ArrayPlan.Model]
+        var models: [ArrayPlan.Model]
         /// Slurm's state (`PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, ...), or `UNKNOWN` when the
         /// controller no longer remembers the job.
         public var state: String
         public var reason: String
-        public var log: String
+        var log: String
         /// Whether every model of the task is in the store now.
-        public var inStore: Bool
+        var inStore: Bool
     }
 
     public struct Job: Codable, Sendable {
-        public var id: String
+        var id: String
         public var state: String
         public var reason: String
-        public var log: String
+        var log: String
     }
 
     /// How many times this audit was submitted (the status is of the last one).
-    public var submissions: Int
-    public var submittedAt: String
+    var submissions: Int
+    var submittedAt: String
     public var shardCount: Int
     public var tasks: [Task]
     public var audit: Job
@@ -37,12 +37,12 @@ public struct SlurmStatus: Codable, Sendable {
     ]
 
     /// Tasks that ended without success.
-    public var failedTasks: [Task] {
+    var failedTasks: [Task] {
         tasks.filter { !SlurmStatus.activeStates.contains($0.state) && $0.state != "COMPLETED" && !($0.state == "UNKNOWN" && $0.inStore) }
     }
 
     /// Whether nothing of the submission is waiting or running any more.
-    public var isFinished: Bool {
+    var isFinished: Bool {
         !tasks.contains { SlurmStatus.activeStates.contains($0.state) } && !SlurmStatus.activeStates.contains(audit.state)
     }
 

@@ -68,8 +68,8 @@ public struct ConfigKeyPath: Hashable, CustomStringConvertible, Sendable {
     }
 
     /// Why a path cannot be set in a tree: what is wrong, as a sentence (the caller adds where).
-    public struct Problem: Error, CustomStringConvertible {
-        public var description: String
+    struct Problem: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// `root` with the value at this path replaced by `value`, or removed when `value` is nil.

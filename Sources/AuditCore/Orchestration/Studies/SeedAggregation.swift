@@ -6,15 +6,15 @@ import Foundation
 /// Non-finite values are left out (so n may be smaller than the setting's point count).
 public struct SeedSpread: Codable, Sendable, Equatable {
     /// Values averaged.
-    public var n: Int
-    public var mean: Double
+    var n: Int
+    var mean: Double
     /// Sample standard deviation (n - 1 denominator); nil when n < 2.
-    public var sd: Double?
-    public var min: Double
-    public var max: Double
+    var sd: Double?
+    var min: Double
+    var max: Double
 
     /// The spread of `values`, nil when none is finite.
-    public init?(_ values: [Double]) {
+    init?(_ values: [Double]) {
         let x = values.filter(\.isFinite)
         guard !x.isEmpty else { return nil }
         n = x.count
@@ -28,16 +28,16 @@ public struct SeedSpread: Codable, Sendable, Equatable {
 
 /// A confusion matrix averaged over seeds: each cell the mean of the seeds' counts, each taken
 /// at that seed's own chosen threshold (the one maximising TPR - FPR).
-public struct MeanConfusionMatrix: Codable, Sendable, Equatable {
-    public var truePositives: Double
-    public var falsePositives: Double
-    public var trueNegatives: Double
-    public var falseNegatives: Double
+struct MeanConfusionMatrix: Codable, Sendable, Equatable {
+    var truePositives: Double
+    var falsePositives: Double
+    var trueNegatives: Double
+    var falseNegatives: Double
     /// Matrices averaged.
-    public var n: Int
+    var n: Int
 
     /// The cell-wise mean of `matrices`, nil when there are none.
-    public init?(_ matrices: [ConfusionMatrix]) {
+    init?(_ matrices: [ConfusionMatrix]) {
         guard !matrices.isEmpty else { return nil }
         let k = Double(matrices.count)
         n = matrices.count
@@ -58,9 +58,9 @@ public struct SettingComparison: Codable, Sendable, Equatable {
     /// The value of every swept key but the seed.
     public var values: [SweptValue]
     /// The indices (`PointComparison.index`) of the finished points averaged, in sweep order.
-    public var points: [Int]
+    var points: [Int]
     /// The seeds of those points, as swept.
-    public var seeds: [String]
+    var seeds: [String]
     /// Target accuracy on members and on non-members, over the seeds.
     public var trainAccuracy: SeedSpread?
     public var testAccuracy: SeedSpread?
@@ -88,11 +88,11 @@ public struct SettingAttack: Codable, Sendable, Equatable {
     public var attackerAdvantage: SeedSpread
     /// Balanced accuracy, precision and recall at each seed's chosen threshold (nil when the
     /// points' comparison lacks them).
-    public var balancedAccuracy: SeedSpread?
-    public var precision: SeedSpread?
-    public var recall: SeedSpread?
+    var balancedAccuracy: SeedSpread?
+    var precision: SeedSpread?
+    var recall: SeedSpread?
     /// The confusion matrix at each seed's chosen threshold, averaged cell by cell.
-    public var confusionMatrix: MeanConfusionMatrix?
+    var confusionMatrix: MeanConfusionMatrix?
 
     enum CodingKeys: String, CodingKey {
         case attack, auc, precision, recall
@@ -104,14 +104,14 @@ public struct SettingAttack: Codable, Sendable, Equatable {
 
 extension StudyComparison {
     /// The swept key that names the seed: points that differ only in it are averaged.
-    public static let seedKey = "run.seed"
+    static let seedKey = "run.seed"
 
     /// The finished points grouped by every swept value but `seedKey`, groups in the order of
     /// their first point, each group's figures averaged over its points.
     ///
     /// A group holds one point per seed (the sweep makes each combination once); its attacks are
     /// those of any of its points, each averaged over the points that ran it.
-    public static func settings(of points: [PointComparison], parameters: [String], seedKey: String = seedKey) -> [SettingComparison] {
+    static func settings(of points: [PointComparison], parameters: [String], seedKey: String = seedKey) -> [SettingComparison] {
         let others = parameters.filter { $0 != seedKey }
         func setting(_ p: PointComparison) -> [SweptValue] { others.compactMap { p.value(of: $0) } }
         var groups: [(values: [SweptValue], points: [PointComparison])] = []

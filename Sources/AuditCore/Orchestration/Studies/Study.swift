@@ -11,7 +11,7 @@ public struct SweepPoint {
     /// The value of each swept key, in the sweep's order.
     public var values: [SweptValue]
     /// Which value of each parameter this point takes.
-    public var valueIndices: [Int]
+    var valueIndices: [Int]
     /// The point's config: the study's config with the swept keys set, `run.output`,
     /// `run.name` and `run.model_store` set, and no `sweep:` section.
     public var text: String

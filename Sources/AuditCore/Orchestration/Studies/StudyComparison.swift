@@ -6,11 +6,11 @@ public struct StudyComparison: Codable, Sendable, Equatable {
     /// The tool's version string.
     public var toolVersion: String
     /// The study's name (`run.name` of its config).
-    public var studyName: String
+    var studyName: String
     /// The study's config file, as given on the command line.
-    public var configFile: String
+    var configFile: String
     /// When this comparison was written, ISO 8601 (UTC).
-    public var createdAt: String
+    var createdAt: String
     /// How the swept lists combine: "grid" or "zip".
     public var mode: String
     /// The swept key paths, in the sweep's order.
@@ -18,10 +18,10 @@ public struct StudyComparison: Codable, Sendable, Equatable {
     /// Every point of the sweep, finished or not, in sweep order.
     public var points: [PointComparison]
     /// The study's `sweep:` section and the rest of its config (verbatim text).
-    public var configYAML: String
+    var configYAML: String
     /// When `run.seed` is swept: every setting of the other swept keys, its finished points'
     /// figures averaged over the seeds (`settings(of:parameters:seedKey:)`); nil otherwise.
-    public var settings: [SettingComparison]?
+    var settings: [SettingComparison]?
 
     /// - Parameter settings: nil computes them from `points` when `parameters` holds `run.seed`.
     public init(toolVersion: String, studyName: String, configFile: String, createdAt: String, mode: String,
@@ -39,7 +39,7 @@ public struct StudyComparison: Codable, Sendable, Equatable {
     }
 
     /// The attack names of every finished point, in first-seen order.
-    public var attackNames: [String] {
+    var attackNames: [String] {
         var names: [String] = []
         for p in points { for a in p.attacks where !names.contains(a.attack) { names.append(a.attack) } }
         return names
@@ -69,7 +69,7 @@ public struct PointComparison: Codable, Sendable, Equatable {
     /// The point's folder name (`1-epochs-20`).
     public var name: String
     /// Its folder, relative to the study's folder (`points/1-epochs-20`).
-    public var folder: String
+    var folder: String
     /// The value of each swept key.
     public var values: [SweptValue]
     /// Whether the point's run finished (its `metrics.json` exists for its config).
@@ -83,9 +83,9 @@ public struct PointComparison: Codable, Sendable, Equatable {
     public var modelsTrained: Int?
     public var modelsLoaded: Int?
     /// Wall time of the point's run.
-    public var seconds: Double?
+    var seconds: Double?
 
-    public init(index: Int, name: String, folder: String, values: [SweptValue], finished: Bool, target: PointTarget? = nil,
+    init(index: Int, name: String, folder: String, values: [SweptValue], finished: Bool, target: PointTarget? = nil,
                 attacks: [PointAttack] = [], modelsTrained: Int? = nil, modelsLoaded: Int? = nil, seconds: Double? = nil) {
         self.index = index
         self.name = name
@@ -100,7 +100,7 @@ public struct PointComparison: Codable, Sendable, Equatable {
     }
 
     /// The point's figures from its run's `metrics.json`.
-    public init(index: Int, name: String, folder: String, values: [SweptValue], summary: RunSummary) {
+    init(index: Int, name: String, folder: String, values: [SweptValue], summary: RunSummary) {
         let lowest = summary.fprs.filter { $0 > 0 }.min() ?? summary.fprs.min()  // FPR 0 is its own column
         self.init(
             index: index, name: name, folder: folder, values: values, finished: true,
@@ -137,9 +137,9 @@ public struct PointTarget: Codable, Sendable, Equatable {
     /// Accuracy on held-out records (non-members).
     public var testAccuracy: Double
     /// trainAccuracy - testAccuracy.
-    public var accuracyGap: Double
+    var accuracyGap: Double
 
-    public init(trainAccuracy: Double, testAccuracy: Double) {
+    init(trainAccuracy: Double, testAccuracy: Double) {
         self.trainAccuracy = trainAccuracy
         self.testAccuracy = testAccuracy
         self.accuracyGap = trainAccuracy - testAccuracy
@@ -162,26 +162,26 @@ public struct PointAttack: Codable, Sendable, Equatable {
     /// Its bootstrap interval (nil when the run drew no bootstrap samples).
     public var aucCI: ConfidenceInterval?
     /// The lowest configured FPR.
-    public var lowestFPR: Double?
+    var lowestFPR: Double?
     /// TPR at the lowest configured FPR.
     public var tprAtLowestFPR: Double?
     /// Its bootstrap interval.
-    public var tprAtLowestFPRCI: ConfidenceInterval?
+    var tprAtLowestFPRCI: ConfidenceInterval?
     /// max over thresholds of TPR - FPR.
     public var attackerAdvantage: Double
     /// TPR at every configured FPR, keyed as in `metrics.json`.
-    public var tprAtFPR: [String: Double]
+    var tprAtFPR: [String: Double]
     /// At the threshold that maximises TPR - FPR (the run's chosen threshold): balanced accuracy
     /// (TPR + TNR) / 2, which is the accuracy when members and non-members are equally many.
-    public var balancedAccuracy: Double?
+    var balancedAccuracy: Double?
     /// Precision (PPV) there: TP / (TP + FP), 0 when nothing is called a member.
-    public var precision: Double?
+    var precision: Double?
     /// Recall there: TP / (TP + FN), the TPR at that threshold; 0 with no members.
-    public var recall: Double?
+    var recall: Double?
     /// The confusion matrix there.
-    public var confusionMatrix: ConfusionMatrix?
+    var confusionMatrix: ConfusionMatrix?
 
-    public init(attack: String, auc: Double, aucCI: ConfidenceInterval?, lowestFPR: Double?, tprAtLowestFPR: Double?,
+    init(attack: String, auc: Double, aucCI: ConfidenceInterval?, lowestFPR: Double?, tprAtLowestFPR: Double?,
                 tprAtLowestFPRCI: ConfidenceInterval?, attackerAdvantage: Double, tprAtFPR: [String: Double],
                 balancedAccuracy: Double? = nil, precision: Double? = nil, confusionMatrix: ConfusionMatrix? = nil) {
         self.attack = attack

@@ -67,7 +67,7 @@ public final class StudyRunner {
     }
 
     /// The point's `metrics.json`, when it exists and was made from the point's config text.
-    public func finishedSummary(_ point: SweepPoint) -> RunSummary? {
+    func finishedSummary(_ point: SweepPoint) -> RunSummary? {
         let path = EvaluationStage.metricsPath(study.folder(of: point))
         guard let data = FileManager.default.contents(atPath: path),
             let summary = try? RunSummary.decode(jsonData: data), summary.configYAML == point.text

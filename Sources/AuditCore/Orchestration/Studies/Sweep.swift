@@ -20,9 +20,9 @@ public struct Sweep: Sendable {
         public var path: ConfigKeyPath
         public var values: [Node]
         /// Line of the key in the sweep section.
-        public var line: Int?
+        var line: Int?
         /// Line of each value.
-        public var valueLines: [Int?]
+        var valueLines: [Int?]
     }
 
     public var mode: Mode
@@ -81,7 +81,7 @@ public struct Sweep: Sendable {
 
     /// The value indices of each point, one per parameter: every combination with the first
     /// parameter varying slowest (grid), or the i-th value of every list (zip).
-    public var combinations: [[Int]] {
+    var combinations: [[Int]] {
         switch mode {
         case .zip:
             return (0..<(parameters.first?.values.count ?? 0)).map { i in parameters.map { _ in i } }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A C type a `c_function` attack's parameter or return value may have, spelled as in C.
-public enum CType: String, Codable, CaseIterable, Sendable {
+enum CType: String, Codable, CaseIterable, Sendable {
     case floatPointer = "const float *"
     case doublePointer = "const double *"
     case int32Pointer = "const int32_t *"
@@ -13,7 +13,7 @@ public enum CType: String, Codable, CaseIterable, Sendable {
 
     /// Reads a type name from the config: spaces around `*` and runs of spaces do not matter
     /// (`const float*` is `const float *`); anything else is not guessed.
-    public init?(spelling: String) {
+    init?(spelling: String) {
         let tight = spelling.replacingOccurrences(of: "*", with: " * ")
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")
         self.init(rawValue: tight)
@@ -23,7 +23,7 @@ public enum CType: String, Codable, CaseIterable, Sendable {
 }
 
 /// What the host passes for one parameter of a `c_function` attack, for the record being scored.
-public enum CRole: String, Codable, CaseIterable, Sendable {
+enum CRole: String, Codable, CaseIterable, Sendable {
     /// The target's logits of the record: [C].
     case logits
     /// C, the number of classes.
@@ -72,23 +72,23 @@ public enum CRole: String, Codable, CaseIterable, Sendable {
 }
 
 /// One parameter of a `c_function` attack: its role and C type (and the value of a constant).
-public struct CParameter: Codable, Equatable, Sendable {
+struct CParameter: Codable, Equatable, Sendable {
     public var role: CRole
-    public var type: CType
+    var type: CType
     public var value: Double?
 }
 
 /// An attack that is a plain C function in a shared library (`audit.attacks[].c_function`):
 /// `returns symbol(parameters...)` is called once per audit record and its result is that
 /// record's score (higher means member). The config is the signature: C keeps none at run time.
-public struct CFunctionSpec: Codable, Equatable, Sendable {
+struct CFunctionSpec: Codable, Equatable, Sendable {
     /// Absolute path of the shared library.
-    public var library: String
+    var library: String
     /// SHA-256 of the library's bytes when the config was read: part of the scores' cache key,
     /// so that rebuilding the library scores again.
-    public var librarySHA256: String
-    public var symbol: String
-    public var returns: CType
+    var librarySHA256: String
+    var symbol: String
+    var returns: CType
     public var parameters: [CParameter]
 
     /// Most parameters a function may take.
@@ -177,7 +177,7 @@ public struct CFunctionSpec: Codable, Equatable, Sendable {
     }
 
     /// The C prototype the config declares, for messages and `validate`.
-    public var prototype: String {
+    var prototype: String {
         let args = parameters.map { p in
             let name = p.role == .constant ? "constant /* \(p.value.map { "\($0)" } ?? "") */" : p.role.rawValue
             return p.type.isPointer ? "\(p.type.rawValue)\(name)" : "\(p.type.rawValue) \(name)"

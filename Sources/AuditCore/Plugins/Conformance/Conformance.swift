@@ -17,9 +17,9 @@ public struct ConformanceFinding: Sendable, CustomStringConvertible {
     /// `attack confidence-gap`, or `library` for the descriptor.
     public var component: String
     /// The call and its arguments, as a person would write it: `create({"temperature":"x"})`.
-    public var call: String
+    var call: String
     public var outcome: Outcome
-    public var detail: String
+    var detail: String
 
     public var description: String {
         let tag = outcome == .violation ? "VIOLATION" : outcome.rawValue

@@ -6,8 +6,8 @@ import PluginKit
 public struct ModelJob: Sendable {
     public var index: Int
     public var role: String
-    public var members: [Int]
-    public var seed: UInt64
+    var members: [Int]
+    var seed: UInt64
     public var key: String
 }
 
@@ -43,16 +43,16 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 public struct TrainedModel {
     public var role: String
     public var key: String
-    public var record: ModelRecord
+    var record: ModelRecord
     /// [N + P, C] logits on the audit records then the population records; empty when they are
     /// left in `logitsFile`.
-    public var logits: [Float]
-    public var cached: Bool
+    var logits: [Float]
+    var cached: Bool
     /// The `.npy` file [N + P, C] f32 that holds the logits, when known.
-    public var logitsFile: String? = nil
+    var logitsFile: String? = nil
 
     /// The logits: those in memory, else read from `logitsFile`.
-    public func loadLogits() throws -> [Float] {
+    func loadLogits() throws -> [Float] {
         if !logits.isEmpty { return logits }
         guard let logitsFile else { return [] }
         return try Npy.read(Float.self, from: logitsFile).values

@@ -16,14 +16,14 @@ import Foundation
 /// `signals/` when the run writes it (`SignalsStage.write`), and mapped from there.
 public struct ProvidedSignals {
     var signals: SignalSet
-    public var membership: [Bool]
-    public var referenceMembership: [[Bool]]
+    var membership: [Bool]
+    var referenceMembership: [[Bool]]
     /// SHA-256 of the membership file, recorded in the run.
-    public var membershipHash: String
-    public var folder: String
+    var membershipHash: String
+    var folder: String
 
     /// Whether every audit record is IN at least one reference model (online attacks).
-    public var everyRecordIn: Bool {
+    var everyRecordIn: Bool {
         guard !referenceMembership.isEmpty else { return false }
         return (0..<signals.recordCount).allSatisfy { i in referenceMembership.contains { $0[i] } }
     }

@@ -201,7 +201,7 @@ final class SignalSet {
 }
 
 extension SignalArray: LendableBuffer {
-    public func withUnsafeRawBuffer<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    func withUnsafeRawBuffer<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
     }
 }

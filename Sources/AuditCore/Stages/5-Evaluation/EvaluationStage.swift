@@ -131,7 +131,7 @@ extension EvaluationStage {
     }
 
     /// Peak resident memory of this process (`getrusage`), in bytes.
-    public static func peakResidentBytes() -> UInt64 {
+    static func peakResidentBytes() -> UInt64 {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return UInt64(usage.ru_maxrss) * 1024
