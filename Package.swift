@@ -2,7 +2,7 @@
 //
 // Dependency rule (one direction only):
 //   Host -> AuditCore -> PluginKit -> PluginABI
-//   Kernels -> CCPUID (cpuid); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing; AuditCore -> CFFI (libffi, for attacks that are a plain C function)
+//   Kernels -> CCPUID (cpuid), CKernels (im2col/col2im in AVX2/AVX-512/plain C); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing; AuditCore -> CFFI (libffi, for attacks that are a plain C function)
 //   Plugins see PluginKit and Kernels only, never AuditCore: they are loaded through the C ABI.
 //
 // Inside AuditCore, layers (folders of Sources/AuditCore):
@@ -77,7 +77,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // libffi: calls to a plain C function whose signature comes from the config (AuditCore only).
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
-        .target(name: "Kernels", dependencies: ["CCPUID"], path: "Sources/Kernels"),
+        // im2col and col2im with AVX2 and AVX-512 variants chosen at run time (Kernels/VectorKernels.swift).
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "Kernels", dependencies: ["CCPUID", "CKernels"], path: "Sources/Kernels"),
         .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),
         // The record of plugin calls in flight and the handlers that report a misbehaving plugin
         // (C: its signal and exit handlers must be async-signal-safe).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (fuzz/harnesses/*.swift) into .build-fuzz/bin/, each compiled
-# with swiftc together with the parser's own source files (they are internal types), with
-# -sanitize=fuzzer,address. The main package and its tests are untouched.
+# with swiftc together with the parser's own source files (they are internal types; `compile`
+# finds them from the names the harness uses), with -sanitize=fuzzer,address. The main package
+# and its tests are untouched.
 # Usage: fuzz/build.sh [NAME...]   (default: every harness)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,19 +10,83 @@ out=.build-fuzz
 mkdir -p "$out/bin" "$out/modules"
 flags=(-parse-as-library -O -g -sanitize=fuzzer,address -module-cache-path "$out/module-cache")
 
-# The parser sources of each harness (paths from the repository root).
-sources() {
+# Where each harness finds the parser sources it is compiled with (folders searched, from the
+# repository root). No file is listed by hand: `compile` derives the list from the harness.
+roots() {
     case "$1" in
-        npy) echo Sources/PluginKit/Npy/Npy.swift Sources/PluginKit/Npy/NpyMapping.swift Sources/PluginKit/Npy/Npy+Shape.swift Sources/AuditCore/Storage/SignalArray.swift ;;
-        idx) echo Plugins/Datasets/IDX/IDXFile.swift ;;
-        csv) echo Plugins/Datasets/CSV/CSVReader.swift ;;
-        worker) echo Plugins/Models/Python/WorkerMessage.swift Plugins/Models/Python/NpyArray.swift ;;
-        cifar) echo Plugins/Datasets/CIFAR/CIFARFile.swift ;;
-        config) echo Sources/AuditCore/Config/*.swift Sources/AuditCore/Storage/MembershipFile.swift Sources/AuditCore/Metrics/OneRunEpsilon.swift Sources/AuditCore/Storage/AtomicFile.swift \
-            Sources/AuditCore/Plugins/CFunction/CFunctionSpec.swift Sources/AuditCore/Storage/SHA256.swift Sources/AuditCore/Orchestration/Scale/SlurmBatch.swift Sources/AuditCore/Orchestration/Scale/ArrayPlan.swift \
-            fuzz/support/NpyAnyStub.swift ;;
+        npy) echo Sources/PluginKit Sources/AuditCore ;;
+        idx|csv|worker|cifar) echo Plugins ;;
+        config) echo Sources/AuditCore ;;
         *) echo "fuzz/build.sh: unknown harness $1" >&2; exit 2 ;;
     esac
+}
+
+# Files under the roots declaring top-level NAME (a type, function or constant), one a line.
+declaring() {
+    local name=$1; shift
+    grep -rlE --include='*.swift' \
+        "^((public|internal|package|final|open|indirect|nonisolated|@[A-Za-z]+(\([^)]*\))?) )*(struct|class|enum|protocol|actor|typealias|func|let|var) $name\b" "$@" || true
+}
+
+# Files under the roots declaring NAME as a member (indented), one a line.
+declaring_member() {
+    local name=$1; shift
+    grep -rlE --include='*.swift' \
+        "^\s+((public|internal|package|private|fileprivate|final|static|class|mutating|nonisolated|@[A-Za-z]+(\([^)]*\))?) )*(func|let|var|case) $name\b" "$@" || true
+}
+
+# Files under the roots with a top-level `extension TYPE` (or of its last name) that declares MEMBER.
+extending() {
+    local type=${1//./\\.} member=$2; shift 2
+    grep -rlE --include='*.swift' "^((public|internal|package|@[A-Za-z]+(\([^)]*\))?) )*extension ($type|${type##*.})\b" "$@" |
+        xargs -r grep -lE "(func|var|let|case|init|subscript|static func|static var|static let) \`?$member\b" || true
+}
+
+# Compiles harness NAME from fuzz/harnesses/NAME.swift, fuzz/support's files and the parser
+# sources it names: each compile that fails on a name it cannot find (`cannot find 'X'`,
+# `type 'T' has no member 'm'`) adds the file under the harness's roots that declares it (one
+# file exactly, or the build stops naming the candidates), then compiles again. So moving or
+# splitting a parser's files cannot break a harness. The list found last is kept in
+# .build-fuzz/NAME.sources and tried first next time.
+compile() {
+    local name=$1; shift
+    local -a extra=("$@") files=() roots
+    read -r -a roots <<<"$(roots "$name")"
+    local list="$out/$name.sources" log="$out/$name.build.log"
+    [ -f "$list" ] && while read -r f; do [ -f "$f" ] && files+=("$f"); done <"$list"
+    local support=(fuzz/support/InputFile.swift)
+    [ "$name" = config ] && support+=(fuzz/support/NpyAnyStub.swift)
+    for _ in $(seq 40); do
+        if swiftc "${flags[@]}" "${extra[@]}" -module-name "fuzz_$name" -o "$out/bin/$name" \
+            fuzz/harnesses/"$name".swift "${support[@]}" "${files[@]}" >"$log" 2>&1; then
+            grep -v "Cannot export local symbol '__asan" "$log" >&2 || true
+            printf '%s\n' "${files[@]}" >"$list"
+            return 0
+        fi
+        local -a found=()
+        local x t m f
+        while read -r x; do
+            mapfile -t f < <(declaring "$x" "${roots[@]}")
+            if [ ${#f[@]} -gt 1 ]; then
+                echo "fuzz/build.sh: $name: \`$x\` is declared in ${#f[@]} files under ${roots[*]}: ${f[*]}" >&2; exit 1
+            fi
+            # Not a top-level name: a member of the type being compiled, declared in an extension
+            # in another file (every file declaring such a member is added).
+            [ ${#f[@]} -eq 1 ] || mapfile -t f < <(declaring_member "$x" "${roots[@]}")
+            [ ${#f[@]} -gt 0 ] || { cat "$log" >&2; echo "fuzz/build.sh: $name: no file under ${roots[*]} declares \`$x\`" >&2; exit 1; }
+            found+=("${f[@]}")
+        done < <(sed -nE "s/.*error: cannot find (type )?'([A-Za-z_][A-Za-z_0-9]*)' in scope.*/\2/p" "$log" | sort -u)
+        while read -r t m; do
+            mapfile -t f < <(extending "$t" "$m" "${roots[@]}")
+            [ ${#f[@]} -ge 1 ] || { echo "fuzz/build.sh: $name: no extension of $t under ${roots[*]} declares $m" >&2; cat "$log" >&2; exit 1; }
+            found+=("${f[@]}")
+        done < <(sed -nE "s/.*error: (value of )?type '([A-Za-z_][A-Za-z_0-9.]*)(<[^']*>)?' has no member '([A-Za-z_][A-Za-z_0-9]*)'.*/\2 \4/p" "$log" | sort -u)
+        local before=${#files[@]}
+        mapfile -t files < <(printf '%s\n' "${files[@]}" "${found[@]}" | grep . | sort -u)
+        [ ${#files[@]} -gt "$before" ] || { cat "$log" >&2; echo "fuzz/build.sh: $name does not build" >&2; exit 1; }
+    done
+    echo "fuzz/build.sh: $name: sources still missing after 40 rounds" >&2
+    exit 1
 }
 
 # PluginKit's error type, the only PluginKit API the dataset parsers use, as a small module
@@ -54,8 +119,5 @@ for name in "${names[@]}"; do
         config) extra=($(release)) ;;
     esac
     echo "fuzz/build.sh: $name"
-    # shellcheck disable=SC2046
-    swiftc "${flags[@]}" "${extra[@]}" -module-name "fuzz_$name" -o "$out/bin/$name" \
-        fuzz/harnesses/"$name".swift fuzz/support/InputFile.swift $(sources "$name") \
-        2> >(grep -v "Cannot export local symbol '__asan" >&2)
+    compile "$name" "${extra[@]}"
 done

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The geometry of a 2-D convolution (or pooling) window over a channels-first image.
 ///
 /// Output size per axis: `⌊(in + 2·padding − kernel) / stride⌋ + 1`.
@@ -41,8 +43,16 @@ public struct WindowGeometry: Sendable, Equatable {
 /// stride 1 each output row of it is one contiguous run of the input (zeros in the padding).
 /// Per image the matrix is small enough to stay in cache between its writing and the GEMM.
 public enum Im2col {
-    /// Writes the patch matrix of `x` [C, H, W] into `col` [C·K·K, OH·OW].
-    public static func forward(_ x: UnsafePointer<Float>, _ g: WindowGeometry, into col: UnsafeMutablePointer<Float>) {
+    /// Writes the patch matrix of `x` [C, H, W] into `col` [C·K·K, OH·OW]. Stride-1 windows run
+    /// in C at the process's vector level (`VectorLevel`, CKernels) unless `level` names
+    /// another; the loops below are the generic level. Every level writes the same floats.
+    public static func forward(
+        _ x: UnsafePointer<Float>, _ g: WindowGeometry, into col: UnsafeMutablePointer<Float>, level: VectorLevel = .current
+    ) {
+        if g.stride == 1 && level > .generic {
+            withUnsafePointer(to: g.cWindow) { mia_im2col_s1(level.rawValue, x, $0, col) }
+            return
+        }
         let (h, w, k, s, p) = (g.height, g.width, g.kernel, g.stride, g.padding)
         let (oh, ow) = (g.outHeight, g.outWidth)
         var dst = col
@@ -129,8 +139,16 @@ public enum Im2col {
     }
 
     /// The adjoint of `forward`: `dx` [C, H, W] is overwritten with, for each input value, the
-    /// sum of the `dcol` entries of every patch position that read it.
-    public static func backward(_ dcol: UnsafePointer<Float>, _ g: WindowGeometry, into dx: UnsafeMutablePointer<Float>) {
+    /// sum of the `dcol` entries of every patch position that read it, added to 0 in the row
+    /// order (c, ky, kx) of the loops below at every level (the C kernels of stride-1 windows
+    /// vectorise across inputs, never across one input's terms).
+    public static func backward(
+        _ dcol: UnsafePointer<Float>, _ g: WindowGeometry, into dx: UnsafeMutablePointer<Float>, level: VectorLevel = .current
+    ) {
+        if g.stride == 1 && level > .generic {
+            withUnsafePointer(to: g.cWindow) { mia_col2im_s1(level.rawValue, dcol, $0, dx) }
+            return
+        }
         let (h, w, k, s, p) = (g.height, g.width, g.kernel, g.stride, g.padding)
         let (oh, ow) = (g.outHeight, g.outWidth)
         dx.update(repeating: 0, count: g.inputSize)

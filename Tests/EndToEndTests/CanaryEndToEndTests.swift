@@ -73,6 +73,9 @@ struct CanaryEndToEndTests {
         #expect(a.epsilon > 1, "m = 50: \(a)")
         #expect(b.epsilon > a.epsilon + 0.5, "m = 400 \(b.epsilon) vs m = 50 \(a.epsilon)")
         #expect(a.canaries == 50 && b.canaries == 400 && small.canaryAudit?.claimedEpsilon == nil)
+        // The Gaussian-DP bound from the same guesses: positive, and growing with m too.
+        let ga = try #require(a.gaussianDP), gb = try #require(b.gaussianDP)
+        #expect(ga.mu > 0 && gb.mu > ga.mu, "μ: m = 50 \(ga.mu), m = 400 \(gb.mu)")
         // The canaries are left out of the ordinary metrics, and recorded in the run folder.
         #expect(small.attacks["loss-threshold"]?.metrics.recordCount == 950)
         let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/m400/canaries.json"))) as? [String: Any]
@@ -93,6 +96,8 @@ struct CanaryEndToEndTests {
             let claimed = try #require(audit.claimedEpsilon)
             let bound = try #require(audit.bounds["loss-threshold"])
             #expect(bound.epsilon <= claimed, "σ \(sigma): audited \(bound.epsilon) > claimed \(claimed)")
+            let gaussian = try #require(bound.gaussianDP)
+            #expect(gaussian.epsilon <= claimed, "σ \(sigma): ε of the audited μ \(gaussian.epsilon) > claimed \(claimed)")
             #expect(audit.delta == 1e-5)
         }
     }
@@ -138,7 +143,7 @@ struct CanaryEndToEndTests {
         #expect(epochs.map(\.epoch) == [5, 50])
         let last = try #require(epochs.last?.canaryEpsilon?["loss-threshold"])
         let final = try #require(s.canaryAudit?.bounds["loss-threshold"])
-        #expect(last == final)
+        #expect(last == final && last.gaussianDP != nil)
         // The canaries are left out of the checkpoints' figures as of the final ones.
         #expect(epochs.last?.trainAccuracy == s.target.trainAccuracy && epochs.last?.testAccuracy == s.target.testAccuracy)
         #expect(epochs.last?.attacks["loss-threshold"]?.auc == s.attacks["loss-threshold"]?.auc)

@@ -94,6 +94,48 @@ if mode == "shapes" {
     exit(0)
 }
 
+if mode == "im2col" {
+    // im2col and col2im alone, per image, on the convolution shapes of W1 and of `cnn`, as
+    // Conv2D calls them: a batch of 128 images, one patch matrix reused for each (it stays in
+    // cache), each pass over the batch timed, the fastest of 30 (nanoseconds per image; the
+    // fastest, not the median, as a shared machine preempts some passes).
+    let shapes: [(String, WindowGeometry)] = [
+        ("lenet conv2 6x14x14 k5", WindowGeometry(height: 14, width: 14, channels: 6, kernel: 5)),
+        ("lenet conv1 1x28x28 k5 p2", WindowGeometry(height: 28, width: 28, channels: 1, kernel: 5, padding: 2)),
+        ("cnn 32x14x14 k3 p1", WindowGeometry(height: 14, width: 14, channels: 32, kernel: 3, padding: 1)),
+        ("stride 2 8x15x15 k3 p1", WindowGeometry(height: 15, width: 15, channels: 8, kernel: 3, stride: 2, padding: 1)),
+    ]
+    let batch = 128
+    var rows: [[String: Any]] = []
+    for (name, g) in shapes {
+        let per = g.patchSize * g.outPlane
+        let x = (0..<(batch * g.inputSize)).map { Float($0 % 97) * 0.01 }
+        var col = [Float](repeating: 0, count: per)
+        var dx = [Float](repeating: 0, count: batch * g.inputSize)
+        var forward: [Double] = []
+        var backward: [Double] = []
+        x.withUnsafeBufferPointer { xp in
+            col.withUnsafeMutableBufferPointer { cp in
+                dx.withUnsafeMutableBufferPointer { dp in
+                    for _ in 0..<30 {
+                        var t0 = now()
+                        for b in 0..<batch { Im2col.forward(xp.baseAddress! + b * g.inputSize, g, into: cp.baseAddress!) }
+                        forward.append((now() - t0) / Double(batch))
+                        t0 = now()
+                        for b in 0..<batch { Im2col.backward(cp.baseAddress!, g, into: dp.baseAddress! + b * g.inputSize) }
+                        backward.append((now() - t0) / Double(batch))
+                    }
+                }
+            }
+        }
+        let (f, b) = (forward.min()!, backward.min()!)
+        print(name, String(format: "im2col %.0f ns  col2im %.0f ns per image", f * 1e9, b * 1e9))
+        rows.append(["shape": name, "im2col_ns": f * 1e9, "col2im_ns": b * 1e9])
+    }
+    print(json(["side": "native", "mode": "im2col", "cpu": CPUFeatures.current.modelName, "vector_level": "\(VectorLevel.current)", "rows": rows]))
+    exit(0)
+}
+
 let model = option("model", "mlp")
 let trainCount = Int(option("train", "30000"))!
 let epochs = Int(option("epochs", "4"))!

@@ -21,6 +21,12 @@ public struct CanaryAuditSummary: Codable, Sendable, Equatable {
     var indices: [Int]
     var method: String
     var assumptions: String
+    /// The first canary's coin and every attack's score on it: the one trial this target adds to
+    /// the classical bound over the seeds of a study (`CanaryTrial`); nil in older metrics.
+    var firstCanary: CanaryTrial?
+    /// The Gaussian-DP bound's method and assumptions (each bound's `gaussian_dp`); nil in older metrics.
+    var gaussianDPMethod: String?
+    var gaussianDPAssumptions: String?
 
     init(kind: String, count: Int, included: Int, seed: UInt64, claimedEpsilon: Double?, delta: Double,
                 confidence: Double, bounds: [String: OneRunEpsilonBound], attackOrder: [String], indices: [Int]) {
@@ -36,6 +42,8 @@ public struct CanaryAuditSummary: Codable, Sendable, Equatable {
         self.indices = indices
         self.method = oneRunEpsilonMethod
         self.assumptions = oneRunEpsilonAssumptions
+        self.gaussianDPMethod = oneRunGaussianDPMethod
+        self.gaussianDPAssumptions = oneRunGaussianDPAssumptions
     }
 
     /// The largest bound and the attack that reached it (ties: the earlier attack in the config).
@@ -45,17 +53,30 @@ public struct CanaryAuditSummary: Codable, Sendable, Equatable {
         return best.map { (attack: $0.0, bound: $0.1) }
     }
 
-    /// Per attack, the bound from its scores on the canaries: `scores[i]`, `mask[i]` of audit
-    /// record i, canary c at `indices[c]` with coin flip `included[c]`.
+    /// The largest Gaussian-DP μ and the attack that reached it (ties: the earlier attack).
+    var strongestGaussianDP: (attack: String, bound: OneRunGaussianDPBound)? {
+        var best: (String, OneRunGaussianDPBound)?
+        for name in attackOrder {
+            if let b = bounds[name]?.gaussianDP, b.mu > (best?.1.mu ?? -1) { best = (name, b) }
+        }
+        return best.map { (attack: $0.0, bound: $0.1) }
+    }
+
+    /// Per attack, the bound from its scores on the canaries (the Steinke ε and, beside it, the
+    /// Gaussian-DP μ): `scores[i]`, `mask[i]` of audit record i, canary c at `indices[c]` with coin
+    /// flip `included[c]`.
     public static func bounds(
         _ attacks: [(name: String, scores: [Double], mask: [UInt8])], indices: [Int], included: [Bool], guesses: [Int],
         delta: Double, confidence: Double
     ) -> [String: OneRunEpsilonBound] {
         var result: [String: OneRunEpsilonBound] = [:]
         for attack in attacks {
-            result[attack.name] = oneRunEpsilonBound(
-                scores: indices.map { attack.scores[$0] }, included: included, scored: indices.map { attack.mask[$0] != 0 },
-                ks: guesses, delta: delta, confidence: confidence)
+            let scores = indices.map { attack.scores[$0] }, scored = indices.map { attack.mask[$0] != 0 }
+            var bound = oneRunEpsilonBound(
+                scores: scores, included: included, scored: scored, ks: guesses, delta: delta, confidence: confidence)
+            bound.gaussianDP = oneRunGaussianDPBound(
+                scores: scores, included: included, scored: scored, ks: guesses, delta: delta, confidence: confidence)
+            result[attack.name] = bound
         }
         return result
     }
@@ -64,5 +85,8 @@ public struct CanaryAuditSummary: Codable, Sendable, Equatable {
         case kind, count, included, seed, delta, confidence, bounds, indices, method, assumptions
         case claimedEpsilon = "claimed_epsilon"
         case attackOrder = "attack_order"
+        case gaussianDPMethod = "gaussian_dp_method"
+        case firstCanary = "first_canary"
+        case gaussianDPAssumptions = "gaussian_dp_assumptions"
     }
 }

@@ -9,13 +9,6 @@ struct ConfusionMatrix: Codable, Sendable, Equatable {
     /// Members called non-members.
     var falseNegatives: Int
 
-    init(truePositives: Int, falsePositives: Int, trueNegatives: Int, falseNegatives: Int) {
-        self.truePositives = truePositives
-        self.falsePositives = falsePositives
-        self.trueNegatives = trueNegatives
-        self.falseNegatives = falseNegatives
-    }
-
     enum CodingKeys: String, CodingKey {
         case truePositives = "tp", falsePositives = "fp", trueNegatives = "tn", falseNegatives = "fn"
     }

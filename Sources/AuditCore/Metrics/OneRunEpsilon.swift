@@ -91,10 +91,14 @@ public struct OneRunEpsilonBound: Codable, Sendable, Equatable {
     var correct: Int
     /// Every k tried, fixed before the scores were seen (`audit.canaries.guesses`).
     var kTried: [Int]
+    /// The Gaussian-DP bound of Mahloujifar et al. 2024 from the same guesses
+    /// (`oneRunGaussianDPBound`); nil in metrics written before it.
+    public var gaussianDP: OneRunGaussianDPBound? = nil
 
     enum CodingKeys: String, CodingKey {
         case epsilon, confidence, delta, canaries, scored, k, guesses, correct
         case kTried = "k_tried"
+        case gaussianDP = "gaussian_dp"
     }
 }
 

@@ -13,12 +13,6 @@ struct CurvePoint: Codable, Sendable, Equatable {
     var truePositiveRate: Double
     var falsePositiveRate: Double
 
-    init(threshold: Double, truePositiveRate: Double, falsePositiveRate: Double) {
-        self.threshold = threshold
-        self.truePositiveRate = truePositiveRate
-        self.falsePositiveRate = falsePositiveRate
-    }
-
     enum CodingKeys: String, CodingKey {
         case threshold
         case truePositiveRate = "tpr"
@@ -94,12 +88,6 @@ struct PseudoTargetScores: Sendable {
     var isMember: [Bool]
     var evaluationMask: [UInt8]
 
-    init(model: Int, scores: [Double], isMember: [Bool], evaluationMask: [UInt8]) {
-        self.model = model
-        self.scores = scores
-        self.isMember = isMember
-        self.evaluationMask = evaluationMask
-    }
 }
 
 /// The thresholds an attacker chooses on its reference models, at each FPR, applied to the target.

@@ -150,11 +150,6 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
     /// Number of classes.
     var classes: Int
 
-    init(name: String, records: Int, classes: Int) {
-        self.name = name
-        self.records = records
-        self.classes = classes
-    }
 }
 
 /// The target model's accuracy and training history.
@@ -221,10 +216,6 @@ public struct StageTiming: Codable, Sendable, Equatable {
     /// Wall time in seconds.
     var seconds: Double
 
-    init(stage: String, seconds: Double) {
-        self.stage = stage
-        self.seconds = seconds
-    }
 }
 
 /// One plugin component a run used.
@@ -238,12 +229,6 @@ public struct PluginUse: Codable, Sendable, Equatable {
     /// The component used, e.g. "attack loss_threshold".
     public var component: String
 
-    init(name: String, version: String, path: String, component: String) {
-        self.name = name
-        self.version = version
-        self.path = path
-        self.component = component
-    }
 }
 
 /// A record an attack singles out: a member with one of the highest scores.
@@ -255,11 +240,6 @@ public struct RiskRecord: Codable, Sendable, Equatable {
     /// The attack's score for it.
     var score: Double
 
-    init(index: Int, label: Int32, score: Double) {
-        self.index = index
-        self.label = label
-        self.score = score
-    }
 }
 
 /// The `count` evaluated members with the highest scores, highest first (ties: lower index first).

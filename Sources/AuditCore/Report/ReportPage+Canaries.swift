@@ -14,6 +14,12 @@ extension ReportPage {
                          "from \(escapeHTML(attack)), \(Int((audit.confidence * 100).rounded())) % confidence, δ = \(audit.delta)",
                          strong: true)
         }
+        if let (attack, gdp) = audit.strongestGaussianDP {
+            let p = root + ["bounds", attack, "gaussian_dp"]
+            html += card("Audited Gaussian-DP μ lower bound", metricSpan(gdp.mu, .metric, path: p + ["mu"]),
+                         "from \(escapeHTML(attack)); ε " + metricSpan(gdp.epsilon, .metric, path: p + ["epsilon"])
+                             + " at δ = \(audit.delta) if the privacy curve is Gaussian (f-DP, Mahloujifar et al. 2024)")
+        }
         if let claimed = audit.claimedEpsilon {
             html += card("Claimed epsilon (DP-SGD accountant)", metricSpan(claimed, .metric, path: root + ["claimed_epsilon"]),
                          "at δ = \(audit.delta)")
@@ -25,12 +31,21 @@ extension ReportPage {
         let rows = audit.attackOrder.compactMap { name -> [String]? in
             guard let b = audit.bounds[name] else { return nil }
             let p = root + ["bounds", name]
-            return [escapeHTML(name), metricSpan(b.epsilon, .metric, path: p + ["epsilon"]),
+            let gdp = b.gaussianDP.map {
+                [metricSpan($0.mu, .metric, path: p + ["gaussian_dp", "mu"]),
+                 metricSpan($0.epsilon, .metric, path: p + ["gaussian_dp", "epsilon"])]
+            } ?? ["–", "–"]
+            return [escapeHTML(name), metricSpan(b.epsilon, .metric, path: p + ["epsilon"])] + gdp + [
                     metricSpan(Double(b.k), .count, path: p + ["k"]), metricSpan(Double(b.guesses), .count, path: p + ["guesses"]),
                     metricSpan(Double(b.correct), .count, path: p + ["correct"]), metricSpan(Double(b.scored), .count, path: p + ["scored"])]
         }
-        html += htmlTable(header: ["Attack", "ε lower bound", "k (in = out)", "Guesses", "Correct", "Canaries scored"], rows: rows)
+        html += htmlTable(
+            header: ["Attack", "ε lower bound (Steinke)", "μ lower bound (f-DP)", "ε of that μ", "k (in = out)", "Guesses",
+                     "Correct", "Canaries scored"], rows: rows)
         html += "<p class=\"note\">\(escapeHTML(audit.method)). It is \(escapeHTML(audit.assumptions)). "
-            + "The canaries are left out of every other figure of this report.</p></section>"
+        if let method = audit.gaussianDPMethod, let assumptions = audit.gaussianDPAssumptions {
+            html += "μ: \(escapeHTML(method)); \(escapeHTML(assumptions)); the k, guesses and correct shown are the ε bound's (μ's own are in metrics.json). "
+        }
+        html += "The canaries are left out of every other figure of this report.</p></section>"
     }
 }

@@ -33,8 +33,6 @@ struct ModelRecord: Codable, Sendable {
 struct ModelStore {
     let root: String
 
-    init(root: String) { self.root = root }
-
     func folder(_ key: String) -> String { (root as NSString).appendingPathComponent(key) }
     func modelPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("model.bin") }
     func metaPath(_ key: String) -> String { (folder(key) as NSString).appendingPathComponent("meta.json") }

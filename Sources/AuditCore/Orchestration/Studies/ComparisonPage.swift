@@ -36,6 +36,7 @@ struct ComparisonPage {
         pointsSection()
         attacksSection()
         settingsSection()
+        privacySection()
         tradeOffSection()
         for key in numericParameters { parameterSection(key) }
         html += "<section id=\"config\"><h2>The study's config</h2><p class=\"note\">From <code>\(escapeHTML(c.configFile))</code>. "

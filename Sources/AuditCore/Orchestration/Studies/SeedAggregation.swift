@@ -66,6 +66,8 @@ public struct SettingComparison: Codable, Sendable, Equatable {
     public var testAccuracy: SeedSpread?
     /// Every attack of those points, in first-seen order.
     public var attacks: [SettingAttack]
+    /// With canaries, per attack the classical ε bound over the seeds (`SettingMultiRunBound`).
+    var multiRun: [SettingMultiRunBound]? = nil
 
     /// The value this setting gives `key`, or nil.
     public func value(of key: String) -> SweptValue? { values.first { $0.key == key } }
@@ -75,6 +77,7 @@ public struct SettingComparison: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case values, points, seeds, attacks
+        case multiRun = "multi_run_epsilon"
         case trainAccuracy = "train_accuracy"
         case testAccuracy = "test_accuracy"
     }
@@ -141,7 +144,9 @@ extension StudyComparison {
                 seeds: g.points.map { $0.value(of: seedKey)?.value ?? "" },
                 trainAccuracy: SeedSpread(g.points.compactMap { $0.target?.trainAccuracy }),
                 testAccuracy: SeedSpread(g.points.compactMap { $0.target?.testAccuracy }),
-                attacks: attacks)
+                attacks: attacks,
+                multiRun: g.points.contains { $0.privacy?.trial != nil }
+                    ? SettingMultiRunBound.bounds(g.points, attacks: names) : nil)
         }
     }
 }

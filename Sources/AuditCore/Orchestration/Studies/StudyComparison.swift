@@ -84,6 +84,8 @@ public struct PointComparison: Codable, Sendable, Equatable {
     public var modelsLoaded: Int?
     /// Wall time of the point's run.
     var seconds: Double?
+    /// Claimed ε and canary-audit bounds, when the run had DP-SGD or canaries (`PointPrivacy`).
+    var privacy: PointPrivacy? = nil
 
     init(index: Int, name: String, folder: String, values: [SweptValue], finished: Bool, target: PointTarget? = nil,
                 attacks: [PointAttack] = [], modelsTrained: Int? = nil, modelsLoaded: Int? = nil, seconds: Double? = nil) {
@@ -115,6 +117,7 @@ public struct PointComparison: Codable, Sendable, Equatable {
                     confusionMatrix: e.metrics.confusionMatrix)
             },
             seconds: summary.totalSeconds)
+        privacy = PointPrivacy(summary)
     }
 
     /// The value this point gives `key`, or nil.
@@ -124,7 +127,7 @@ public struct PointComparison: Codable, Sendable, Equatable {
     public func attack(_ name: String) -> PointAttack? { attacks.first { $0.attack == name } }
 
     enum CodingKeys: String, CodingKey {
-        case index, name, folder, values, finished, target, attacks, seconds
+        case index, name, folder, values, finished, target, attacks, seconds, privacy
         case modelsTrained = "models_trained"
         case modelsLoaded = "models_loaded"
     }

@@ -156,7 +156,7 @@ public final class StudyRunner {
             }
             out += "\nAveraged over seeds (\(StudyComparison.seedKey)): mean ±sd over n seeds\n" + aligned(rows)
         }
-        return out
+        return out + privacyTable(c)
     }
 
     /// `rows` as text columns padded to a common width, a rule under the first row.

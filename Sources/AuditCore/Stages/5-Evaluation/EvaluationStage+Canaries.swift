@@ -10,10 +10,12 @@ extension EvaluationStage {
         let bounds = CanaryAuditSummary.bounds(
             outcome.scores, indices: canaries.indices, included: canaries.included, guesses: config.guesses, delta: delta,
             confidence: config.confidence)
-        return CanaryAuditSummary(
+        var summary = CanaryAuditSummary(
             kind: config.kind.rawValue, count: config.count, included: canaries.included.filter { $0 }.count, seed: config.seed,
             claimedEpsilon: claimedEpsilon, delta: delta, confidence: config.confidence, bounds: bounds,
             attackOrder: outcome.scores.map(\.name), indices: canaries.indices)
+        summary.firstCanary = CanaryTrial(outcome.scores, indices: canaries.indices, included: canaries.included)
+        return summary
     }
 
     /// Per attack, the one-run bound from `scores` (a checkpoint's) on the canaries; nil without them.
