@@ -8,32 +8,57 @@ import Darwin
 ///
 /// The one file of the project's numeric code that calls BLAS; OpenBLAS itself is opened at
 /// first use (`OpenBLASLibrary`), with its kernel chosen for the CPU. Thread count is the host's
-/// (it sets it once per run with `setThreadCount`); nothing else changes it. With a fixed thread
-/// count OpenBLAS sgemm gives bit-identical results run to run, which the native backend's
-/// determinism relies on.
+/// (it sets it once per run with `setThreadCount`); nothing else changes it. OpenBLAS itself
+/// always runs on one thread: a large product is cut into fixed pieces by its shape alone
+/// (`GEMMPieces`), each a one-thread sgemm, spread over the host's threads. So a product's bits
+/// depend on the shape and the kernel, never on the thread count, which the native backend's
+/// determinism relies on (a model's bits are a function of its store key).
 public enum BLAS {
     /// `C = alpha · op(A) · op(B) + beta · C`, all row-major.
     ///
     /// Shapes: `op(A)` is [m, k], `op(B)` is [k, n], `C` is [m, n]; `lda`, `ldb`, `ldc` are the
     /// row strides of the matrices as stored (before `op`). `op(X)` is `Xᵀ` when its flag is set.
-    @inline(__always)
+    /// Runs as the pieces `GEMMPieces(m:n:k:)` names, spread over `threadCount` threads
+    /// (`Parallel.spread`); a product of one piece runs on the calling thread.
     public static func gemm(
         _ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
         beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        let library = OpenBLASLibrary.shared
+        let pieces = GEMMPieces(m: m, n: n, k: k)
         // CBLAS constants: row-major 101, no transpose 111, transpose 112.
-        OpenBLASLibrary.shared.sgemm(
-            101, transA ? 112 : 111, transB ? 112 : 111,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        func sgemm(m: Int, n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+            library.sgemm(
+                101, transA ? 112 : 111, transB ? 112 : 111,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
+        guard pieces.count > 1 else { return sgemm(m: m, n: n, a, b, c) }
+        // Each piece writes only its rows (or columns) of C.
+        Parallel.spread(pieces.count) { p in
+            if library.isOpenMP { library.setNumThreads(1) }
+            let r = pieces.range(p)
+            switch pieces.axis {
+            case .rows:  // rows r of op(A): rows of A, or columns when A is stored transposed
+                sgemm(m: r.count, n: n, a + (transA ? r.lowerBound : r.lowerBound * lda), b, c + r.lowerBound * ldc)
+            case .columns:  // columns r of op(B): columns of B, or rows when B is stored transposed
+                sgemm(m: m, n: r.count, a, b + (transB ? r.lowerBound * ldb : r.lowerBound), c + r.lowerBound)
+            }
+        }
     }
 
-    /// The number of threads OpenBLAS uses, as the host set it.
-    public static var threadCount: Int { Int(OpenBLASLibrary.shared.getNumThreads()) }
+    /// The number of threads a product's pieces spread over, as the host set it (OpenBLAS's
+    /// default until it does; `BLASThreads`).
+    public static var threadCount: Int {
+        _ = OpenBLASLibrary.shared  // opening OpenBLAS sets the default
+        return BLASThreads.current
+    }
 
-    /// Sets the number of threads OpenBLAS uses (the host's call, once per run or per stage).
+    /// Sets the number of threads products spread over (the host's call, once per run or per
+    /// stage). OpenBLAS itself stays on one thread.
     public static func setThreadCount(_ count: Int) {
-        OpenBLASLibrary.shared.setNumThreads(Int32(count))
+        _ = OpenBLASLibrary.shared
+        BLASThreads.set(count)
     }
 
     /// Opens OpenBLAS now (choosing its kernel) and says which it is; throws instead of trapping

@@ -26,7 +26,9 @@ public enum BLASKernelSource: String, Sendable, Codable {
 /// process) opens it here, checks the kernel it took against the CPU, and when it fell back to a
 /// weaker one closes it, sets `OPENBLAS_CORETYPE` and opens it again; the new kernel must then
 /// reproduce exact products (`agreesWithNaiveProduct`) or OpenBLAS's own choice is restored.
-/// The one piece of global state in Kernels: the loaded library, immutable once loaded.
+/// The one piece of global state in Kernels: the loaded library, immutable once loaded (and the
+/// run's thread count, kept in the environment so every copy sees it: `BLASThreads`). Opening it
+/// sets OpenBLAS to one thread for good: `BLAS.gemm` spreads fixed pieces over threads itself.
 final class OpenBLASLibrary: @unchecked Sendable {
     typealias SGEMM = @convention(c) (
         Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
@@ -41,6 +43,8 @@ final class OpenBLASLibrary: @unchecked Sendable {
     let sgemm: SGEMM
     let setNumThreads: SetThreads
     let getNumThreads: GetInt
+    /// OpenMP builds keep the thread count per calling thread: each piece's thread sets it to 1.
+    let isOpenMP: Bool
     let info: BLASLibraryInfo
 
     /// The process's OpenBLAS, opened on first use. Traps with a message naming the library when
@@ -65,10 +69,16 @@ final class OpenBLASLibrary: @unchecked Sendable {
         setNumThreads = try symbol("openblas_set_num_threads", SetThreads.self)
         getNumThreads = try symbol("openblas_get_num_threads", GetInt.self)
         let corename = try symbol("openblas_get_corename", GetString.self)
+        // openblas_get_parallel: 0 sequential, 1 pthreads, 2 OpenMP.
+        isOpenMP = dlsym(handle, "openblas_get_parallel").map { unsafeBitCast($0, to: GetInt.self)() == 2 } ?? false
         let config = try symbol("openblas_get_config", GetString.self)
         info = BLASLibraryInfo(
             library: path, config: config().map { String(cString: $0) } ?? "",
             kernel: corename().map { String(cString: $0) } ?? "unknown", source: source, note: note)
+        // OpenBLAS never threads a product itself (`BLASThreads`): its default becomes the run's
+        // count unless one is already set, and OpenBLAS runs on the calling thread from now on.
+        BLASThreads.adoptDefault(Int(getNumThreads()))
+        setNumThreads(1)
     }
 
     /// Opens OpenBLAS for a process whose environment is `environment` (as `setenv` leaves it).

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Runs independent pieces of work on the cores the host gave BLAS.
 ///
@@ -35,9 +36,28 @@ public enum Parallel {
         DispatchQueue.concurrentPerform(iterations: count) { body($0) }
     }
 
-    /// Largest m·n·k for which OpenBLAS (default build: 65536 × GEMM_MULTITHREAD_THRESHOLD 4)
-    /// runs sgemm on the calling thread alone; pieces whose products stay at or below it can run
-    /// side by side.
+    /// Calls `body(i)` for i in 0..<count on at most `BLAS.threadCount` threads (this one among
+    /// them), each taking the next piece not yet taken; in order on this thread when the count is
+    /// 1. Same contract as `forEach`: the pieces write disjoint memory, so the result does not
+    /// depend on which thread ran which piece.
+    public static func spread(_ count: Int, _ body: (Int) -> Void) {
+        let threads = min(count, BLAS.threadCount)
+        guard threads > 1 else {
+            for i in 0..<count { body(i) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        // Safe by the contract above; concurrentPerform returns only when every call has ended.
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while case let i = next.wrappingAdd(1, ordering: .relaxed).oldValue, i < count { body(i) }
+        }
+    }
+
+    /// Largest m·n·k that `BLAS.gemm` runs as one piece on the calling thread (`GEMMPieces`);
+    /// OpenBLAS's own single-thread limit (default build: 65536 × GEMM_MULTITHREAD_THRESHOLD 4),
+    /// so such products give the bits they gave when OpenBLAS chose the threads. Record-wise
+    /// stages whose products stay at or below it run their shards side by side.
     public static let singleThreadedGEMMLimit = 65536 * 4
 
     /// The `piece`-th of `pieces` near-equal consecutive ranges of 0..<count.

@@ -8,21 +8,20 @@ import Testing
 
 /// A model's bits are a function of its store key alone (options, data, seed): the same weights
 /// whether it was trained alone or side by side with other models (the host's layout, one BLAS
-/// thread each). The store, resume and Slurm shards rely on it. Unlike `TrainingFingerprintTests`
-/// these compare runs on one machine, so they hold on every OpenBLAS kernel.
+/// thread each), and on any BLAS thread count. The store, resume and Slurm shards rely on it.
+/// Unlike `TrainingFingerprintTests` these compare runs on one machine, so they hold on every
+/// OpenBLAS kernel.
 ///
-/// What does NOT hold yet (issue 14, found by this test): the same model on one BLAS thread and
-/// on two. OpenBLAS's threaded sgemm (products above its single-thread limit, m·n·k > 262,144)
-/// sums in another order than its one-thread path: on `Cooperlake` for k above about 256
-/// (LeNet-5's first dense layer, k = 400; the T1 MLP's, k = 784), on `Haswell` for every shape
-/// measured, on `Prescott` for some (benchmarks/README.md, "Thread count and bits"). So a model
-/// the host trains alone on 2 threads (one model missing, or `parallel_models: 1`) differs
-/// from the same model trained side by side. That comparison is recorded as a known issue
-/// until the dense products run as fixed pieces on one BLAS thread each.
+/// The thread count once mattered (issue 14, found by this test): OpenBLAS's threaded sgemm
+/// sums in another order than its one-thread path (on `Cooperlake` for k above about 256, on
+/// `Haswell` for every shape; benchmarks/README.md, "Thread count and bits"). Now OpenBLAS
+/// always runs on one thread and `BLAS.gemm` cuts large products into pieces fixed by their
+/// shape (`GEMMPieces`), so one thread and two give the same bits.
 ///
 /// The shapes make every kind of product run: LeNet-5 on 28×28 images (record-wise convolution
-/// stages on the batch's shards, dense products at batch 64 above OpenBLAS's single-thread limit,
-/// so OpenBLAS threads them when it has two threads) and an MLP whose products are threaded too.
+/// stages on the batch's shards; dense products at batch 64 above OpenBLAS's single-thread
+/// limit, which its threads summed differently, each one piece now) and an MLP whose products
+/// at batch 128 are cut into 2 to 8 pieces spread over the threads (`GEMMPieces`).
 struct GroupCase: CustomTestStringConvertible, Sendable {
     let name: String
     let options: [String: OptionValue]
@@ -38,9 +37,9 @@ let groupCases: [GroupCase] = [
         shape: [1, 28, 28]),
     GroupCase(
         name: "mlp-wide-dropout",
-        options: ["architecture": .string("mlp"), "hidden_sizes": .list([.int(256), .int(128)]), "epochs": .int(2),
-                  "batch_size": .int(64), "dropout": .double(0.1)],
-        shape: [64]),
+        options: ["architecture": .string("mlp"), "hidden_sizes": .list([.int(512), .int(128)]), "epochs": .int(2),
+                  "batch_size": .int(128), "dropout": .double(0.1)],
+        shape: [256]),
 ]
 
 /// Trains `c` on `records` synthetic records with training seed `seed`; `onEpoch` runs after
@@ -110,14 +109,32 @@ private func withBLASThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows
     }
 
     @Test(arguments: groupCases)
-    func aModelOnTwoBLASThreadsMatchesOneThreadOnlyWhereOpenBLASSumsAlike(_ c: GroupCase) throws {
+    func aModelHasTheSameBitsOnOneTwoAndThreeBLASThreads(_ c: GroupCase) throws {
         let one = try withBLASThreads(1) { try groupFingerprint(c, seed: 7) }
         let two = try withBLASThreads(2) { try groupFingerprint(c, seed: 7) }
-        Swift.print("group fingerprint \(c.name) on \(BLAS.coreName): 1 thread \(one), 2 threads \(two)")
-        // Known: differs wherever OpenBLAS's threaded sgemm sums in another order (see the type's
-        // comment); which shapes do depends on the kernel, so it is intermittent across machines.
-        withKnownIssue("OpenBLAS threaded sgemm sums differently from one thread (issue 14)", isIntermittent: true) {
-            #expect(one == two, "\(c.name): one BLAS thread vs two")
+        let three = try withBLASThreads(3) { try groupFingerprint(c, seed: 7) }
+        // A resume or a shard that goes on with another thread count: 1 thread for the first
+        // epoch, 2 for the second.
+        let switched = try withBLASThreads(1) { try groupFingerprint(c, seed: 7) { _ in BLAS.setThreadCount(2) } }
+        #expect(one == two, "\(c.name): one BLAS thread vs two")
+        #expect(one == three, "\(c.name): one BLAS thread vs three")
+        #expect(one == switched, "\(c.name): one BLAS thread vs one then two")
+        // The host's two layouts: alone on all threads vs side by side on one each.
+        let group = try withBLASThreads(1) { () throws -> [String] in
+            let lock = NSLock()
+            var prints = [String](repeating: "", count: 2)
+            var failure: Error?
+            Parallel.perform(2) { i in  // each call writes its own slot, under `lock`
+                do {
+                    let p = try groupFingerprint(c, seed: [7, 8][i])
+                    lock.withLock { prints[i] = p }
+                } catch {
+                    lock.withLock { failure = error }
+                }
+            }
+            if let failure { throw failure }
+            return prints
         }
+        #expect(group[0] == two, "\(c.name): in a group on one thread each vs alone on two")
     }
 }

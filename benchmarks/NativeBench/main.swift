@@ -66,13 +66,17 @@ if mode == "gemm" {
 }
 
 if mode == "shapes" {
-    // GEMM rate of each LeNet-5 product at batch 128, as (transA, transB, m, n, k).
+    // GEMM rate of each LeNet-5 and T1-MLP product at batch 128 (inference: chunks of 1,024),
+    // as (transA, transB, m, n, k).
     let shapes: [(String, Bool, Bool, Int, Int, Int)] = [
         ("conv1 fwd", false, true, 100352, 6, 25), ("conv1 fwd T", true, true, 100352, 6, 25),
         ("conv1 dW", true, false, 6, 25, 100352), ("conv1 dW T", true, true, 6, 25, 100352),
         ("conv2 fwd", false, true, 12800, 16, 150), ("conv2 dW", true, false, 16, 150, 12800),
         ("conv2 dcol", false, false, 12800, 150, 16), ("fc1 fwd", false, true, 128, 120, 400),
+        ("fc1 dW", true, false, 120, 400, 128), ("fc1 dx", false, false, 128, 400, 120),
         ("mlp fc1 fwd", false, true, 128, 512, 784), ("mlp fc1 dW", true, false, 512, 784, 128),
+        ("mlp fc2 fwd", false, true, 128, 256, 512), ("mlp fc2 dW", true, false, 256, 512, 128),
+        ("mlp fc2 dx", false, false, 128, 512, 256), ("mlp infer fc1", false, true, 1024, 512, 784),
     ]
     for (name, ta, tb, m, n, k) in shapes {
         let a = [Float](repeating: 0.5, count: m * k)
@@ -85,7 +89,7 @@ if mode == "shapes" {
             times.append(now() - t0)
         }
         let t = median(times)
-        print(name, String(format: "%.3f ms  %.1f GFLOP/s", t * 1e3, 2 * Double(m * n * k) / t / 1e9))
+        print(name, String(format: "%.3f ms  %.1f GFLOP/s", t * 1e3, 2 * Double(m * n * k) / t / 1e9), "(\(m)x\(n)x\(k))")
     }
     exit(0)
 }

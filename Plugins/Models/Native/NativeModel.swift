@@ -5,8 +5,9 @@ import PluginKit
 /// with OpenBLAS.
 ///
 /// Guarantees (the `ModelBackend` contract): the same seed, options and data give bit-identical
-/// weights on the same machine and BLAS thread count (every reduction runs in a fixed order, and
-/// OpenBLAS sgemm is deterministic for a fixed thread count); an instance owns all its memory, so
+/// weights on the same machine (OpenBLAS kernel), whatever the BLAS thread count (every reduction
+/// runs in a fixed order, and every product in pieces fixed by its shape, `GEMMPieces`); an
+/// instance owns all its memory, so
 /// distinct instances train on distinct threads at once; BLAS threading is left to the host;
 /// cancellation is checked before every batch. Every buffer of a training is allocated before
 /// its first batch.

@@ -7,16 +7,17 @@ import Kernels
 /// arrays as they are. Records keep the dataset's layout ([C, H, W] or [D]) throughout.
 ///
 /// Consecutive `RecordLayer`s form a stage that runs on `shards` fixed slices of the batch in
-/// parallel (`Parallel.forEach`); the other layers run on the whole batch, with BLAS's threads.
-/// The slices do not depend on the thread count, so neither do the results.
+/// parallel (`Parallel.forEach`); the other layers run on the whole batch, each product cut into
+/// pieces spread over BLAS's threads (`GEMMPieces`). Neither the slices nor the pieces depend on
+/// the thread count, so neither do the results.
 final class Network {
     /// How a batch is cut for record-wise stages.
     static let shards = 4
 
     enum Stage {
         case batch(Int)
-        /// Record-wise layers; `concurrently` when their GEMMs are small enough for OpenBLAS to
-        /// keep each on its calling thread (else the shards run in order, each GEMM threaded).
+        /// Record-wise layers; `concurrently` when each of their GEMMs is one piece on its calling
+        /// thread (else the shards run in order, each GEMM's pieces spread over the threads).
         case records(Range<Int>, concurrently: Bool)
     }
     /// One record as the dataset gives it: channels, height, width (a vector is D×1×1).
