@@ -17,6 +17,12 @@ struct CheckSignals {
     var targetMembership: [UInt8]
     var features: [Float]
     var populationFeatures: [Float]
+    /// Epochs 1...3 of every model, lent only when `lendsCheckpoints` (an attack asked with
+    /// `MIA_NEEDS_CHECKPOINTS`, as the host does).
+    var checkpointEpochs: [Int32] = [1, 2, 3]
+    var checkpointTargetLogits: [Float]
+    var checkpointReferenceLogits: [Float]
+    var lendsCheckpoints = false
 
     init() {
         let n = Self.n, c = Self.c, r = Self.r, p = Self.p
@@ -35,6 +41,8 @@ struct CheckSignals {
         targetMembership = (0..<n).map { UInt8($0 % 2) }
         features = (0..<n * Self.featureSize).map { _ in next() }
         populationFeatures = (0..<p * Self.featureSize).map { _ in next() }
+        checkpointTargetLogits = (0..<3 * n * c).map { _ in next() }
+        checkpointReferenceLogits = (0..<3 * r * n * c).map { _ in next() }
     }
 
     /// Lends every array as a `mia_signals_t` (flags 0, one thread) for `body`.
@@ -49,6 +57,9 @@ struct CheckSignals {
         try targetMembership.withUnsafeBufferPointer { tm in
         try features.withUnsafeBufferPointer { f in
         try populationFeatures.withUnsafeBufferPointer { pf in
+        try checkpointEpochs.withUnsafeBufferPointer { ce in
+        try checkpointTargetLogits.withUnsafeBufferPointer { ct in
+        try checkpointReferenceLogits.withUnsafeBufferPointer { cr in
             var ft = TensorView.make(UnsafeMutableRawPointer(mutating: f.baseAddress!), dtype: MIA_DTYPE_F32, shape: [Self.n, Self.featureSize])
             var pft = TensorView.make(UnsafeMutableRawPointer(mutating: pf.baseAddress!), dtype: MIA_DTYPE_F32, shape: [Self.p, Self.featureSize])
             return try withUnsafePointer(to: &ft) { ftp in
@@ -71,10 +82,16 @@ struct CheckSignals {
                     s.population_features = pftp
                     s.seed = seed
                     s.thread_count = 1
+                    if lendsCheckpoints {
+                        s.checkpoint_count = Int32(ce.count)
+                        s.checkpoint_epochs = ce.baseAddress
+                        s.checkpoint_target_logits = ct.baseAddress
+                        s.checkpoint_reference_logits = cr.baseAddress
+                    }
                     return try body(&s)
                 }
             }
-        }}}}}}}}}}
+        }}}}}}}}}}}}}
     }
 }
 
@@ -101,7 +118,8 @@ extension ConformanceCheck {
             record("score", .skipped, "the attack queries the target; the check offers no query service")
             return
         }
-        let signals = CheckSignals()
+        var signals = CheckSignals()
+        signals.lendsCheckpoints = needs.contains(.checkpoints)
         func score(_ instance: DynamicAttack, _ s: CheckSignals, _ call: String) throws -> [Double] {
             announce(call)
             return try s.withSignals(seed: 11) { try instance.score($0, queries: nil).scores }
