@@ -40,7 +40,23 @@ extension Pooling {
         let top = UnsafeRawPointer(x + a).loadUnaligned(as: SIMD16<Float>.self)
         let bottom = UnsafeRawPointer(x + (a &+ w)).loadUnaligned(as: SIMD16<Float>.self)
         let base = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: a)) &+ SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
-        maxWindows(top.evenHalf, top.oddHalf, bottom.evenHalf, bottom.oddHalf, base: base, w: w, y, argmax)
+        let w32 = Int32(truncatingIfNeeded: w)
+        var m = top.evenHalf
+        var best = base
+        let topRight = top.oddHalf
+        let winsTopRight = topRight .> m
+        m.replace(with: topRight, where: winsTopRight)
+        best.replace(with: base &+ 1, where: winsTopRight)
+        let bottomLeft = bottom.evenHalf
+        let winsBottomLeft = bottomLeft .> m
+        m.replace(with: bottomLeft, where: winsBottomLeft)
+        best.replace(with: base &+ w32, where: winsBottomLeft)
+        let bottomRight = bottom.oddHalf
+        let winsBottomRight = bottomRight .> m
+        m.replace(with: bottomRight, where: winsBottomRight)
+        best.replace(with: base &+ (w32 &+ 1), where: winsBottomRight)
+        UnsafeMutableRawPointer(y).storeBytes(of: m, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(argmax).storeBytes(of: best, as: SIMD8<Int32>.self)
     }
 
     /// 4 windows whose top-left entries are `x[a], x[a + 2], x[a + 4], x[a + 6]`.
@@ -49,31 +65,22 @@ extension Pooling {
         let top = UnsafeRawPointer(x + a).loadUnaligned(as: SIMD8<Float>.self)
         let bottom = UnsafeRawPointer(x + (a &+ w)).loadUnaligned(as: SIMD8<Float>.self)
         let base = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: a)) &+ SIMD4<Int32>(0, 2, 4, 6)
-        maxWindows(top.evenHalf, top.oddHalf, bottom.evenHalf, bottom.oddHalf, base: base, w: w, y, argmax)
-    }
-
-    /// The windows' maxima and argmax, one lane per window, from their four entries in the scalar
-    /// loop's order (strict `>`, so the first maximum wins and a NaN never replaces a value);
-    /// `base` holds each window's top-left offset. Stores one vector into `y` and `argmax`.
-    @inline(__always)
-    private static func maxWindows<F: SIMD, I: SIMD>(
-        _ topLeft: F, _ topRight: F, _ bottomLeft: F, _ bottomRight: F, base: I, w: Int,
-        _ y: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>
-    ) where F.Scalar == Float, I.Scalar == Int32, F.MaskStorage == I.MaskStorage {
-        let w32 = I(repeating: Int32(truncatingIfNeeded: w))
-        let one = I(repeating: 1)
-        var m = topLeft
+        let w32 = Int32(truncatingIfNeeded: w)
+        var m = top.evenHalf
         var best = base
+        let topRight = top.oddHalf
         let winsTopRight = topRight .> m
         m.replace(with: topRight, where: winsTopRight)
-        best.replace(with: base &+ one, where: winsTopRight)
+        best.replace(with: base &+ 1, where: winsTopRight)
+        let bottomLeft = bottom.evenHalf
         let winsBottomLeft = bottomLeft .> m
         m.replace(with: bottomLeft, where: winsBottomLeft)
         best.replace(with: base &+ w32, where: winsBottomLeft)
+        let bottomRight = bottom.oddHalf
         let winsBottomRight = bottomRight .> m
         m.replace(with: bottomRight, where: winsBottomRight)
-        best.replace(with: base &+ (w32 &+ one), where: winsBottomRight)
-        UnsafeMutableRawPointer(y).storeBytes(of: m, as: F.self)
-        UnsafeMutableRawPointer(argmax).storeBytes(of: best, as: I.self)
+        best.replace(with: base &+ (w32 &+ 1), where: winsBottomRight)
+        UnsafeMutableRawPointer(y).storeBytes(of: m, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(argmax).storeBytes(of: best, as: SIMD4<Int32>.self)
     }
 }
