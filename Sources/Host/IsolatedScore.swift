@@ -17,15 +17,22 @@ struct IsolatedScore: ParsableCommand {
     @Option(name: .customLong("log-level")) var logLevel: String = "warning"
 
     func run() throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .warning
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        var logger = Logger(label: "mia-audit")
-        logger.logLevel = level
+        let logger = childLogger(level: logLevel)
         let status = IsolatedWorker.run(block: block, library: library, component: component, label: label, logger: logger)
         if status != 0 { throw ExitCode(status) }
     }
+}
+
+/// The logger of a child process of `plugins.isolation: process` (`isolated-score`,
+/// `isolated-serve`): standard error at the level the host passed (`warning` when unknown).
+func childLogger(level name: String) -> Logger {
+    let level = Logger.Level(rawValue: name) ?? .warning
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: "mia-audit")
+    logger.logLevel = level
+    return logger
 }

@@ -17,14 +17,7 @@ struct IsolatedServe: ParsableCommand {
     @Option(name: .customLong("log-level")) var logLevel: String = "warning"
 
     func run() throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .warning
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        var logger = Logger(label: "mia-audit")
-        logger.logLevel = level
+        let logger = childLogger(level: logLevel)
         let status = IsolatedServer.run(library: library, kind: kind, component: component, label: label, logger: logger)
         if status != 0 { throw ExitCode(status) }
     }
