@@ -26,12 +26,15 @@ let pluginLinkerSettings: [LinkerSetting] = [
 
 /// A built-in plugin: one dynamic library product named `MIA<name>`, loaded by the host at run time.
 /// `exclude` lists files beside the code that are not sources (a README.md is excluded by itself).
-func plugin(_ name: String, path: String, dependencies: [Target.Dependency], exclude: [String] = []) -> (Product, Target) {
+func plugin(_ name: String, path: String, dependencies: [Target.Dependency], exclude: [String] = []) -> (
+    Product, Target
+) {
     (
         .library(name: "MIA\(name)", type: .dynamic, targets: [name]),
         .target(
             name: name, dependencies: dependencies, path: path,
-            exclude: exclude + (FileManager.default.fileExists(atPath: "\(root)/\(path)/README.md") ? ["README.md"] : []),
+            exclude: exclude
+                + (FileManager.default.fileExists(atPath: "\(root)/\(path)/README.md") ? ["README.md"] : []),
             linkerSettings: pluginLinkerSettings)
     )
 }
@@ -51,7 +54,9 @@ let plugins = [
 
 /// Plugins that misbehave on purpose, for the loading tests. Not named `libMIA*`, so the host's
 /// default discovery in the build folder never picks them up.
-let fixtures: [(Product, Target)] = ["FixtureWrongABI", "FixtureNoEntry", "FixtureFailing", "FixtureMisbehaving", "FixtureMisbehavingModel"].map { name in
+let fixtures: [(Product, Target)] = [
+    "FixtureWrongABI", "FixtureNoEntry", "FixtureFailing", "FixtureMisbehaving", "FixtureMisbehavingModel",
+].map { name in
     (
         .library(name: "Test\(name)", type: .dynamic, targets: [name]),
         .target(name: name, dependencies: ["PluginABI"], path: "Tests/Fixtures/\(name)")
@@ -104,15 +109,22 @@ let package = Package(
         .testTarget(name: "PluginKitTests", dependencies: ["PluginKit"], path: "Tests/PluginKitTests"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], path: "Tests/KernelsTests"),
         .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"], path: "Tests/AuditCoreTests"),
-        .testTarget(name: "ModelNativeTests", dependencies: ["ModelNative", "PluginKit"], path: "Tests/ModelNativeTests"),
+        .testTarget(
+            name: "ModelNativeTests", dependencies: ["ModelNative", "PluginKit"], path: "Tests/ModelNativeTests"),
         .testTarget(
             name: "AttacksTests",
-            dependencies: ["AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit", "Kernels", "MIATestSupport"],
+            dependencies: [
+                "AttacksThreshold", "AttacksReference", "AttacksClassifier", "PluginKit", "Kernels", "MIATestSupport",
+            ],
             path: "Tests/AttacksTests",
             // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),
         .testTarget(
-            name: "BringYourOwnTests", dependencies: ["DatasetCSV", "DatasetCIFAR", "DatasetNPY", "ModelPython", "ModelHTTP", "AttacksClassifier", "PluginKit"],
+            name: "BringYourOwnTests",
+            dependencies: [
+                "DatasetCSV", "DatasetCIFAR", "DatasetNPY", "ModelPython", "ModelHTTP", "AttacksClassifier",
+                "PluginKit",
+            ],
             path: "Tests/BringYourOwnTests",
             // Each plugin defines `mia_plugin_entry`; the one test binary links several plugins.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--allow-multiple-definition"])]),

@@ -7,7 +7,8 @@ import Logging
 /// host starts it, see `DynamicAttack.scoreInChildProcess`). Its outcome is in the shared block.
 struct IsolatedScore: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: DynamicAttack.isolatedSubcommand, abstract: "Run one attack's score in this process (used by the host).",
+        commandName: DynamicAttack.isolatedSubcommand,
+        abstract: "Run one attack's score in this process (used by the host).",
         shouldDisplay: false)
 
     @Argument var block: String
@@ -18,7 +19,8 @@ struct IsolatedScore: ParsableCommand {
 
     func run() throws {
         let logger = childLogger(level: logLevel)
-        let status = IsolatedWorker.run(block: block, library: library, component: component, label: label, logger: logger)
+        let status = IsolatedWorker.run(
+            block: block, library: library, component: component, label: label, logger: logger)
         if status != 0 { throw ExitCode(status) }
     }
 }

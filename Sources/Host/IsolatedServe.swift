@@ -8,7 +8,8 @@ import Logging
 /// the host on descriptor 3 only; the plugin's own output goes to the inherited streams.
 struct IsolatedServe: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "isolated-serve", abstract: "Serve one dataset or model instance to the host (used by the host).", shouldDisplay: false)
+        commandName: "isolated-serve", abstract: "Serve one dataset or model instance to the host (used by the host).",
+        shouldDisplay: false)
 
     @Argument var library: String
     @Argument var kind: String
@@ -18,7 +19,8 @@ struct IsolatedServe: ParsableCommand {
 
     func run() throws {
         let logger = childLogger(level: logLevel)
-        let status = IsolatedServer.run(library: library, kind: kind, component: component, label: label, logger: logger)
+        let status = IsolatedServer.run(
+            library: library, kind: kind, component: component, label: label, logger: logger)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -14,7 +14,10 @@ struct MIAAudit: ParsableCommand {
             invalid; 3 a plugin named on the command line was not found; 130 interrupted.
             """,
         version: toolVersion,
-        subcommands: [Run.self, Validate.self, Plugins.self, Report.self, Train.self, Plan.self, StudyCommand.self, Slurm.self, Doctor.self, IsolatedScore.self, IsolatedServe.self],
+        subcommands: [
+            Run.self, Validate.self, Plugins.self, Report.self, Train.self, Plan.self, StudyCommand.self, Slurm.self,
+            Doctor.self, IsolatedScore.self, IsolatedServe.self,
+        ],
         defaultSubcommand: nil)
 
     /// Parses the arguments with the shared options accepted before the command too.

@@ -7,9 +7,12 @@ extension Plugins {
     /// `ConformanceCheck`); exit code 1 when any call broke the contract.
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Drive every component of a plugin library through its contract; report each violation with the call.")
+            abstract:
+                "Drive every component of a plugin library through its contract; report each violation with the call.")
         @Argument(help: "The plugin library (.so) to check.") var library: String
-        @Option(name: .customLong("options"), help: "Options for a component, as NAME='{JSON}' (repeatable), over its defaults.")
+        @Option(
+            name: .customLong("options"),
+            help: "Options for a component, as NAME='{JSON}' (repeatable), over its defaults.")
         var options: [String] = []
         @OptionGroup var global: GlobalOptions
 
@@ -37,7 +40,10 @@ extension Plugins {
                 print("  \(f)")
             }
             let violations = findings.filter { $0.outcome == .violation }.count
-            print(violations == 0 ? "\(library): conforms (\(findings.count) checks)" : "\(library): \(violations) violation\(violations == 1 ? "" : "s")")
+            print(
+                violations == 0
+                    ? "\(library): conforms (\(findings.count) checks)"
+                    : "\(library): \(violations) violation\(violations == 1 ? "" : "s")")
             if violations > 0 { throw ExitStatus.failed }
         }
     }

@@ -18,7 +18,8 @@ struct StudyCommand: ParsableCommand {
 
     @Argument(help: "The study config (YAML with a `sweep:` section).") var config: String
     @Flag(help: "Check every point and list them, without running any.") var check = false
-    @Flag(help: "Run every point again, reusing no stored model, logits file or score (and store them).") var fresh = false
+    @Flag(help: "Run every point again, reusing no stored model, logits file or score (and store them).") var fresh =
+        false
     @OptionGroup var global: GlobalOptions
 
     func run() throws { try runStudy(config, check: check, fresh: fresh, global: global) }
@@ -49,16 +50,21 @@ func runStudy(_ config: String, check: Bool, fresh: Bool = false, global: Global
         throw ExitStatus.invalidConfig
     }
     let count = study.points.count
-    print("\(config): \(study.sweep.mode.rawValue) sweep of \(study.sweep.parameters.map(\.path.description).joined(separator: ", ")): \(count) point\(count == 1 ? "" : "s")")
+    print(
+        "\(config): \(study.sweep.mode.rawValue) sweep of \(study.sweep.parameters.map(\.path.description).joined(separator: ", ")): \(count) point\(count == 1 ? "" : "s")"
+    )
     if check {
-        for p in study.points { print("  \(p.name): " + p.values.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")) }
+        for p in study.points {
+            print("  \(p.name): " + p.values.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
+        }
         print("study folder: \(study.output)\nmodel store:  \(study.modelStore)")
         return
     }
 
     let quiet = global.quiet
     try runLongWork(quiet: quiet, resumeHint: "; run the same command again to resume") { progress, cancellation in
-        let runner = StudyRunner(study: study, plans: plans, logger: logger, progress: progress, cancellation: cancellation)
+        let runner = StudyRunner(
+            study: study, plans: plans, logger: logger, progress: progress, cancellation: cancellation)
         runner.fresh = fresh
         let comparison = try runner.run { event in
             guard !quiet else { return }
@@ -66,13 +72,17 @@ func runStudy(_ config: String, check: Bool, fresh: Bool = false, global: Global
             case .skipped(let p):
                 print("point \(p.index + 1)/\(count) \(p.name): finished earlier, skipped")
             case .starting(let p, let inStore, let total):
-                print("point \(p.index + 1)/\(count) \(p.name): running (\(inStore) of \(total) models already in the store)")
+                print(
+                    "point \(p.index + 1)/\(count) \(p.name): running (\(inStore) of \(total) models already in the store)"
+                )
             case .finished(let p, let summary):
                 progress.finishLine()
                 let best = summary.strongestAttack
-                print(String(format: "point %d/%d %@: done in %.1f s; test accuracy %.4f", p.index + 1, count, p.name,
-                             summary.totalSeconds, summary.target.testAccuracy)
-                    + (best.map { String(format: ", strongest attack %@ AUC %.4f", $0.attack, $0.auc) } ?? ""))
+                print(
+                    String(
+                        format: "point %d/%d %@: done in %.1f s; test accuracy %.4f", p.index + 1, count, p.name,
+                        summary.totalSeconds, summary.target.testAccuracy)
+                        + (best.map { String(format: ", strongest attack %@ AUC %.4f", $0.attack, $0.auc) } ?? ""))
             }
         }
         progress.finishLine()

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// A pointwise nonlinearity, applied in place after a layer's affine map.
@@ -76,7 +76,8 @@ public enum Pointwise {
         var i = 0
         while i &+ 16 <= count {
             let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self) + bv
-            UnsafeMutableRawPointer(y + i).storeBytes(of: v.replacing(with: zero, where: v .< zero), as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(
+                of: v.replacing(with: zero, where: v .< zero), as: SIMD16<Float>.self)
             i &+= 16
         }
         while i < count {
@@ -87,7 +88,9 @@ public enum Pointwise {
     }
 
     /// `out[r] += Σ_c x[r, c]` for `x` [rows, cols].
-    public static func addRowSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+    public static func addRowSums(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
+    ) {
         // Eight partial sums per row (a fixed order, so still deterministic) let the loop
         // vectorise.
         let wide = cols & ~7
@@ -142,7 +145,8 @@ public enum Pointwise {
             while i &+ 16 <= count {
                 let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
                 let dv = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(dy + i).storeBytes(of: zero.replacing(with: dv, where: yv .> zero), as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(dy + i).storeBytes(
+                    of: zero.replacing(with: dv, where: yv .> zero), as: SIMD16<Float>.self)
                 i &+= 16
             }
             while i < count {

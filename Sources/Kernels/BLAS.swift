@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Single-precision matrix products on OpenBLAS, in row-major terms.
@@ -28,7 +28,9 @@ public enum BLAS {
         let library = OpenBLASLibrary.shared
         let pieces = GEMMPieces(m: m, n: n, k: k)
         // CBLAS constants: row-major 101, no transpose 111, transpose 112.
-        func sgemm(m: Int, n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+        func sgemm(
+            m: Int, n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>
+        ) {
             library.sgemm(
                 101, transA ? 112 : 111, transB ? 112 : 111,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -21,9 +21,11 @@ public struct CPUFeatures: Sendable, Equatable {
     /// AVX-512 BF16: what OpenBLAS's `Cooperlake` kernels add over `SkylakeX`.
     public var avx512bf16 = false
 
-    public init(modelName: String = "unknown", vendor: String = "", family: Int = 0, model: Int = 0,
-                avx2: Bool = false, fma: Bool = false, avx512f: Bool = false, avx512bw: Bool = false,
-                avx512dq: Bool = false, avx512vl: Bool = false, avx512bf16: Bool = false) {
+    public init(
+        modelName: String = "unknown", vendor: String = "", family: Int = 0, model: Int = 0,
+        avx2: Bool = false, fma: Bool = false, avx512f: Bool = false, avx512bw: Bool = false,
+        avx512dq: Bool = false, avx512vl: Bool = false, avx512bf16: Bool = false
+    ) {
         self.modelName = modelName
         self.vendor = vendor
         self.family = family
@@ -44,8 +46,10 @@ public struct CPUFeatures: Sendable, Equatable {
 
     /// The features above that are present, in a fixed order ("avx2 fma avx512f ...").
     public var names: [String] {
-        [("avx2", avx2), ("fma", fma), ("avx512f", avx512f), ("avx512bw", avx512bw), ("avx512dq", avx512dq),
-         ("avx512vl", avx512vl), ("avx512_bf16", avx512bf16)].filter(\.1).map(\.0)
+        [
+            ("avx2", avx2), ("fma", fma), ("avx512f", avx512f), ("avx512bw", avx512bw), ("avx512dq", avx512dq),
+            ("avx512vl", avx512vl), ("avx512_bf16", avx512bf16),
+        ].filter(\.1).map(\.0)
     }
 
     /// This machine's CPU.
@@ -75,7 +79,7 @@ public struct CPUFeatures: Sendable, Equatable {
             f.modelName = name.split(separator: " ").joined(separator: " ")
         }
         let xcr0 = mia_xcr0()
-        let osAVX = xcr0 & 0x6 == 0x6            // SSE and AVX (YMM) state
+        let osAVX = xcr0 & 0x6 == 0x6  // SSE and AVX (YMM) state
         let osAVX512 = osAVX && xcr0 & 0xE0 == 0xE0  // opmask, ZMM0-15 high halves, ZMM16-31
         let leaf7 = cpuid(7), leaf7s1 = leaf7[0] >= 1 ? cpuid(7, 1) : [0, 0, 0, 0]
         f.fma = osAVX && bit(leaf1[2], 12)

@@ -47,7 +47,8 @@ public enum Im2col {
     /// in C at the process's vector level (`VectorLevel`, CKernels) unless `level` names
     /// another; the loops below are the generic level. Every level writes the same floats.
     public static func forward(
-        _ x: UnsafePointer<Float>, _ g: WindowGeometry, into col: UnsafeMutablePointer<Float>, level: VectorLevel = .current
+        _ x: UnsafePointer<Float>, _ g: WindowGeometry, into col: UnsafeMutablePointer<Float>,
+        level: VectorLevel = .current
     ) {
         if g.stride == 1 && level > .generic {
             withUnsafePointer(to: g.cWindow) { mia_im2col_s1(level.rawValue, x, $0, col) }
@@ -127,7 +128,8 @@ public enum Im2col {
     static func add(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         while i &+ 8 <= count {
-            let v = UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self)
+            let v =
+                UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self)
                 + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
             UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: SIMD8<Float>.self)
             i &+= 8
@@ -143,7 +145,8 @@ public enum Im2col {
     /// order (c, ky, kx) of the loops below at every level (the C kernels of stride-1 windows
     /// vectorise across inputs, never across one input's terms).
     public static func backward(
-        _ dcol: UnsafePointer<Float>, _ g: WindowGeometry, into dx: UnsafeMutablePointer<Float>, level: VectorLevel = .current
+        _ dcol: UnsafePointer<Float>, _ g: WindowGeometry, into dx: UnsafeMutablePointer<Float>,
+        level: VectorLevel = .current
     ) {
         if g.stride == 1 && level > .generic {
             withUnsafePointer(to: g.cWindow) { mia_col2im_s1(level.rawValue, dcol, $0, dx) }
@@ -219,7 +222,8 @@ public enum WideIm2col {
     }
 
     /// Writes the wide patch matrix [C·K·K, OH·Wp] of a padded image.
-    public static func forward(padded: UnsafePointer<Float>, _ g: WindowGeometry, into col: UnsafeMutablePointer<Float>) {
+    public static func forward(padded: UnsafePointer<Float>, _ g: WindowGeometry, into col: UnsafeMutablePointer<Float>)
+    {
         let (k, p) = (g.kernel, g.padding)
         let wp = g.width &+ 2 &* p
         let plane = (g.height &+ 2 &* p) &* wp

@@ -9,7 +9,8 @@ public enum ImageShift {
     ///
     /// - Precondition: `|dy| < height` and `|dx| < width` (one reflection suffices).
     public static func apply(
-        _ images: UnsafeBufferPointer<Float>, count: Int, channels: Int, height: Int, width: Int, mirror: Bool, dy: Int, dx: Int
+        _ images: UnsafeBufferPointer<Float>, count: Int, channels: Int, height: Int, width: Int, mirror: Bool, dy: Int,
+        dx: Int
     ) -> [Float] {
         precondition(abs(dy) < height && abs(dx) < width, "a shift must be smaller than the image")
         precondition(images.count >= count * channels * height * width, "images must be [count, C, H, W]")

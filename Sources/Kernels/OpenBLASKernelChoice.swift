@@ -39,7 +39,7 @@ public enum OpenBLASKernelChoice {
     public static func tier(of kernel: String) -> Int? {
         switch kernel.lowercased() {
         case "prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "nano", "katmai", "coppermine",
-             "northwood", "banias", "athlon", "opteron", "opteron_sse3", "barcelona", "bobcat":
+            "northwood", "banias", "athlon", "opteron", "opteron_sse3", "barcelona", "bobcat":
             return 0
         case "sandybridge", "bulldozer", "piledriver", "steamroller":
             return 1
@@ -57,7 +57,8 @@ public enum OpenBLASKernelChoice {
     public static func decide(took: String, cpu: CPUFeatures, environment: [String: String]) -> Decision {
         if let set = environment[coretypeVariable] { return .environment(set) }
         guard let best = best(for: cpu), let bestTier = tier(of: best), let tookTier = tier(of: took),
-              tookTier < bestTier else { return .keep }
+            tookTier < bestTier
+        else { return .keep }
         return .switchTo(best)
     }
 }

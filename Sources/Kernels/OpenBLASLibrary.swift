@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Who decided which kernel OpenBLAS runs on.
@@ -30,9 +30,11 @@ public enum BLASKernelSource: String, Sendable, Codable {
 /// run's thread count, kept in the environment so every copy sees it: `BLASThreads`). Opening it
 /// sets OpenBLAS to one thread for good: `BLAS.gemm` spreads fixed pieces over threads itself.
 final class OpenBLASLibrary: @unchecked Sendable {
-    typealias SGEMM = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-        UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias SGEMM =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+            UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
     typealias SetThreads = @convention(c) (Int32) -> Void
     typealias GetInt = @convention(c) () -> Int32
     typealias GetString = @convention(c) () -> UnsafeMutablePointer<CChar>?
@@ -91,12 +93,15 @@ final class OpenBLASLibrary: @unchecked Sendable {
             let set = environment[Choice.coretypeVariable]
             let marker = environment[Choice.markerVariable]?.split(separator: " ").map(String.init)
             if let set, let marker, marker.first == set {
-                try self.init(handle: handle, path: name, source: .miaAudit,
-                              note: "OpenBLAS took \(marker.dropFirst().first ?? "?") by itself")
+                try self.init(
+                    handle: handle, path: name, source: .miaAudit,
+                    note: "OpenBLAS took \(marker.dropFirst().first ?? "?") by itself")
             } else if let set {
-                try self.init(handle: handle, path: name, source: .environment, note: "\(Choice.coretypeVariable)=\(set)")
+                try self.init(
+                    handle: handle, path: name, source: .environment, note: "\(Choice.coretypeVariable)=\(set)")
             } else {
-                try self.init(handle: handle, path: name, source: .preloaded, note: "loaded before Kernels could choose")
+                try self.init(
+                    handle: handle, path: name, source: .preloaded, note: "loaded before Kernels could choose")
             }
             return
         }
@@ -109,7 +114,8 @@ final class OpenBLASLibrary: @unchecked Sendable {
             return nil
         }
         guard let (handle, path) = open() else {
-            throw BLASLoadError(message: "cannot open OpenBLAS (install libopenblas0): " + errors.joined(separator: "; "))
+            throw BLASLoadError(
+                message: "cannot open OpenBLAS (install libopenblas0): " + errors.joined(separator: "; "))
         }
         let own = try OpenBLASLibrary(handle: handle, path: path, source: .openblas, note: "")
         switch Choice.decide(took: own.info.kernel, cpu: cpu, environment: environment) {
@@ -123,8 +129,10 @@ final class OpenBLASLibrary: @unchecked Sendable {
             setenv(Choice.coretypeVariable, kernel, 0)
             setenv(Choice.markerVariable, "\(kernel) \(took)", 1)
             guard let (chosen, _) = open() else { throw BLASLoadError(message: "cannot open \(path) again") }
-            let candidate = try OpenBLASLibrary(handle: chosen, path: path, source: .miaAudit, note: "OpenBLAS took \(took) by itself")
-            let problem = candidate.info.kernel.lowercased() != kernel.lowercased()
+            let candidate = try OpenBLASLibrary(
+                handle: chosen, path: path, source: .miaAudit, note: "OpenBLAS took \(took) by itself")
+            let problem =
+                candidate.info.kernel.lowercased() != kernel.lowercased()
                 ? "this OpenBLAS ran \(candidate.info.kernel) when asked for \(kernel)"
                 : Self.agreesWithNaiveProduct(candidate.sgemm)
             guard let problem else {
@@ -143,10 +151,12 @@ final class OpenBLASLibrary: @unchecked Sendable {
     /// the same bits) for odd and multi-threaded shapes, both transposes and beta 0 and 1;
     /// otherwise what went wrong.
     static func agreesWithNaiveProduct(_ sgemm: SGEMM) -> String? {
-        let shapes = [(m: 13, n: 17, k: 29, ta: false, tb: false, beta: Float(0)),
-                      (m: 7, n: 33, k: 16, ta: true, tb: false, beta: 1),
-                      (m: 96, n: 80, k: 72, ta: false, tb: true, beta: 0),
-                      (m: 130, n: 97, k: 65, ta: true, tb: true, beta: 1)]
+        let shapes = [
+            (m: 13, n: 17, k: 29, ta: false, tb: false, beta: Float(0)),
+            (m: 7, n: 33, k: 16, ta: true, tb: false, beta: 1),
+            (m: 96, n: 80, k: 72, ta: false, tb: true, beta: 0),
+            (m: 130, n: 97, k: 65, ta: true, tb: true, beta: 1),
+        ]
         for (s, shape) in shapes.enumerated() {
             let (m, n, k) = (shape.m, shape.n, shape.k)
             // a is op(A) as [m, k]; stored as [k, m] when transposed. Same for b.
@@ -156,14 +166,16 @@ final class OpenBLASLibrary: @unchecked Sendable {
             func opA(_ i: Int, _ p: Int) -> Float { shape.ta ? a[p * m + i] : a[i * k + p] }
             func opB(_ p: Int, _ j: Int) -> Float { shape.tb ? b[j * k + p] : b[p * n + j] }
             var c = c0
-            sgemm(101, shape.ta ? 112 : 111, shape.tb ? 112 : 111, Int32(m), Int32(n), Int32(k), 1,
-                  a, Int32(shape.ta ? m : k), b, Int32(shape.tb ? k : n), shape.beta, &c, Int32(n))
+            sgemm(
+                101, shape.ta ? 112 : 111, shape.tb ? 112 : 111, Int32(m), Int32(n), Int32(k), 1,
+                a, Int32(shape.ta ? m : k), b, Int32(shape.tb ? k : n), shape.beta, &c, Int32(n))
             for i in 0..<m {
                 for j in 0..<n {
                     var want = shape.beta * c0[i * n + j]
                     for p in 0..<k { want += opA(i, p) * opB(p, j) }
                     if c[i * n + j] != want {
-                        return "sgemm \(m)x\(n)x\(k) gave \(c[i * n + j]) at (\(i), \(j)) where the naive product is \(want)"
+                        return
+                            "sgemm \(m)x\(n)x\(k) gave \(c[i * n + j]) at (\(i), \(j)) where the naive product is \(want)"
                     }
                 }
             }

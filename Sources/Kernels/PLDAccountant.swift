@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// Privacy loss distribution (PLD) accounting of the Poisson-subsampled Gaussian mechanism
@@ -64,19 +64,28 @@ public enum PLDAccountant {
         discretisation: Double = defaultDiscretisation, maxWindow: Int = defaultMaxWindow
     ) -> Result {
         precondition(q >= 0 && q <= 1 && sigma >= 0 && steps >= 0 && delta > 0 && delta < 1 && discretisation > 0)
-        if q == 0 || steps == 0 { return Result(epsilon: 0, delta: delta, discretisation: discretisation, direction: .remove) }
-        if sigma == 0 { return Result(epsilon: .infinity, delta: delta, discretisation: discretisation, direction: .remove) }
+        if q == 0 || steps == 0 {
+            return Result(epsilon: 0, delta: delta, discretisation: discretisation, direction: .remove)
+        }
+        if sigma == 0 {
+            return Result(epsilon: .infinity, delta: delta, discretisation: discretisation, direction: .remove)
+        }
         var d = discretisation
         // A tiny σ gives one step a loss range of ~1/(2σ²): coarsen until one step's grid fits
         // the window too (still an upper bound), instead of allocating it.
-        let span = [Direction.remove, .add].map { lossRange(q: q, sigma: sigma, direction: $0) }.map { $0.1 - $0.0 }.max()!
+        let span = [Direction.remove, .add].map { lossRange(q: q, sigma: sigma, direction: $0) }.map { $0.1 - $0.0 }
+            .max()!
         while span / d > Double(maxWindow) { d *= 4 }
         while true {
-            let pair = [Direction.remove, .add].map { distribution(q: q, sigma: sigma, direction: $0, discretisation: d) }
+            let pair = [Direction.remove, .add].map {
+                distribution(q: q, sigma: sigma, direction: $0, discretisation: d)
+            }
             if let composed = PrivacyLossDistribution.selfComposed(pair, steps, maxWindow: maxWindow) {
                 let remove = composed[0].epsilon(delta: delta)
                 let add = composed[1].epsilon(delta: delta)
-                return Result(epsilon: max(remove, add), delta: delta, discretisation: d, direction: add > remove ? .add : .remove)
+                return Result(
+                    epsilon: max(remove, add), delta: delta, discretisation: d, direction: add > remove ? .add : .remove
+                )
             }
             d *= 4
         }
@@ -135,7 +144,8 @@ public enum PLDAccountant {
             masses[i] += pi - upper
         }
         let top = above(n - 1)
-        return PrivacyLossDistribution(discretisation: d, offset: first, masses: masses, infinityMass: pMass(top.0, top.1))
+        return PrivacyLossDistribution(
+            discretisation: d, offset: first, masses: masses, infinityMass: pMass(top.0, top.1))
     }
 
     /// Removal loss at noise x: `log(1 − q + q·exp((2x − 1)/(2σ²)))`.

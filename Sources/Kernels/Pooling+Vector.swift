@@ -11,7 +11,8 @@ extension Pooling {
     /// (offsets inside the image `x`). Returns false (nothing written) when `ow < 4`.
     @inline(__always)
     static func maxRow2x2(
-        _ x: UnsafePointer<Float>, r0: Int, w: Int, ow: Int, _ y: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>
+        _ x: UnsafePointer<Float>, r0: Int, w: Int, ow: Int, _ y: UnsafeMutablePointer<Float>,
+        _ argmax: UnsafeMutablePointer<Int32>
     ) -> Bool {
         if ow >= 8 {
             var ox = 0
@@ -40,7 +41,10 @@ extension Pooling {
     /// and made W1's training about 55 % slower (6.6 s against 10.5 s on a 5-epoch W1 cut, Xeon,
     /// `Cooperlake`), with the same bits.
     @inline(__always)
-    private static func max8(_ x: UnsafePointer<Float>, _ a: Int, _ w: Int, _ y: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>) {
+    private static func max8(
+        _ x: UnsafePointer<Float>, _ a: Int, _ w: Int, _ y: UnsafeMutablePointer<Float>,
+        _ argmax: UnsafeMutablePointer<Int32>
+    ) {
         let top = UnsafeRawPointer(x + a).loadUnaligned(as: SIMD16<Float>.self)
         let bottom = UnsafeRawPointer(x + (a &+ w)).loadUnaligned(as: SIMD16<Float>.self)
         let base = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: a)) &+ SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
@@ -65,7 +69,10 @@ extension Pooling {
 
     /// 4 windows whose top-left entries are `x[a], x[a + 2], x[a + 4], x[a + 6]`.
     @inline(__always)
-    private static func max4(_ x: UnsafePointer<Float>, _ a: Int, _ w: Int, _ y: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>) {
+    private static func max4(
+        _ x: UnsafePointer<Float>, _ a: Int, _ w: Int, _ y: UnsafeMutablePointer<Float>,
+        _ argmax: UnsafeMutablePointer<Int32>
+    ) {
         let top = UnsafeRawPointer(x + a).loadUnaligned(as: SIMD8<Float>.self)
         let bottom = UnsafeRawPointer(x + (a &+ w)).loadUnaligned(as: SIMD8<Float>.self)
         let base = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: a)) &+ SIMD4<Int32>(0, 2, 4, 6)

@@ -59,7 +59,9 @@ public enum Pooling {
     }
 
     /// `y[c, oy, ox]` = mean over the window (K² inputs).
-    public static func averageForward(_ x: UnsafePointer<Float>, _ g: WindowGeometry, into y: UnsafeMutablePointer<Float>) {
+    public static func averageForward(
+        _ x: UnsafePointer<Float>, _ g: WindowGeometry, into y: UnsafeMutablePointer<Float>
+    ) {
         let (h, w, k, s) = (g.height, g.width, g.kernel, g.stride)
         let (oh, ow) = (g.outHeight, g.outWidth)
         let scale = 1 / Float(k &* k)
@@ -81,7 +83,9 @@ public enum Pooling {
     }
 
     /// Spreads each `dy / K²` over its window; `dx` [C, H, W] is overwritten.
-    public static func averageBackward(_ dy: UnsafePointer<Float>, _ g: WindowGeometry, into dx: UnsafeMutablePointer<Float>) {
+    public static func averageBackward(
+        _ dy: UnsafePointer<Float>, _ g: WindowGeometry, into dx: UnsafeMutablePointer<Float>
+    ) {
         let (h, w, k, s) = (g.height, g.width, g.kernel, g.stride)
         let (oh, ow) = (g.outHeight, g.outWidth)
         let scale = 1 / Float(k &* k)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// A discrete privacy loss distribution (PLD): probability mass on the losses `(offset + i) · d`
@@ -87,7 +87,9 @@ public struct PrivacyLossDistribution: Sendable, Equatable {
     ///
     /// One FFT of the masses, the `count`-th power of every coefficient (repeated squaring), one
     /// inverse FFT: O(N log N) for an N-point window, whatever `count` is.
-    public func selfComposed(_ count: Int, tailBound: Double = 1e-15, maxWindow: Int = 1 << 22) -> PrivacyLossDistribution? {
+    public func selfComposed(_ count: Int, tailBound: Double = 1e-15, maxWindow: Int = 1 << 22)
+        -> PrivacyLossDistribution?
+    {
         Self.selfComposed([self], count, tailBound: tailBound, maxWindow: maxWindow)?[0]
     }
 
@@ -101,7 +103,8 @@ public struct PrivacyLossDistribution: Sendable, Equatable {
         if count == 1 { return pair }
         let finite = pair.map { $0.masses.reduce(0, +) }
         let windows = pair.indices.map { k in
-            finite[k] > 0 ? pair[k].chernoffWindow(count, finite: finite[k], tailBound: tailBound / 2) : (low: 0, high: 0)
+            finite[k] > 0
+                ? pair[k].chernoffWindow(count, finite: finite[k], tailBound: tailBound / 2) : (low: 0, high: 0)
         }
         let width = windows.map { $0.high - $0.low + 1 }.max()!
         if width > maxWindow { return nil }
@@ -134,7 +137,8 @@ public struct PrivacyLossDistribution: Sendable, Equatable {
         return pair.indices.map { k in
             let pld = pair[k]
             if finite[k] <= 0 {
-                return PrivacyLossDistribution(discretisation: pld.discretisation, offset: 0, masses: [0], infinityMass: 1)
+                return PrivacyLossDistribution(
+                    discretisation: pld.discretisation, offset: 0, masses: [0], infinityMass: 1)
             }
             let values = k == 0 ? re : im
             let (low, high) = windows[k]

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// Rényi-DP accounting of the subsampled Gaussian mechanism (DP-SGD), at integer orders.
@@ -37,7 +37,8 @@ public enum RDPAccountant {
         let log1mQ = log1p(-q)
         var logA = -Double.infinity
         for i in 0...alpha {
-            let term = logBinomial(alpha, i) + Double(i) * logQ + Double(alpha - i) * log1mQ
+            let term =
+                logBinomial(alpha, i) + Double(i) * logQ + Double(alpha - i) * log1mQ
                 + Double(i * i - i) / (2 * sigma * sigma)
             logA = logAddExp(logA, term)
         }

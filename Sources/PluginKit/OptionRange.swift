@@ -99,7 +99,9 @@ extension OptionSpec {
     }
 
     /// This option with values in `bounds` (inclusive).
-    public func within(_ bounds: ClosedRange<Double>) -> OptionSpec { atLeast(bounds.lowerBound).atMost(bounds.upperBound) }
+    public func within(_ bounds: ClosedRange<Double>) -> OptionSpec {
+        atLeast(bounds.lowerBound).atMost(bounds.upperBound)
+    }
 
     /// This list option with `lengths` elements.
     public func length(_ lengths: ClosedRange<Int>) -> OptionSpec {

@@ -57,12 +57,19 @@ public enum OptionValue: Sendable, Equatable, Codable, CustomStringConvertible {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else { self = .list(try c.decode([OptionValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int.self) {
+            self = .int(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .double(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else {
+            self = .list(try c.decode([OptionValue].self))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -109,7 +116,8 @@ public enum OptionValue: Sendable, Equatable, Codable, CustomStringConvertible {
 
     /// A JSON object of `values`, keys sorted (so the text is also a stable key).
     public static func json(_ values: [String: OptionValue]) -> String {
-        "{" + values.keys.sorted().map { OptionValue.string($0).json + ":" + values[$0]!.json }.joined(separator: ",") + "}"
+        "{" + values.keys.sorted().map { OptionValue.string($0).json + ":" + values[$0]!.json }.joined(separator: ",")
+            + "}"
     }
 }
 
@@ -190,7 +198,9 @@ public struct PluginOptions: Sendable {
             throw PluginError(.invalidArgument, "option `\(key)` must be a list of integers")
         }
         return try l.map {
-            guard case .int(let i) = $0 else { throw PluginError(.invalidArgument, "option `\(key)` must be a list of integers") }
+            guard case .int(let i) = $0 else {
+                throw PluginError(.invalidArgument, "option `\(key)` must be a list of integers")
+            }
             return i
         }
     }
@@ -213,7 +223,9 @@ public struct PluginOptions: Sendable {
             throw PluginError(.invalidArgument, "option `\(key)` must be a list of strings")
         }
         return try l.map {
-            guard case .string(let s) = $0 else { throw PluginError(.invalidArgument, "option `\(key)` must be a list of strings") }
+            guard case .string(let s) = $0 else {
+                throw PluginError(.invalidArgument, "option `\(key)` must be a list of strings")
+            }
             return s
         }
     }

@@ -85,16 +85,16 @@ public func readMessage(_ error: UnsafePointer<mia_error_t>) -> String {
 /// differs from its own, since Swift has no stable ABI on Linux.
 public let swiftToolchainID: String = {
     #if compiler(>=6.5)
-    return "swift-6.5+"
+        return "swift-6.5+"
     #elseif compiler(>=6.4)
-    return "swift-6.4"
+        return "swift-6.4"
     #elseif compiler(>=6.3.1)
-    return "swift-6.3.1"
+        return "swift-6.3.1"
     #elseif compiler(>=6.3)
-    return "swift-6.3.0"
+        return "swift-6.3.0"
     #elseif compiler(>=6.2)
-    return "swift-6.2"
+        return "swift-6.2"
     #else
-    return "swift-older-than-6.2"
+        return "swift-older-than-6.2"
     #endif
 }()

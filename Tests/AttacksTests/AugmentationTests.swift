@@ -10,20 +10,27 @@ import Testing
 /// `base` with A views: view 0 is `base` itself, view a > 0 its logits plus seeded noise (the
 /// labels and memberships are the record's, whatever the view). Returns the augmented storage
 /// and every view as its own un-augmented storage.
-func augmentedSignals(_ base: TestSignals, views a: Int, noise: Float = 0.4, seed: UInt64 = 5) -> (TestSignals, [TestSignals]) {
+func augmentedSignals(_ base: TestSignals, views a: Int, noise: Float = 0.4, seed: UInt64 = 5) -> (
+    TestSignals, [TestSignals]
+) {
     var rng = SeededRandom(seed: seed)
     func perturb(_ v: [Float]) -> [Float] { v.map { $0 + noise * Float(rng.nextGaussian()) } }
     var views = [base]
     for _ in 1..<a {
-        views.append(TestSignals(
-            classCount: base.classCount, labels: base.labels, targetLogits: perturb(base.targetLogits), referenceCount: base.referenceCount,
-            referenceLogits: perturb(base.referenceLogits), referenceMembership: base.referenceMembership,
-            populationLabels: base.populationLabels, populationTargetLogits: perturb(base.populationTargetLogits),
-            populationReferenceLogits: perturb(base.populationReferenceLogits), targetMembership: base.targetMembership))
+        views.append(
+            TestSignals(
+                classCount: base.classCount, labels: base.labels, targetLogits: perturb(base.targetLogits),
+                referenceCount: base.referenceCount,
+                referenceLogits: perturb(base.referenceLogits), referenceMembership: base.referenceMembership,
+                populationLabels: base.populationLabels, populationTargetLogits: perturb(base.populationTargetLogits),
+                populationReferenceLogits: perturb(base.populationReferenceLogits),
+                targetMembership: base.targetMembership))
     }
     let augmented = TestSignals(
-        classCount: base.classCount, labels: base.labels, targetLogits: base.targetLogits, referenceCount: base.referenceCount,
-        referenceLogits: base.referenceLogits, referenceMembership: base.referenceMembership, populationLabels: base.populationLabels,
+        classCount: base.classCount, labels: base.labels, targetLogits: base.targetLogits,
+        referenceCount: base.referenceCount,
+        referenceLogits: base.referenceLogits, referenceMembership: base.referenceMembership,
+        populationLabels: base.populationLabels,
         populationTargetLogits: base.populationTargetLogits, populationReferenceLogits: base.populationReferenceLogits,
         targetMembership: base.targetMembership)
     augmented.augmentationCount = a
@@ -35,13 +42,18 @@ func augmentedSignals(_ base: TestSignals, views a: Int, noise: Float = 0.4, see
 }
 
 @Suite struct AugmentedLiRATests {
-    @Test(arguments: [("offline", "global"), ("offline", "per_example"), ("online", "global"), ("online", "per_example")])
+    @Test(arguments: [
+        ("offline", "global"), ("offline", "per_example"), ("online", "global"), ("online", "per_example"),
+    ])
     func sumsThePerAugmentationScores(mode: String, variance: String) throws {
         let (signals, views) = augmentedSignals(syntheticSignals(n: 80, c: 4, r: 12, p: 0, seed: 21), views: 4)
-        let attack = try LiRAAttack(options: opts(["mode": .string(mode), "variance": .string(variance)]), host: .standalone)
+        let attack = try LiRAAttack(
+            options: opts(["mode": .string(mode), "variance": .string(variance)]), host: .standalone)
         let got = try signals.score(with: attack).scores
         // Per augmentation its own Gaussians (written out), the scores summed.
-        let perView = views.map { ReferenceLiRA(s: $0).scores(online: mode == "online", perExample: variance == "per_example") }
+        let perView = views.map {
+            ReferenceLiRA(s: $0).scores(online: mode == "online", perExample: variance == "per_example")
+        }
         var compared = 0
         for i in got.indices where perView.allSatisfy({ $0[i].isFinite }) {
             let expected = perView.map { $0[i] }.reduce(0, +)
@@ -65,10 +77,13 @@ func augmentedSignals(_ base: TestSignals, views a: Int, noise: Float = 0.4, see
             // `augmentation(0)` of augmented signals is the un-augmented view.
             let (augmented, _) = augmentedSignals(base, views: 3)
             let viewZero = try augmented.withSignals { s -> [Double] in
-                var out = [Double](repeating: 0, count: s.recordCount), mask = [UInt8](repeating: 1, count: s.recordCount)
+                var out = [Double](repeating: 0, count: s.recordCount),
+                    mask = [UInt8](repeating: 1, count: s.recordCount)
                 let v = s.augmentation(0)
                 #expect(v.augmentationCount == 1 && v.augmentedReferenceLogits == nil)
-                try out.withUnsafeMutableBufferPointer { o in try mask.withUnsafeMutableBufferPointer { try attack.score(v, into: o, evaluationMask: $0) } }
+                try out.withUnsafeMutableBufferPointer { o in
+                    try mask.withUnsafeMutableBufferPointer { try attack.score(v, into: o, evaluationMask: $0) }
+                }
                 return out
             }
             #expect(viewZero == plain)

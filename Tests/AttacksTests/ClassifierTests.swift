@@ -8,9 +8,12 @@ import Testing
     @Test func featureRows() {
         // p = (.2, .5, .3), y = 2.
         let z = logits([[0.2, 0.5, 0.3]])
-        let set = FeatureSet(features: [.probabilities, .sortedProbabilities, .topK, .loss, .label, .logits], classCount: 3, topK: 2)
+        let set = FeatureSet(
+            features: [.probabilities, .sortedProbabilities, .topK, .loss, .label, .logits], classCount: 3, topK: 2)
         #expect(set.width == 3 + 3 + 2 + 1 + 3 + 3)
-        let row = z.withUnsafeBufferPointer { zp in [Int32(2)].withUnsafeBufferPointer { set.rows(logits: zp, labels: $0) } }
+        let row = z.withUnsafeBufferPointer { zp in
+            [Int32(2)].withUnsafeBufferPointer { set.rows(logits: zp, labels: $0) }
+        }
         let expected = [0.2, 0.5, 0.3, 0.5, 0.3, 0.2, 0.5, 0.3, -log(0.3), 0, 0, 1] + z.map(Double.init)
         for (a, b) in zip(row, expected) { #expect(abs(a - b) < 1e-6) }
     }
@@ -22,7 +25,9 @@ import Testing
         let z: [Float] = [Float(log(0.7)), Float(floor), Float(floor)]
         let set = FeatureSet(features: [.sortedProbabilities, .loss], classCount: 3, topK: 3)
         func row(_ released: Bool) -> [Double] {
-            z.withUnsafeBufferPointer { zp in [Int32(0)].withUnsafeBufferPointer { set.rows(logits: zp, labels: $0, released: released) } }
+            z.withUnsafeBufferPointer { zp in
+                [Int32(0)].withUnsafeBufferPointer { set.rows(logits: zp, labels: $0, released: released) }
+            }
         }
         let released = row(true), renormalised = row(false)
         #expect(abs(released[0] - 0.7) < 1e-6)
@@ -41,7 +46,8 @@ import Testing
             membership.append(i % 2 == 0 ? (k % 4 != 0 ? 1 : 0) : (k % 4 == 0 ? 1 : 0))
         }
         return TestSignals(
-            classCount: 2, labels: labels, targetLogits: [Float](repeating: 0, count: 160), targetMembership: membership)
+            classCount: 2, labels: labels, targetLogits: [Float](repeating: 0, count: 160), targetMembership: membership
+        )
     }
 
     @Test func logisticRegressionOnTheLabelLearnsEachClassMemberRate() throws {
@@ -49,7 +55,8 @@ import Testing
         // fit gives each class the member rate of its training records.
         let s = labelOnly
         let attack = try ClassifierAttack(
-            options: opts(["features": .list([.string("label")]), "model": .string("logistic_regression")]), host: .standalone)
+            options: opts(["features": .list([.string("label")]), "model": .string("logistic_regression")]),
+            host: .standalone)
         #expect(attack.requirements == [.knownMembership])
         let (scores, mask) = try s.score(with: attack, seed: 4)
         #expect(mask.filter { $0 == 0 }.count == 40)
@@ -63,7 +70,8 @@ import Testing
     @Test func oneNearestNeighbourCopiesTheNearestTrainingRecord() throws {
         let s = syntheticSignals(n: 60, c: 3, r: 0, p: 0, seed: 9)
         let attack = try ClassifierAttack(
-            options: opts(["features": .list([.string("loss")]), "model": .string("knn"), "neighbors": .int(1)]), host: .standalone)
+            options: opts(["features": .list([.string("loss")]), "model": .string("knn"), "neighbors": .int(1)]),
+            host: .standalone)
         let (scores, mask) = try s.score(with: attack, seed: 2)
         let loss = (0..<60).map { i -> Double in
             let p = directSoftmax(s.targetLogits[(3 * i)..<(3 * i + 3)])
@@ -78,7 +86,8 @@ import Testing
 
     @Test func mlpSeparatesAndIsDeterministic() throws {
         let s = syntheticSignals(n: 200, c: 3, r: 0, p: 0, memberBoost: 4, seed: 5)
-        let attack = try ClassifierAttack(options: opts(["model": .string("mlp"), "epochs": .int(30)]), host: .standalone)
+        let attack = try ClassifierAttack(
+            options: opts(["model": .string("mlp"), "epochs": .int(30)]), host: .standalone)
         let (scores, mask) = try s.score(with: attack, seed: 1)
         #expect(bruteForceAUC(scores: scores, membership: s.targetMembership, mask: mask) > 0.85)
         #expect(try s.score(with: attack, seed: 1).scores == scores)
@@ -100,11 +109,14 @@ func shadowSetup(audit n: Int, population p: Int, classes c: Int) -> (TestSignal
     let (features, labels) = points(n)
     let (popFeatures, popLabels) = points(p)
     let membership = (0..<n).map { UInt8($0 % 2) }
-    for i in 0..<n where membership[i] != 0 { queries.targetTraining[Array(features[(2 * i)..<(2 * i + 2)])] = labels[i] }
+    for i in 0..<n where membership[i] != 0 {
+        queries.targetTraining[Array(features[(2 * i)..<(2 * i + 2)])] = labels[i]
+    }
     let target = try! queries.predictTarget(features: features, count: n)
     let popTarget = try! queries.predictTarget(features: popFeatures, count: p)
     let s = TestSignals(
-        classCount: c, labels: labels, targetLogits: target, populationLabels: popLabels, populationTargetLogits: popTarget,
+        classCount: c, labels: labels, targetLogits: target, populationLabels: popLabels,
+        populationTargetLogits: popTarget,
         targetMembership: membership, features: features, populationFeatures: popFeatures, featureShape: [2])
     return (s, queries)
 }
@@ -136,6 +148,8 @@ func shadowSetup(audit n: Int, population p: Int, classes c: Int) -> (TestSignal
         #expect(bruteForceAUC(scores: scores, membership: s.targetMembership) == 1)
         // The default attack model (MLP) also separates them.
         let mlp = try MLLeaksAttack(options: opts(["epochs": .int(20)]), host: .standalone)
-        #expect(bruteForceAUC(scores: try s.score(with: mlp, seed: 8, query: queries).scores, membership: s.targetMembership) > 0.95)
+        #expect(
+            bruteForceAUC(
+                scores: try s.score(with: mlp, seed: 8, query: queries).scores, membership: s.targetMembership) > 0.95)
     }
 }

@@ -6,16 +6,21 @@ import PluginKit
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The built libraries, loaded through the C entry as the host loads them.
 @Suite struct LibraryTests {
     static let expected: [(file: String, plugin: String, components: [String])] = [
-        ("libMIAAttacksThreshold.so", "mia-attacks-threshold",
-         ["loss-threshold", "confidence", "entropy", "modified-entropy", "correctness", "kde-loss", "gap"]),
+        (
+            "libMIAAttacksThreshold.so", "mia-attacks-threshold",
+            ["loss-threshold", "confidence", "entropy", "modified-entropy", "correctness", "kde-loss", "gap"]
+        ),
         ("libMIAAttacksReference.so", "mia-attacks-reference", ["lira", "rmia", "reference-threshold", "base"]),
-        ("libMIAAttacksClassifier.so", "mia-attacks-classifier", ["classifier", "shokri", "ml-leaks", "qmia", "boundary-distance", "loss-trajectory"]),
+        (
+            "libMIAAttacksClassifier.so", "mia-attacks-classifier",
+            ["classifier", "shokri", "ml-leaks", "qmia", "boundary-distance", "loss-trajectory"]
+        ),
     ]
 
     /// The descriptor of a library built next to the test binary.
@@ -45,18 +50,21 @@ import Glibc
     /// RMIA through the C table scores as the Swift type does in-process.
     @Test func scoresThroughTheCTable() throws {
         let d = try descriptor("libMIAAttacksReference.so").pointee
-        let index = try #require((0..<Int(d.component_count)).first { String(cString: d.components[$0].name) == "rmia" })
+        let index = try #require(
+            (0..<Int(d.component_count)).first { String(cString: d.components[$0].name) == "rmia" })
         let table = d.components[index].vtable.assumingMemoryBound(to: mia_attack_vtable_t.self).pointee
         var error = mia_error_t()
         var instance: UnsafeMutableRawPointer?
         // ABI 1.2: one shared table; the component's descriptor says which attack to create.
         let create = try #require(table.create_component)
         let created = try CreateArguments.with(
-            component: d.components + index, host: nil, json: "{\"mode\": \"online\", \"gamma\": 1.5, \"offline_a\": 0.3}"
+            component: d.components + index, host: nil,
+            json: "{\"mode\": \"online\", \"gamma\": 1.5, \"offline_a\": 0.3}"
         ) { create($0, &instance, &error) }
         #expect(created == MIA_OK)
         defer { table.destroy(instance) }
-        #expect(table.requirements(instance) == MIA_NEEDS_REFERENCE_MODELS | MIA_NEEDS_REFERENCE_IN | MIA_NEEDS_POPULATION)
+        #expect(
+            table.requirements(instance) == MIA_NEEDS_REFERENCE_MODELS | MIA_NEEDS_REFERENCE_IN | MIA_NEEDS_POPULATION)
         let s = syntheticSignals(n: 30, c: 3, r: 4, p: 20, seed: 2)
         var scores = [Double](repeating: -1, count: 30)
         var mask = [UInt8](repeating: 1, count: 30)
@@ -91,7 +99,8 @@ import Glibc
         #expect(created == MIA_OK)
         #expect(status == MIA_OK)
         let direct = try s.score(
-            with: RMIAAttack(options: opts(["mode": .string("online"), "gamma": .double(1.5)]), host: .standalone)).scores
+            with: RMIAAttack(options: opts(["mode": .string("online"), "gamma": .double(1.5)]), host: .standalone)
+        ).scores
         #expect(scores == direct)
     }
 }

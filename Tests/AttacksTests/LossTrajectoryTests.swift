@@ -13,7 +13,8 @@ import Testing
     /// Two classes; a model's logits on record i are (a, 0) or (0, a) by its label, so that the
     /// loss is log(1 + e^{-a}). `a[m][e][i]`: model m (0 the target, then the references) at
     /// checkpoint e (the last index is the final model).
-    static func storage(_ a: [[[Double]]], labels: [Int32], referenceMembership: [UInt8], epochs: [Int]) -> TestSignals {
+    static func storage(_ a: [[[Double]]], labels: [Int32], referenceMembership: [UInt8], epochs: [Int]) -> TestSignals
+    {
         func logits(_ values: [Double]) -> [Float] {
             values.indices.flatMap { i in labels[i] == 0 ? [Float(values[i]), 0] : [0, Float(values[i])] }
         }
@@ -28,12 +29,15 @@ import Testing
     }
 
     /// Cross-entropy written out: log Σ_j e^{z_j} − z_y, no stabilisation (small logits).
-    static func directLoss(_ z: [Double], _ y: Int) -> Double { Foundation.log(z.map { Foundation.exp($0) }.reduce(0, +)) - z[y] }
+    static func directLoss(_ z: [Double], _ y: Int) -> Double {
+        Foundation.log(z.map { Foundation.exp($0) }.reduce(0, +)) - z[y]
+    }
 
     @Test func trajectoriesAreTheLossAtEachCheckpointThenTheFinalModel() {
         let labels: [Int32] = [0, 2]
         // Three classes, two checkpoints and the final model, two records.
-        let epoch1: [Float] = [2, 0, 1, 0.5, -1, 3], epoch2: [Float] = [1, 1, 1, -2, 0, 0.25], final: [Float] = [4, -1, 0, 0, 0, 6]
+        let epoch1: [Float] = [2, 0, 1, 0.5, -1, 3], epoch2: [Float] = [1, 1, 1, -2, 0, 0.25],
+            final: [Float] = [4, -1, 0, 0, 0, 6]
         let rows = labels.withUnsafeBufferPointer { l in
             epoch1.withUnsafeBufferPointer { e1 in
                 epoch2.withUnsafeBufferPointer { e2 in
@@ -73,7 +77,8 @@ import Testing
             }
         }
         let s = Self.storage(a, labels: labels, referenceMembership: membership, epochs: [2, 5])
-        let attack = try LossTrajectoryAttack(options: opts(["model": .string("logistic_regression")]), host: .standalone)
+        let attack = try LossTrajectoryAttack(
+            options: opts(["model": .string("logistic_regression")]), host: .standalone)
         #expect(attack.requirements == [.referenceModels, .checkpoints])
         let (scores, mask) = try s.score(with: attack, seed: 4)
         #expect(mask == [UInt8](repeating: 1, count: n), "the target's membership is never trained on")
@@ -116,7 +121,8 @@ import Testing
 
     @Test func withoutCheckpointsTheAttackSaysWhatToSet() throws {
         let s = TestSignals(
-            classCount: 2, labels: [0, 1], targetLogits: [1, 0, 0, 1], referenceCount: 1, referenceLogits: [1, 0, 0, 1],
+            classCount: 2, labels: [0, 1], targetLogits: [1, 0, 0, 1], referenceCount: 1,
+            referenceLogits: [1, 0, 0, 1],
             referenceMembership: [1, 0])
         let attack = try LossTrajectoryAttack(options: opts(), host: .standalone)
         let error = #expect(throws: PluginError.self) { try s.score(with: attack) }
@@ -126,7 +132,8 @@ import Testing
     /// `Signals.checkpoint(e)` views epoch e's slices in place; the population stays the final one.
     @Test func aCheckpointViewIsThatEpochsSlice() {
         let s = Self.storage(
-            [[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]], labels: [0, 1], referenceMembership: [1, 0], epochs: [4, 8])
+            [[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]], labels: [0, 1], referenceMembership: [1, 0],
+            epochs: [4, 8])
         s.withSignals { signals in
             #expect(signals.checkpointCount == 2 && signals.checkpointEpochs == [4, 8])
             let view = signals.checkpoint(1)

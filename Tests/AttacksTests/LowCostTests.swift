@@ -31,7 +31,8 @@ import Testing
         let predicted = model.predict(grid, width: 2)
         for i in 0..<5 {
             let truth = 2 * grid[2 * i] - grid[2 * i + 1] + 0.5 + sigma * z
-            #expect(abs(predicted[i] - truth) < 0.08, "x = \(grid[2 * i]), \(grid[2 * i + 1]): \(predicted[i]) vs \(truth)")
+            #expect(
+                abs(predicted[i] - truth) < 0.08, "x = \(grid[2 * i]), \(grid[2 * i + 1]): \(predicted[i]) vs \(truth)")
         }
         // Fresh records fall below the fitted quantile about τ of the time.
         let test = sample(4000)
@@ -40,7 +41,9 @@ import Testing
         #expect(abs(covered - tau) < 0.02, "coverage \(covered)")
         // Its pinball loss is no worse than the true quantile's, within sampling noise.
         let truthQ = (0..<4000).map { 2 * test.x[2 * $0] - test.x[2 * $0 + 1] + 0.5 + sigma * z }
-        #expect(QuantileRegressor.pinballLoss(test.y, q, tau: tau) < QuantileRegressor.pinballLoss(test.y, truthQ, tau: tau) + 0.01)
+        #expect(
+            QuantileRegressor.pinballLoss(test.y, q, tau: tau) < QuantileRegressor.pinballLoss(test.y, truthQ, tau: tau)
+                + 0.01)
     }
 
     /// Heteroscedastic noise, σ(x) = 0.2 + 0.6 |x|: the MLP's quantile follows it where a
@@ -77,7 +80,8 @@ import Testing
             classCount: 2, labels: [0, 0], targetLogits: [95, 0, 50, 0],
             populationLabels: [Int32](repeating: 0, count: p), populationTargetLogits: popLogits,
             features: [1, 1], populationFeatures: [Float](repeating: 1, count: p), featureShape: [1])
-        let attack = try QMIAAttack(options: opts(["alpha": .double(0.1), "model": .string("linear")]), host: .standalone)
+        let attack = try QMIAAttack(
+            options: opts(["alpha": .double(0.1), "model": .string("linear")]), host: .standalone)
         let (scores, mask) = try s.score(with: attack)
         #expect(mask == [1, 1])
         #expect(scores[0] >= 95 - 90.01 && scores[0] <= 95 - 88.99, "\(scores)")
@@ -106,7 +110,9 @@ import Testing
         let qmiaAUC = bruteForceAUC(scores: scores, membership: membership)
         let rawAUC = bruteForceAUC(scores: hinge, membership: membership)
         #expect(qmiaAUC > rawAUC + 0.05, "QMIA \(qmiaAUC), raw hinge \(rawAUC)")
-        #expect(throws: PluginError.self) { try QMIAAttack(options: opts(["model": .string("forest")]), host: .standalone) }
+        #expect(throws: PluginError.self) {
+            try QMIAAttack(options: opts(["model": .string("forest")]), host: .standalone)
+        }
     }
 
     // MARK: BASE
@@ -119,11 +125,14 @@ import Testing
         }
         var allOut: [Double] = []
         for r in 0..<s.referenceCount {
-            for i in 0..<n where s.referenceMembership[r * n + i] == 0 { allOut.append(exp(logP(s.referenceLogits, r * n + i, s.labels[i]))) }
+            for i in 0..<n where s.referenceMembership[r * n + i] == 0 {
+                allOut.append(exp(logP(s.referenceLogits, r * n + i, s.labels[i])))
+            }
         }
         return (0..<n).map { i in
             let used = (0..<s.referenceCount).filter { online || s.referenceMembership[$0 * n + i] == 0 }
-            let mean = used.isEmpty
+            let mean =
+                used.isEmpty
                 ? allOut.reduce(0, +) / Double(allOut.count)
                 : used.map { exp(logP(s.referenceLogits, $0 * n + i, s.labels[i])) }.reduce(0, +) / Double(used.count)
             return logP(s.targetLogits, i, s.labels[i]) - (online ? 1 : scale) * log(mean)
@@ -136,10 +145,13 @@ import Testing
         // Record 0 has no OUT model: offline it falls back to the mean of every OUT probability.
         for r in 0..<6 { s.referenceMembership[r * 150] = 1 }
         let attack = try BASEAttack(
-            options: opts(["mode": .string(mode), "temperature": .double(temperature), "offline_scale": .double(scale)]), host: .standalone)
+            options: opts(["mode": .string(mode), "temperature": .double(temperature), "offline_scale": .double(scale)]
+            ), host: .standalone)
         let got = try s.score(with: attack).scores
         let want = referenceBASE(s, online: mode == "online", temperature: temperature, scale: scale)
-        for i in 0..<150 { #expect(abs(got[i] - want[i]) < 1e-9 * max(1, abs(want[i])), "record \(i): \(got[i]) vs \(want[i])") }
+        for i in 0..<150 {
+            #expect(abs(got[i] - want[i]) < 1e-9 * max(1, abs(want[i])), "record \(i): \(got[i]) vs \(want[i])")
+        }
         #expect(bruteForceAUC(scores: got, membership: s.targetMembership) > 0.7)
         // Same scores whatever the chunking.
         attack.chunkSize = 7
@@ -147,9 +159,15 @@ import Testing
     }
 
     @Test func baseRefusesBadOptions() {
-        #expect(throws: PluginError.self) { try BASEAttack(options: opts(["temperature": .double(0)]), host: .standalone) }
-        #expect(throws: PluginError.self) { try BASEAttack(options: opts(["offline_scale": .double(1.5)]), host: .standalone) }
-        #expect(throws: PluginError.self) { try BASEAttack(options: opts(["mode": .string("both")]), host: .standalone) }
+        #expect(throws: PluginError.self) {
+            try BASEAttack(options: opts(["temperature": .double(0)]), host: .standalone)
+        }
+        #expect(throws: PluginError.self) {
+            try BASEAttack(options: opts(["offline_scale": .double(1.5)]), host: .standalone)
+        }
+        #expect(throws: PluginError.self) {
+            try BASEAttack(options: opts(["mode": .string("both")]), host: .standalone)
+        }
     }
 
     // MARK: Boundary distance
@@ -163,12 +181,16 @@ import Testing
             self.w = w
             self.b = b
         }
-        func margin(_ x: ArraySlice<Float>) -> Double { zip(x, w).reduce(Double(b)) { $0 + Double($1.0) * Double($1.1) } }
+        func margin(_ x: ArraySlice<Float>) -> Double {
+            zip(x, w).reduce(Double(b)) { $0 + Double($1.0) * Double($1.1) }
+        }
         func predictTarget(features: [Float], count: Int) throws -> [Float] {
             queries += count
             let d = w.count
             // Label only, as an `http` target with `response: label` gives it to the host.
-            return (0..<count).flatMap { i -> [Float] in margin(features[(i * d)..<((i + 1) * d)]) > 0 ? [-103, 0] : [0, -103] }
+            return (0..<count).flatMap { i -> [Float] in
+                margin(features[(i * d)..<((i + 1) * d)]) > 0 ? [-103, 0] : [0, -103]
+            }
         }
         func trainShadow(features: [Float], labels: [Int32], seed: UInt64) throws -> any ShadowModel {
             throw PluginError(.unsupported, "no shadow models here")
@@ -193,13 +215,20 @@ import Testing
     @Test func boundarySearchFindsTheDistanceToALinearBoundary() throws {
         let n = 40, d = 10
         let (target, x, labels, truth) = Self.linearCase(n: n, d: d)
-        let search = BoundarySearch(queryBudget: 600, gradientQueries: 40, binarySteps: 14, initialScale: 0.05, batchRecords: 16)
+        let search = BoundarySearch(
+            queryBudget: 600, gradientQueries: 40, binarySteps: 14, initialScale: 0.05, batchRecords: 16)
         let result = try search.run(features: x, labels: labels, width: d, seed: 4) { rows, count in
-            try target.predictTarget(features: rows, count: count).enumerated().filter { $0.offset % 2 == 1 }.map { $0.element > -1 ? 1 : 0 }
+            try target.predictTarget(features: rows, count: count).enumerated().filter { $0.offset % 2 == 1 }.map {
+                $0.element > -1 ? 1 : 0
+            }
         }
         for i in 0..<n {
-            #expect(result.distances[i] >= truth[i] * (1 - 1e-3), "record \(i): \(result.distances[i]) below the true \(truth[i])")
-            #expect(abs(result.distances[i] - truth[i]) <= 0.05 * truth[i] + 1e-3, "record \(i): \(result.distances[i]) vs \(truth[i])")
+            #expect(
+                result.distances[i] >= truth[i] * (1 - 1e-3),
+                "record \(i): \(result.distances[i]) below the true \(truth[i])")
+            #expect(
+                abs(result.distances[i] - truth[i]) <= 0.05 * truth[i] + 1e-3,
+                "record \(i): \(result.distances[i]) vs \(truth[i])")
             #expect(result.queries[i] <= 600)
         }
         #expect(result.queries.reduce(0, +) == target.queries)
@@ -210,7 +239,9 @@ import Testing
         let (target, x, labels, truth) = Self.linearCase(n: n, d: d)
         var wrong = labels
         wrong[3] = 1 - wrong[3]  // the target labels record 3 wrongly: distance 0, one query
-        let s = TestSignals(classCount: 2, labels: wrong, targetLogits: [Float](repeating: 0, count: 2 * n), features: x, featureShape: [d])
+        let s = TestSignals(
+            classCount: 2, labels: wrong, targetLogits: [Float](repeating: 0, count: 2 * n), features: x,
+            featureShape: [d])
         let attack = try BoundaryDistanceAttack(options: opts(["query_budget": .int(400)]), host: .standalone)
         #expect(attack.requirements == [.queryAccess, .features])
         let scores = try s.score(with: attack, query: target).scores
@@ -222,6 +253,8 @@ import Testing
         // Without the query service, a clear error.
         #expect(throws: PluginError.self) { try s.score(with: attack) }
         // A budget below the setup's queries is refused.
-        #expect(throws: PluginError.self) { try BoundaryDistanceAttack(options: opts(["query_budget": .int(20)]), host: .standalone) }
+        #expect(throws: PluginError.self) {
+            try BoundaryDistanceAttack(options: opts(["query_budget": .int(20)]), host: .standalone)
+        }
     }
 }

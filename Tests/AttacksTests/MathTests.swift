@@ -37,7 +37,9 @@ import Testing
         #expect(abs(Probability.normalLogPDF(1, mean: 0, sd: 1) - (-0.5 - 0.5 * log(2 * Double.pi))) < 1e-12)
         #expect(abs(Probability.normalLogPDF(3, mean: 1, sd: 2) - (-0.5 - log(2) - 0.5 * log(2 * Double.pi))) < 1e-12)
         for z in [-3.0, -0.5, 0, 0.7, 2, 5] {
-            #expect(abs(Probability.normalLogSF(z) - log(1 - Probability.normalCDF(z))) < 1e-9 * max(1, abs(log(1 - Probability.normalCDF(z)))))
+            #expect(
+                abs(Probability.normalLogSF(z) - log(1 - Probability.normalCDF(z))) < 1e-9
+                    * max(1, abs(log(1 - Probability.normalCDF(z)))))
         }
         // The asymptotic branch joins the erfc branch at 37, and keeps growing past erfc's underflow.
         let below = Probability.normalLogSF(36.999_999), above = Probability.normalLogSF(37.000_001)
@@ -62,7 +64,9 @@ import Testing
         }
         for z in stride(from: -36.0, through: -8.0, by: 0.5) {
             let t = 1 / (z * z)
-            let phi = exp(-0.5 * z * z) / (2 * Double.pi).squareRoot() / -z * (1 - t + 3 * t * t - 15 * t * t * t + 105 * t * t * t * t)
+            let phi =
+                exp(-0.5 * z * z) / (2 * Double.pi).squareRoot() / -z
+                * (1 - t + 3 * t * t - 15 * t * t * t + 105 * t * t * t * t)
             let second = -phi - phi * phi / 2
             // The series' truncation error is below its next term, 945/z¹⁰.
             #expect(abs(Probability.normalLogSF(z) - second) <= (1e-12 + 945 * pow(t, 5)) * abs(second), "z = \(z)")
@@ -99,7 +103,8 @@ import Testing
         #expect(abs(kde.bandwidth - h) < 1e-12)
         #expect(2 / 1.34 < sd)
         for x in [-1.0, 0.5, 2.2, 9] {
-            let direct = samples.map { exp(-0.5 * pow((x - $0) / h, 2)) / (h * (2 * Double.pi).squareRoot()) }.reduce(0, +) / 5
+            let direct =
+                samples.map { exp(-0.5 * pow((x - $0) / h, 2)) / (h * (2 * Double.pi).squareRoot()) }.reduce(0, +) / 5
             #expect(abs(kde.density(x) / direct - 1) < 1e-12)
         }
         // Integrates to 1 (trapezoid over ±12 h around the samples).

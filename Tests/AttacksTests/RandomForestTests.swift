@@ -84,7 +84,8 @@ import Testing
             #expect(throws: PluginError.self) { try ClassifierAttack(options: opts(o), host: .standalone) }
         }
         let s = syntheticSignals(n: 200, c: 3, r: 0, p: 0, memberBoost: 4, seed: 5)
-        let attack = try ClassifierAttack(options: opts(["model": .string("random_forest"), "trees": .int(20)]), host: .standalone)
+        let attack = try ClassifierAttack(
+            options: opts(["model": .string("random_forest"), "trees": .int(20)]), host: .standalone)
         let (scores, mask) = try s.score(with: attack, seed: 1)
         #expect(bruteForceAUC(scores: scores, membership: s.targetMembership, mask: mask) > 0.8)
     }
@@ -156,8 +157,10 @@ struct NaiveForest {
             }
         }
         guard let best else { return .leaf(value) }
-        let left = grow(sample.filter { x[$0 * d + best.f] <= best.t }, depth: depth + 1, features: &features, rng: &rng)
-        let right = grow(sample.filter { x[$0 * d + best.f] > best.t }, depth: depth + 1, features: &features, rng: &rng)
+        let left = grow(
+            sample.filter { x[$0 * d + best.f] <= best.t }, depth: depth + 1, features: &features, rng: &rng)
+        let right = grow(
+            sample.filter { x[$0 * d + best.f] > best.t }, depth: depth + 1, features: &features, rng: &rng)
         return .split(feature: best.f, threshold: best.t, left: left, right: right)
     }
 }

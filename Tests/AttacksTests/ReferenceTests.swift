@@ -69,7 +69,9 @@ func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Doub
         directSoftmax(logits[(row * c)..<((row + 1) * c)])[Int(y)]
     }
     func values(_ i: Int, member: UInt8) -> [Double] {
-        (0..<r).filter { s.referenceMembership[$0 * n + i] == member }.map { prob(s.referenceLogits, $0 * n + i, s.labels[i]) }
+        (0..<r).filter { s.referenceMembership[$0 * n + i] == member }.map {
+            prob(s.referenceLogits, $0 * n + i, s.labels[i])
+        }
     }
     func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
     func offline(_ pOut: Double) -> Double { 0.5 * ((1 + a) * pOut + (1 - a)) }
@@ -95,8 +97,11 @@ func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Doub
 @Suite struct LiRATests {
     let signals = syntheticSignals(n: 80, c: 4, r: 12, p: 0, seed: 21)
 
-    @Test(arguments: [("offline", "global"), ("offline", "per_example"), ("online", "global"), ("online", "per_example")],
-          ["unbiased", "maximum_likelihood"])
+    @Test(
+        arguments: [
+            ("offline", "global"), ("offline", "per_example"), ("online", "global"), ("online", "per_example"),
+        ],
+        ["unbiased", "maximum_likelihood"])
     func matchesThePaperFormulas(modeAndVariance: (String, String), estimator: String) throws {
         let (mode, variance) = modeAndVariance
         // Precondition of the comparison: every record has at least one IN and one OUT model.
@@ -106,15 +111,21 @@ func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Doub
             #expect(ins > 0 && ins < 12)
         }
         let attack = try LiRAAttack(
-            options: opts(["mode": .string(mode), "variance": .string(variance), "variance_estimator": .string(estimator)]), host: .standalone)
+            options: opts([
+                "mode": .string(mode), "variance": .string(variance), "variance_estimator": .string(estimator),
+            ]), host: .standalone)
         #expect(attack.requirements == (mode == "online" ? [.referenceModels, .referenceIn] : [.referenceModels]))
         let got = try signals.score(with: attack).scores
-        let expected = ReferenceLiRA(s: signals, ddof: estimator == "unbiased" ? 1 : 0).scores(online: mode == "online", perExample: variance == "per_example")
+        let expected = ReferenceLiRA(s: signals, ddof: estimator == "unbiased" ? 1 : 0).scores(
+            online: mode == "online", perExample: variance == "per_example")
         for i in 0..<n {
             // The written-out one-sided test overflows where erfc underflows (z > 37); the plugin does not.
             #expect(got[i].isFinite)
-            if expected[i].isFinite { #expect(abs(got[i] - expected[i]) < 1e-6 * max(1, abs(expected[i])), "record \(i)") }
-            else { #expect(got[i] > 600) }
+            if expected[i].isFinite {
+                #expect(abs(got[i] - expected[i]) < 1e-6 * max(1, abs(expected[i])), "record \(i)")
+            } else {
+                #expect(got[i] > 600)
+            }
         }
     }
 
@@ -124,9 +135,12 @@ func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Doub
         let s = TestSignals(
             classCount: 2, labels: [0], targetLogits: [0, -Float(2 + 2.0.squareRoot())], referenceCount: 2,
             referenceLogits: [0, -1, 0, -3], referenceMembership: [0, 0])
-        let got = try s.score(with: LiRAAttack(options: opts(["variance": .string("per_example")]), host: .standalone)).scores
+        let got = try s.score(with: LiRAAttack(options: opts(["variance": .string("per_example")]), host: .standalone))
+            .scores
         #expect(abs(got[0] - -log(1 - 0.841_344_746_068_542_9)) < 1e-6)
-        #expect(throws: PluginError.self) { try LiRAAttack(options: opts(["mode": .string("both")]), host: .standalone) }
+        #expect(throws: PluginError.self) {
+            try LiRAAttack(options: opts(["mode": .string("both")]), host: .standalone)
+        }
     }
 
     @Test func varianceEstimatorHandWorked() throws {
@@ -144,8 +158,11 @@ func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Doub
             referenceMembership: [0, 0, 0, 0, 1, 0])
         func upperTail(_ z: Double) -> Double { -log(0.5 * erfc(z / 2.0.squareRoot())) }
         func scores(_ variance: String, _ estimator: String) throws -> [Double] {
-            try s.score(with: LiRAAttack(
-                options: opts(["variance": .string(variance), "variance_estimator": .string(estimator)]), host: .standalone)).scores
+            try s.score(
+                with: LiRAAttack(
+                    options: opts(["variance": .string(variance), "variance_estimator": .string(estimator)]),
+                    host: .standalone)
+            ).scores
         }
         let mlGlobal = try scores("global", "maximum_likelihood"), unbiasedGlobal = try scores("global", "unbiased")
         for i in 0..<2 {
@@ -166,7 +183,9 @@ func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Doub
 @Suite struct RMIATests {
     let signals = syntheticSignals(n: 60, c: 4, r: 6, p: 50, seed: 33)
 
-    @Test(arguments: [("offline", 1.0, 0.3), ("offline", 2.0, 0.0), ("offline", 1.5, 1.0), ("online", 1.0, 0.3), ("online", 2.0, 0.3)])
+    @Test(arguments: [
+        ("offline", 1.0, 0.3), ("offline", 2.0, 0.0), ("offline", 1.5, 1.0), ("online", 1.0, 0.3), ("online", 2.0, 0.3),
+    ])
     func matchesThePaperFormulas(mode: String, gamma: Double, a: Double) throws {
         let attack = try RMIAAttack(
             options: opts(["mode": .string(mode), "gamma": .double(gamma), "offline_a": .double(a)]), host: .standalone)
@@ -209,8 +228,10 @@ func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Doub
         let n = s.recordCount, c = s.classCount, p = s.populationCount, r = s.referenceCount
         return TestSignals(
             classCount: c, labels: s.labels, targetLogits: Array(s.referenceLogits[0..<(n * c)]), referenceCount: r - 1,
-            referenceLogits: Array(s.referenceLogits[(n * c)...]), referenceMembership: Array(s.referenceMembership[n...]),
-            populationLabels: s.populationLabels, populationTargetLogits: Array(s.populationReferenceLogits[0..<(p * c)]),
+            referenceLogits: Array(s.referenceLogits[(n * c)...]),
+            referenceMembership: Array(s.referenceMembership[n...]),
+            populationLabels: s.populationLabels,
+            populationTargetLogits: Array(s.populationReferenceLogits[0..<(p * c)]),
             populationReferenceLogits: Array(s.populationReferenceLogits[(p * c)...]),
             targetMembership: Array(s.referenceMembership[0..<n]))
     }
@@ -219,17 +240,22 @@ func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Doub
     func choosesTheBestAByBruteForce(seed: UInt64, gamma: Double) throws {
         let s = syntheticSignals(n: 60, c: 4, r: 6, p: 40, memberBoost: 1.2, seed: seed)
         let attack = try RMIAAttack(
-            options: opts(["tune_offline_a": .bool(true), "gamma": .double(gamma), "offline_a": .double(0.9)]), host: .standalone)
+            options: opts(["tune_offline_a": .bool(true), "gamma": .double(gamma), "offline_a": .double(0.9)]),
+            host: .standalone)
         let got = try s.score(with: attack).scores
         // Independently: every a of the grid, the written-out RMIA on the pseudo-target, its AUC
         // by counting pairs against model 0's membership.
         let pseudo = pseudoTarget(s)
         let aucs = (0...100).map { k in
-            bruteForceAUC(scores: referenceRMIA(pseudo, online: false, gamma: gamma, a: Double(k) / 100), membership: pseudo.targetMembership)
+            bruteForceAUC(
+                scores: referenceRMIA(pseudo, online: false, gamma: gamma, a: Double(k) / 100),
+                membership: pseudo.targetMembership)
         }
         let best = aucs.max()!
         let chosen = attack.chosenOfflineA
-        #expect(abs(aucs[Int((chosen * 100).rounded())] - best) < 1e-12, "a = \(chosen) scores \(aucs[Int((chosen * 100).rounded())]), best \(best)")
+        #expect(
+            abs(aucs[Int((chosen * 100).rounded())] - best) < 1e-12,
+            "a = \(chosen) scores \(aucs[Int((chosen * 100).rounded())]), best \(best)")
         #expect(abs(attack.tuningAUC! - best) < 1e-12)
         // The smallest a reaching the best AUC.
         #expect(!aucs[0..<Int((chosen * 100).rounded())].contains { $0 > best - 1e-12 })
@@ -279,7 +305,9 @@ func referenceRMIARatios(_ s: TestSignals, online: Bool, a: Double) -> (x: [Doub
 
     @Test func zScore() throws {
         // Mean 2.5, unbiased sd √(5/3).
-        let got = try storage.score(with: ReferenceThresholdAttack(options: opts(["score": .string("z_score")]), host: .standalone)).scores
+        let got = try storage.score(
+            with: ReferenceThresholdAttack(options: opts(["score": .string("z_score")]), host: .standalone)
+        ).scores
         let sd = (5.0 / 3).squareRoot()
         for (g, e) in zip(got, [0, 2 / sd, -2.5 / sd]) { #expect(abs(g - e) < 1e-5) }
     }

@@ -8,26 +8,59 @@ import Testing
 /// Every attack, with options that make it run on `syntheticSignals`.
 let everyAttack: [(String, @Sendable () throws -> any AttackStrategy)] = [
     ("loss-threshold", { try LossThresholdAttack(options: opts(), host: .standalone) }),
-    ("loss-threshold probability", { try LossThresholdAttack(options: opts(["loss": .string("probability")]), host: .standalone) }),
-    ("loss-threshold normalized", { try LossThresholdAttack(options: opts(["loss": .string("normalized_probability")]), host: .standalone) }),
-    ("loss-threshold per class", { try LossThresholdAttack(options: opts(["class_thresholds": .bool(true)]), host: .standalone) }),
+    (
+        "loss-threshold probability",
+        { try LossThresholdAttack(options: opts(["loss": .string("probability")]), host: .standalone) }
+    ),
+    (
+        "loss-threshold normalized",
+        { try LossThresholdAttack(options: opts(["loss": .string("normalized_probability")]), host: .standalone) }
+    ),
+    (
+        "loss-threshold per class",
+        { try LossThresholdAttack(options: opts(["class_thresholds": .bool(true)]), host: .standalone) }
+    ),
     ("confidence", { try ConfidenceAttack(options: opts(), host: .standalone) }),
     ("entropy", { try EntropyAttack(options: opts(), host: .standalone) }),
     ("modified-entropy", { try ModifiedEntropyAttack(options: opts(), host: .standalone) }),
-    ("modified-entropy per class", { try ModifiedEntropyAttack(options: opts(["class_thresholds": .bool(true)]), host: .standalone) }),
+    (
+        "modified-entropy per class",
+        { try ModifiedEntropyAttack(options: opts(["class_thresholds": .bool(true)]), host: .standalone) }
+    ),
     ("correctness", { try CorrectnessAttack(options: opts(), host: .standalone) }),
     ("gap", { try GapAttack(options: opts(), host: .standalone) }),
     ("kde-loss", { try KDELossAttack(options: opts(["known_member_fraction": .double(0.3)]), host: .standalone) }),
     ("lira offline", { try LiRAAttack(options: opts(), host: .standalone) }),
-    ("lira online per example", { try LiRAAttack(options: opts(["mode": .string("online"), "variance": .string("per_example")]), host: .standalone) }),
+    (
+        "lira online per example",
+        {
+            try LiRAAttack(
+                options: opts(["mode": .string("online"), "variance": .string("per_example")]), host: .standalone)
+        }
+    ),
     ("rmia offline", { try RMIAAttack(options: opts(), host: .standalone) }),
     ("rmia online", { try RMIAAttack(options: opts(["mode": .string("online")]), host: .standalone) }),
     ("reference-threshold", { try ReferenceThresholdAttack(options: opts(), host: .standalone) }),
-    ("reference-threshold z", { try ReferenceThresholdAttack(options: opts(["score": .string("z_score")]), host: .standalone) }),
+    (
+        "reference-threshold z",
+        { try ReferenceThresholdAttack(options: opts(["score": .string("z_score")]), host: .standalone) }
+    ),
     ("classifier logistic", { try ClassifierAttack(options: opts(), host: .standalone) }),
-    ("classifier mlp", { try ClassifierAttack(options: opts(["model": .string("mlp"), "epochs": .int(10)]), host: .standalone) }),
-    ("classifier knn", { try ClassifierAttack(options: opts(["model": .string("knn"), "neighbors": .int(15)]), host: .standalone) }),
-    ("classifier random_forest", { try ClassifierAttack(options: opts(["model": .string("random_forest"), "trees": .int(20)]), host: .standalone) }),
+    (
+        "classifier mlp",
+        { try ClassifierAttack(options: opts(["model": .string("mlp"), "epochs": .int(10)]), host: .standalone) }
+    ),
+    (
+        "classifier knn",
+        { try ClassifierAttack(options: opts(["model": .string("knn"), "neighbors": .int(15)]), host: .standalone) }
+    ),
+    (
+        "classifier random_forest",
+        {
+            try ClassifierAttack(
+                options: opts(["model": .string("random_forest"), "trees": .int(20)]), host: .standalone)
+        }
+    ),
 ]
 
 @Suite struct SanityTests {
@@ -47,9 +80,12 @@ let everyAttack: [(String, @Sendable () throws -> any AttackStrategy)] = [
     /// The shadow-model attacks need features and queries: their own fake world (Support.swift).
     @Test func shadowAttacksBeatChance() throws {
         let (s, queries) = shadowSetup(audit: 60, population: 150, classes: 3)
-        for attack in [try ShokriAttack(options: opts(["epochs": .int(10)]), host: .standalone) as any AttackStrategy,
-                       try MLLeaksAttack(options: opts(["epochs": .int(10)]), host: .standalone)] {
-            let auc = bruteForceAUC(scores: try s.score(with: attack, seed: 3, query: queries).scores, membership: s.targetMembership)
+        for attack in [
+            try ShokriAttack(options: opts(["epochs": .int(10)]), host: .standalone) as any AttackStrategy,
+            try MLLeaksAttack(options: opts(["epochs": .int(10)]), host: .standalone),
+        ] {
+            let auc = bruteForceAUC(
+                scores: try s.score(with: attack, seed: 3, query: queries).scores, membership: s.targetMembership)
             #expect(auc > 0.55)
         }
     }
@@ -58,7 +94,8 @@ let everyAttack: [(String, @Sendable () throws -> any AttackStrategy)] = [
 @Suite struct SchemaTests {
     // Safe to share: immutable metatypes of attacks whose conformances are not actor-isolated.
     nonisolated(unsafe) static let components: [any AttackStrategy.Type] = [
-        LossThresholdAttack.self, ConfidenceAttack.self, EntropyAttack.self, ModifiedEntropyAttack.self, CorrectnessAttack.self,
+        LossThresholdAttack.self, ConfidenceAttack.self, EntropyAttack.self, ModifiedEntropyAttack.self,
+        CorrectnessAttack.self,
         KDELossAttack.self, GapAttack.self, LiRAAttack.self, RMIAAttack.self, ReferenceThresholdAttack.self,
         ClassifierAttack.self, ShokriAttack.self, MLLeaksAttack.self,
     ]
@@ -86,9 +123,13 @@ let everyAttack: [(String, @Sendable () throws -> any AttackStrategy)] = [
 
     @Test func schemaDefaultsScoreLikeMissingOptions() throws {
         let s = SanityTests.signals
-        for t in [LossThresholdAttack.self, LiRAAttack.self, RMIAAttack.self, ReferenceThresholdAttack.self] as [any AttackStrategy.Type] {
+        for t in [LossThresholdAttack.self, LiRAAttack.self, RMIAAttack.self, ReferenceThresholdAttack.self]
+            as [any AttackStrategy.Type]
+        {
             var defaults: [String: OptionValue] = [:]
-            for o in t.options { defaults[o.name] = try JSONDecoder().decode(OptionValue.self, from: Data(o.defaultJSON!.utf8)) }
+            for o in t.options {
+                defaults[o.name] = try JSONDecoder().decode(OptionValue.self, from: Data(o.defaultJSON!.utf8))
+            }
             let a = try s.score(with: t.init(options: PluginOptions(defaults), host: .standalone)).scores
             let b = try s.score(with: t.init(options: opts(), host: .standalone)).scores
             #expect(a == b, "\(t.name)")
@@ -110,8 +151,10 @@ let everyAttack: [(String, @Sendable () throws -> any AttackStrategy)] = [
                 #expect(throws: PluginError.self, "\(name)") { try bare.score(with: attack) }
             }
         }
-        for attack in [try ShokriAttack(options: opts(), host: .standalone) as any AttackStrategy,
-                       try MLLeaksAttack(options: opts(), host: .standalone)] {
+        for attack in [
+            try ShokriAttack(options: opts(), host: .standalone) as any AttackStrategy,
+            try MLLeaksAttack(options: opts(), host: .standalone),
+        ] {
             #expect(throws: PluginError.self) { try full.score(with: attack) }
         }
     }

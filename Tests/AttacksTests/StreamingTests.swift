@@ -12,7 +12,8 @@ import Testing
     /// Every configuration of the three streaming attacks, with a chunk size set.
     static func attacks(chunk: Int?) throws -> [(String, any AttackStrategy)] {
         func lira(_ mode: String, _ variance: String) throws -> LiRAAttack {
-            let a = try LiRAAttack(options: opts(["mode": .string(mode), "variance": .string(variance)]), host: .standalone)
+            let a = try LiRAAttack(
+                options: opts(["mode": .string(mode), "variance": .string(variance)]), host: .standalone)
             a.chunkSize = chunk
             return a
         }
@@ -27,10 +28,13 @@ import Testing
             return a
         }
         return [
-            ("lira offline global", try lira("offline", "global")), ("lira offline per_example", try lira("offline", "per_example")),
-            ("lira online global", try lira("online", "global")), ("lira online per_example", try lira("online", "per_example")),
+            ("lira offline global", try lira("offline", "global")),
+            ("lira offline per_example", try lira("offline", "per_example")),
+            ("lira online global", try lira("online", "global")),
+            ("lira online per_example", try lira("online", "per_example")),
             ("rmia offline", try rmia("offline")), ("rmia online", try rmia("online")),
-            ("reference-threshold percentile", try threshold("percentile")), ("reference-threshold z_score", try threshold("z_score")),
+            ("reference-threshold percentile", try threshold("percentile")),
+            ("reference-threshold z_score", try threshold("z_score")),
         ]
     }
 
@@ -39,7 +43,8 @@ import Testing
         let s = syntheticSignals(n: 60, c: 4, r: 6, p: 50, seed: 33)
         // The data hold a record that no reference model left OUT (the fallback paths run).
         #expect((0..<60).contains { i in (0..<6).allSatisfy { s.referenceMembership[$0 * 60 + i] == 1 } })
-        let whole = try Self.attacks(chunk: Int.max), chunked = try Self.attacks(chunk: 7), single = try Self.attacks(chunk: 1)
+        let whole = try Self.attacks(chunk: Int.max), chunked = try Self.attacks(chunk: 7),
+            single = try Self.attacks(chunk: 1)
         for ((name, a), ((_, b), (_, c))) in zip(whole, zip(chunked, single)) {
             let expected = try s.score(with: a).scores
             let got = try s.score(with: b).scores
@@ -128,7 +133,8 @@ import Testing
             base = p
             let floats = (p + 64).assumingMemoryBound(to: Float.self)
             audit = UnsafeBufferPointer(start: floats, count: s.referenceLogits.count)
-            population = UnsafeBufferPointer(start: floats + s.referenceLogits.count, count: s.populationReferenceLogits.count)
+            population = UnsafeBufferPointer(
+                start: floats + s.referenceLogits.count, count: s.populationReferenceLogits.count)
         }
 
         deinit { munmap(base, length) }

@@ -43,7 +43,9 @@ import Testing
         #expect(made.queries > 60)
         // Same seed, same records.
         var again = SeededRandom(seed: 3)
-        #expect(try synthesis.run(target: Self.linearTarget(), featureSize: 9, classCount: 3, rng: &again).features == made.features)
+        #expect(
+            try synthesis.run(target: Self.linearTarget(), featureSize: 9, classCount: 3, rng: &again).features
+                == made.features)
     }
 
     @Test(arguments: [1, 50, 777, 5_000])
@@ -68,10 +70,13 @@ import Testing
         let features = (0..<(n * 9)).map { _ in rng.nextFloat() }
         let labels = (0..<n).map { _ in Int32(rng.nextInt(below: 3)) }
         let membership = (0..<n).map { UInt8($0 % 2) }
-        for i in 0..<n where membership[i] != 0 { queries.targetTraining[Array(features[(9 * i)..<(9 * i + 9)])] = labels[i] }
+        for i in 0..<n where membership[i] != 0 {
+            queries.targetTraining[Array(features[(9 * i)..<(9 * i + 9)])] = labels[i]
+        }
         let target = try! queries.predictTarget(features: features, count: n)
         let s = TestSignals(
-            classCount: 3, labels: labels, targetLogits: target, targetMembership: membership, features: features, featureShape: [9])
+            classCount: 3, labels: labels, targetLogits: target, targetMembership: membership, features: features,
+            featureShape: [9])
         return (s, queries)
     }
 
@@ -111,7 +116,8 @@ import Testing
         }
         #expect(queries.targetQueries - before == 40)
         for bad: [String: OptionValue] in [
-            ["shadow_data": .string("invented")], ["query_budget": .int(0)], ["synthesis_k_min": .int(9), "synthesis_k_max": .int(3)],
+            ["shadow_data": .string("invented")], ["query_budget": .int(0)],
+            ["synthesis_k_min": .int(9), "synthesis_k_max": .int(3)],
             ["synthesis_confidence_min": .double(1)], ["synthesis_records_per_class": .int(1)],
         ] {
             #expect(throws: PluginError.self) { try ShokriAttack(options: opts(bad), host: .standalone) }

@@ -42,7 +42,8 @@ final class TestSignals {
         featureShape: [Int] = []
     ) {
         precondition(targetLogits.count == labels.count * classCount, "target logits must be [N, C]")
-        precondition(referenceLogits.count == referenceCount * labels.count * classCount, "reference logits must be [R, N, C]")
+        precondition(
+            referenceLogits.count == referenceCount * labels.count * classCount, "reference logits must be [R, N, C]")
         self.recordCount = labels.count
         self.classCount = classCount
         self.referenceCount = referenceCount
@@ -61,7 +62,9 @@ final class TestSignals {
     }
 
     /// Lends the arrays as a `Signals` for the duration of `body`. Empty arrays become nil.
-    func withSignals<T>(seed: UInt64 = 0, query: (any TargetQueries)? = nil, _ body: (Signals) throws -> T) rethrows -> T {
+    func withSignals<T>(seed: UInt64 = 0, query: (any TargetQueries)? = nil, _ body: (Signals) throws -> T) rethrows
+        -> T
+    {
         let arrays: [any LendableBuffer] = [
             labels, targetLogits, referenceLogits, referenceMembership, populationLabels, populationTargetLogits,
             populationReferenceLogits, targetMembership, features, populationFeatures, augmentedTargetLogits,
@@ -70,11 +73,14 @@ final class TestSignals {
         ]
         return try withLentBuffers(arrays) { b in
             var s = Signals(
-                recordCount: recordCount, classCount: classCount, referenceCount: referenceCount, populationCount: populationCount,
+                recordCount: recordCount, classCount: classCount, referenceCount: referenceCount,
+                populationCount: populationCount,
                 labels: b.typed(0, as: Int32.self), targetLogits: b.typed(1, as: Float.self),
                 referenceLogits: b.typedOrNil(2, as: Float.self), referenceMembership: b.typedOrNil(3, as: UInt8.self),
-                populationLabels: b.typedOrNil(4, as: Int32.self), populationTargetLogits: b.typedOrNil(5, as: Float.self),
-                populationReferenceLogits: b.typedOrNil(6, as: Float.self), targetMembership: b.typedOrNil(7, as: UInt8.self),
+                populationLabels: b.typedOrNil(4, as: Int32.self),
+                populationTargetLogits: b.typedOrNil(5, as: Float.self),
+                populationReferenceLogits: b.typedOrNil(6, as: Float.self),
+                targetMembership: b.typedOrNil(7, as: UInt8.self),
                 features: b.typedOrNil(8, as: Float.self), populationFeatures: b.typedOrNil(9, as: Float.self),
                 featureShape: featureShape, seed: seed, query: query, releasedProbabilities: releasedProbabilities)
             if augmentationCount > 1 {
@@ -94,7 +100,9 @@ final class TestSignals {
     }
 
     /// Scores every record with `attack`; returns the scores and the evaluation mask.
-    func score(with attack: any AttackStrategy, seed: UInt64 = 0, query: (any TargetQueries)? = nil) throws -> (scores: [Double], mask: [UInt8]) {
+    func score(with attack: any AttackStrategy, seed: UInt64 = 0, query: (any TargetQueries)? = nil) throws -> (
+        scores: [Double], mask: [UInt8]
+    ) {
         var scores = [Double](repeating: 0, count: recordCount)
         var mask = [UInt8](repeating: 1, count: recordCount)
         try withSignals(seed: seed, query: query) { s in

@@ -10,7 +10,8 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
 @Suite struct ThresholdAttackTests {
     /// Three records: p = (.5, .25, .25) with y = 0 and y = 1, p = (.1, .1, .8) with y = 2.
     let storage = TestSignals(
-        classCount: 3, labels: [0, 1, 2], targetLogits: logits([[0.5, 0.25, 0.25], [0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]))
+        classCount: 3, labels: [0, 1, 2],
+        targetLogits: logits([[0.5, 0.25, 0.25], [0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]))
 
     func scores(_ attack: any AttackStrategy) throws -> [Double] { try storage.score(with: attack).scores }
 
@@ -20,15 +21,19 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
     }
 
     @Test func lossVariants() throws {
-        expectClose(try scores(LossThresholdAttack(options: opts(), host: .standalone)), [log(0.5), log(0.25), log(0.8)])
+        expectClose(
+            try scores(LossThresholdAttack(options: opts(), host: .standalone)), [log(0.5), log(0.25), log(0.8)])
         expectClose(
             try scores(LossThresholdAttack(options: opts(["loss": .string("probability")]), host: .standalone)),
             [-0.5, -0.75, -0.2])
         // 1 - p_y / max p: 0 for a predicted class, 1 - .25/.5 = .5 otherwise.
         expectClose(
-            try scores(LossThresholdAttack(options: opts(["loss": .string("normalized_probability")]), host: .standalone)),
+            try scores(
+                LossThresholdAttack(options: opts(["loss": .string("normalized_probability")]), host: .standalone)),
             [0, -0.5, 0])
-        #expect(throws: PluginError.self) { try LossThresholdAttack(options: opts(["loss": .string("hinge")]), host: .standalone) }
+        #expect(throws: PluginError.self) {
+            try LossThresholdAttack(options: opts(["loss": .string("hinge")]), host: .standalone)
+        }
     }
 
     @Test func confidenceEntropyModifiedEntropyCorrectness() throws {
@@ -47,7 +52,9 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
     @Test func classThresholdsStandardisePerClassAgainstThePopulation() throws {
         // Population scores (log p_y): class 0: log .5, log .25 (mean -1.5 ln 2, sd .5 ln 2);
         // class 1: log .25 twice (sd 0, so the pooled sd); class 2: one record (pooled mean, sd).
-        let population = logits([[0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [0.5, 0.25, 0.25], [0.25, 0.25, 0.5], [0.1, 0.1, 0.8]])
+        let population = logits([
+            [0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [0.5, 0.25, 0.25], [0.25, 0.25, 0.5], [0.1, 0.1, 0.8],
+        ])
         let signals = TestSignals(
             classCount: 3, labels: storage.labels, targetLogits: storage.targetLogits,
             populationLabels: [0, 0, 1, 1, 2], populationTargetLogits: population)
@@ -83,7 +90,8 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
 
     func density(_ x: Double, _ samples: [Double]) -> Double {
         let h = silverman(samples)
-        return samples.map { exp(-0.5 * pow((x - $0) / h, 2)) }.reduce(0, +) / (Double(samples.count) * h * (2 * Double.pi).squareRoot())
+        return samples.map { exp(-0.5 * pow((x - $0) / h, 2)) }.reduce(0, +)
+            / (Double(samples.count) * h * (2 * Double.pi).squareRoot())
     }
 
     @Test func scoreIsTheLogRatioOfTheKnownRecordsDensities() throws {
@@ -124,8 +132,10 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
 
     @Test func repeatsAverageOutOfBagAndMaskOnlyAlwaysKnownRecords() throws {
         let s = syntheticSignals(n: 60, c: 3, r: 0, p: 0)
-        let one = try KDELossAttack(options: opts(["known_member_fraction": .double(0.5), "repeats": .int(1)]), host: .standalone)
-        let many = try KDELossAttack(options: opts(["known_member_fraction": .double(0.5), "repeats": .int(6)]), host: .standalone)
+        let one = try KDELossAttack(
+            options: opts(["known_member_fraction": .double(0.5), "repeats": .int(1)]), host: .standalone)
+        let many = try KDELossAttack(
+            options: opts(["known_member_fraction": .double(0.5), "repeats": .int(6)]), host: .standalone)
         let (_, mask1) = try s.score(with: one, seed: 5)
         let (_, mask6) = try s.score(with: many, seed: 5)
         // With one draw half the records are known; with six, only those known in every draw.
@@ -133,7 +143,9 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
         #expect(mask6.filter { $0 == 0 }.count < mask1.filter { $0 == 0 }.count)
         // Same seed, same scores.
         #expect(try s.score(with: many, seed: 5).scores == s.score(with: many, seed: 5).scores)
-        #expect(throws: PluginError.self) { try KDELossAttack(options: opts(["known_member_fraction": .double(1.5)]), host: .standalone) }
+        #expect(throws: PluginError.self) {
+            try KDELossAttack(options: opts(["known_member_fraction": .double(1.5)]), host: .standalone)
+        }
     }
 }
 
@@ -147,7 +159,9 @@ func logits(_ rows: [[Double]]) -> [Float] { rows.flatMap { $0.map { Float(log($
         let got = try s.score(with: ModifiedEntropyAttack(options: opts(), host: .standalone)).scores[0]
         #expect(abs(-got / (6 * q * q) - 1) < 1e-9)
         // And the probability loss 1 - p0 = 2q.
-        let loss = try s.score(with: LossThresholdAttack(options: opts(["loss": .string("probability")]), host: .standalone)).scores[0]
+        let loss = try s.score(
+            with: LossThresholdAttack(options: opts(["loss": .string("probability")]), host: .standalone)
+        ).scores[0]
         #expect(abs(-loss / (2 * q) - 1) < 1e-9)
     }
 }

@@ -20,7 +20,11 @@ struct TimingTests {
         let attacks: [(String, any AttackStrategy)] = [
             ("loss-threshold", try LossThresholdAttack(options: opts(), host: .standalone)),
             ("lira offline global", try LiRAAttack(options: opts(), host: .standalone)),
-            ("lira online per_example", try LiRAAttack(options: opts(["mode": .string("online"), "variance": .string("per_example")]), host: .standalone)),
+            (
+                "lira online per_example",
+                try LiRAAttack(
+                    options: opts(["mode": .string("online"), "variance": .string("per_example")]), host: .standalone)
+            ),
             ("rmia offline", try RMIAAttack(options: opts(), host: .standalone)),
             ("rmia online", try RMIAAttack(options: opts(["mode": .string("online")]), host: .standalone)),
             ("reference-threshold", try ReferenceThresholdAttack(options: opts(), host: .standalone)),
@@ -32,12 +36,18 @@ struct TimingTests {
     @Test func workloadA1OneModel() throws {
         let s = syntheticSignals(n: 20_000, c: 10, r: 0, p: 10_000, seed: 1)
         let attacks: [(String, any AttackStrategy)] = [
-            ("modified-entropy, class thresholds", try ModifiedEntropyAttack(options: opts(["class_thresholds": .bool(true)]), host: .standalone)),
+            (
+                "modified-entropy, class thresholds",
+                try ModifiedEntropyAttack(options: opts(["class_thresholds": .bool(true)]), host: .standalone)
+            ),
             ("kde-loss (fraction 0.1, 5 repeats)", try KDELossAttack(options: opts(), host: .standalone)),
             ("classifier logistic_regression", try ClassifierAttack(options: opts(), host: .standalone)),
             ("classifier mlp", try ClassifierAttack(options: opts(["model": .string("mlp")]), host: .standalone)),
             ("classifier knn", try ClassifierAttack(options: opts(["model": .string("knn")]), host: .standalone)),
-            ("classifier random_forest (50 trees, depth 8)", try ClassifierAttack(options: opts(["model": .string("random_forest")]), host: .standalone)),
+            (
+                "classifier random_forest (50 trees, depth 8)",
+                try ClassifierAttack(options: opts(["model": .string("random_forest")]), host: .standalone)
+            ),
         ]
         try time(attacks, on: s)
     }
@@ -47,7 +57,8 @@ struct TimingTests {
         var rng = SeededRandom(seed: 2)
         let n = 20_000, d = 20
         let x = (0..<(n * d)).map { _ in rng.nextGaussian() }
-        let y = (0..<n).map { i in UInt8(x[i * d] + 0.5 * x[i * d + 1] * x[i * d + 2] + rng.nextGaussian() > 0 ? 1 : 0) }
+        let y = (0..<n).map { i in UInt8(x[i * d] + 0.5 * x[i * d + 1] * x[i * d + 2] + rng.nextGaussian() > 0 ? 1 : 0)
+        }
         var times: [Double] = []
         for _ in 0..<3 {
             let t = Date()
@@ -56,7 +67,9 @@ struct TimingTests {
             _ = forest.memberProbability(x, width: d)
             times.append(Date().timeIntervalSince(t))
         }
-        print("random forest (50 trees, depth 8, min_leaf 5), 20,000 x 20: fit + predict median \(String(format: "%.3f", times.sorted()[1])) s")
+        print(
+            "random forest (50 trees, depth 8, min_leaf 5), 20,000 x 20: fit + predict median \(String(format: "%.3f", times.sorted()[1])) s"
+        )
     }
 
     /// Synthesis against a linear-softmax target on 784 features (Fashion-MNIST's shape), 10
@@ -67,9 +80,10 @@ struct TimingTests {
         let target = FakeQueries(classCount: 10, featureSize: 784, boost: 0, weights: weights)
         let t = Date()
         let made = try ShadowSynthesis().run(target: target, featureSize: 784, classCount: 10, rng: &rng)
-        print("synthesis, 784 features, 10 classes, defaults: \(made.labels.count) records (\(made.perClass)) with \(made.queries) queries "
-            + "(\(String(format: "%.1f", Double(made.queries) / Double(max(made.labels.count, 1)))) per record) in \(target.targetCalls) calls, "
-            + "\(String(format: "%.2f", Date().timeIntervalSince(t))) s")
+        print(
+            "synthesis, 784 features, 10 classes, defaults: \(made.labels.count) records (\(made.perClass)) with \(made.queries) queries "
+                + "(\(String(format: "%.1f", Double(made.queries) / Double(max(made.labels.count, 1)))) per record) in \(target.targetCalls) calls, "
+                + "\(String(format: "%.2f", Date().timeIntervalSince(t))) s")
     }
 
     func time(_ attacks: [(String, any AttackStrategy)], on s: TestSignals) throws {
@@ -83,8 +97,12 @@ struct TimingTests {
             }
             var mask: [UInt8] = []
             (scores, mask) = try s.score(with: attack)
-            let auc = bruteForceAUC(scores: Array(scores.prefix(2000)), membership: Array(s.targetMembership.prefix(2000)), mask: Array(mask.prefix(2000)))
-            print("A1 \(name): median \(String(format: "%.3f", times.sorted()[1])) s (AUC ≈ \(String(format: "%.3f", auc)))")
+            let auc = bruteForceAUC(
+                scores: Array(scores.prefix(2000)), membership: Array(s.targetMembership.prefix(2000)),
+                mask: Array(mask.prefix(2000)))
+            print(
+                "A1 \(name): median \(String(format: "%.3f", times.sorted()[1])) s (AUC ≈ \(String(format: "%.3f", auc)))"
+            )
             #expect(scores.allSatisfy { $0.isFinite })
         }
     }

@@ -7,7 +7,8 @@ import Testing
 /// `audit.augmentations`: the views it names, and what it refuses (with file, key and line).
 @Suite struct AugmentationConfigTests {
     func config(_ list: String, extra: String = "") -> String {
-        goodConfig.replacingOccurrences(of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  augmentations: \(list)\n\(extra)")
+        goodConfig.replacingOccurrences(
+            of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  augmentations: \(list)\n\(extra)")
     }
 
     @Test func theTermsMultiply() throws {

@@ -8,15 +8,19 @@ import Testing
 @Suite struct CanaryTests {
     /// `goodConfig` (100 audit records) with `audit.canaries` set to `value` (it lands on line 20).
     func config(_ value: String) -> String {
-        goodConfig.replacingOccurrences(of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  canaries: \(value)\n")
+        goodConfig.replacingOccurrences(
+            of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  canaries: \(value)\n")
     }
 
     @Test func canariesAreRead() throws {
         let c = try #require(try AuditConfig.parse(config("{count: 40, kind: ood_noise}"), file: "t.yaml").canaries)
         #expect(c.count == 40 && c.kind == .oodNoise && c.seed == 3 && c.confidence == 0.95)
         #expect(c.guesses == [1, 2, 4, 10, 20])
-        let d = try #require(try AuditConfig.parse(config("{count: 40, kind: natural, seed: 9, guesses: [5], confidence: 0.9}"),
-                                                   file: "t.yaml").canaries)
+        let d = try #require(
+            try AuditConfig.parse(
+                config("{count: 40, kind: natural, seed: 9, guesses: [5], confidence: 0.9}"),
+                file: "t.yaml"
+            ).canaries)
         #expect(d.seed == 9 && d.guesses == [5] && d.confidence == 0.9)
         #expect(try AuditConfig.parse(goodConfig, file: "t.yaml").canaries == nil)
     }
@@ -59,17 +63,23 @@ import Testing
         let features = (0..<((n + 10) * size)).map { Float($0 % 7) / 7 }
         let labels = (0..<(n + 10)).map { Int32($0 % 3) }
         var p = Population(info: info, features: features, labels: labels, auditCount: n, populationCount: 10)
-        let set = CanarySet(CanaryConfig(count: 20, kind: kind, seed: 2, guesses: [5], confidence: 0.95), auditRecords: n)
+        let set = CanarySet(
+            CanaryConfig(count: 20, kind: kind, seed: 2, guesses: [5], confidence: 0.95), auditRecords: n)
         set.insert(into: &p)
         let canary = Set(set.indices)
         for i in 0..<(n + 10) where !canary.contains(i) {
-            #expect(p.labels[i] == labels[i] && Array(p.features[(i * size)..<((i + 1) * size)]) == Array(features[(i * size)..<((i + 1) * size)]))
+            #expect(
+                p.labels[i] == labels[i]
+                    && Array(p.features[(i * size)..<((i + 1) * size)])
+                        == Array(features[(i * size)..<((i + 1) * size)])
+            )
         }
         for i in set.indices {
             let row = Array(p.features[(i * size)..<((i + 1) * size)])
             switch kind {
             case .natural: #expect(p.labels[i] == labels[i] && row == Array(features[(i * size)..<((i + 1) * size)]))
-            case .mislabelled: #expect(p.labels[i] != labels[i] && row == Array(features[(i * size)..<((i + 1) * size)]))
+            case .mislabelled:
+                #expect(p.labels[i] != labels[i] && row == Array(features[(i * size)..<((i + 1) * size)]))
             case .oodBlank: #expect(row.allSatisfy { $0 == 0 })
             case .oodNoise: #expect(row.allSatisfy { $0 >= 0 && $0 <= 6.0 / 7 })
             case .dirac: Issue.record("Dirac canaries are no records")

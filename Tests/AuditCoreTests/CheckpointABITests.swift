@@ -17,7 +17,8 @@ import Testing
         let info = try #require(Self.registry.component(.model, named: "native"))
         let json = "{\"architecture\": \"mlp\", \"hidden_sizes\": [16], \"batch_size\": 16, \"epochs\": \(epochs)}"
         return try DynamicModel(
-            info, optionsJSON: json, spec: spec, bridge: HostBridge(label: "t", logger: Logger(label: "t"), cancellation: CancellationFlag()))
+            info, optionsJSON: json, spec: spec,
+            bridge: HostBridge(label: "t", logger: Logger(label: "t"), cancellation: CancellationFlag()))
     }
 
     /// 80 records of 12 features in [-1, 1), labelled by the largest of three fixed linear scores.
@@ -69,7 +70,8 @@ import Testing
         let error = #expect(throws: PluginError.self) {
             _ = try model.train(
                 features: data.x, labels: data.y, seed: 11, checkpointEpochs: [2, 4],
-                onCheckpoint: { _ in throw PluginError(.io, "the model store is full") }, onEpoch: { epochs.append($0.epoch) })
+                onCheckpoint: { _ in throw PluginError(.io, "the model store is full") },
+                onEpoch: { epochs.append($0.epoch) })
         }
         #expect(error?.status == .io)
         #expect(error?.message.contains("the model store is full") == true, "\(String(describing: error))")

@@ -13,19 +13,23 @@ import Testing
         var rng = TestRandom(7)
         let labels = isMember.map { _ in Int32(rng.next() % 10) }
         let epochs = [2, 5, 20].enumerated().map { k, epoch -> CheckpointEpoch in
-            var e = CheckpointEpoch(epoch: epoch, trainAccuracy: 0.7 + 0.1 * Double(k), testAccuracy: 0.68 + 0.05 * Double(k))
+            var e = CheckpointEpoch(
+                epoch: epoch, trainAccuracy: 0.7 + 0.1 * Double(k), testAccuracy: 0.68 + 0.05 * Double(k))
             for (j, name) in ["loss", "lira <offline>"].enumerated() {
                 let shift = 0.2 * Double(k + 1) * Double(j + 1)
                 let scores = isMember.map { rng.gaussian() + ($0 ? shift : 0) }
                 let evaluation = evaluate(
-                    attack: name, scores: scores, evaluationMask: [UInt8](repeating: 1, count: scores.count), isMember: isMember,
-                    labels: labels, targetCorrect: isMember, fprs: f.summary.fprs, slices: .none, bootstrapSamples: 20, seed: 3)
+                    attack: name, scores: scores, evaluationMask: [UInt8](repeating: 1, count: scores.count),
+                    isMember: isMember,
+                    labels: labels, targetCorrect: isMember, fprs: f.summary.fprs, slices: .none, bootstrapSamples: 20,
+                    seed: 3)
                 e.attackOrder.append(name)
                 e.attacks[name] = CheckpointAttack(evaluation, lowestFPR: 0.001)
             }
             return e
         }
-        f.summary.checkpoints = CheckpointSummary(lowestFPR: 0.001, epochs: epochs, notes: ["`shadow` queries <the target>."])
+        f.summary.checkpoints = CheckpointSummary(
+            lowestFPR: 0.001, epochs: epochs, notes: ["`shadow` queries <the target>."])
         return f
     }
 
@@ -61,7 +65,9 @@ import Testing
             let number = (value(at: pointer, in: json) as? NSNumber)?.doubleValue
             #expect(number != nil, "no number at \(pointer) in metrics.json")
             if let number {
-                #expect(expectedText(number, format: ns.substring(with: m.range(at: 2))) == ns.substring(with: m.range(at: 3)), "\(pointer)")
+                #expect(
+                    expectedText(number, format: ns.substring(with: m.range(at: 2)))
+                        == ns.substring(with: m.range(at: 3)), "\(pointer)")
             }
             pointers.insert(pointer)
         }
@@ -69,7 +75,9 @@ import Testing
             let p = "/checkpoints/epochs/\(k)"
             var required = ["\(p)/epoch", "\(p)/train_accuracy", "\(p)/test_accuracy"]
             for name in ["loss", "lira <offline>"] {
-                required += ["auc", "auc_ci/lower", "attacker_advantage", "tpr_at_lowest_fpr"].map { "\(p)/attacks/\(name)/\($0)" }
+                required += ["auc", "auc_ci/lower", "attacker_advantage", "tpr_at_lowest_fpr"].map {
+                    "\(p)/attacks/\(name)/\($0)"
+                }
             }
             for r in required { #expect(pointers.contains(r), "not shown: \(r)") }
         }
@@ -109,7 +117,8 @@ import Testing
         let scores: [Double] = [0.9, 0.8, 0.3, 0.7, 0.6, 0.2, 0.1, 0.4]
         let e = evaluate(
             attack: "a", scores: scores, evaluationMask: [UInt8](repeating: 1, count: 8), isMember: isMember,
-            labels: [Int32](repeating: 0, count: 8), targetCorrect: isMember, fprs: [0.25, 0.5], slices: .none, bootstrapSamples: 0, seed: 1)
+            labels: [Int32](repeating: 0, count: 8), targetCorrect: isMember, fprs: [0.25, 0.5], slices: .none,
+            bootstrapSamples: 0, seed: 1)
         let c = CheckpointAttack(e, lowestFPR: 0.25)
         // By hand: 14 of the 16 (member, non-member) pairs are ordered right; the best threshold
         // (0.7) takes 3 of 4 members and 0 non-members: advantage 0.75.

@@ -35,8 +35,10 @@ import Testing
     @Test func metricsJSONHoldsBothFiguresAndReadsBack() throws {
         let summary = Self.fixture().summary
         let json = String(decoding: try summary.jsonData(), as: UTF8.self)
-        for key in ["\"claimed_epsilon_accountants\"", "\"rdp\"", "\"pld\"", "\"sampling_rate\"", "\"noise_multiplier\"",
-                    "\"pld_discretisation\"", "\"neighbouring_relation\"", "\"per_epoch\""] {
+        for key in [
+            "\"claimed_epsilon_accountants\"", "\"rdp\"", "\"pld\"", "\"sampling_rate\"", "\"noise_multiplier\"",
+            "\"pld_discretisation\"", "\"neighbouring_relation\"", "\"per_epoch\"",
+        ] {
             #expect(json.contains(key), "missing \(key)")
         }
         let decoded = try RunSummary.decode(jsonData: try summary.jsonData())
@@ -66,7 +68,9 @@ import Testing
             let number = (value(at: pointer, in: json) as? NSNumber)?.doubleValue
             #expect(number != nil, "no number at \(pointer) in metrics.json")
             if let number {
-                #expect(expectedText(number, format: ns.substring(with: m.range(at: 2))) == ns.substring(with: m.range(at: 3)), "\(pointer)")
+                #expect(
+                    expectedText(number, format: ns.substring(with: m.range(at: 2)))
+                        == ns.substring(with: m.range(at: 3)), "\(pointer)")
             }
             pointers.insert(pointer)
         }

@@ -78,7 +78,8 @@ func parseError(_ text: String) -> ConfigError? {
     }
 
     @Test func missingSectionIsNamed() throws {
-        let text = goodConfig.replacingOccurrences(of: "model:\n  plugin: native\n  options:\n    epochs: 2\n", with: "")
+        let text = goodConfig.replacingOccurrences(
+            of: "model:\n  plugin: native\n  options:\n    epochs: 2\n", with: "")
         let e = try #require(parseError(text))
         #expect(e.message.contains("missing required key `model`"))
     }
@@ -114,7 +115,8 @@ func parseError(_ text: String) -> ConfigError? {
             let c = try AuditConfig.parse(
                 goodConfig.replacingOccurrences(of: "    epochs: 2", with: yaml), file: dir + "/c.yaml")
             return try OptionChecker.check(
-                c.model!.options, against: schema, component: "native", baseDirectory: c.baseDirectory, at: c.model!.pluginNode)
+                c.model!.options, against: schema, component: "native", baseDirectory: c.baseDirectory,
+                at: c.model!.pluginNode)
         }
         let ok = try check("    data: d.bin\n    optimizer: sgd")
         #expect(ok["epochs"] == .int(10))

@@ -39,13 +39,17 @@ func logitSignals() -> SignalSet {
     let info = DatasetInfo(recordCount: 3, classCount: 2, featureShape: [1])
     let p = Population(info: info, features: [0, 0, 0], labels: [0, 1, 1], auditCount: 3, populationCount: 0)
     let m = Memberships(recordCount: 3, referenceCount: 0, seed: 0)
-    let record = ModelRecord(key: "k", role: "target", seed: 0, memberCount: 1, backend: "b", backendVersion: "1", history: [], trainSeconds: 0)
+    let record = ModelRecord(
+        key: "k", role: "target", seed: 0, memberCount: 1, backend: "b", backendVersion: "1", history: [],
+        trainSeconds: 0)
     let t = TrainedModel(role: "target", key: "k", record: record, logits: [3, 0, 0, 5, 7, -2], cached: true)
     return SignalSet(population: p, memberships: m, target: t, references: [])
 }
 
 func scores(_ attack: DynamicAttack) throws -> [Double] {
-    try logitSignals().withCSignals(needs: [], features: [0, 0, 0], featureShape: [1], seed: 0) { try attack.score($0, queries: nil).scores }
+    try logitSignals().withCSignals(needs: [], features: [0, 0, 0], featureShape: [1], seed: 0) {
+        try attack.score($0, queries: nil).scores
+    }
 }
 
 let testBridge = HostBridge(label: "abi", logger: Logger(label: "abi"), cancellation: CancellationFlag())
@@ -65,7 +69,8 @@ let testBridge = HostBridge(label: "abi", logger: Logger(label: "abi"), cancella
         #expect(attackInfo.options.map(\.name) == ["scale", "fail_create"])
         #expect(attackInfo.options.allSatisfy { $0.range == .none })
 
-        let dataset = try DynamicDataset(try #require(registry.component(.dataset, named: "frozen-dataset")), optionsJSON: "{}", bridge: testBridge)
+        let dataset = try DynamicDataset(
+            try #require(registry.component(.dataset, named: "frozen-dataset")), optionsJSON: "{}", bridge: testBridge)
         let d = try dataset.info()
         #expect(d.recordCount == 8 && d.classCount == 2 && d.featureShape == [2])
         let read = try dataset.read(start: 2, count: 2, featureShape: [2])
@@ -75,13 +80,15 @@ let testBridge = HostBridge(label: "abi", logger: Logger(label: "abi"), cancella
         let destroyed = try #require(dlsym(handle, "frozen_destroy_count")).assumingMemoryBound(to: Int32.self)
         let before = destroyed.pointee
         do {
-            let attack = try DynamicAttack(attackInfo, optionsJSON: OptionChecker.json(["scale": .double(2.5)]), bridge: testBridge)
+            let attack = try DynamicAttack(
+                attackInfo, optionsJSON: OptionChecker.json(["scale": .double(2.5)]), bridge: testBridge)
             #expect(try scores(attack) == [7.5, 12.5, -5])
         }
         #expect(destroyed.pointee == before + 1)
         // A failed create is never followed by destroy.
         #expect(throws: PluginError.self) {
-            _ = try DynamicAttack(attackInfo, optionsJSON: OptionChecker.json(["fail_create": .bool(true)]), bridge: testBridge)
+            _ = try DynamicAttack(
+                attackInfo, optionsJSON: OptionChecker.json(["fail_create": .bool(true)]), bridge: testBridge)
         }
         #expect(destroyed.pointee == before + 1)
     }

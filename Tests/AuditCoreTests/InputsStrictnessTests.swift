@@ -34,7 +34,9 @@ import Testing
     @Test func countsAtInt64MaxAreConfigErrorsWithTheirLine() {
         let big = "9223372036854775807"
         let population = configError(Self.config(dataset: "  population_records: \(big)\n"))
-        #expect(population.contains("t.yaml:6") && population.contains("`dataset.population_records`: must be at most 2147483647"), "\(population)")
+        #expect(
+            population.contains("t.yaml:6")
+                && population.contains("`dataset.population_records`: must be at most 2147483647"), "\(population)")
         let threads = configError(Self.config(run: "  name: t\n  threads: \(big)\n"))
         #expect(threads.contains("`run.threads`: must be at most 4096"), "\(threads)")
         let bootstrap = configError(Self.config(audit: "  bootstrap_samples: \(big)\n"))
@@ -52,12 +54,19 @@ import Testing
 
     @Test func memoryEstimateRefusesPlansLargerThanTheMachine() {
         // 60,000 records of 28×28 and 10 classes fit in 1 GiB; a 100-million-class plan does not.
-        #expect(MemoryEstimate.refusal(records: 60_000, featureShape: [1, 28, 28], classCount: 10, available: 1 << 30) == nil)
-        let refused = MemoryEstimate.refusal(records: 60_000, featureShape: [1, 28, 28], classCount: 100_000_000, available: 64 << 30)
-        #expect(refused?.contains("the plan needs at least 67055.") == true && refused?.contains("this machine has 64.0 GiB") == true, "\(refused ?? "nil")")
+        #expect(
+            MemoryEstimate.refusal(records: 60_000, featureShape: [1, 28, 28], classCount: 10, available: 1 << 30)
+                == nil)
+        let refused = MemoryEstimate.refusal(
+            records: 60_000, featureShape: [1, 28, 28], classCount: 100_000_000, available: 64 << 30)
+        #expect(
+            refused?.contains("the plan needs at least 67055.") == true
+                && refused?.contains("this machine has 64.0 GiB") == true, "\(refused ?? "nil")")
         // Counts whose product overflows Int are refused, not wrapped.
-        #expect(MemoryEstimate.refusal(records: Int(Int32.max), featureShape: [Int(Int32.max), Int(Int32.max)], classCount: 2)?
-            .contains("more memory than can be counted") == true)
+        #expect(
+            MemoryEstimate.refusal(
+                records: Int(Int32.max), featureShape: [Int(Int32.max), Int(Int32.max)], classCount: 2)?
+                .contains("more memory than can be counted") == true)
     }
 
     @Test func timeLeftIsNeverNegative() {
@@ -74,14 +83,17 @@ import Testing
         let registry = PluginRegistry()
         registry.load(fixture("FixtureWrongABI"))
         let config = try AuditConfig.parse(
-            "run:\n  name: t\nsignals:\n  path: \(NSTemporaryDirectory())\naudit:\n  attacks:\n    - plugin: wrong-abi-attack\n", file: "t.yaml")
+            "run:\n  name: t\nsignals:\n  path: \(NSTemporaryDirectory())\naudit:\n  attacks:\n    - plugin: wrong-abi-attack\n",
+            file: "t.yaml")
         do {
             _ = try AuditPlan.make(config, registry: registry, logger: Logger(label: "t"))
             Issue.record("accepted")
         } catch {
             let text = "\(error)"
             #expect(text.contains("no attack plugin named `wrong-abi-attack`"), "\(text)")
-            #expect(text.contains("may be in a library that was not loaded: ") && text.contains("libTestFixtureWrongABI.so: built for plugin ABI"), "\(text)")
+            #expect(
+                text.contains("may be in a library that was not loaded: ")
+                    && text.contains("libTestFixtureWrongABI.so: built for plugin ABI"), "\(text)")
         }
     }
 
@@ -132,13 +144,16 @@ import Testing
         #expect(!blas.kernel.isEmpty && blas.kernel != "unknown" && blas.version.contains("OpenBLAS"), "\(blas)")
         #expect(blas.cpu != "" && blas.threads >= 1)
         var summary = RunSummary(
-            toolVersion: "t", runName: "r", createdAt: "now", dataset: DatasetSummary(name: "d", records: 1, classes: 2),
+            toolVersion: "t", runName: "r", createdAt: "now",
+            dataset: DatasetSummary(name: "d", records: 1, classes: 2),
             target: TargetSummary(trainAccuracy: 1, testAccuracy: 1, history: []), fprs: [0.1])
         summary.environment = e
         summary.blas = blas
         let json = String(decoding: try summary.jsonData(), as: UTF8.self)
         #expect(json.contains("\"library_sha256\"") && json.contains("\"kernel\"") && json.contains("\"cpu\""))
-        #expect(!json.contains("\"blas_core\"") && !json.contains("\"cpu_model\""), "the kernel and CPU are recorded once, in blas")
+        #expect(
+            !json.contains("\"blas_core\"") && !json.contains("\"cpu_model\""),
+            "the kernel and CPU are recorded once, in blas")
         let decoded = try RunSummary.decode(jsonData: summary.jsonData())
         #expect(decoded.environment == e && decoded.blas == blas)
     }

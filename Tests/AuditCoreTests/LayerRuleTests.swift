@@ -38,7 +38,8 @@ struct LayerRuleTests {
 
     /// The names of the types declared under `Stages/`.
     static func stageTypes() throws -> Set<String> {
-        let declaration = try Regex(#"(?m)^(?:public |final |private |fileprivate )*(?:struct|class|enum|protocol) ([A-Z][A-Za-z0-9]*)"#)
+        let declaration = try Regex(
+            #"(?m)^(?:public |final |private |fileprivate )*(?:struct|class|enum|protocol) ([A-Z][A-Za-z0-9]*)"#)
         var names: Set<String> = []
         for file in try sources("Stages") {
             for match in file.text.matches(of: declaration) {
@@ -51,7 +52,9 @@ struct LayerRuleTests {
     @Test("The stages declare the pipeline's types (the check below has something to look for)")
     func stagesDeclareTypes() throws {
         let names = try Self.stageTypes()
-        for expected in ["DatasetStage", "ModelsStage", "SignalsStage", "AttacksStage", "EvaluationStage", "ReportStage", "Audit"] {
+        for expected in [
+            "DatasetStage", "ModelsStage", "SignalsStage", "AttacksStage", "EvaluationStage", "ReportStage", "Audit",
+        ] {
             #expect(names.contains(expected), "\(expected) is declared under Stages/")
         }
     }

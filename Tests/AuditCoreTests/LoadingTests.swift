@@ -16,7 +16,8 @@ func fixture(_ name: String) -> String { (buildFolder as NSString).appendingPath
         let registry = PluginRegistry.discover(includeEnvironment: false)
         let names = Set(registry.components.map(\.name))
         for expected in ["idx", "native", "loss-threshold", "lira"] {
-            #expect(names.contains(expected), "built-in component \(expected) not found; problems: \(registry.problems)")
+            #expect(
+                names.contains(expected), "built-in component \(expected) not found; problems: \(registry.problems)")
         }
         #expect(registry.problems.isEmpty, "\(registry.problems)")
         for p in registry.plugins {
@@ -51,7 +52,8 @@ func fixture(_ name: String) -> String { (buildFolder as NSString).appendingPath
         #expect(registry.plugins.isEmpty)
         #expect(registry.problems.count == 1)
         #expect(registry.problems[0].reason.contains("not a loadable library"))
-        let missing = PluginRegistry.discover(folders: [dir + "/nope"], includeEnvironment: false, includeBuildFolder: false)
+        let missing = PluginRegistry.discover(
+            folders: [dir + "/nope"], includeEnvironment: false, includeBuildFolder: false)
         #expect(missing.problems.first?.reason == "plugin folder does not exist")
     }
 
@@ -99,7 +101,9 @@ extension SignalSet {
         let info = DatasetInfo(recordCount: 2, classCount: 2, featureShape: [1])
         let p = Population(info: info, features: [0, 0], labels: [0, 1], auditCount: 2, populationCount: 0)
         let m = Memberships(recordCount: 2, referenceCount: 0, seed: 0)
-        let record = ModelRecord(key: "k", role: "target", seed: 0, memberCount: 1, backend: "b", backendVersion: "1", history: [], trainSeconds: 0)
+        let record = ModelRecord(
+            key: "k", role: "target", seed: 0, memberCount: 1, backend: "b", backendVersion: "1", history: [],
+            trainSeconds: 0)
         let t = TrainedModel(role: "target", key: "k", record: record, logits: [1, 0, 0, 1], cached: true)
         return SignalSet(population: p, memberships: m, target: t, references: [])
     }

@@ -42,7 +42,9 @@ import Testing
         let twice = refusal { try MembershipFile.read(path, count: 10) }
         #expect(twice.contains("entry 2: member index 3 appears twice (first at entry 0)"), "\(twice)")
         try Npy.write([Int64(3), 10], shape: [2], to: path)
-        #expect(refusal { try MembershipFile.read(path, count: 10) }.contains("entry 1: member index 10 is outside the 10 audit records"))
+        #expect(
+            refusal { try MembershipFile.read(path, count: 10) }.contains(
+                "entry 1: member index 10 is outside the 10 audit records"))
         try Npy.write([Int32(1), 4], shape: [2], to: path)
         #expect(try MembershipFile.read(path, count: 5) == [false, true, false, false, true])
         let text = dir + "/m.txt"
@@ -60,7 +62,9 @@ import Testing
         #expect(message.contains("appears twice") && message.contains("membership_format: mask"), "\(message)")
         #expect(try MembershipFile.read(path, count: 6, format: .mask) == mask.map { $0 == 1 })
         // Wrong length.
-        #expect(refusal { try MembershipFile.read(path, count: 7, format: .mask) }.contains("one entry per audit record (7), has 6"))
+        #expect(
+            refusal { try MembershipFile.read(path, count: 7, format: .mask) }.contains(
+                "one entry per audit record (7), has 6"))
     }
 
     @Test func signalsFolderAndConfigKeyUseTheSameStrictReader() throws {
@@ -81,12 +85,17 @@ import Testing
         try Npy.write([Int64(1), 3, 5, 7], shape: [4], to: dir + "/members.npy")
         #expect(try load("  membership: \(dir)/members.npy\n").membership == (0..<n).map { $0 % 2 == 1 })
         try Npy.write((0..<n).map { Int64($0 % 2) }, shape: [n], to: dir + "/mask64.npy")
-        #expect(try load("  membership: \(dir)/mask64.npy\n  membership_format: mask\n").membership == (0..<n).map { $0 % 2 == 1 })
-        #expect(refusal { try load("  membership: \(dir)/mask64.npy\n  membership_format: bits\n") }.contains("unknown membership format `bits`"))
+        #expect(
+            try load("  membership: \(dir)/mask64.npy\n  membership_format: mask\n").membership
+                == (0..<n).map { $0 % 2 == 1 })
+        #expect(
+            refusal { try load("  membership: \(dir)/mask64.npy\n  membership_format: bits\n") }.contains(
+                "unknown membership format `bits`"))
         // Reference masks are strict too.
         try Npy.write((0..<n).map { UInt8($0 % 2) }, shape: [n], to: folder + "/target_membership.npy")
         try Npy.write([Float](repeating: 0, count: 2 * n * 3), shape: [2, n, 3], to: folder + "/reference_logits.npy")
-        try Npy.write((0..<(2 * n)).map { Int64($0 == 9 ? 3 : $0 % 2) }, shape: [2, n], to: folder + "/reference_membership.npy")
+        try Npy.write(
+            (0..<(2 * n)).map { Int64($0 == 9 ? 3 : $0 % 2) }, shape: [2, n], to: folder + "/reference_membership.npy")
         #expect(refusal { try load("") }.contains("entry 9 (flat index) is 3"))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditCore
 
 @Suite("ROC and AUC")
@@ -11,8 +12,9 @@ struct MetricsROCTests {
             let curve = rocCurve(scores: scores, isMember: members)
             let expected = bruteForceAUC(scores, members)
             #expect(abs(curve.auc - expected) < 1e-12)
-            let m = membershipMetrics(scores: scores, isMember: members, fprs: [0.01], threshold: nil,
-                                      bootstrapSamples: 0, level: 0.95, seed: 0)
+            let m = membershipMetrics(
+                scores: scores, isMember: members, fprs: [0.01], threshold: nil,
+                bootstrapSamples: 0, level: 0.95, seed: 0)
             #expect(abs(m.auc - expected) < 1e-12)
         }
     }
@@ -35,8 +37,9 @@ struct MetricsROCTests {
     @Test("TPR at FPR equals the best threshold found by brute force", arguments: [0.0, 0.01, 0.05, 0.2, 0.5])
     func tprMatchesBruteForce(fpr: Double) {
         let (scores, members) = syntheticScores(n: 300, shift: 1.0, step: 0.25, seed: 9)
-        let m = membershipMetrics(scores: scores, isMember: members, fprs: [fpr], threshold: nil,
-                                  bootstrapSamples: 0, level: 0.95, seed: 0)
+        let m = membershipMetrics(
+            scores: scores, isMember: members, fprs: [fpr], threshold: nil,
+            bootstrapSamples: 0, level: 0.95, seed: 0)
         #expect(abs(m.tprAtFPR[fprKey(fpr)]! - bruteForceTPR(scores, members, atFPR: fpr)) < 1e-12)
     }
 
@@ -48,23 +51,31 @@ struct MetricsROCTests {
     func handBuilt() {
         let scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
         let members = [true, false, true, true, false, false, true, false, false, false]
-        let m = membershipMetrics(scores: scores.reversed(), isMember: members.reversed(),
-                                  fprs: [0, 0.1, 0.2, 0.5, 0.9], threshold: nil,
-                                  bootstrapSamples: 0, level: 0.95, seed: 0)
+        let m = membershipMetrics(
+            scores: scores.reversed(), isMember: members.reversed(),
+            fprs: [0, 0.1, 0.2, 0.5, 0.9], threshold: nil,
+            bootstrapSamples: 0, level: 0.95, seed: 0)
         #expect(abs(m.auc - 19.0 / 24) < 1e-12)
         #expect(m.tprAtFPR == ["0.0": 0.25, "0.1": 0.25, "0.2": 0.75, "0.5": 1.0, "0.9": 1.0])
         #expect(abs(m.attackerAdvantage - (0.75 - 1.0 / 6)) < 1e-12)
         #expect(m.threshold == 0.6)
-        #expect(m.confusionMatrix == ConfusionMatrix(truePositives: 3, falsePositives: 1,
-                                                     trueNegatives: 5, falseNegatives: 1))
+        #expect(
+            m.confusionMatrix
+                == ConfusionMatrix(
+                    truePositives: 3, falsePositives: 1,
+                    trueNegatives: 5, falseNegatives: 1))
         #expect(abs(m.balancedAccuracy - (0.75 + 5.0 / 6) / 2) < 1e-12)
         #expect(m.ppv == 0.75)
         #expect(m.recordCount == 10 && m.memberCount == 4)
         // A given threshold is used as is.
-        let fixed = membershipMetrics(scores: scores, isMember: members, fprs: [], threshold: 0.3,
-                                      bootstrapSamples: 0, level: 0.95, seed: 0)
-        #expect(fixed.confusionMatrix == ConfusionMatrix(truePositives: 4, falsePositives: 3,
-                                                         trueNegatives: 3, falseNegatives: 0))
+        let fixed = membershipMetrics(
+            scores: scores, isMember: members, fprs: [], threshold: 0.3,
+            bootstrapSamples: 0, level: 0.95, seed: 0)
+        #expect(
+            fixed.confusionMatrix
+                == ConfusionMatrix(
+                    truePositives: 4, falsePositives: 3,
+                    trueNegatives: 3, falseNegatives: 0))
     }
 
     @Test("FPR keys are spelled the short way")

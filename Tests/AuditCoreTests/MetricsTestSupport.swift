@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import AuditCore
 
 /// SplitMix64: a tiny seeded generator for test data.

@@ -11,7 +11,8 @@ import Testing
         var header = dict
         header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
         let len = header.utf8.count
-        let bytes = [0x93] + Array("NUMPY".utf8) + [version, 0, UInt8(len & 0xFF), UInt8(len >> 8)]
+        let bytes =
+            [0x93] + Array("NUMPY".utf8) + [version, 0, UInt8(len & 0xFF), UInt8(len >> 8)]
             + Array(header.utf8) + [UInt8](repeating: 0, count: payload)
         let path = NSTemporaryDirectory() + "mia-npy-hostile-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).npy"
         #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
@@ -36,7 +37,9 @@ import Testing
     }
 
     @Test func validShapesStillParse() throws {
-        for (text, shape, payload) in [("(3,)", [3], 24), ("()", [], 8), ("(2, 0)", [2, 0], 0), ("(1, 2)", [1, 2], 16)] {
+        for (text, shape, payload) in [
+            ("(3,)", [3], 24), ("()", [], 8), ("(2, 0)", [2, 0], 0), ("(1, 2)", [1, 2], 16),
+        ] {
             let path = file("{'descr': '<f8', 'fortran_order': False, 'shape': \(text), }", payload: payload)
             defer { try? FileManager.default.removeItem(atPath: path) }
             let (values, read) = try Npy.read(Double.self, from: path)

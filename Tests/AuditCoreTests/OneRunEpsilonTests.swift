@@ -29,8 +29,10 @@ import Testing
     }
 
     @Test func thePValueMatchesTheTheoremComputedFromBetaTails() {
-        for (m, r, v, epsilon, delta) in [(1000, 200, 180, 1.5, 1e-5), (50, 40, 30, 0.7, 1e-3), (10, 10, 3, 0.0, 0.01),
-                                          (400, 400, 350, 2.0, 0)] {
+        for (m, r, v, epsilon, delta) in [
+            (1000, 200, 180, 1.5, 1e-5), (50, 40, 30, 0.7, 1e-3), (10, 10, 3, 0.0, 0.01),
+            (400, 400, 350, 2.0, 0),
+        ] {
             let ours = oneRunPValue(canaries: m, guesses: r, correct: v, epsilon: epsilon, delta: delta)
             let other = pValueFromTails(m: m, r: r, v: v, epsilon: epsilon, delta: delta)
             #expect(abs(ours - other) < 1e-9, "m \(m) r \(r) v \(v) ε \(epsilon) δ \(delta): \(ours) vs \(other)")
@@ -45,7 +47,8 @@ import Testing
         #expect(pValueFromTails(m: 1000, r: 200, v: 180, epsilon: epsilon - 1e-6, delta: 1e-5) <= 0.05)
         #expect(pValueFromTails(m: 1000, r: 200, v: 180, epsilon: epsilon + 1e-6, delta: 1e-5) > 0.05)
         // δ only weakens the bound.
-        #expect(oneRunEpsilonLowerBound(canaries: 1000, guesses: 200, correct: 180, delta: 0, confidence: 0.95) > epsilon)
+        #expect(
+            oneRunEpsilonLowerBound(canaries: 1000, guesses: 200, correct: 180, delta: 0, confidence: 0.95) > epsilon)
     }
 
     @Test func chanceGuessesGiveZero() {
@@ -86,7 +89,8 @@ import Testing
             if fixed.epsilon > epsilon { exceedFixed += 1 }
             bounds.append(fixed.epsilon)
             // The default k, best kept after the Bonferroni correction.
-            let corrected = oneRunEpsilonBound(scores: scores, included: included, ks: defaultOneRunGuessCounts(canaries: m), delta: 0)
+            let corrected = oneRunEpsilonBound(
+                scores: scores, included: included, ks: defaultOneRunGuessCounts(canaries: m), delta: 0)
             if corrected.epsilon > epsilon { exceedCorrected += 1 }
         }
         // 5 % of 300 is 15; three standard deviations (3.8 each) of slack.
@@ -104,8 +108,10 @@ import Testing
 
     @Test func theMultiRunBoundCountsTheBoundRunsAtTheSelectionThreshold() {
         // Selection runs separate perfectly at 1; bound runs: 50 members (5 below 1), 50 non-members (2 at 1).
-        let selection = (scores: [Double](repeating: 1, count: 20) + [Double](repeating: 0, count: 20),
-                         isMember: [Bool](repeating: true, count: 20) + [Bool](repeating: false, count: 20))
+        let selection = (
+            scores: [Double](repeating: 1, count: 20) + [Double](repeating: 0, count: 20),
+            isMember: [Bool](repeating: true, count: 20) + [Bool](repeating: false, count: 20)
+        )
         let boundMember = [Bool](repeating: true, count: 50) + [Bool](repeating: false, count: 50)
         let boundScores = (0..<100).map { i -> Double in i < 50 ? (i < 5 ? 0 : 1) : (i < 52 ? 1 : 0) }
         let b = multiRunEpsilonBound(selection: selection, bound: (boundScores, boundMember), delta: 1e-5)

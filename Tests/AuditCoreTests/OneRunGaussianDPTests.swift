@@ -62,7 +62,8 @@ import Testing
             #expect(rejectsPlainly(m: m, guesses: guesses, correct: correct, mu: mu - 1e-4, tau: 0.05))
             #expect(!rejectsPlainly(m: m, guesses: guesses, correct: correct, mu: mu + 1e-4, tau: 0.05))
         }
-        #expect(abs(gaussianDPMuLowerBound(canaries: 1000, guesses: 100, correct: 100, confidence: 0.95) - 1.22553) < 1e-4)
+        #expect(
+            abs(gaussianDPMuLowerBound(canaries: 1000, guesses: 100, correct: 100, confidence: 0.95) - 1.22553) < 1e-4)
     }
 
     @Test func chanceOrFewGuessesGiveZero() {
@@ -80,15 +81,18 @@ import Testing
             if correct >= 130 { #expect(mu > last) }
             last = mu
         }
-        #expect(gaussianDPMuLowerBound(canaries: 1000, guesses: 200, correct: 180, confidence: 0.99)
-            < gaussianDPMuLowerBound(canaries: 1000, guesses: 200, correct: 180, confidence: 0.95))
+        #expect(
+            gaussianDPMuLowerBound(canaries: 1000, guesses: 200, correct: 180, confidence: 0.99)
+                < gaussianDPMuLowerBound(canaries: 1000, guesses: 200, correct: 180, confidence: 0.95))
     }
 
     @Test func epsilonOfMuMatchesScipyAndTheCurve() {
         // Independent reference: scipy's brentq on Φ(−ε/μ + μ/2) − e^ε Φ(−ε/μ − μ/2) = δ
         // (scipy 1.17.1, norm.cdf): 4.377178095681225, 1.9930914044151173, 7.581279924570115.
-        for (mu, delta, reference) in [(1.0, 1e-5, 4.377178095681225), (0.5, 1e-5, 1.9930914044151173),
-                                       (2.0, 1e-3, 7.581279924570115)] {
+        for (mu, delta, reference) in [
+            (1.0, 1e-5, 4.377178095681225), (0.5, 1e-5, 1.9930914044151173),
+            (2.0, 1e-3, 7.581279924570115),
+        ] {
             #expect(abs(gaussianDPEpsilon(mu: mu, delta: delta) - reference) < 1e-7, "μ \(mu) δ \(delta)")
         }
         // At δ ≥ δ(0) = 2Φ(μ/2) − 1 the curve allows ε = 0; μ = 0 is ε = 0 at every δ.
@@ -129,7 +133,8 @@ import Testing
         #expect(b.mu > 1 && b.mu <= 3)
         #expect(abs(b.epsilon - gaussianDPEpsilon(mu: b.mu, delta: 1e-5)) < 1e-9)
         let summary = CanaryAuditSummary(
-            kind: "natural", count: 400, included: included.filter { $0 }.count, seed: 1, claimedEpsilon: nil, delta: 1e-5,
+            kind: "natural", count: 400, included: included.filter { $0 }.count, seed: 1, claimedEpsilon: nil,
+            delta: 1e-5,
             confidence: 0.95, bounds: bounds, attackOrder: ["a"], indices: Array(0..<400))
         let json = String(decoding: try JSONEncoder().encode(summary), as: UTF8.self)
         #expect(json.contains("\"gaussian_dp\"") && json.contains("\"gaussian_dp_method\""))

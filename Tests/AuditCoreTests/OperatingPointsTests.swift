@@ -13,8 +13,9 @@ struct OperatingPointsTests {
     let isMember = [true, true, true, true, false, false, false]
 
     @Test func tprAtZeroFPRIgnoresMembersTiedWithANonMember() {
-        let m = membershipMetrics(scores: scores, isMember: isMember, fprs: [0, 0.34], threshold: nil,
-                                  bootstrapSamples: 0, level: 0.95, seed: 1)
+        let m = membershipMetrics(
+            scores: scores, isMember: isMember, fprs: [0, 0.34], threshold: nil,
+            bootstrapSamples: 0, level: 0.95, seed: 1)
         #expect(m.tprAtFPR["0.0"] == 0.5)
         #expect(m.tprAtFPR["0.34"] == 1.0)
         let point = rocCurve(scores: scores, isMember: isMember).point(atFalsePositiveRate: 0)
@@ -22,14 +23,16 @@ struct OperatingPointsTests {
         // The bootstrap's resampled curves count the same way: every resample's TPR at 0 is at
         // most the share of members above the resample's highest non-member, and the interval
         // holds the estimate.
-        let b = membershipMetrics(scores: scores, isMember: isMember, fprs: [0], threshold: nil,
-                                  bootstrapSamples: 300, level: 0.95, seed: 3)
+        let b = membershipMetrics(
+            scores: scores, isMember: isMember, fprs: [0], threshold: nil,
+            bootstrapSamples: 300, level: 0.95, seed: 3)
         #expect(b.tprAtFPRCI["0.0"]!.contains(0.5))
     }
 
     @Test func tprAtZeroFPRIsZeroWhenANonMemberScoresHighest() {
-        let m = membershipMetrics(scores: [1, 2, 3], isMember: [true, true, false], fprs: [0], threshold: nil,
-                                  bootstrapSamples: 0, level: 0.95, seed: 1)
+        let m = membershipMetrics(
+            scores: [1, 2, 3], isMember: [true, true, false], fprs: [0], threshold: nil,
+            bootstrapSamples: 0, level: 0.95, seed: 1)
         #expect(m.tprAtFPR["0.0"] == 0)
     }
 
@@ -52,15 +55,19 @@ struct OperatingPointsTests {
         // Pseudo-target 1: member 0.6; non-members 0.85, 0.2. Pooled, descending:
         // .9m .85n .8m .7n .6m .2n .1n (3 members, 4 non-members).
         let pseudo = [
-            PseudoTargetScores(model: 0, scores: [0.9, 0.8, 0.7, 0.1, 5.0], isMember: [true, true, false, false, false],
-                               evaluationMask: [1, 1, 1, 1, 0]),
-            PseudoTargetScores(model: 1, scores: [0.6, 0.85, 0.2], isMember: [true, false, false], evaluationMask: [1, 1, 1]),
+            PseudoTargetScores(
+                model: 0, scores: [0.9, 0.8, 0.7, 0.1, 5.0], isMember: [true, true, false, false, false],
+                evaluationMask: [1, 1, 1, 1, 0]),
+            PseudoTargetScores(
+                model: 1, scores: [0.6, 0.85, 0.2], isMember: [true, false, false], evaluationMask: [1, 1, 1]),
         ]
         // Target: members 0.95, 0.82, 0.5; non-members 0.9, 0.3.
         let target: [Double] = [0.95, 0.82, 0.5, 0.9, 0.3]
         let members = [true, true, true, false, false]
-        let chosen = try #require(referenceThresholds(
-            pseudo, fprs: [0, 0.25, 0.5], priors: [0.1], targetScores: target, targetIsMember: members, targetMask: [1, 1, 1, 1, 1]))
+        let chosen = try #require(
+            referenceThresholds(
+                pseudo, fprs: [0, 0.25, 0.5], priors: [0.1], targetScores: target, targetIsMember: members,
+                targetMask: [1, 1, 1, 1, 1]))
         // FPR 0: lowest pooled threshold above every pooled non-member (0.85): 0.9, pooled TPR 1/3.
         // On the target, 0.95 (member) and 0.9 (non-member, tied with the threshold) are called.
         let zero = try #require(chosen["0.0"])
@@ -78,22 +85,30 @@ struct OperatingPointsTests {
         #expect(half.threshold == 0.6 && half.referenceTPR == 1)
         #expect(abs(half.targetTPR - 2.0 / 3) < 1e-12 && half.targetFPR == 0.5)
         // The target's mask applies: without record 3 the non-member FPR falls to 0.
-        let masked = try #require(referenceThresholds(
-            pseudo, fprs: [0], priors: [], targetScores: target, targetIsMember: members, targetMask: [1, 1, 1, 0, 1]))
+        let masked = try #require(
+            referenceThresholds(
+                pseudo, fprs: [0], priors: [], targetScores: target, targetIsMember: members,
+                targetMask: [1, 1, 1, 0, 1]))
         #expect(masked["0.0"]!.targetFPR == 0)
         // No pseudo-target with both members and non-members: nothing to choose on.
-        #expect(referenceThresholds(
-            [PseudoTargetScores(model: 0, scores: [1], isMember: [true], evaluationMask: [1])], fprs: [0.1], priors: [],
-            targetScores: target, targetIsMember: members, targetMask: [1, 1, 1, 1, 1]) == nil)
+        #expect(
+            referenceThresholds(
+                [PseudoTargetScores(model: 0, scores: [1], isMember: [true], evaluationMask: [1])], fprs: [0.1],
+                priors: [],
+                targetScores: target, targetIsMember: members, targetMask: [1, 1, 1, 1, 1]) == nil)
     }
 
     @Test func evaluationCarriesThemIntoMetricsJSON() throws {
-        var e = evaluate(attack: "a", scores: scores, evaluationMask: [UInt8](repeating: 1, count: 7), isMember: isMember,
-                         labels: [Int32](repeating: 0, count: 7), targetCorrect: [Bool](repeating: true, count: 7),
-                         fprs: [0, 0.34], slices: .none, bootstrapSamples: 0, seed: 1)
-        e.addOperatingPoints(curve: rocCurve(scores: scores, isMember: isMember), priors: [0.1],
-                             pseudo: [PseudoTargetScores(model: 2, scores: scores, isMember: isMember, evaluationMask: [1, 1, 1, 1, 1, 1, 1])],
-                             scores: scores, isMember: isMember, mask: [1, 1, 1, 1, 1, 1, 1])
+        var e = evaluate(
+            attack: "a", scores: scores, evaluationMask: [UInt8](repeating: 1, count: 7), isMember: isMember,
+            labels: [Int32](repeating: 0, count: 7), targetCorrect: [Bool](repeating: true, count: 7),
+            fprs: [0, 0.34], slices: .none, bootstrapSamples: 0, seed: 1)
+        e.addOperatingPoints(
+            curve: rocCurve(scores: scores, isMember: isMember), priors: [0.1],
+            pseudo: [
+                PseudoTargetScores(model: 2, scores: scores, isMember: isMember, evaluationMask: [1, 1, 1, 1, 1, 1, 1])
+            ],
+            scores: scores, isMember: isMember, mask: [1, 1, 1, 1, 1, 1, 1])
         let json = try JSONSerialization.jsonObject(with: RunSummary.encoder.encode(e)) as! [String: Any]
         #expect((json["ppv_at_prior"] as? [String: [String: Double]])?["0.1"]?["0.34"] == 0.25)
         #expect(json["pseudo_targets"] as? [Int] == [2])
@@ -113,11 +128,14 @@ struct OperatingPointsTests {
         #expect(zero.fprs == [0, 0.01])
         #expect(zero.priors == [0.5])
         #expect(zero.pseudoTargets == 1)
-        let negative = try #require(parseError(goodConfig.replacingOccurrences(of: "[0.01, 0.1]", with: "[-0.01, 0.1]")))
+        let negative = try #require(
+            parseError(goodConfig.replacingOccurrences(of: "[0.01, 0.1]", with: "[-0.01, 0.1]")))
         #expect(negative.key == "audit.fprs[0]")
-        let prior = try #require(parseError(goodConfig.replacingOccurrences(of: "[0.01, 0.1]", with: "[0.01]\n  priors: [0.1, 1]")))
+        let prior = try #require(
+            parseError(goodConfig.replacingOccurrences(of: "[0.01, 0.1]", with: "[0.01]\n  priors: [0.1, 1]")))
         #expect(prior.key == "audit.priors[1]")
-        let many = try #require(parseError(goodConfig.replacingOccurrences(of: "[0.01, 0.1]", with: "[0.01]\n  pseudo_targets: 3")))
+        let many = try #require(
+            parseError(goodConfig.replacingOccurrences(of: "[0.01, 0.1]", with: "[0.01]\n  pseudo_targets: 3")))
         #expect(many.key == "audit.pseudo_targets")
         #expect(many.message.contains("2 reference model"))
     }

@@ -20,8 +20,10 @@ func nativeSchema() throws -> [OptionSpec] {
 /// line 15 of `goodConfig`), or nil when they pass.
 func modelOptionsError(_ yaml: String, schema: [OptionSpec]) -> ConfigError? {
     do {
-        let c = try AuditConfig.parse(goodConfig.replacingOccurrences(of: "    epochs: 2", with: yaml), file: "/tmp/r.yaml")
-        _ = try OptionChecker.check(c.model!.options, against: schema, component: "native", baseDirectory: "/tmp", at: c.model!.pluginNode)
+        let c = try AuditConfig.parse(
+            goodConfig.replacingOccurrences(of: "    epochs: 2", with: yaml), file: "/tmp/r.yaml")
+        _ = try OptionChecker.check(
+            c.model!.options, against: schema, component: "native", baseDirectory: "/tmp", at: c.model!.pluginNode)
         return nil
     } catch {
         return error as? ConfigError
@@ -42,7 +44,10 @@ func modelOptionsError(_ yaml: String, schema: [OptionSpec]) -> ConfigError? {
         ("    learning_rate: -0.1", "model.options.learning_rate", "must be > 0, not -0.1"),
         ("    batch_size: -5", "model.options.batch_size", "must be in [1, 16777216], not -5"),
         ("    epochs: -3", "model.options.epochs", "must be in [0, 1000000], not -3"),
-        ("    hidden_sizes: [64, 9223372036854775807]", "model.options.hidden_sizes[1]", "must be in [1, 65536], not 9223372036854775807"),
+        (
+            "    hidden_sizes: [64, 9223372036854775807]", "model.options.hidden_sizes[1]",
+            "must be in [1, 65536], not 9223372036854775807"
+        ),
         ("    hidden_sizes: []", "model.options.hidden_sizes", "must have 1 to 64 elements, not 0"),
         ("    learning_rate: .nan", "model.options.learning_rate", "must be a finite number, not `.nan`"),
         ("    learning_rate: .inf", "model.options.learning_rate", "must be a finite number, not `.inf`"),
@@ -58,7 +63,10 @@ func modelOptionsError(_ yaml: String, schema: [OptionSpec]) -> ConfigError? {
     }
 
     @Test func valuesInRangePass() throws {
-        #expect(modelOptionsError("    learning_rate: 0.5\n    epochs: 0\n    hidden_sizes: [1, 65536]", schema: try nativeSchema()) == nil)
+        #expect(
+            modelOptionsError(
+                "    learning_rate: 0.5\n    epochs: 0\n    hidden_sizes: [1, 65536]", schema: try nativeSchema())
+                == nil)
     }
 
     @Test func negativeTopRecordsIsRefused() {

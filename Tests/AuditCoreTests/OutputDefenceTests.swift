@@ -50,10 +50,12 @@ import Testing
 
     @Test func configSpellings() throws {
         let text = goodConfig.replacingOccurrences(
-            of: "  fprs: [0.01, 0.1]", with: "  fprs: [0.01, 0.1]\n  output_defences: [label_only, {top_k: 3}, {rounding: 2}, {temperature: 4}]")
+            of: "  fprs: [0.01, 0.1]",
+            with: "  fprs: [0.01, 0.1]\n  output_defences: [label_only, {top_k: 3}, {rounding: 2}, {temperature: 4}]")
         let c = try AuditConfig.parse(text, file: "t.yaml")
         #expect(c.defences == [.labelOnly, .topK(3), .rounding(2), .temperature(4)])
-        let bad = goodConfig.replacingOccurrences(of: "  fprs: [0.01, 0.1]", with: "  fprs: [0.01, 0.1]\n  output_defences: [{top_kk: 3}]")
+        let bad = goodConfig.replacingOccurrences(
+            of: "  fprs: [0.01, 0.1]", with: "  fprs: [0.01, 0.1]\n  output_defences: [{top_kk: 3}]")
         #expect(throws: ConfigError.self) { try AuditConfig.parse(bad, file: "t.yaml") }
     }
 }

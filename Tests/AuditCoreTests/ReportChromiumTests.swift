@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditCore
 
 /// Headless Chromium for the rendering test: Debian's `chromium`, installed with apt-get when
@@ -50,28 +51,35 @@ enum HeadlessChromium {
         try? out.close()
         try? err.close()
         let outData = (try? Data(contentsOf: outURL)) ?? Data(), errData = (try? Data(contentsOf: errURL)) ?? Data()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
     }
 
     /// Lines of Chromium's log that report a problem with the page: console messages (a script
     /// error shows as `INFO:CONSOLE ... Uncaught ...`) and failed loads.
     static func pageProblems(_ log: String) -> [Substring] {
         log.split(separator: "\n").filter {
-            $0.contains("CONSOLE") || $0.contains("Uncaught") || $0.contains("net::ERR") || $0.contains("Failed to load")
+            $0.contains("CONSOLE") || $0.contains("Uncaught") || $0.contains("net::ERR")
+                || $0.contains("Failed to load")
         }
     }
 
     static func arguments(_ extra: [String], profile: URL) -> [String] {
-        ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-         "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0"] + extra
+        [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+            "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0",
+        ] + extra
     }
 }
 
 @Suite("HTML report in headless Chromium", .serialized)
 struct ReportChromiumTests {
-    @Test("Loads without errors, every plot drawn; screenshot saved",
-          .enabled(if: HeadlessChromium.path != nil, "chromium is not installed and could not be installed"),
-          .timeLimit(.minutes(2)))
+    @Test(
+        "Loads without errors, every plot drawn; screenshot saved",
+        .enabled(if: HeadlessChromium.path != nil, "chromium is not installed and could not be installed"),
+        .timeLimit(.minutes(2)))
     func rendersInChromium() throws {
         let chromium = try #require(HeadlessChromium.path)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mia-report-\(getpid())")
@@ -82,9 +90,12 @@ struct ReportChromiumTests {
         let profile = folder.appendingPathComponent("profile")
 
         // The DOM as Chromium built it.
-        let dom = HeadlessChromium.run(chromium, HeadlessChromium.arguments(["--dump-dom", page.absoluteString], profile: profile))
+        let dom = HeadlessChromium.run(
+            chromium, HeadlessChromium.arguments(["--dump-dom", page.absoluteString], profile: profile))
         #expect(dom.status == 0, "chromium --dump-dom failed: \(dom.err.suffix(2000))")
-        for id in ["roc-linear", "roc-log", "scores-0", "scores-1", "scores-2", "history-accuracy", "history-loss", "stages"] {
+        for id in [
+            "roc-linear", "roc-log", "scores-0", "scores-1", "scores-2", "history-accuracy", "history-loss", "stages",
+        ] {
             let start = try #require(dom.out.range(of: "id=\"\(id)\""), "plot \(id) missing from the DOM")
             let end = try #require(dom.out.range(of: "</svg>", range: start.upperBound..<dom.out.endIndex))
             let svg = dom.out[start.lowerBound..<end.lowerBound]
@@ -93,10 +104,14 @@ struct ReportChromiumTests {
         #expect(dom.out.components(separatedBy: "<svg").count - 1 == 8)
 
         // The screenshot, and the console: no page error, no failed load.
-        let png = ProcessInfo.processInfo.environment["MIA_REPORT_SCREENSHOT"].map { URL(fileURLWithPath: $0) }
+        let png =
+            ProcessInfo.processInfo.environment["MIA_REPORT_SCREENSHOT"].map { URL(fileURLWithPath: $0) }
             ?? folder.appendingPathComponent("report.png")
-        let shot = HeadlessChromium.run(chromium, HeadlessChromium.arguments(
-            ["--screenshot=\(png.path)", "--window-size=1200,3000", "--hide-scrollbars", page.absoluteString], profile: profile))
+        let shot = HeadlessChromium.run(
+            chromium,
+            HeadlessChromium.arguments(
+                ["--screenshot=\(png.path)", "--window-size=1200,3000", "--hide-scrollbars", page.absoluteString],
+                profile: profile))
         #expect(shot.status == 0)
         for problem in HeadlessChromium.pageProblems(shot.err) { Issue.record("chromium reported: \(problem)") }
         let data = try Data(contentsOf: png)
@@ -106,10 +121,16 @@ struct ReportChromiumTests {
 
         // The log check can fail: a page with a script error is caught.
         let broken = folder.appendingPathComponent("broken.html")
-        try "<html><body><script>notDefinedAnywhere();</script></body></html>".write(to: broken, atomically: true, encoding: .utf8)
-        let bad = HeadlessChromium.run(chromium, HeadlessChromium.arguments(
-            ["--screenshot=\(folder.appendingPathComponent("broken.png").path)", "--window-size=200,200", broken.absoluteString],
-            profile: profile))
+        try "<html><body><script>notDefinedAnywhere();</script></body></html>".write(
+            to: broken, atomically: true, encoding: .utf8)
+        let bad = HeadlessChromium.run(
+            chromium,
+            HeadlessChromium.arguments(
+                [
+                    "--screenshot=\(folder.appendingPathComponent("broken.png").path)", "--window-size=200,200",
+                    broken.absoluteString,
+                ],
+                profile: profile))
         #expect(HeadlessChromium.pageProblems(bad.err).contains { $0.contains("notDefinedAnywhere") })
         if ProcessInfo.processInfo.environment["MIA_REPORT_SCREENSHOT"] != nil {
             try? FileManager.default.copyItem(at: page, to: png.deletingPathExtension().appendingPathExtension("html"))

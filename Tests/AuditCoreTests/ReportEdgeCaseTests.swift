@@ -1,13 +1,15 @@
 import Foundation
 import Testing
+
 @testable import AuditCore
 
 @Suite("HTML report edge cases")
 struct ReportEdgeCaseTests {
     func bareSummary() -> RunSummary {
-        RunSummary(toolVersion: "0.1.0", runName: "empty", createdAt: "2026-11-24T00:00:00Z",
-                   dataset: DatasetSummary(name: "none", records: 0, classes: 0),
-                   target: TargetSummary(trainAccuracy: 0, testAccuracy: 0), fprs: [0.01])
+        RunSummary(
+            toolVersion: "0.1.0", runName: "empty", createdAt: "2026-11-24T00:00:00Z",
+            dataset: DatasetSummary(name: "none", records: 0, classes: 0),
+            target: TargetSummary(trainAccuracy: 0, testAccuracy: 0), fprs: [0.01])
     }
 
     @Test("A run with nothing in it still renders a well-formed page")
@@ -25,9 +27,10 @@ struct ReportEdgeCaseTests {
         let scores: [Double] = [0.9, 0.1, 0.8, 0.3, 0.7, 0.6]
         let members = [true, false, true, false, true, true]
         let labels: [Int32] = [0, 0, 0, 0, 1, 1]
-        let e = evaluate(attack: "a/b", scores: scores, evaluationMask: [1, 1, 1, 1, 1, 1], isMember: members,
-                         labels: labels, targetCorrect: [Bool](repeating: true, count: 6), fprs: [0.01],
-                         slices: SliceOptions(byClass: true), bootstrapSamples: 10, seed: 1)
+        let e = evaluate(
+            attack: "a/b", scores: scores, evaluationMask: [1, 1, 1, 1, 1, 1], isMember: members,
+            labels: labels, targetCorrect: [Bool](repeating: true, count: 6), fprs: [0.01],
+            slices: SliceOptions(byClass: true), bootstrapSamples: 10, seed: 1)
         #expect(e.slices.map(\.metrics.isDefined) == [true, false])
         var summary = bareSummary()
         summary.add(e)

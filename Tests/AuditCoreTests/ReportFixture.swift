@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import AuditCore
 
 /// A synthetic finished run: three attacks of different strength on 4,000 audit records,
@@ -27,33 +28,48 @@ struct ReportFixture {
         var summary = RunSummary(
             toolVersion: "0.1.0-test", runName: "fixture <w2> & co", createdAt: "2026-11-24T21:00:00Z",
             dataset: DatasetSummary(name: "fashion-mnist", records: 5000, classes: 10),
-            target: TargetSummary(trainAccuracy: 0.93125, testAccuracy: 0.82875, history: (1...20).map { e in
-                let t = Double(e)
-                return EpochSummary(epoch: e, trainLoss: 1.6 * exp(-t / 6) + 0.12, trainAccuracy: 0.95 - 0.4 * exp(-t / 5),
-                                   heldoutLoss: 1.5 * exp(-t / 5) + 0.42 + 0.01 * t, heldoutAccuracy: 0.84 - 0.35 * exp(-t / 4),
-                                   seconds: 0.8 + 0.01 * t)
-            }),
+            target: TargetSummary(
+                trainAccuracy: 0.93125, testAccuracy: 0.82875,
+                history: (1...20).map { e in
+                    let t = Double(e)
+                    return EpochSummary(
+                        epoch: e, trainLoss: 1.6 * exp(-t / 6) + 0.12, trainAccuracy: 0.95 - 0.4 * exp(-t / 5),
+                        heldoutLoss: 1.5 * exp(-t / 5) + 0.42 + 0.01 * t, heldoutAccuracy: 0.84 - 0.35 * exp(-t / 4),
+                        seconds: 0.8 + 0.01 * t)
+                }),
             referenceCount: 8, fprs: fprs,
-            stageSeconds: [StageTiming(stage: "load dataset", seconds: 0.41), StageTiming(stage: "train models", seconds: 41.7),
-                           StageTiming(stage: "signals", seconds: 2.25), StageTiming(stage: "attacks", seconds: 1.02),
-                           StageTiming(stage: "evaluate", seconds: 0.33), StageTiming(stage: "report", seconds: 0.12)],
+            stageSeconds: [
+                StageTiming(stage: "load dataset", seconds: 0.41), StageTiming(stage: "train models", seconds: 41.7),
+                StageTiming(stage: "signals", seconds: 2.25), StageTiming(stage: "attacks", seconds: 1.02),
+                StageTiming(stage: "evaluate", seconds: 0.33), StageTiming(stage: "report", seconds: 0.12),
+            ],
             totalSeconds: 45.83, peakMemoryBytes: 412_345_678,
-            configYAML: "run:\n  name: \"fixture <w2> & co\"\n  seed: 7\naudit:\n  attacks:\n    - loss # <script>alert('x')</script>\n",
-            plugins: [PluginUse(name: "attacks-threshold", version: "0.1.0", path: "/opt/mia & co/libMIAAttacksThreshold.so",
-                                component: "attack loss"),
-                      PluginUse(name: "attacks-reference", version: "0.1.0", path: "/opt/mia/libMIAAttacksReference.so",
-                                component: "attack lira_offline")])
+            configYAML:
+                "run:\n  name: \"fixture <w2> & co\"\n  seed: 7\naudit:\n  attacks:\n    - loss # <script>alert('x')</script>\n",
+            plugins: [
+                PluginUse(
+                    name: "attacks-threshold", version: "0.1.0", path: "/opt/mia & co/libMIAAttacksThreshold.so",
+                    component: "attack loss"),
+                PluginUse(
+                    name: "attacks-reference", version: "0.1.0", path: "/opt/mia/libMIAAttacksReference.so",
+                    component: "attack lira_offline"),
+            ])
         summary.blas = BLASSummary(
-            library: "libopenblas.so.0", version: "OpenBLAS 0.3.21 DYNAMIC_ARCH", kernel: "SkylakeX", chosenBy: "mia-audit",
+            library: "libopenblas.so.0", version: "OpenBLAS 0.3.21 DYNAMIC_ARCH", kernel: "SkylakeX",
+            chosenBy: "mia-audit",
             note: "OpenBLAS took Prescott by itself", threads: 2, gflops: 271.4, cpu: "Xeon <fixture> & co",
             cpuFeatures: ["avx2", "fma", "avx512f"])
         for (k, name) in ["loss", "lira_offline", "correctness"].enumerated() {
             let mask = masks[name] ?? [UInt8](repeating: 1, count: n)
-            let e = evaluate(attack: name, scores: scores[name]!, evaluationMask: mask, isMember: isMember,
-                             labels: labels, targetCorrect: correct, fprs: fprs, slices: .all,
-                             bootstrapSamples: bootstrapSamples, seed: UInt64(k))
-            summary.add(e, mostAtRisk: mostAtRisk(scores: scores[name]!, isMember: isMember, evaluationMask: mask,
-                                                  labels: labels, recordIndices: (0..<n).map { $0 + 1000 }, count: 10))
+            let e = evaluate(
+                attack: name, scores: scores[name]!, evaluationMask: mask, isMember: isMember,
+                labels: labels, targetCorrect: correct, fprs: fprs, slices: .all,
+                bootstrapSamples: bootstrapSamples, seed: UInt64(k))
+            summary.add(
+                e,
+                mostAtRisk: mostAtRisk(
+                    scores: scores[name]!, isMember: isMember, evaluationMask: mask,
+                    labels: labels, recordIndices: (0..<n).map { $0 + 1000 }, count: 10))
         }
         return ReportFixture(summary: summary, scores: scores, isMember: isMember, masks: masks)
     }

@@ -4,7 +4,7 @@ import Testing
 @testable import AuditCore
 
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// Checks that every start tag has its end tag, in order. Returns the first problem, or nil.
@@ -32,9 +32,13 @@ func tagBalanceProblem(_ html: String) -> String? {
         guard !name.isEmpty else { return "empty tag name at \(i)" }
         var j = afterName, quote: Unicode.Scalar? = nil
         while j < chars.count {
-            if let q = quote { if chars[j] == q { quote = nil } } else if chars[j] == "\"" || chars[j] == "'" {
+            if let q = quote {
+                if chars[j] == q { quote = nil }
+            } else if chars[j] == "\"" || chars[j] == "'" {
                 quote = chars[j]
-            } else if chars[j] == ">" { break }
+            } else if chars[j] == ">" {
+                break
+            }
             j += 1
         }
         guard j < chars.count else { return "unterminated tag <\(name)" }
@@ -62,9 +66,13 @@ func value(at pointer: String, in root: Any) -> Any? {
     var node: Any? = root
     for raw in pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
         let key = raw.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-        if let object = node as? [String: Any] { node = object[key] }
-        else if let array = node as? [Any], let k = Int(key), array.indices.contains(k) { node = array[k] }
-        else { return nil }
+        if let object = node as? [String: Any] {
+            node = object[key]
+        } else if let array = node as? [Any], let k = Int(key), array.indices.contains(k) {
+            node = array[k]
+        } else {
+            return nil
+        }
     }
     return node
 }
@@ -129,7 +137,9 @@ struct ReportTests {
             let format = ns.substring(with: m.range(at: 2)), shown = ns.substring(with: m.range(at: 3))
             let number = (value(at: pointer, in: json) as? NSNumber)?.doubleValue
             #expect(number != nil, "no number at \(pointer) in metrics.json")
-            if let number { #expect(expectedText(number, format: format) == shown, "\(pointer): shown \(shown), json \(number)") }
+            if let number {
+                #expect(expectedText(number, format: format) == shown, "\(pointer): shown \(shown), json \(number)")
+            }
             pointers.insert(pointer)
         }
         // The figures the report must show are all there, tagged.
@@ -137,9 +147,11 @@ struct ReportTests {
         var required = ["/target/train_accuracy", "/target/test_accuracy", "/total_seconds", "/peak_memory_bytes"]
         for e in summary.orderedAttacks {
             let p = "/attacks/\(e.attack)"
-            required += ["\(p)/auc", "\(p)/auc_ci/lower", "\(p)/auc_ci/upper", "\(p)/attacker_advantage",
-                         "\(p)/balanced_accuracy", "\(p)/ppv", "\(p)/threshold", "\(p)/confusion_matrix/tp",
-                         "\(p)/confusion_matrix/tn", "\(p)/most_at_risk_placeholder"].filter { !$0.hasSuffix("placeholder") }
+            required += [
+                "\(p)/auc", "\(p)/auc_ci/lower", "\(p)/auc_ci/upper", "\(p)/attacker_advantage",
+                "\(p)/balanced_accuracy", "\(p)/ppv", "\(p)/threshold", "\(p)/confusion_matrix/tp",
+                "\(p)/confusion_matrix/tn", "\(p)/most_at_risk_placeholder",
+            ].filter { !$0.hasSuffix("placeholder") }
             for fpr in summary.fprs {
                 required += ["\(p)/tpr_at_fpr/\(fprKey(fpr))", "\(p)/tpr_at_fpr_ci/\(fprKey(fpr))/upper"]
             }
@@ -155,7 +167,9 @@ struct ReportTests {
 
     @Test("Every plot is in the page, with drawn paths")
     func plotsPresent() {
-        for id in ["roc-linear", "roc-log", "scores-0", "scores-1", "scores-2", "history-accuracy", "history-loss", "stages"] {
+        for id in [
+            "roc-linear", "roc-log", "scores-0", "scores-1", "scores-2", "history-accuracy", "history-loss", "stages",
+        ] {
             #expect(Self.page.contains("<svg class=\"plot\" id=\"\(id)\""), "missing plot \(id)")
         }
         // ROC plots: one curve per attack in each.

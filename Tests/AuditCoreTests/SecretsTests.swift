@@ -41,7 +41,9 @@ import Testing
         let out = NSTemporaryDirectory() + "mia-secret-out-\(getpid()).json"
         try AtomicFile.write("{\"a\": \"\(token)\", \"b\": \"x\(fromFile)x\"}", to: out)
         let written = try String(contentsOfFile: out, encoding: .utf8)
-        #expect(!written.contains(token) && !written.contains(fromFile) && written == "{\"a\": \"***\", \"b\": \"x***x\"}", "\(written)")
+        #expect(
+            !written.contains(token) && !written.contains(fromFile) && written == "{\"a\": \"***\", \"b\": \"x***x\"}",
+            "\(written)")
     }
 
     @Test func anUnsetVariableIsAnErrorNamingKeyAndLine() throws {
@@ -50,8 +52,9 @@ import Testing
             Issue.record("accepted")
         } catch {
             let text = "\(error)"
-            #expect(text.contains("t.yaml:9") && text.contains("`audit.attacks[0].options.note`")
-                && text.contains("environment variable `MIA_TEST_SURELY_UNSET_VARIABLE`"), "\(text)")
+            #expect(
+                text.contains("t.yaml:9") && text.contains("`audit.attacks[0].options.note`")
+                    && text.contains("environment variable `MIA_TEST_SURELY_UNSET_VARIABLE`"), "\(text)")
         }
         #expect(throws: ConfigError.self) { try expanded("${not a name}") }
         #expect(throws: ConfigError.self) { try expanded("${UNCLOSED") }

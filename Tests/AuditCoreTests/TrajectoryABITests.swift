@@ -24,7 +24,9 @@ import Testing
         m.target = [true, false, true, false]
         m.references = [[true, true, false, false]]
         func model(_ role: String) -> TrainedModel {
-            let record = ModelRecord(key: role, role: role, seed: 0, memberCount: 2, backend: "b", backendVersion: "1", history: [], trainSeconds: 0)
+            let record = ModelRecord(
+                key: role, role: role, seed: 0, memberCount: 2, backend: "b", backendVersion: "1", history: [],
+                trainSeconds: 0)
             return TrainedModel(role: role, key: role, record: record, logits: logits([2, 2, 2, 2]), cached: true)
         }
         let s = SignalSet(population: p, memberships: m, target: model("target"), references: [model("reference 1")])
@@ -37,7 +39,8 @@ import Testing
 
     @Test func checkpointsAreLentOnlyToAnAttackThatAsks() {
         let s = signals()
-        let lent = s.withCSignals(needs: [.referenceModels, .checkpoints], features: [], featureShape: [1], seed: 0) { c in
+        let lent = s.withCSignals(needs: [.referenceModels, .checkpoints], features: [], featureShape: [1], seed: 0) {
+            c in
             let e = Int(c.pointee.checkpoint_count)
             return (
                 e, Array(UnsafeBufferPointer(start: c.pointee.checkpoint_epochs, count: e)),
@@ -60,7 +63,9 @@ import Testing
         let attack = try DynamicAttack(info, optionsJSON: "{\"model\": \"logistic_regression\"}", bridge: bridge)
         #expect(attack.requirements == [.referenceModels, .checkpoints])
         func score(_ s: SignalSet, needs: AttackRequirements) throws -> [Double] {
-            try s.withCSignals(needs: needs, features: [], featureShape: [1], seed: 1) { try attack.score($0, queries: nil).scores }
+            try s.withCSignals(needs: needs, features: [], featureShape: [1], seed: 1) {
+                try attack.score($0, queries: nil).scores
+            }
         }
         // The final margins are all 2: only the checkpoints tell the target's members (0, 2).
         let scores = try score(signals(), needs: attack.requirements)
@@ -87,10 +92,13 @@ import Testing
     @Test func aConfigThatCannotLendCheckpointsIsRefused() throws {
         let trajectory = goodConfig + "\n    - plugin: loss-trajectory\n"
         let missing = try planError(trajectory)
-        #expect(missing.contains("attack `loss-trajectory` needs checkpoint logits; set `audit.checkpoints`"), "\(missing)")
-        let withCheckpoints = trajectory.replacingOccurrences(of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  checkpoints: [1, 2]\n")
+        #expect(
+            missing.contains("attack `loss-trajectory` needs checkpoint logits; set `audit.checkpoints`"), "\(missing)")
+        let withCheckpoints = trajectory.replacingOccurrences(
+            of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  checkpoints: [1, 2]\n")
         #expect(!(try planError(withCheckpoints)).contains("needs checkpoint logits"))
-        let defended = withCheckpoints.replacingOccurrences(of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  output_defences: [label_only]\n")
+        let defended = withCheckpoints.replacingOccurrences(
+            of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  output_defences: [label_only]\n")
         #expect(try planError(defended).contains("cannot run behind `audit.output_defences` yet"))
     }
 }

@@ -74,7 +74,8 @@ import Testing
             _ = try CIFARDataset(options: PluginOptions(["files": .list([.string(truncated)])]), host: .standalone)
         }
         #expect(
-            message?.contains("data_batch_3.bin` is 6046 bytes, not a whole number of cifar10 records of 3073 bytes") == true,
+            message?.contains("data_batch_3.bin` is 6046 bytes, not a whole number of cifar10 records of 3073 bytes")
+                == true,
             "\(message ?? "no error")")
         // A CIFAR-100 file read as CIFAR-10: the size says which format it fits.
         let hundred = try dir.write("train.bin", Self.file(labels: [[1, 2]], firstRecord: 0))
@@ -91,9 +92,11 @@ import Testing
             _ = try CIFARDataset(options: PluginOptions(["files": .list([.string(path)])]), host: .standalone)
         }
         #expect(
-            message?.contains("bad.bin`: record 1 has label 12, but cifar10 has 10 classes") == true, "\(message ?? "no error")")
+            message?.contains("bad.bin`: record 1 has label 12, but cifar10 has 10 classes") == true,
+            "\(message ?? "no error")")
         let missing = errorMessage {
-            _ = try CIFARDataset(options: PluginOptions(["files": .list([.string(dir.path + "/nope.bin")])]), host: .standalone)
+            _ = try CIFARDataset(
+                options: PluginOptions(["files": .list([.string(dir.path + "/nope.bin")])]), host: .standalone)
         }
         #expect(missing?.contains("nope.bin") == true)
     }

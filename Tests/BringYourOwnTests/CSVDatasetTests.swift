@@ -89,9 +89,11 @@ func readAll(_ d: some DatasetLoader) throws -> (features: [Float], labels: [Int
         let dir = TemporaryDirectory()
         let path = try dir.write("t.csv", "a,b,y\n1,2,0\n\n1,?,1\n")
         let message = errorMessage {
-            _ = try CSVDataset(options: PluginOptions(["path": .string(path), "label_column": .string("y")]), host: .standalone)
+            _ = try CSVDataset(
+                options: PluginOptions(["path": .string(path), "label_column": .string("y")]), host: .standalone)
         }
-        #expect(message?.contains("t.csv:4: column `b`: `?` is not a finite number") == true, "\(message ?? "no error")")
+        #expect(
+            message?.contains("t.csv:4: column `b`: `?` is not a finite number") == true, "\(message ?? "no error")")
     }
 
     @Test func headerlessTabFileWithIntegerLabels() throws {
@@ -100,8 +102,11 @@ func readAll(_ d: some DatasetLoader) throws -> (features: [Float], labels: [Int
         func open(_ extra: [String: OptionValue]) throws -> CSVDataset {
             try CSVDataset(
                 options: PluginOptions(
-                    ["path": .string(path), "label_column": .string("0"), "header": .bool(false), "delimiter": .string("\t")]
-                        .merging(extra) { $1 }), host: .standalone)
+                    [
+                        "path": .string(path), "label_column": .string("0"), "header": .bool(false),
+                        "delimiter": .string("\t"),
+                    ]
+                    .merging(extra) { $1 }), host: .standalone)
         }
         let d = try open([:])
         let (f, l, info) = try readAll(d)
@@ -156,13 +161,15 @@ func readAll(_ d: some DatasetLoader) throws -> (features: [Float], labels: [Int
         let dir = TemporaryDirectory()
         let path = try dir.write("stray.csv", "x,y\n1,0\n2,1\n3,100000000\n4,1\n")
         do {
-            _ = try CSVDataset(options: PluginOptions(["path": .string(path), "label_column": .string("y")]), host: .standalone)
+            _ = try CSVDataset(
+                options: PluginOptions(["path": .string(path), "label_column": .string("y")]), host: .standalone)
             Issue.record("accepted a label of 100000000")
         } catch {
             #expect("\(error)".contains("\(path):4: label 100000000"), "\(error)")
         }
         let ok = try dir.write("ok.csv", "x,y\n1,0\n2,65535\n")
-        let d = try CSVDataset(options: PluginOptions(["path": .string(ok), "label_column": .string("y")]), host: .standalone)
+        let d = try CSVDataset(
+            options: PluginOptions(["path": .string(ok), "label_column": .string("y")]), host: .standalone)
         #expect(try d.info().classCount == 65_536)
     }
 }

@@ -87,7 +87,8 @@ final class TestServer {
             line += chunk
         }
         try? FileManager.default.removeItem(atPath: path)
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             throw PluginError(.io, "the test server did not start")
         }
         self.port = port
@@ -172,7 +173,8 @@ final class TestServer {
         let budgeted = try model(server.url("/ok"), ["query_budget": .int(5), "batch_size": .int(2)])
         let refused = errorMessage { _ = try predict(budgeted, Self.records(6)) }
         #expect(
-            refused?.contains("needs 6 records the cache does not hold, but only 5 of the query budget of 5 remain") == true,
+            refused?.contains("needs 6 records the cache does not hold, but only 5 of the query budget of 5 remain")
+                == true,
             "\(refused ?? "no error")")
         #expect(try server.stats().records == 0)
         _ = try predict(budgeted, Self.records(5))
@@ -206,14 +208,16 @@ final class TestServer {
         let server = try TestServer()
         // The endpoint answers top-k pairs; the config says probabilities.
         let message = errorMessage { _ = try predict(try model(server.url("/topk")), Self.records(1)) }
-        #expect(message?.contains("answered out of shape (`response: probabilities`)") == true, "\(message ?? "no error")")
+        #expect(
+            message?.contains("answered out of shape (`response: probabilities`)") == true, "\(message ?? "no error")")
     }
 
     @Test func failuresAreRetriedWithBackoff() throws {
         let server = try TestServer()
         let x = Self.records(3)
         let logits = try predict(
-            try model(server.url("/flaky"), ["retries": .int(2), "backoff_seconds": .double(0.01), "batch_size": .int(1)]), x)
+            try model(
+                server.url("/flaky"), ["retries": .int(2), "backoff_seconds": .double(0.01), "batch_size": .int(1)]), x)
         #expect(logits.allSatisfy { $0.isFinite })
         let stats = try server.stats()
         #expect(stats.rejected == 3 && stats.records == 3 && stats.requests == 6)
@@ -232,14 +236,16 @@ final class TestServer {
     @Test func rateLimitsAreHonoured() throws {
         let server = try TestServer()
         // The server refuses requests closer than 0.3 s with 429 + Retry-After: 0.3.
-        let m = try model(server.url("/ratelimit"), ["retries": .int(10), "batch_size": .int(1), "concurrency": .int(2)])
+        let m = try model(
+            server.url("/ratelimit"), ["retries": .int(10), "batch_size": .int(1), "concurrency": .int(2)])
         _ = try predict(m, Self.records(4))
         #expect(try server.stats().records == 4)
         // Client side: at most 5 requests per second, even with 2 in flight.
         let paced = try TestServer()
         let start = Date()
         _ = try predict(
-            try model(paced.url("/ok"), ["rate_limit_per_second": .double(5), "batch_size": .int(1), "concurrency": .int(2)]),
+            try model(
+                paced.url("/ok"), ["rate_limit_per_second": .double(5), "batch_size": .int(1), "concurrency": .int(2)]),
             Self.records(6))
         #expect(Date().timeIntervalSince(start) >= 0.95)
         let starts = try paced.stats().starts.sorted()
@@ -252,10 +258,12 @@ final class TestServer {
         let message = errorMessage {
             _ = try predict(
                 try model(
-                    server.url("/stall"), ["timeout_seconds": .double(0.5), "retries": .int(1), "backoff_seconds": .double(0.01)]),
+                    server.url("/stall"),
+                    ["timeout_seconds": .double(0.5), "retries": .int(1), "backoff_seconds": .double(0.01)]),
                 Self.records(1))
         }
-        #expect(message?.contains("failed") == true && message?.contains("2 attempts") == true, "\(message ?? "no error")")
+        #expect(
+            message?.contains("failed") == true && message?.contains("2 attempts") == true, "\(message ?? "no error")")
         #expect(Date().timeIntervalSince(start) < 4)
     }
 
@@ -266,7 +274,8 @@ final class TestServer {
             errorMessage {
                 _ = try m.train(
                     TrainingData(
-                        features: UnsafeBufferPointer(start: nil, count: 0), labels: UnsafeBufferPointer(start: nil, count: 0),
+                        features: UnsafeBufferPointer(start: nil, count: 0),
+                        labels: UnsafeBufferPointer(start: nil, count: 0),
                         seed: 0)
                 ) { _ in }
             }?.contains("cannot train") == true)

@@ -16,7 +16,9 @@ import Testing
         init(_ model: HTTPModel) { self.model = model }
         func predictTarget(features: [Float], count: Int) throws -> [Float] {
             var out = [Float](repeating: .nan, count: count * 3)
-            try features.withUnsafeBufferPointer { f in try out.withUnsafeMutableBufferPointer { try model.predict(features: f, count: count, into: $0) } }
+            try features.withUnsafeBufferPointer { f in
+                try out.withUnsafeMutableBufferPointer { try model.predict(features: f, count: count, into: $0) }
+            }
             return out
         }
         func trainShadow(features: [Float], labels: [Int32], seed: UInt64) throws -> any ShadowModel {
@@ -27,14 +29,19 @@ import Testing
     @Test func boundaryDistanceThroughALabelOnlyAPI() throws {
         let server = try TestServer()
         let model = try HTTPModel(
-            options: PluginOptions(["url": .string(server.url("/label")), "cache_folder": .string(""), "response": .string("label"), "batch_size": .int(256)]),
+            options: PluginOptions([
+                "url": .string(server.url("/label")), "cache_folder": .string(""), "response": .string("label"),
+                "batch_size": .int(256),
+            ]),
             spec: ModelSpec(featureShape: [3], classCount: 3), host: .standalone)
         let n = 6
         let x = HTTPModelTests.records(n)
         let s = (0..<n).map { i in (0..<3).reduce(0.0) { $0 + 0.1 * Double($1 + 1) * Double(x[i * 3 + $1]) } }
         let labels = s.map { Int32($0 > 0 ? 2 : 0) }
         let truth = s.map { abs($0) / (0.1 * 14.0.squareRoot()) }
-        let attack = try BoundaryDistanceAttack(options: PluginOptions(["query_budget": .int(250), "binary_steps": .int(14), "gradient_queries": .int(20)]), host: .standalone)
+        let attack = try BoundaryDistanceAttack(
+            options: PluginOptions(["query_budget": .int(250), "binary_steps": .int(14), "gradient_queries": .int(20)]),
+            host: .standalone)
         var scores = [Double](repeating: 0, count: n), mask = [UInt8](repeating: 1, count: n)
         let logits = [Float](repeating: 0, count: n * 3)
         try labels.withUnsafeBufferPointer { l in
@@ -44,7 +51,9 @@ import Testing
                         recordCount: n, classCount: 3, labels: l, targetLogits: z, features: f, featureShape: [3],
                         query: HTTPQueries(model))
                     try scores.withUnsafeMutableBufferPointer { sp in
-                        try mask.withUnsafeMutableBufferPointer { try attack.score(signals, into: sp, evaluationMask: $0) }
+                        try mask.withUnsafeMutableBufferPointer {
+                            try attack.score(signals, into: sp, evaluationMask: $0)
+                        }
                     }
                 }
             }

@@ -32,7 +32,9 @@ enum MLFrameworks {
             ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/mia-audit/test-venv"
         let python = venv + "/bin/python3"
         if !FileManager.default.fileExists(atPath: python) {
-            guard try run("python3", ["-m", "venv", venv]) == 0 else { throw PluginError(.io, "cannot create a venv at \(venv)") }
+            guard try run("python3", ["-m", "venv", venv]) == 0 else {
+                throw PluginError(.io, "cannot create a venv at \(venv)")
+            }
         }
         if try run(python, ["-c", "import numpy, \(module)"]) != 0 {
             guard try run(python, ["-m", "pip", "install", "--quiet", "numpy", package]) == 0 else {

@@ -12,7 +12,8 @@ import Testing
         let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var dict = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
         dict += String(repeating: " ", count: (64 - (10 + dict.utf8.count + 1) % 64) % 64) + "\n"
-        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(dict.utf8.count & 0xFF), UInt8(dict.utf8.count >> 8)])
+        var out = Data(
+            [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(dict.utf8.count & 0xFF), UInt8(dict.utf8.count >> 8)])
         out.append(Data(dict.utf8))
         out.append(data)
         return out
@@ -47,7 +48,9 @@ import Testing
         var two = [Float](repeating: 0, count: 8), twoLabels = [Int32](repeating: 0, count: 2)
         #expect(throws: PluginError.self) {
             try two.withUnsafeMutableBufferPointer { fp in
-                try twoLabels.withUnsafeMutableBufferPointer { try limited.read(start: 1, count: 2, features: fp, labels: $0) }
+                try twoLabels.withUnsafeMutableBufferPointer {
+                    try limited.read(start: 1, count: 2, features: fp, labels: $0)
+                }
             }
         }
     }
@@ -58,7 +61,9 @@ import Testing
         let l32 = try dir.write("y32.npy", Self.npy(descr: "<i4", shape: [2], data: Self.bytes([Int32(1), 4])))
         let l8 = try dir.write("y8.npy", Self.npy(descr: "|u1", shape: [2], data: Data([1, 4])))
         for l in [l32, l8] {
-            let d = try open(["features": .string(f), "labels": .string(l), "scale": .double(1.0 / 255), "class_count": .int(10)])
+            let d = try open([
+                "features": .string(f), "labels": .string(l), "scale": .double(1.0 / 255), "class_count": .int(10),
+            ])
             let (features, labels, info) = try readAll(d)
             #expect(info == DatasetInfo(recordCount: 2, classCount: 10, featureShape: [3]))
             #expect(labels == [1, 4])
@@ -83,29 +88,37 @@ import Testing
 
     @Test func strictErrorsNameTheFileAndTheRecord() throws {
         let dir = TemporaryDirectory()
-        let f = try dir.write("x.npy", Self.npy(descr: "<f4", shape: [3, 2], data: Self.bytes([Float](repeating: 1, count: 6))))
+        let f = try dir.write(
+            "x.npy", Self.npy(descr: "<f4", shape: [3, 2], data: Self.bytes([Float](repeating: 1, count: 6))))
         let labels = try dir.write("y.npy", Self.npy(descr: "<i4", shape: [3], data: Self.bytes([Int32(0), 1, 2])))
         // Record counts differ.
         let two = try dir.write("y2.npy", Self.npy(descr: "<i4", shape: [2], data: Self.bytes([Int32(0), 1])))
         expectError(["features": .string(f), "labels": .string(two)], naming: two, "3 records", "holds 2")
         // Labels not one-dimensional.
-        let square = try dir.write("y22.npy", Self.npy(descr: "<i4", shape: [3, 1], data: Self.bytes([Int32(0), 1, 2])))
+        let square = try dir.write(
+            "y22.npy", Self.npy(descr: "<i4", shape: [3, 1], data: Self.bytes([Int32(0), 1, 2])))
         expectError(["features": .string(f), "labels": .string(square)], naming: square, "[3, 1]")
         // A label outside class_count, and a negative label: their records.
-        expectError(["features": .string(f), "labels": .string(labels), "class_count": .int(2)], naming: labels, "label 2 at record 2")
+        expectError(
+            ["features": .string(f), "labels": .string(labels), "class_count": .int(2)], naming: labels,
+            "label 2 at record 2")
         let negative = try dir.write("yn.npy", Self.npy(descr: "<i8", shape: [3], data: Self.bytes([Int64(0), -1, 2])))
         expectError(["features": .string(f), "labels": .string(negative)], naming: negative, "label -1 at record 1")
         // Non-finite features: NaN in record 1, and a float64 overflowing float32 in record 2.
-        let nan = try dir.write("xn.npy", Self.npy(descr: "<f4", shape: [3, 2], data: Self.bytes([Float(0), 1, 2, .nan, 4, 5])))
+        let nan = try dir.write(
+            "xn.npy", Self.npy(descr: "<f4", shape: [3, 2], data: Self.bytes([Float(0), 1, 2, .nan, 4, 5])))
         expectError(["features": .string(nan), "labels": .string(labels)], naming: nan, "record 1", "flat index 3")
-        let huge = try dir.write("xh.npy", Self.npy(descr: "<f8", shape: [3, 2], data: Self.bytes([0, 1, 2, 3, 1e300, 5.0])))
+        let huge = try dir.write(
+            "xh.npy", Self.npy(descr: "<f8", shape: [3, 2], data: Self.bytes([0, 1, 2, 3, 1e300, 5.0])))
         expectError(["features": .string(huge), "labels": .string(labels)], naming: huge, "record 2")
         // Unsupported element types, a truncated file, a missing file.
         let int16 = try dir.write("x16.npy", Self.npy(descr: "<i2", shape: [3, 2], data: Data(count: 12)))
         expectError(["features": .string(int16), "labels": .string(labels)], naming: int16, "'<i2'")
-        let floatLabels = try dir.write("yf.npy", Self.npy(descr: "<f4", shape: [3], data: Self.bytes([Float(0), 1, 2])))
+        let floatLabels = try dir.write(
+            "yf.npy", Self.npy(descr: "<f4", shape: [3], data: Self.bytes([Float(0), 1, 2])))
         expectError(["features": .string(f), "labels": .string(floatLabels)], naming: floatLabels, "'<f4'")
-        let short = try dir.write("xs.npy", Self.npy(descr: "<f4", shape: [3, 2], data: Self.bytes([Float](repeating: 1, count: 5))))
+        let short = try dir.write(
+            "xs.npy", Self.npy(descr: "<f4", shape: [3, 2], data: Self.bytes([Float](repeating: 1, count: 5))))
         expectError(["features": .string(short), "labels": .string(labels)], naming: short, "bytes")
         expectError(["features": .string(dir.path + "/absent.npy"), "labels": .string(labels)], naming: "absent.npy")
     }

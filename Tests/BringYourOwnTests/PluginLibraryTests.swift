@@ -29,9 +29,13 @@ enum PluginLibraries {
         guard let symbol = dlsym(handle, "mia_plugin_entry") else { throw PluginError(.io, "no entry in \(name)") }
         typealias Entry = @convention(c) (UInt32, UInt32) -> UnsafeRawPointer?
         let entry = unsafeBitCast(symbol, to: Entry.self)
-        guard let raw = entry(UInt32(MIA_ABI_MAJOR), UInt32(MIA_ABI_MINOR)) else { throw PluginError(.io, "\(name) declined") }
+        guard let raw = entry(UInt32(MIA_ABI_MAJOR), UInt32(MIA_ABI_MINOR)) else {
+            throw PluginError(.io, "\(name) declined")
+        }
         let descriptor = raw.assumingMemoryBound(to: mia_plugin_descriptor_t.self).pointee
-        guard descriptor.component_count == 1 else { throw PluginError(.io, "\(name): \(descriptor.component_count) components") }
+        guard descriptor.component_count == 1 else {
+            throw PluginError(.io, "\(name): \(descriptor.component_count) components")
+        }
         return descriptor.components[0]
     }
 
@@ -43,23 +47,28 @@ enum PluginLibraries {
             if let d = o.default_json { fields[String(cString: o.name)] = String(cString: d) }
         }
         fields.merge(given) { $1 }
-        return "{" + fields.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\($0.value)" }.joined(separator: ",") + "}"
+        return "{"
+            + fields.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\($0.value)" }.joined(separator: ",") + "}"
     }
 
     static func jsonString(_ s: String) -> String { String(decoding: try! JSONEncoder().encode(s), as: UTF8.self) }
 
     /// Opens dataset `c` through its ABI 1.2 `open_component` (Swift plugins share one table per kind).
-    static func open(_ c: mia_component_t, _ json: String, _ instance: inout UnsafeMutableRawPointer?, _ error: inout mia_error_t) -> mia_status_t {
+    static func open(
+        _ c: mia_component_t, _ json: String, _ instance: inout UnsafeMutableRawPointer?, _ error: inout mia_error_t
+    ) -> mia_status_t {
         var copy = c
         let open = c.vtable.assumingMemoryBound(to: mia_dataset_vtable_t.self).pointee.open_component!
         return withUnsafePointer(to: &copy) { cp in
-            (try? CreateArguments.with(component: cp, host: nil, json: json) { open($0, &instance, &error) }) ?? MIA_ERR_INVALID_ARGUMENT
+            (try? CreateArguments.with(component: cp, host: nil, json: json) { open($0, &instance, &error) })
+                ?? MIA_ERR_INVALID_ARGUMENT
         }
     }
 
     /// Creates model `c` through its ABI 1.2 `create_component`.
     static func create(
-        _ c: mia_component_t, _ json: String, _ spec: inout mia_model_spec_t, _ instance: inout UnsafeMutableRawPointer?,
+        _ c: mia_component_t, _ json: String, _ spec: inout mia_model_spec_t,
+        _ instance: inout UnsafeMutableRawPointer?,
         _ error: inout mia_error_t
     ) -> mia_status_t {
         var copy = c
@@ -79,9 +88,11 @@ enum PluginLibraries {
 struct PluginLibraryTests {
     @Test func librariesDescribeThemselves() throws {
         for (library, name, kind) in [
-            ("libMIADatasetCSV.so", "csv", MIA_COMPONENT_DATASET), ("libMIADatasetCIFAR.so", "cifar", MIA_COMPONENT_DATASET),
+            ("libMIADatasetCSV.so", "csv", MIA_COMPONENT_DATASET),
+            ("libMIADatasetCIFAR.so", "cifar", MIA_COMPONENT_DATASET),
             ("libMIADatasetNPY.so", "npy", MIA_COMPONENT_DATASET),
-            ("libMIAModelPython.so", "python", MIA_COMPONENT_MODEL), ("libMIAModelHTTP.so", "http", MIA_COMPONENT_MODEL),
+            ("libMIAModelPython.so", "python", MIA_COMPONENT_MODEL),
+            ("libMIAModelHTTP.so", "http", MIA_COMPONENT_MODEL),
         ] {
             let c = try PluginLibraries.component(library)
             #expect(String(cString: c.name) == name && c.kind == kind)
@@ -89,7 +100,8 @@ struct PluginLibraryTests {
             for i in 0..<Int(c.option_count) {
                 if let d = c.options[i].default_json {
                     #expect(
-                        (try? JSONSerialization.jsonObject(with: Data(String(cString: d).utf8), options: .fragmentsAllowed))
+                        (try? JSONSerialization.jsonObject(
+                            with: Data(String(cString: d).utf8), options: .fragmentsAllowed))
                             != nil)
                 }
             }
@@ -106,7 +118,8 @@ struct PluginLibraryTests {
         let json = PluginLibraries.optionsJSON(
             c,
             [
-                "path": PluginLibraries.jsonString(path), "label_column": "\"y\"", "categorical_columns": "[\"colour\"]",
+                "path": PluginLibraries.jsonString(path), "label_column": "\"y\"",
+                "categorical_columns": "[\"colour\"]",
             ])
         try PluginLibraries.check(PluginLibraries.open(c, json, &instance, &error), &error)
         defer { table.close(instance) }
@@ -127,7 +140,8 @@ struct PluginLibraryTests {
         #expect(labels == [1, 0])
         // A malformed file fails `open` with its line, through the C error buffer.
         let bad = try dir.write("bad.csv", "x,y\n1,a\n2\n")
-        let badJSON = PluginLibraries.optionsJSON(c, ["path": PluginLibraries.jsonString(bad), "label_column": "\"y\""])
+        let badJSON = PluginLibraries.optionsJSON(
+            c, ["path": PluginLibraries.jsonString(bad), "label_column": "\"y\""])
         #expect(PluginLibraries.open(c, badJSON, &instance, &error) != MIA_OK)
         #expect(readMessage(&error).hasSuffix("bad.csv:3: expected 2 fields, found 1"))
     }

@@ -11,7 +11,9 @@ import Testing
 
     /// Softmax regression by full-batch gradient descent from zero weights, as the example
     /// documents, written out independently in Swift: returns [d + 1, k] (W, then b).
-    static func referenceWeights(features: [Float], labels: [Int32], d: Int, k: Int, steps: Int, rate: Double) -> [Double] {
+    static func referenceWeights(features: [Float], labels: [Int32], d: Int, k: Int, steps: Int, rate: Double)
+        -> [Double]
+    {
         let n = labels.count
         var w = [Double](repeating: 0, count: (d + 1) * k)
         for _ in 0..<steps {
@@ -40,7 +42,8 @@ import Testing
         let (d, k, n) = (4, 3, 60)
         let spec = ModelSpec(featureShape: [d], classCount: k)
         let (features, labels) = syntheticRecords(n: n, d: d, k: k, seed: 1)
-        let model = try pythonModel(module: Self.numpyWorker, spec: spec, workerOptions: #"{"steps": 25, "learning_rate": 0.5}"#)
+        let model = try pythonModel(
+            module: Self.numpyWorker, spec: spec, workerOptions: #"{"steps": 25, "learning_rate": 0.5}"#)
         let history = try model.train(features: features, labels: labels, seed: 7)
         #expect(history.count == 1)
         #expect(history.first.map { $0.trainLoss.isFinite && $0.trainLoss < log(3.0) } == true)
@@ -153,7 +156,9 @@ import Testing
             try labels.withUnsafeBufferPointer { l in
                 try heldoutFeatures.withUnsafeBufferPointer { hf in
                     try heldoutLabels.withUnsafeBufferPointer { hl in
-                        try model.train(TrainingData(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: 1)) {
+                        try model.train(
+                            TrainingData(features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, seed: 1)
+                        ) {
                             history.append($0)
                         }
                     }
@@ -161,8 +166,11 @@ import Testing
             }
         }
         #expect(history.count == 1)
-        #expect(history.first?.trainLoss == 10 && history.first?.heldoutLoss == 0.75 && history.first?.heldoutAccuracy == 0.2)
-        #expect(history.first?.trainAccuracy.isNaN == true && history.first?.seconds.isNaN == true)  // NaN travels as null
+        #expect(
+            history.first?.trainLoss == 10 && history.first?.heldoutLoss == 0.75
+                && history.first?.heldoutAccuracy == 0.2)
+        // NaN travels as null.
+        #expect(history.first?.trainAccuracy.isNaN == true && history.first?.seconds.isNaN == true)
     }
 
     @Test func exceptionInTrainQuotesTheTracebackAndWorkerStaysUsable() throws {
@@ -212,7 +220,8 @@ import Testing
             """)
         let model = try pythonModel(module: module, spec: ModelSpec(featureShape: [1], classCount: 2))
         let message = errorMessage { try model.train(features: [1], labels: [0], seed: 0) }
-        #expect(message?.contains("`\(module)` exited with status 3 during `train`") == true, "\(message ?? "no error")")
+        #expect(
+            message?.contains("`\(module)` exited with status 3 during `train`") == true, "\(message ?? "no error")")
         #expect(message?.hasSuffix("epoch 29\nfatal: out of cheese") == true, "\(message ?? "no error")")
         #expect(message?.contains("epoch 9\n") == false, "only the tail is quoted")
         #expect(model.worker == nil)
@@ -234,12 +243,14 @@ import Testing
             def load(path): pass
             """)
         let model = try pythonModel(
-            module: module, spec: ModelSpec(featureShape: [1], classCount: 2), workerOptions: "{\"pid_file\": \"\(pidFile)\"}",
+            module: module, spec: ModelSpec(featureShape: [1], classCount: 2),
+            workerOptions: "{\"pid_file\": \"\(pidFile)\"}",
             timeout: 2)
         let start = Date()
         let message = errorMessage { try model.train(features: [1], labels: [0], seed: 0) }
         let elapsed = Date().timeIntervalSince(start)
-        #expect(message?.contains("did not answer `train` within 2 s and was stopped") == true, "\(message ?? "no error")")
+        #expect(
+            message?.contains("did not answer `train` within 2 s and was stopped") == true, "\(message ?? "no error")")
         #expect(elapsed < 10, "took \(elapsed) s")
         let pid = pid_t(try String(contentsOfFile: pidFile, encoding: .utf8))!
         #expect(kill(pid, 0) == -1 && errno == ESRCH, "the worker process is gone")
@@ -252,12 +263,16 @@ import Testing
         #expect(
             message?.contains("failed in `hello`: ModuleNotFoundError: No module named 'no_such_module_xyz'") == true,
             "\(message ?? "no error")")
-        let noPython = try pythonModel(module: Self.numpyWorker, spec: spec, extra: ["python": .string("/nonexistent/python3")])
+        let noPython = try pythonModel(
+            module: Self.numpyWorker, spec: spec, extra: ["python": .string("/nonexistent/python3")])
         let spawn = errorMessage { try noPython.train(features: [1], labels: [0], seed: 0) }
         #expect(spawn?.contains("cannot start `/nonexistent/python3`") == true, "\(spawn ?? "no error")")
         #expect(
-            errorMessage { _ = try pythonModel(module: "m", spec: spec, workerOptions: "[1]") }?.contains("must be a JSON object")
+            errorMessage { _ = try pythonModel(module: "m", spec: spec, workerOptions: "[1]") }?.contains(
+                "must be a JSON object")
                 == true)
-        #expect(errorMessage { _ = try pythonModel(module: "/nowhere/worker.py", spec: spec) }?.contains("no worker file") == true)
+        #expect(
+            errorMessage { _ = try pythonModel(module: "/nowhere/worker.py", spec: spec) }?.contains("no worker file")
+                == true)
     }
 }

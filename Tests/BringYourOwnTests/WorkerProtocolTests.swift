@@ -135,13 +135,17 @@ import Testing
         }
         var arrays: [(name: String, npy: [UInt8])] = []
         if header.contains(#""arrays":["features"]"#) {
-            arrays = [(
-                "features",
-                expected.contains("dtype") ? [1, 2].withUnsafeBytes { NpyArray.encode($0, descr: "<i4", shape: [2, 1]) }
-                    : Array("definitely not numpy".utf8)
-            )]
+            arrays = [
+                (
+                    "features",
+                    expected.contains("dtype")
+                        ? [1, 2].withUnsafeBytes { NpyArray.encode($0, descr: "<i4", shape: [2, 1]) }
+                        : Array("definitely not numpy".utf8)
+                )
+            ]
         }
-        let (answer, _) = try worker.exchange(WorkerMessage(header: header, arrays: arrays), seconds: 30, isCancelled: { false })
+        let (answer, _) = try worker.exchange(
+            WorkerMessage(header: header, arrays: arrays), seconds: 30, isCancelled: { false })
         #expect(!answer.ok)
         #expect(answer.error?.hasPrefix(expected) == true, "\(answer.error ?? "no error")")
         #expect(worker.reap(waitingSeconds: 10) != nil && worker.exitDescription == "exited with status 2")

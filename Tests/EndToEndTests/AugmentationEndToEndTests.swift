@@ -45,7 +45,11 @@ func augmentedConfig(output: String, augmentations: String?) -> String {
     """
 }
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first: swift build -c release"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: binary),
+        "build the release binary first: swift build -c release"))
 struct AugmentationEndToEndTests {
     let folder = NSTemporaryDirectory() + "mia-e2e-augment-\(getpid())"
 
@@ -56,7 +60,9 @@ struct AugmentationEndToEndTests {
         return path
     }
 
-    func array(_ output: String, _ name: String) throws -> ([Float], [Int]) { try Npy.read(Float.self, from: "\(output)/signals/\(name).npy") }
+    func array(_ output: String, _ name: String) throws -> ([Float], [Int]) {
+        try Npy.read(Float.self, from: "\(output)/signals/\(name).npy")
+    }
 
     @Test func liraOverFlipsAndShiftsMatchesARecomputationFromTheSignalFiles() throws {
         let output = folder + "/run"
@@ -93,7 +99,9 @@ struct AugmentationEndToEndTests {
         for v in 0..<a {
             var out = [[Double]](repeating: [], count: n)
             for m in 0..<r {
-                for i in 0..<n where membership[m * n + i] == 0 { out[i].append(phi(reference, (v * r + m) * n + i, Int(labels[i]))) }
+                for i in 0..<n where membership[m * n + i] == 0 {
+                    out[i].append(phi(reference, (v * r + m) * n + i, Int(labels[i])))
+                }
             }
             let means = out.map { $0.isEmpty ? Double.nan : $0.reduce(0, +) / Double($0.count) }
             var ss = 0.0, dof = 0, total = 0.0, count = 0

@@ -23,7 +23,11 @@ private let cSource = """
     double nan_at_three(int64_t index) { return index == 3 ? NAN : 1.0; }
     """
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first: swift build -c release"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: binary),
+        "build the release binary first: swift build -c release"))
 struct CFunctionAttackTests {
     let folder = NSTemporaryDirectory() + "mia-cfunction-\(getpid())"
     let n = 40, c = 3, r = 2
@@ -38,7 +42,9 @@ struct CFunctionAttackTests {
         gcc.waitUntilExit()
         try #require(gcc.terminationStatus == 0)
         var state: UInt32 = 12345
-        func next() -> Float { state = state &* 1_103_515_245 &+ 12345; return Float(state >> 8) / Float(1 << 24) * 8 - 4 }
+        func next() -> Float {
+            state = state &* 1_103_515_245 &+ 12345; return Float(state >> 8) / Float(1 << 24) * 8 - 4
+        }
         let logits = (0..<n * c).map { _ in next() }
         let labels = (0..<n).map { Int32($0 % c) }
         let reference = (0..<r * n * c).map { _ in next() }
@@ -76,26 +82,28 @@ struct CFunctionAttackTests {
     @Test func scoresAreTheFormulaComputedInSwift() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (logits, labels, reference, membership) = try prepare()
-        let path = try write(config("""
-                - name: margin
-                  c_function:
-                    library: libattack.so
-                    symbol: margin_score
-                    returns: double
-                    parameters: [{role: logits, type: "const float*"}, {role: classes, type: int32_t}, {role: label, type: int32_t}]
-                - name: mean-in
-                  c_function:
-                    library: libattack.so
-                    symbol: shifted_mean_in
-                    returns: double
-                    parameters:
-                      - {role: reference_logits, type: "const double *"}
-                      - {role: reference_membership, type: "const uint8_t *"}
-                      - {role: reference_count, type: int64_t}
-                      - {role: classes, type: int32_t}
-                      - {role: label, type: int32_t}
-                      - {role: constant, type: double, value: 0.25}
-            """))
+        let path = try write(
+            config(
+                """
+                    - name: margin
+                      c_function:
+                        library: libattack.so
+                        symbol: margin_score
+                        returns: double
+                        parameters: [{role: logits, type: "const float*"}, {role: classes, type: int32_t}, {role: label, type: int32_t}]
+                    - name: mean-in
+                      c_function:
+                        library: libattack.so
+                        symbol: shifted_mean_in
+                        returns: double
+                        parameters:
+                          - {role: reference_logits, type: "const double *"}
+                          - {role: reference_membership, type: "const uint8_t *"}
+                          - {role: reference_count, type: int64_t}
+                          - {role: classes, type: int32_t}
+                          - {role: label, type: int32_t}
+                          - {role: constant, type: double, value: 0.25}
+                """))
         let result = try mia(["run", path, "--quiet"])
         try #require(result.status == 0, "\(result.stderr)")
         let (margin, _) = try Npy.read(Double.self, from: folder + "/run/scores/margin.npy")
@@ -112,21 +120,29 @@ struct CFunctionAttackTests {
 
     @Test(arguments: [
         ("{role: logits, type: \"float *\"}, {role: classes, type: int32_t}", "unknown C type `float *`"),
-        ("{role: logit, type: \"const float *\"}, {role: classes, type: int32_t}", "unknown role `logit`; did you mean `logits`?"),
+        (
+            "{role: logit, type: \"const float *\"}, {role: classes, type: int32_t}",
+            "unknown role `logit`; did you mean `logits`?"
+        ),
         ("{role: logits, type: int32_t}, {role: classes, type: int32_t}", "role `logits` is passed as"),
-        ("{role: logits, type: \"const float *\"}, {role: label, type: int32_t}", "the function must also take its length, role `classes`"),
+        (
+            "{role: logits, type: \"const float *\"}, {role: label, type: int32_t}",
+            "the function must also take its length, role `classes`"
+        ),
         ("{role: label, type: int32_t}, {role: label, type: int32_t}", "role `label` is given twice"),
     ])
     func badSignaturesAreNamedAtValidate(parameters: String, message: String) throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         _ = try prepare()
-        let path = try write(config("""
-                - c_function:
-                    library: libattack.so
-                    symbol: margin_score
-                    returns: double
-                    parameters: [\(parameters)]
-            """))
+        let path = try write(
+            config(
+                """
+                    - c_function:
+                        library: libattack.so
+                        symbol: margin_score
+                        returns: double
+                        parameters: [\(parameters)]
+                """))
         let result = try mia(["validate", path])
         #expect(result.status == 2)
         #expect(result.stderr.contains(path + ":"), "\(result.stderr)")
@@ -137,15 +153,22 @@ struct CFunctionAttackTests {
     @Test func missingSymbolAndNonFiniteScoresAreErrors() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         _ = try prepare()
-        var path = try write(config("""
-                - c_function: {library: libattack.so, symbol: no_such_score, returns: double, parameters: [{role: index, type: int64_t}]}
-            """))
+        var path = try write(
+            config(
+                """
+                    - c_function: {library: libattack.so, symbol: no_such_score, returns: double, parameters: [{role: index, type: int64_t}]}
+                """))
         var result = try mia(["validate", path])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("`audit.attacks[0].c_function.symbol`: `\(folder)/libattack.so` exports no symbol `no_such_score`"), "\(result.stderr)")
-        path = try write(config("""
-                - c_function: {library: libattack.so, symbol: nan_at_three, returns: double, parameters: [{role: index, type: int64_t}]}
-            """))
+        #expect(
+            result.stderr.contains(
+                "`audit.attacks[0].c_function.symbol`: `\(folder)/libattack.so` exports no symbol `no_such_score`"),
+            "\(result.stderr)")
+        path = try write(
+            config(
+                """
+                    - c_function: {library: libattack.so, symbol: nan_at_three, returns: double, parameters: [{role: index, type: int64_t}]}
+                """))
         result = try mia(["run", path, "--quiet"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("`nan_at_three` returned nan for record 3"), "\(result.stderr)")

@@ -39,7 +39,11 @@ func canaryConfig(output: String, store: String, canaries: String?, dp: String? 
     """
 }
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first: swift build -c release"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: binary),
+        "build the release binary first: swift build -c release"))
 struct CanaryEndToEndTests {
     let folder = NSTemporaryDirectory() + "mia-e2e-canaries-\(getpid())"
 
@@ -63,9 +67,11 @@ struct CanaryEndToEndTests {
         // Without canaries first: its target must not be reused by the runs with canaries.
         _ = try run(canaryConfig(output: folder + "/plain", store: store, canaries: nil), "plain")
         let before = models(store)
-        let small = try run(canaryConfig(output: folder + "/m50", store: store, canaries: "{count: 50, kind: mislabelled}"), "m50")
+        let small = try run(
+            canaryConfig(output: folder + "/m50", store: store, canaries: "{count: 50, kind: mislabelled}"), "m50")
         #expect(models(store) == before + 1, "the target with canaries was trained, not taken from the store")
-        let large = try run(canaryConfig(output: folder + "/m400", store: store, canaries: "{count: 400, kind: mislabelled}"), "m400")
+        let large = try run(
+            canaryConfig(output: folder + "/m400", store: store, canaries: "{count: 400, kind: mislabelled}"), "m400")
         let a = try #require(small.canaryAudit?.bounds["loss-threshold"])
         let b = try #require(large.canaryAudit?.bounds["loss-threshold"])
         // At 95 % after the correction over the 5 k tried (each at 99 %), every guess right at
@@ -78,7 +84,9 @@ struct CanaryEndToEndTests {
         #expect(ga.mu > 0 && gb.mu > ga.mu, "μ: m = 50 \(ga.mu), m = 400 \(gb.mu)")
         // The canaries are left out of the ordinary metrics, and recorded in the run folder.
         #expect(small.attacks["loss-threshold"]?.metrics.recordCount == 950)
-        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/m400/canaries.json"))) as? [String: Any]
+        let record =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: folder + "/m400/canaries.json"))) as? [String: Any]
         let records = try #require(record?["records"] as? [[String: Any]])
         #expect(records.count == 400 && record?["kind"] as? String == "mislabelled")
         #expect(records.filter { $0["included"] as? Bool == true }.count == large.canaryAudit?.included)
@@ -90,14 +98,17 @@ struct CanaryEndToEndTests {
         let store = folder + "/store-dp"
         for (sigma, name) in [(0.8, "dp-low-noise"), (2.0, "dp-high-noise")] {
             let dp = "dp_sgd: true\n    dp_noise_multiplier: \(sigma)\n    dp_clip_norm: 1.0\n    dp_delta: 0.00001"
-            let s = try run(canaryConfig(output: folder + "/" + name, store: store, canaries: "{count: 400, kind: mislabelled}", dp: dp,
-                                         epochs: 10), name)
+            let s = try run(
+                canaryConfig(
+                    output: folder + "/" + name, store: store, canaries: "{count: 400, kind: mislabelled}", dp: dp,
+                    epochs: 10), name)
             let audit = try #require(s.canaryAudit)
             let claimed = try #require(audit.claimedEpsilon)
             let bound = try #require(audit.bounds["loss-threshold"])
             #expect(bound.epsilon <= claimed, "σ \(sigma): audited \(bound.epsilon) > claimed \(claimed)")
             let gaussian = try #require(bound.gaussianDP)
-            #expect(gaussian.epsilon <= claimed, "σ \(sigma): ε of the audited μ \(gaussian.epsilon) > claimed \(claimed)")
+            #expect(
+                gaussian.epsilon <= claimed, "σ \(sigma): ε of the audited μ \(gaussian.epsilon) > claimed \(claimed)")
             #expect(audit.delta == 1e-5)
         }
     }
@@ -108,25 +119,29 @@ struct CanaryEndToEndTests {
         // its losses on them tell the coin flips apart. Had the worker seen the original records,
         // the scores would say nothing of the flips and the bound would exceed 1 with
         // probability far below 5 %.
-        let config = canaryConfig(output: folder + "/python", store: folder + "/store-python",
-                                  canaries: "{count: 200, kind: ood_noise}")
-            .replacingOccurrences(of: """
-              plugin: native
-              options:
-                architecture: mlp
-                hidden_sizes: [256]
-                optimizer: adam
-                learning_rate: 0.001
-                batch_size: 64
-                epochs: 50
-            """, with: """
-              plugin: python
-              options:
-                module: \(packageRoot)/python/examples/numpy_worker.py
-                python_path: [\(packageRoot)/python]
-                worker_options: '{"steps": 60, "learning_rate": 0.5}'
-                timeout_seconds: 120
-            """)
+        let config = canaryConfig(
+            output: folder + "/python", store: folder + "/store-python",
+            canaries: "{count: 200, kind: ood_noise}"
+        )
+        .replacingOccurrences(
+            of: """
+                  plugin: native
+                  options:
+                    architecture: mlp
+                    hidden_sizes: [256]
+                    optimizer: adam
+                    learning_rate: 0.001
+                    batch_size: 64
+                    epochs: 50
+                """,
+            with: """
+                  plugin: python
+                  options:
+                    module: \(packageRoot)/python/examples/numpy_worker.py
+                    python_path: [\(packageRoot)/python]
+                    worker_options: '{"steps": 60, "learning_rate": 0.5}'
+                    timeout_seconds: 120
+                """)
         #expect(config.contains("plugin: python"))
         let s = try run(config, "python")
         #expect(s.plugins.contains { $0.component == "model python" })
@@ -135,9 +150,11 @@ struct CanaryEndToEndTests {
     }
 
     @Test func checkpointsBoundEachEpochAndTheLastEqualsTheFinalBound() throws {
-        let config = canaryConfig(output: folder + "/checkpoints", store: folder + "/store-checkpoints",
-                                  canaries: "{count: 400, kind: mislabelled}")
-            .replacingOccurrences(of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  checkpoints: [5, 50]\n")
+        let config = canaryConfig(
+            output: folder + "/checkpoints", store: folder + "/store-checkpoints",
+            canaries: "{count: 400, kind: mislabelled}"
+        )
+        .replacingOccurrences(of: "  fprs: [0.01, 0.1]\n", with: "  fprs: [0.01, 0.1]\n  checkpoints: [5, 50]\n")
         let s = try run(config, "checkpoints")
         let epochs = try #require(s.checkpoints?.epochs)
         #expect(epochs.map(\.epoch) == [5, 50])
@@ -145,7 +162,8 @@ struct CanaryEndToEndTests {
         let final = try #require(s.canaryAudit?.bounds["loss-threshold"])
         #expect(last == final && last.gaussianDP != nil)
         // The canaries are left out of the checkpoints' figures as of the final ones.
-        #expect(epochs.last?.trainAccuracy == s.target.trainAccuracy && epochs.last?.testAccuracy == s.target.testAccuracy)
+        #expect(
+            epochs.last?.trainAccuracy == s.target.trainAccuracy && epochs.last?.testAccuracy == s.target.testAccuracy)
         #expect(epochs.last?.attacks["loss-threshold"]?.auc == s.attacks["loss-threshold"]?.auc)
     }
 }

@@ -45,7 +45,11 @@ func checkpointConfig(output: String, store: String, epochs: Int, checkpoints: S
     """
 }
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first: swift build -c release"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: binary),
+        "build the release binary first: swift build -c release"))
 struct CheckpointEndToEndTests {
     let folder = NSTemporaryDirectory() + "mia-e2e-checkpoints-\(getpid())"
 
@@ -65,7 +69,10 @@ struct CheckpointEndToEndTests {
         for key in try FileManager.default.contentsOfDirectory(atPath: store) {
             let meta = try? Data(contentsOf: URL(fileURLWithPath: "\(store)/\(key)/meta.json"))
             if let meta, let record = try? JSONDecoder().decode([String: AnyDecodable].self, from: meta),
-                case .string(let r)? = record["role"], r == role { return "\(store)/\(key)" }
+                case .string(let r)? = record["role"], r == role
+            {
+                return "\(store)/\(key)"
+            }
         }
         throw CocoaError(.fileNoSuchFile)
     }
@@ -74,13 +81,15 @@ struct CheckpointEndToEndTests {
         let output = folder + "/run", store = folder + "/store"
         try? FileManager.default.removeItem(atPath: folder)
         // A first audit without checkpoints fills the store.
-        let plain = try write(checkpointConfig(output: output, store: store, epochs: 12, checkpoints: nil), "plain.yaml")
+        let plain = try write(
+            checkpointConfig(output: output, store: store, epochs: 12, checkpoints: nil), "plain.yaml")
         #expect(try mia(["run", plain, "--quiet"]).status == 0)
         let target = try modelFolder(store, role: "target")
         let finalBefore = try Data(contentsOf: URL(fileURLWithPath: target + "/logits-600-200.npy"))
 
         // The same audit with checkpoints: the stored models lack them, so all five train again.
-        let config = try write(checkpointConfig(output: output, store: store, epochs: 12, checkpoints: "[3, 6, 12]"), "c.yaml")
+        let config = try write(
+            checkpointConfig(output: output, store: store, epochs: 12, checkpoints: "[3, 6, 12]"), "c.yaml")
         let run = try mia(["run", config, "--verbose"])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("5 in this shard, 0 in the store, 5 to train"), "\(run.stderr)")
@@ -104,7 +113,9 @@ struct CheckpointEndToEndTests {
         }
         // Epoch 3, checked anew: the loss score is minus the cross-entropy of the target's epoch-3
         // logits, and the AUC is the brute-force one of those scores.
-        let membership = try Npy.read(UInt8.self, from: output + "/signals/target_membership.npy").values.map { $0 != 0 }
+        let membership = try Npy.read(UInt8.self, from: output + "/signals/target_membership.npy").values.map {
+            $0 != 0
+        }
         let labels = try Npy.read(Int32.self, from: output + "/signals/labels.npy").values
         let (logits, shape) = try Npy.read(Float.self, from: target + "/logits-600-200-epoch3.npy")
         #expect(shape == [800, 10])
@@ -153,7 +164,8 @@ struct CheckpointEndToEndTests {
         while !sawCheckpoint && p.isRunning && Date() < deadline {
             let keys = (try? FileManager.default.contentsOfDirectory(atPath: killed + "/models")) ?? []
             sawCheckpoint = keys.contains { key in
-                ((try? FileManager.default.contentsOfDirectory(atPath: "\(killed)/models/\(key)")) ?? []).contains("model-epoch2.bin")
+                ((try? FileManager.default.contentsOfDirectory(atPath: "\(killed)/models/\(key)")) ?? []).contains(
+                    "model-epoch2.bin")
             }
             if !sawCheckpoint { usleep(5_000) }
         }
@@ -180,16 +192,20 @@ struct CheckpointEndToEndTests {
         let output = folder + "/python"
         try? FileManager.default.removeItem(atPath: output)
         let native = checkpointConfig(output: output, store: output + "/models", epochs: 12, checkpoints: "[3, 6]")
-        let start = try #require(native.range(of: "  plugin: native\n")), end = try #require(native.range(of: "reference_models:"))
-        let text = native.replacingCharacters(in: start.lowerBound..<end.lowerBound, with: """
-              plugin: python
-              options:
-                module: \(packageRoot)/python/examples/numpy_worker.py
-                python_path: [\(packageRoot)/python]
-                worker_options: '{"steps": 30, "learning_rate": 0.5}'
-                timeout_seconds: 120
+        let start = try #require(native.range(of: "  plugin: native\n")),
+            end = try #require(native.range(of: "reference_models:"))
+        let text = native.replacingCharacters(
+            in: start.lowerBound..<end.lowerBound,
+            with: """
+                  plugin: python
+                  options:
+                    module: \(packageRoot)/python/examples/numpy_worker.py
+                    python_path: [\(packageRoot)/python]
+                    worker_options: '{"steps": 30, "learning_rate": 0.5}'
+                    timeout_seconds: 120
 
-            """).replacingOccurrences(of: "count: 4", with: "count: 2")
+                """
+        ).replacingOccurrences(of: "count: 4", with: "count: 2")
         #expect(text.contains("plugin: python") && text.contains("checkpoints: [3, 6]"))
         let r = try mia(["run", try write(text, "python.yaml"), "--quiet"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -198,9 +214,12 @@ struct CheckpointEndToEndTests {
         #expect(checkpoints.epochs.isEmpty)
         #expect(checkpoints.notes.count == 1)
         #expect(checkpoints.notes.first?.contains("model backend `python`") == true, "\(checkpoints.notes)")
-        #expect(checkpoints.notes.first?.contains("reported no checkpoint for any model") == true, "\(checkpoints.notes)")
+        #expect(
+            checkpoints.notes.first?.contains("reported no checkpoint for any model") == true, "\(checkpoints.notes)")
         #expect(s.attacks["loss-threshold"] != nil, "the final models are audited")
-        #expect(try String(contentsOfFile: output + "/report.html", encoding: .utf8).contains("reported no checkpoint for any model"))
+        #expect(
+            try String(contentsOfFile: output + "/report.html", encoding: .utf8).contains(
+                "reported no checkpoint for any model"))
     }
 }
 

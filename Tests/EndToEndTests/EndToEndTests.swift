@@ -54,7 +54,11 @@ func bruteForceAUC(_ scores: [Double], _ member: [Bool]) -> Double {
     return wins / Double(m.count * n.count)
 }
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first: swift build -c release"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: binary),
+        "build the release binary first: swift build -c release"))
 struct EndToEndTests {
     let folder = NSTemporaryDirectory() + "mia-e2e-\(getpid())"
 
@@ -73,7 +77,9 @@ struct EndToEndTests {
         #expect(first.status == 0, "stderr: \(first.stderr)")
 
         let summary = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: output + "/metrics.json")))
-        let membership = try Npy.read(UInt8.self, from: output + "/signals/target_membership.npy").values.map { $0 != 0 }
+        let membership = try Npy.read(UInt8.self, from: output + "/signals/target_membership.npy").values.map {
+            $0 != 0
+        }
         let labels = try Npy.read(Int32.self, from: output + "/signals/labels.npy").values
         let (logits, shape) = try Npy.read(Float.self, from: output + "/signals/target_logits.npy")
         #expect(shape == [600, 10])
@@ -96,7 +102,8 @@ struct EndToEndTests {
             #expect(abs(loss[i] - (row[Int(labels[i])] - lse)) < 1e-4)
         }
         // Train and test accuracy agree with the signals.
-        let correct = (0..<600).map { i in (0..<10).max { logits[i * 10 + $0] < logits[i * 10 + $1] }! == Int(labels[i]) }
+        let correct = (0..<600).map { i in (0..<10).max { logits[i * 10 + $0] < logits[i * 10 + $1] }! == Int(labels[i])
+        }
         let train = Double((0..<600).filter { membership[$0] && correct[$0] }.count) / 300
         #expect(abs(summary.target.trainAccuracy - train) < 1e-12)
         #expect(summary.target.history.count == 40)
@@ -105,10 +112,13 @@ struct EndToEndTests {
         // A second run trains nothing: every model file stays as it was.
         let store = output + "/models"
         // Model folders (the store also remembers file digests in content-hashes.json).
-        let models = try FileManager.default.contentsOfDirectory(atPath: store).filter { $0 != "content-hashes.json" }.sorted()
+        let models = try FileManager.default.contentsOfDirectory(atPath: store).filter { $0 != "content-hashes.json" }
+            .sorted()
         #expect(models.count == 5)
         func stamps() throws -> [Date] {
-            try models.map { try FileManager.default.attributesOfItem(atPath: "\(store)/\($0)/model.bin")[.modificationDate] as! Date }
+            try models.map {
+                try FileManager.default.attributesOfItem(atPath: "\(store)/\($0)/model.bin")[.modificationDate] as! Date
+            }
         }
         let before = try stamps()
         let second = try mia(["run", config, "--verbose"])
@@ -147,7 +157,11 @@ struct EndToEndTests {
             #expect(r.stderr.contains("bad.yaml:"), "\(r.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: output))
-        let line = try mia(["validate", try write(smallConfig(output: output).replacingOccurrences(of: "epochs: 40", with: "epoch: 40"), "bad.yaml")])
+        let line = try mia([
+            "validate",
+            try write(
+                smallConfig(output: output).replacingOccurrences(of: "epochs: 40", with: "epoch: 40"), "bad.yaml"),
+        ])
         #expect(line.stderr.contains("bad.yaml:21:"))
     }
 
@@ -162,7 +176,8 @@ struct EndToEndTests {
     }
 }
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+@Suite(
+    .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
 struct BringYourOwnSignalsTests {
     let folder = NSTemporaryDirectory() + "mia-byos-\(getpid())"
 
@@ -233,29 +248,40 @@ struct BringYourOwnSignalsTests {
 
         // An attack that needs what signals cannot give is refused before any work.
         let refused = folder + "/refused.yaml"
-        try signalsConfig(converted, output: folder + "/refused", attacks: "      - plugin: shokri", membership: converted + "/members.txt")
-            .write(toFile: refused, atomically: true, encoding: .utf8)
+        try signalsConfig(
+            converted, output: folder + "/refused", attacks: "      - plugin: shokri",
+            membership: converted + "/members.txt"
+        )
+        .write(toFile: refused, atomically: true, encoding: .utf8)
         let v = try mia(["validate", refused])
         #expect(v.status == 2)
         #expect(v.stderr.contains("attack `shokri` needs"))
         // A membership index outside the records is named.
         try "0\n99999\n".write(toFile: folder + "/bad.txt", atomically: true, encoding: .utf8)
-        try signalsConfig(converted, output: folder + "/bad", attacks: "      - plugin: loss-threshold", membership: folder + "/bad.txt")
-            .write(toFile: refused, atomically: true, encoding: .utf8)
+        try signalsConfig(
+            converted, output: folder + "/bad", attacks: "      - plugin: loss-threshold",
+            membership: folder + "/bad.txt"
+        )
+        .write(toFile: refused, atomically: true, encoding: .utf8)
         let bad = try mia(["validate", refused])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("member index 99999 is outside the 600 audit records"), "\(bad.stderr)")
     }
 }
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+@Suite(
+    .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
 struct OutputDefenceEndToEndTests {
     @Test func labelOnlyOutputsLeaveTheLossAttackNoBetterThanTheGapAttack() throws {
         let folder = NSTemporaryDirectory() + "mia-defence-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let text = smallConfig(output: folder + "/run")
-            .replacingOccurrences(of: "  fprs: [0.01, 0.1]", with: "  fprs: [0.01, 0.1]\n  output_defences: [label_only, {top_k: 1}, {rounding: 1}]")
-            .replacingOccurrences(of: "    - plugin: loss-threshold", with: "    - plugin: loss-threshold\n    - plugin: gap")
+            .replacingOccurrences(
+                of: "  fprs: [0.01, 0.1]",
+                with: "  fprs: [0.01, 0.1]\n  output_defences: [label_only, {top_k: 1}, {rounding: 1}]"
+            )
+            .replacingOccurrences(
+                of: "    - plugin: loss-threshold", with: "    - plugin: loss-threshold\n    - plugin: gap")
         try text.write(toFile: folder + "/c.yaml", atomically: true, encoding: .utf8)
         let r = try mia(["run", folder + "/c.yaml", "--quiet"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -272,7 +298,8 @@ struct OutputDefenceEndToEndTests {
     }
 }
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+@Suite(
+    .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
 struct TrainedElsewhereTests {
     @Test func aTargetTrainedElsewhereIsAuditedWithItsMembershipFile() throws {
         let folder = NSTemporaryDirectory() + "mia-elsewhere-\(getpid())"
@@ -283,7 +310,8 @@ struct TrainedElsewhereTests {
         let original = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: first + "/metrics.json")))
         // The target's saved model, as if it came from elsewhere, and its members as a text file.
         var targetFile: String?
-        for key in try FileManager.default.contentsOfDirectory(atPath: first + "/models") where key != "content-hashes.json" {
+        for key in try FileManager.default.contentsOfDirectory(atPath: first + "/models")
+        where key != "content-hashes.json" {
             let meta = try String(contentsOfFile: "\(first)/models/\(key)/meta.json", encoding: .utf8)
             if meta.contains("\"role\" : \"target\"") { targetFile = "\(first)/models/\(key)/model.bin" }
         }
@@ -292,25 +320,30 @@ struct TrainedElsewhereTests {
         try members.indices.filter { members[$0] != 0 }.map(String.init).joined(separator: "\n")
             .write(toFile: folder + "/members.txt", atomically: true, encoding: .utf8)
 
-        let text = smallConfig(output: folder + "/second").replacingOccurrences(of: "reference_models:", with: """
-            target:
-              plugin: native
-              options:
-                architecture: mlp
-                hidden_sizes: [256]
-              model_file: \(model)
-              membership: \(folder)/members.txt
-            reference_models:
-            """)
+        let text = smallConfig(output: folder + "/second").replacingOccurrences(
+            of: "reference_models:",
+            with: """
+                target:
+                  plugin: native
+                  options:
+                    architecture: mlp
+                    hidden_sizes: [256]
+                  model_file: \(model)
+                  membership: \(folder)/members.txt
+                reference_models:
+                """)
         // An attack that queries the target (and trains shadow models) asks the target's own backend.
         let withQueries = text.replacingOccurrences(
-            of: "    - plugin: loss-threshold\n", with: "    - plugin: loss-threshold\n    - plugin: shokri\n      options: {shadow_count: 2}\n")
+            of: "    - plugin: loss-threshold\n",
+            with: "    - plugin: loss-threshold\n    - plugin: shokri\n      options: {shadow_count: 2}\n")
         #expect(withQueries != text)
         try withQueries.write(toFile: folder + "/second.yaml", atomically: true, encoding: .utf8)
         let r = try mia(["run", folder + "/second.yaml", "--verbose"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("4 in this shard, 0 in the store, 4 to train"), "only the reference models are trained")
-        let second = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: folder + "/second/metrics.json")))
+        #expect(
+            r.stderr.contains("4 in this shard, 0 in the store, 4 to train"), "only the reference models are trained")
+        let second = try RunSummary.decode(
+            jsonData: Data(contentsOf: URL(fileURLWithPath: folder + "/second/metrics.json")))
         for name in ["loss-threshold", "lira-offline"] {
             #expect(second.attacks[name]?.auc == original.attacks[name]?.auc, "\(name)")
         }
@@ -325,29 +358,32 @@ struct TrainedElsewhereTests {
     }
 }
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+@Suite(
+    .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
 struct PythonBackendEndToEndTests {
     /// A whole audit whose target and reference models are a user's NumPy code in worker processes.
     @Test func anAuditOfAModelInAPythonWorker() throws {
         let folder = NSTemporaryDirectory() + "mia-python-e2e-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let text = smallConfig(output: folder + "/run").replacingOccurrences(of: """
-              plugin: native
-              options:
-                architecture: mlp
-                hidden_sizes: [256]
-                optimizer: adam
-                learning_rate: 0.001
-                batch_size: 128
-                epochs: 40
-            """, with: """
-              plugin: python
-              options:
-                module: \(packageRoot)/python/examples/numpy_worker.py
-                python_path: [\(packageRoot)/python]
-                worker_options: '{"steps": 60, "learning_rate": 0.5}'
-                timeout_seconds: 120
-            """)
+        let text = smallConfig(output: folder + "/run").replacingOccurrences(
+            of: """
+                  plugin: native
+                  options:
+                    architecture: mlp
+                    hidden_sizes: [256]
+                    optimizer: adam
+                    learning_rate: 0.001
+                    batch_size: 128
+                    epochs: 40
+                """,
+            with: """
+                  plugin: python
+                  options:
+                    module: \(packageRoot)/python/examples/numpy_worker.py
+                    python_path: [\(packageRoot)/python]
+                    worker_options: '{"steps": 60, "learning_rate": 0.5}'
+                    timeout_seconds: 120
+                """)
         #expect(text.contains("plugin: python"))
         try text.write(toFile: folder + "/c.yaml", atomically: true, encoding: .utf8)
         let r = try mia(["run", folder + "/c.yaml", "--quiet"])
@@ -362,7 +398,8 @@ struct PythonBackendEndToEndTests {
     }
 }
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+@Suite(
+    .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
 struct DPSGDEndToEndTests {
     /// DP-SGD with much noise leaves the attacks near chance, and the audit's empirical lower bound
     /// on epsilon stays below the accountant's claim.
@@ -370,7 +407,9 @@ struct DPSGDEndToEndTests {
         let folder = NSTemporaryDirectory() + "mia-dp-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let text = smallConfig(output: folder + "/run")
-            .replacingOccurrences(of: "    epochs: 40", with: "    epochs: 10\n    dp_sgd: true\n    dp_noise_multiplier: 2.0\n    dp_clip_norm: 1.0")
+            .replacingOccurrences(
+                of: "    epochs: 40",
+                with: "    epochs: 10\n    dp_sgd: true\n    dp_noise_multiplier: 2.0\n    dp_clip_norm: 1.0")
         try text.write(toFile: folder + "/c.yaml", atomically: true, encoding: .utf8)
         let r = try mia(["run", folder + "/c.yaml", "--quiet"])
         #expect(r.status == 0, "\(r.stderr)")

@@ -5,7 +5,11 @@ import Testing
 
 /// Issue 13 through the binary: `validate` on a signals config, shared options before the
 /// command, and the run state of a failing rerun.
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first: swift build -c release"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: binary),
+        "build the release binary first: swift build -c release"))
 struct InputsEndToEndTests {
     let folder = NSTemporaryDirectory() + "mia-inputs-e2e-\(getpid())"
 
@@ -53,14 +57,20 @@ struct InputsEndToEndTests {
         let v = try mia(["validate", config])
         #expect(v.status == 0, "\(v.stderr)")
         #expect(v.stdout.contains("signals from") && v.stdout.contains("200 audit records, 3 classes"), "\(v.stdout)")
-        for args in [["--verbose", "validate", config], ["-q", "--plugin-path", folder, "validate", config], ["-v", "plugins", "list"]] {
+        for args in [
+            ["--verbose", "validate", config], ["-q", "--plugin-path", folder, "validate", config],
+            ["-v", "plugins", "list"],
+        ] {
             let r = try mia(args)
             #expect(r.status == 0, "\(args): \(r.stderr)")
         }
         // A run name that climbs out of runs/ is refused with its line.
-        let escape = try write(try signalsConfig(output: folder + "/v", attacks: ["loss-threshold"], name: "../../.."), "escape.yaml")
+        let escape = try write(
+            try signalsConfig(output: folder + "/v", attacks: ["loss-threshold"], name: "../../.."), "escape.yaml")
         let e = try mia(["validate", escape])
-        #expect(e.status == 2 && e.stderr.contains("escape.yaml:2: `run.name`: a run name is one folder name"), "\(e.stderr)")
+        #expect(
+            e.status == 2 && e.stderr.contains("escape.yaml:2: `run.name`: a run name is one folder name"),
+            "\(e.stderr)")
     }
 
     @Test func aFailingRerunLeavesNoResultsThatLookComplete() throws {
@@ -73,11 +83,14 @@ struct InputsEndToEndTests {
         #expect(FileManager.default.fileExists(atPath: output + "/metrics.json"))
         #expect(try mia(["report", output]).status == 0)
 
-        let bad = try write(try signalsConfig(output: output, attacks: ["loss-threshold", "failing-attack"]), "bad.yaml")
+        let bad = try write(
+            try signalsConfig(output: output, attacks: ["loss-threshold", "failing-attack"]), "bad.yaml")
         let second = try mia(["run", bad, "--quiet"])
         #expect(second.status == 1, "\(second.stderr)")
         for name in ["metrics.json", "report.html", "roc"] {
-            #expect(!FileManager.default.fileExists(atPath: output + "/" + name), "\(name) of the earlier run is still in place")
+            #expect(
+                !FileManager.default.fileExists(atPath: output + "/" + name),
+                "\(name) of the earlier run is still in place")
         }
         let state = try #require(RunFolder.read(output))
         #expect(state.state == .failed && state.stage == "attacks", "\(state)")
@@ -86,6 +99,8 @@ struct InputsEndToEndTests {
         #expect(FileManager.default.fileExists(atPath: previous + "/metrics.json"))
         let report = try mia(["report", output])
         #expect(report.status == 1)
-        #expect(report.stderr.contains("the run failed in stage `attacks`") && report.stderr.contains("this fixture always fails"), "\(report.stderr)")
+        #expect(
+            report.stderr.contains("the run failed in stage `attacks`")
+                && report.stderr.contains("this fixture always fails"), "\(report.stderr)")
     }
 }

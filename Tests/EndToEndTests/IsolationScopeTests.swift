@@ -8,27 +8,28 @@ extension PluginSafetyTests {
     @Test func isolationOfADatasetModelOrAttackLibraryIsAccepted() throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let csv = folder + "/scope.csv"
-        try ("x,label\n" + (0..<40).map { "\($0),\($0 % 2)" }.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        try ("x,label\n" + (0..<40).map { "\($0),\($0 % 2)" }.joined(separator: "\n") + "\n").write(
+            toFile: csv, atomically: true, encoding: .utf8)
         func validate(_ library: String) throws -> CommandResult {
             let path = folder + "/scope.yaml"
             try """
-                run: {name: scope, output: \(folder)/runs/scope}
-                plugins:
-                  libraries:
-                    \(library): {isolation: process}
-                dataset:
-                  plugin: csv
-                  options: {path: \(csv), label_column: label}
-                  audit_records: 20
-                  population_records: 10
-                model:
-                  plugin: native
-                  options: {architecture: mlp, hidden_sizes: [4], epochs: 1}
-                reference_models: {count: 2}
-                audit:
-                  attacks:
-                    - plugin: lira
-                """.write(toFile: path, atomically: true, encoding: .utf8)
+            run: {name: scope, output: \(folder)/runs/scope}
+            plugins:
+              libraries:
+                \(library): {isolation: process}
+            dataset:
+              plugin: csv
+              options: {path: \(csv), label_column: label}
+              audit_records: 20
+              population_records: 10
+            model:
+              plugin: native
+              options: {architecture: mlp, hidden_sizes: [4], epochs: 1}
+            reference_models: {count: 2}
+            audit:
+              attacks:
+                - plugin: lira
+            """.write(toFile: path, atomically: true, encoding: .utf8)
             return try mia(["validate", path])
         }
         for library in ["libMIADatasetCSV.so", "mia-model-native", "libMIAAttacksReference.so"] {

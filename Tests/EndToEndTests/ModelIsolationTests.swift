@@ -8,7 +8,8 @@ import Testing
 /// child as in process, and a fixture model or dataset (Tests/Fixtures/FixtureMisbehavingModel)
 /// that crashes, aborts, exits or hangs ends the run with an error naming the library, the
 /// component, the call and the signal, and a `failed` run state.
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+@Suite(
+    .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
 struct ModelIsolationTests {
     let folder = NSTemporaryDirectory() + "mia-model-isolation-\(getpid())"
     let library = packageRoot + "/.build/release/libTestFixtureMisbehavingModel.so"
@@ -61,7 +62,9 @@ struct ModelIsolationTests {
     func comparable(_ output: String) throws -> NSDictionary {
         let data = try Data(contentsOf: URL(fileURLWithPath: output + "/metrics.json"))
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        for key in ["config_yaml", "created_at", "blas", "peak_memory_bytes", "stage_seconds", "total_seconds"] { object[key] = nil }
+        for key in ["config_yaml", "created_at", "blas", "peak_memory_bytes", "stage_seconds", "total_seconds"] {
+            object[key] = nil
+        }
         var target = try #require(object["target"] as? [String: Any])
         let history = try #require(target["history"] as? [[String: Any]])
         #expect(history.count == 3)
@@ -82,17 +85,22 @@ struct ModelIsolationTests {
             #expect(a == b, "\(name) differs")
         }
         // The checkpoint's logits too (predicted by a fresh instance that loaded the saved model).
-        let checkpoints = try FileManager.default.subpathsOfDirectory(atPath: "\(folder)/runs/in-process/models").filter { $0.contains("epoch") && $0.hasSuffix(".npy") }
+        let checkpoints = try FileManager.default.subpathsOfDirectory(atPath: "\(folder)/runs/in-process/models").filter
+        { $0.contains("epoch") && $0.hasSuffix(".npy") }
         #expect(!checkpoints.isEmpty)
         for c in checkpoints {
             #expect(
-                FileManager.default.contentsEqual(atPath: "\(folder)/runs/in-process/models/\(c)", andPath: "\(folder)/runs/isolated/models/\(c)"), "\(c)")
+                FileManager.default.contentsEqual(
+                    atPath: "\(folder)/runs/in-process/models/\(c)", andPath: "\(folder)/runs/isolated/models/\(c)"),
+                "\(c)")
         }
         let a = try comparable("\(folder)/runs/in-process"), b = try comparable("\(folder)/runs/isolated")
         #expect(a == b, "metrics differ")
     }
 
-    func fixtureConfig(_ name: String, dataset: String, model: String, datasetIn: String = "read") throws -> (path: String, output: String) {
+    func fixtureConfig(_ name: String, dataset: String, model: String, datasetIn: String = "read") throws -> (
+        path: String, output: String
+    ) {
         let output = "\(folder)/runs/\(name)"
         let path = try write(
             name,
@@ -136,14 +144,21 @@ struct ModelIsolationTests {
             ("segfault", "train", "crashed in train: the child process was killed by SIGSEGV (signal 11)"),
             ("abort", "train", "crashed in train: the child process was killed by SIGABRT (signal 6)"),
             ("exit", "train", "failed in train: the plugin called exit(0) during `train`"),
-            ("hang", "train", "failed in train: `train` ran past plugins.timeout_seconds = 1 s; the child process was killed"),
+            (
+                "hang", "train",
+                "failed in train: `train` ran past plugins.timeout_seconds = 1 s; the child process was killed"
+            ),
             ("segfault", "predict", "crashed in predict: the child process was killed by SIGSEGV (signal 11)"),
             ("abort", "predict", "crashed in predict: the child process was killed by SIGABRT (signal 6)"),
             ("exit", "predict", "failed in predict: the plugin called exit(0) during `predict`"),
-            ("hang", "predict", "failed in predict: `predict` ran past plugins.timeout_seconds = 1 s; the child process was killed"),
+            (
+                "hang", "predict",
+                "failed in predict: `predict` ran past plugins.timeout_seconds = 1 s; the child process was killed"
+            ),
         ]
         for (fail, call, message) in cases {
-            let (path, output) = try fixtureConfig("model-\(fail)-\(call)", dataset: "none", model: "{fail: \(fail), in: \(call)}")
+            let (path, output) = try fixtureConfig(
+                "model-\(fail)-\(call)", dataset: "none", model: "{fail: \(fail), in: \(call)}")
             let start = Date()
             try expectFailed(try mia(["run", path]), output, "\(origin) \(message)")
             #expect(Date().timeIntervalSince(start) < 60)
@@ -153,15 +168,22 @@ struct ModelIsolationTests {
     @Test func aDatasetCrashingInItsLoadIsAnErrorNamingTheCall() throws {
         let origin = "dataset `crash-dataset` (\(library)), run in a child process (plugins.isolation: process),"
         let (path, output) = try fixtureConfig("dataset-segfault", dataset: "segfault", model: "{fail: none}")
-        try expectFailed(try mia(["run", path]), output, "\(origin) crashed in read: the child process was killed by SIGSEGV (signal 11)")
+        try expectFailed(
+            try mia(["run", path]), output,
+            "\(origin) crashed in read: the child process was killed by SIGSEGV (signal 11)")
         let (exitPath, exitOutput) = try fixtureConfig("dataset-exit", dataset: "exit", model: "{fail: none}")
-        try expectFailed(try mia(["run", exitPath]), exitOutput, "\(origin) failed in read: the plugin called exit(0) during `read`")
+        try expectFailed(
+            try mia(["run", exitPath]), exitOutput, "\(origin) failed in read: the plugin called exit(0) during `read`")
         // A crash in `open` (when the plan asks the dataset its size) is refused as the config's
         // dataset that could not be opened, with the same words, before any run state is written.
-        let (openPath, _) = try fixtureConfig("dataset-open", dataset: "abort", model: "{fail: none}", datasetIn: "open")
+        let (openPath, _) = try fixtureConfig(
+            "dataset-open", dataset: "abort", model: "{fail: none}", datasetIn: "open")
         let opened = try mia(["run", openPath])
         #expect(opened.status == 2, "\(opened.stderr)")
-        #expect(opened.stderr.contains("the dataset could not be opened: \(origin) crashed in open: the child process was killed by SIGABRT (signal 6)"), "\(opened.stderr)")
+        #expect(
+            opened.stderr.contains(
+                "the dataset could not be opened: \(origin) crashed in open: the child process was killed by SIGABRT (signal 6)"
+            ), "\(opened.stderr)")
     }
 
     /// The fixture model behaving: the run completes through the child, and the logits it

@@ -6,7 +6,8 @@ import Testing
 /// A misbehaving plugin (Tests/Fixtures/FixtureMisbehaving: crash, abort, exit(0), a call that
 /// never returns) in process and in a child process (`plugins.isolation: process`), through the
 /// release binary on small signals written by the test (no training).
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+@Suite(
+    .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
 struct PluginSafetyTests {
     let folder = NSTemporaryDirectory() + "mia-plugin-safety-\(getpid())"
     let library = packageRoot + "/.build/release/libTestFixtureMisbehaving.so"
@@ -25,10 +26,12 @@ struct PluginSafetyTests {
         try Npy.write((0..<(n * c)).map { _ in next() }, shape: [n, c], to: path + "/target_logits.npy")
         try Npy.write((0..<n).map { UInt8($0 % 2) }, shape: [n], to: path + "/target_membership.npy")
         try Npy.write((0..<(r * n * c)).map { _ in next() }, shape: [r, n, c], to: path + "/reference_logits.npy")
-        try Npy.write((0..<(r * n)).map { UInt8(($0 / n + $0 % n) % 2) }, shape: [r, n], to: path + "/reference_membership.npy")
+        try Npy.write(
+            (0..<(r * n)).map { UInt8(($0 / n + $0 % n) % 2) }, shape: [r, n], to: path + "/reference_membership.npy")
         try Npy.write((0..<p).map { Int32($0 % c) }, shape: [p], to: path + "/population_labels.npy")
         try Npy.write((0..<(p * c)).map { _ in next() }, shape: [p, c], to: path + "/population_target_logits.npy")
-        try Npy.write((0..<(r * p * c)).map { _ in next() }, shape: [r, p, c], to: path + "/population_reference_logits.npy")
+        try Npy.write(
+            (0..<(r * p * c)).map { _ in next() }, shape: [r, p, c], to: path + "/population_reference_logits.npy")
         return path
     }
 
@@ -74,7 +77,8 @@ struct PluginSafetyTests {
         let (path, output) = try config("exit", attacks: ["plugin: exit-attack"])
         let r = try mia(["run", path])
         #expect(r.status == 1, "\(r.stderr)")
-        #expect(r.stderr.contains("a plugin called exit() in `score` of attack `exit-attack` (\(library))"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("a plugin called exit() in `score` of attack `exit-attack` (\(library))"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: output + "/metrics.json"))
     }
 
@@ -83,7 +87,8 @@ struct PluginSafetyTests {
         let start = Date()
         let r = try mia(["run", path])
         #expect(r.status == 1, "\(r.stderr)")
-        #expect(r.stderr.contains("ran past its time limit: `score` of attack `hang-attack` (\(library))"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("ran past its time limit: `score` of attack `hang-attack` (\(library))"), "\(r.stderr)")
         #expect(r.stderr.contains("plugins.timeout_seconds = 1.0 s"), "\(r.stderr)")
         #expect(Date().timeIntervalSince(start) < 30)
     }
@@ -104,7 +109,9 @@ struct PluginSafetyTests {
         p.waitUntilExit()
         let text = String(decoding: stderr, as: UTF8.self)
         #expect(p.terminationStatus == 130, "\(text)")
-        #expect(text.contains("`score` of attack `hang-attack` (\(library)) did not return within 5.0 s of the interrupt"), "\(text)")
+        #expect(
+            text.contains("`score` of attack `hang-attack` (\(library)) did not return within 5.0 s of the interrupt"),
+            "\(text)")
         #expect(Date().timeIntervalSince(sent) < 20)
     }
 
@@ -115,13 +122,20 @@ struct PluginSafetyTests {
             ("segfault-attack", "crashed in score: the child process was killed by SIGSEGV (signal 11)"),
             ("abort-attack", "crashed in score: the child process was killed by SIGABRT (signal 6)"),
             ("exit-attack", "failed in score: the plugin called exit(0) during `score`"),
-            ("hang-attack", "failed in score: `score` ran past plugins.timeout_seconds = 1 s; the child process was killed"),
+            (
+                "hang-attack",
+                "failed in score: `score` ran past plugins.timeout_seconds = 1 s; the child process was killed"
+            ),
         ]
         for (attack, message) in cases {
-            let (path, output) = try config("isolated-\(attack)", attacks: ["plugin: \(attack)"], plugins: "isolation: process\ntimeout_seconds: 1")
+            let (path, output) = try config(
+                "isolated-\(attack)", attacks: ["plugin: \(attack)"], plugins: "isolation: process\ntimeout_seconds: 1")
             let r = try mia(["run", path])
             #expect(r.status == 1, "\(attack): \(r.stderr)")
-            #expect(r.stderr.contains("attack `\(attack)` (\(library)), run in a child process (plugins.isolation: process), \(message)"), "\(r.stderr)")
+            #expect(
+                r.stderr.contains(
+                    "attack `\(attack)` (\(library)), run in a child process (plugins.isolation: process), \(message)"),
+                "\(r.stderr)")
             #expect(!r.stderr.contains("a plugin crashed"), "\(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: output + "/metrics.json"))
         }
@@ -133,7 +147,9 @@ struct PluginSafetyTests {
             plugins: "on_failure: continue\nlibraries:\n  libTestFixtureMisbehaving.so: {isolation: process}")
         let r = try mia(["run", path])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("attack segfault-attack left out of the results (plugins.on_failure: continue)"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("attack segfault-attack left out of the results (plugins.on_failure: continue)"),
+            "\(r.stderr)")
         let metrics = try String(contentsOfFile: output + "/metrics.json", encoding: .utf8)
         #expect(metrics.contains("label-attack"))
         #expect(!FileManager.default.fileExists(atPath: output + "/scores/segfault-attack.npy"))
@@ -145,7 +161,8 @@ struct PluginSafetyTests {
     @Test func isolatedScoresAreBitIdenticalToInProcess() throws {
         let attacks = [
             "plugin: loss-threshold", "{plugin: lira, name: lira-offline, options: {mode: offline}}",
-            "{plugin: lira, name: lira-online, options: {mode: online}}", "{plugin: rmia, name: rmia-offline, options: {mode: offline}}",
+            "{plugin: lira, name: lira-online, options: {mode: online}}",
+            "{plugin: rmia, name: rmia-offline, options: {mode: offline}}",
             "plugin: label-attack",
         ]
         let (inProcess, a) = try config("same-in-process", attacks: attacks)
@@ -163,8 +180,10 @@ struct PluginSafetyTests {
 
     @Test func policyKeysAreChecked() throws {
         for (plugins, message) in [
-            ("isolation: thread", "must be `none` or `process`"), ("timeout_seconds: -1", "must be a positive number of seconds"),
-            ("on_failure: retry", "must be `stop` or `continue`"), ("libraries:\n  x.so: {isolate: process}", "unknown key `isolate`"),
+            ("isolation: thread", "must be `none` or `process`"),
+            ("timeout_seconds: -1", "must be a positive number of seconds"),
+            ("on_failure: retry", "must be `stop` or `continue`"),
+            ("libraries:\n  x.so: {isolate: process}", "unknown key `isolate`"),
         ] {
             let (path, _) = try config("bad", attacks: ["plugin: label-attack"], plugins: plugins)
             let r = try mia(["validate", path])

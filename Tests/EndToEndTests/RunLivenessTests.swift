@@ -24,7 +24,9 @@ extension PluginSafetyTests {
 
         // Live: report says so, and a second run in the same folder is refused.
         let liveReport = try mia(["report", output])
-        #expect(liveReport.status == 1 && liveReport.stderr.contains("process \(pid) is still running it"), "\(liveReport.stderr)")
+        #expect(
+            liveReport.status == 1 && liveReport.stderr.contains("process \(pid) is still running it"),
+            "\(liveReport.stderr)")
         let second = try mia(["run", path, "--quiet"])
         #expect(second.status == 1, "\(second.stderr)")
         #expect(second.stderr.contains("another run is in progress in this folder (process \(pid)"), "\(second.stderr)")
@@ -35,17 +37,22 @@ extension PluginSafetyTests {
         kill(pid, SIGKILL)
         p.waitUntilExit()
         let stale = try #require(RunFolder.read(output))
-        #expect(stale.state == .running && stale.pid == pid && stale.host == ProcessInfo.processInfo.hostName, "\(stale)")
+        #expect(
+            stale.state == .running && stale.pid == pid && stale.host == ProcessInfo.processInfo.hostName, "\(stale)")
         #expect(RunFolder.liveness(of: stale, in: output) == .interrupted(pid: pid))
         let report = try mia(["report", output])
         #expect(report.status == 1, "\(report.stderr)")
-        #expect(report.stderr.contains("interrupted (process \(pid) is gone)") && report.stderr.contains("stage `attacks`"), "\(report.stderr)")
+        #expect(
+            report.stderr.contains("interrupted (process \(pid) is gone)") && report.stderr.contains("stage `attacks`"),
+            "\(report.stderr)")
 
         // A rerun says what it resumes, completes, and sets the interrupted state aside as failed.
         let (fixed, _) = try config("liveness", attacks: ["plugin: loss-threshold"])
         let rerun = try mia(["run", fixed])
         #expect(rerun.status == 0, "\(rerun.stderr)")
-        #expect(rerun.stderr.contains("interrupted (process \(pid) is gone)") && rerun.stderr.contains("resuming it"), "\(rerun.stderr)")
+        #expect(
+            rerun.stderr.contains("interrupted (process \(pid) is gone)") && rerun.stderr.contains("resuming it"),
+            "\(rerun.stderr)")
         let done = try #require(RunFolder.read(output))
         #expect(done.state == .complete && done.pid != pid, "\(done)")
         let previous = try #require(done.previousResults)

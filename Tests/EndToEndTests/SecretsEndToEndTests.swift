@@ -7,7 +7,8 @@ import Testing
 /// prediction API on loopback (Python's standard library) that answers only that token and
 /// records every Authorization header it receives. The API must see the expanded token; no file
 /// of the run folder, and nothing the run prints, may hold it.
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
+@Suite(
+    .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first"))
 struct SecretsEndToEndTests {
     let folder = NSTemporaryDirectory() + "mia-secrets-e2e-\(getpid())"
 
@@ -65,7 +66,8 @@ struct SecretsEndToEndTests {
             if chunk.isEmpty { break }
             line += chunk
         }
-        let port = try #require(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let port = try #require(
+            Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
         return (p, input, port)
     }
 
@@ -139,7 +141,9 @@ struct SecretsEndToEndTests {
         #expect(r.status == 0, "\(r.stderr)")
 
         // The API received the expanded token, and nothing else.
-        let seen = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(string: "http://127.0.0.1:\(port)/")!)) as? [String: [String?]]
+        let seen =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(string: "http://127.0.0.1:\(port)/")!))
+            as? [String: [String?]]
         let headers = try #require(seen?["authorization"])
         #expect(!headers.isEmpty && headers.allSatisfy { $0 == "Bearer " + token }, "\(headers)")
 
@@ -149,12 +153,15 @@ struct SecretsEndToEndTests {
         let walker = try #require(FileManager.default.enumerator(atPath: output))
         for case let name as String in walker {
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: output + "/" + name, isDirectory: &isDir), !isDir.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: output + "/" + name, isDirectory: &isDir), !isDir.boolValue
+            else { continue }
             files.append(name)
             let data = try Data(contentsOf: URL(fileURLWithPath: output + "/" + name))
             #expect(data.range(of: Data(token.utf8)) == nil, "\(name) holds the token")
         }
-        for name in ["config.yaml", "metrics.json", "report.html", "run.json"] { #expect(files.contains(name), "\(files)") }
+        for name in ["config.yaml", "metrics.json", "report.html", "run.json"] {
+            #expect(files.contains(name), "\(files)")
+        }
         let asRun = try String(contentsOfFile: output + "/config.yaml", encoding: .utf8)
         #expect(asRun.contains("Bearer ${MIA_TEST_TOKEN}"), "\(asRun)")
     }

@@ -6,7 +6,11 @@ import Testing
 /// The loss-trajectory attack through the release binary: a small audit with checkpoints, its
 /// scores recomputed here from the store's checkpoint logits (trajectories by the cross-entropy
 /// written out, the logistic attack model by `independentLogisticRegression`).
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the release binary first: swift build -c release"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: binary),
+        "build the release binary first: swift build -c release"))
 struct TrajectoryEndToEndTests {
     let folder = NSTemporaryDirectory() + "mia-e2e-trajectory-\(getpid())"
 
@@ -16,7 +20,10 @@ struct TrajectoryEndToEndTests {
         for key in try FileManager.default.contentsOfDirectory(atPath: store) {
             let meta = try? Data(contentsOf: URL(fileURLWithPath: "\(store)/\(key)/meta.json"))
             if let meta, let record = try? JSONDecoder().decode([String: AnyDecodable].self, from: meta),
-                case .string(let role)? = record["role"] { out[role] = "\(store)/\(key)" }
+                case .string(let role)? = record["role"]
+            {
+                out[role] = "\(store)/\(key)"
+            }
         }
         return out
     }
@@ -25,7 +32,8 @@ struct TrajectoryEndToEndTests {
         let output = folder + "/run", store = folder + "/store"
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let text = checkpointConfig(output: output, store: store, epochs: 8, checkpoints: "[2, 4]")
+        let text =
+            checkpointConfig(output: output, store: store, epochs: 8, checkpoints: "[2, 4]")
             .replacingOccurrences(of: "count: 4", with: "count: 2")
             + "\n    - plugin: loss-trajectory\n      options: {model: logistic_regression}\n"
         let config = folder + "/t.yaml"
@@ -36,14 +44,20 @@ struct TrajectoryEndToEndTests {
         let summary = try RunSummary.decode(jsonData: Data(contentsOf: URL(fileURLWithPath: output + "/metrics.json")))
         let checkpoints = try #require(summary.checkpoints)
         #expect(checkpoints.epochs.map(\.epoch) == [2, 4])
-        #expect(checkpoints.epochs.allSatisfy { $0.attacks["loss-trajectory"] == nil }, "it reads every epoch at once: no per-epoch rerun")
-        #expect(checkpoints.notes.contains { $0.contains("`loss-trajectory` read every checkpoint at once") }, "\(checkpoints.notes)")
+        #expect(
+            checkpoints.epochs.allSatisfy { $0.attacks["loss-trajectory"] == nil },
+            "it reads every epoch at once: no per-epoch rerun")
+        #expect(
+            checkpoints.notes.contains { $0.contains("`loss-trajectory` read every checkpoint at once") },
+            "\(checkpoints.notes)")
         let auc = try #require(summary.attacks["loss-trajectory"]?.auc)
 
         let n = 600, c = 10, r = 2
         let labels = try Npy.read(Int32.self, from: output + "/signals/labels.npy").values
         let referenceMembership = try Npy.read(UInt8.self, from: output + "/signals/reference_membership.npy").values
-        let membership = try Npy.read(UInt8.self, from: output + "/signals/target_membership.npy").values.map { $0 != 0 }
+        let membership = try Npy.read(UInt8.self, from: output + "/signals/target_membership.npy").values.map {
+            $0 != 0
+        }
         let folders = try modelFolders(store)
         /// Record i's losses at epochs 2 and 4, then at the end, under the model of `role`.
         func trajectories(_ role: String) throws -> [[Double]] {
@@ -70,7 +84,8 @@ struct TrajectoryEndToEndTests {
         let again = try mia(["run", config, "--verbose"])
         #expect(again.stderr.contains("attack loss-trajectory: scores reused"), "\(again.stderr)")
         let fewer = folder + "/fewer.yaml"
-        try text.replacingOccurrences(of: "checkpoints: [2, 4]", with: "checkpoints: [4]").write(toFile: fewer, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "checkpoints: [2, 4]", with: "checkpoints: [4]").write(
+            toFile: fewer, atomically: true, encoding: .utf8)
         let other = try mia(["run", fewer, "--verbose"])
         #expect(other.status == 0, "stderr: \(other.stderr)")
         #expect(!other.stderr.contains("attack loss-trajectory: scores reused"), "\(other.stderr)")

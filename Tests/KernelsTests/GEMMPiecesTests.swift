@@ -10,8 +10,10 @@ import Testing
         // Products OpenBLAS always kept on one thread stay one call.
         #expect(GEMMPieces(m: 64, n: 64, k: 64).count == 1)
         #expect(GEMMPieces(m: 6, n: 784, k: 25).count == 1)
-        for (m, n, k) in [(128, 512, 784), (512, 784, 128), (128, 784, 512), (64, 120, 400), (120, 400, 64), (1024, 512, 784),
-                          (37, 300, 1000), (10_000, 10, 84), (33, 33, 100_000), (16, 150, 12_800)] {
+        for (m, n, k) in [
+            (128, 512, 784), (512, 784, 128), (128, 784, 512), (64, 120, 400), (120, 400, 64), (1024, 512, 784),
+            (37, 300, 1000), (10_000, 10, 84), (33, 33, 100_000), (16, 150, 12_800),
+        ] {
             let p = GEMMPieces(m: m, n: n, k: k)
             #expect(p == GEMMPieces(m: m, n: n, k: k))
             #expect(p.axis == (n >= m ? .columns : .rows), "\(m)x\(n)x\(k)")
@@ -57,7 +59,10 @@ import Testing
                         for j in 0..<ldc {
                             var want = j < n ? beta * c0[i * ldc + j] : c0[i * ldc + j]  // padding untouched
                             if j < n {
-                                for p in 0..<k { want += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]) }
+                                for p in 0..<k {
+                                    want +=
+                                        (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j])
+                                }
                             }
                             if c[i * ldc + j] != want { wrong += 1 }
                         }
@@ -72,9 +77,11 @@ import Testing
     /// first layer (k = 784) and of LeNet-5's fc1 (k = 400) gave other bits than 1 thread; on
     /// `Haswell` every shape did. Random inputs, so any change of summation order shows.
     @Test func aProductHasTheSameBitsOnAnyThreadCount() {
-        for (ta, tb, m, n, k) in [(false, true, 128, 512, 784), (true, false, 512, 784, 128), (false, false, 128, 784, 512),
-                                  (false, true, 64, 120, 400), (true, false, 120, 400, 64), (false, true, 1024, 512, 784),
-                                  (false, false, 37, 300, 1000)] {
+        for (ta, tb, m, n, k) in [
+            (false, true, 128, 512, 784), (true, false, 512, 784, 128), (false, false, 128, 784, 512),
+            (false, true, 64, 120, 400), (true, false, 120, 400, 64), (false, true, 1024, 512, 784),
+            (false, false, 37, 300, 1000),
+        ] {
             let a = randomFloats(m * k, seed: UInt64(m * 31 + k))
             let b = randomFloats(k * n, seed: UInt64(n * 17 + k))
             let c0 = randomFloats(m * n, seed: 5)
@@ -83,7 +90,8 @@ import Testing
                 for beta: Float in [0, 1] {
                     var c = c0
                     withThreads(threads) {
-                        BLAS.gemm(ta, tb, m: m, n: n, k: k, a, lda: ta ? m : k, b, ldb: tb ? k : n, beta: beta, &c, ldc: n)
+                        BLAS.gemm(
+                            ta, tb, m: m, n: n, k: k, a, lda: ta ? m : k, b, ldb: tb ? k : n, beta: beta, &c, ldc: n)
                     }
                     results.append(c)
                 }

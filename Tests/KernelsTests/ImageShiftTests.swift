@@ -7,8 +7,12 @@ import Testing
     /// One 3 × 3 image 1...9, row-major, and a second channel holding 10 × it.
     let image: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
-    func view(_ x: [Float], channels: Int = 1, count: Int = 1, mirror: Bool = false, dy: Int = 0, dx: Int = 0) -> [Float] {
-        x.withUnsafeBufferPointer { ImageShift.apply($0, count: count, channels: channels, height: 3, width: 3, mirror: mirror, dy: dy, dx: dx) }
+    func view(_ x: [Float], channels: Int = 1, count: Int = 1, mirror: Bool = false, dy: Int = 0, dx: Int = 0)
+        -> [Float]
+    {
+        x.withUnsafeBufferPointer {
+            ImageShift.apply($0, count: count, channels: channels, height: 3, width: 3, mirror: mirror, dy: dy, dx: dx)
+        }
     }
 
     @Test func handWorkedViews() {

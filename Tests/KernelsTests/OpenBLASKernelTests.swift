@@ -3,8 +3,9 @@ import Testing
 @testable import Kernels
 
 /// An AVX-512 server CPU like the Xeon (family 6, model 207) OpenBLAS 0.3.21 runs as Prescott.
-private let xeon = CPUFeatures(modelName: "Xeon", vendor: "GenuineIntel", family: 6, model: 207, avx2: true, fma: true,
-                               avx512f: true, avx512bw: true, avx512dq: true, avx512vl: true, avx512bf16: true)
+private let xeon = CPUFeatures(
+    modelName: "Xeon", vendor: "GenuineIntel", family: 6, model: 207, avx2: true, fma: true,
+    avx512f: true, avx512bw: true, avx512dq: true, avx512vl: true, avx512bf16: true)
 
 @Test func theBestKernelFollowsTheCPUsFeatures() {
     #expect(OpenBLASKernelChoice.best(for: xeon) == "Cooperlake")
@@ -41,7 +42,8 @@ private let xeon = CPUFeatures(modelName: "Xeon", vendor: "GenuineIntel", family
         #expect(C.decide(took: "Prescott", cpu: xeon, environment: ["OPENBLAS_CORETYPE": value]) == .environment(value))
     }
     // OPENBLAS_L2_SIZE alone does not stop the choice (it is never written either).
-    #expect(C.decide(took: "Prescott", cpu: xeon, environment: ["OPENBLAS_L2_SIZE": "2097152"]) == .switchTo("Cooperlake"))
+    #expect(
+        C.decide(took: "Prescott", cpu: xeon, environment: ["OPENBLAS_L2_SIZE": "2097152"]) == .switchTo("Cooperlake"))
 }
 
 @Test func theKernelRunningHereComputesExactProducts() throws {
@@ -76,11 +78,14 @@ private let offByOneULP: OpenBLASLibrary.SGEMM = { o, ta, tb, m, n, k, alpha, a,
 @Test func theCPUIsReadFromCPUID() {
     let cpu = CPUFeatures.current
     #if arch(x86_64)
-    #expect(!cpu.vendor.isEmpty && cpu.modelName != "unknown")
-    // Every x86-64 CPU with AVX-512 F/BW/DQ/VL has AVX2 and FMA too.
-    if cpu.hasAVX512Kernels { #expect(cpu.hasAVX2Kernels) }
+        #expect(!cpu.vendor.isEmpty && cpu.modelName != "unknown")
+        // Every x86-64 CPU with AVX-512 F/BW/DQ/VL has AVX2 and FMA too.
+        if cpu.hasAVX512Kernels { #expect(cpu.hasAVX2Kernels) }
     #endif
-    #expect(cpu.names.allSatisfy { ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16"].contains($0) })
+    #expect(
+        cpu.names.allSatisfy {
+            ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16"].contains($0)
+        })
 }
 
 @Test func measuredRateIsPositive() {

@@ -125,15 +125,19 @@ func agreesWithReference(_ ours: Double, _ reference: Double) -> Bool {
     #expect(reference.points.count == 48)
     var worst = (absolute: 0.0, relative: 0.0)
     for point in reference.points {
-        let ours = PLDAccountant.epsilon(q: point.q, sigma: point.sigma, steps: point.steps, delta: reference.delta).epsilon
-        #expect(agreesWithReference(ours, point.epsilon),
-                "sigma \(point.sigma), q \(point.q), \(point.steps) steps: PLD \(ours), \(reference.reference) \(point.epsilon)")
+        let ours = PLDAccountant.epsilon(q: point.q, sigma: point.sigma, steps: point.steps, delta: reference.delta)
+            .epsilon
+        #expect(
+            agreesWithReference(ours, point.epsilon),
+            "sigma \(point.sigma), q \(point.q), \(point.steps) steps: PLD \(ours), \(reference.reference) \(point.epsilon)"
+        )
         if point.epsilon < 700 {
             worst.absolute = max(worst.absolute, abs(ours - point.epsilon))
             worst.relative = max(worst.relative, abs(ours - point.epsilon) / point.epsilon)
         }
         // Tighter than RDP at every grid point, as the PLD is exact up to discretisation.
-        let rdp = RDPAccountant.epsilon(q: point.q, sigma: point.sigma, steps: point.steps, delta: reference.delta).epsilon
+        let rdp = RDPAccountant.epsilon(q: point.q, sigma: point.sigma, steps: point.steps, delta: reference.delta)
+            .epsilon
         #expect(ours <= rdp, "sigma \(point.sigma), q \(point.q), \(point.steps) steps: PLD \(ours) > RDP \(rdp)")
     }
     print("PLD vs dp-accounting, grid below eps 700: max |diff| \(worst.absolute), max relative \(worst.relative)")
@@ -163,7 +167,9 @@ func agreesWithReference(_ ours: Double, _ reference: Double) -> Bool {
     let fine = PLDAccountant.epsilon(q: 0.01, sigma: 1, steps: 1000, delta: 1e-5)
     let coarse = PLDAccountant.epsilon(q: 0.01, sigma: 1, steps: 1000, delta: 1e-5, discretisation: 1e-2)
     #expect(coarse.discretisation == 1e-2)
-    #expect(coarse.epsilon >= fine.epsilon - 1e-9 && coarse.epsilon - fine.epsilon < 0.1, "\(coarse.epsilon) vs \(fine.epsilon)")
+    #expect(
+        coarse.epsilon >= fine.epsilon - 1e-9 && coarse.epsilon - fine.epsilon < 0.1,
+        "\(coarse.epsilon) vs \(fine.epsilon)")
     // A window budget too small for the fine grid coarsens it and says so.
     let squeezed = PLDAccountant.epsilon(q: 0.01, sigma: 1, steps: 1000, delta: 1e-5, maxWindow: 1 << 12)
     #expect(squeezed.discretisation > 1e-4 && squeezed.epsilon >= fine.epsilon - 1e-9)

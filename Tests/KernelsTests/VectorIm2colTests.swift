@@ -18,7 +18,8 @@ private func referenceIm2col(_ x: [Float], _ g: WindowGeometry) -> [Float] {
                 for oy in 0..<oh {
                     for ox in 0..<ow {
                         let iy = oy * s - p + ky, ix = ox * s - p + kx
-                        col[r * oh * ow + oy * ow + ox] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[(c * h + iy) * w + ix] : 0
+                        col[r * oh * ow + oy * ow + ox] =
+                            iy >= 0 && iy < h && ix >= 0 && ix < w ? x[(c * h + iy) * w + ix] : 0
                     }
                 }
                 r += 1
@@ -39,7 +40,9 @@ private func referenceCol2im(_ dcol: [Float], _ g: WindowGeometry) -> [Float] {
                 for oy in 0..<oh {
                     for ox in 0..<ow {
                         let iy = oy * s - p + ky, ix = ox * s - p + kx
-                        if iy >= 0 && iy < h && ix >= 0 && ix < w { dx[(c * h + iy) * w + ix] += dcol[r * oh * ow + oy * ow + ox] }
+                        if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                            dx[(c * h + iy) * w + ix] += dcol[r * oh * ow + oy * ow + ox]
+                        }
                     }
                 }
                 r += 1
@@ -129,9 +132,9 @@ func col2imAtEveryLevelSumsInThePlainOrder(_ g: WindowGeometry) {
     #expect(VectorLevel.chosen(for: avx512, setting: "AVX2") == nil)
     #expect(VectorLevel.chosen(for: avx512, setting: "") == nil)
     #if arch(x86_64)
-    #expect(VectorLevel.chosen(for: avx512, setting: nil) == .avx512)
-    #expect(VectorLevel.chosen(for: avx512, setting: "avx2") == .avx2)
-    #expect(VectorLevel.chosen(for: avx2, setting: nil) == .avx2)
-    #expect(VectorLevel.chosen(for: CPUFeatures(avx2: true), setting: nil) == .generic)  // AVX2 without FMA
+        #expect(VectorLevel.chosen(for: avx512, setting: nil) == .avx512)
+        #expect(VectorLevel.chosen(for: avx512, setting: "avx2") == .avx2)
+        #expect(VectorLevel.chosen(for: avx2, setting: nil) == .avx2)
+        #expect(VectorLevel.chosen(for: CPUFeatures(avx2: true), setting: nil) == .generic)  // AVX2 without FMA
     #endif
 }

@@ -56,9 +56,12 @@ func vectorMaxPoolEqualsTheDefinitionBitForBit(height: Int, width: Int, channels
     for count in 0...33 {
         var dst = [Float](repeating: -1, count: 40)
         src.withUnsafeBufferPointer { s in
-            dst.withUnsafeMutableBufferPointer { d in Im2col.copy(s.baseAddress!, to: d.baseAddress! + 3, count: count) }
+            dst.withUnsafeMutableBufferPointer { d in Im2col.copy(s.baseAddress!, to: d.baseAddress! + 3, count: count)
+            }
         }
         #expect(Array(dst[3..<(3 + count)]) == Array(src[0..<count]), "count \(count)")
-        #expect(dst[0..<3].allSatisfy { $0 == -1 } && dst[(3 + count)...].allSatisfy { $0 == -1 }, "count \(count) wrote outside")
+        #expect(
+            dst[0..<3].allSatisfy { $0 == -1 } && dst[(3 + count)...].allSatisfy { $0 == -1 },
+            "count \(count) wrote outside")
     }
 }

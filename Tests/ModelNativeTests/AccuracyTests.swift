@@ -4,7 +4,9 @@ import Testing
 
 @testable import ModelNative
 
-func trainAndTest(_ options: [String: OptionValue], trainCount: Int, testCount: Int) throws -> (accuracy: Double, history: [EpochRecord]) {
+func trainAndTest(_ options: [String: OptionValue], trainCount: Int, testCount: Int) throws -> (
+    accuracy: Double, history: [EpochRecord]
+) {
     let train = try FashionMNIST.load("train", count: trainCount)
     let test = try FashionMNIST.load("t10k", count: testCount)
     let model = try NativeModel(
@@ -28,18 +30,21 @@ func trainAndTest(_ options: [String: OptionValue], trainCount: Int, testCount: 
 @Test(.enabled(if: FashionMNIST.isAvailable))
 func mlpLearnsFashionMNIST() throws {
     let (accuracy, history) = try trainAndTest(
-        ["architecture": .string("mlp"), "hidden_sizes": .list([.int(128)]), "epochs": .int(4), "batch_size": .int(64)],
+        [
+            "architecture": .string("mlp"), "hidden_sizes": .list([.int(128)]), "epochs": .int(4),
+            "batch_size": .int(64),
+        ],
         trainCount: 6000, testCount: 2000)
     #expect(accuracy > 0.80, "test accuracy \(accuracy)")
     #expect(history.last!.trainLoss < history.first!.trainLoss)
 }
 
 #if !DEBUG
-/// LeNet-5 on a larger slice: only in release builds, where convolutions are fast.
-@Test(.enabled(if: FashionMNIST.isAvailable))
-func lenet5LearnsFashionMNIST() throws {
-    let (accuracy, _) = try trainAndTest(
-        ["architecture": .string("lenet5"), "epochs": .int(3)], trainCount: 20000, testCount: 5000)
-    #expect(accuracy > 0.80, "test accuracy \(accuracy)")
-}
+    /// LeNet-5 on a larger slice: only in release builds, where convolutions are fast.
+    @Test(.enabled(if: FashionMNIST.isAvailable))
+    func lenet5LearnsFashionMNIST() throws {
+        let (accuracy, _) = try trainAndTest(
+            ["architecture": .string("lenet5"), "epochs": .int(3)], trainCount: 20000, testCount: 5000)
+        #expect(accuracy > 0.80, "test accuracy \(accuracy)")
+    }
 #endif

@@ -11,7 +11,8 @@ import Testing
 func trainWithCheckpoints(
     _ model: NativeModel, _ options: [String: OptionValue], _ x: [Float], _ y: [Int32], seed: UInt64, epochs: [Int]
 ) throws -> (fired: [Int], logits: [Int: [Float]], history: [EpochRecord]) {
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("native-host-checkpoint-\(UUID()).bin").path
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("native-host-checkpoint-\(UUID()).bin")
+        .path
     defer { try? FileManager.default.removeItem(atPath: file) }
     var fired: [Int] = []
     var kept: [Int: [Float]] = [:]
@@ -34,7 +35,9 @@ func trainWithCheckpoints(
 }
 
 /// Logits on `x` of a model trained `epochs` epochs (no checkpoints) from `seed`.
-func plainLogits(_ options: [String: OptionValue], epochs: Int, _ x: [Float], _ y: [Int32], seed: UInt64) throws -> [Float] {
+func plainLogits(_ options: [String: OptionValue], epochs: Int, _ x: [Float], _ y: [Int32], seed: UInt64) throws
+    -> [Float]
+{
     var o = options
     o["epochs"] = .int(epochs)
     let model = try makeModel(o, shape: [12])
@@ -148,7 +151,8 @@ func everyTrainingLoopCanBeSavedAtACheckpoint(defence: String) throws {
     default: options["dp_sgd"] = .bool(true)
     }
     let model = try makeModel(options, shape: [12])
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("native-loop-checkpoint-\(UUID()).bin").path
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("native-loop-checkpoint-\(UUID()).bin")
+        .path
     defer { try? FileManager.default.removeItem(atPath: file) }
     var saved: [Int] = []
     try x.withUnsafeBufferPointer { xp in
@@ -156,7 +160,8 @@ func everyTrainingLoopCanBeSavedAtACheckpoint(defence: String) throws {
             try px.withUnsafeBufferPointer { pxp in
                 try py.withUnsafeBufferPointer { pyp in
                     let data = TrainingData(
-                        features: xp, labels: yp, seed: 3, auxiliaryFeatures: pxp, auxiliaryLabels: pyp, checkpointEpochs: [1, 2],
+                        features: xp, labels: yp, seed: 3, auxiliaryFeatures: pxp, auxiliaryLabels: pyp,
+                        checkpointEpochs: [1, 2],
                         onCheckpoint: { epoch in
                             try model.save(to: file)
                             saved.append(epoch)

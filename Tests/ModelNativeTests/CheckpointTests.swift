@@ -6,13 +6,17 @@ import Testing
 @testable import ModelNative
 
 /// Trains on `x`, `y` with held-out `hx`, `hy`; returns the history.
-func train(_ model: NativeModel, _ x: [Float], _ y: [Int32], _ hx: [Float], _ hy: [Int32], seed: UInt64) throws -> [EpochRecord] {
+func train(_ model: NativeModel, _ x: [Float], _ y: [Int32], _ hx: [Float], _ hy: [Int32], seed: UInt64) throws
+    -> [EpochRecord]
+{
     var history: [EpochRecord] = []
     try x.withUnsafeBufferPointer { xp in
         try y.withUnsafeBufferPointer { yp in
             try hx.withUnsafeBufferPointer { hxp in
                 try hy.withUnsafeBufferPointer { hyp in
-                    try model.train(TrainingData(features: xp, labels: yp, heldoutFeatures: hxp, heldoutLabels: hyp, seed: seed)) {
+                    try model.train(
+                        TrainingData(features: xp, labels: yp, heldoutFeatures: hxp, heldoutLabels: hyp, seed: seed)
+                    ) {
                         history.append($0)
                     }
                 }

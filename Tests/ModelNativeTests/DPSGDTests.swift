@@ -14,7 +14,8 @@ private struct Fixture {
 
     init(_ options: [String: OptionValue], shape: [Int], classes: Int = 3, records: Int = 8, seed: UInt64 = 7) throws {
         model = try NativeModel(
-            options: PluginOptions(options), spec: ModelSpec(featureShape: shape, classCount: classes), host: .standalone)
+            options: PluginOptions(options), spec: ModelSpec(featureShape: shape, classCount: classes),
+            host: .standalone)
         let d = shape.reduce(1, *)
         x = randomFloats(records * d, seed: seed).map { 2 * $0 }
         y = (0..<records).map { Int32($0 % classes) }
@@ -104,7 +105,10 @@ func batchedClippedSumEqualsSumOfPerRecordGradients(dropout: Bool) throws {
 
 @Test func convolutionalNetworksClipOneRecordAtATime() throws {
     let f = try Fixture(
-        ["architecture": .string("cnn"), "cnn_channels": .list([.int(3)]), "cnn_blocks": .int(1), "dense_width": .int(4)],
+        [
+            "architecture": .string("cnn"), "cnn_channels": .list([.int(3)]), "cnn_blocks": .int(1),
+            "dense_width": .int(4),
+        ],
         shape: [1, 6, 6], records: 5)
     #expect(!PerExampleGradients(network: f.network, clipNorm: 1).isBatched)
     #expect(maxRelativeError(f.accumulated(1e9, perRecord: false), f.batchGradient()) < 1e-4)
@@ -214,7 +218,9 @@ private func trainTiny(_ extra: [String: OptionValue], seed: UInt64) throws -> N
     let x = randomFloats(100 * 5, seed: 3)
     let y = (0..<100).map { Int32($0 % 3) }
     try x.withUnsafeBufferPointer { xp in
-        try y.withUnsafeBufferPointer { yp in try model.train(TrainingData(features: xp, labels: yp, seed: seed)) { _ in } }
+        try y.withUnsafeBufferPointer { yp in
+            try model.train(TrainingData(features: xp, labels: yp, seed: seed)) { _ in }
+        }
     }
     return model
 }

@@ -23,7 +23,8 @@ private func distillationLoss(_ z: [Double], _ p: [Double], _ t: Double) -> Doub
 
 /// Runs `body` with a training's views of the given arrays.
 private func withData<R>(
-    _ x: [Float], _ y: [Int32], public px: [Float]? = nil, _ py: [Int32]? = nil, heldout: ([Float], [Int32])? = nil, seed: UInt64,
+    _ x: [Float], _ y: [Int32], public px: [Float]? = nil, _ py: [Int32]? = nil, heldout: ([Float], [Int32])? = nil,
+    seed: UInt64,
     _ body: (TrainingData) throws -> R
 ) rethrows -> R {
     try x.withUnsafeBufferPointer { xp in
@@ -32,10 +33,12 @@ private func withData<R>(
                 try (py ?? []).withUnsafeBufferPointer { pyp in
                     try (heldout?.0 ?? []).withUnsafeBufferPointer { hxp in
                         try (heldout?.1 ?? []).withUnsafeBufferPointer { hyp in
-                            try body(TrainingData(
-                                features: xp, labels: yp, heldoutFeatures: heldout == nil ? nil : hxp,
-                                heldoutLabels: heldout == nil ? nil : hyp, seed: seed, auxiliaryFeatures: px == nil ? nil : pxp,
-                                auxiliaryLabels: py == nil ? nil : pyp))
+                            try body(
+                                TrainingData(
+                                    features: xp, labels: yp, heldoutFeatures: heldout == nil ? nil : hxp,
+                                    heldoutLabels: heldout == nil ? nil : hyp, seed: seed,
+                                    auxiliaryFeatures: px == nil ? nil : pxp,
+                                    auxiliaryLabels: py == nil ? nil : pyp))
                         }
                     }
                 }
@@ -74,13 +77,16 @@ func softTargetLossAndGradientMatchADoubleComputation(_ t: Double) {
             minus[j] -= 1e-4
             let numeric = (distillationLoss(plus, pr, t) - distillationLoss(minus, pr, t)) / 2e-4
             let analytic = Double(gradient[row * k + j])
-            #expect(abs(numeric - analytic) <= 1e-5 + 1e-4 * abs(numeric), "row \(row) class \(j): \(numeric) vs \(analytic)")
+            #expect(
+                abs(numeric - analytic) <= 1e-5 + 1e-4 * abs(numeric),
+                "row \(row) class \(j): \(numeric) vs \(analytic)")
         }
     }
     #expect(abs(r.loss - expected) <= 1e-5 * max(1, expected))
     // A student whose tempered softmax equals the targets has loss 0 and gradient 0.
     let matched = teacher.map { Float(t) * logf($0) }
-    let m = SoftTargets.evaluate(logits: matched, targets: teacher, rows: rows, classes: k, temperature: Float(t), gradient: &gradient)
+    let m = SoftTargets.evaluate(
+        logits: matched, targets: teacher, rows: rows, classes: k, temperature: Float(t), gradient: &gradient)
     #expect(abs(m.loss) < 1e-5)
     #expect(gradient.allSatisfy { abs($0) < 1e-5 })
 }
@@ -197,7 +203,8 @@ private func denseForward(_ network: Network, _ input: [Double], hiddenActivatio
 /// The whole chain J(θ) = (1/m) Σ_r [CE(z_r, y_r) + λ log σ(h([softmax(z_r), onehot(y_r)]))],
 /// z_r = f_θ(x_r), written anew in Double.
 private func regularizedObjective(
-    _ classifier: Network, _ inference: InferenceModel, _ x: [Float], _ y: [Int32], features d: Int, classes k: Int, lambda: Double
+    _ classifier: Network, _ inference: InferenceModel, _ x: [Float], _ y: [Int32], features d: Int, classes k: Int,
+    lambda: Double
 ) -> Double {
     let m = y.count
     var total = 0.0
@@ -217,7 +224,8 @@ private func regularizedObjective(
     let d = 5
     let k = 3
     let m = 6
-    let model = try makeModel(["hidden_sizes": .list([.int(4)]), "activation": .string("tanh")], shape: [d], classes: k)
+    let model = try makeModel(
+        ["hidden_sizes": .list([.int(4)]), "activation": .string("tanh")], shape: [d], classes: k)
     let network = model.network
     network.initialize(seed: 3)
     network.reserve(batch: m)
@@ -235,10 +243,12 @@ private func regularizedObjective(
     let lambda = 2.0
     for lam in [0.0, lambda] {
         let r = model.regularizedGradient(
-            x, y, indices: indices, first: 0, count: m, labels: &labels, inference: inference, lambda: Float(lam), smoothing: 0)
+            x, y, indices: indices, first: 0, count: m, labels: &labels, inference: inference, lambda: Float(lam),
+            smoothing: 0)
         let analytic = weights(model).indices.map { network.gradients.pointer[$0] }
         // The returned gain is the Double chain's gain term.
-        let gainOnly = regularizedObjective(network, inference, x, y, features: d, classes: k, lambda: 1)
+        let gainOnly =
+            regularizedObjective(network, inference, x, y, features: d, classes: k, lambda: 1)
             - regularizedObjective(network, inference, x, y, features: d, classes: k, lambda: 0)
         #expect(abs(r.gain - gainOnly) < 1e-5)
         let p = network.parameters.pointer
@@ -297,7 +307,8 @@ func defencesComposeWithTheArchitectures(_ architecture: String) throws {
     let (px, py) = syntheticData(count: 20, features: 144, seed: 2)
     var base: [String: OptionValue] = [
         "architecture": .string(architecture), "hidden_sizes": .list([.int(8)]), "cnn_channels": .list([.int(4)]),
-        "cnn_blocks": .int(2), "dense_width": .int(8), "epochs": .int(1), "batch_size": .int(8), "dropout": .double(0.2),
+        "cnn_blocks": .int(2), "dense_width": .int(8), "epochs": .int(1), "batch_size": .int(8),
+        "dropout": .double(0.2),
     ]
     for defence in ["distillation", "adversarial_regularization"] {
         var options = base
@@ -306,7 +317,9 @@ func defencesComposeWithTheArchitectures(_ architecture: String) throws {
         for _ in 0..<2 {
             let model = try makeModel(options, shape: shape)
             var history: [EpochRecord] = []
-            try withData(x, y, public: px, py, heldout: (px, py), seed: 5) { try model.train($0) { history.append($0) } }
+            try withData(x, y, public: px, py, heldout: (px, py), seed: 5) {
+                try model.train($0) { history.append($0) }
+            }
             #expect(history.count == 1 && history[0].heldoutLoss.isFinite && history[0].dpEpsilon == nil)
             var logits = [Float](repeating: 0, count: 3 * 3)
             try x.withUnsafeBufferPointer { f in
@@ -366,7 +379,9 @@ func defencesComposeWithTheArchitectures(_ architecture: String) throws {
 
 /// The loss attack's AUC: the probability that a random non-member's cross-entropy is above a
 /// random member's (ties count half).
-private func lossAttackAUC(_ model: NativeModel, members: ([Float], [Int32]), nonMembers: ([Float], [Int32]), classes k: Int) throws -> Double {
+private func lossAttackAUC(
+    _ model: NativeModel, members: ([Float], [Int32]), nonMembers: ([Float], [Int32]), classes k: Int
+) throws -> Double {
     func losses(_ x: [Float], _ y: [Int32]) throws -> [Double] {
         var logits = [Float](repeating: 0, count: y.count * k)
         try x.withUnsafeBufferPointer { f in
@@ -406,10 +421,15 @@ func defendedModelsLeakLessThanTheUndefendedOne(_ seed: UInt64) throws {
         "hidden_sizes": .list([.int(64)]), "epochs": .int(60), "batch_size": .int(20), "learning_rate": .double(0.01),
     ]
     var aucs: [String: Double] = [:]
-    for (name, extra) in [("undefended", [:]), ("distilled", ["distillation": OptionValue.bool(true), "distillation_temperature": .double(1)]),
-                              ("adversarial", ["adversarial_regularization": .double(3)])] {
+    for (name, extra) in [
+        ("undefended", [:]),
+        ("distilled", ["distillation": OptionValue.bool(true), "distillation_temperature": .double(1)]),
+        ("adversarial", ["adversarial_regularization": .double(3)]),
+    ] {
         let model = try makeModel(base.merging(extra) { $1 }, shape: [30])
-        try withData(members.0, members.1, public: publicRecords.0, publicRecords.1, seed: seed) { try model.train($0) { _ in } }
+        try withData(members.0, members.1, public: publicRecords.0, publicRecords.1, seed: seed) {
+            try model.train($0) { _ in }
+        }
         aucs[name] = try lossAttackAUC(model, members: members, nonMembers: nonMembers, classes: 3)
     }
     #expect(aucs["undefended"]! > 0.85, "\(aucs)")

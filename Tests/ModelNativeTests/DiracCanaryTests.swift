@@ -9,13 +9,19 @@ import Testing
 struct DiracCanaryTests {
     /// A logistic model (one dense layer: weights [classes × features] first, then biases)
     /// trained with DP-SGD and plain SGD (no momentum, no weight decay).
-    func model(features: Int, classes: Int, sigma: Double, batch: Int, epochs: Int, lr: Double = 0.05, dp: Bool = true) throws -> NativeModel {
+    func model(features: Int, classes: Int, sigma: Double, batch: Int, epochs: Int, lr: Double = 0.05, dp: Bool = true)
+        throws -> NativeModel
+    {
         let options: [String: OptionValue] = [
-            "architecture": .string("logistic"), "optimizer": .string("sgd"), "momentum": .double(0), "learning_rate": .double(lr),
-            "batch_size": .int(batch), "epochs": .int(epochs), "dp_sgd": .bool(dp), "dp_noise_multiplier": .double(sigma),
+            "architecture": .string("logistic"), "optimizer": .string("sgd"), "momentum": .double(0),
+            "learning_rate": .double(lr),
+            "batch_size": .int(batch), "epochs": .int(epochs), "dp_sgd": .bool(dp),
+            "dp_noise_multiplier": .double(sigma),
             "dp_clip_norm": .double(1),
         ]
-        return try NativeModel(options: PluginOptions(options), spec: ModelSpec(featureShape: [features], classCount: classes), host: .standalone)
+        return try NativeModel(
+            options: PluginOptions(options), spec: ModelSpec(featureShape: [features], classCount: classes),
+            host: .standalone)
     }
 
     func train(_ model: NativeModel, _ x: [Float], _ y: [Int32], seed: UInt64, canaries: GradientCanaries?) throws {
@@ -43,7 +49,8 @@ struct DiracCanaryTests {
         let canaries = GradientCanaries(included: coins(m, seed: 4), seed: 77)
         try train(model, x, y, seed: 5, canaries: canaries)
         #expect(canaries.inserted)
-        #expect(Set(canaries.coordinates).count == m && canaries.coordinates.allSatisfy { (0..<(d * k + k)).contains($0) })
+        #expect(
+            Set(canaries.coordinates).count == m && canaries.coordinates.allSatisfy { (0..<(d * k + k)).contains($0) })
         let onWeights = (0..<m).filter { canaries.coordinates[$0] < d * k }
         #expect(onWeights.count >= m - 2)
         #expect(canaries.included.contains(true) && canaries.included.contains(false))
@@ -73,7 +80,9 @@ struct DiracCanaryTests {
         let thetaT = Array(UnsafeBufferPointer(start: model.network.parameters.pointer, count: p))
         for (i, j) in canaries.coordinates.enumerated() {
             let recomputed = (Double(theta0[j]) - Double(thetaT[j])) / lr
-            #expect(abs(canaries.scores[i] - recomputed) <= 1e-4 * (1 + abs(recomputed)), "canary \(i) at \(j): \(canaries.scores[i]) vs \(recomputed)")
+            #expect(
+                abs(canaries.scores[i] - recomputed) <= 1e-4 * (1 + abs(recomputed)),
+                "canary \(i) at \(j): \(canaries.scores[i]) vs \(recomputed)")
         }
         // The noise (σC = 1 per step, 12 steps) makes every score nonzero.
         #expect(canaries.scores.allSatisfy { $0 != 0 })
@@ -88,15 +97,18 @@ struct DiracCanaryTests {
         let canaries = GradientCanaries(included: [Bool](repeating: false, count: 8), seed: 3)
         try train(out, x, y, seed: 6, canaries: canaries)
         let p = plain.network.parameterCount
-        #expect(Array(UnsafeBufferPointer(start: plain.network.parameters.pointer, count: p))
-            == Array(UnsafeBufferPointer(start: out.network.parameters.pointer, count: p)))
+        #expect(
+            Array(UnsafeBufferPointer(start: plain.network.parameters.pointer, count: p))
+                == Array(UnsafeBufferPointer(start: out.network.parameters.pointer, count: p)))
         #expect(canaries.inserted)
     }
 
     @Test func withoutDPSGDOrWithMoreCanariesThanParametersTheTrainingIsRefused() throws {
         let (x, y) = syntheticData(count: 40, features: 6, classes: 3, seed: 8)
         let plain = try model(features: 6, classes: 3, sigma: 1, batch: 10, epochs: 1, dp: false)
-        #expect(throws: PluginError.self) { try train(plain, x, y, seed: 6, canaries: GradientCanaries(included: [true, false], seed: 1)) }
+        #expect(throws: PluginError.self) {
+            try train(plain, x, y, seed: 6, canaries: GradientCanaries(included: [true, false], seed: 1))
+        }
         let small = try model(features: 6, classes: 3, sigma: 1, batch: 10, epochs: 1)  // 21 parameters
         let tooMany = GradientCanaries(included: [Bool](repeating: true, count: 22), seed: 1)
         #expect(throws: PluginError.self) { try train(small, x, y, seed: 6, canaries: tooMany) }

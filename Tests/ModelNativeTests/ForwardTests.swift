@@ -14,13 +14,19 @@ import Testing
 
 @Test func convolutionForwardMatchesAHandComputedCase() {
     // 3x3 image 1...9, one 2x2 filter [[1, 0], [0, -1]] (x[i][j] - x[i+1][j+1]), bias 1.
-    let h = Harness(Conv2D(input: Shape(height: 3, width: 3, channels: 1), filters: 1, kernel: 2, stride: 1, padding: 0, activation: .identity), batch: 1)
+    let h = Harness(
+        Conv2D(
+            input: Shape(height: 3, width: 3, channels: 1), filters: 1, kernel: 2, stride: 1, padding: 0,
+            activation: .identity), batch: 1)
     h.parameters = [1, 0, 0, -1, 1]
     let y = h.forward([1, 2, 3, 4, 5, 6, 7, 8, 9])
     #expect(y == [-3, -3, -3, -3])
     // Two output channels, two input channels (channels-first): a 1x1 kernel mixing channels,
     // out0 = in0 + in1, out1 = in0 - in1, on a 1x2 image with in0 = [3, 5], in1 = [1, 2].
-    let m = Harness(Conv2D(input: Shape(height: 1, width: 2, channels: 2), filters: 2, kernel: 1, stride: 1, padding: 0, activation: .identity), batch: 1)
+    let m = Harness(
+        Conv2D(
+            input: Shape(height: 1, width: 2, channels: 2), filters: 2, kernel: 1, stride: 1, padding: 0,
+            activation: .identity), batch: 1)
     m.parameters = [1, 1, 1, -1, 0, 0]
     #expect(m.forward([3, 5, 1, 2]) == [4, 7, 2, 3])
 }

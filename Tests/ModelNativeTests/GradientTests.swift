@@ -69,7 +69,8 @@ func checkGradients(_ make: () -> Layer, batch: Int, distinct: Bool = false, see
     let layer = h.layer
     let n = batch * layer.inputShape.count
     var shuffler = SeededRandom(seed: seed)
-    let x = distinct
+    let x =
+        distinct
         ? shuffler.permutation(n).map { Float($0) * 0.1 - Float(n) * 0.05 }
         : randomFloats(n, seed: seed + 10)
     let r = randomFloats(batch * layer.outputShape.count, seed: seed + 20)
@@ -119,21 +120,36 @@ func denseGradients(_ f: Activation) {
 @Test(arguments: [(1, 0, Activation.tanh), (1, 1, .identity), (2, 1, .sigmoid), (2, 0, .tanh)])
 func convolutionGradients(_ stride: Int, _ padding: Int, _ f: Activation) {
     checkGradients(
-        { Conv2D(input: Shape(height: 5, width: 4, channels: 2), filters: 3, kernel: 3, stride: stride, padding: padding, activation: f) },
+        {
+            Conv2D(
+                input: Shape(height: 5, width: 4, channels: 2), filters: 3, kernel: 3, stride: stride, padding: padding,
+                activation: f)
+        },
         batch: 2)
 }
 
 @Test func pointwiseConvolutionGradients() {
-    checkGradients({ Conv2D(input: Shape(height: 3, width: 3, channels: 4), filters: 2, kernel: 1, stride: 1, padding: 0, activation: .tanh) }, batch: 2)
+    checkGradients(
+        {
+            Conv2D(
+                input: Shape(height: 3, width: 3, channels: 4), filters: 2, kernel: 1, stride: 1, padding: 0,
+                activation: .tanh)
+        }, batch: 2)
 }
 
 @Test func poolingGradients() {
     // Max pooling is piecewise linear: inputs 0.1 apart keep every window's winner fixed under
     // a 1e-2 step.
-    checkGradients({ Pool(input: Shape(height: 4, width: 6, channels: 3), kind: .max, size: 2, stride: 2) }, batch: 2, distinct: true)
-    checkGradients({ Pool(input: Shape(height: 5, width: 5, channels: 2), kind: .max, size: 3, stride: 1) }, batch: 2, distinct: true)
-    checkGradients({ Pool(input: Shape(height: 5, width: 5, channels: 2), kind: .average, size: 2, stride: 2) }, batch: 2)
-    checkGradients({ Pool(input: Shape(height: 5, width: 5, channels: 2), kind: .average, size: 3, stride: 1) }, batch: 1)
+    checkGradients(
+        { Pool(input: Shape(height: 4, width: 6, channels: 3), kind: .max, size: 2, stride: 2) }, batch: 2,
+        distinct: true)
+    checkGradients(
+        { Pool(input: Shape(height: 5, width: 5, channels: 2), kind: .max, size: 3, stride: 1) }, batch: 2,
+        distinct: true)
+    checkGradients(
+        { Pool(input: Shape(height: 5, width: 5, channels: 2), kind: .average, size: 2, stride: 2) }, batch: 2)
+    checkGradients(
+        { Pool(input: Shape(height: 5, width: 5, channels: 2), kind: .average, size: 3, stride: 1) }, batch: 1)
 }
 
 @Test(arguments: [Activation.identity, .tanh])
@@ -197,15 +213,21 @@ func batchNormGradients(_ f: Activation) {
 @Test(arguments: [(0, Activation.tanh), (1, .identity), (2, .sigmoid)])
 func wideConvolutionGradients(_ padding: Int, _ f: Activation) {
     checkGradients(
-        { Conv2D(input: Shape(height: 5, width: 4, channels: 2), filters: 3, kernel: 3, stride: 1, padding: padding, activation: f, wide: true) },
+        {
+            Conv2D(
+                input: Shape(height: 5, width: 4, channels: 2), filters: 3, kernel: 3, stride: 1, padding: padding,
+                activation: f, wide: true)
+        },
         batch: 2)
 }
 
 @Test func wideAndPlainConvolutionsAgree() {
     let input = Shape(height: 9, width: 7, channels: 3)
     let x = randomFloats(2 * input.count, seed: 3)
-    let plain = Harness(Conv2D(input: input, filters: 4, kernel: 5, stride: 1, padding: 2, activation: .relu, wide: false), batch: 2)
-    let wide = Harness(Conv2D(input: input, filters: 4, kernel: 5, stride: 1, padding: 2, activation: .relu, wide: true), batch: 2)
+    let plain = Harness(
+        Conv2D(input: input, filters: 4, kernel: 5, stride: 1, padding: 2, activation: .relu, wide: false), batch: 2)
+    let wide = Harness(
+        Conv2D(input: input, filters: 4, kernel: 5, stride: 1, padding: 2, activation: .relu, wide: true), batch: 2)
     wide.parameters = plain.parameters
     let a = plain.forward(x)
     let b = wide.forward(x)

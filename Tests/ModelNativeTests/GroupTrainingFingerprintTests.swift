@@ -32,20 +32,26 @@ struct GroupCase: CustomTestStringConvertible, Sendable {
 let groupCases: [GroupCase] = [
     GroupCase(
         name: "lenet5-adam",
-        options: ["architecture": .string("lenet5"), "epochs": .int(2), "batch_size": .int(64), "optimizer": .string("adam"),
-                  "learning_rate": .double(0.001), "init": .string("torch")],
+        options: [
+            "architecture": .string("lenet5"), "epochs": .int(2), "batch_size": .int(64), "optimizer": .string("adam"),
+            "learning_rate": .double(0.001), "init": .string("torch"),
+        ],
         shape: [1, 28, 28]),
     GroupCase(
         name: "mlp-wide-dropout",
-        options: ["architecture": .string("mlp"), "hidden_sizes": .list([.int(512), .int(128)]), "epochs": .int(2),
-                  "batch_size": .int(128), "dropout": .double(0.1)],
+        options: [
+            "architecture": .string("mlp"), "hidden_sizes": .list([.int(512), .int(128)]), "epochs": .int(2),
+            "batch_size": .int(128), "dropout": .double(0.1),
+        ],
         shape: [256]),
 ]
 
 /// Trains `c` on `records` synthetic records with training seed `seed`; `onEpoch` runs after
 /// each epoch (to change the thread count mid-training). Returns the FNV-1a of the parameters,
 /// the state and the history's losses.
-private func groupFingerprint(_ c: GroupCase, seed: UInt64, records: Int = 192, onEpoch: (Int) -> Void = { _ in }) throws -> String {
+private func groupFingerprint(_ c: GroupCase, seed: UInt64, records: Int = 192, onEpoch: (Int) -> Void = { _ in })
+    throws -> String
+{
     let size = c.shape.reduce(1, *)
     let model = try makeModel(c.options, shape: c.shape, classes: 10)
     let (x, y) = syntheticData(count: records, features: size, classes: 10, seed: 41)
@@ -55,7 +61,8 @@ private func groupFingerprint(_ c: GroupCase, seed: UInt64, records: Int = 192, 
         try y.withUnsafeBufferPointer { yp in
             try hx.withUnsafeBufferPointer { hxp in
                 try hy.withUnsafeBufferPointer { hyp in
-                    let data = TrainingData(features: xp, labels: yp, heldoutFeatures: hxp, heldoutLabels: hyp, seed: seed)
+                    let data = TrainingData(
+                        features: xp, labels: yp, heldoutFeatures: hxp, heldoutLabels: hyp, seed: seed)
                     try model.train(data) { record in
                         history.append(record)
                         onEpoch(record.epoch)

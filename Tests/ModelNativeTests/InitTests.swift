@@ -118,7 +118,9 @@ private func parameters(_ model: NativeModel, seed: UInt64) -> [Float] {
 /// per ReLU layer, is far outside.
 @Test func torchInitializationMatchesTheUniformClosedForm() throws {
     let model = try NativeModel(
-        options: PluginOptions(["architecture": .string("mlp"), "hidden_sizes": .list([.int(512)]), "init": .string("torch")]),
+        options: PluginOptions([
+            "architecture": .string("mlp"), "hidden_sizes": .list([.int(512)]), "init": .string("torch"),
+        ]),
         spec: ModelSpec(featureShape: [784], classCount: 10), host: .standalone)
     model.network.initialize(seed: 3)
     let n = 784 * 512

@@ -28,22 +28,28 @@ func syntheticData(count: Int, features: Int, classes: Int = 3, seed: UInt64) ->
 }
 
 func makeModel(_ options: [String: OptionValue], shape: [Int], classes: Int = 3) throws -> NativeModel {
-    try NativeModel(options: PluginOptions(options), spec: ModelSpec(featureShape: shape, classCount: classes), host: .standalone)
+    try NativeModel(
+        options: PluginOptions(options), spec: ModelSpec(featureShape: shape, classCount: classes), host: .standalone)
 }
 
-func trainedWeights(_ options: [String: OptionValue], shape: [Int], seed: UInt64) throws -> ([Float], [EpochRecord], NativeModel) {
+func trainedWeights(_ options: [String: OptionValue], shape: [Int], seed: UInt64) throws -> (
+    [Float], [EpochRecord], NativeModel
+) {
     let size = shape.reduce(1, *)
     let (x, y) = syntheticData(count: 100, features: size, seed: 5)
     let model = try makeModel(options, shape: shape)
     var history: [EpochRecord] = []
     try x.withUnsafeBufferPointer { xp in
         try y.withUnsafeBufferPointer { yp in
-            try model.train(TrainingData(features: xp, labels: yp, heldoutFeatures: xp, heldoutLabels: yp, seed: seed)) { history.append($0) }
+            try model.train(TrainingData(features: xp, labels: yp, heldoutFeatures: xp, heldoutLabels: yp, seed: seed))
+            { history.append($0) }
         }
     }
     let n = model.network
-    return (Array(UnsafeBufferPointer(start: n.parameters.pointer, count: n.parameterCount))
-        + Array(UnsafeBufferPointer(start: n.state.pointer, count: n.stateCount)), history, model)
+    return (
+        Array(UnsafeBufferPointer(start: n.parameters.pointer, count: n.parameterCount))
+            + Array(UnsafeBufferPointer(start: n.state.pointer, count: n.stateCount)), history, model
+    )
 }
 
 let mlpOptions: [String: OptionValue] = [
@@ -52,8 +58,10 @@ let mlpOptions: [String: OptionValue] = [
 ]
 let cnnOptions: [String: OptionValue] = [
     "architecture": .string("cnn"), "cnn_channels": .list([.int(4), .int(6)]), "cnn_blocks": .int(2),
-    "dense_width": .int(8), "dropout": .double(0.1), "batch_norm": .bool(true), "epochs": .int(2), "batch_size": .int(16),
-    "optimizer": .string("sgd"), "nesterov": .bool(true), "learning_rate": .double(0.05), "lr_schedule": .string("cosine"),
+    "dense_width": .int(8), "dropout": .double(0.1), "batch_norm": .bool(true), "epochs": .int(2),
+    "batch_size": .int(16),
+    "optimizer": .string("sgd"), "nesterov": .bool(true), "learning_rate": .double(0.05),
+    "lr_schedule": .string("cosine"),
 ]
 
 @Test func sameSeedGivesBitIdenticalWeights() throws {
@@ -149,7 +157,10 @@ func logits(_ model: NativeModel, _ x: [Float]) throws -> [Float] {
     #expect(throws: PluginError.self) { try makeModel(["learning_rat": .double(0.1)], shape: [4]) }
     #expect(throws: PluginError.self) { try makeModel(["architecture": .string("lenet5")], shape: [784]) }
     let lenet = try makeModel(["architecture": .string("lenet5")], shape: [1, 28, 28], classes: 10)
-    #expect(lenet.network.layers.map { $0.outputShape.count } == [28 * 28 * 6, 14 * 14 * 6, 10 * 10 * 16, 5 * 5 * 16, 120, 84, 10])
+    #expect(
+        lenet.network.layers.map { $0.outputShape.count } == [
+            28 * 28 * 6, 14 * 14 * 6, 10 * 10 * 16, 5 * 5 * 16, 120, 84, 10,
+        ])
 }
 
 @Test func predictBeforeTrainingAndBadLabelsAreErrors() throws {
@@ -159,7 +170,9 @@ func logits(_ model: NativeModel, _ x: [Float]) throws -> [Float] {
     let y: [Int32] = [0, 3]
     #expect(throws: PluginError.self) {
         try x.withUnsafeBufferPointer { xp in
-            try y.withUnsafeBufferPointer { yp in try model.train(TrainingData(features: xp, labels: yp, seed: 1)) { _ in } }
+            try y.withUnsafeBufferPointer { yp in
+                try model.train(TrainingData(features: xp, labels: yp, seed: 1)) { _ in }
+            }
         }
     }
 }
@@ -168,11 +181,14 @@ func logits(_ model: NativeModel, _ x: [Float]) throws -> [Float] {
     var host = mia_host_t_cancelled()
     try withUnsafePointer(to: &host) { hp in
         let model = try NativeModel(
-            options: PluginOptions(mlpOptions), spec: ModelSpec(featureShape: [12], classCount: 3), host: HostServices(hp))
+            options: PluginOptions(mlpOptions), spec: ModelSpec(featureShape: [12], classCount: 3),
+            host: HostServices(hp))
         let (x, y) = syntheticData(count: 40, features: 12, seed: 1)
         do {
             try x.withUnsafeBufferPointer { xp in
-                try y.withUnsafeBufferPointer { yp in try model.train(TrainingData(features: xp, labels: yp, seed: 1)) { _ in } }
+                try y.withUnsafeBufferPointer { yp in
+                    try model.train(TrainingData(features: xp, labels: yp, seed: 1)) { _ in }
+                }
             }
             Issue.record("training was not cancelled")
         } catch let e as PluginError {

@@ -53,7 +53,9 @@ func run(_ o: Optimizer, _ p0: [Float], grads: [[Float]], lr: Float) -> [Float] 
     let q = run(o, [1, -1], grads: g.map { $0.map(Float.init) }, lr: Float(lr))
     for i in 0..<2 { #expect(abs(Double(q[i]) - p[i]) < 1e-6) }
     // The first step moves each parameter by about lr against the sign of its gradient.
-    let first = run(Optimizer(kind: .adam, count: 2, momentum: 0, nesterov: false, weightDecay: 0), [0, 0], grads: [[0.3, -2]], lr: 0.01)
+    let first = run(
+        Optimizer(kind: .adam, count: 2, momentum: 0, nesterov: false, weightDecay: 0), [0, 0], grads: [[0.3, -2]],
+        lr: 0.01)
     #expect(abs(first[0] + 0.01) < 1e-6 && abs(first[1] - 0.01) < 1e-6)
 }
 

@@ -40,7 +40,8 @@ let fingerprintCases: [FingerprintCase] = [
     FingerprintCase(
         name: "plain-cnn-sgd",
         options: [
-            "architecture": .string("cnn"), "cnn_channels": .list([.int(3)]), "cnn_blocks": .int(1), "dense_width": .int(6),
+            "architecture": .string("cnn"), "cnn_channels": .list([.int(3)]), "cnn_blocks": .int(1),
+            "dense_width": .int(6),
             "epochs": .int(2), "batch_size": .int(16), "optimizer": .string("sgd"), "nesterov": .bool(true),
             "learning_rate": .double(0.05), "lr_schedule": .string("cosine"), "label_smoothing": .double(0.1),
         ],
@@ -48,33 +49,40 @@ let fingerprintCases: [FingerprintCase] = [
     FingerprintCase(
         name: "plain-early-stopping",
         options: with([
-            "hidden_sizes": .list([.int(64)]), "epochs": .int(40), "batch_size": .int(8), "early_stopping_patience": .int(2),
+            "hidden_sizes": .list([.int(64)]), "epochs": .int(40), "batch_size": .int(8),
+            "early_stopping_patience": .int(2),
             "dropout": .double(0),
         ])),
     FingerprintCase(
         name: "dp-sgd-poisson",
-        options: with(["dp_sgd": .bool(true), "dp_noise_multiplier": .double(0.7), "checkpoint_epochs": .list([.int(3)])]),
+        options: with([
+            "dp_sgd": .bool(true), "dp_noise_multiplier": .double(0.7), "checkpoint_epochs": .list([.int(3)]),
+        ]),
         hostCheckpoints: [2]),
     FingerprintCase(
-        name: "dp-sgd-shuffle", options: with(["dp_sgd": .bool(true), "dp_sampling": .string("shuffle"), "epochs": .int(3)])),
+        name: "dp-sgd-shuffle",
+        options: with(["dp_sgd": .bool(true), "dp_sampling": .string("shuffle"), "epochs": .int(3)])),
     FingerprintCase(
         name: "distillation",
         options: with(["distillation": .bool(true), "teacher_epochs": .int(3), "checkpoint_epochs": .list([.int(2)])]),
         publicRecords: true, hostCheckpoints: [1]),
     FingerprintCase(
-        name: "distillation-dp-teacher", options: with(["distillation": .bool(true), "dp_sgd": .bool(true), "epochs": .int(3)]),
+        name: "distillation-dp-teacher",
+        options: with(["distillation": .bool(true), "dp_sgd": .bool(true), "epochs": .int(3)]),
         publicRecords: true),
     FingerprintCase(
         name: "distillation-early-stopping",
         options: with([
-            "distillation": .bool(true), "teacher_epochs": .int(2), "epochs": .int(12), "early_stopping_patience": .int(1),
+            "distillation": .bool(true), "teacher_epochs": .int(2), "epochs": .int(12),
+            "early_stopping_patience": .int(1),
             "learning_rate": .double(0.05),
         ]),
         publicRecords: true),
     FingerprintCase(
         name: "adversarial",
         options: with([
-            "adversarial_regularization": .double(0.5), "adversarial_steps": .int(2), "adversarial_hidden_sizes": .list([.int(8)]),
+            "adversarial_regularization": .double(0.5), "adversarial_steps": .int(2),
+            "adversarial_hidden_sizes": .list([.int(8)]),
             "checkpoint_epochs": .list([.int(1)]),
         ]),
         publicRecords: true, hostCheckpoints: [2, 4]),
@@ -122,7 +130,8 @@ func fingerprint(_ c: FingerprintCase) throws -> (hex: String, epochs: Int) {
                         try py.withUnsafeBufferPointer { pyp in
                             let data = TrainingData(
                                 features: xp, labels: yp, heldoutFeatures: hxp, heldoutLabels: hyp, seed: 17,
-                                auxiliaryFeatures: c.publicRecords ? pxp : nil, auxiliaryLabels: c.publicRecords ? pyp : nil,
+                                auxiliaryFeatures: c.publicRecords ? pxp : nil,
+                                auxiliaryLabels: c.publicRecords ? pyp : nil,
                                 checkpointEpochs: c.hostCheckpoints,
                                 onCheckpoint: { epoch in
                                     fired.append(epoch)
@@ -195,10 +204,12 @@ func everyTrainingGivesTheWeightsHistoryAndCheckpointsItGaveBeforeTheRefactor(_ 
     Swift.print("fingerprint \(c.name): \(got.hex) after \(got.epochs) epochs")
     let kernel = BLAS.coreName
     guard let recorded = recordedFingerprints[kernel] else {
-        Swift.print("fingerprint \(c.name): no row for OpenBLAS kernel \(kernel); record \(got.hex), \(got.epochs) epochs")
+        Swift.print(
+            "fingerprint \(c.name): no row for OpenBLAS kernel \(kernel); record \(got.hex), \(got.epochs) epochs")
         return
     }
-    let expected = try #require(recorded[c.name], "no fingerprint recorded for \(c.name): \(got.hex), \(got.epochs) epochs")
+    let expected = try #require(
+        recorded[c.name], "no fingerprint recorded for \(c.name): \(got.hex), \(got.epochs) epochs")
     #expect(got.epochs == expected.epochs, "\(c.name)")
     #expect(got.hex == expected.hex, "\(c.name)")
 }

@@ -28,7 +28,8 @@ func optionsOf(_ kind: String, _ base: [String: OptionValue]) -> [String: Option
 
 /// Trains `model` on private `x`, `y` with held-out and public records; returns the history.
 func trainKind(
-    _ model: NativeModel, _ x: [Float], _ y: [Int32], heldout: ([Float], [Int32]), public p: ([Float], [Int32]), seed: UInt64,
+    _ model: NativeModel, _ x: [Float], _ y: [Int32], heldout: ([Float], [Int32]), public p: ([Float], [Int32]),
+    seed: UInt64,
     checkpoints: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil
 ) throws -> [EpochRecord] {
     var history: [EpochRecord] = []
@@ -64,7 +65,8 @@ func earlyStoppingStopsAndKeepsTheBestEpochForEveryKindOfTraining(_ kind: String
     let options = optionsOf(
         kind,
         [
-            "architecture": .string("mlp"), "hidden_sizes": .list([.int(64)]), "epochs": .int(60), "batch_size": .int(8),
+            "architecture": .string("mlp"), "hidden_sizes": .list([.int(64)]), "epochs": .int(60),
+            "batch_size": .int(8),
             "learning_rate": .double(0.01), "early_stopping_patience": .int(3),
         ])
     let model = try makeModel(options, shape: [12])
@@ -105,7 +107,8 @@ func checkpointsAndHistoryAreTheSameForEveryKindOfTraining(_ kind: String) throw
         hostLogits = try logits(model, x)
     }
     #expect(history.map(\.epoch) == [1, 2, 3])
-    #expect(history.allSatisfy { $0.trainLoss.isFinite && $0.heldoutLoss.isFinite && (0...1).contains($0.heldoutAccuracy) })
+    #expect(
+        history.allSatisfy { $0.trainLoss.isFinite && $0.heldoutLoss.isFinite && (0...1).contains($0.heldoutAccuracy) })
     #expect(history.allSatisfy { ($0.dpEpsilon != nil) == (kind == "dp_sgd") }, "\(kind)")
     let fromFile = try makeModel(options, shape: [12])
     try fromFile.load(from: folder + "/epoch-2.bin")
@@ -132,7 +135,8 @@ func zeroEpochsGiveTheSeededInitialisationForEveryKindOfTraining(_ kind: String)
     let model = try makeModel(options, shape: [12])
     let history = try trainKind(model, x, y, heldout: held, public: pub, seed: 6)
     #expect(history.isEmpty)
-    let initial = try makeModel(["architecture": .string("mlp"), "hidden_sizes": .list([.int(16)]), "epochs": .int(0)], shape: [12])
+    let initial = try makeModel(
+        ["architecture": .string("mlp"), "hidden_sizes": .list([.int(16)]), "epochs": .int(0)], shape: [12])
     _ = try trainKind(initial, x, y, heldout: held, public: pub, seed: 6)
     #expect(try logits(model, x).map(\.bitPattern) == logits(initial, x).map(\.bitPattern), "\(kind)")
     #expect(model.dpEpsilon == (kind == "dp_sgd" ? 0 : nil), "\(kind)")

@@ -22,7 +22,8 @@ let exampleLabels: [Int32] = [0, 2, 1]
     @Test func cExampleBuildsWithMakeAndScoresTheConfidenceGap() throws {
         let folder = try makeTemporaryFolder("c-attack")
         defer { removeFolder(folder) }
-        let make = try run("make", ["-C", packageRoot.appendingPathComponent("examples/c-attack").path, "OUT=\(folder.path)"])
+        let make = try run(
+            "make", ["-C", packageRoot.appendingPathComponent("examples/c-attack").path, "OUT=\(folder.path)"])
         try #require(make.status == 0, "make failed:\n\(make.output)")
         #expect(make.output.contains("-std=c99 -O2 -Wall -Wextra -Werror -pedantic -fPIC -shared"))
         let path = folder.appendingPathComponent("libmia_c_attack.so").path
@@ -67,7 +68,8 @@ let exampleLabels: [Int32] = [0, 2, 1]
                     message: "confidence-gap: option `temperature` must be positive and finite, got -1"))
         #expect(
             callError { _ = try defaults.score(labels: [0, 7], logits: [1, 2, 3, 4], classCount: 2) }
-                == CallError(status: MIA_ERR_INVALID_ARGUMENT, message: "confidence-gap: record 1 has label 7, outside [0, 2)"))
+                == CallError(
+                    status: MIA_ERR_INVALID_ARGUMENT, message: "confidence-gap: record 1 has label 7, outside [0, 2)"))
     }
 
     /// Builds the out-of-tree Swift package as its README says (about 10 s in release here, with
@@ -101,6 +103,7 @@ let exampleLabels: [Int32] = [0, 2, 1]
         }
         #expect(
             callError { _ = try CAttack(list[0], options: "{\"k\": 0}") }
-                == CallError(status: MIA_ERR_INVALID_ARGUMENT, message: "top-k-margin: option `k` must be at least 1, got 0"))
+                == CallError(
+                    status: MIA_ERR_INVALID_ARGUMENT, message: "top-k-margin: option `k` must be at least 1, got 0"))
     }
 }

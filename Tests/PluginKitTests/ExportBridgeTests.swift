@@ -26,8 +26,12 @@ final class FakeDataset: DatasetLoader {
 
     func info() throws -> DatasetInfo { DatasetInfo(recordCount: count, classCount: 3, featureShape: [2]) }
 
-    func read(start: Int, count n: Int, features: UnsafeMutableBufferPointer<Float>, labels: UnsafeMutableBufferPointer<Int32>) throws {
-        guard start >= 0, start + n <= count else { throw PluginError(.invalidArgument, "fake-dataset: records out of range") }
+    func read(
+        start: Int, count n: Int, features: UnsafeMutableBufferPointer<Float>, labels: UnsafeMutableBufferPointer<Int32>
+    ) throws {
+        guard start >= 0, start + n <= count else {
+            throw PluginError(.invalidArgument, "fake-dataset: records out of range")
+        }
         for i in 0..<n {
             features[2 * i] = Float(10 * (start + i))
             features[2 * i + 1] = Float(10 * (start + i) + 1)
@@ -46,7 +50,8 @@ final class FakeAttack: AttackStrategy {
     static let name = "fake-attack"
     static let summary = "the target logit of the true label (test double)"
     static let options = [
-        OptionSpec("fail", .string, default: "\"none\"", choices: ["none", "plugin", "other", "nan"], "how to fail in score"),
+        OptionSpec(
+            "fail", .string, default: "\"none\"", choices: ["none", "plugin", "other", "nan"], "how to fail in score"),
         OptionSpec("needs_reference", .bool, default: "false", "ask for reference models"),
         OptionSpec("exclude_first", .bool, default: "false", "leave record 0 out of the evaluation"),
     ]
@@ -63,7 +68,10 @@ final class FakeAttack: AttackStrategy {
 
     var requirements: AttackRequirements { needsReference ? [.referenceModels, .population] : [] }
 
-    func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         switch fail {
         case "plugin": throw PluginError(.unsupported, "fake-attack: asked to fail in score")
         case "other": throw FakeUnexpectedError()
@@ -80,7 +88,8 @@ final class FakeAttack: AttackStrategy {
 /// The one exported definition of this test process (PluginExport keeps a process-global registry).
 enum Exported {
     static let definition = PluginDefinition(
-        name: "test-plugin", version: "0.1.0", components: [.dataset(FakeDataset.self), .attack(FakeAttack.self)] + numberedAttacks)
+        name: "test-plugin", version: "0.1.0",
+        components: [.dataset(FakeDataset.self), .attack(FakeAttack.self)] + numberedAttacks)
 
     // Safe to share: the descriptor is built once under PluginExport's lock and never written after.
     nonisolated(unsafe) static let descriptor: UnsafePointer<mia_plugin_descriptor_t> = PluginExport.entry(
@@ -118,10 +127,12 @@ enum Exported {
 
     @Test func entryDeclinesAnotherMajorAndBuildsTheDescriptorOnce() {
         var built = false
-        let other = PluginExport.entry(hostMajor: UInt32(MIA_ABI_MAJOR) + 998, {
-            built = true
-            return Exported.definition
-        }())
+        let other = PluginExport.entry(
+            hostMajor: UInt32(MIA_ABI_MAJOR) + 998,
+            {
+                built = true
+                return Exported.definition
+            }())
         #expect(other == nil)
         #expect(!built)
         let again = PluginExport.entry(hostMajor: UInt32(MIA_ABI_MAJOR), Exported.definition)

@@ -19,13 +19,15 @@ let headers: [String] = {
 
     @Test(arguments: headers)
     func compilesAloneAsC99(header: String) throws {
-        let result = try compileAlone(header, "gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"], ext: "c")
+        let result = try compileAlone(
+            header, "gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"], ext: "c")
         #expect(result.status == 0, "gcc -std=c99 on \(header):\n\(result.output)")
     }
 
     @Test(arguments: headers)
     func compilesAloneAsCxx17(header: String) throws {
-        let result = try compileAlone(header, "g++", ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"], ext: "cpp")
+        let result = try compileAlone(
+            header, "g++", ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"], ext: "cpp")
         #expect(result.status == 0, "g++ -std=c++17 on \(header):\n\(result.output)")
     }
 
@@ -38,7 +40,8 @@ let headers: [String] = {
         try "#include \"mia/mia.h\"\nstatic inline int unused_variable(void) { int x; return 0; }\n"
             .write(to: folder.appendingPathComponent("mia/broken.h"), atomically: true, encoding: .utf8)
         let result = try compileAlone(
-            "mia/broken.h", "gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", folder.path], ext: "c")
+            "mia/broken.h", "gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", folder.path], ext: "c"
+        )
         #expect(result.status != 0)
         #expect(result.output.contains("unused"))
     }
@@ -50,7 +53,9 @@ func compileAlone(_ header: String, _ compiler: String, _ flags: [String], ext: 
     let folder = try makeTemporaryFolder("header")
     defer { removeFolder(folder) }
     let unit = folder.appendingPathComponent("unit.\(ext)")
-    try "#include \"\(header)\"\ntypedef int mia_header_check_unit;\n".write(to: unit, atomically: true, encoding: .utf8)
+    try "#include \"\(header)\"\ntypedef int mia_header_check_unit;\n".write(
+        to: unit, atomically: true, encoding: .utf8)
     return try run(
-        compiler, flags + ["-I", headerFolder.path, "-c", unit.path, "-o", folder.appendingPathComponent("unit.o").path])
+        compiler,
+        flags + ["-I", headerFolder.path, "-c", unit.path, "-o", folder.appendingPathComponent("unit.o").path])
 }

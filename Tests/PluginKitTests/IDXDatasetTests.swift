@@ -17,7 +17,9 @@ nonisolated(unsafe) let idxComponent: mia_component_t = {
 /// The bytes of an IDX file: magic, big-endian dimensions, then `payload`.
 func idxBytes(dtype: UInt8 = 0x08, dimensions: [Int], payload: [UInt8]) -> [UInt8] {
     var out: [UInt8] = [0, 0, dtype, UInt8(dimensions.count)]
-    for d in dimensions { out += [UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)] }
+    for d in dimensions {
+        out += [UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)]
+    }
     return out + payload
 }
 
@@ -81,7 +83,8 @@ func openError(_ json: String) -> CallError? {
             #expect(middle.features == Array(all.features[6...]))
             #expect(middle.labels == [0, 1])
 
-            let raw = try CDataset(idxComponent, options: idxOptions(images, labels, "\"scale\": 1, \"class_count\": 7, \"limit\": 2"))
+            let raw = try CDataset(
+                idxComponent, options: idxOptions(images, labels, "\"scale\": 1, \"class_count\": 7, \"limit\": 2"))
             #expect(try raw.info() == DatasetInfo(recordCount: 2, classCount: 7, featureShape: [1, 2, 3]))
             #expect(try raw.read(start: 0, count: 2, featureSize: 6).features == tinyPixels.prefix(12).map(Float.init))
         }
@@ -93,10 +96,12 @@ func openError(_ json: String) -> CallError? {
             "labels": idxBytes(dimensions: [3], payload: tinyLabels),
         ]) { folder in
             let images = folder.appendingPathComponent("images"), labels = folder.appendingPathComponent("labels")
-            let plain = try CDataset(idxComponent, options: idxOptions(images, labels)).read(start: 0, count: 3, featureSize: 6)
+            let plain = try CDataset(idxComponent, options: idxOptions(images, labels)).read(
+                start: 0, count: 3, featureSize: 6)
             let gzip = try run("gzip", ["-k", "-n", images.path, labels.path])
             #expect(gzip.status == 0, "\(gzip.output)")
-            let gzImages = folder.appendingPathComponent("images.gz"), gzLabels = folder.appendingPathComponent("labels.gz")
+            let gzImages = folder.appendingPathComponent("images.gz"),
+                gzLabels = folder.appendingPathComponent("labels.gz")
             #expect(try Data(contentsOf: gzImages).prefix(2) == Data([0x1F, 0x8B]))
             let zipped = try CDataset(idxComponent, options: idxOptions(gzImages, gzLabels))
             #expect(try zipped.info().recordCount == 3)
@@ -146,7 +151,9 @@ func openError(_ json: String) -> CallError? {
             try Data(damaged).write(to: bad)
             let corrupt = try #require(openError(idxOptions(bad, labels)))
             #expect(corrupt.status == MIA_ERR_IO)
-            #expect(corrupt.message.hasPrefix("the images file \(bad.path) is not a readable gzip file: "), "\(corrupt.message)")
+            #expect(
+                corrupt.message.hasPrefix("the images file \(bad.path) is not a readable gzip file: "),
+                "\(corrupt.message)")
 
             // A folder where a file belongs.
             let directory = try #require(openError(idxOptions(folder, labels)))
@@ -218,12 +225,15 @@ func openError(_ json: String) -> CallError? {
             let empty = folder.appendingPathComponent("empty-rows")
             #expect(
                 openError(idxOptions(empty, labels))
-                    == CallError(status: MIA_ERR_IO, message: "the images file \(empty.path) has dimension 1 of size 0: [3, 0, 3]"))
+                    == CallError(
+                        status: MIA_ERR_IO,
+                        message: "the images file \(empty.path) has dimension 1 of size 0: [3, 0, 3]"))
             let missing = folder.appendingPathComponent("missing")
             #expect(
                 openError(idxOptions(missing, labels))
                     == CallError(
-                        status: MIA_ERR_IO, message: "cannot open the images file \(missing.path): No such file or directory"))
+                        status: MIA_ERR_IO,
+                        message: "cannot open the images file \(missing.path): No such file or directory"))
         }
     }
 
@@ -249,7 +259,9 @@ func openError(_ json: String) -> CallError? {
                             + "option `class_count`"))
             #expect(
                 openError(idxOptions(images, labels, "\"limit\": -1"))
-                    == CallError(status: MIA_ERR_INVALID_ARGUMENT, message: "option `limit` must be 0 (all) or positive, got -1"))
+                    == CallError(
+                        status: MIA_ERR_INVALID_ARGUMENT, message: "option `limit` must be 0 (all) or positive, got -1")
+            )
             #expect(
                 openError("{\"labels\": \"\(labels.path)\"}")
                     == CallError(status: MIA_ERR_INVALID_ARGUMENT, message: "option `images` is missing"))
@@ -269,15 +281,18 @@ func openError(_ json: String) -> CallError? {
         let labels = folder.appendingPathComponent("train-labels-idx1-ubyte.gz")
         let all = try CDataset(idxComponent, options: idxOptions(images, labels, "\"limit\": 300"))
             .read(start: 0, count: 300, featureSize: 784)
-        let subset = try CDataset(idxComponent, options: idxOptions(images, labels, "\"limit\": 300, \"classes\": [7, 2]"))
+        let subset = try CDataset(
+            idxComponent, options: idxOptions(images, labels, "\"limit\": 300, \"classes\": [7, 2]"))
         let kept = (0..<300).filter { all.labels[$0] == 7 || all.labels[$0] == 2 }
         #expect(try subset.info() == DatasetInfo(recordCount: kept.count, classCount: 2, featureShape: [1, 28, 28]))
         let read = try subset.read(start: 0, count: kept.count, featureSize: 784)
         #expect(read.labels == kept.map { all.labels[$0] == 7 ? 0 : 1 })
         for (r, i) in kept.enumerated().prefix(5) {
-            #expect(Array(read.features[(r * 784)..<((r + 1) * 784)]) == Array(all.features[(i * 784)..<((i + 1) * 784)]))
+            #expect(
+                Array(read.features[(r * 784)..<((r + 1) * 784)]) == Array(all.features[(i * 784)..<((i + 1) * 784)]))
         }
-        #expect(openError(idxOptions(images, labels, "\"classes\": [3, 3]"))?.message.contains("distinct classes") == true)
+        #expect(
+            openError(idxOptions(images, labels, "\"classes\": [3, 3]"))?.message.contains("distinct classes") == true)
     }
 
     /// The first 100 training records of Fashion-MNIST match a decompression done by `gzip`

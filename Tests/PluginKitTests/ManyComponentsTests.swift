@@ -12,12 +12,17 @@ class NumberedAttack: AttackStrategy {
     class var number: Int { 0 }
     static var name: String { "numbered-\(number)" }
     static var summary: String { "scores every record \(number)" }
-    static var options: [OptionSpec] { [OptionSpec("offset", .float, default: "0", "added to the score").atLeast(-1).atMost(1)] }
+    static var options: [OptionSpec] {
+        [OptionSpec("offset", .float, default: "0", "added to the score").atLeast(-1).atMost(1)]
+    }
 
     let offset: Double
     required init(options: PluginOptions, host: HostServices) throws { offset = try options.double("offset") }
     var requirements: AttackRequirements { [] }
-    func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         for i in 0..<signals.recordCount { scores[i] = Double(Self.number) + offset }
     }
 }
@@ -56,7 +61,10 @@ let numberedAttacks: [Component] = [
         #expect(Set(list.filter { $0.kind == MIA_COMPONENT_ATTACK }.map { UnsafeRawPointer($0.vtable) }).count == 1)
         for n in [1, 16, 17, 20] {
             let attack = try CAttack(Exported.component("numbered-\(n)"), options: "{\"offset\": 0.5}")
-            #expect(try attack.score(labels: [0, 1], logits: [0, 0, 0, 0], classCount: 2).scores == [Double(n) + 0.5, Double(n) + 0.5])
+            #expect(
+                try attack.score(labels: [0, 1], logits: [0, 0, 0, 0], classCount: 2).scores == [
+                    Double(n) + 0.5, Double(n) + 0.5,
+                ])
         }
         // The range declared in Swift reaches the C option struct.
         let offset = try #require(options(Exported.component("numbered-3"))["offset"])

@@ -3,7 +3,9 @@ import Testing
 @testable import AuditCore
 
 /// A model of `total` whose index is `i`, as the store status would list it.
-private func model(_ i: Int) -> ArrayPlan.Model { ArrayPlan.Model(index: i, role: i == 0 ? "target" : "reference \(i)", key: "key\(i)") }
+private func model(_ i: Int) -> ArrayPlan.Model {
+    ArrayPlan.Model(index: i, role: i == 0 ? "target" : "reference \(i)", key: "key\(i)")
+}
 
 private func job(_ i: Int) -> ModelJob { ModelJob(index: i, role: "m\(i)", members: [], seed: 0, key: "key\(i)") }
 

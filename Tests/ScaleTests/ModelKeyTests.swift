@@ -8,10 +8,14 @@ import Testing
 /// model: the libraries' bytes, the options after defaults, the content of the dataset's files.
 @Suite struct ModelKeyTests {
     /// A component that is never called: only its name, version, schema and library file are read.
-    func component(_ kind: ComponentKind, _ name: String, version: String, options: [OptionSpec], library: String? = nil) -> ComponentInfo {
+    func component(
+        _ kind: ComponentKind, _ name: String, version: String, options: [OptionSpec], library: String? = nil
+    ) -> ComponentInfo {
         ComponentInfo(
             kind: kind, name: name, summary: "", options: options, vtable: UnsafeRawPointer(bitPattern: 0x10)!,
-            plugin: PluginInfo(path: library ?? "/p/\(name).so", name: "mia-\(name)", version: version, abiMajor: 1, abiMinor: 0, toolchain: "t"))
+            plugin: PluginInfo(
+                path: library ?? "/p/\(name).so", name: "mia-\(name)", version: version, abiMajor: 1, abiMinor: 0,
+                toolchain: "t"))
     }
 
     func spec(_ name: String, _ type: OptionType, default json: String) -> OptionSpec {
@@ -37,14 +41,21 @@ import Testing
             """, file: "/tmp/k.yaml")
     }
 
-    func key(_ config: AuditConfig, version: String = "1.0", library: String? = nil, seed: UInt64 = 9, store: String? = nil) throws -> String {
+    func key(
+        _ config: AuditConfig, version: String = "1.0", library: String? = nil, seed: UInt64 = 9, store: String? = nil
+    ) throws -> String {
         let backend = try ResolvedComponent.checked(
-            config.model!, component(.model, "net", version: version, options: schema, library: library), baseDirectory: "/tmp")
+            config.model!, component(.model, "net", version: version, options: schema, library: library),
+            baseDirectory: "/tmp")
         let dataset = try ResolvedComponent.checked(
-            config.dataset!, component(.dataset, "toy", version: "1.0", options: [spec("scale", .float, default: "1"), OptionSpec("file", .path, "data")]),
+            config.dataset!,
+            component(
+                .dataset, "toy", version: "1.0",
+                options: [spec("scale", .float, default: "1"), OptionSpec("file", .path, "data")]),
             baseDirectory: "/tmp")
         return Provenance(store: store).modelKey(
-            backend: backend, dataset: dataset, spec: ModelSpec(featureShape: [4], classCount: 2), members: [0, 2, 5], seed: seed,
+            backend: backend, dataset: dataset, spec: ModelSpec(featureShape: [4], classCount: 2), members: [0, 2, 5],
+            seed: seed,
             publicRecords: nil)
     }
 
@@ -54,7 +65,9 @@ import Testing
         #expect(try key(config(modelOptions: "{epochs: 3, learning_rate: 0.01}")) == base)
         #expect(try key(config(modelOptions: "{learning_rate: 0.01, epochs: 3}")) == base)
         #expect(try key(config(modelOptions: "{epochs: 4}")) != base)
-        #expect(try key(config(modelOptions: "{epochs: 3, learning_rate: 1}")) == key(config(modelOptions: "{epochs: 3, learning_rate: 1.0}")))
+        #expect(
+            try key(config(modelOptions: "{epochs: 3, learning_rate: 1}"))
+                == key(config(modelOptions: "{epochs: 3, learning_rate: 1.0}")))
         #expect(try key(config(modelOptions: "{epochs: 3}"), seed: 10) != base)
         #expect(Provenance.scheme == "mia-v3")
     }
@@ -131,7 +144,8 @@ import Testing
         #expect(a == h.finalize().prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
         // The scores' key holds the seed.
         let attack = try ResolvedComponent.checked(
-            config(modelOptions: "{}").attacks[0].component, component(.attack, "loss-threshold", version: "1.0", options: []), baseDirectory: "/tmp")
+            config(modelOptions: "{}").attacks[0].component,
+            component(.attack, "loss-threshold", version: "1.0", options: []), baseDirectory: "/tmp")
         let p = Provenance(store: nil)
         #expect(p.scoresKey(attack, signalsKey: "s", seed: 1) != p.scoresKey(attack, signalsKey: "s", seed: 2))
         #expect(p.scoresKey(attack, signalsKey: "s", seed: 1) != p.scoresKey(attack, signalsKey: "t", seed: 1))
@@ -154,13 +168,16 @@ import Testing
         func keys(_ config: String) throws -> [String] {
             let r = try Command.run(binary, ["plan", dir + "/" + config, "--no-trial"], cwd: dir)
             #expect(r.status == 0, "\(r.stderr)")
-            return r.stdout.split(separator: "\n").filter { $0.contains("missing: ") }.map { String($0.split(separator: " ").last!) }
+            return r.stdout.split(separator: "\n").filter { $0.contains("missing: ") }.map {
+                String($0.split(separator: " ").last!)
+            }
         }
         let a = try keys("a.yaml"), b = try keys("b.yaml")
         #expect(a.count == 2 && b.count == 2)
         #expect(a == b, "\(a) \(b)")
         // Nothing else that differs between the two (the output folder) is in the key.
-        try ReleaseBinary.config(output: dir + "/c", references: 1).write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
+        try ReleaseBinary.config(output: dir + "/c", references: 1).write(
+            toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
         #expect(try keys("c.yaml") == a)
     }
 }

@@ -12,9 +12,11 @@ import Testing
     @Test func estimateArithmetic() {
         let layout = TrainingLayout(sideBySide: 2, blasThreads: 1)
         func model(_ wall: Double, _ epoch: Double, finished: Double? = nil) -> TrialMeasurement.Model {
-            .init(role: "r", memberCount: 10, epochSeconds: epoch, firstEpochWallSeconds: wall, finishedSeconds: finished)
+            .init(
+                role: "r", memberCount: 10, epochSeconds: epoch, firstEpochWallSeconds: wall, finishedSeconds: finished)
         }
-        var t = TrialMeasurement(models: [model(1.5, 1.0), model(1.7, 1.2)], layout: layout, epochs: 10, datasetSeconds: 0.1)
+        var t = TrialMeasurement(
+            models: [model(1.5, 1.0), model(1.7, 1.2)], layout: layout, epochs: 10, datasetSeconds: 0.1)
         #expect(abs(t.secondsPerModel! - 11.5) < 1e-12)
         #expect(abs(TrialMeasurement.expectedSeconds(perModel: 11.5, count: 5, layout: layout) - 34.5) < 1e-12)
         #expect(TrialMeasurement.rounds(count: 4, layout: layout) == 2)
@@ -39,7 +41,9 @@ import Testing
         let binary = try ReleaseBinary.path()
         let dir = try ReleaseBinary.scratch("trial")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = ReleaseBinary.config(output: dir + "/run", auditRecords: 4000, populationRecords: 200, hidden: 256, epochs: 8, references: 3, threads: 2)
+        let config = ReleaseBinary.config(
+            output: dir + "/run", auditRecords: 4000, populationRecords: 200, hidden: 256, epochs: 8, references: 3,
+            threads: 2)
         try config.write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
         let store = dir + "/run/models"
 
@@ -69,7 +73,10 @@ import Testing
         let perModel = try #require(Self.number("= [0-9.]+ s \\(every epoch", in: out), "\(out)")
         #expect(out.contains("+ 7 more epochs"), "\(out)")
         #expect(abs(perModel - (first + 7 * epoch)) < 0.02, "\(out)")
-        #expect(out.contains(String(format: "of training here: %.2f s per model x 2 rounds of 2 side by side for 4 models", perModel)), "\(out)")
+        #expect(
+            out.contains(
+                String(format: "of training here: %.2f s per model x 2 rounds of 2 side by side for 4 models", perModel)
+            ), "\(out)")
 
         // Against the real thing: the same models trained by `train`, as the run trains them.
         let train = try Command.run(binary, ["train", dir + "/a.yaml", "-v"], cwd: dir)
@@ -83,11 +90,15 @@ import Testing
         // The trial's file is the size of the files the real trainings stored.
         for key in ReleaseBinary.finishedModels(store: store) {
             let size = try FileManager.default.attributesOfItem(atPath: "\(store)/\(key)/model.bin")[.size] as! Int
-            #expect(abs(Double(size) / 1_048_576 - measuredFile) < 0.051, "trial said \(measuredFile) MiB, stored \(size) bytes")
+            #expect(
+                abs(Double(size) / 1_048_576 - measuredFile) < 0.051,
+                "trial said \(measuredFile) MiB, stored \(size) bytes")
         }
         let actual = records.reduce(0, +) / Double(max(1, records.count))
         // Loose: the machine is shared; forgetting the epochs (8x) or the set-up would show.
-        #expect(actual / perModel > 0.4 && actual / perModel < 2.5, "expected \(perModel) s per model, trained in \(actual) s")
+        #expect(
+            actual / perModel > 0.4 && actual / perModel < 2.5,
+            "expected \(perModel) s per model, trained in \(actual) s")
         print("trial: expected \(perModel) s per model, trained in \(actual) s")
 
         // With models in the store, plan measures on them instead.
@@ -105,10 +116,17 @@ import Testing
         try config.write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
         let plan = try Command.run(binary, ["plan", dir + "/a.yaml"], cwd: dir)
         #expect(plan.status == 0, "\(plan.stderr)")
-        #expect(plan.stdout.contains("training here: one model at a time on 2 BLAS threads (run.threads: 2, run.parallel_models: 1)"), "\(plan.stdout)")
-        #expect(plan.stdout.contains("trial: trained target (2 BLAS threads) on 100 members until it reported"), "\(plan.stdout)")
+        #expect(
+            plan.stdout.contains(
+                "training here: one model at a time on 2 BLAS threads (run.threads: 2, run.parallel_models: 1)"),
+            "\(plan.stdout)")
+        #expect(
+            plan.stdout.contains("trial: trained target (2 BLAS threads) on 100 members until it reported"),
+            "\(plan.stdout)")
         #expect(plan.stdout.contains("x 3 models one at a time"), "\(plan.stdout)")
         let train = try Command.run(binary, ["train", dir + "/a.yaml", "-v"], cwd: dir)
-        #expect(train.status == 0 && train.stderr.contains("training one model at a time on 2 BLAS threads"), "\(train.stderr)")
+        #expect(
+            train.status == 0 && train.stderr.contains("training one model at a time on 2 BLAS threads"),
+            "\(train.stderr)")
     }
 }

@@ -10,14 +10,19 @@ import Testing
     static let fashion = "/usr/share/datasets/fashion-mnist/"
 
     /// A tiny audit whose dataset files are `images` and `labels`, its store `store`.
-    static func config(output: String, store: String, images: String? = nil, labels: String? = nil, attacks: [String] = ["loss-threshold"]) -> String {
+    static func config(
+        output: String, store: String, images: String? = nil, labels: String? = nil,
+        attacks: [String] = ["loss-threshold"]
+    ) -> String {
         var text = ReleaseBinary.config(output: output, references: 2, attacks: attacks)
         if let images { text = text.replacingOccurrences(of: fashion + "train-images-idx3-ubyte.gz", with: images) }
         if let labels { text = text.replacingOccurrences(of: fashion + "train-labels-idx1-ubyte.gz", with: labels) }
         return text.replacingOccurrences(of: "  threads: 1\n", with: "  threads: 1\n  model_store: \(store)\n")
     }
 
-    static func run(_ binary: String, _ dir: String, _ name: String, _ config: String, _ extra: [String] = []) throws -> Command {
+    static func run(_ binary: String, _ dir: String, _ name: String, _ config: String, _ extra: [String] = []) throws
+        -> Command
+    {
         try config.write(toFile: "\(dir)/\(name).yaml", atomically: true, encoding: .utf8)
         let r = try Command.run(binary, ["run", "\(dir)/\(name).yaml"] + extra, cwd: dir, timeout: 180)
         #expect(r.status == 0, "\(name): \(r.stderr)")
@@ -25,7 +30,8 @@ import Testing
     }
 
     static func aucs(_ output: String) throws -> [String: Double] {
-        let data = try #require(FileManager.default.contents(atPath: output + "/metrics.json"), "no metrics.json in \(output)")
+        let data = try #require(
+            FileManager.default.contents(atPath: output + "/metrics.json"), "no metrics.json in \(output)")
         return try RunSummary.decoder.decode(RunSummary.self, from: data).attacks.mapValues(\.auc)
     }
 
@@ -64,7 +70,9 @@ import Testing
         let new = try Self.aucs(dir + "/run")
         #expect(new != old)
 
-        let fresh = try Self.run(binary, dir, "b", Self.config(output: dir + "/fresh", store: dir + "/fresh-store", images: images, labels: labels))
+        let fresh = try Self.run(
+            binary, dir, "b",
+            Self.config(output: dir + "/fresh", store: dir + "/fresh-store", images: images, labels: labels))
         #expect(fresh.status == 0)
         #expect(try Self.aucs(dir + "/fresh") == new)
         #expect(Self.scores(dir + "/fresh", "loss-threshold") == Self.scores(dir + "/run", "loss-threshold"))
@@ -81,7 +89,8 @@ import Testing
         let fm = FileManager.default
         try fm.createDirectory(atPath: bin, withIntermediateDirectories: true)
         let release = (binary as NSString).deletingLastPathComponent
-        for name in try fm.contentsOfDirectory(atPath: release) where name == "mia-audit" || (name.hasPrefix("libMIA") && name.hasSuffix(".so")) {
+        for name in try fm.contentsOfDirectory(atPath: release)
+        where name == "mia-audit" || (name.hasPrefix("libMIA") && name.hasSuffix(".so")) {
             try fm.copyItem(atPath: release + "/" + name, toPath: bin + "/" + name)
         }
         let config = Self.config(output: dir + "/run", store: dir + "/store")
@@ -107,14 +116,17 @@ import Testing
         let dir = try ReleaseBinary.scratch("provenance-order")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = dir + "/store"
-        _ = try Self.run(binary, dir, "a", Self.config(output: dir + "/run", store: store, attacks: ["loss-threshold", "kde-loss"]))
+        _ = try Self.run(
+            binary, dir, "a", Self.config(output: dir + "/run", store: store, attacks: ["loss-threshold", "kde-loss"]))
         let kde = try #require(Self.scores(dir + "/run", "kde-loss"))
         let reordered = Self.config(output: dir + "/run", store: store, attacks: ["kde-loss", "loss-threshold"])
         let again = try Self.run(binary, dir, "b", reordered)
         #expect(again.stderr.contains("attack kde-loss: scores reused"), "\(again.stderr)")
         #expect(Self.scores(dir + "/run", "kde-loss") == kde)
         // Computed again in a new folder, in the new order: the same scores.
-        let elsewhere = try Self.run(binary, dir, "c", Self.config(output: dir + "/other", store: store, attacks: ["kde-loss", "loss-threshold"]))
+        let elsewhere = try Self.run(
+            binary, dir, "c",
+            Self.config(output: dir + "/other", store: store, attacks: ["kde-loss", "loss-threshold"]))
         #expect(elsewhere.stderr.contains("model target: reused from store"), "\(elsewhere.stderr)")
         #expect(!elsewhere.stderr.contains("scores reused"), "\(elsewhere.stderr)")
         #expect(Self.scores(dir + "/other", "kde-loss") == kde)
@@ -131,18 +143,23 @@ import Testing
         let clean = try Self.aucs(dir + "/run")
         // The target's logits file.
         let keys = ReleaseBinary.finishedModels(store: store)
-        let target = try #require(keys.first { key in
-            (try? String(contentsOfFile: "\(store)/\(key)/meta.json", encoding: .utf8))?.contains("\"role\" : \"target\"") == true
-        })
-        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(store)/\(target)")
-            .first { $0.hasPrefix("logits-") && $0.hasSuffix(".npy") })
+        let target = try #require(
+            keys.first { key in
+                (try? String(contentsOfFile: "\(store)/\(key)/meta.json", encoding: .utf8))?.contains(
+                    "\"role\" : \"target\"") == true
+            })
+        let file = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: "\(store)/\(target)")
+                .first { $0.hasPrefix("logits-") && $0.hasSuffix(".npy") })
         let path = "\(store)/\(target)/\(file)"
         var bytes = try #require(FileManager.default.contents(atPath: path))
         for i in 0..<400 { bytes[200 + i * 7] ^= 0xFF }
         try bytes.write(to: URL(fileURLWithPath: path))
 
         let rerun = try Self.run(binary, dir, "b", Self.config(output: dir + "/rerun", store: store))
-        #expect(rerun.stderr.contains("warning") && rerun.stderr.contains(path) && rerun.stderr.contains("corrupt"), "\(rerun.stderr)")
+        #expect(
+            rerun.stderr.contains("warning") && rerun.stderr.contains(path) && rerun.stderr.contains("corrupt"),
+            "\(rerun.stderr)")
         #expect(try Self.aucs(dir + "/rerun") == clean)
         #expect(ArtifactChecksum.verify(path) == .intact)
     }

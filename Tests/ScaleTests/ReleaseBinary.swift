@@ -16,7 +16,8 @@ enum ReleaseBinary {
         if let other = ProcessInfo.processInfo.environment["MIA_AUDIT_BINARY"] { return other }
         let path = packageRoot + "/.build/release/mia-audit"
         if !FileManager.default.isExecutableFile(atPath: path) {
-            let build = try Command.run("/usr/bin/env", ["swift", "build", "-c", "release"], cwd: packageRoot, timeout: 3600)
+            let build = try Command.run(
+                "/usr/bin/env", ["swift", "build", "-c", "release"], cwd: packageRoot, timeout: 3600)
             try #require(build.status == 0, "swift build -c release failed: \(build.stderr)")
         }
         return path
@@ -60,7 +61,9 @@ enum ReleaseBinary {
 
     /// A fresh folder under the temporary directory.
     static func scratch(_ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mia-\(name)-\(UUID().uuidString.prefix(8))").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mia-\(name)-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -78,7 +81,9 @@ struct Command {
     var stdout: String
     var stderr: String
 
-    static func start(_ executable: String, _ arguments: [String], cwd: String, environment: [String: String] = [:]) throws -> (Process, String, String) {
+    static func start(_ executable: String, _ arguments: [String], cwd: String, environment: [String: String] = [:])
+        throws -> (Process, String, String)
+    {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -94,7 +99,10 @@ struct Command {
         return (p, base + ".out", base + ".err")
     }
 
-    static func run(_ executable: String, _ arguments: [String], cwd: String, environment: [String: String] = [:], timeout: Double = 120) throws -> Command {
+    static func run(
+        _ executable: String, _ arguments: [String], cwd: String, environment: [String: String] = [:],
+        timeout: Double = 120
+    ) throws -> Command {
         let (p, out, err) = try start(executable, arguments, cwd: cwd, environment: environment)
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(10_000) }

@@ -11,7 +11,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // Models that take a few tenths of a second each, so the kill lands mid-run.
         let shape = { (out: String) in
-            ReleaseBinary.config(output: out, auditRecords: 2000, populationRecords: 200, hidden: 64, epochs: 4, references: 6)
+            ReleaseBinary.config(
+                output: out, auditRecords: 2000, populationRecords: 200, hidden: 64, epochs: 4, references: 6)
         }
         try shape("killed/run").write(toFile: dir + "/killed.yaml", atomically: true, encoding: .utf8)
         try shape("whole/run").write(toFile: dir + "/whole.yaml", atomically: true, encoding: .utf8)
@@ -20,31 +21,43 @@ import Testing
         let started = Date()
         let (first, out, err) = try Command.start(binary, ["run", dir + "/killed.yaml", "-q"], cwd: dir)
         defer { unlink(out); unlink(err) }
-        while first.isRunning && ReleaseBinary.finishedModels(store: store).isEmpty && Date().timeIntervalSince(started) < 60 {
+        while first.isRunning && ReleaseBinary.finishedModels(store: store).isEmpty
+            && Date().timeIntervalSince(started) < 60
+        {
             usleep(5_000)
         }
-        try #require(first.isRunning, "the run ended before a model was stored: \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+        try #require(
+            first.isRunning,
+            "the run ended before a model was stored: \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         let killedAfter = Date().timeIntervalSince(started)
         let finishedAtKill = ReleaseBinary.finishedModels(store: store)
         #expect(first.terminationReason == .uncaughtSignal)
-        #expect(!finishedAtKill.isEmpty && finishedAtKill.count < 7, "the kill should leave some models and miss others")
+        #expect(
+            !finishedAtKill.isEmpty && finishedAtKill.count < 7, "the kill should leave some models and miss others")
         #expect(!FileManager.default.fileExists(atPath: dir + "/killed/run/metrics.json"))
         // run.json stays `running` with the killed pid; `report` tells it was interrupted.
         let state = try #require(RunFolder.read(dir + "/killed/run"))
-        #expect(state.state == .running && state.pid == first.processIdentifier && state.stage == "train models", "\(state)")
+        #expect(
+            state.state == .running && state.pid == first.processIdentifier && state.stage == "train models", "\(state)"
+        )
         let report = try Command.run(binary, ["report", dir + "/killed/run"], cwd: dir, timeout: 30)
-        #expect(report.status == 1 && report.stderr.contains("interrupted (process \(first.processIdentifier) is gone)"), "\(report.stderr)")
+        #expect(
+            report.status == 1 && report.stderr.contains("interrupted (process \(first.processIdentifier) is gone)"),
+            "\(report.stderr)")
 
         let resumeStart = Date()
         let resumed = try Command.run(binary, ["run", dir + "/killed.yaml", "-v"], cwd: dir, timeout: 150)
         let resumeSeconds = Date().timeIntervalSince(resumeStart)
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(resumed.stderr.contains("interrupted (process \(first.processIdentifier) is gone)"), "\(resumed.stderr)")
+        #expect(
+            resumed.stderr.contains("interrupted (process \(first.processIdentifier) is gone)"), "\(resumed.stderr)")
         #expect(RunFolder.read(dir + "/killed/run")?.state == .complete)
         // Only the unfinished models were trained again.
-        #expect(resumed.stderr.contains("\(finishedAtKill.count) in the store, \(7 - finishedAtKill.count) to train"), "\(resumed.stderr)")
+        #expect(
+            resumed.stderr.contains("\(finishedAtKill.count) in the store, \(7 - finishedAtKill.count) to train"),
+            "\(resumed.stderr)")
 
         let whole = try Command.run(binary, ["run", dir + "/whole.yaml", "-q"], cwd: dir, timeout: 120)
         #expect(whole.status == 0, "\(whole.stderr)")
@@ -57,6 +70,8 @@ import Testing
             let b = FileManager.default.contents(atPath: dir + "/whole/run/scores/" + name)
             #expect(a != nil && a == b, "scores/\(name) differ between the resumed and the uninterrupted run")
         }
-        print("resume: killed after \(String(format: "%.1f", killedAfter)) s with \(finishedAtKill.count)/7 models stored; resumed in \(String(format: "%.1f", resumeSeconds)) s")
+        print(
+            "resume: killed after \(String(format: "%.1f", killedAfter)) s with \(finishedAtKill.count)/7 models stored; resumed in \(String(format: "%.1f", resumeSeconds)) s"
+        )
     }
 }

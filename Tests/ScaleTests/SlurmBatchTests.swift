@@ -7,14 +7,18 @@ import Testing
     func batch(missing: [Int], total: Int = 8, folder: String = "/runs/a b/slurm") -> SlurmBatch {
         let models = missing.map { ArrayPlan.Model(index: $0, role: "reference \($0)", key: "k\($0)") }
         return SlurmBatch(
-            executable: "/opt/mia/bin/mia-audit", configPath: "/cfg/it's.yaml", workingDirectory: "/work", runName: "my run",
+            executable: "/opt/mia/bin/mia-audit", configPath: "/cfg/it's.yaml", workingDirectory: "/work",
+            runName: "my run",
             folder: folder, array: ArrayPlan(total: total, missing: models),
-            trainResources: SlurmResources(cpusPerTask: 2, memory: "4G", time: "1:00:00", partition: "gpu", account: "lab"),
+            trainResources: SlurmResources(
+                cpusPerTask: 2, memory: "4G", time: "1:00:00", partition: "gpu", account: "lab"),
             auditResources: SlurmResources(cpusPerTask: 2),
             extraArguments: ["--plugin-path", "/p"])
     }
 
-    func lines(_ s: String?, prefix: String) -> [String] { (s ?? "").split(separator: "\n").map(String.init).filter { $0.hasPrefix(prefix) } }
+    func lines(_ s: String?, prefix: String) -> [String] {
+        (s ?? "").split(separator: "\n").map(String.init).filter { $0.hasPrefix(prefix) }
+    }
 
     @Test func arrayHoldsOnlyTheMissingModels() throws {
         let b = batch(missing: [1, 4, 7])
@@ -22,7 +26,9 @@ import Testing
         #expect(lines(script, prefix: "#SBATCH --array") == ["#SBATCH --array=1,4,7"])
         #expect(script.contains("--shard \"${SLURM_ARRAY_TASK_ID}/8\""))
         #expect(lines(script, prefix: "#SBATCH --output") == ["#SBATCH --output=/runs/a b/slurm/logs/%A_%a.out"])
-        for line in ["--cpus-per-task=2", "--mem=4G", "--time=1:00:00", "--partition=gpu", "--account=lab", "--chdir=/work"] {
+        for line in [
+            "--cpus-per-task=2", "--mem=4G", "--time=1:00:00", "--partition=gpu", "--account=lab", "--chdir=/work",
+        ] {
             #expect(script.contains("#SBATCH \(line)\n"))
         }
         #expect(script.contains("#   task 4: reference 4 model k4"))
@@ -31,7 +37,10 @@ import Testing
 
     @Test func auditDependsOnTheArrayAndDiesWithIt() {
         let b = batch(missing: [0, 3])
-        #expect(b.auditSubmitArguments(arrayJobID: "123") == ["--parsable", "--dependency=afterok:123", "--kill-on-invalid-dep=yes", b.auditScriptPath])
+        #expect(
+            b.auditSubmitArguments(arrayJobID: "123") == [
+                "--parsable", "--dependency=afterok:123", "--kill-on-invalid-dep=yes", b.auditScriptPath,
+            ])
         #expect(b.auditScript.contains("#SBATCH --kill-on-invalid-dep=yes\n"))
         #expect(b.auditScript.contains("#SBATCH --output=/runs/a b/slurm/logs/audit-%j.out\n"))
         #expect(!b.auditScript.contains("--mem"))
@@ -62,16 +71,20 @@ import Testing
             #expect(p.terminationStatus == 0)
             return String(decoding: data, as: UTF8.self)
         }
-        #expect(try runBash(#require(b.trainScript), task: "4") == "train /cfg/it's.yaml --shard 4/8 --plugin-path /p\n")
+        #expect(
+            try runBash(#require(b.trainScript), task: "4") == "train /cfg/it's.yaml --shard 4/8 --plugin-path /p\n")
         #expect(try runBash(b.auditScript, task: "") == "run /cfg/it's.yaml --plugin-path /p\n")
     }
 
     @Test func writesScriptsAndLogFolder() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mia-batch-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mia-batch-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let b = batch(missing: [2], folder: folder + "/slurm")
         try b.write()
-        #expect(FileManager.default.contents(atPath: b.trainScriptPath).map { String(decoding: $0, as: UTF8.self) } == b.trainScript)
+        #expect(
+            FileManager.default.contents(atPath: b.trainScriptPath).map { String(decoding: $0, as: UTF8.self) }
+                == b.trainScript)
         var isDir: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: b.logFolder, isDirectory: &isDir) && isDir.boolValue)
         // Nothing missing any more: the stale array script goes away.
@@ -85,7 +98,8 @@ import Testing
         #expect(try SlurmJobs.load(folder: folder).submissions.isEmpty)
         let task = ArrayPlan.Task(index: 3, models: [ArrayPlan.Model(index: 3, role: "reference 3", key: "abc")])
         let s = SlurmJobs.Submission(
-            submittedAt: "t", config: "/c.yaml", modelStore: "/s", shardCount: 5, arrayJobID: "41", tasks: [task], auditJobID: "42")
+            submittedAt: "t", config: "/c.yaml", modelStore: "/s", shardCount: 5, arrayJobID: "41", tasks: [task],
+            auditJobID: "42")
         try SlurmJobs(submissions: [s, s]).save(folder: folder)
         let back = try SlurmJobs.load(folder: folder)
         #expect(back.submissions.count == 2)
@@ -98,11 +112,12 @@ import Testing
     /// Lines as `squeue -r -t all -h -o '%i|%T|%r'` printed them on the local Slurm 22.05.
     @Test func parsesSqueue() {
         let text = "2|CANCELLED|DependencyNeverSatisfied\n1_1|COMPLETED|None\n1_3|FAILED|NonZeroExitCode\n"
-        #expect(SlurmClient.parseQueue(text) == [
-            .init(id: "2", state: "CANCELLED", reason: "DependencyNeverSatisfied"),
-            .init(id: "1_1", state: "COMPLETED", reason: "None"),
-            .init(id: "1_3", state: "FAILED", reason: "NonZeroExitCode"),
-        ])
+        #expect(
+            SlurmClient.parseQueue(text) == [
+                .init(id: "2", state: "CANCELLED", reason: "DependencyNeverSatisfied"),
+                .init(id: "1_1", state: "COMPLETED", reason: "None"),
+                .init(id: "1_3", state: "FAILED", reason: "NonZeroExitCode"),
+            ])
     }
 
     @Test func parsesScontrolShowJob() {
@@ -110,10 +125,11 @@ import Testing
             JobId=1 ArrayJobId=1 ArrayTaskId=3 JobName=wrap UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null)
             JobId=2 JobName=wrap JobState=PENDING Reason=Dependency Dependency=afterok:1_*(unfulfilled)
             """
-        #expect(SlurmClient.parseShowJob(text) == [
-            .init(id: "1_3", state: "FAILED", reason: "NonZeroExitCode"),
-            .init(id: "2", state: "PENDING", reason: "Dependency"),
-        ])
+        #expect(
+            SlurmClient.parseShowJob(text) == [
+                .init(id: "1_3", state: "FAILED", reason: "NonZeroExitCode"),
+                .init(id: "2", state: "PENDING", reason: "Dependency"),
+            ])
     }
 
     @Test func statusNamesTheFailedTaskAndItsLog() {
@@ -121,9 +137,14 @@ import Testing
         let status = SlurmStatus(
             submissions: 1, submittedAt: "t", shardCount: 5,
             tasks: [
-                .init(id: "7_1", index: 1, models: m(1), state: "COMPLETED", reason: "None", log: "/l/7_1.out", inStore: true),
-                .init(id: "7_2", index: 2, models: m(2), state: "FAILED", reason: "NonZeroExitCode", log: "/l/7_2.out", inStore: false),
-                .init(id: "7_3", index: 3, models: m(3), state: "UNKNOWN", reason: "", log: "/l/7_3.out", inStore: true),
+                .init(
+                    id: "7_1", index: 1, models: m(1), state: "COMPLETED", reason: "None", log: "/l/7_1.out",
+                    inStore: true),
+                .init(
+                    id: "7_2", index: 2, models: m(2), state: "FAILED", reason: "NonZeroExitCode", log: "/l/7_2.out",
+                    inStore: false),
+                .init(
+                    id: "7_3", index: 3, models: m(3), state: "UNKNOWN", reason: "", log: "/l/7_3.out", inStore: true),
             ],
             audit: .init(id: "8", state: "CANCELLED", reason: "DependencyNeverSatisfied", log: "/l/audit-8.out"))
         #expect(status.failedTasks.map(\.id) == ["7_2"])

@@ -37,7 +37,9 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: enabled, "set MIA_TEST_SLURM=1 to run against a local Slurm (scripts/slurm/start-local.sh)"), .timeLimit(.minutes(4)))
+    @Test(
+        .enabled(if: enabled, "set MIA_TEST_SLURM=1 to run against a local Slurm (scripts/slurm/start-local.sh)"),
+        .timeLimit(.minutes(4)))
     func arrayFailureResubmissionAndAuditEqualToALocalRun() throws {
         let started = Date()
         let scripts = ReleaseBinary.packageRoot + "/scripts/slurm"
@@ -48,15 +50,19 @@ import Testing
             if weStarted {
                 let t = Date()
                 let stop = try? Command.run("/bin/bash", [scripts + "/stop-local.sh"], cwd: dir, timeout: 60)
-                print("\(stop?.stdout ?? "stop-local.sh did not run")(stopped in \(String(format: "%.1f", Date().timeIntervalSince(t))) s)")
+                print(
+                    "\(stop?.stdout ?? "stop-local.sh did not run")(stopped in \(String(format: "%.1f", Date().timeIntervalSince(t))) s)"
+                )
             }
             try? FileManager.default.removeItem(atPath: dir)
         }
 
         let attacks = ["loss-threshold", "lira"]
         let config = dir + "/cluster.yaml"
-        try ReleaseBinary.config(output: "cluster/run", attacks: attacks).write(toFile: config, atomically: true, encoding: .utf8)
-        try ReleaseBinary.config(output: "local/run", attacks: attacks).write(toFile: dir + "/local.yaml", atomically: true, encoding: .utf8)
+        try ReleaseBinary.config(output: "cluster/run", attacks: attacks).write(
+            toFile: config, atomically: true, encoding: .utf8)
+        try ReleaseBinary.config(output: "local/run", attacks: attacks).write(
+            toFile: dir + "/local.yaml", atomically: true, encoding: .utf8)
         let run = dir + "/cluster/run"
         let store = ModelStore(root: run + "/models")
 
@@ -66,11 +72,13 @@ import Testing
         try #require(written.status == 0, "\(written.stderr)")
         let script = try String(contentsOfFile: run + "/slurm/train.sbatch", encoding: .utf8)
         #expect(script.contains("#SBATCH --array=0-4\n"))
-        let keys = Dictionary(uniqueKeysWithValues: script.split(separator: "\n").compactMap { line -> (Int, String)? in
-            let f = line.split(separator: " ")
-            guard f.count >= 6, f[0] == "#", f[1] == "task", f[f.count - 2] == "model", let i = Int(f[2].dropLast()) else { return nil }
-            return (i, String(f[f.count - 1]))
-        })
+        let keys = Dictionary(
+            uniqueKeysWithValues: script.split(separator: "\n").compactMap { line -> (Int, String)? in
+                let f = line.split(separator: " ")
+                guard f.count >= 6, f[0] == "#", f[1] == "task", f[f.count - 2] == "model", let i = Int(f[2].dropLast())
+                else { return nil }
+                return (i, String(f[f.count - 1]))
+            })
         try #require(keys.count == 5)
         let broken = try #require(keys[2])
         try FileManager.default.createDirectory(atPath: store.modelPath(broken), withIntermediateDirectories: true)
@@ -89,7 +97,9 @@ import Testing
         let log = SlurmBatch.taskLog(folder: run + "/slurm", arrayJobID: arrayID, task: 2)
         let text = try mia(["slurm", "status", config, "-q"]).stdout
         #expect(text.contains("failed: task \(arrayID)_2 (FAILED, NonZeroExitCode); log: \(log)"), "\(text)")
-        #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("error"), "the log should hold the task's error")
+        #expect(
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("error"),
+            "the log should hold the task's error")
         #expect(keys.filter { store.record($0.value) != nil }.map(\.key).sorted() == [0, 1, 3, 4])
         #expect(!FileManager.default.fileExists(atPath: run + "/metrics.json"))
 
@@ -109,19 +119,25 @@ import Testing
         let local = try mia(["run", dir + "/local.yaml", "-q"], timeout: 120)
         #expect(local.status == 0, "\(local.stderr)")
         let auc = { (path: String) throws -> [String: Double] in
-            let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+            let json =
+                try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path)))
+                as? [String: Any]
             let byAttack = json?["attacks"] as? [String: [String: Any]] ?? [:]
             return byAttack.compactMapValues { $0["auc"] as? Double }
         }
         let clusterAUC = try auc(run + "/metrics.json")
         #expect(Set(clusterAUC.keys) == Set(attacks))
         #expect(clusterAUC == (try auc(dir + "/local/run/metrics.json")))
-        print("slurm: array, failure, resubmission and audit in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; AUC \(clusterAUC)")
+        print(
+            "slurm: array, failure, resubmission and audit in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; AUC \(clusterAUC)"
+        )
     }
 
     /// The config's `slurm:` section reaches the cluster: the array throttle (`max_parallel`)
     /// and an extra sbatch option are accepted, and the array runs to the audit.
-    @Test(.enabled(if: enabled, "set MIA_TEST_SLURM=1 to run against a local Slurm (scripts/slurm/start-local.sh)"), .timeLimit(.minutes(3)))
+    @Test(
+        .enabled(if: enabled, "set MIA_TEST_SLURM=1 to run against a local Slurm (scripts/slurm/start-local.sh)"),
+        .timeLimit(.minutes(3)))
     func configSectionReachesTheCluster() throws {
         let scripts = ReleaseBinary.packageRoot + "/scripts/slurm"
         let start = try Command.run("/bin/bash", [scripts + "/start-local.sh"], cwd: dir, timeout: 300)
@@ -132,21 +148,23 @@ import Testing
             try? FileManager.default.removeItem(atPath: dir)
         }
         let config = dir + "/throttled.yaml"
-        try (ReleaseBinary.config(output: "throttled/run", references: 2) + """
-            slurm:
-              cpus_per_task: 1
-              time: "5"
-              max_parallel: 1
-              sbatch_options: ["--nice=10"]
+        try
+            (ReleaseBinary.config(output: "throttled/run", references: 2) + """
+                slurm:
+                  cpus_per_task: 1
+                  time: "5"
+                  max_parallel: 1
+                  sbatch_options: ["--nice=10"]
 
-            """).write(toFile: config, atomically: true, encoding: .utf8)
+                """).write(toFile: config, atomically: true, encoding: .utf8)
         let submitted = try mia(["slurm", config, "--submit"])
         try #require(submitted.status == 0, "\(submitted.stdout)\(submitted.stderr)")
         #expect(submitted.stdout.contains("--array=0-2%1"), "\(submitted.stdout)")
         let jobs = try SlurmJobs.load(folder: dir + "/throttled/run/slurm")
         let arrayID = try #require(jobs.submissions.last?.arrayJobID)
         // Slurm holds the throttle and the option as given.
-        let shown = try Command.run("/usr/bin/scontrol", ["show", "job", arrayID], cwd: dir, environment: Self.environment)
+        let shown = try Command.run(
+            "/usr/bin/scontrol", ["show", "job", arrayID], cwd: dir, environment: Self.environment)
         #expect(shown.stdout.contains("ArrayTaskThrottle=1"), "\(shown.stdout)")
         #expect(shown.stdout.contains("Nice=10"), "\(shown.stdout)")
         var mostRunning = 0

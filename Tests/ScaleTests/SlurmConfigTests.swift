@@ -37,7 +37,8 @@ import Testing
     }
 
     @Test func readsEveryKey() throws {
-        let c = try parse("""
+        let c = try parse(
+            """
             slurm:
               cpus_per_task: 4
               memory: 4G
@@ -48,9 +49,12 @@ import Testing
               sbatch_options: ["--qos=normal", "--constraint=avx2"]
               audit: {memory: 32G, time: "2-00:00:00"}
             """)
-        #expect(c.slurm == SlurmConfig(
-            cpusPerTask: 4, memory: "4G", time: "1:30:00", partition: "short", account: "lab-1", maxParallel: 16,
-            sbatchOptions: ["--qos=normal", "--constraint=avx2"], auditMemory: "32G", auditTime: "2-00:00:00"))
+        #expect(
+            c.slurm
+                == SlurmConfig(
+                    cpusPerTask: 4, memory: "4G", time: "1:30:00", partition: "short", account: "lab-1",
+                    maxParallel: 16,
+                    sbatchOptions: ["--qos=normal", "--constraint=avx2"], auditMemory: "32G", auditTime: "2-00:00:00"))
         // Absent: nothing set, CPUs from run.threads.
         let none = try AuditConfig.parse(Self.base, file: "/cfg/a.yaml")
         #expect(none.slurm == SlurmConfig())
@@ -67,7 +71,10 @@ import Testing
             ("slurm:\n  cpus_per_task: two", "slurm.cpus_per_task", 11, "must be an integer"),
             ("slurm:\n  partition: a b", "slurm.partition", 11, "not a partition name"),
             ("slurm:\n  max_parallel: 0", "slurm.max_parallel", 11, "at least 1"),
-            ("slurm:\n  sbatch_options: [\"--qos=normal\", \"--array=0-3\"]", "slurm.sbatch_options[1]", 11, "`--array` is set by mia-audit"),
+            (
+                "slurm:\n  sbatch_options: [\"--qos=normal\", \"--array=0-3\"]", "slurm.sbatch_options[1]", 11,
+                "`--array` is set by mia-audit"
+            ),
             ("slurm:\n  sbatch_options:\n    - --mem=4G", "slurm.sbatch_options[0]", 12, "use `slurm.memory`"),
             ("slurm:\n  sbatch_options: [\"--qos normal\"]", "slurm.sbatch_options[0]", 11, "not one sbatch option"),
             ("slurm:\n  audit:\n    partition: x", "slurm.audit.partition", 12, "unknown key `partition`"),
@@ -85,7 +92,8 @@ import Testing
     }
 
     @Test func commandLineOverridesTheSection() throws {
-        let c = try parse("""
+        let c = try parse(
+            """
             slurm:
               cpus_per_task: 4
               memory: 4G
@@ -93,21 +101,35 @@ import Testing
               partition: short
               sbatch_options: ["--qos=normal"]
               audit: {memory: 32G}
-            """).slurm
+            """
+        ).slurm
         let fromFile = c.resources(threads: 2)
-        #expect(fromFile.train == SlurmResources(cpusPerTask: 4, memory: "4G", time: "10", partition: "short", sbatchOptions: ["--qos=normal"]))
-        #expect(fromFile.audit == SlurmResources(cpusPerTask: 4, memory: "32G", time: "10", partition: "short", sbatchOptions: ["--qos=normal"]))
-        let overridden = c.resources(threads: 2, memory: "8G", partition: "long", account: "lab", sbatchOptions: ["--qos=high", "--exclusive"])
-        #expect(overridden.train == SlurmResources(cpusPerTask: 4, memory: "8G", time: "10", partition: "long", account: "lab", sbatchOptions: ["--qos=high", "--exclusive"]))
+        #expect(
+            fromFile.train
+                == SlurmResources(
+                    cpusPerTask: 4, memory: "4G", time: "10", partition: "short", sbatchOptions: ["--qos=normal"]))
+        #expect(
+            fromFile.audit
+                == SlurmResources(
+                    cpusPerTask: 4, memory: "32G", time: "10", partition: "short", sbatchOptions: ["--qos=normal"]))
+        let overridden = c.resources(
+            threads: 2, memory: "8G", partition: "long", account: "lab", sbatchOptions: ["--qos=high", "--exclusive"])
+        #expect(
+            overridden.train
+                == SlurmResources(
+                    cpusPerTask: 4, memory: "8G", time: "10", partition: "long", account: "lab",
+                    sbatchOptions: ["--qos=high", "--exclusive"]))
         // A command-line option sets both jobs, over `slurm.audit` too.
         #expect(overridden.audit.memory == "8G")
     }
 
     @Test func throttleAndExtraOptionsReachTheScripts() throws {
         let models = [1, 4, 7].map { ArrayPlan.Model(index: $0, role: "reference \($0)", key: "k\($0)") }
-        let (train, audit) = SlurmConfig(memory: "4G", sbatchOptions: ["--qos=normal"], auditMemory: "16G").resources(threads: 2)
+        let (train, audit) = SlurmConfig(memory: "4G", sbatchOptions: ["--qos=normal"], auditMemory: "16G").resources(
+            threads: 2)
         let b = SlurmBatch(
-            executable: "/bin/mia-audit", configPath: "/c.yaml", workingDirectory: "/w", runName: "r", folder: "/r/slurm",
+            executable: "/bin/mia-audit", configPath: "/c.yaml", workingDirectory: "/w", runName: "r",
+            folder: "/r/slurm",
             array: ArrayPlan(total: 8, missing: models), trainResources: train, auditResources: audit, maxParallel: 2)
         let script = try #require(b.trainScript)
         #expect(b.arraySpec == "1,4,7%2")
@@ -123,22 +145,25 @@ import Testing
         let binary = try ReleaseBinary.path()
         let dir = try ReleaseBinary.scratch("slurm-config")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = ReleaseBinary.config(output: dir + "/run", references: 2) + """
-            slurm:
-              cpus_per_task: 1
-              memory: 2G
-              time: "0:10:00"
-              partition: debug
-              max_parallel: 2
-              sbatch_options: ["--qos=normal"]
+        let config =
+            ReleaseBinary.config(output: dir + "/run", references: 2) + """
+                slurm:
+                  cpus_per_task: 1
+                  memory: 2G
+                  time: "0:10:00"
+                  partition: debug
+                  max_parallel: 2
+                  sbatch_options: ["--qos=normal"]
 
-            """
+                """
         try config.write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
         let r = try Command.run(binary, ["slurm", dir + "/a.yaml", "--mem", "3G", "--max-parallel", "1"], cwd: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("--array=0-2%1"), "\(r.stdout)")
         let script = try String(contentsOfFile: dir + "/run/slurm/train.sbatch", encoding: .utf8)
-        for line in ["--array=0-2%1", "--cpus-per-task=1", "--mem=3G", "--time=0:10:00", "--partition=debug", "--qos=normal"] {
+        for line in [
+            "--array=0-2%1", "--cpus-per-task=1", "--mem=3G", "--time=0:10:00", "--partition=debug", "--qos=normal",
+        ] {
             #expect(script.contains("#SBATCH \(line)\n"), "\(line) missing in\n\(script)")
         }
         #expect(!script.contains("--mem=2G"))

@@ -16,8 +16,10 @@ import Testing
             let dir = try ReleaseBinary.scratch("threads-\(threads)")
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let config = ReleaseBinary.config(
-                output: dir + "/run", auditRecords: 600, populationRecords: 100, hidden: 512, epochs: 1, references: 1, threads: threads)
-                .replacingOccurrences(of: "  threads: \(threads)\n", with: "  threads: \(threads)\n  parallel_models: 1\n")
+                output: dir + "/run", auditRecords: 600, populationRecords: 100, hidden: 512, epochs: 1, references: 1,
+                threads: threads
+            )
+            .replacingOccurrences(of: "  threads: \(threads)\n", with: "  threads: \(threads)\n  parallel_models: 1\n")
             try config.write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
             let train = try Command.run(binary, ["train", dir + "/a.yaml", "-v"], cwd: dir, timeout: 240)
             #expect(train.status == 0, "\(train.stderr)")

@@ -57,16 +57,21 @@ func comparison(_ folder: String) throws -> StudyComparison {
 }
 
 @Suite(.serialized) struct StudyRunTests {
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: binary), "needs the release build (scripts/test.sh makes it)"))
+    @Test(
+        .enabled(
+            if: FileManager.default.fileExists(atPath: binary), "needs the release build (scripts/test.sh makes it)"))
     func twoPointsThatDifferOnlyInAnAttackShareTheirModels() throws {
         let dir = try scratch("share")
         let output = dir + "/study"
         let config = dir + "/study.yaml"
-        try tinyStudy(output: output, sweep: """
-            sweep:
-              parameters:
-                audit.attacks[0].options.loss: [cross_entropy, probability]
-            """).write(toFile: config, atomically: true, encoding: .utf8)
+        try tinyStudy(
+            output: output,
+            sweep: """
+                sweep:
+                  parameters:
+                    audit.attacks[0].options.loss: [cross_entropy, probability]
+                """
+        ).write(toFile: config, atomically: true, encoding: .utf8)
         let r = try mia(["study", config, "-q"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("comparison: \(output)/comparison.json"))
@@ -89,17 +94,22 @@ func comparison(_ folder: String) throws -> StudyComparison {
         #expect(html.contains("points/1-loss-probability/report.html"))
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: binary), "needs the release build (scripts/test.sh makes it)"))
+    @Test(
+        .enabled(
+            if: FileManager.default.fileExists(atPath: binary), "needs the release build (scripts/test.sh makes it)"))
     func aGridTrainsEachDistinctModelOnceAndResumes() throws {
         let dir = try scratch("grid")
         let output = dir + "/study"
         let config = dir + "/study.yaml"
-        try tinyStudy(output: output, sweep: """
-            sweep:
-              parameters:
-                model.options.epochs: [2, 3]
-                audit.attacks[0].options.loss: [cross_entropy, probability]
-            """).write(toFile: config, atomically: true, encoding: .utf8)
+        try tinyStudy(
+            output: output,
+            sweep: """
+                sweep:
+                  parameters:
+                    model.options.epochs: [2, 3]
+                    audit.attacks[0].options.loss: [cross_entropy, probability]
+                """
+        ).write(toFile: config, atomically: true, encoding: .utf8)
         let first = try mia(["study", config, "-q"])
         #expect(first.status == 0, "\(first.stderr)")
         // Two trainings (2 and 3 epochs) of 1 + 2 models; the attack option shares them.
@@ -113,7 +123,9 @@ func comparison(_ folder: String) throws -> StudyComparison {
         let again = try mia(["study", config])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.components(separatedBy: "finished earlier, skipped").count - 1 == 3)
-        #expect(again.stdout.contains("point 3/4 2-epochs-3-loss-cross_entropy: running (3 of 3 models already in the store)"))
+        #expect(
+            again.stdout.contains(
+                "point 3/4 2-epochs-3-loss-cross_entropy: running (3 of 3 models already in the store)"))
         #expect(FileManager.default.fileExists(atPath: third))
         #expect(try storedModels(output + "/models") == 2 * 3)
         let c = try comparison(output)
@@ -123,22 +135,28 @@ func comparison(_ folder: String) throws -> StudyComparison {
         #expect(c.points.map(\.modelsLoaded) == [0, 3, 3, 3])
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: binary), "needs the release build (scripts/test.sh makes it)"))
+    @Test(
+        .enabled(
+            if: FileManager.default.fileExists(atPath: binary), "needs the release build (scripts/test.sh makes it)"))
     func everyPointIsCheckedBeforeAnyRuns() throws {
         let dir = try scratch("check")
         let output = dir + "/study"
         let config = dir + "/study.yaml"
         // The third value is not an architecture: nothing may run, and the error names its line.
-        let text = tinyStudy(output: output, sweep: """
-            sweep:
-              parameters:
-                model.options.architecture: [mlp, logistic, transformer]
-            """)
+        let text = tinyStudy(
+            output: output,
+            sweep: """
+                sweep:
+                  parameters:
+                    model.options.architecture: [mlp, logistic, transformer]
+                """)
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         let r = try mia(["study", config])
         #expect(r.status == 2)
         let line = text.components(separatedBy: "\n").firstIndex { $0.contains("model.options.architecture") }! + 1
-        #expect(r.stderr.contains("\(config):\(line): `model.options.architecture`: in sweep point `2-architecture-transformer`"))
+        #expect(
+            r.stderr.contains(
+                "\(config):\(line): `model.options.architecture`: in sweep point `2-architecture-transformer`"))
         #expect(!FileManager.default.fileExists(atPath: output + "/points"))
         #expect(!FileManager.default.fileExists(atPath: output + "/models"))
     }

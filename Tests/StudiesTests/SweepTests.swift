@@ -65,7 +65,9 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
         #expect(p.description == "audit.attacks[0].options.known_member_fraction")
         #expect(p.lastKey == "known_member_fraction")
         #expect(ConfigKeyPath("a[1][2]")?.steps == [.key("a"), .index(1), .index(2)])
-        for bad in ["", "a..b", "a.[0]", "a[x]", "a[-1]", "a[0", ".a", "a."] { #expect(ConfigKeyPath(bad) == nil, "\(bad)") }
+        for bad in ["", "a..b", "a.[0]", "a[x]", "a[-1]", "a[0", ".a", "a."] {
+            #expect(ConfigKeyPath(bad) == nil, "\(bad)")
+        }
     }
 
     @Test func withinIsByWholeSteps() {
@@ -78,44 +80,61 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
 
 @Suite struct SweepExpansionTests {
     @Test func gridIsEveryCombinationFirstKeySlowest() throws {
-        let study = try Study.parse(studyText("""
-            sweep:
-              parameters:
-                model.options.epochs: [5, 20]
-                model.options.architecture: [mlp, lenet5, cnn]
-            """), file: "s.yaml")
+        let study = try Study.parse(
+            studyText(
+                """
+                sweep:
+                  parameters:
+                    model.options.epochs: [5, 20]
+                    model.options.architecture: [mlp, lenet5, cnn]
+                """), file: "s.yaml")
         #expect(study.sweep.mode == .grid)
         #expect(study.points.count == 6)
-        let seen = try study.points.map { [try value("model.options.epochs", in: $0.text)!, try value("model.options.architecture", in: $0.text)!] }
-        #expect(seen == [["5", "mlp"], ["5", "lenet5"], ["5", "cnn"], ["20", "mlp"], ["20", "lenet5"], ["20", "cnn"]])
-        #expect(study.points.map(\.name) == ["0-epochs-5-architecture-mlp", "1-epochs-5-architecture-lenet5", "2-epochs-5-architecture-cnn",
-                                             "3-epochs-20-architecture-mlp", "4-epochs-20-architecture-lenet5", "5-epochs-20-architecture-cnn"])
-        #expect(study.points[4].values == [SweptValue(key: "model.options.epochs", value: "20", number: 20),
-                                            SweptValue(key: "model.options.architecture", value: "lenet5", number: nil)])
+        let seen = try study.points.map {
+            [try value("model.options.epochs", in: $0.text)!, try value("model.options.architecture", in: $0.text)!]
+        }
+        #expect(
+            seen == [["5", "mlp"], ["5", "lenet5"], ["5", "cnn"], ["20", "mlp"], ["20", "lenet5"], ["20", "cnn"]])
+        #expect(
+            study.points.map(\.name) == [
+                "0-epochs-5-architecture-mlp", "1-epochs-5-architecture-lenet5", "2-epochs-5-architecture-cnn",
+                "3-epochs-20-architecture-mlp", "4-epochs-20-architecture-lenet5", "5-epochs-20-architecture-cnn",
+            ])
+        #expect(
+            study.points[4].values == [
+                SweptValue(key: "model.options.epochs", value: "20", number: 20),
+                SweptValue(key: "model.options.architecture", value: "lenet5", number: nil),
+            ])
     }
 
     @Test func zipTakesListsInLockstep() throws {
-        let study = try Study.parse(studyText("""
-            sweep:
-              mode: zip
-              parameters:
-                model.options.architecture: [lenet5, mlp, mlp]
-                model.options.hidden_sizes: [null, [64], [64, 64]]
-            """), file: "s.yaml")
+        let study = try Study.parse(
+            studyText(
+                """
+                sweep:
+                  mode: zip
+                  parameters:
+                    model.options.architecture: [lenet5, mlp, mlp]
+                    model.options.hidden_sizes: [null, [64], [64, 64]]
+                """), file: "s.yaml")
         #expect(study.points.count == 3)
-        #expect(try study.points.map { try value("model.options.architecture", in: $0.text) } == ["lenet5", "mlp", "mlp"])
+        #expect(
+            try study.points.map { try value("model.options.architecture", in: $0.text) } == ["lenet5", "mlp", "mlp"])
         // null removes the key, so the plugin's default applies.
-        #expect(try study.points.map { try value("model.options.hidden_sizes", in: $0.text) } == [nil, "[64]", "[64,64]"])
+        #expect(
+            try study.points.map { try value("model.options.hidden_sizes", in: $0.text) } == [nil, "[64]", "[64,64]"])
         #expect(study.points[2].name == "2-architecture-mlp-hidden_sizes-64x64")
     }
 
     @Test func listIndicesReachOneItem() throws {
-        let study = try Study.parse(studyText("""
-            sweep:
-              parameters:
-                audit.attacks[0].options.loss: [probability]
-                audit.attacks[1].options.class_thresholds: [true]
-            """), file: "s.yaml")
+        let study = try Study.parse(
+            studyText(
+                """
+                sweep:
+                  parameters:
+                    audit.attacks[0].options.loss: [probability]
+                    audit.attacks[1].options.class_thresholds: [true]
+                """), file: "s.yaml")
         let text = try #require(study.points.first?.text)
         #expect(try value("audit.attacks[0].options.loss", in: text) == "probability")
         #expect(try value("audit.attacks[0].plugin", in: text) == "loss-threshold")
@@ -126,11 +145,13 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
     }
 
     @Test func pointsAreOrdinaryRunsInTheirOwnFoldersSharingOneStore() throws {
-        let study = try Study.parse(studyText("""
-            sweep:
-              parameters:
-                model.options.epochs: [2, 3]
-            """), file: "s.yaml")
+        let study = try Study.parse(
+            studyText(
+                """
+                sweep:
+                  parameters:
+                    model.options.epochs: [2, 3]
+                """), file: "s.yaml")
         #expect(study.output == "/tmp/study-tests/s")
         #expect(study.modelStore == "/tmp/study-tests/s/models")
         for p in study.points {
@@ -149,7 +170,8 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
         let text = studyText("sweep:\n  parameters:\n    run.seed: [1, 2]\n")
             .replacingOccurrences(of: "  seed: 1\n", with: "  seed: 1\n  model_store: /tmp/study-tests/shared-store\n")
         let study = try Study.parse(text, file: "s.yaml")
-        #expect(study.points.map(\.config.modelStore) == ["/tmp/study-tests/shared-store", "/tmp/study-tests/shared-store"])
+        #expect(
+            study.points.map(\.config.modelStore) == ["/tmp/study-tests/shared-store", "/tmp/study-tests/shared-store"])
         #expect(study.points.map(\.config.seed) == [1, 2])
     }
 }
@@ -167,7 +189,8 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
     }
 
     @Test func badKeyPath() throws {
-        let e = try #require(error("sweep:\n  parameters:\n    model.options.epochs: [1]\n    audit.attacks.[0]: [x]\n"))
+        let e = try #require(
+            error("sweep:\n  parameters:\n    model.options.epochs: [1]\n    audit.attacks.[0]: [x]\n"))
         #expect(e.line == 26)
         #expect(e.message.contains("not a key path"))
     }
@@ -191,7 +214,8 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
     }
 
     @Test func zipListsOfUnequalLength() throws {
-        let e = try #require(error("sweep:\n  mode: zip\n  parameters:\n    model.options.epochs: [1, 2]\n    run.seed: [1, 2, 3]\n"))
+        let e = try #require(
+            error("sweep:\n  mode: zip\n  parameters:\n    model.options.epochs: [1, 2]\n    run.seed: [1, 2, 3]\n"))
         #expect(e.line == 27)
         #expect(e.message.contains("has 3 values but `model.options.epochs` has 2"))
     }
@@ -208,7 +232,10 @@ func configError(_ body: () throws -> Any) -> ConfigError? {
         #expect(reserved.line == 25 && reserved.message.contains("cannot set `run.output`"))
         let whole = try #require(error("sweep:\n  parameters:\n    run: [{seed: 1}]\n"))
         #expect(whole.message.contains("cannot set `run.output`"))
-        let overlap = try #require(error("sweep:\n  parameters:\n    audit.attacks[0]: [{plugin: gap}]\n    audit.attacks[0].options.loss: [x]\n"))
+        let overlap = try #require(
+            error(
+                "sweep:\n  parameters:\n    audit.attacks[0]: [{plugin: gap}]\n    audit.attacks[0].options.loss: [x]\n"
+            ))
         #expect(overlap.line == 26 && overlap.message.contains("overlaps `audit.attacks[0]` (line 25)"))
     }
 

@@ -8,7 +8,9 @@ import Foundation
 ///
 /// Steps of 1 / L on the mean objective, L = (d + 1) / 4 + λ / n bounding the Lipschitz
 /// constant of its gradient for standardised columns; `iterations` steps.
-public func independentLogisticRegression(_ x: [[Double]], _ y: [Double], predict: [[Double]], iterations: Int = 5000) -> [Double] {
+public func independentLogisticRegression(_ x: [[Double]], _ y: [Double], predict: [[Double]], iterations: Int = 5000)
+    -> [Double]
+{
     let n = x.count, d = x[0].count, lambda = 1e-2
     var mean = [Double](repeating: 0, count: d), sd = mean
     for row in x { for j in 0..<d { mean[j] += row[j] / Double(n) } }

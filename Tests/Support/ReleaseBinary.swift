@@ -37,5 +37,6 @@ public func mia(_ arguments: [String], environment: [String: String] = [:]) thro
     stderrDone.wait()
     p.waitUntilExit()
     return CommandResult(
-        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        stderr: String(decoding: e, as: UTF8.self))
 }

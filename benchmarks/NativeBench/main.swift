@@ -43,7 +43,9 @@ func json(_ d: [String: Any]) -> String {
 
 let args = CommandLine.arguments.dropFirst()
 func option(_ name: String, _ fallback: String) -> String {
-    if let i = args.firstIndex(of: "--\(name)"), args.index(after: i) < args.endIndex { return args[args.index(after: i)] }
+    if let i = args.firstIndex(of: "--\(name)"), args.index(after: i) < args.endIndex {
+        return args[args.index(after: i)]
+    }
     return fallback
 }
 let mode = option("mode", "train")
@@ -60,8 +62,11 @@ if mode == "gemm" {
         BLAS.gemm(false, false, m: n, n: n, k: n, a, lda: n, b, ldb: n, beta: 0, &c, ldc: n)
         rates.append(2 * Double(n * n * n) / (now() - t0) / 1e9)
     }
-    print(json(["side": "native", "gemm_gflops": median(Array(rates.dropFirst())), "threads": BLAS.threadCount,
-                "blas_kernel": BLAS.library.kernel, "blas_chosen_by": BLAS.library.source.rawValue]))
+    print(
+        json([
+            "side": "native", "gemm_gflops": median(Array(rates.dropFirst())), "threads": BLAS.threadCount,
+            "blas_kernel": BLAS.library.kernel, "blas_chosen_by": BLAS.library.source.rawValue,
+        ]))
     exit(0)
 }
 
@@ -89,7 +94,8 @@ if mode == "shapes" {
             times.append(now() - t0)
         }
         let t = median(times)
-        print(name, String(format: "%.3f ms  %.1f GFLOP/s", t * 1e3, 2 * Double(m * n * k) / t / 1e9), "(\(m)x\(n)x\(k))")
+        print(
+            name, String(format: "%.3f ms  %.1f GFLOP/s", t * 1e3, 2 * Double(m * n * k) / t / 1e9), "(\(m)x\(n)x\(k))")
     }
     exit(0)
 }
@@ -103,7 +109,10 @@ if mode == "im2col" {
         ("lenet conv2 6x14x14 k5", WindowGeometry(height: 14, width: 14, channels: 6, kernel: 5)),
         ("lenet conv1 1x28x28 k5 p2", WindowGeometry(height: 28, width: 28, channels: 1, kernel: 5, padding: 2)),
         ("cnn 32x14x14 k3 p1", WindowGeometry(height: 14, width: 14, channels: 32, kernel: 3, padding: 1)),
-        ("stride 2 8x15x15 k3 p1", WindowGeometry(height: 15, width: 15, channels: 8, kernel: 3, stride: 2, padding: 1)),
+        (
+            "stride 2 8x15x15 k3 p1",
+            WindowGeometry(height: 15, width: 15, channels: 8, kernel: 3, stride: 2, padding: 1)
+        ),
     ]
     let batch = 128
     var rows: [[String: Any]] = []
@@ -119,10 +128,14 @@ if mode == "im2col" {
                 dx.withUnsafeMutableBufferPointer { dp in
                     for _ in 0..<30 {
                         var t0 = now()
-                        for b in 0..<batch { Im2col.forward(xp.baseAddress! + b * g.inputSize, g, into: cp.baseAddress!) }
+                        for b in 0..<batch {
+                            Im2col.forward(xp.baseAddress! + b * g.inputSize, g, into: cp.baseAddress!)
+                        }
                         forward.append((now() - t0) / Double(batch))
                         t0 = now()
-                        for b in 0..<batch { Im2col.backward(cp.baseAddress!, g, into: dp.baseAddress! + b * g.inputSize) }
+                        for b in 0..<batch {
+                            Im2col.backward(cp.baseAddress!, g, into: dp.baseAddress! + b * g.inputSize)
+                        }
                         backward.append((now() - t0) / Double(batch))
                     }
                 }
@@ -132,7 +145,11 @@ if mode == "im2col" {
         print(name, String(format: "im2col %.0f ns  col2im %.0f ns per image", f * 1e9, b * 1e9))
         rows.append(["shape": name, "im2col_ns": f * 1e9, "col2im_ns": b * 1e9])
     }
-    print(json(["side": "native", "mode": "im2col", "cpu": CPUFeatures.current.modelName, "vector_level": "\(VectorLevel.current)", "rows": rows]))
+    print(
+        json([
+            "side": "native", "mode": "im2col", "cpu": CPUFeatures.current.modelName,
+            "vector_level": "\(VectorLevel.current)", "rows": rows,
+        ]))
     exit(0)
 }
 
@@ -179,10 +196,11 @@ for _ in 0..<5 {
     }
     inferSeconds.append(now() - t0)
 }
-print(json([
-    "side": "native", "model": model, "threads": BLAS.threadCount, "train_records": trainCount,
-    "blas_kernel": BLAS.library.kernel,
-    "epoch_seconds": seconds, "median_epoch_seconds": seconds.count > 1 ? median(Array(seconds.dropFirst())) : -1,
-    "train_loss": losses, "train_accuracy": accuracy,
-    "infer_images_per_second": Double(inferCount) / median(Array(inferSeconds.dropFirst())),
-]))
+print(
+    json([
+        "side": "native", "model": model, "threads": BLAS.threadCount, "train_records": trainCount,
+        "blas_kernel": BLAS.library.kernel,
+        "epoch_seconds": seconds, "median_epoch_seconds": seconds.count > 1 ? median(Array(seconds.dropFirst())) : -1,
+        "train_loss": losses, "train_accuracy": accuracy,
+        "infer_images_per_second": Double(inferCount) / median(Array(inferSeconds.dropFirst())),
+    ]))

@@ -12,8 +12,11 @@ let package = Package(
         .target(name: "CCPUID", path: "Sources/CCPUID"),
         .target(name: "Kernels", dependencies: ["CCPUID"], path: "Sources/Kernels"),
         .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),
-        .target(name: "ModelNative", dependencies: ["PluginKit", "Kernels"], path: "Sources/ModelNative", exclude: ["README.md"]),
-        .executableTarget(name: "DPSGDBench", dependencies: ["ModelNative", "PluginKit", "Kernels"], path: "Sources/DPSGDBench"),
+        .target(
+            name: "ModelNative", dependencies: ["PluginKit", "Kernels"], path: "Sources/ModelNative",
+            exclude: ["README.md"]),
+        .executableTarget(
+            name: "DPSGDBench", dependencies: ["ModelNative", "PluginKit", "Kernels"], path: "Sources/DPSGDBench"),
     ],
     swiftLanguageModes: [.v5]
 )

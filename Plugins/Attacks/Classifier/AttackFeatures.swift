@@ -51,7 +51,9 @@ public struct FeatureSet: Sendable {
     /// (`Signals.releasedProbabilities`): the probabilities are then `exp` of them as released, not
     /// renormalised by a softmax (which would turn top-1's [p, 0, ...] into [1, 0, ...]), and the
     /// loss is `-log p'_y`.
-    public func rows(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, released: Bool = false) -> [Double] {
+    public func rows(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, released: Bool = false)
+        -> [Double]
+    {
         let c = classCount, n = labels.count, w = width
         var out = [Double](repeating: 0, count: n * w)
         var p = [Double](repeating: 0, count: c)
@@ -107,6 +109,7 @@ func stratifiedPick(membership: UnsafeBufferPointer<UInt8>, fraction: Double, rn
 /// Checks every label names one of `classCount` classes.
 func checkLabels(_ labels: UnsafeBufferPointer<Int32>, classCount: Int, what: String) throws {
     if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= classCount }) {
-        throw PluginError(.invalidArgument, "\(what) label \(labels[bad]) at record \(bad) is outside 0..<\(classCount)")
+        throw PluginError(
+            .invalidArgument, "\(what) label \(labels[bad]) at record \(bad) is outside 0..<\(classCount)")
     }
 }

@@ -21,13 +21,19 @@ public enum AttackModelKind: String, Sendable, CaseIterable {
     /// The options every trained-classifier attack shares.
     static func options(defaultModel: AttackModelKind) -> [OptionSpec] {
         [
-            OptionSpec("model", .string, default: "\"\(defaultModel.rawValue)\"", choices: allCases.map(\.rawValue),
-                       "attack model: logistic_regression (L2, Newton), mlp (one ReLU hidden layer, Adam), knn or random_forest (Gini trees on bootstrap samples)"),
+            OptionSpec(
+                "model", .string, default: "\"\(defaultModel.rawValue)\"", choices: allCases.map(\.rawValue),
+                "attack model: logistic_regression (L2, Newton), mlp (one ReLU hidden layer, Adam), knn or random_forest (Gini trees on bootstrap samples)"
+            ),
             OptionSpec("hidden_units", .int, default: "32", "mlp: width of the hidden layer").within(1...65536),
-            OptionSpec("epochs", .int, default: "50", "mlp: passes over the training rows (batches of 64)").within(1...1_000_000),
-            OptionSpec("neighbors", .int, default: "5", "knn: number of nearest neighbours (Euclidean, standardised)").within(1...1_000_000),
-            OptionSpec("trees", .int, default: "50", "random_forest: number of trees, each on a bootstrap sample").within(1...100_000),
-            OptionSpec("max_depth", .int, default: "8", "random_forest: largest depth of a tree (1 = a single split)").within(1...64),
+            OptionSpec("epochs", .int, default: "50", "mlp: passes over the training rows (batches of 64)").within(
+                1...1_000_000),
+            OptionSpec("neighbors", .int, default: "5", "knn: number of nearest neighbours (Euclidean, standardised)")
+                .within(1...1_000_000),
+            OptionSpec("trees", .int, default: "50", "random_forest: number of trees, each on a bootstrap sample")
+                .within(1...100_000),
+            OptionSpec("max_depth", .int, default: "8", "random_forest: largest depth of a tree (1 = a single split)")
+                .within(1...64),
             OptionSpec("min_leaf", .int, default: "5", "random_forest: fewest training rows in a leaf").atLeast(1),
         ]
     }
@@ -46,7 +52,9 @@ struct AttackModelOptions {
     init(_ options: PluginOptions, defaultModel: AttackModelKind) throws {
         let name = options.has("model") ? try options.string("model") : defaultModel.rawValue
         guard let kind = AttackModelKind(rawValue: name) else {
-            throw PluginError(.invalidArgument, "option `model` must be one of \(AttackModelKind.allCases.map(\.rawValue)), got \"\(name)\"")
+            throw PluginError(
+                .invalidArgument,
+                "option `model` must be one of \(AttackModelKind.allCases.map(\.rawValue)), got \"\(name)\"")
         }
         self.kind = kind
         hiddenUnits = options.has("hidden_units") ? try options.int("hidden_units") : 32

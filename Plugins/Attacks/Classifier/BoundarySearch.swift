@@ -33,7 +33,8 @@ public struct BoundarySearch: Sendable {
     public var stepTrials = 6
     public var batchRecords = 64
 
-    public init(queryBudget: Int, gradientQueries: Int, binarySteps: Int, initialScale: Double, batchRecords: Int = 64) {
+    public init(queryBudget: Int, gradientQueries: Int, binarySteps: Int, initialScale: Double, batchRecords: Int = 64)
+    {
         self.queryBudget = queryBudget
         self.gradientQueries = gradientQueries
         self.binarySteps = binarySteps
@@ -84,7 +85,8 @@ public struct BoundarySearch: Sendable {
             for i in owners { result.queries[i] += 1 }
             let predicted = try predict(rows, owners.count)
             guard predicted.count == owners.count else {
-                throw PluginError(.internal, "the target answered \(predicted.count) labels for \(owners.count) queries")
+                throw PluginError(
+                    .internal, "the target answered \(predicted.count) labels for \(owners.count) queries")
             }
             return predicted
         }
@@ -151,7 +153,9 @@ public struct BoundarySearch: Sendable {
                 var candidates: [Float] = [], candidateOwners: [Int] = []
                 var steps: [Int: [[Float]]] = [:]
                 for (a, i) in active.enumerated() {
-                    let phi = (0..<gradientQueries).map { signs[a * gradientQueries + $0] != Int(labels[i]) ? 1.0 : -1.0 }
+                    let phi = (0..<gradientQueries).map {
+                        signs[a * gradientQueries + $0] != Int(labels[i]) ? 1.0 : -1.0
+                    }
                     let mean = phi.reduce(0, +) / Double(gradientQueries)
                     let centre = abs(mean) == 1 ? 0 : mean
                     var g = [Double](repeating: 0, count: d)

@@ -16,11 +16,15 @@ public final class ClassifierAttack: AttackStrategy {
         "Trained attack classifier (TensorFlow Privacy; Shokri et al. 2017): logistic regression, MLP, k-NN or random forest on output features, score = member probability; higher score = member"
     public static let options: [OptionSpec] =
         [
-            OptionSpec("features", .stringList, default: "[\"sorted_probabilities\", \"loss\"]",
-                       "features of each record: " + AttackFeature.allCases.map(\.rawValue).joined(separator: ", ")),
-            OptionSpec("top_k", .int, default: "3", "number of largest probabilities for the `top_k` feature").atLeast(1),
-            OptionSpec("train_fraction", .float, default: "0.5",
-                       "fraction (0, 1) of the audit members and non-members the attack model trains on (left out of the evaluation)").above(0).atMost(1, exclusive: true),
+            OptionSpec(
+                "features", .stringList, default: "[\"sorted_probabilities\", \"loss\"]",
+                "features of each record: " + AttackFeature.allCases.map(\.rawValue).joined(separator: ", ")),
+            OptionSpec("top_k", .int, default: "3", "number of largest probabilities for the `top_k` feature").atLeast(
+                1),
+            OptionSpec(
+                "train_fraction", .float, default: "0.5",
+                "fraction (0, 1) of the audit members and non-members the attack model trains on (left out of the evaluation)"
+            ).above(0).atMost(1, exclusive: true),
         ] + AttackModelKind.options(defaultModel: .logisticRegression)
 
     /// The `features`, `top_k` and `train_fraction` options.
@@ -33,11 +37,15 @@ public final class ClassifierAttack: AttackStrategy {
         let names = options.has("features") ? try options.strings("features") : ["sorted_probabilities", "loss"]
         features = try names.map { name in
             guard let f = AttackFeature(rawValue: name) else {
-                throw PluginError(.invalidArgument, "option `features`: unknown feature \"\(name)\"; known: \(AttackFeature.allCases.map(\.rawValue))")
+                throw PluginError(
+                    .invalidArgument,
+                    "option `features`: unknown feature \"\(name)\"; known: \(AttackFeature.allCases.map(\.rawValue))")
             }
             return f
         }
-        guard !features.isEmpty else { throw PluginError(.invalidArgument, "option `features` must name at least one feature") }
+        guard !features.isEmpty else {
+            throw PluginError(.invalidArgument, "option `features` must name at least one feature")
+        }
         topK = options.has("top_k") ? try options.int("top_k") : 3
         trainFraction = options.has("train_fraction") ? try options.double("train_fraction") : 0.5
         guard topK >= 1 else { throw PluginError(.invalidArgument, "option `top_k` must be at least 1") }
@@ -49,7 +57,10 @@ public final class ClassifierAttack: AttackStrategy {
 
     public var requirements: AttackRequirements { [.knownMembership] }
 
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let n = signals.recordCount
         try checkLabels(signals.labels, classCount: signals.classCount, what: "audit")
         guard let membership = signals.targetMembership else {
@@ -57,7 +68,8 @@ public final class ClassifierAttack: AttackStrategy {
         }
         let set = FeatureSet(features: features, classCount: signals.classCount, topK: topK)
         let w = set.width
-        let rows = set.rows(logits: signals.targetLogits, labels: signals.labels, released: signals.releasedProbabilities)
+        let rows = set.rows(
+            logits: signals.targetLogits, labels: signals.labels, released: signals.releasedProbabilities)
         var rng = SeededRandom.derive(seed: signals.seed, 0)
         let train = stratifiedPick(membership: membership, fraction: trainFraction, rng: &rng)
         var x: [Double] = [], y: [UInt8] = []

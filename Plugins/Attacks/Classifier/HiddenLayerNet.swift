@@ -128,10 +128,15 @@ struct HiddenLayerNet: Sendable {
                     m[j] = beta1 * m[j] + (1 - beta1) * gj
                     v[j] = beta2 * v[j] + (1 - beta2) * gj * gj
                     let delta = lr * (m[j] / c1) / ((v[j] / c2).squareRoot() + eps)
-                    if j < h * d { w1[j] -= delta }
-                    else if j < h * d + h { b1[j - h * d] -= delta }
-                    else if j < count - 1 { w2[j - h * d - h] -= delta }
-                    else { b2 -= delta }
+                    if j < h * d {
+                        w1[j] -= delta
+                    } else if j < h * d + h {
+                        b1[j - h * d] -= delta
+                    } else if j < count - 1 {
+                        w2[j - h * d - h] -= delta
+                    } else {
+                        b2 -= delta
+                    }
                 }
             }
         }

@@ -34,7 +34,8 @@ public final class LossTrajectoryAttack: AttackStrategy {
     /// at each checkpoint (`checkpoints[e]`, [N, C] logits each), then under `final` ([N, C]).
     /// Rows are [N, E + 1] f64, row-major.
     public static func trajectories(
-        checkpoints: [UnsafeBufferPointer<Float>], final: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, classCount c: Int
+        checkpoints: [UnsafeBufferPointer<Float>], final: UnsafeBufferPointer<Float>,
+        labels: UnsafeBufferPointer<Int32>, classCount c: Int
     ) -> [Double] {
         let n = labels.count, w = checkpoints.count + 1
         var rows = [Double](repeating: 0, count: n * w)
@@ -47,13 +48,21 @@ public final class LossTrajectoryAttack: AttackStrategy {
         return rows
     }
 
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let n = signals.recordCount, c = signals.classCount, r = signals.referenceCount, e = signals.checkpointCount
         try checkLabels(signals.labels, classCount: c, what: "audit")
         guard e > 0 else {
-            throw PluginError(.invalidArgument, "\(Self.name) needs checkpoint logits: set `audit.checkpoints` (and a backend that offers checkpoints, such as `native`)")
+            throw PluginError(
+                .invalidArgument,
+                "\(Self.name) needs checkpoint logits: set `audit.checkpoints` (and a backend that offers checkpoints, such as `native`)"
+            )
         }
-        guard r >= 1, signals.referenceLogits != nil, signals.referenceMembership != nil, signals.checkpointReferenceLogits != nil else {
+        guard r >= 1, signals.referenceLogits != nil, signals.referenceMembership != nil,
+            signals.checkpointReferenceLogits != nil
+        else {
             throw PluginError(.invalidArgument, "\(Self.name) needs at least one reference model, with its checkpoints")
         }
         let epochs = (0..<e).map { signals.checkpoint($0) }
@@ -69,7 +78,9 @@ public final class LossTrajectoryAttack: AttackStrategy {
             for i in 0..<n { y.append(signals.isReferenceMember(m, i) ? 1 : 0) }
         }
         guard y.contains(1), y.contains(0) else {
-            throw PluginError(.invalidArgument, "\(Self.name) needs members and non-members among the reference models' audit records")
+            throw PluginError(
+                .invalidArgument, "\(Self.name) needs members and non-members among the reference models' audit records"
+            )
         }
         var classifier = model.make()
         var rng = SeededRandom.derive(seed: signals.seed, 0)

@@ -32,7 +32,10 @@ public final class MLLeaksAttack: AttackStrategy {
 
     public var requirements: AttackRequirements { [.queryAccess, .features, .population] }
 
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let c = signals.classCount
         try checkLabels(signals.labels, classCount: c, what: "audit")
         let data = try ShadowData(signals, attack: Self.name)
@@ -42,8 +45,12 @@ public final class MLLeaksAttack: AttackStrategy {
         let (logits, labels, membership) = try data.shadowOutputs(rng: &rng)
         try host.checkCancellation()
         var classifier = model.make()
-        try classifier.fit(featureRows(set, logits: logits, labels: labels, released: signals.releasedProbabilities), width: set.width, labels: membership, seed: rng.next())
-        let p = classifier.memberProbability(set.rows(logits: signals.targetLogits, labels: signals.labels, released: signals.releasedProbabilities), width: set.width)
+        try classifier.fit(
+            featureRows(set, logits: logits, labels: labels, released: signals.releasedProbabilities), width: set.width,
+            labels: membership, seed: rng.next())
+        let p = classifier.memberProbability(
+            set.rows(logits: signals.targetLogits, labels: signals.labels, released: signals.releasedProbabilities),
+            width: set.width)
         for i in 0..<signals.recordCount { scores[i] = p[i] }
     }
 }

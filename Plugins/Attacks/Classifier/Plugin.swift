@@ -9,6 +9,8 @@ public func miaPluginEntry(_ major: UInt32, _ minor: UInt32) -> UnsafeRawPointer
         hostMajor: major,
         PluginDefinition(
             name: "mia-attacks-classifier", version: "1.0.0",
-            components: [.attack(ClassifierAttack.self), .attack(ShokriAttack.self), .attack(MLLeaksAttack.self),
-                         .attack(QMIAAttack.self), .attack(BoundaryDistanceAttack.self), .attack(LossTrajectoryAttack.self)]))
+            components: [
+                .attack(ClassifierAttack.self), .attack(ShokriAttack.self), .attack(MLLeaksAttack.self),
+                .attack(QMIAAttack.self), .attack(BoundaryDistanceAttack.self), .attack(LossTrajectoryAttack.self),
+            ]))
 }

@@ -18,12 +18,17 @@ public final class QMIAAttack: AttackStrategy {
     public static let summary =
         "QMIA (Bertran et al. 2023): hinge score of the target minus its (1 - alpha)-quantile on non-members, predicted from the record by a quantile regressor trained on the population; no reference models; higher score = member"
     public static let options: [OptionSpec] = [
-        OptionSpec("alpha", .float, default: "0.01", "target false-positive rate α: the regressor predicts the (1 - α)-quantile").within(1e-4...0.5),
-        OptionSpec("model", .string, default: "\"mlp\"", choices: ["linear", "mlp"],
-                   "the quantile regressor: linear, or one ReLU hidden layer of `hidden_units`"),
+        OptionSpec(
+            "alpha", .float, default: "0.01",
+            "target false-positive rate α: the regressor predicts the (1 - α)-quantile"
+        ).within(1e-4...0.5),
+        OptionSpec(
+            "model", .string, default: "\"mlp\"", choices: ["linear", "mlp"],
+            "the quantile regressor: linear, or one ReLU hidden layer of `hidden_units`"),
         OptionSpec("hidden_units", .int, default: "32", "mlp: hidden units").within(1...1024),
         OptionSpec("epochs", .int, default: "30", "passes over the population set").within(1...10_000),
-        OptionSpec("learning_rate", .float, default: "0.003", "Adam's initial learning rate (cosine-decayed to 0)").within(1e-6...1),
+        OptionSpec("learning_rate", .float, default: "0.003", "Adam's initial learning rate (cosine-decayed to 0)")
+            .within(1e-6...1),
         OptionSpec("l2", .float, default: "0.0001", "L2 penalty on the regressor's weights").within(0...10),
     ]
 
@@ -48,8 +53,12 @@ public final class QMIAAttack: AttackStrategy {
         epochs = options.has("epochs") ? try options.int("epochs") : 30
         learningRate = options.has("learning_rate") ? try options.double("learning_rate") : 0.003
         l2 = options.has("l2") ? try options.double("l2") : 1e-4
-        guard alpha > 0 && alpha < 1 else { throw PluginError(.invalidArgument, "option `alpha` must be in (0, 1), got \(alpha)") }
-        guard hiddenUnits >= 1, epochs >= 1 else { throw PluginError(.invalidArgument, "options `hidden_units` and `epochs` must be at least 1") }
+        guard alpha > 0 && alpha < 1 else {
+            throw PluginError(.invalidArgument, "option `alpha` must be in (0, 1), got \(alpha)")
+        }
+        guard hiddenUnits >= 1, epochs >= 1 else {
+            throw PluginError(.invalidArgument, "options `hidden_units` and `epochs` must be at least 1")
+        }
         guard learningRate > 0 && learningRate.isFinite, l2 >= 0 && l2.isFinite else {
             throw PluginError(.invalidArgument, "option `learning_rate` must be > 0 and `l2` >= 0")
         }
@@ -65,7 +74,9 @@ public final class QMIAAttack: AttackStrategy {
     }
 
     /// Regressor inputs: each record's features, then its one-hot label ([n, d + C]).
-    static func inputs(features: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, classCount c: Int) -> (x: [Double], width: Int) {
+    static func inputs(features: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, classCount c: Int) -> (
+        x: [Double], width: Int
+    ) {
         let n = labels.count, d = features.count / max(n, 1)
         var x = [Double](repeating: 0, count: n * (d + c))
         for i in 0..<n {
@@ -75,14 +86,19 @@ public final class QMIAAttack: AttackStrategy {
         return (x, d + c)
     }
 
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let n = signals.recordCount, p = signals.populationCount, c = signals.classCount
         guard c >= 2 else { throw PluginError(.invalidArgument, "\(Self.name) needs at least 2 classes") }
         try checkLabels(signals.labels, classCount: c, what: "audit")
         guard p >= 2, let popLabels = signals.populationLabels, let popLogits = signals.populationTargetLogits,
             let popFeatures = signals.populationFeatures
         else {
-            throw PluginError(.invalidArgument, "\(Self.name) needs a population set of at least 2 records with features, labels and target logits")
+            throw PluginError(
+                .invalidArgument,
+                "\(Self.name) needs a population set of at least 2 records with features, labels and target logits")
         }
         guard let features = signals.features else {
             throw PluginError(.invalidArgument, "\(Self.name) needs the audit records' features")
@@ -90,14 +106,18 @@ public final class QMIAAttack: AttackStrategy {
         try checkLabels(popLabels, classCount: c, what: "population")
         let d = features.count / max(n, 1)
         guard d > 0, d * n == features.count, popFeatures.count == p * d else {
-            throw PluginError(.invalidArgument, "\(Self.name): audit features (\(features.count) floats for \(n) records) and population features (\(popFeatures.count) for \(p)) do not share one record size")
+            throw PluginError(
+                .invalidArgument,
+                "\(Self.name): audit features (\(features.count) floats for \(n) records) and population features (\(popFeatures.count) for \(p)) do not share one record size"
+            )
         }
         let popScores = (0..<p).map { j in
             Self.hinge(UnsafeBufferPointer(rebasing: popLogits[(j * c)..<((j + 1) * c)]), Int(popLabels[j]))
         }
         let train = Self.inputs(features: popFeatures, labels: popLabels, classCount: c)
         var regressor = QuantileRegressor(
-            quantile: 1 - alpha, hiddenUnits: linear ? 0 : hiddenUnits, epochs: epochs, learningRate: learningRate, l2: l2)
+            quantile: 1 - alpha, hiddenUnits: linear ? 0 : hiddenUnits, epochs: epochs, learningRate: learningRate,
+            l2: l2)
         var seeds = SeededRandom.derive(seed: signals.seed, 0)
         regressor.fit(train.x, width: train.width, targets: popScores, seed: seeds.next())
         try host.checkCancellation()
@@ -105,7 +125,10 @@ public final class QMIAAttack: AttackStrategy {
         let quantiles = regressor.predict(audit.x, width: audit.width)
         let fitted = regressor.predict(train.x, width: train.width)
         let above = zip(popScores, fitted).filter { $0 > $1 }.count
-        host.log(.info, "\(Self.name): quantile regressor on \(p) population records; \(above) of them (\(String(format: "%.2f", 100 * Double(above) / Double(p))) %, aim \(100 * alpha) %) score above their predicted quantile")
+        host.log(
+            .info,
+            "\(Self.name): quantile regressor on \(p) population records; \(above) of them (\(String(format: "%.2f", 100 * Double(above) / Double(p))) %, aim \(100 * alpha) %) score above their predicted quantile"
+        )
         for i in 0..<n { scores[i] = Self.hinge(signals.targetRow(i), Int(signals.labels[i])) - quantiles[i] }
     }
 }

@@ -45,7 +45,9 @@ public struct RandomForest: BinaryClassifier {
     var width = 0
 
     /// A forest not yet fitted.
-    public init(trees: Int = 50, maxDepth: Int = 8, minLeaf: Int = 5, bootstrap: Bool = true, featuresPerSplit: Int? = nil) {
+    public init(
+        trees: Int = 50, maxDepth: Int = 8, minLeaf: Int = 5, bootstrap: Bool = true, featuresPerSplit: Int? = nil
+    ) {
         self.trees = trees
         self.maxDepth = maxDepth
         self.minLeaf = minLeaf
@@ -60,7 +62,8 @@ public struct RandomForest: BinaryClassifier {
         let m = min(d, max(1, featuresPerSplit ?? Int(Double(d).squareRoot())))
         forest = []
         forest.reserveCapacity(trees)
-        var builder = TreeBuilder(x: x, y: y, width: d, featuresPerSplit: m, maxDepth: maxDepth, minLeaf: max(1, minLeaf))
+        var builder = TreeBuilder(
+            x: x, y: y, width: d, featuresPerSplit: m, maxDepth: maxDepth, minLeaf: max(1, minLeaf))
         for t in 0..<trees {
             var rng = SeededRandom.derive(seed: seed, UInt64(t))
             let sample = bootstrap ? (0..<n).map { _ in rng.nextInt(below: n) } : Array(0..<n)
@@ -150,12 +153,15 @@ struct TreeBuilder {
     }
 
     /// Builds the subtree of the samples in `range` and returns its index in `nodes`.
-    private mutating func build(_ range: Range<Int>, depth: Int, nodes: inout [RandomForest.Node], rng: inout SeededRandom) -> Int {
+    private mutating func build(
+        _ range: Range<Int>, depth: Int, nodes: inout [RandomForest.Node], rng: inout SeededRandom
+    ) -> Int {
         let n = range.count
         var positives = 0
         for k in range where y[Int(order[k])] != 0 { positives += 1 }
         let index = nodes.count
-        nodes.append(.init(feature: -1, threshold: 0, left: -1, right: -1, value: n > 0 ? Double(positives) / Double(n) : 0))
+        nodes.append(
+            .init(feature: -1, threshold: 0, left: -1, right: -1, value: n > 0 ? Double(positives) / Double(n) : 0))
         guard depth < maxDepth, n >= 2 * minLeaf, positives > 0, positives < n,
             let split = bestSplit(range, positives: positives, rng: &rng)
         else { return index }

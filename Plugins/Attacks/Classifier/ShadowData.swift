@@ -17,11 +17,13 @@ struct ShadowData {
     init(_ s: Signals, attack: String) throws {
         let query = try Self.queryService(s, attack: attack)
         guard s.populationCount >= 4, let labels = s.populationLabels, let features = s.populationFeatures else {
-            throw PluginError(.invalidArgument, "\(attack) needs a population set of at least 4 records with features and labels")
+            throw PluginError(
+                .invalidArgument, "\(attack) needs a population set of at least 4 records with features and labels")
         }
         featureSize = features.count / s.populationCount
         guard featureSize > 0, featureSize * s.populationCount == features.count else {
-            throw PluginError(.invalidArgument, "\(attack): population features do not divide into \(s.populationCount) records")
+            throw PluginError(
+                .invalidArgument, "\(attack): population features do not divide into \(s.populationCount) records")
         }
         try checkLabels(labels, classCount: s.classCount, what: "population")
         self.features = Array(features)
@@ -68,14 +70,19 @@ struct ShadowData {
         let inLogits = try shadow.predict(features: inF, count: m)
         let outLogits = try shadow.predict(features: outF, count: m)
         guard inLogits.count == m * classCount, outLogits.count == m * classCount else {
-            throw PluginError(.internal, "a shadow model returned \(inLogits.count) logits for \(m) records of \(classCount) classes")
+            throw PluginError(
+                .internal, "a shadow model returned \(inLogits.count) logits for \(m) records of \(classCount) classes")
         }
-        return (inLogits + outLogits, inL + outL,
-                [UInt8](repeating: 1, count: m) + [UInt8](repeating: 0, count: m))
+        return (
+            inLogits + outLogits, inL + outL,
+            [UInt8](repeating: 1, count: m) + [UInt8](repeating: 0, count: m)
+        )
     }
 }
 
 /// Rows of `set` for logits and labels held in arrays.
 func featureRows(_ set: FeatureSet, logits: [Float], labels: [Int32], released: Bool) -> [Double] {
-    logits.withUnsafeBufferPointer { l in labels.withUnsafeBufferPointer { set.rows(logits: l, labels: $0, released: released) } }
+    logits.withUnsafeBufferPointer { l in
+        labels.withUnsafeBufferPointer { set.rows(logits: l, labels: $0, released: released) }
+    }
 }

@@ -42,18 +42,32 @@ public struct ShadowSynthesis: Sendable {
 
     /// The attack options that set a synthesis (prefix `synthesis_`, and `query_budget`).
     static let options: [OptionSpec] = [
-        OptionSpec("synthesis_records_per_class", .int, default: "100", "synthesis: records to synthesise per class").atLeast(1),
+        OptionSpec("synthesis_records_per_class", .int, default: "100", "synthesis: records to synthesise per class")
+            .atLeast(1),
         OptionSpec("synthesis_k_max", .int, default: "128", "synthesis: features redrawn per step at first").atLeast(1),
         OptionSpec("synthesis_k_min", .int, default: "4", "synthesis: fewest features redrawn per step").atLeast(1),
-        OptionSpec("synthesis_rejections_max", .int, default: "10", "synthesis: consecutive rejections before the step size k halves").atLeast(1),
-        OptionSpec("synthesis_confidence_min", .float, default: "0.5", "synthesis: target confidence in the wanted class a record must exceed").within(0...1),
-        OptionSpec("synthesis_iterations_max", .int, default: "1000", "synthesis: queries per walk before it restarts from a new random record").atLeast(1),
-        OptionSpec("query_budget", .int, default: "1000000", "synthesis: total target queries allowed; too few records when it runs out is an error").atLeast(1),
+        OptionSpec(
+            "synthesis_rejections_max", .int, default: "10",
+            "synthesis: consecutive rejections before the step size k halves"
+        ).atLeast(1),
+        OptionSpec(
+            "synthesis_confidence_min", .float, default: "0.5",
+            "synthesis: target confidence in the wanted class a record must exceed"
+        ).within(0...1),
+        OptionSpec(
+            "synthesis_iterations_max", .int, default: "1000",
+            "synthesis: queries per walk before it restarts from a new random record"
+        ).atLeast(1),
+        OptionSpec(
+            "query_budget", .int, default: "1000000",
+            "synthesis: total target queries allowed; too few records when it runs out is an error"
+        ).atLeast(1),
     ]
 
     /// A synthesis with the given settings (the defaults are the option defaults).
     public init(
-        recordsPerClass: Int = 100, kMax: Int = 128, kMin: Int = 4, rejectionsMax: Int = 10, confidenceMin: Double = 0.5,
+        recordsPerClass: Int = 100, kMax: Int = 128, kMin: Int = 4, rejectionsMax: Int = 10,
+        confidenceMin: Double = 0.5,
         iterationsMax: Int = 1000, queryBudget: Int = 1_000_000, batchSize: Int = 1024
     ) {
         self.recordsPerClass = recordsPerClass
@@ -70,7 +84,9 @@ public struct ShadowSynthesis: Sendable {
     init(_ options: PluginOptions) throws {
         func int(_ key: String, _ fallback: Int, least: Int) throws -> Int {
             let v = options.has(key) ? try options.int(key) : fallback
-            guard v >= least else { throw PluginError(.invalidArgument, "option `\(key)` must be at least \(least), got \(v)") }
+            guard v >= least else {
+                throw PluginError(.invalidArgument, "option `\(key)` must be at least \(least), got \(v)")
+            }
             return v
         }
         self.init(
@@ -78,14 +94,17 @@ public struct ShadowSynthesis: Sendable {
             kMax: try int("synthesis_k_max", 128, least: 1),
             kMin: try int("synthesis_k_min", 4, least: 1),
             rejectionsMax: try int("synthesis_rejections_max", 10, least: 0),
-            confidenceMin: options.has("synthesis_confidence_min") ? try options.double("synthesis_confidence_min") : 0.5,
+            confidenceMin: options.has("synthesis_confidence_min")
+                ? try options.double("synthesis_confidence_min") : 0.5,
             iterationsMax: try int("synthesis_iterations_max", 1000, least: 1),
             queryBudget: try int("query_budget", 1_000_000, least: 1))
         guard kMin <= kMax else {
-            throw PluginError(.invalidArgument, "option `synthesis_k_min` (\(kMin)) must not exceed `synthesis_k_max` (\(kMax))")
+            throw PluginError(
+                .invalidArgument, "option `synthesis_k_min` (\(kMin)) must not exceed `synthesis_k_max` (\(kMax))")
         }
         guard confidenceMin >= 0 && confidenceMin < 1 else {
-            throw PluginError(.invalidArgument, "option `synthesis_confidence_min` must be in [0, 1), got \(confidenceMin)")
+            throw PluginError(
+                .invalidArgument, "option `synthesis_confidence_min` must be in [0, 1), got \(confidenceMin)")
         }
     }
 
@@ -128,12 +147,14 @@ public struct ShadowSynthesis: Sendable {
     /// - Returns: the records made; fewer than wanted when the budget ran out first.
     /// - Throws: what the target's queries throw.
     public func run(
-        target: any TargetQueries, featureSize d: Int, classCount c: Int, rng: inout SeededRandom, released: Bool = false,
+        target: any TargetQueries, featureSize d: Int, classCount c: Int, rng: inout SeededRandom,
+        released: Bool = false,
         progress: (Int, Int) throws -> Void = { _, _ in }
     ) throws -> Result {
         precondition(d > 0 && c > 0)
         let kStart = min(kMax, d), kFloor = min(kMin, d)
-        var result = Result(features: [], labels: [], perClass: [Int](repeating: 0, count: c), queries: 0, budgetExhausted: false)
+        var result = Result(
+            features: [], labels: [], perClass: [Int](repeating: 0, count: c), queries: 0, budgetExhausted: false)
         // Records still to start a walk for, classes interleaved.
         var queue: [Int] = []
         for _ in 0..<recordsPerClass { queue.append(contentsOf: 0..<c) }
@@ -163,7 +184,8 @@ public struct ShadowSynthesis: Sendable {
             let logits = try target.predictTarget(features: batch, count: q)
             result.queries += q
             guard logits.count == q * c else {
-                throw PluginError(.internal, "the target returned \(logits.count) logits for \(q) records of \(c) classes")
+                throw PluginError(
+                    .internal, "the target returned \(logits.count) logits for \(q) records of \(c) classes")
             }
             var finished: [Int] = []
             logits.withUnsafeBufferPointer { z in

@@ -22,9 +22,14 @@ public final class ShokriAttack: AttackStrategy {
         "Shadow models (Shokri et al. 2017): one attack model per class on sorted probabilities, score = member probability; higher score = member"
     public static let options: [OptionSpec] =
         [
-            OptionSpec("shadow_count", .int, default: "4", "number of shadow models, each trained on a random half of the shadow data").within(1...10_000),
-            OptionSpec("shadow_data", .string, default: "\"population\"", choices: ShadowSource.allCases.map(\.rawValue),
-                       "the shadow models' data: population (the population set) or synthesis (records synthesised by querying the target)"),
+            OptionSpec(
+                "shadow_count", .int, default: "4",
+                "number of shadow models, each trained on a random half of the shadow data"
+            ).within(1...10_000),
+            OptionSpec(
+                "shadow_data", .string, default: "\"population\"", choices: ShadowSource.allCases.map(\.rawValue),
+                "the shadow models' data: population (the population set) or synthesis (records synthesised by querying the target)"
+            ),
         ] + ShadowSynthesis.options + AttackModelKind.options(defaultModel: .mlp)
 
     /// Where the shadow models' training data comes from.
@@ -48,7 +53,9 @@ public final class ShokriAttack: AttackStrategy {
         guard shadowCount >= 1 else { throw PluginError(.invalidArgument, "option `shadow_count` must be at least 1") }
         let source = options.has("shadow_data") ? try options.string("shadow_data") : ShadowSource.population.rawValue
         guard let shadowSource = ShadowSource(rawValue: source) else {
-            throw PluginError(.invalidArgument, "option `shadow_data` must be one of \(ShadowSource.allCases.map(\.rawValue)), got \"\(source)\"")
+            throw PluginError(
+                .invalidArgument,
+                "option `shadow_data` must be one of \(ShadowSource.allCases.map(\.rawValue)), got \"\(source)\"")
         }
         self.shadowSource = shadowSource
         synthesis = try ShadowSynthesis(options)
@@ -59,7 +66,10 @@ public final class ShokriAttack: AttackStrategy {
         shadowSource == .population ? [.queryAccess, .features, .population] : [.queryAccess, .features]
     }
 
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let c = signals.classCount
         try checkLabels(signals.labels, classCount: c, what: "audit")
         let data = shadowSource == .population ? try ShadowData(signals, attack: Self.name) : try synthesise(signals)
@@ -80,7 +90,8 @@ public final class ShokriAttack: AttackStrategy {
                 all.y.append(membership[i])
             }
         }
-        let targetRows = set.rows(logits: signals.targetLogits, labels: signals.labels, released: signals.releasedProbabilities)
+        let targetRows = set.rows(
+            logits: signals.targetLogits, labels: signals.labels, released: signals.releasedProbabilities)
         var fallback: (any BinaryClassifier)?
         for k in 0..<c {
             try host.checkCancellation()
@@ -109,10 +120,13 @@ public final class ShokriAttack: AttackStrategy {
     /// Shadow data synthesised by querying the target, logged with its query count.
     func synthesise(_ signals: Signals) throws -> ShadowData {
         let query = try ShadowData.queryService(signals, attack: Self.name)
-        let d = signals.featureShape.isEmpty
+        let d =
+            signals.featureShape.isEmpty
             ? (signals.features.map { $0.count / max(signals.recordCount, 1) } ?? 0)
             : signals.featureShape.reduce(1, *)
-        guard d > 0 else { throw PluginError(.invalidArgument, "\(Self.name) needs the record features' shape to synthesise records") }
+        guard d > 0 else {
+            throw PluginError(.invalidArgument, "\(Self.name) needs the record features' shape to synthesise records")
+        }
         let c = signals.classCount
         var rng = SeededRandom.derive(seed: signals.seed, 0x5E_7D)
         let made = try synthesis.run(
@@ -121,15 +135,21 @@ public final class ShokriAttack: AttackStrategy {
             try host.checkCancellation()
             host.progress("synthesising shadow data", done: done, total: total)
         }
-        let summary = "\(Self.name): synthesised \(made.labels.count) of \(synthesis.recordsPerClass * c) records (per class \(made.perClass)) "
+        let summary =
+            "\(Self.name): synthesised \(made.labels.count) of \(synthesis.recordsPerClass * c) records (per class \(made.perClass)) "
             + "with \(made.queries) target queries of a budget of \(synthesis.queryBudget)"
-            + (made.labels.isEmpty ? "" : String(format: ", %.1f per record", Double(made.queries) / Double(made.labels.count)))
+            + (made.labels.isEmpty
+                ? "" : String(format: ", %.1f per record", Double(made.queries) / Double(made.labels.count)))
         // Every class needs records of its own for the shadow models to learn it.
         guard made.labels.count >= 4, made.perClass.allSatisfy({ $0 >= 2 }) else {
-            throw PluginError(.invalidArgument, summary + "; every class needs at least 2: raise `query_budget` (now \(synthesis.queryBudget)) "
-                + "or `synthesis_iterations_max`, or lower `synthesis_confidence_min`")
+            throw PluginError(
+                .invalidArgument,
+                summary + "; every class needs at least 2: raise `query_budget` (now \(synthesis.queryBudget)) "
+                    + "or `synthesis_iterations_max`, or lower `synthesis_confidence_min`")
         }
-        host.log(made.budgetExhausted ? .warning : .info, summary + (made.budgetExhausted ? "; the query budget ran out" : ""))
+        host.log(
+            made.budgetExhausted ? .warning : .info,
+            summary + (made.budgetExhausted ? "; the query budget ran out" : ""))
         return ShadowData(features: made.features, labels: made.labels, featureSize: d, classCount: c, query: query)
     }
 }

@@ -21,7 +21,9 @@ struct SmallMLP: BinaryClassifier {
         let z = standardizer.apply(x, width: d)
         var rng = SeededRandom(seed: seed)
         net = HiddenLayerNet(inputs: d, hiddenUnits: hiddenUnits, rng: &rng)
-        net.train(z, rows: y.count, width: d, epochs: epochs, loss: .logistic(labels: y), schedule: .constant(1e-2), rng: &rng)
+        net.train(
+            z, rows: y.count, width: d, epochs: epochs, loss: .logistic(labels: y), schedule: .constant(1e-2), rng: &rng
+        )
     }
 
     func memberProbability(_ x: [Double], width d: Int) -> [Double] {

@@ -20,10 +20,14 @@ public final class BASEAttack: AttackStrategy {
     public static let summary =
         "BASE (Lassila et al. 2025, Practical Bayes-Optimal MIAs): tempered log-probability of the true class minus the log-mean-exp of it over reference models; higher score = member"
     public static let options: [OptionSpec] = [
-        OptionSpec("mode", .string, default: "\"offline\"", choices: ["offline", "online"],
-                   "offline: OUT reference models, threshold scaled by `offline_scale`; online: every reference model"),
-        OptionSpec("temperature", .float, default: "2.0", "softmax temperature T > 0 of the log-probabilities").within(1e-3...1e3),
-        OptionSpec("offline_scale", .float, default: "0.33", "offline: factor c in [0, 1] on the log-mean-exp threshold").within(0...1),
+        OptionSpec(
+            "mode", .string, default: "\"offline\"", choices: ["offline", "online"],
+            "offline: OUT reference models, threshold scaled by `offline_scale`; online: every reference model"),
+        OptionSpec("temperature", .float, default: "2.0", "softmax temperature T > 0 of the log-probabilities").within(
+            1e-3...1e3),
+        OptionSpec(
+            "offline_scale", .float, default: "0.33", "offline: factor c in [0, 1] on the log-mean-exp threshold"
+        ).within(0...1),
     ]
 
     /// `mode: online`, `temperature` and `offline_scale`.
@@ -65,11 +69,16 @@ public final class BASEAttack: AttackStrategy {
     /// Streams over the reference logits once, in chunks of records (side by side on
     /// `threadCount` threads); each record's log-mean-exp is taken over its own chunk's values,
     /// so nothing but [N] state outlives a chunk.
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let n = signals.recordCount, r = signals.referenceCount, c = signals.classCount
         let membership = try referenceInputs(signals, attack: Self.name)
         let t = temperature
-        let target = (0..<n).map { i in Self.temperedLogProbability(signals.targetRow(i), Int(signals.labels[i]), temperature: t) }
+        let target = (0..<n).map { i in
+            Self.temperedLogProbability(signals.targetRow(i), Int(signals.labels[i]), temperature: t)
+        }
         // Per record: log of the mean of exp ℓ_T over the models used (NaN: none), and the OUT
         // sum of exp ℓ_T and its count (for the offline fallback).
         var threshold = [Double](repeating: .nan, count: n)
@@ -85,7 +94,8 @@ public final class BASEAttack: AttackStrategy {
                             for i in range {
                                 let start = (i - lo) * c
                                 values[m * k + i - lo] = Self.temperedLogProbability(
-                                    UnsafeBufferPointer(rebasing: rows[start..<(start + c)]), Int(signals.labels[i]), temperature: t)
+                                    UnsafeBufferPointer(rebasing: rows[start..<(start + c)]), Int(signals.labels[i]),
+                                    temperature: t)
                             }
                         }
                         for i in range {
@@ -96,7 +106,9 @@ public final class BASEAttack: AttackStrategy {
                             }
                             guard used > 0 else { continue }
                             var sum = 0.0
-                            for m in 0..<r where online || !membership.isIn(m, i) { sum += exp(values[m * k + i - lo] - top) }
+                            for m in 0..<r where online || !membership.isIn(m, i) {
+                                sum += exp(values[m * k + i - lo] - top)
+                            }
                             th[i] = top + log(sum) - log(Double(used))
                             for m in 0..<r where !membership.isIn(m, i) {
                                 os[i] += exp(values[m * k + i - lo])
@@ -112,7 +124,9 @@ public final class BASEAttack: AttackStrategy {
         if threshold.contains(where: { $0.isNaN }) {
             let count = outCount.reduce(0, +)
             guard count > 0 else {
-                throw PluginError(.invalidArgument, "\(Self.name) offline needs reference models that did not train on the audit records")
+                throw PluginError(
+                    .invalidArgument,
+                    "\(Self.name) offline needs reference models that did not train on the audit records")
             }
             fallback = log(outSum.reduce(0, +) / Double(count))
         }

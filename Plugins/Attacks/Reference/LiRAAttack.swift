@@ -30,12 +30,15 @@ public final class LiRAAttack: AttackStrategy {
     public static let summary =
         "LiRA (Carlini et al. 2022): Gaussian likelihood ratio of the logit-scaled confidence under reference models; higher score = member"
     public static let options: [OptionSpec] = [
-        OptionSpec("mode", .string, default: "\"offline\"", choices: ["offline", "online"],
-                   "offline: test against OUT reference models only; online: IN vs OUT likelihood ratio"),
-        OptionSpec("variance", .string, default: "\"global\"", choices: ["global", "per_example"],
-                   "variance of the Gaussians: pooled over records (global) or per record (per_example)"),
-        OptionSpec("variance_estimator", .string, default: "\"unbiased\"", choices: ["unbiased", "maximum_likelihood"],
-                   "divisor of the variances: k - 1 values (unbiased) or k (maximum_likelihood, as the paper's code)"),
+        OptionSpec(
+            "mode", .string, default: "\"offline\"", choices: ["offline", "online"],
+            "offline: test against OUT reference models only; online: IN vs OUT likelihood ratio"),
+        OptionSpec(
+            "variance", .string, default: "\"global\"", choices: ["global", "per_example"],
+            "variance of the Gaussians: pooled over records (global) or per record (per_example)"),
+        OptionSpec(
+            "variance_estimator", .string, default: "\"unbiased\"", choices: ["unbiased", "maximum_likelihood"],
+            "divisor of the variances: k - 1 values (unbiased) or k (maximum_likelihood, as the paper's code)"),
     ]
 
     /// `mode: online`, and `variance: per_example`.
@@ -56,7 +59,9 @@ public final class LiRAAttack: AttackStrategy {
         }
         let estimator = options.has("variance_estimator") ? try options.string("variance_estimator") : "unbiased"
         guard ["unbiased", "maximum_likelihood"].contains(estimator) else {
-            throw PluginError(.invalidArgument, "option `variance_estimator` must be unbiased or maximum_likelihood, got \"\(estimator)\"")
+            throw PluginError(
+                .invalidArgument,
+                "option `variance_estimator` must be unbiased or maximum_likelihood, got \"\(estimator)\"")
         }
         online = mode == "online"
         perExampleVariance = variance == "per_example"
@@ -72,7 +77,10 @@ public final class LiRAAttack: AttackStrategy {
     /// Streams over the reference logits once, in chunks of records (side by side on
     /// `threadCount` threads), keeping per-record statistics only ([N] counts, means and
     /// variances per group, no [R, N] array); the scores follow from them and the pooled variances.
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         guard signals.augmentationCount > 1 else { return try scoreOne(signals, into: scores) }
         // Sum of the per-augmentation scores, added in augmentation order.
         var one = [Double](repeating: 0, count: signals.recordCount)
@@ -102,7 +110,9 @@ public final class LiRAAttack: AttackStrategy {
         ins.finish()
         if !online {
             guard out.pooledMean.isFinite else {
-                throw PluginError(.invalidArgument, "\(Self.name) offline needs reference models that did not train on the audit records")
+                throw PluginError(
+                    .invalidArgument,
+                    "\(Self.name) offline needs reference models that did not train on the audit records")
             }
             let globalVar = out.pooledVariance.isFinite ? out.pooledVariance : 1
             for i in 0..<n {
@@ -113,7 +123,9 @@ public final class LiRAAttack: AttackStrategy {
             return
         }
         guard ins.pooledMean.isFinite, out.pooledMean.isFinite else {
-            throw PluginError(.invalidArgument, "\(Self.name) online needs reference models both with (IN) and without (OUT) audit records")
+            throw PluginError(
+                .invalidArgument,
+                "\(Self.name) online needs reference models both with (IN) and without (OUT) audit records")
         }
         // Average IN - OUT gap over records that have both, to stand in for a missing group.
         var gap = 0.0, both = 0
@@ -122,14 +134,16 @@ public final class LiRAAttack: AttackStrategy {
             both += 1
         }
         gap = both > 0 ? gap / Double(both) : ins.pooledMean - out.pooledMean
-        let inGlobal = ins.pooledVariance.isFinite ? ins.pooledVariance : (out.pooledVariance.isFinite ? out.pooledVariance : 1)
+        let inGlobal =
+            ins.pooledVariance.isFinite ? ins.pooledVariance : (out.pooledVariance.isFinite ? out.pooledVariance : 1)
         let outGlobal = out.pooledVariance.isFinite ? out.pooledVariance : inGlobal
         for i in 0..<n {
             let muIn = ins.count[i] > 0 ? ins.mean[i] : out.mean[i] + gap
             let muOut = out.count[i] > 0 ? out.mean[i] : ins.mean[i] - gap
             let sdIn = variance(ins, i, global: inGlobal).squareRoot()
             let sdOut = variance(out, i, global: outGlobal).squareRoot()
-            scores[i] = Probability.normalLogPDF(target[i], mean: muIn, sd: sdIn)
+            scores[i] =
+                Probability.normalLogPDF(target[i], mean: muIn, sd: sdIn)
                 - Probability.normalLogPDF(target[i], mean: muOut, sd: sdOut)
         }
     }

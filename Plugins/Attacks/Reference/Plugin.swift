@@ -7,6 +7,8 @@ public func miaPluginEntry(_ major: UInt32, _ minor: UInt32) -> UnsafeRawPointer
         hostMajor: major,
         PluginDefinition(
             name: "mia-attacks-reference", version: "1.0.0",
-            components: [.attack(LiRAAttack.self), .attack(RMIAAttack.self), .attack(ReferenceThresholdAttack.self),
-                         .attack(BASEAttack.self)]))
+            components: [
+                .attack(LiRAAttack.self), .attack(RMIAAttack.self), .attack(ReferenceThresholdAttack.self),
+                .attack(BASEAttack.self),
+            ]))
 }

@@ -31,12 +31,16 @@ public final class RMIAAttack: AttackStrategy {
     public static let summary =
         "RMIA (Zarifzadeh et al. 2024): fraction of population records z with likelihood ratio Pr(x|θ)/Pr(x) over Pr(z|θ)/Pr(z) above gamma; higher score = member"
     public static let options: [OptionSpec] = [
-        OptionSpec("mode", .string, default: "\"offline\"", choices: ["offline", "online"],
-                   "offline: OUT reference models with the `offline_a` approximation; online: all reference models"),
+        OptionSpec(
+            "mode", .string, default: "\"offline\"", choices: ["offline", "online"],
+            "offline: OUT reference models with the `offline_a` approximation; online: all reference models"),
         OptionSpec("gamma", .float, default: "2.0", "threshold γ > 0 on the pairwise likelihood ratio").above(0),
-        OptionSpec("offline_a", .float, default: "0.3", "offline: a in [0, 1] of Pr(x) = ½((1 + a) p_out + (1 - a))").within(0...1),
-        OptionSpec("tune_offline_a", .bool, default: "false",
-                   "choose a in 0, 0.01, ..., 1 by the AUC with reference model 0 as the target and the others as references (replaces offline_a)"),
+        OptionSpec("offline_a", .float, default: "0.3", "offline: a in [0, 1] of Pr(x) = ½((1 + a) p_out + (1 - a))")
+            .within(0...1),
+        OptionSpec(
+            "tune_offline_a", .bool, default: "false",
+            "choose a in 0, 0.01, ..., 1 by the AUC with reference model 0 as the target and the others as references (replaces offline_a)"
+        ),
     ]
 
     /// The `mode` (online or not), `gamma` and `offline_a` options.
@@ -61,7 +65,9 @@ public final class RMIAAttack: AttackStrategy {
         tunesOfflineA = options.has("tune_offline_a") ? try options.bool("tune_offline_a") : false
         chosenOfflineA = offlineA
         self.host = host
-        guard gamma > 0 && gamma.isFinite else { throw PluginError(.invalidArgument, "option `gamma` must be > 0, got \(gamma)") }
+        guard gamma > 0 && gamma.isFinite else {
+            throw PluginError(.invalidArgument, "option `gamma` must be > 0, got \(gamma)")
+        }
         guard (0...1).contains(offlineA) else {
             throw PluginError(.invalidArgument, "option `offline_a` must be in [0, 1], got \(offlineA)")
         }
@@ -78,11 +84,16 @@ public final class RMIAAttack: AttackStrategy {
     /// Streams over the audit and then the population reference logits once each, in chunks of
     /// records (side by side on `threadCount` threads), keeping per-record sums only ([N] and
     /// [P], no [R, N] or [R, P] array).
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         var (ratioX, ratioZ) = try logRatios(signals.augmentation(0), tune: tunesOfflineA)
         let augmentations = signals.augmentationCount
         if augmentations > 1 {
-            let views = try (0..<augmentations).map { $0 == 0 ? (x: ratioX, z: ratioZ) : try logRatios(signals.augmentation($0), tune: false) }
+            let views = try (0..<augmentations).map {
+                $0 == 0 ? (x: ratioX, z: ratioZ) : try logRatios(signals.augmentation($0), tune: false)
+            }
             ratioX = Self.logMeanExp(views.map(\.x))
             ratioZ = Self.logMeanExp(views.map(\.z))
         }
@@ -117,7 +128,8 @@ public final class RMIAAttack: AttackStrategy {
             throw PluginError(.invalidArgument, "\(Self.name) needs a population set with target and reference logits")
         }
         if let bad = popLabels.firstIndex(where: { $0 < 0 || Int($0) >= c }) {
-            throw PluginError(.invalidArgument, "population label \(popLabels[bad]) at record \(bad) is outside 0..<\(c)")
+            throw PluginError(
+                .invalidArgument, "population label \(popLabels[bad]) at record \(bad) is outside 0..<\(c)")
         }
         let logP = LogProbability.self
         let targetX = logP.target(signals)
@@ -128,65 +140,70 @@ public final class RMIAAttack: AttackStrategy {
         var sumIn = [Double](repeating: 0, count: n), countIn = [Int](repeating: 0, count: n)
         // With `tune_offline_a`: model 0's probabilities (audit, then population), for the search.
         if tune && r < 2 {
-            throw PluginError(.invalidArgument, "\(Self.name): `tune_offline_a` needs at least 2 reference models (one plays the target), got \(r)")
+            throw PluginError(
+                .invalidArgument,
+                "\(Self.name): `tune_offline_a` needs at least 2 reference models (one plays the target), got \(r)")
         }
         let tuning = tune
-        var pseudo = [Double](repeating: 0, count: tuning ? n : 0), pseudoZ = [Double](repeating: 0, count: tuning ? p : 0)
+        var pseudo = [Double](repeating: 0, count: tuning ? n : 0),
+            pseudoZ = [Double](repeating: 0, count: tuning ? p : 0)
         sumOut.withUnsafeMutableBufferPointer { so in
             sumIn.withUnsafeMutableBufferPointer { si in
                 countOut.withUnsafeMutableBufferPointer { co in
                     countIn.withUnsafeMutableBufferPointer { ci in
-                      pseudo.withUnsafeMutableBufferPointer { p0 in
-                        signals.forEachChunkConcurrently(of: .audit, size: chunkSize) { range in
-                            var chunk: [Double] = []
-                            logP.references(signals, .audit, range, into: &chunk)
-                            let k = range.count, lo = range.lowerBound
-                            chunk.withUnsafeBufferPointer { v in
-                                if tuning { for i in range { p0[i] = exp(v[i - lo]) } }
-                                for m in 0..<r {
-                                    for i in range {
-                                        let e = exp(v[m * k + i - lo])
-                                        if !membership.isIn(m, i) {
-                                            so[i] += e
-                                            co[i] += 1
-                                        } else {
-                                            si[i] += e
-                                            ci[i] += 1
+                        pseudo.withUnsafeMutableBufferPointer { p0 in
+                            signals.forEachChunkConcurrently(of: .audit, size: chunkSize) { range in
+                                var chunk: [Double] = []
+                                logP.references(signals, .audit, range, into: &chunk)
+                                let k = range.count, lo = range.lowerBound
+                                chunk.withUnsafeBufferPointer { v in
+                                    if tuning { for i in range { p0[i] = exp(v[i - lo]) } }
+                                    for m in 0..<r {
+                                        for i in range {
+                                            let e = exp(v[m * k + i - lo])
+                                            if !membership.isIn(m, i) {
+                                                so[i] += e
+                                                co[i] += 1
+                                            } else {
+                                                si[i] += e
+                                                ci[i] += 1
+                                            }
                                         }
                                     }
                                 }
                             }
                         }
-                      }
                     }
                 }
             }
         }
         let totalOut = countOut.reduce(0, +)
         guard online || totalOut > 0 else {
-            throw PluginError(.invalidArgument, "\(Self.name) offline needs reference models that did not train on the audit records")
+            throw PluginError(
+                .invalidArgument, "\(Self.name) offline needs reference models that did not train on the audit records")
         }
         let fallback = totalOut > 0 ? sumOut.reduce(0, +) / Double(totalOut) : 0
         var sumZ = [Double](repeating: 0, count: p)
         sumZ.withUnsafeMutableBufferPointer { z in
-          pseudoZ.withUnsafeMutableBufferPointer { z0 in
-            signals.forEachChunkConcurrently(of: .population, size: chunkSize) { range in
-                var chunk: [Double] = []
-                logP.references(signals, .population, range, into: &chunk)
-                let k = range.count, lo = range.lowerBound
-                chunk.withUnsafeBufferPointer { v in
-                    if tuning { for j in range { z0[j] = exp(v[j - lo]) } }
-                    for m in 0..<r {
-                        for j in range { z[j] += exp(v[m * k + j - lo]) }
+            pseudoZ.withUnsafeMutableBufferPointer { z0 in
+                signals.forEachChunkConcurrently(of: .population, size: chunkSize) { range in
+                    var chunk: [Double] = []
+                    logP.references(signals, .population, range, into: &chunk)
+                    let k = range.count, lo = range.lowerBound
+                    chunk.withUnsafeBufferPointer { v in
+                        if tuning { for j in range { z0[j] = exp(v[j - lo]) } }
+                        for m in 0..<r {
+                            for j in range { z[j] += exp(v[m * k + j - lo]) }
+                        }
                     }
                 }
             }
-          }
         }
         var a = chosenOfflineA  // views after the first use the `a` tuned on the first
         if tuning {
             a = try tunedOfflineA(
-                pseudo: pseudo, pseudoZ: pseudoZ, sumOut: sumOut, countOut: countOut, sumZ: sumZ, models: r, membership: membership)
+                pseudo: pseudo, pseudoZ: pseudoZ, sumOut: sumOut, countOut: countOut, sumZ: sumZ, models: r,
+                membership: membership)
         }
         chosenOfflineA = a
 
@@ -231,14 +248,21 @@ public final class RMIAAttack: AttackStrategy {
             pseudoTarget: pseudo, pseudoIsMember: isIn,
             outSum: (0..<n).map { isIn[$0] ? sumOut[$0] : sumOut[$0] - pseudo[$0] },
             outCount: (0..<n).map { isIn[$0] ? countOut[$0] : countOut[$0] - 1 },
-            populationPseudo: pseudoZ, populationSum: pseudoZ.indices.map { sumZ[$0] - pseudoZ[$0] }, otherModels: r - 1)
+            populationPseudo: pseudoZ, populationSum: pseudoZ.indices.map { sumZ[$0] - pseudoZ[$0] }, otherModels: r - 1
+        )
         guard let best = search.best(gamma: gamma) else {
-            throw PluginError(.invalidArgument, "\(Self.name): `tune_offline_a` needs reference model 0 to hold members and non-members of the audit set, and the other models OUT records")
+            throw PluginError(
+                .invalidArgument,
+                "\(Self.name): `tune_offline_a` needs reference model 0 to hold members and non-members of the audit set, and the other models OUT records"
+            )
         }
         tuningAUC = best.auc
         host.report("offline_a", best.a)
         host.report("offline_a_pseudo_target_auc", best.auc)
-        host.log(.info, "\(Self.name): offline_a tuned to \(best.a) (AUC \(String(format: "%.4f", best.auc)) with reference model 0 as the target, \(r - 1) references)")
+        host.log(
+            .info,
+            "\(Self.name): offline_a tuned to \(best.a) (AUC \(String(format: "%.4f", best.auc)) with reference model 0 as the target, \(r - 1) references)"
+        )
         return best.a
     }
 }

@@ -27,7 +27,9 @@ struct RMIAOfflineTuning {
     /// lacks members or non-members among the audit records, or no other model has OUT records.
     func best(gamma: Double) -> (a: Double, auc: Double)? {
         let members = pseudoIsMember.filter { $0 }.count
-        guard otherModels > 0, members > 0, members < pseudoIsMember.count, outCount.contains(where: { $0 > 0 }) else { return nil }
+        guard otherModels > 0, members > 0, members < pseudoIsMember.count, outCount.contains(where: { $0 > 0 }) else {
+            return nil
+        }
         var best: (a: Double, auc: Double)?
         for a in Self.grid {
             let auc = Self.auc(scores(a: a, gamma: gamma), pseudoIsMember)

@@ -40,7 +40,8 @@ extension RecordStatistic {
             s.forEachReferenceModel(of: records, in: range) { m, rows in
                 for i in range {
                     let start = (i - lo) * c
-                    o[m * k + (i - lo)] = value(UnsafeBufferPointer(rebasing: rows[start..<(start + c)]), Int(labels[i]))
+                    o[m * k + (i - lo)] = value(
+                        UnsafeBufferPointer(rebasing: rows[start..<(start + c)]), Int(labels[i]))
                 }
             }
         }
@@ -84,7 +85,8 @@ func referenceInputs(_ s: Signals, attack: String) throws -> ReferenceMembership
     }
     guard s.classCount >= 2 else { throw PluginError(.invalidArgument, "\(attack) needs at least 2 classes") }
     if let bad = s.labels.firstIndex(where: { $0 < 0 || Int($0) >= s.classCount }) {
-        throw PluginError(.invalidArgument, "audit label \(s.labels[bad]) at record \(bad) is outside 0..<\(s.classCount)")
+        throw PluginError(
+            .invalidArgument, "audit label \(s.labels[bad]) at record \(bad) is outside 0..<\(s.classCount)")
     }
     return ReferenceMembership(mask: s.referenceMembership, records: s.recordCount)
 }

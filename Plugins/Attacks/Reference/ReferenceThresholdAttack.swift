@@ -19,8 +19,9 @@ public final class ReferenceThresholdAttack: AttackStrategy {
     public static let summary =
         "Attack R (Ye et al. 2022): per-example threshold from reference OUT losses, score = percentile of the target loss among them; higher score = member"
     public static let options: [OptionSpec] = [
-        OptionSpec("score", .string, default: "\"percentile\"", choices: ["percentile", "z_score"],
-                   "percentile: 1 - interpolated CDF of the OUT losses at the target loss; z_score: (mean - loss) / sd")
+        OptionSpec(
+            "score", .string, default: "\"percentile\"", choices: ["percentile", "z_score"],
+            "percentile: 1 - interpolated CDF of the OUT losses at the target loss; z_score: (mean - loss) / sd")
     ]
 
     /// `score: z_score` (else percentile).
@@ -43,7 +44,10 @@ public final class ReferenceThresholdAttack: AttackStrategy {
     /// Streams over the reference logits once, in chunks of records (side by side on
     /// `threadCount` threads): a record's OUT losses are sorted within its chunk ([R] values). Only when some record has no OUT model are all
     /// OUT losses of all records kept (its fallback, which needs every one of them).
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let n = signals.recordCount, r = signals.referenceCount
         let membership = try referenceInputs(signals, attack: Self.name)
         let loss = CrossEntropy.self
@@ -54,7 +58,8 @@ public final class ReferenceThresholdAttack: AttackStrategy {
             for i in 0..<n where !membership.isIn(m, i) { outCount[i] += 1 }
         }
         guard outCount.contains(where: { $0 > 0 }) else {
-            throw PluginError(.invalidArgument, "\(Self.name) needs reference models that did not train on the audit records")
+            throw PluginError(
+                .invalidArgument, "\(Self.name) needs reference models that did not train on the audit records")
         }
         // Every OUT loss of every record, sorted: the percentile fallback of a record without OUT
         // models, and the z_score fallback variance when no record has two OUT models.
@@ -88,7 +93,8 @@ public final class ReferenceThresholdAttack: AttackStrategy {
         pooled.sort()
         if zScore {
             stats.finish()
-            let global = stats.pooledVariance.isFinite ? stats.pooledVariance : Statistics.meanVariance(pooled, ddof: 1).variance
+            let global =
+                stats.pooledVariance.isFinite ? stats.pooledVariance : Statistics.meanVariance(pooled, ddof: 1).variance
             for i in 0..<n {
                 let mu = stats.count[i] > 0 ? stats.mean[i] : stats.pooledMean
                 let v = stats.count[i] >= 2 ? stats.variance[i] : global

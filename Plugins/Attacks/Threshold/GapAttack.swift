@@ -15,7 +15,10 @@ public final class GapAttack: AttackStrategy {
 
     public var requirements: AttackRequirements { [] }
 
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let c = signals.classCount
         try checkLabels(signals.labels, classCount: c, what: "audit")
         for i in 0..<signals.recordCount {

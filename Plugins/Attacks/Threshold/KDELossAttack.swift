@@ -18,10 +18,14 @@ public final class KDELossAttack: AttackStrategy {
     public static let summary =
         "Kernel-density loss attack (Yeom et al. 2018's loss attack with Gaussian KDEs of known member / non-member losses, threshold where they cross): score = log density ratio; higher score = member"
     public static let options: [OptionSpec] = [
-        LossFunction.option("loss: cross_entropy (-log p_y), probability (1 - p_y), normalized_probability (1 - p_y / max p)"),
-        OptionSpec("known_member_fraction", .float, default: "0.1",
-                   "fraction (0, 1) of the target's members (and of its non-members) the attacker knows").above(0).atMost(1, exclusive: true),
-        OptionSpec("repeats", .int, default: "5", "number of seeded draws of the known records; scores are averaged").within(1...10_000),
+        LossFunction.option(
+            "loss: cross_entropy (-log p_y), probability (1 - p_y), normalized_probability (1 - p_y / max p)"),
+        OptionSpec(
+            "known_member_fraction", .float, default: "0.1",
+            "fraction (0, 1) of the target's members (and of its non-members) the attacker knows"
+        ).above(0).atMost(1, exclusive: true),
+        OptionSpec("repeats", .int, default: "5", "number of seeded draws of the known records; scores are averaged")
+            .within(1...10_000),
     ]
 
     /// The `loss`, `known_member_fraction` and `repeats` options.
@@ -36,14 +40,20 @@ public final class KDELossAttack: AttackStrategy {
         knownFraction = options.has("known_member_fraction") ? try options.double("known_member_fraction") : 0.1
         repeats = options.has("repeats") ? try options.int("repeats") : 5
         guard knownFraction > 0 && knownFraction < 1 else {
-            throw PluginError(.invalidArgument, "option `known_member_fraction` must be in (0, 1), got \(knownFraction)")
+            throw PluginError(
+                .invalidArgument, "option `known_member_fraction` must be in (0, 1), got \(knownFraction)")
         }
-        guard repeats >= 1 else { throw PluginError(.invalidArgument, "option `repeats` must be at least 1, got \(repeats)") }
+        guard repeats >= 1 else {
+            throw PluginError(.invalidArgument, "option `repeats` must be at least 1, got \(repeats)")
+        }
     }
 
     public var requirements: AttackRequirements { [.knownMembership] }
 
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let n = signals.recordCount, c = signals.classCount
         try checkLabels(signals.labels, classCount: c, what: "audit")
         guard let membership = signals.targetMembership else {
@@ -54,10 +64,12 @@ public final class KDELossAttack: AttackStrategy {
         let nonMembers = (0..<n).filter { membership[$0] == 0 }
         let knownMembers = Int((knownFraction * Double(members.count)).rounded(.up))
         let knownNonMembers = Int((knownFraction * Double(nonMembers.count)).rounded(.up))
-        guard knownMembers >= 2, knownNonMembers >= 2, knownMembers < members.count, knownNonMembers < nonMembers.count else {
+        guard knownMembers >= 2, knownNonMembers >= 2, knownMembers < members.count, knownNonMembers < nonMembers.count
+        else {
             throw PluginError(
                 .invalidArgument,
-                "\(Self.name): \(members.count) members and \(nonMembers.count) non-members are too few for known_member_fraction \(knownFraction)")
+                "\(Self.name): \(members.count) members and \(nonMembers.count) non-members are too few for known_member_fraction \(knownFraction)"
+            )
         }
         var sum = [Double](repeating: 0, count: n)
         var count = [Int](repeating: 0, count: n)

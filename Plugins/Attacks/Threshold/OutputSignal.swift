@@ -22,7 +22,9 @@ public enum OutputSignal: Sendable, Equatable {
     /// `log(1 - p_j)` from `log1mExp`, so the modified entropy keeps its relative precision when
     /// a probability is near 1 (where it is of the order of the other probabilities squared).
     @inlinable
-    public func value(_ z: UnsafeBufferPointer<Float>, label y: Int, scratch: UnsafeMutableBufferPointer<Double>) -> Double {
+    public func value(_ z: UnsafeBufferPointer<Float>, label y: Int, scratch: UnsafeMutableBufferPointer<Double>)
+        -> Double
+    {
         switch self {
         case .negativeLoss(let loss):
             return -loss.value(z, label: y)
@@ -47,12 +49,15 @@ public enum OutputSignal: Sendable, Equatable {
     }
 
     /// Values for every row of `logits` ([n, C]) with `labels` ([n]).
-    public func values(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, classCount c: Int) -> [Double] {
+    public func values(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, classCount c: Int)
+        -> [Double]
+    {
         let n = labels.count
         var scratch = [Double](repeating: 0, count: c)
         return scratch.withUnsafeMutableBufferPointer { sp in
             (0..<n).map { i in
-                value(UnsafeBufferPointer(rebasing: logits[(i * c)..<((i + 1) * c)]), label: Int(labels[i]), scratch: sp)
+                value(
+                    UnsafeBufferPointer(rebasing: logits[(i * c)..<((i + 1) * c)]), label: Int(labels[i]), scratch: sp)
             }
         }
     }
@@ -91,7 +96,9 @@ public enum LossFunction: String, Sendable, CaseIterable {
     init(option options: PluginOptions) throws {
         let name = try options.string("loss")
         guard let loss = LossFunction(rawValue: name) else {
-            throw PluginError(.invalidArgument, "option `loss` must be one of \(LossFunction.allCases.map(\.rawValue)), got \"\(name)\"")
+            throw PluginError(
+                .invalidArgument,
+                "option `loss` must be one of \(LossFunction.allCases.map(\.rawValue)), got \"\(name)\"")
         }
         self = loss
     }
@@ -100,6 +107,7 @@ public enum LossFunction: String, Sendable, CaseIterable {
 /// Checks that every label of `labels` names one of `classCount` classes.
 func checkLabels(_ labels: UnsafeBufferPointer<Int32>, classCount: Int, what: String) throws {
     if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= classCount }) {
-        throw PluginError(.invalidArgument, "\(what) label \(labels[bad]) at record \(bad) is outside 0..<\(classCount)")
+        throw PluginError(
+            .invalidArgument, "\(what) label \(labels[bad]) at record \(bad) is outside 0..<\(classCount)")
     }
 }

@@ -47,7 +47,10 @@ public final class ThresholdAttack<Kind: ThresholdKind>: AttackStrategy {
 
     public var requirements: AttackRequirements { classThresholds ? [.population] : [] }
 
-    public func score(_ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>) throws {
+    public func score(
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
+    ) throws {
         let c = signals.classCount
         try checkLabels(signals.labels, classCount: c, what: "audit")
         let values = signal.values(logits: signals.targetLogits, labels: signals.labels, classCount: c)
@@ -58,7 +61,8 @@ public final class ThresholdAttack<Kind: ThresholdKind>: AttackStrategy {
         guard let popLabels = signals.populationLabels, let popLogits = signals.populationTargetLogits,
             signals.populationCount > 0
         else {
-            throw PluginError(.invalidArgument, "\(Self.name): `class_thresholds` needs a population set with target logits")
+            throw PluginError(
+                .invalidArgument, "\(Self.name): `class_thresholds` needs a population set with target logits")
         }
         try checkLabels(popLabels, classCount: c, what: "population")
         let popValues = signal.values(logits: popLogits, labels: popLabels, classCount: c)

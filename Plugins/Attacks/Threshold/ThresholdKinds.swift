@@ -6,7 +6,10 @@ public enum LossKind: ThresholdKind {
     public static let summary =
         "Loss threshold (Yeom et al. 2018): score = -loss of the true class; higher score = member"
     public static var extraOptions: [OptionSpec] {
-        [LossFunction.option("loss: cross_entropy (-log p_y), probability (1 - p_y), normalized_probability (1 - p_y / max p)")]
+        [
+            LossFunction.option(
+                "loss: cross_entropy (-log p_y), probability (1 - p_y), normalized_probability (1 - p_y / max p)")
+        ]
     }
     public static func signal(_ options: PluginOptions) throws -> OutputSignal {
         .negativeLoss(options.has("loss") ? try LossFunction(option: options) : .crossEntropy)

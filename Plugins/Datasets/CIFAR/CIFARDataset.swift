@@ -16,11 +16,13 @@ final class CIFARDataset: DatasetLoader {
     static let options: [OptionSpec] = [
         OptionSpec("files", .stringList, required: true, "the binary files, read in this order"),
         OptionSpec(
-            "variant", .string, default: "\"cifar10\"", choices: ["cifar10", "cifar100"], "the format: cifar10 or cifar100"),
+            "variant", .string, default: "\"cifar10\"", choices: ["cifar10", "cifar100"],
+            "the format: cifar10 or cifar100"),
         OptionSpec(
             "label", .string, default: "\"fine\"", choices: ["fine", "coarse"],
             "CIFAR-100 only: fine (100 classes) or coarse (20 superclasses) labels"),
-        OptionSpec("scale", .float, default: "0.00392156862745098", "factor applied to each pixel byte (default 1/255)").above(0),
+        OptionSpec("scale", .float, default: "0.00392156862745098", "factor applied to each pixel byte (default 1/255)")
+            .above(0),
         OptionSpec("limit", .int, default: "0", "use only the first N records; 0 uses all").atLeast(0),
     ]
 
@@ -61,7 +63,8 @@ final class CIFARDataset: DatasetLoader {
     ) throws {
         let n = Self.pixelCount
         guard start >= 0, count >= 0, start <= dataInfo.recordCount, count <= dataInfo.recordCount - start else {
-            throw PluginError(.invalidArgument, "records [\(start), \(start + count)) are outside [0, \(dataInfo.recordCount))")
+            throw PluginError(
+                .invalidArgument, "records [\(start), \(start + count)) are outside [0, \(dataInfo.recordCount))")
         }
         guard features.count >= count * n, labels.count >= count else {
             throw PluginError(.invalidArgument, "buffers too small for \(count) CIFAR records")

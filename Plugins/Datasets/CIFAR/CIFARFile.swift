@@ -24,7 +24,8 @@ struct CIFARFormat: Sendable {
         case ("cifar10", _): (labelBytes, labelOffset, classCount) = (1, 0, 10)
         case ("cifar100", "fine"): (labelBytes, labelOffset, classCount) = (2, 1, 100)
         case ("cifar100", "coarse"): (labelBytes, labelOffset, classCount) = (2, 0, 20)
-        case ("cifar100", _): throw PluginError(.invalidArgument, "option `label` must be fine or coarse, got `\(label)`")
+        case ("cifar100", _):
+            throw PluginError(.invalidArgument, "option `label` must be fine or coarse, got `\(label)`")
         default: throw PluginError(.invalidArgument, "option `variant` must be cifar10 or cifar100, got `\(variant)`")
         }
     }
@@ -62,7 +63,8 @@ struct CIFARFile {
                 : " (is it the binary version, not the Python or MATLAB one?)"
             throw PluginError(
                 .invalidArgument,
-                "`\(path)` is \(data.count) bytes, not a whole number of \(format.variant) records of \(recordSize) bytes" + hint)
+                "`\(path)` is \(data.count) bytes, not a whole number of \(format.variant) records of \(recordSize) bytes"
+                    + hint)
         }
         let count = limit > 0 ? min(data.count / recordSize, limit) : data.count / recordSize
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in

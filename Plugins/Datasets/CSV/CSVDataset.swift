@@ -30,10 +30,12 @@ final class CSVDataset: DatasetLoader {
             "feature columns to one-hot encode (categories in sorted order)"),
         OptionSpec(
             "numeric_scaling", .string, default: "\"none\"", choices: ["none", "standardize", "minmax"],
-            "scaling of numeric columns, with statistics over all rows: none, standardize (mean 0, sd 1) or minmax ([0, 1])"),
+            "scaling of numeric columns, with statistics over all rows: none, standardize (mean 0, sd 1) or minmax ([0, 1])"
+        ),
         OptionSpec("header", .bool, default: "true", "whether the first row holds the column names"),
         OptionSpec("delimiter", .string, default: "\",\"", "the field separator: one character"),
-        OptionSpec("class_count", .int, default: "0", "number of classes; 0 infers it from the labels").within(0...16_777_216),
+        OptionSpec("class_count", .int, default: "0", "number of classes; 0 infers it from the labels").within(
+            0...16_777_216),
     ]
 
     /// One feature column as stored: a numeric value, or a category index.
@@ -64,14 +66,18 @@ final class CSVDataset: DatasetLoader {
         let delimiterBytes = Array((delimiterText == "\\t" ? "\t" : delimiterText).utf8)
         guard delimiterBytes.count == 1, delimiterBytes[0] != UInt8(ascii: "\"") else {
             throw PluginError(
-                .invalidArgument, "option `delimiter` must be one ASCII character other than a quote, got `\(delimiterText)`")
+                .invalidArgument,
+                "option `delimiter` must be one ASCII character other than a quote, got `\(delimiterText)`")
         }
         let scaling = options.has("numeric_scaling") ? try options.string("numeric_scaling") : "none"
         guard ["none", "standardize", "minmax"].contains(scaling) else {
-            throw PluginError(.invalidArgument, "option `numeric_scaling` must be none, standardize or minmax, got `\(scaling)`")
+            throw PluginError(
+                .invalidArgument, "option `numeric_scaling` must be none, standardize or minmax, got `\(scaling)`")
         }
         let requestedClasses = options.has("class_count") ? try options.int("class_count") : 0
-        guard requestedClasses >= 0 else { throw PluginError(.invalidArgument, "option `class_count` must be 0 or more") }
+        guard requestedClasses >= 0 else {
+            throw PluginError(.invalidArgument, "option `class_count` must be 0 or more")
+        }
 
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PluginError(.io, "cannot read the CSV file `\(path)`")
@@ -90,7 +96,8 @@ final class CSVDataset: DatasetLoader {
         if hasHeader {
             names = (0..<reader.fieldCount).map { reader.text($0) }
             if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
-                throw PluginError(.invalidArgument, "\(path):\(reader.recordLine): the header names column `\(duplicate)` twice")
+                throw PluginError(
+                    .invalidArgument, "\(path):\(reader.recordLine): the header names column `\(duplicate)` twice")
             }
         } else {
             names = (0..<reader.fieldCount).map(String.init)
@@ -118,7 +125,8 @@ final class CSVDataset: DatasetLoader {
             ? Array((0..<fieldCount).filter { $0 != labelIndex })
             : listed.map { try index(of: $0, option: "feature_columns") }
         if featureIndices.contains(labelIndex) {
-            throw PluginError(.invalidArgument, "option `feature_columns` includes the label column `\(names[labelIndex])`")
+            throw PluginError(
+                .invalidArgument, "option `feature_columns` includes the label column `\(names[labelIndex])`")
         }
         if Set(featureIndices).count != featureIndices.count {
             throw PluginError(.invalidArgument, "option `feature_columns` names a column twice")
@@ -168,7 +176,9 @@ final class CSVDataset: DatasetLoader {
                 for c in 0..<fieldCount {
                     if numericSlots[c] >= 0 {
                         let parsed = reader.storage.withUnsafeBufferPointer { all in
-                            parseNumber(UnsafeBufferPointer(rebasing: all[reader.starts[c]..<reader.ends[c]]), scratch: &scratch)
+                            parseNumber(
+                                UnsafeBufferPointer(rebasing: all[reader.starts[c]..<reader.ends[c]]), scratch: &scratch
+                            )
                         }
                         guard let v = parsed else {
                             let shown = reader.text(c)
@@ -191,7 +201,9 @@ final class CSVDataset: DatasetLoader {
                     }
                 }
                 let labelText = reader.text(labelIndex)
-                if labelText.isEmpty { throw CSVError("\(path):\(line): the label column `\(names[labelIndex])` is empty") }
+                if labelText.isEmpty {
+                    throw CSVError("\(path):\(line): the label column `\(names[labelIndex])` is empty")
+                }
                 if let id = labelTable[labelText] {
                     labelIDs.append(id)
                 } else {
@@ -239,14 +251,20 @@ final class CSVDataset: DatasetLoader {
             for i in 0..<rows { labels[i] = rankOfID[Int(labelIDs[i])] }
         }
         let needed = Int(labels.max()!) + 1
-        if needed > CSVDataset.maxClasses, let (text, id) = labelTable.filter({ Int($0.key).map { $0 >= CSVDataset.maxClasses } ?? false }).min(by: { $0.value < $1.value }) {
+        if needed > CSVDataset.maxClasses,
+            let (text, id) = labelTable.filter({ Int($0.key).map { $0 >= CSVDataset.maxClasses } ?? false }).min(by: {
+                $0.value < $1.value
+            })
+        {
             throw PluginError(
                 .invalidArgument,
                 "\(path):\(labelLines[Int(id)]): label \(text) would make \(Int(text)! + 1) classes; integer labels are classes 0..<\(CSVDataset.maxClasses) "
                     + "(every class gets a logit per record); renumber the labels, or quote them as text")
         }
         if requestedClasses > CSVDataset.maxClasses {
-            throw PluginError(.invalidArgument, "option `class_count` is \(requestedClasses); at most \(CSVDataset.maxClasses) classes are supported")
+            throw PluginError(
+                .invalidArgument,
+                "option `class_count` is \(requestedClasses); at most \(CSVDataset.maxClasses) classes are supported")
         }
         if requestedClasses != 0 && requestedClasses < needed {
             throw PluginError(
@@ -275,17 +293,20 @@ final class CSVDataset: DatasetLoader {
         self.categoryNames = categoryNames
         self.classNames = classNames
         self.dataInfo = DatasetInfo(
-            recordCount: rows, classCount: requestedClasses == 0 ? needed : requestedClasses, featureShape: [featureSize])
+            recordCount: rows, classCount: requestedClasses == 0 ? needed : requestedClasses,
+            featureShape: [featureSize])
     }
 
     func info() throws -> DatasetInfo { dataInfo }
 
     func read(
-        start: Int, count: Int, features: UnsafeMutableBufferPointer<Float>, labels out: UnsafeMutableBufferPointer<Int32>
+        start: Int, count: Int, features: UnsafeMutableBufferPointer<Float>,
+        labels out: UnsafeMutableBufferPointer<Int32>
     ) throws {
         let d = dataInfo.featureSize
         guard start >= 0, count >= 0, start + count <= dataInfo.recordCount else {
-            throw PluginError(.invalidArgument, "records [\(start), \(start + count)) are outside [0, \(dataInfo.recordCount))")
+            throw PluginError(
+                .invalidArgument, "records [\(start), \(start + count)) are outside [0, \(dataInfo.recordCount))")
         }
         guard features.count >= count * d, out.count >= count else {
             throw PluginError(.invalidArgument, "buffers too small for \(count) records of \(d) features")

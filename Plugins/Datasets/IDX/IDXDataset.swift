@@ -11,14 +11,22 @@ final class IDXDataset: DatasetLoader {
     static let name = "idx"
     static let summary = "MNIST-family IDX image and label files, gzipped or plain (Fashion-MNIST, MNIST, KMNIST)"
     static let options: [OptionSpec] = [
-        OptionSpec("images", .path, required: true, "IDX file of images, [count, rows, columns] unsigned bytes, gzipped or plain"),
+        OptionSpec(
+            "images", .path, required: true,
+            "IDX file of images, [count, rows, columns] unsigned bytes, gzipped or plain"),
         OptionSpec("labels", .path, required: true, "IDX file of labels, [count] unsigned bytes, gzipped or plain"),
-        OptionSpec("scale", .float, default: "\(1.0 / 255.0)", "factor applied to each pixel byte (1/255 gives pixels in [0, 1])").above(0),
-        OptionSpec("class_count", .int, "number of classes; when absent, the largest label in the labels file plus one").within(1...256),
-        OptionSpec("limit", .int, default: "0", "use only the first `limit` records of the files (0 means all)").atLeast(0),
+        OptionSpec(
+            "scale", .float, default: "\(1.0 / 255.0)",
+            "factor applied to each pixel byte (1/255 gives pixels in [0, 1])"
+        ).above(0),
+        OptionSpec("class_count", .int, "number of classes; when absent, the largest label in the labels file plus one")
+            .within(1...256),
+        OptionSpec("limit", .int, default: "0", "use only the first `limit` records of the files (0 means all)")
+            .atLeast(0),
         OptionSpec(
             "classes", .intList, default: "[]",
-            "keep only records of these classes, in file order, relabelled 0, 1, ... in the order listed (empty: all classes)").within(0...255),
+            "keep only records of these classes, in file order, relabelled 0, 1, ... in the order listed (empty: all classes)"
+        ).within(0...255),
     ]
 
     /// Where the Debian package `dataset-fashion-mnist` puts its files.
@@ -43,7 +51,9 @@ final class IDXDataset: DatasetLoader {
         let scale = options.has("scale") ? try options.double("scale") : 1.0 / 255.0
         let limit = options.has("limit") ? try options.int("limit") : 0
         guard scale.isFinite else { throw PluginError(.invalidArgument, "option `scale` must be finite, got \(scale)") }
-        guard limit >= 0 else { throw PluginError(.invalidArgument, "option `limit` must be 0 (all) or positive, got \(limit)") }
+        guard limit >= 0 else {
+            throw PluginError(.invalidArgument, "option `limit` must be 0 (all) or positive, got \(limit)")
+        }
 
         // The labels file is small: read it whole, so that the class count does not depend on `limit`.
         let labelFile = try IDXFile(path: labelsPath, what: "labels", expectedDimensions: 1)
@@ -79,7 +89,8 @@ final class IDXDataset: DatasetLoader {
         var finalClassCount = classCount
         if !kept.isEmpty {
             guard Set(kept).count == kept.count, kept.allSatisfy({ $0 >= 0 && $0 < classCount }) else {
-                throw PluginError(.invalidArgument, "option `classes` must list distinct classes in [0, \(classCount)), got \(kept)")
+                throw PluginError(
+                    .invalidArgument, "option `classes` must list distinct classes in [0, \(classCount)), got \(kept)")
             }
             var newLabel = [Int32](repeating: -1, count: classCount)
             for (i, c) in kept.enumerated() { newLabel[c] = Int32(i) }
@@ -105,11 +116,13 @@ final class IDXDataset: DatasetLoader {
     }
 
     func read(
-        start: Int, count: Int, features: UnsafeMutableBufferPointer<Float>, labels out: UnsafeMutableBufferPointer<Int32>
+        start: Int, count: Int, features: UnsafeMutableBufferPointer<Float>,
+        labels out: UnsafeMutableBufferPointer<Int32>
     ) throws {
         guard start >= 0, count >= 0, start <= recordCount - count else {
             throw PluginError(
-                .invalidArgument, "read of records [\(start), \(start + count)) is outside the \(recordCount) records of \(imagesPath)")
+                .invalidArgument,
+                "read of records [\(start), \(start + count)) is outside the \(recordCount) records of \(imagesPath)")
         }
         let size = rows * columns
         guard features.count == count * size, out.count == count else {

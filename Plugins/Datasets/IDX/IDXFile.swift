@@ -59,7 +59,8 @@ struct IDXFile {
                 "the \(what) file \(path) has \(magic[3]) dimension\(magic[3] == 1 ? "" : "s"); expected \(expectedDimensions) "
                     + (expectedDimensions == 1 ? "(count)" : "(count, rows, columns)"))
         }
-        let header = try reader.read(4 * expectedDimensions, offset: 4, context: "the \(expectedDimensions) dimensions of the header")
+        let header = try reader.read(
+            4 * expectedDimensions, offset: 4, context: "the \(expectedDimensions) dimensions of the header")
         let dimensions = (0..<expectedDimensions).map { d in
             header[(4 * d)..<(4 * d + 4)].reduce(0) { $0 << 8 | Int($1) }
         }

@@ -13,12 +13,17 @@ import PluginKit
 /// run's provenance (they are `path` options).
 final class NPYDataset: DatasetLoader {
     static let name = "npy"
-    static let summary = "NumPy .npy arrays: features [N, ...] float32/float64/uint8 and labels [N] integers, memory-mapped"
+    static let summary =
+        "NumPy .npy arrays: features [N, ...] float32/float64/uint8 and labels [N] integers, memory-mapped"
     static let options: [OptionSpec] = [
-        OptionSpec("features", .path, required: true, "`.npy` file of features, [N, ...] float32, float64 or uint8, C order"),
+        OptionSpec(
+            "features", .path, required: true, "`.npy` file of features, [N, ...] float32, float64 or uint8, C order"),
         OptionSpec("labels", .path, required: true, "`.npy` file of labels, [N] int32, int64 or uint8"),
-        OptionSpec("scale", .float, default: "1.0", "factor applied to every feature (1/255 for uint8 pixels in [0, 1])").above(0),
-        OptionSpec("class_count", .int, "number of classes; when absent, the largest label plus one").within(1...1_000_000),
+        OptionSpec(
+            "scale", .float, default: "1.0", "factor applied to every feature (1/255 for uint8 pixels in [0, 1])"
+        ).above(0),
+        OptionSpec("class_count", .int, "number of classes; when absent, the largest label plus one").within(
+            1...1_000_000),
         OptionSpec("limit", .int, default: "0", "use only the first `limit` records (0 means all)").atLeast(0),
     ]
 
@@ -46,31 +51,45 @@ final class NPYDataset: DatasetLoader {
         let labelsPath = try options.string("labels")
         let scale = options.has("scale") ? try options.double("scale") : 1
         let limit = options.has("limit") ? try options.int("limit") : 0
-        guard scale.isFinite, scale > 0 else { throw PluginError(.invalidArgument, "option `scale` must be finite and > 0, got \(scale)") }
-        guard limit >= 0 else { throw PluginError(.invalidArgument, "option `limit` must be 0 (all) or positive, got \(limit)") }
+        guard scale.isFinite, scale > 0 else {
+            throw PluginError(.invalidArgument, "option `scale` must be finite and > 0, got \(scale)")
+        }
+        guard limit >= 0 else {
+            throw PluginError(.invalidArgument, "option `limit` must be 0 (all) or positive, got \(limit)")
+        }
         self.scale = Float(scale)
 
         let mapping = try Self.map(featuresPath, what: "features")
         self.mapping = mapping
         let shape = mapping.header.shape
         guard shape.count >= 1 else {
-            throw PluginError(.io, "the features file \(featuresPath) holds a scalar; it must be [N, ...], one row per record")
+            throw PluginError(
+                .io, "the features file \(featuresPath) holds a scalar; it must be [N, ...], one row per record")
         }
         switch mapping.header.descr {
         case Float.descr: features = .float32(try Self.checked { try mapping.buffer(Float.self) })
         case Double.descr: features = .float64(try Self.checked { try mapping.buffer(Double.self) })
         case UInt8.descr: features = .uint8(try Self.checked { try mapping.buffer(UInt8.self) })
         default:
-            throw PluginError(.io, "the features file \(featuresPath) holds '\(mapping.header.descr)'; expected float32 '<f4', float64 '<f8' or uint8 '|u1'")
+            throw PluginError(
+                .io,
+                "the features file \(featuresPath) holds '\(mapping.header.descr)'; expected float32 '<f4', float64 '<f8' or uint8 '|u1'"
+            )
         }
         let featureShape = shape.count == 1 ? [1] : Array(shape.dropFirst())
         self.featureShape = featureShape
         featureSize = featureShape.reduce(1, *)
-        guard featureShape.reduce(1, *) > 0 else { throw PluginError(.io, "the features file \(featuresPath) has records of shape \(featureShape), with no value") }
+        guard featureShape.reduce(1, *) > 0 else {
+            throw PluginError(
+                .io, "the features file \(featuresPath) has records of shape \(featureShape), with no value")
+        }
 
         let labelMapping = try Self.map(labelsPath, what: "labels")
         guard labelMapping.header.shape.count == 1 else {
-            throw PluginError(.io, "the labels file \(labelsPath) has shape \(labelMapping.header.shape); expected [N], one label per record")
+            throw PluginError(
+                .io,
+                "the labels file \(labelsPath) has shape \(labelMapping.header.shape); expected [N], one label per record"
+            )
         }
         let all: [Int64]
         switch labelMapping.header.descr {
@@ -78,29 +97,40 @@ final class NPYDataset: DatasetLoader {
         case Int64.descr: all = Array(try Self.checked { try labelMapping.buffer(Int64.self) })
         case UInt8.descr: all = try Self.checked { try labelMapping.buffer(UInt8.self) }.map(Int64.init)
         default:
-            throw PluginError(.io, "the labels file \(labelsPath) holds '\(labelMapping.header.descr)'; expected int32 '<i4', int64 '<i8' or uint8 '|u1'")
+            throw PluginError(
+                .io,
+                "the labels file \(labelsPath) holds '\(labelMapping.header.descr)'; expected int32 '<i4', int64 '<i8' or uint8 '|u1'"
+            )
         }
         guard all.count == shape[0] else {
             throw PluginError(
-                .io, "the features file \(featuresPath) holds \(shape[0]) records but the labels file \(labelsPath) holds \(all.count): they must match")
+                .io,
+                "the features file \(featuresPath) holds \(shape[0]) records but the labels file \(labelsPath) holds \(all.count): they must match"
+            )
         }
         let count = limit > 0 ? min(limit, all.count) : all.count
         recordCount = count
         if let bad = all.prefix(count).firstIndex(where: { $0 < 0 }) {
-            throw PluginError(.io, "the labels file \(labelsPath) has label \(all[bad]) at record \(bad); labels must be >= 0")
+            throw PluginError(
+                .io, "the labels file \(labelsPath) has label \(all[bad]) at record \(bad); labels must be >= 0")
         }
         let classes: Int
         if options.has("class_count") {
             classes = try options.int("class_count")
-            guard classes >= 1 else { throw PluginError(.invalidArgument, "option `class_count` must be at least 1, got \(classes)") }
+            guard classes >= 1 else {
+                throw PluginError(.invalidArgument, "option `class_count` must be at least 1, got \(classes)")
+            }
             if let bad = all.prefix(count).firstIndex(where: { $0 >= Int64(classes) }) {
                 throw PluginError(
-                    .io, "the labels file \(labelsPath) has label \(all[bad]) at record \(bad), outside [0, \(classes)) set by option `class_count`")
+                    .io,
+                    "the labels file \(labelsPath) has label \(all[bad]) at record \(bad), outside [0, \(classes)) set by option `class_count`"
+                )
             }
         } else {
             let largest = all.prefix(count).max() ?? 0
             guard largest < Int64(Int32.max) else {
-                throw PluginError(.io, "the labels file \(labelsPath) has label \(largest); labels must fit a 32-bit class index")
+                throw PluginError(
+                    .io, "the labels file \(labelsPath) has label \(largest); labels must fit a 32-bit class index")
             }
             classes = Int(largest) + 1
         }
@@ -127,17 +157,23 @@ final class NPYDataset: DatasetLoader {
     private func checkFinite() throws {
         let n = recordCount * featureSize
         func bad(_ k: Int, _ value: String) -> PluginError {
-            PluginError(.io, "the features file \(featuresPath) has a non-finite feature (\(value)) at record \(k / featureSize), "
-                + "value \(k % featureSize) of the record (flat index \(k))")
+            PluginError(
+                .io,
+                "the features file \(featuresPath) has a non-finite feature (\(value)) at record \(k / featureSize), "
+                    + "value \(k % featureSize) of the record (flat index \(k))")
         }
         switch features {
         case .float32(let v):
             for k in 0..<n where !(v[k] * scale).isFinite { throw bad(k, "\(v[k]) times scale \(scale)") }
         case .float64(let v):
-            for k in 0..<n where !Float(v[k] * Double(scale)).isFinite { throw bad(k, "\(v[k]) times scale \(scale), as float32") }
+            for k in 0..<n where !Float(v[k] * Double(scale)).isFinite {
+                throw bad(k, "\(v[k]) times scale \(scale), as float32")
+            }
         case .uint8:
             // Bytes are at most 255: finite once scaled unless the scale itself overflows.
-            if n > 0 && !(255 * scale).isFinite { throw PluginError(.invalidArgument, "option `scale` \(scale) makes uint8 features non-finite") }
+            if n > 0 && !(255 * scale).isFinite {
+                throw PluginError(.invalidArgument, "option `scale` \(scale) makes uint8 features non-finite")
+            }
         }
     }
 
@@ -146,16 +182,19 @@ final class NPYDataset: DatasetLoader {
     }
 
     func read(
-        start: Int, count: Int, features out: UnsafeMutableBufferPointer<Float>, labels outLabels: UnsafeMutableBufferPointer<Int32>
+        start: Int, count: Int, features out: UnsafeMutableBufferPointer<Float>,
+        labels outLabels: UnsafeMutableBufferPointer<Int32>
     ) throws {
         guard start >= 0, count >= 0, start <= recordCount - count else {
             throw PluginError(
-                .invalidArgument, "read of records [\(start), \(start + count)) is outside the \(recordCount) records of \(featuresPath)")
+                .invalidArgument,
+                "read of records [\(start), \(start + count)) is outside the \(recordCount) records of \(featuresPath)")
         }
         guard out.count == count * featureSize, outLabels.count == count else {
             throw PluginError(
                 .invalidArgument,
-                "read of \(count) records needs \(count * featureSize) features and \(count) labels; got buffers of \(out.count) and \(outLabels.count)")
+                "read of \(count) records needs \(count * featureSize) features and \(count) labels; got buffers of \(out.count) and \(outLabels.count)"
+            )
         }
         let from = start * featureSize, n = count * featureSize
         switch features {

@@ -13,7 +13,8 @@ import PluginKit
 /// It cannot train: reference models are trained locally by another backend (native or python).
 final class HTTPModel: ModelBackend {
     static let name = "http"
-    static let summary = "a deployed model behind an HTTP prediction API (probabilities, top-k or labels), queries cached on disk"
+    static let summary =
+        "a deployed model behind an HTTP prediction API (probabilities, top-k or labels), queries cached on disk"
     static let options: [OptionSpec] = [
         OptionSpec("url", .string, required: true, "the prediction endpoint (POST)"),
         OptionSpec(
@@ -21,17 +22,24 @@ final class HTTPModel: ModelBackend {
             "what the API returns per record: probabilities, top_k ([class, probability] pairs) or label"),
         OptionSpec("batch_size", .int, default: "64", "records per request").within(1...1_048_576),
         OptionSpec("concurrency", .int, default: "1", "requests in flight at once").within(1...1024),
-        OptionSpec("rate_limit_per_second", .float, default: "0", "most requests started per second; 0: no limit").atLeast(0),
+        OptionSpec("rate_limit_per_second", .float, default: "0", "most requests started per second; 0: no limit")
+            .atLeast(0),
         OptionSpec("timeout_seconds", .float, default: "30", "the longest one request may take").above(0),
-        OptionSpec("retries", .int, default: "3", "retries of a request that failed, timed out or was rate-limited (429, 5xx)").within(0...100),
+        OptionSpec(
+            "retries", .int, default: "3", "retries of a request that failed, timed out or was rate-limited (429, 5xx)"
+        ).within(0...100),
         OptionSpec(
             "backoff_seconds", .float, default: "0.5",
-            "wait before the first retry, doubled at each next one (a Retry-After header wins)").atLeast(0),
-        OptionSpec("query_budget", .int, default: "0", "most records the API may answer for this model; 0: no limit").atLeast(0),
+            "wait before the first retry, doubled at each next one (a Retry-After header wins)"
+        ).atLeast(0),
+        OptionSpec("query_budget", .int, default: "0", "most records the API may answer for this model; 0: no limit")
+            .atLeast(0),
         OptionSpec(
-            "cache_folder", .string, default: "\"~/.cache/mia-audit/http\"", "folder of the on-disk query cache; empty: no cache"),
+            "cache_folder", .string, default: "\"~/.cache/mia-audit/http\"",
+            "folder of the on-disk query cache; empty: no cache"),
         OptionSpec(
-            "headers", .stringList, default: "[]", "extra request headers, `Name: value` (for example an Authorization header)"),
+            "headers", .stringList, default: "[]",
+            "extra request headers, `Name: value` (for example an Authorization header)"),
     ]
 
     let spec: ModelSpec
@@ -56,10 +64,13 @@ final class HTTPModel: ModelBackend {
             throw PluginError(.invalidArgument, "option `url` must be an http:// or https:// address, got `\(url)`")
         }
         func int(_ key: String, _ fallback: Int) throws -> Int { options.has(key) ? try options.int(key) : fallback }
-        func double(_ key: String, _ fallback: Double) throws -> Double { options.has(key) ? try options.double(key) : fallback }
+        func double(_ key: String, _ fallback: Double) throws -> Double {
+            options.has(key) ? try options.double(key) : fallback
+        }
         let shapeName = options.has("response") ? try options.string("response") : "probabilities"
         guard let shape = ResponseShape(rawValue: shapeName) else {
-            throw PluginError(.invalidArgument, "option `response` must be probabilities, top_k or label, got `\(shapeName)`")
+            throw PluginError(
+                .invalidArgument, "option `response` must be probabilities, top_k or label, got `\(shapeName)`")
         }
         self.shape = shape
         batchSize = try int("batch_size", 64)
@@ -87,11 +98,17 @@ final class HTTPModel: ModelBackend {
                 ))
         }
         client = PredictionClient(
-            .init(url: parsed, headers: headers, timeout: timeout, retries: retries, backoff: backoff, ratePerSecond: rate))
+            .init(
+                url: parsed, headers: headers, timeout: timeout, retries: retries, backoff: backoff, ratePerSecond: rate
+            ))
         var folder = options.has("cache_folder") ? try options.string("cache_folder") : "~/.cache/mia-audit/http"
-        if folder.hasPrefix("~/") { folder = FileManager.default.homeDirectoryForCurrentUser.path + folder.dropFirst(1) }
+        if folder.hasPrefix("~/") {
+            folder = FileManager.default.homeDirectoryForCurrentUser.path + folder.dropFirst(1)
+        }
         do {
-            cache = folder.isEmpty ? nil : try QueryCache(folder: folder, url: url, shape: shape, classCount: spec.classCount)
+            cache =
+                folder.isEmpty
+                ? nil : try QueryCache(folder: folder, url: url, shape: shape, classCount: spec.classCount)
         } catch let e as ShapeError {
             throw PluginError(.io, e.description)
         }
@@ -104,7 +121,9 @@ final class HTTPModel: ModelBackend {
         )
     }
 
-    func predict(features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>) throws {
+    func predict(features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>)
+        throws
+    {
         let d = spec.featureSize
         let k = spec.classCount
         guard features.count >= count * d, logits.count >= count * k else {
@@ -166,7 +185,8 @@ final class HTTPModel: ModelBackend {
                     model.queriesSpent += batch.count
                     let spent = model.queriesSpent
                     model.lock.unlock()
-                    model.host.progress("queries to \(model.url)", done: spent, total: model.budget > 0 ? model.budget : missingCount)
+                    model.host.progress(
+                        "queries to \(model.url)", done: spent, total: model.budget > 0 ? model.budget : missingCount)
                 } catch {
                     model.lock.lock()
                     if failure == nil { failure = error }
@@ -181,7 +201,9 @@ final class HTTPModel: ModelBackend {
                 throw PluginError(.io, "the prediction API `\(url)` failed: \(why)")
             case let e as ShapeError:
                 throw PluginError(
-                    .io, "the prediction API `\(url)` answered out of shape (`response: \(shape.rawValue)`): \(e.description)")
+                    .io,
+                    "the prediction API `\(url)` answered out of shape (`response: \(shape.rawValue)`): \(e.description)"
+                )
             default: throw failure
             }
         }
@@ -189,7 +211,8 @@ final class HTTPModel: ModelBackend {
     }
 
     /// Sends one batch; writes its logits into `out` and returns them per record.
-    private func ask(_ batch: [Int], features: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) throws
+    private func ask(_ batch: [Int], features: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>)
+        throws
         -> [[Float]]
     {
         let d = spec.featureSize

@@ -30,7 +30,8 @@ final class QueryCache {
         if let data = FileManager.default.contents(atPath: path) {
             let all = [UInt8](data)
             guard all.starts(with: headerLine) else {
-                throw ShapeError("`\(path)` is not the query cache of \(url) (\(shape.rawValue), \(classCount) classes)")
+                throw ShapeError(
+                    "`\(path)` is not the query cache of \(url) (\(shape.rawValue), \(classCount) classes)")
             }
             var p = headerLine.count
             all.withUnsafeBytes { raw in
@@ -38,7 +39,9 @@ final class QueryCache {
                     let key = Key128(
                         a: raw.loadUnaligned(fromByteOffset: p, as: UInt64.self),
                         b: raw.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self))
-                    loaded[key] = (0..<classCount).map { raw.loadUnaligned(fromByteOffset: p + 16 + 4 * $0, as: Float.self) }
+                    loaded[key] = (0..<classCount).map {
+                        raw.loadUnaligned(fromByteOffset: p + 16 + 4 * $0, as: Float.self)
+                    }
                     p += recordSize
                 }
             }
@@ -46,7 +49,9 @@ final class QueryCache {
         }
         entries = loaded
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ShapeError("cannot write the query cache `\(path)`: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw ShapeError("cannot write the query cache `\(path)`: \(String(cString: strerror(errno)))")
+        }
         if entries.isEmpty && (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == 0 {
             _ = headerLine.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         }

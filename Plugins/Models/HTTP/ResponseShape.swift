@@ -25,7 +25,9 @@ enum ResponseShape: String, CaseIterable {
                 throw ShapeError("expected a list of \(k) probabilities, got \(short(value))")
             }
             for (c, item) in row.enumerated() {
-                guard let p = number(item), p >= 0, p <= 1.0001 else { throw ShapeError("`\(short(item))` is not a probability") }
+                guard let p = number(item), p >= 0, p <= 1.0001 else {
+                    throw ShapeError("`\(short(item))` is not a probability")
+                }
                 out[c] = max(log(Float(p)), Self.floor)
             }
         case .topK:
@@ -35,9 +37,13 @@ enum ResponseShape: String, CaseIterable {
             var listed = [Bool](repeating: false, count: k)
             var mass = 0.0
             for pair in pairs {
-                guard let p = pair as? [Any], p.count == 2, let c = number(p[0]).map({ Int($0) }), c >= 0, c < k, !listed[c],
+                guard let p = pair as? [Any], p.count == 2, let c = number(p[0]).map({ Int($0) }), c >= 0, c < k,
+                    !listed[c],
                     let q = number(p[1]), q >= 0, q <= 1.0001
-                else { throw ShapeError("`\(short(pair))` is not a [class, probability] pair of a class below \(k) listed once") }
+                else {
+                    throw ShapeError(
+                        "`\(short(pair))` is not a [class, probability] pair of a class below \(k) listed once")
+                }
                 listed[c] = true
                 mass += q
                 out[c] = max(log(Float(q)), Self.floor)

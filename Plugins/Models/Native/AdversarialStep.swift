@@ -35,7 +35,8 @@ final class AdversarialStep: TrainingStep {
         guard let rf = data.auxiliaryFeatures, let rl = data.auxiliaryLabels, data.auxiliaryCount > 0,
             let rx = rf.baseAddress, let ry = rl.baseAddress
         else {
-            throw DefenceOptions.missingPublicRecords("`adversarial_regularization` (its inference model needs reference non-members)")
+            throw DefenceOptions.missingPublicRecords(
+                "`adversarial_regularization` (its inference model needs reference non-members)")
         }
         try model.check(rf, rl, what: "public")
         records = try model.privateRecords(data)
@@ -95,7 +96,8 @@ final class AdversarialStep: TrainingStep {
         let k = model.settings.defences.adversarialSteps
         model.host.log(
             .info,
-            "adversarial regularization: epoch \(record.epoch), mean gain on members (1/m) Σ log h = \(gain / Double(max(steps, 1))), inference model's loss \(attackLoss / Double(max(steps * k, 1))) (ln 2 = 0.693 is chance)")
+            "adversarial regularization: epoch \(record.epoch), mean gain on members (1/m) Σ log h = \(gain / Double(max(steps, 1))), inference model's loss \(attackLoss / Double(max(steps * k, 1))) (ln 2 = 0.693 is chance)"
+        )
     }
 }
 
@@ -114,7 +116,8 @@ extension NativeModel {
         for r in 0..<m { labels[r] = y[Int(indices[first + r])] }
         let z = network.forward(batch: m, training: true)
         let r = SoftmaxCrossEntropy.evaluate(
-            logits: z, labels: labels, rows: m, classes: spec.classCount, smoothing: smoothing, gradient: network.logitGradient,
+            logits: z, labels: labels, rows: m, classes: spec.classCount, smoothing: smoothing,
+            gradient: network.logitGradient,
             scale: 1 / Float(m))
         inference.setInputs(logits: z, labels: labels, rows: m, offset: 0)
         let gain = inference.addGainGradient(rows: m, weight: lambda, into: network.logitGradient)

@@ -44,11 +44,14 @@ enum ArchitectureBuilder {
             if o.dropout > 0 { layers.append(Dropout(input: shape, rate: Float(o.dropout))) }
         }
         func conv(_ filters: Int, kernel: Int, padding: Int) throws {
-            let g = WindowGeometry(height: shape.height, width: shape.width, channels: shape.channels, kernel: kernel, padding: padding)
+            let g = WindowGeometry(
+                height: shape.height, width: shape.width, channels: shape.channels, kernel: kernel, padding: padding)
             guard g.isValid else {
                 throw PluginError(.invalidArgument, "a \(kernel)x\(kernel) convolution does not fit a \(shape) record")
             }
-            hidden { Conv2D(input: shape, filters: filters, kernel: kernel, stride: 1, padding: padding, activation: $0) }
+            hidden {
+                Conv2D(input: shape, filters: filters, kernel: kernel, stride: 1, padding: padding, activation: $0)
+            }
         }
         func maxPool() {
             let pool = Pool(input: shape, kind: .max, size: 2, stride: 2)
@@ -57,7 +60,9 @@ enum ArchitectureBuilder {
         }
         func needImage() throws {
             guard dims.count >= 2 else {
-                throw PluginError(.invalidArgument, "architecture `\(o.architecture.rawValue)` needs image records [C, H, W], got \(dims)")
+                throw PluginError(
+                    .invalidArgument,
+                    "architecture `\(o.architecture.rawValue)` needs image records [C, H, W], got \(dims)")
             }
         }
 
@@ -69,10 +74,14 @@ enum ArchitectureBuilder {
         case .lenet5:
             try needImage()
             try conv(6, kernel: 5, padding: 2)
-            guard shape.height >= 2, shape.width >= 2 else { throw PluginError(.invalidArgument, "lenet5: record too small") }
+            guard shape.height >= 2, shape.width >= 2 else {
+                throw PluginError(.invalidArgument, "lenet5: record too small")
+            }
             maxPool()
             try conv(16, kernel: 5, padding: 0)
-            guard shape.height >= 2, shape.width >= 2 else { throw PluginError(.invalidArgument, "lenet5: record too small") }
+            guard shape.height >= 2, shape.width >= 2 else {
+                throw PluginError(.invalidArgument, "lenet5: record too small")
+            }
             maxPool()
             dense(120)
             dense(84)

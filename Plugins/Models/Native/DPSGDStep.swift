@@ -30,14 +30,16 @@ final class DPSGDStep: TrainingStep {
         self.model = model
         records = try model.privateRecords(data)
         canaries = try data.gradientCanaries.map {
-            try DiracCanaries($0, parameterCount: model.network.parameterCount, clipNorm: model.settings.privacy.clipNorm)
+            try DiracCanaries(
+                $0, parameterCount: model.network.parameterCount, clipNorm: model.settings.privacy.clipNorm)
         }
     }
 
     private var q: Double { Double(batchSize) / Double(records.count) }
     private var stepsPerEpoch: Int { max(1, Int((Double(records.count) / Double(batchSize)).rounded())) }
     private var samplingText: String {
-        model.settings.privacy.sampling == .poisson ? "Poisson sampling" : "shuffled batches (epsilon computed as if Poisson)"
+        model.settings.privacy.sampling == .poisson
+            ? "Poisson sampling" : "shuffled batches (epsilon computed as if Poisson)"
     }
 
     func prepare(batch: Int, seed: UInt64) {
@@ -49,13 +51,15 @@ final class DPSGDStep: TrainingStep {
         let dp = model.settings.privacy
         model.host.log(
             .info,
-            "DP-SGD: C = \(dp.clipNorm), sigma = \(dp.noiseMultiplier), q = \(q), \(stepsPerEpoch) steps per epoch, \(samplingText), per-example gradients \(clipper.isBatched ? "batched (dense layers)" : "one record at a time")")
+            "DP-SGD: C = \(dp.clipNorm), sigma = \(dp.noiseMultiplier), q = \(q), \(stepsPerEpoch) steps per epoch, \(samplingText), per-example gradients \(clipper.isBatched ? "batched (dense layers)" : "one record at a time")"
+        )
     }
 
     func step(_ batch: Batch) -> (loss: Double, correct: Int) {
         let r = model.noisyGradient(
             records.features, records.labels, members: batch.indices, count: batch.count, clipper: clipper!,
-            smoothing: Float(model.settings.labelSmoothing), noise: &noise, denominator: Double(batchSize), sum: sum.pointer,
+            smoothing: Float(model.settings.labelSmoothing), noise: &noise, denominator: Double(batchSize),
+            sum: sum.pointer,
             beforeNoise: canaries.map { c in { c.insert(into: $0, q: self.q) } })
         canaries?.observe(model.network.gradients.pointer)
         return r
@@ -64,20 +68,23 @@ final class DPSGDStep: TrainingStep {
     func complete(_ record: inout EpochRecord) {
         let dp = model.settings.privacy
         record.dpEpsilon =
-            RDPAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: record.epoch * stepsPerEpoch, delta: dp.delta).epsilon
+            RDPAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: record.epoch * stepsPerEpoch, delta: dp.delta)
+            .epsilon
     }
 
     func finish(epochs: Int) -> Double? {
         let dp = model.settings.privacy
         let steps = epochs * stepsPerEpoch
         // No step, nothing released: epsilon 0 (the formula's minimum over orders is not).
-        let spent = steps == 0
+        let spent =
+            steps == 0
             ? (epsilon: 0.0, order: 0)
             : RDPAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: steps, delta: dp.delta)
         let pld = PLDAccountant.epsilon(q: q, sigma: dp.noiseMultiplier, steps: steps, delta: dp.delta)
         model.host.log(
             .info,
-            "DP-SGD: claimed epsilon (RDP) = \(spent.epsilon), (PLD) = \(pld.epsilon) at delta = \(dp.delta), q = \(q), steps = \(steps), sigma = \(dp.noiseMultiplier), \(samplingText), add/remove-one neighbours (RDP: integer orders 2-256, best order \(spent.order), conversion eps = rdp + log(1/delta)/(order - 1); PLD: privacy loss distribution, grid \(pld.discretisation), the tighter upper bound; the history records the RDP figure)")
+            "DP-SGD: claimed epsilon (RDP) = \(spent.epsilon), (PLD) = \(pld.epsilon) at delta = \(dp.delta), q = \(q), steps = \(steps), sigma = \(dp.noiseMultiplier), \(samplingText), add/remove-one neighbours (RDP: integer orders 2-256, best order \(spent.order), conversion eps = rdp + log(1/delta)/(order - 1); PLD: privacy loss distribution, grid \(pld.discretisation), the tighter upper bound; the history records the RDP figure)"
+        )
         return spent.epsilon
     }
 }
@@ -99,7 +106,8 @@ extension NativeModel {
         var first = 0
         while first < m {
             let chunk = min(clipper.capacity, m - first)
-            let r = clipper.accumulate(x, y, indices: members, first: first, count: chunk, smoothing: smoothing, into: sum)
+            let r = clipper.accumulate(
+                x, y, indices: members, first: first, count: chunk, smoothing: smoothing, into: sum)
             loss += r.loss
             correct += r.correct
             first += chunk

@@ -33,7 +33,8 @@ final class DistillationStep: TrainingStep {
         guard let pf = data.auxiliaryFeatures, let pl = data.auxiliaryLabels, data.auxiliaryCount > 0,
             let x = pf.baseAddress, let y = pl.baseAddress
         else {
-            throw DefenceOptions.missingPublicRecords("`distillation: true` (the student trains on the public records only)")
+            throw DefenceOptions.missingPublicRecords(
+                "`distillation: true` (the student trains on the public records only)")
         }
         try model.check(pf, pl, what: "public")
         records = TrainingRecords(features: x, labels: y, count: data.auxiliaryCount)
@@ -41,7 +42,8 @@ final class DistillationStep: TrainingStep {
         guard outputs.softTargets.count == data.auxiliaryCount * model.spec.classCount else {
             throw PluginError(
                 .internal,
-                "distillation: the teacher gave \(outputs.softTargets.count) soft-target floats for \(data.auxiliaryCount) public records")
+                "distillation: the teacher gave \(outputs.softTargets.count) soft-target floats for \(data.auxiliaryCount) public records"
+            )
         }
         self.teacher = outputs
     }
@@ -65,7 +67,8 @@ final class DistillationStep: TrainingStep {
         }
         let logits = network.forward(batch: m, training: true)
         let r = SoftTargets.evaluate(
-            logits: logits, targets: targets.pointer, rows: m, classes: k, temperature: Float(model.settings.defences.temperature),
+            logits: logits, targets: targets.pointer, rows: m, classes: k,
+            temperature: Float(model.settings.defences.temperature),
             labels: labels.pointer, gradient: network.logitGradient, scale: 1 / Float(m))
         network.backward(batch: m)
         return (r.loss, r.correct)
@@ -79,7 +82,9 @@ final class DistillationStep: TrainingStep {
 extension NativeModel {
     /// Knowledge distillation with the teacher given (tests put a fixed one in its place): the
     /// student sees the private records only through `teacher`'s outputs.
-    func trainDistilled(_ data: TrainingData, onEpoch: (EpochRecord) -> Void, teacher: (TrainingData) throws -> TeacherOutputs) throws {
+    func trainDistilled(
+        _ data: TrainingData, onEpoch: (EpochRecord) -> Void, teacher: (TrainingData) throws -> TeacherOutputs
+    ) throws {
         try run(DistillationStep(self, data, teacher: teacher), data, onEpoch: onEpoch)
     }
 
@@ -106,7 +111,8 @@ extension NativeModel {
         if let last {
             host.log(
                 .info,
-                "distillation: teacher trained \(last.epoch) epochs on \(data.count) private records (train accuracy \(last.trainAccuracy), held-out accuracy \(last.heldoutAccuracy))")
+                "distillation: teacher trained \(last.epoch) epochs on \(data.count) private records (train accuracy \(last.trainAccuracy), held-out accuracy \(last.heldoutAccuracy))"
+            )
         }
         let m = data.auxiliaryCount
         let k = spec.classCount

@@ -1,9 +1,9 @@
 import Kernels
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// The inference model h of adversarial regularization (Nasr, Shokri and Houmansadr 2018): the
@@ -103,7 +103,8 @@ final class InferenceModel {
             da[r] = scale * (Self.sigmoid(a[r]) - t)
         }
         network.backward(batch: rows)
-        optimizer.step(network.parameters.pointer, network.gradients.pointer, count: network.parameterCount, lr: learningRate)
+        optimizer.step(
+            network.parameters.pointer, network.gradients.pointer, count: network.parameterCount, lr: learningRate)
         return loss / Double(rows)
     }
 

@@ -59,7 +59,8 @@ enum ModelFile {
         guard v == version else { throw fail("format version \(v), this backend reads version \(version)") }
         let stored = bytes.withUnsafeBytes { raw -> UInt32 in
             let tail = raw.count - 4
-            return UInt32(raw[tail]) | UInt32(raw[tail + 1]) << 8 | UInt32(raw[tail + 2]) << 16 | UInt32(raw[tail + 3]) << 24
+            return UInt32(raw[tail]) | UInt32(raw[tail + 1]) << 8 | UInt32(raw[tail + 2]) << 16 | UInt32(raw[tail + 3])
+                << 24
         }
         let actual = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<($0.count - 4)])) }
         guard stored == actual else { throw fail("checksum mismatch (the file is corrupt or truncated)") }
@@ -73,7 +74,9 @@ enum ModelFile {
         let p = try take(UInt64.self)
         let s = try take(UInt64.self)
         guard p == UInt64(network.parameterCount), s == UInt64(network.stateCount) else {
-            throw fail("it holds \(p) parameters and \(s) state values, expected \(network.parameterCount) and \(network.stateCount)")
+            throw fail(
+                "it holds \(p) parameters and \(s) state values, expected \(network.parameterCount) and \(network.stateCount)"
+            )
         }
         guard bytes.count - 4 - at == 4 * (network.parameterCount + network.stateCount) else {
             throw fail("its size does not match its header")
@@ -86,7 +89,9 @@ enum ModelFile {
 
 extension NativeModel {
     public func save(to path: String) throws {
-        guard isReady else { throw PluginError(.invalidArgument, "the model is neither trained nor loaded: nothing to save") }
+        guard isReady else {
+            throw PluginError(.invalidArgument, "the model is neither trained nor loaded: nothing to save")
+        }
         let bytes = ModelFile.encode(network)
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw PluginError(.io, "could not write the model file \(path)")

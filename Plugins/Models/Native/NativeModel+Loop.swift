@@ -47,7 +47,8 @@ extension NativeModel {
                 optimizer.step(params, grads, count: count, lr: lr)
             }
             var record = EpochRecord(
-                epoch: epoch, trainLoss: loss / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
+                epoch: epoch, trainLoss: loss / Double(max(seen, 1)),
+                trainAccuracy: Double(correct) / Double(max(seen, 1)),
                 seconds: 0)
             strategy.complete(&record)
             trained = epoch
@@ -78,7 +79,8 @@ extension NativeModel {
         let elapsed = ContinuousClock.now - started
         record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         guard record.trainLoss.isFinite else {
-            throw PluginError(.internal, "training diverged at epoch \(epoch) (loss is not finite); lower learning_rate")
+            throw PluginError(
+                .internal, "training diverged at epoch \(epoch) (loss is not finite); lower learning_rate")
         }
         onEpoch(record)
         markReady()
@@ -89,7 +91,9 @@ extension NativeModel {
             best = (record.heldoutLoss, epoch, ModelFile.encode(network))
         } else if epoch - best!.epoch >= settings.earlyStoppingPatience {
             try ModelFile.decode(best!.weights, into: network, path: "(best epoch \(best!.epoch) in memory)")
-            host.log(.info, "native: early stopping after epoch \(epoch); kept epoch \(best!.epoch) (held-out loss \(best!.loss))")
+            host.log(
+                .info,
+                "native: early stopping after epoch \(epoch); kept epoch \(best!.epoch) (held-out loss \(best!.loss))")
             return true
         }
         return false

@@ -16,7 +16,8 @@ extension NativeModel {
             guard settings.privacy.enabled, !settings.defences.distillation, !settings.defences.adversarial else {
                 throw PluginError(
                     .invalidArgument,
-                    "gradient canaries go into DP-SGD steps: they need `dp_sgd: true` without `distillation` or `adversarial`")
+                    "gradient canaries go into DP-SGD steps: they need `dp_sgd: true` without `distillation` or `adversarial`"
+                )
             }
         }
         let step: TrainingStep
@@ -51,10 +52,12 @@ extension NativeModel {
         guard features.count == labels.count * spec.featureSize else {
             throw PluginError(
                 .invalidArgument,
-                "\(what) features hold \(features.count) floats, expected \(labels.count) records of \(spec.featureSize)")
+                "\(what) features hold \(features.count) floats, expected \(labels.count) records of \(spec.featureSize)"
+            )
         }
         if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= spec.classCount }) {
-            throw PluginError(.invalidArgument, "\(what) record \(bad) has label \(labels[bad]), outside 0..<\(spec.classCount)")
+            throw PluginError(
+                .invalidArgument, "\(what) record \(bad) has label \(labels[bad]), outside 0..<\(spec.classCount)")
         }
     }
 }

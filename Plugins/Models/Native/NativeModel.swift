@@ -52,7 +52,8 @@ public final class NativeModel: ModelBackend {
         guard count >= 0, features.count == count * spec.featureSize, logits.count == count * k else {
             throw PluginError(
                 .invalidArgument,
-                "predict: expected [\(count), \(spec.featureSize)] features and [\(count), \(k)] logits, got \(features.count) and \(logits.count) floats")
+                "predict: expected [\(count), \(spec.featureSize)] features and [\(count), \(k)] logits, got \(features.count) and \(logits.count) floats"
+            )
         }
         guard count > 0, let x = features.baseAddress, let out = logits.baseAddress else { return }
         network.reserve(batch: max(settings.batchSize, min(count, Self.inferenceChunk)))
@@ -67,7 +68,9 @@ public final class NativeModel: ModelBackend {
     }
 
     /// Mean loss and accuracy on records, in inference mode.
-    func evaluate(_ features: UnsafePointer<Float>, _ labels: UnsafePointer<Int32>, count: Int) -> (loss: Double, accuracy: Double) {
+    func evaluate(_ features: UnsafePointer<Float>, _ labels: UnsafePointer<Int32>, count: Int) -> (
+        loss: Double, accuracy: Double
+    ) {
         guard count > 0 else { return (.nan, .nan) }
         let chunk = network.capacity
         var loss = 0.0

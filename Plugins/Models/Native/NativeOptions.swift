@@ -36,48 +36,73 @@ struct NativeOptions: Equatable {
     var privacy = PrivacyOptions()
     var defences = DefenceOptions()
 
-    static let specs: [OptionSpec] = [
-        OptionSpec(
-            "architecture", .string, default: "\"mlp\"", choices: Architecture.allCases.map(\.rawValue),
-            "network: logistic (softmax regression), mlp (hidden_sizes), lenet5, cnn (cnn_channels, cnn_blocks, dense_width)"),
-        OptionSpec("hidden_sizes", .intList, default: "[512, 256]", "mlp: width of each hidden dense layer, input side first").within(1...65536).length(1...64),
-        OptionSpec(
-            "cnn_channels", .intList, default: "[32, 64, 128]",
-            "cnn: output channels of each block's 3x3 convolution (the last value repeats when cnn_blocks is larger)").within(1...65536).length(1...64),
-        OptionSpec(
-            "cnn_blocks", .int, default: "3",
-            "cnn: number of blocks, each a 3x3 convolution (padding 1) then a 2x2 max-pool while the image is at least 4x4").within(1...64),
-        OptionSpec("dense_width", .int, default: "128", "cnn: width of the hidden dense layer after the blocks (0: none)").within(0...65536),
-        OptionSpec(
-            "activation", .string, default: "\"relu\"", choices: ["relu", "tanh", "sigmoid"],
-            "nonlinearity after every hidden layer"),
-        OptionSpec("dropout", .float, default: "0", "dropout rate in [0, 1) after every hidden dense layer (0: off)").within(0...1).atMost(1, exclusive: true),
-        OptionSpec("batch_norm", .bool, default: "false", "batch normalisation before every hidden activation"),
-        OptionSpec(
-            "optimizer", .string, default: "\"adam\"", choices: Optimizer.Kind.allCases.map(\.rawValue),
-            "update rule: sgd (with momentum, nesterov), adam, or adamw (decoupled weight decay)"),
-        OptionSpec("learning_rate", .float, default: "0.001", "initial learning rate, > 0").above(0),
-        OptionSpec("momentum", .float, default: "0.9", "sgd: momentum in [0, 1) (0: plain SGD)").within(0...1).atMost(1, exclusive: true),
-        OptionSpec("nesterov", .bool, default: "false", "sgd: Nesterov momentum"),
-        OptionSpec("weight_decay", .float, default: "0", "L2 penalty (sgd, adam) or decoupled decay (adamw), >= 0").atLeast(0),
-        OptionSpec(
-            "lr_schedule", .string, default: "\"constant\"", choices: Schedule.allCases.map(\.rawValue),
-            "learning rate per epoch: constant; step (times lr_gamma every lr_step_epochs); cosine (to 0 over the epochs)"),
-        OptionSpec("lr_step_epochs", .int, default: "10", "step schedule: epochs between decays, >= 1").within(1...1_000_000),
-        OptionSpec("lr_gamma", .float, default: "0.1", "step schedule: factor of each decay, > 0").above(0),
-        OptionSpec("label_smoothing", .float, default: "0", "label smoothing in [0, 1) of the cross-entropy target").within(0...1).atMost(1, exclusive: true),
-        OptionSpec("epochs", .int, default: "10", "passes over the training records, >= 0").within(0...1_000_000),
-        OptionSpec(
-            "early_stopping_patience", .int, default: "0",
-            "stop when the held-out loss has not improved for this many epochs and keep the best epoch's weights (0: off; needs held-out records; with dp_sgd the epsilon covers every epoch run)").within(0...1_000_000),
-        OptionSpec("checkpoint_epochs", .intList, default: "[]", "epochs after which to save the model to checkpoint_folder as epoch-<e>.bin").within(1...1_000_000),
-        OptionSpec("checkpoint_folder", .string, default: "\"\"", "folder for checkpoint_epochs (created if missing; required with checkpoint_epochs)"),
-        OptionSpec("batch_size", .int, default: "128", "records per step, >= 1 (the last batch of an epoch may be smaller)").within(1...16_777_216),
-        OptionSpec("shuffle", .bool, default: "true", "reshuffle the records every epoch (seeded)"),
-        OptionSpec(
-            "init", .string, default: "\"he\"", choices: WeightInit.allCases.map(\.rawValue),
-            "initial weights of dense and conv layers: he (U(+-sqrt(6/fan_in)) before ReLU, U(+-sqrt(3/fan_in)) otherwise, zero biases) or torch (PyTorch's default: weights and biases U(+-1/sqrt(fan_in)))"),
-    ] + PrivacyOptions.specs + DefenceOptions.specs
+    static let specs: [OptionSpec] =
+        [
+            OptionSpec(
+                "architecture", .string, default: "\"mlp\"", choices: Architecture.allCases.map(\.rawValue),
+                "network: logistic (softmax regression), mlp (hidden_sizes), lenet5, cnn (cnn_channels, cnn_blocks, dense_width)"
+            ),
+            OptionSpec(
+                "hidden_sizes", .intList, default: "[512, 256]",
+                "mlp: width of each hidden dense layer, input side first"
+            ).within(1...65536).length(1...64),
+            OptionSpec(
+                "cnn_channels", .intList, default: "[32, 64, 128]",
+                "cnn: output channels of each block's 3x3 convolution (the last value repeats when cnn_blocks is larger)"
+            ).within(1...65536).length(1...64),
+            OptionSpec(
+                "cnn_blocks", .int, default: "3",
+                "cnn: number of blocks, each a 3x3 convolution (padding 1) then a 2x2 max-pool while the image is at least 4x4"
+            ).within(1...64),
+            OptionSpec(
+                "dense_width", .int, default: "128", "cnn: width of the hidden dense layer after the blocks (0: none)"
+            ).within(0...65536),
+            OptionSpec(
+                "activation", .string, default: "\"relu\"", choices: ["relu", "tanh", "sigmoid"],
+                "nonlinearity after every hidden layer"),
+            OptionSpec(
+                "dropout", .float, default: "0", "dropout rate in [0, 1) after every hidden dense layer (0: off)"
+            ).within(0...1).atMost(1, exclusive: true),
+            OptionSpec("batch_norm", .bool, default: "false", "batch normalisation before every hidden activation"),
+            OptionSpec(
+                "optimizer", .string, default: "\"adam\"", choices: Optimizer.Kind.allCases.map(\.rawValue),
+                "update rule: sgd (with momentum, nesterov), adam, or adamw (decoupled weight decay)"),
+            OptionSpec("learning_rate", .float, default: "0.001", "initial learning rate, > 0").above(0),
+            OptionSpec("momentum", .float, default: "0.9", "sgd: momentum in [0, 1) (0: plain SGD)").within(0...1)
+                .atMost(1, exclusive: true),
+            OptionSpec("nesterov", .bool, default: "false", "sgd: Nesterov momentum"),
+            OptionSpec("weight_decay", .float, default: "0", "L2 penalty (sgd, adam) or decoupled decay (adamw), >= 0")
+                .atLeast(0),
+            OptionSpec(
+                "lr_schedule", .string, default: "\"constant\"", choices: Schedule.allCases.map(\.rawValue),
+                "learning rate per epoch: constant; step (times lr_gamma every lr_step_epochs); cosine (to 0 over the epochs)"
+            ),
+            OptionSpec("lr_step_epochs", .int, default: "10", "step schedule: epochs between decays, >= 1").within(
+                1...1_000_000),
+            OptionSpec("lr_gamma", .float, default: "0.1", "step schedule: factor of each decay, > 0").above(0),
+            OptionSpec("label_smoothing", .float, default: "0", "label smoothing in [0, 1) of the cross-entropy target")
+                .within(0...1).atMost(1, exclusive: true),
+            OptionSpec("epochs", .int, default: "10", "passes over the training records, >= 0").within(0...1_000_000),
+            OptionSpec(
+                "early_stopping_patience", .int, default: "0",
+                "stop when the held-out loss has not improved for this many epochs and keep the best epoch's weights (0: off; needs held-out records; with dp_sgd the epsilon covers every epoch run)"
+            ).within(0...1_000_000),
+            OptionSpec(
+                "checkpoint_epochs", .intList, default: "[]",
+                "epochs after which to save the model to checkpoint_folder as epoch-<e>.bin"
+            ).within(1...1_000_000),
+            OptionSpec(
+                "checkpoint_folder", .string, default: "\"\"",
+                "folder for checkpoint_epochs (created if missing; required with checkpoint_epochs)"),
+            OptionSpec(
+                "batch_size", .int, default: "128", "records per step, >= 1 (the last batch of an epoch may be smaller)"
+            ).within(1...16_777_216),
+            OptionSpec("shuffle", .bool, default: "true", "reshuffle the records every epoch (seeded)"),
+            OptionSpec(
+                "init", .string, default: "\"he\"", choices: WeightInit.allCases.map(\.rawValue),
+                "initial weights of dense and conv layers: he (U(+-sqrt(6/fan_in)) before ReLU, U(+-sqrt(3/fan_in)) otherwise, zero biases) or torch (PyTorch's default: weights and biases U(+-1/sqrt(fan_in)))"
+            ),
+        ] + PrivacyOptions.specs + DefenceOptions.specs
 
     init() {}
 
@@ -133,7 +158,9 @@ struct NativeOptions: Equatable {
         }
         try require(activation != .identity, "activation", "relu, tanh or sigmoid")
         try require(hiddenSizes.allSatisfy { $0 > 0 }, "hidden_sizes", "a list of positive widths")
-        try require(!cnnChannels.isEmpty && cnnChannels.allSatisfy { $0 > 0 }, "cnn_channels", "a non-empty list of positive counts")
+        try require(
+            !cnnChannels.isEmpty && cnnChannels.allSatisfy { $0 > 0 }, "cnn_channels",
+            "a non-empty list of positive counts")
         try require(cnnBlocks >= 1, "cnn_blocks", ">= 1")
         try require(denseWidth >= 0, "dense_width", ">= 0")
         try require(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)")
@@ -147,16 +174,19 @@ struct NativeOptions: Equatable {
         try require(batchSize >= 1, "batch_size", ">= 1")
         try require(earlyStoppingPatience >= 0, "early_stopping_patience", ">= 0")
         try require(checkpointEpochs.allSatisfy { $0 >= 1 }, "checkpoint_epochs", "a list of epochs >= 1")
-        try require(checkpointEpochs.isEmpty || !checkpointFolder.isEmpty, "checkpoint_folder", "set when checkpoint_epochs is")
+        try require(
+            checkpointEpochs.isEmpty || !checkpointFolder.isEmpty, "checkpoint_folder", "set when checkpoint_epochs is")
         if privacy.enabled && batchNorm {
             throw PluginError(
                 .invalidArgument,
-                "option `batch_norm` cannot be true with `dp_sgd: true`: batch normalisation mixes the records of a batch, so a record's gradient (which DP-SGD clips) is not its own; set batch_norm: false")
+                "option `batch_norm` cannot be true with `dp_sgd: true`: batch normalisation mixes the records of a batch, so a record's gradient (which DP-SGD clips) is not its own; set batch_norm: false"
+            )
         }
         if privacy.enabled && defences.adversarial {
             throw PluginError(
                 .invalidArgument,
-                "option `adversarial_regularization` cannot be non-zero with `dp_sgd: true`: DP-SGD's clipping and accountant cover the cross-entropy gradient only; use one or the other (or `distillation: true` with a DP-SGD teacher)")
+                "option `adversarial_regularization` cannot be non-zero with `dp_sgd: true`: DP-SGD's clipping and accountant cover the cross-entropy gradient only; use one or the other (or `distillation: true` with a DP-SGD teacher)"
+            )
         }
     }
 
@@ -171,7 +201,7 @@ struct NativeOptions: Equatable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif

@@ -68,7 +68,8 @@ final class Network {
         var po = 0
         var so = 0
         for layer in layers {
-            layer.bind(parameters: parameters.pointer + po, gradients: gradients.pointer + po, state: state.pointer + so)
+            layer.bind(
+                parameters: parameters.pointer + po, gradients: gradients.pointer + po, state: state.pointer + so)
             po += layer.parameterCount
             so += layer.stateCount
         }
@@ -160,7 +161,9 @@ final class Network {
     /// regularization's inference model passes its gain back to the classifier this way).
     func backward(batch: Int, inputGradient: UnsafeMutablePointer<Float>? = nil) {
         let a = activations.map(\.pointer)
-        let d: [UnsafeMutablePointer<Float>?] = deltas.enumerated().map { $0.offset == 0 ? inputGradient : $0.element.pointer }
+        let d: [UnsafeMutablePointer<Float>?] = deltas.enumerated().map {
+            $0.offset == 0 ? inputGradient : $0.element.pointer
+        }
         for stage in stages.reversed() {
             switch stage {
             case .batch(let i):

@@ -47,11 +47,14 @@ final class Optimizer {
         let slices = count >= 65536 ? 4 : 1
         Parallel.forEach(slices) { s in
             let range = Parallel.range(s, of: slices, count: count)
-            self.update(p + range.lowerBound, g + range.lowerBound, offset: range.lowerBound, count: range.count, lr: lr)
+            self.update(
+                p + range.lowerBound, g + range.lowerBound, offset: range.lowerBound, count: range.count, lr: lr)
         }
     }
 
-    private func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, offset: Int, count: Int, lr: Float) {
+    private func update(
+        _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, offset: Int, count: Int, lr: Float
+    ) {
         let wd = weightDecay
         switch kind {
         case .sgd:
@@ -86,7 +89,9 @@ final class Optimizer {
             typealias V = SIMD8<Float>
             let (b1, b2, eps) = (V(repeating: beta1), V(repeating: beta2), V(repeating: epsilon))
             let (c1, c2) = (V(repeating: 1 - beta1), V(repeating: 1 - beta2))
-            let (vl2, vdecay, vstep, vcorr) = (V(repeating: l2), V(repeating: decay), V(repeating: stepSize), V(repeating: correction2))
+            let (vl2, vdecay, vstep, vcorr) = (
+                V(repeating: l2), V(repeating: decay), V(repeating: stepSize), V(repeating: correction2)
+            )
             var i = 0
             while i &+ 8 <= count {
                 var pi = UnsafeRawPointer(p + i).loadUnaligned(as: V.self) * vdecay
@@ -112,7 +117,7 @@ final class Optimizer {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif

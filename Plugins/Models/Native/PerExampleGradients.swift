@@ -91,7 +91,8 @@ final class PerExampleGradients {
     /// Each record's clipped gradient, computed on its own (batch of 1): `g_r · min(1, C / ‖g_r‖)`
     /// for records `indices[0 ..< count]`, each [parameterCount]. For tests and inspection.
     func clippedGradients(
-        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Int32>, indices: UnsafePointer<Int32>, count: Int, smoothing: Float = 0
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Int32>, indices: UnsafePointer<Int32>, count: Int,
+        smoothing: Float = 0
     ) -> [[Float]] {
         let p = network.parameterCount
         return (0..<count).map { r in

@@ -18,15 +18,20 @@ struct PrivacyOptions: Equatable {
     static let specs: [OptionSpec] = [
         OptionSpec(
             "dp_sgd", .bool, default: "false",
-            "DP-SGD: per-example clipping and Gaussian noise; the log reports (epsilon, delta) from a Renyi-DP and a privacy-loss-distribution (PLD, tighter) accountant"),
-        OptionSpec("dp_clip_norm", .float, default: "1.0", "DP-SGD: L2 bound C of each record's gradient, > 0").above(0),
+            "DP-SGD: per-example clipping and Gaussian noise; the log reports (epsilon, delta) from a Renyi-DP and a privacy-loss-distribution (PLD, tighter) accountant"
+        ),
+        OptionSpec("dp_clip_norm", .float, default: "1.0", "DP-SGD: L2 bound C of each record's gradient, > 0").above(
+            0),
         OptionSpec(
             "dp_noise_multiplier", .float, default: "1.0",
-            "DP-SGD: sigma, the noise standard deviation over C (noise N(0, sigma^2 C^2) per coordinate), >= 0").atLeast(0),
-        OptionSpec("dp_delta", .float, default: "1e-5", "DP-SGD: the delta epsilon is reported at, in (0, 1)").above(0).atMost(1, exclusive: true),
+            "DP-SGD: sigma, the noise standard deviation over C (noise N(0, sigma^2 C^2) per coordinate), >= 0"
+        ).atLeast(0),
+        OptionSpec("dp_delta", .float, default: "1e-5", "DP-SGD: the delta epsilon is reported at, in (0, 1)").above(0)
+            .atMost(1, exclusive: true),
         OptionSpec(
             "dp_sampling", .string, default: "\"poisson\"", choices: Sampling.allCases.map(\.rawValue),
-            "DP-SGD batches: poisson (each record joins each step with probability batch_size / n; what the accountant assumes) or shuffle (fixed-size batches of a permutation; epsilon is then computed as if Poisson)"),
+            "DP-SGD batches: poisson (each record joins each step with probability batch_size / n; what the accountant assumes) or shuffle (fixed-size batches of a permutation; epsilon is then computed as if Poisson)"
+        ),
     ]
 
     init() {}

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// Knowledge distillation's soft-target loss (Hinton, Vinyals and Dean 2015).

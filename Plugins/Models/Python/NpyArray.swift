@@ -51,9 +51,14 @@ enum NpyArray {
         }
         guard bytes.count >= start + headerLength else { throw NpyError("truncated .npy header") }
         let header = String(decoding: bytes[(b + start)..<(b + start + headerLength)], as: UTF8.self)
-        guard let descr = quoted(after: "'descr':", in: header) else { throw NpyError("no dtype in .npy header: \(header)") }
-        guard header.contains("'fortran_order': False") else { throw NpyError("a Fortran-order array is not supported") }
-        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+        guard let descr = quoted(after: "'descr':", in: header) else {
+            throw NpyError("no dtype in .npy header: \(header)")
+        }
+        guard header.contains("'fortran_order': False") else {
+            throw NpyError("a Fortran-order array is not supported")
+        }
+        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")")
+        else {
             throw NpyError("no shape in .npy header: \(header)")
         }
         var shape: [Int] = []
@@ -76,13 +81,15 @@ enum NpyArray {
         for d in shape where !overflow { (payload, overflow) = payload.multipliedReportingOverflow(by: d) }
         guard !overflow, bytes.count - layout.dataOffset == payload else {
             throw NpyError(
-                "the .npy array of shape \(shape) holds \(bytes.count - layout.dataOffset) bytes of data, not \(payload)")
+                "the .npy array of shape \(shape) holds \(bytes.count - layout.dataOffset) bytes of data, not \(payload)"
+            )
         }
         return layout
     }
 
     /// The float values of a `<f4` or `<f8` array.
-    static func floats(_ bytes: ArraySlice<UInt8>, _ layout: Layout, into out: UnsafeMutableBufferPointer<Float>) throws {
+    static func floats(_ bytes: ArraySlice<UInt8>, _ layout: Layout, into out: UnsafeMutableBufferPointer<Float>) throws
+    {
         precondition(out.count >= layout.count)
         bytes.withUnsafeBytes { raw in
             let data = UnsafeRawBufferPointer(rebasing: raw[layout.dataOffset...])

@@ -12,14 +12,18 @@ import PluginKit
 /// new worker).
 final class PythonModel: ModelBackend {
     static let name = "python"
-    static let summary = "your own Python model (PyTorch, scikit-learn, JAX...) in a worker process, via the mia_worker package"
+    static let summary =
+        "your own Python model (PyTorch, scikit-learn, JAX...) in a worker process, via the mia_worker package"
     static let options: [OptionSpec] = [
         OptionSpec(
             "module", .string, required: true,
             "the worker: a module path (`my_package.worker`) or a `.py` file defining train, predict, save and load"),
-        OptionSpec("python", .string, default: "\"python3\"", "the Python interpreter (a name looked up in PATH, or a path)"),
-        OptionSpec("worker_options", .string, default: "\"{}\"", "a JSON object handed to the worker's code as `options`"),
-        OptionSpec("timeout_seconds", .float, default: "600", "the longest the worker may take to answer one request").above(0),
+        OptionSpec(
+            "python", .string, default: "\"python3\"", "the Python interpreter (a name looked up in PATH, or a path)"),
+        OptionSpec(
+            "worker_options", .string, default: "\"{}\"", "a JSON object handed to the worker's code as `options`"),
+        OptionSpec("timeout_seconds", .float, default: "600", "the longest the worker may take to answer one request")
+            .above(0),
         OptionSpec(
             "output", .string, default: "\"logits\"", choices: ["logits", "probabilities"],
             "what the worker's predict returns; probabilities are turned into log-probabilities"),
@@ -89,12 +93,14 @@ final class PythonModel: ModelBackend {
         let n = data.count
         guard data.features.count == n * spec.featureSize else {
             throw PluginError(
-                .invalidArgument, "training features hold \(data.features.count) floats, expected \(n) x \(spec.featureSize)")
+                .invalidArgument,
+                "training features hold \(data.features.count) floats, expected \(n) x \(spec.featureSize)")
         }
         var arrays = [
             (
                 name: "features",
-                npy: NpyArray.encode(UnsafeRawBufferPointer(data.features), descr: "<f4", shape: [n] + spec.featureShape)
+                npy: NpyArray.encode(
+                    UnsafeRawBufferPointer(data.features), descr: "<f4", shape: [n] + spec.featureShape)
             ),
             (name: "labels", npy: NpyArray.encode(UnsafeRawBufferPointer(data.labels), descr: "<i4", shape: [n])),
         ]
@@ -102,23 +108,31 @@ final class PythonModel: ModelBackend {
             arrays.append(
                 (
                     name: "heldout_features",
-                    npy: NpyArray.encode(UnsafeRawBufferPointer(hf), descr: "<f4", shape: [hl.count] + spec.featureShape)
+                    npy: NpyArray.encode(
+                        UnsafeRawBufferPointer(hf), descr: "<f4", shape: [hl.count] + spec.featureShape)
                 ))
             arrays.append(
-                (name: "heldout_labels", npy: NpyArray.encode(UnsafeRawBufferPointer(hl), descr: "<i4", shape: [hl.count])))
+                (
+                    name: "heldout_labels",
+                    npy: NpyArray.encode(UnsafeRawBufferPointer(hl), descr: "<i4", shape: [hl.count])
+                ))
         }
-        let request = WorkerMessage.request("train", [("seed", String(data.seed)), ("options", workerOptions)], arrays: arrays)
+        let request = WorkerMessage.request(
+            "train", [("seed", String(data.seed)), ("options", workerOptions)], arrays: arrays)
         let (answer, _) = try ask(request, op: "train")
         for (i, e) in (answer.history ?? []).enumerated() {
             onEpoch(
                 EpochRecord(
                     epoch: e.epoch ?? i + 1, trainLoss: e.trainLoss ?? .nan, trainAccuracy: e.trainAccuracy ?? .nan,
-                    heldoutLoss: e.heldoutLoss ?? .nan, heldoutAccuracy: e.heldoutAccuracy ?? .nan, seconds: e.seconds ?? .nan))
+                    heldoutLoss: e.heldoutLoss ?? .nan, heldoutAccuracy: e.heldoutAccuracy ?? .nan,
+                    seconds: e.seconds ?? .nan))
         }
         hasModel = true
     }
 
-    func predict(features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>) throws {
+    func predict(features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>)
+        throws
+    {
         let k = spec.classCount
         guard features.count >= count * spec.featureSize, logits.count >= count * k else {
             throw PluginError(.invalidArgument, "predict: buffers too small for \(count) records")
@@ -131,7 +145,8 @@ final class PythonModel: ModelBackend {
             arrays: [
                 (
                     name: "features",
-                    npy: NpyArray.encode(UnsafeRawBufferPointer(input), descr: "<f4", shape: [count] + spec.featureShape)
+                    npy: NpyArray.encode(
+                        UnsafeRawBufferPointer(input), descr: "<f4", shape: [count] + spec.featureShape)
                 )
             ])
         let (_, arrays) = try ask(request, op: "predict")
@@ -205,7 +220,8 @@ final class PythonModel: ModelBackend {
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONUNBUFFERED"] = "1"
         if !pythonPath.isEmpty {
-            environment["PYTHONPATH"] = (pythonPath + [environment["PYTHONPATH"]].compactMap { $0 }.filter { !$0.isEmpty })
+            environment["PYTHONPATH"] =
+                (pythonPath + [environment["PYTHONPATH"]].compactMap { $0 }.filter { !$0.isEmpty })
                 .joined(separator: ":")
         }
         let process: WorkerProcess
@@ -221,7 +237,8 @@ final class PythonModel: ModelBackend {
         let answer: WorkerAnswer
         do {
             (answer, _) = try ask(
-                .request("hello", [("protocol", String(Self.protocolVersion)), ("spec", spec), ("options", workerOptions)]),
+                .request(
+                    "hello", [("protocol", String(Self.protocolVersion)), ("spec", spec), ("options", workerOptions)]),
                 op: "hello")
         } catch {
             stopWorker()  // a worker whose module did not load is of no further use
@@ -288,7 +305,9 @@ final class PythonModel: ModelBackend {
                 host.log(.error, "python worker `\(module)` failed in `\(op)`:\n" + traceback.joined(separator: "\n"))
             }
             throw PluginError(
-                failure, fitted("python worker `\(module)` failed in `\(op)`: \(message)", quoting: traceback, label: "traceback")
+                failure,
+                fitted(
+                    "python worker `\(module)` failed in `\(op)`: \(message)", quoting: traceback, label: "traceback")
             )
         }
         return result
@@ -308,8 +327,11 @@ final class PythonModel: ModelBackend {
     private func workerError(_ process: WorkerProcess, _ what: String) -> PluginError {
         process.stderr.waitForEnd(seconds: 1)
         let lines = process.stderr.lines(last: Self.quotedLines)
-        if !lines.isEmpty { host.log(.error, "python worker `\(module)` stderr (last lines):\n" + lines.joined(separator: "\n")) }
-        return PluginError(.internal, fitted("python worker `\(module)` \(what)", quoting: lines, label: "its stderr ends with"))
+        if !lines.isEmpty {
+            host.log(.error, "python worker `\(module)` stderr (last lines):\n" + lines.joined(separator: "\n"))
+        }
+        return PluginError(
+            .internal, fitted("python worker `\(module)` \(what)", quoting: lines, label: "its stderr ends with"))
     }
 
     /// `headline` and as many of the last `lines` as fit an error message (1 KiB in the C ABI).

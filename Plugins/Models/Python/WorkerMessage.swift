@@ -13,7 +13,9 @@ struct WorkerMessage {
         -> WorkerMessage
     {
         var parts = ["\"op\":\(jsonString(op))"] + fields.map { "\(jsonString($0.0)):\($0.1)" }
-        if !arrays.isEmpty { parts.append("\"arrays\":[" + arrays.map { jsonString($0.name) }.joined(separator: ",") + "]") }
+        if !arrays.isEmpty {
+            parts.append("\"arrays\":[" + arrays.map { jsonString($0.name) }.joined(separator: ",") + "]")
+        }
         return WorkerMessage(header: "{" + parts.joined(separator: ",") + "}", arrays: arrays)
     }
 
@@ -86,7 +88,9 @@ struct AnswerParser {
         if headerEnd == nil {
             guard let nl = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) else {
                 scanned = buffer.count
-                if buffer.count > Self.maxHeaderBytes { throw ProtocolViolation("its header line is longer than 1 MiB") }
+                if buffer.count > Self.maxHeaderBytes {
+                    throw ProtocolViolation("its header line is longer than 1 MiB")
+                }
                 return nil
             }
             headerEnd = nl
@@ -104,7 +108,9 @@ struct AnswerParser {
         for name in answer.arrays ?? [] {
             guard buffer.count >= p + 8 else { return nil }
             let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(buffer[p + $1]) << (8 * UInt64($1)) }
-            guard length <= Self.maxArrayBytes else { throw ProtocolViolation("array `\(name)` claims \(length) bytes") }
+            guard length <= Self.maxArrayBytes else {
+                throw ProtocolViolation("array `\(name)` claims \(length) bytes")
+            }
             p += 8
             guard buffer.count >= p + Int(length) else { return nil }
             arrays.append((name, buffer[p..<(p + Int(length))]))

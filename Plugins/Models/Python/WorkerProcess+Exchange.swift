@@ -65,7 +65,9 @@ extension WorkerProcess {
             }
             if !done, fd.revents & Int16(POLLOUT) != 0 {
                 let n = segments[segment].withUnsafeBytes { raw in
-                    send(channel, raw.baseAddress! + sent, min(raw.count - sent, 1 << 20), Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                    send(
+                        channel, raw.baseAddress! + sent, min(raw.count - sent, 1 << 20),
+                        Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
                 }
                 if n < 0 {
                     if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { throw ExchangeFailure.closed }

@@ -41,9 +41,12 @@ public struct CanaryConfig: Sendable, Equatable {
 extension AuditConfig {
     /// Reads `audit.canaries`. Needs models this audit trains (no `signals`, no `target`), and at
     /// most as many canaries as audit records.
-    static func parseCanaries(_ node: ConfigNode, _ top: ConfigNode, auditRecords: Int, runSeed: UInt64) throws -> CanaryConfig {
+    static func parseCanaries(_ node: ConfigNode, _ top: ConfigNode, auditRecords: Int, runSeed: UInt64) throws
+        -> CanaryConfig
+    {
         for key in ["signals", "target"] where top[key] != nil {
-            throw node.error("`audit.canaries` needs a target this audit trains; with `\(key)` it was trained elsewhere")
+            throw node.error(
+                "`audit.canaries` needs a target this audit trains; with `\(key)` it was trained elsewhere")
         }
         try node.checkKeys(CanaryConfig.keys)
         let countNode = try node.require("count")
@@ -52,12 +55,16 @@ extension AuditConfig {
         let kindText = try kindNode.string()
         guard let kind = CanaryConfig.Kind(rawValue: kindText) else {
             let names = CanaryConfig.Kind.allCases.map(\.rawValue)
-            throw kindNode.error("unknown canary kind `\(kindText)` (one of \(names.joined(separator: ", ")))" + didYouMean(kindText, names))
+            throw kindNode.error(
+                "unknown canary kind `\(kindText)` (one of \(names.joined(separator: ", ")))"
+                    + didYouMean(kindText, names))
         }
         if kind == .dirac {
             try checkDiracModel(kindNode, top)
         } else if count > auditRecords {
-            throw countNode.error("\(count) canaries but only \(auditRecords) audit records (`dataset.audit_records`); canaries are audit records")
+            throw countNode.error(
+                "\(count) canaries but only \(auditRecords) audit records (`dataset.audit_records`); canaries are audit records"
+            )
         }
         var seed = runSeed
         if let s = node["seed"] {
@@ -72,7 +79,9 @@ extension AuditConfig {
             guesses = []
             for item in items {
                 let k = try item.int()
-                guard k >= 1, 2 * k <= count else { throw item.error("a guess count k must be in [1, \(count / 2)] (k in, k out, of \(count) canaries)") }
+                guard k >= 1, 2 * k <= count else {
+                    throw item.error("a guess count k must be in [1, \(count / 2)] (k in, k out, of \(count) canaries)")
+                }
                 guard !guesses.contains(k) else { throw item.error("guess count \(k) is listed twice") }
                 guesses.append(k)
             }

@@ -8,7 +8,8 @@ extension AuditConfig {
         let dp = top["model"]?["options"]?["dp_sgd"]
         guard let dp, (try? dp.bool()) == true else {
             throw kindNode.error(
-                "Dirac gradient canaries are inserted into DP-SGD steps; the model must train with DP-SGD (`model.options.dp_sgd: true`)")
+                "Dirac gradient canaries are inserted into DP-SGD steps; the model must train with DP-SGD (`model.options.dp_sgd: true`)"
+            )
         }
     }
 }

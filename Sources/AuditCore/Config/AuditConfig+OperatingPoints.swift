@@ -8,7 +8,9 @@ extension AuditConfig {
         var priors: [Double] = []
         for item in try node.list() {
             let v = try item.double()
-            guard v > 0 && v < 1 else { throw item.error("a membership prior must be between 0 and 1 (exclusive), not \(v)") }
+            guard v > 0 && v < 1 else {
+                throw item.error("a membership prior must be between 0 and 1 (exclusive), not \(v)")
+            }
             guard !priors.contains(v) else { throw item.error("prior \(v) is listed twice") }
             priors.append(v)
         }
@@ -25,7 +27,9 @@ extension AuditConfig {
         let k = try node.int()
         guard k >= 0 else { throw node.error("must be >= 0, not \(k)") }
         if let referenceCount, k > referenceCount {
-            throw node.error("asks for \(k) pseudo-targets but the audit has \(referenceCount) reference model(s) (`reference_models.count`)")
+            throw node.error(
+                "asks for \(k) pseudo-targets but the audit has \(referenceCount) reference model(s) (`reference_models.count`)"
+            )
         }
         return k
     }

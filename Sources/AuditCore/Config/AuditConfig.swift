@@ -108,7 +108,10 @@ public struct AuditConfig {
     public var slurm: SlurmConfig
 
     /// `sweep` belongs to studies (`Studies/`): a run of one point never sees it.
-    static let topKeys = ["run", "plugins", "signals", "dataset", "model", "target", "reference_models", "audit", "report", "slurm", "sweep"]
+    static let topKeys = [
+        "run", "plugins", "signals", "dataset", "model", "target", "reference_models", "audit", "report", "slurm",
+        "sweep",
+    ]
 
     /// Reads and checks the structure of `file` (plugin options are checked later, against the
     /// schemas of the plugins found).
@@ -141,7 +144,9 @@ public struct AuditConfig {
         let name = try run["name"]?.string() ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         if let n = run["name"], name.isEmpty || name.contains("/") || name.contains("\\") || name.hasPrefix(".") {
             // The name becomes a folder under runs/: `../../..` must not write outside it.
-            throw n.error("a run name is one folder name: no `/`, `\\`, leading `.` or `..`, not empty (use `run.output` to choose where the run goes)")
+            throw n.error(
+                "a run name is one folder name: no `/`, `\\`, leading `.` or `..`, not empty (use `run.output` to choose where the run goes)"
+            )
         }
         let output = try run["output"]?.string() ?? "runs/\(name)"
         let seedNode = run["seed"]
@@ -152,7 +157,9 @@ public struct AuditConfig {
         let store = try run["model_store"]?.string() ?? (output as NSString).appendingPathComponent("models")
         var parallelModels: Int?
         if let p = run["parallel_models"], !(p.isScalar && (try? p.string()) == "auto") {
-            guard p.isScalar, let n = p.node.int, n >= 1 else { throw p.error("must be `auto` or an integer of at least 1") }
+            guard p.isScalar, let n = p.node.int, n >= 1 else {
+                throw p.error("must be `auto` or an integer of at least 1")
+            }
             parallelModels = n
         }
 
@@ -171,7 +178,8 @@ public struct AuditConfig {
             // Bring your own signals: the models were trained elsewhere.
             for key in ["dataset", "model", "reference_models"] {
                 if let other = top[key] {
-                    throw other.error("`\(key)` cannot be used with `signals` (the signals replace the dataset and the models)")
+                    throw other.error(
+                        "`\(key)` cannot be used with `signals` (the signals replace the dataset and the models)")
                 }
             }
             try node.checkKeys(["path", "membership", "membership_format"])
@@ -184,17 +192,22 @@ public struct AuditConfig {
             var membership: String?
             if let m = node["membership"] {
                 membership = resolve(try m.string(), baseDir)
-                guard FileManager.default.fileExists(atPath: membership!) else { throw m.error("membership file `\(membership!)` does not exist") }
+                guard FileManager.default.fileExists(atPath: membership!) else {
+                    throw m.error("membership file `\(membership!)` does not exist")
+                }
             }
-            signals = SignalsChoice(path: path, membership: membership, membershipFormat: try membershipFormat(node), node: node)
+            signals = SignalsChoice(
+                path: path, membership: membership, membershipFormat: try membershipFormat(node), node: node)
         } else {
             let dataset = try top.require("dataset")
             try dataset.checkKeys(["plugin", "options", "audit_records", "population_records", "public_records"])
             datasetChoice = try component(dataset)
             let auditNode = try dataset.require("audit_records")
             auditRecords = try auditNode.count(in: 2...CountLimits.records.upperBound, "record indices are 32-bit")
-            populationRecords = try dataset["population_records"]?.count(in: CountLimits.records, "record indices are 32-bit") ?? 0
-            publicRecords = try dataset["public_records"]?.count(in: CountLimits.records, "record indices are 32-bit") ?? 0
+            populationRecords =
+                try dataset["population_records"]?.count(in: CountLimits.records, "record indices are 32-bit") ?? 0
+            publicRecords =
+                try dataset["public_records"]?.count(in: CountLimits.records, "record indices are 32-bit") ?? 0
 
             let model = try top.require("model")
             try model.checkKeys(["plugin", "options"])
@@ -205,13 +218,18 @@ public struct AuditConfig {
                 var modelFile: String?
                 if let f = t["model_file"] {
                     modelFile = resolve(try f.string(), baseDir)
-                    guard FileManager.default.fileExists(atPath: modelFile!) else { throw f.error("model file `\(modelFile!)` does not exist") }
+                    guard FileManager.default.fileExists(atPath: modelFile!) else {
+                        throw f.error("model file `\(modelFile!)` does not exist")
+                    }
                 }
                 let m = try t.require("membership")
                 let membership = resolve(try m.string(), baseDir)
-                guard FileManager.default.fileExists(atPath: membership) else { throw m.error("membership file `\(membership)` does not exist") }
+                guard FileManager.default.fileExists(atPath: membership) else {
+                    throw m.error("membership file `\(membership)` does not exist")
+                }
                 target = TargetChoice(
-                    component: try component(t), modelFile: modelFile, membership: membership, membershipFormat: try membershipFormat(t), node: t)
+                    component: try component(t), modelFile: modelFile, membership: membership,
+                    membershipFormat: try membershipFormat(t), node: t)
             }
             if let refs = top["reference_models"] {
                 try refs.checkKeys(["count"])
@@ -221,7 +239,8 @@ public struct AuditConfig {
 
         let audit = try top.require("audit")
         try audit.checkKeys([
-            "attacks", "fprs", "priors", "pseudo_targets", "slices", "bootstrap_samples", "output_defences", "checkpoints",
+            "attacks", "fprs", "priors", "pseudo_targets", "slices", "bootstrap_samples", "output_defences",
+            "checkpoints",
             "augmentations", "canaries",
         ])
         var attacks: [AttackChoice] = []
@@ -235,24 +254,30 @@ public struct AuditConfig {
                 throw (a["name"] ?? a).error("attack name `\(n)` may hold only letters, digits, '-', '_' and '.'")
             }
             if let earlier = seen[n] {
-                throw (a["name"] ?? a).error("two attacks are named `\(n)` (the other is on line \(earlier.map(String.init) ?? "?")); give one a `name:`")
+                throw (a["name"] ?? a).error(
+                    "two attacks are named `\(n)` (the other is on line \(earlier.map(String.init) ?? "?")); give one a `name:`"
+                )
             }
             seen[n] = a.line
             attacks.append(AttackChoice(name: n, component: choice, cFunction: cFunction?.spec))
         }
         guard !attacks.isEmpty else { throw try audit.require("attacks").error("must list at least one attack") }
-        let fprs = try audit["fprs"]?.list().map { node -> Double in
-            let v = try node.double()
-            guard v >= 0 && v < 1 else { throw node.error("an FPR must be at least 0 and below 1 (0: the TPR at zero FPR)") }
-            return v
-        } ?? [0.001, 0.01, 0.1]
-        let slices = try audit["slices"]?.list().map { node -> String in
-            let s = try node.string()
-            guard ["class", "correctness"].contains(s) else {
-                throw node.error("unknown slice `\(s)`" + didYouMean(s, ["class", "correctness"]))
-            }
-            return s
-        } ?? []
+        let fprs =
+            try audit["fprs"]?.list().map { node -> Double in
+                let v = try node.double()
+                guard v >= 0 && v < 1 else {
+                    throw node.error("an FPR must be at least 0 and below 1 (0: the TPR at zero FPR)")
+                }
+                return v
+            } ?? [0.001, 0.01, 0.1]
+        let slices =
+            try audit["slices"]?.list().map { node -> String in
+                let s = try node.string()
+                guard ["class", "correctness"].contains(s) else {
+                    throw node.error("unknown slice `\(s)`" + didYouMean(s, ["class", "correctness"]))
+                }
+                return s
+            } ?? []
         let bootstrap = try audit["bootstrap_samples"]?.count(in: CountLimits.bootstrapSamples) ?? 200
 
         let defences = try audit["output_defences"]?.list().map(parseDefence) ?? []
@@ -271,16 +296,23 @@ public struct AuditConfig {
 
         var config = AuditConfig(
             file: file, text: text, name: name, output: resolve(output, FileManager.default.currentDirectoryPath),
-            seed: UInt64(seed), threads: threads, parallelModels: parallelModels, modelStore: resolve(store, FileManager.default.currentDirectoryPath),
-            pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords, populationRecords: populationRecords,
+            seed: UInt64(seed), threads: threads, parallelModels: parallelModels,
+            modelStore: resolve(store, FileManager.default.currentDirectoryPath),
+            pluginPaths: pluginPaths, signals: signals, dataset: datasetChoice, auditRecords: auditRecords,
+            populationRecords: populationRecords,
             publicRecords: publicRecords,
-            model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs, slices: slices,
-            bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_, slurm: slurm)
+            model: modelChoice, target: target, referenceCount: referenceCount, attacks: attacks, fprs: fprs,
+            slices: slices,
+            bootstrapSamples: bootstrap, defences: defences, checkpoints: checkpoints, html: html, topRecords: top_,
+            slurm: slurm)
         config.pluginPolicy = try PluginPolicy.parse(top["plugins"], baseDir: baseDir)
         config.augmentations = try audit["augmentations"].map { try parseAugmentations($0, top) } ?? .none
-        config.canaries = try audit["canaries"].map { try parseCanaries($0, top, auditRecords: auditRecords, runSeed: UInt64(seed)) }
+        config.canaries = try audit["canaries"].map {
+            try parseCanaries($0, top, auditRecords: auditRecords, runSeed: UInt64(seed))
+        }
         config.priors = try parsePriors(audit["priors"])
-        config.pseudoTargets = try parsePseudoTargets(audit["pseudo_targets"], referenceCount: signals == nil ? referenceCount : nil)
+        config.pseudoTargets = try parsePseudoTargets(
+            audit["pseudo_targets"], referenceCount: signals == nil ? referenceCount : nil)
         return config
     }
 
@@ -297,7 +329,8 @@ public struct AuditConfig {
         }
         let entries = try node.entries()
         guard entries.count == 1, let (key, value, _) = entries.first else {
-            throw node.error("an output defence is `label_only` or one of `top_k: K`, `rounding: DECIMALS`, `temperature: T`")
+            throw node.error(
+                "an output defence is `label_only` or one of `top_k: K`, `rounding: DECIMALS`, `temperature: T`")
         }
         switch key {
         case "top_k":
@@ -324,7 +357,9 @@ public struct AuditConfig {
         guard let f = MembershipFormat(rawValue: s) else {
             throw n.error("unknown membership format `\(s)`" + didYouMean(s, MembershipFormat.allCases.map(\.rawValue)))
         }
-        if section["membership"] == nil { throw n.error("`membership_format` describes `membership`, which is not given") }
+        if section["membership"] == nil {
+            throw n.error("`membership_format` describes `membership`, which is not given")
+        }
         return f
     }
 
@@ -350,8 +385,10 @@ public struct AuditConfig {
 
     static func yamlProblem(_ e: YamlError) -> String {
         switch e {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
-        case .duplicatedKeysInMapping(let duplicates, _): return "duplicated keys: \(duplicates.joined(separator: ", "))"
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
+            return problem
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return "duplicated keys: \(duplicates.joined(separator: ", "))"
         default: return "\(e)"
         }
     }

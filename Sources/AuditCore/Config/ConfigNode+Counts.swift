@@ -8,7 +8,9 @@ extension ConfigNode {
         guard value >= range.lowerBound else {
             throw error(range.lowerBound == 0 ? "must not be negative" : "must be at least \(range.lowerBound)")
         }
-        guard value <= range.upperBound else { throw error("must be at most \(range.upperBound)\(why.isEmpty ? "" : " (\(why))")") }
+        guard value <= range.upperBound else {
+            throw error("must be at most \(range.upperBound)\(why.isEmpty ? "" : " (\(why))")")
+        }
         return value
     }
 }

@@ -20,7 +20,12 @@ public struct ConfigNode {
     /// The mapping's entries in file order; throws unless this is a mapping.
     func entries() throws -> [(key: String, value: ConfigNode, keyLine: Int?)] {
         guard case .mapping(let m) = node else { throw error("must be a mapping of keys to values") }
-        return m.map { (key: $0.key.string ?? "\($0.key)", value: child($0.key.string ?? "?", $0.value), keyLine: $0.key.mark?.line) }
+        return m.map {
+            (
+                key: $0.key.string ?? "\($0.key)", value: child($0.key.string ?? "?", $0.value),
+                keyLine: $0.key.mark?.line
+            )
+        }
     }
 
     /// Checks that every key is in `allowed`; an unknown key is an error with a suggestion.
@@ -34,7 +39,10 @@ public struct ConfigNode {
 
     subscript(_ key: String) -> ConfigNode? {
         guard case .mapping(let m) = node, let v = m[key] else { return nil }
-        if case .scalar(let s) = v, s.tag.rawValue == Tag.Name.null.rawValue || (s.string.isEmpty && s.style == .plain) { return nil }
+        if case .scalar(let s) = v, s.tag.rawValue == Tag.Name.null.rawValue || (s.string.isEmpty && s.style == .plain)
+        {
+            return nil
+        }
         return child(key, v)
     }
 
@@ -51,7 +59,9 @@ public struct ConfigNode {
     }
 
     func int() throws -> Int {
-        guard isScalar, let i = node.int else { throw error("must be an integer, not `\(node.string ?? "a collection")`") }
+        guard isScalar, let i = node.int else {
+            throw error("must be an integer, not `\(node.string ?? "a collection")`")
+        }
         return i
     }
 
@@ -63,7 +73,9 @@ public struct ConfigNode {
     }
 
     func bool() throws -> Bool {
-        guard isScalar, let b = node.bool else { throw error("must be true or false, not `\(node.string ?? "a collection")`") }
+        guard isScalar, let b = node.bool else {
+            throw error("must be true or false, not `\(node.string ?? "a collection")`")
+        }
         return b
     }
 

@@ -37,7 +37,9 @@ enum OptionChecker {
     /// One value, checked against everything the schema says of it: type, choices, finiteness,
     /// numeric range (of the value or of each element of a list) and list length. The error names
     /// the file, line and key of the value (of the element, in a list).
-    static func value(_ node: ConfigNode, _ spec: OptionSpec, baseDirectory: String, component: String) throws -> OptionValue {
+    static func value(_ node: ConfigNode, _ spec: OptionSpec, baseDirectory: String, component: String) throws
+        -> OptionValue
+    {
         let range = spec.range
         func inRange(_ x: Double, _ at: ConfigNode, shown: String) throws {
             if let why = range.violation(x) { throw at.error("`\(spec.name)` of `\(component)` \(why), not \(shown)") }
@@ -50,14 +52,17 @@ enum OptionChecker {
         func double(_ at: ConfigNode) throws -> OptionValue {
             let d = try at.double()
             guard d.isFinite else {
-                throw at.error("`\(spec.name)` of `\(component)` must be a finite number, not `\((try? at.string()) ?? "\(d)")`")
+                throw at.error(
+                    "`\(spec.name)` of `\(component)` must be a finite number, not `\((try? at.string()) ?? "\(d)")`")
             }
             try inRange(d, at, shown: OptionRange.text(d))
             return .double(d)
         }
         func list(_ element: (ConfigNode) throws -> OptionValue) throws -> OptionValue {
             let items = try listOf(node)
-            if let why = range.lengthViolation(items.count) { throw node.error("`\(spec.name)` of `\(component)` \(why)") }
+            if let why = range.lengthViolation(items.count) {
+                throw node.error("`\(spec.name)` of `\(component)` \(why)")
+            }
             return .list(try items.map(element))
         }
         func string(_ at: ConfigNode) throws -> OptionValue {

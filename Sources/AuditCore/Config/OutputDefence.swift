@@ -35,7 +35,9 @@ enum OutputDefence: Equatable, Sendable, CustomStringConvertible {
     /// Defends `logits` ([n, c] row-major); returns the log-probabilities the attacker sees.
     func apply(_ logits: [Float], classCount c: Int) -> [Float] {
         var out = [Float](repeating: 0, count: logits.count)
-        logits.withUnsafeBufferPointer { src in out.withUnsafeMutableBufferPointer { apply(src, classCount: c, into: $0) } }
+        logits.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { apply(src, classCount: c, into: $0) }
+        }
         return out
     }
 

@@ -77,9 +77,11 @@ struct PluginPolicy: Sendable, Equatable {
             for (key, value, keyLine) in try libraries.entries() {
                 try value.checkKeys(["isolation", "timeout_seconds"])
                 let resolved = key.contains("/") ? AuditConfig.resolve(key, baseDir) : key
-                policy.libraries.append(LibraryOverride(
-                    key: resolved, isolation: try value["isolation"].map(isolation), timeoutSeconds: try value["timeout_seconds"].map(timeout),
-                    line: keyLine ?? value.line))
+                policy.libraries.append(
+                    LibraryOverride(
+                        key: resolved, isolation: try value["isolation"].map(isolation),
+                        timeoutSeconds: try value["timeout_seconds"].map(timeout),
+                        line: keyLine ?? value.line))
             }
         }
         return policy

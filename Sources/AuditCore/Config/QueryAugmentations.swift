@@ -48,7 +48,8 @@ public struct QueryAugmentations: Equatable, Sendable, CustomStringConvertible {
 
     /// The canonical list, as in a config (`flip, shift:1`); part of the signals' key.
     public var description: String {
-        ([flip ? "flip" : nil, shift > 0 ? "shift:\(shift)" : nil] as [String?]).compactMap { $0 }.joined(separator: ", ")
+        ([flip ? "flip" : nil, shift > 0 ? "shift:\(shift)" : nil] as [String?]).compactMap { $0 }.joined(
+            separator: ", ")
     }
 
     /// The views in a file name: `flip-shift1`.
@@ -84,7 +85,9 @@ extension AuditConfig {
                 (term, value, at) = (parts[0], parts.count > 1 ? parts[1] : nil, item)
             } else {
                 let entries = try item.entries()
-                guard entries.count == 1, let (key, v, _) = entries.first else { throw item.error("an augmentation is one word; \(usage)") }
+                guard entries.count == 1, let (key, v, _) = entries.first else {
+                    throw item.error("an augmentation is one word; \(usage)")
+                }
                 (term, value, at) = (key, try v.string(), v)
             }
             guard !seen.contains(term) else { throw at.error("`\(term)` is listed twice in `audit.augmentations`") }
@@ -94,7 +97,8 @@ extension AuditConfig {
                 a.flip = true
             case ("shift", let k?):
                 guard let k = Int(k), (1...QueryAugmentations.maxShift).contains(k) else {
-                    throw at.error("`shift: \(k)`: K is a whole number of pixels from 1 to \(QueryAugmentations.maxShift)")
+                    throw at.error(
+                        "`shift: \(k)`: K is a whole number of pixels from 1 to \(QueryAugmentations.maxShift)")
                 }
                 a.shift = k
             default:
@@ -103,14 +107,19 @@ extension AuditConfig {
         }
         guard !a.isEmpty else { return a }
         for key in ["signals"] where top[key] != nil {
-            throw node.error("`audit.augmentations` needs models to query; with `\(key)` the logits were computed elsewhere")
+            throw node.error(
+                "`audit.augmentations` needs models to query; with `\(key)` the logits were computed elsewhere")
         }
         let audit = top["audit"]
         if audit?["checkpoints"] != nil {
-            throw node.error("`audit.augmentations` cannot be combined with `audit.checkpoints` yet (the checkpoints' signals have no augmentations)")
+            throw node.error(
+                "`audit.augmentations` cannot be combined with `audit.checkpoints` yet (the checkpoints' signals have no augmentations)"
+            )
         }
         if audit?["output_defences"] != nil {
-            throw node.error("`audit.augmentations` cannot be combined with `audit.output_defences` yet (a defence is applied to un-augmented outputs only)")
+            throw node.error(
+                "`audit.augmentations` cannot be combined with `audit.output_defences` yet (a defence is applied to un-augmented outputs only)"
+            )
         }
         return a
     }

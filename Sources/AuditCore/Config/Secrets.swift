@@ -84,14 +84,16 @@ public final class Secrets: @unchecked Sendable {
             let given = String(reference.dropFirst(5))
             let base = ((node.file as NSString).deletingLastPathComponent as NSString).standardizingPath
             let path = AuditConfig.resolve(given, base)
-            guard let data = FileManager.default.contents(atPath: path), var value = String(data: data, encoding: .utf8) else {
+            guard let data = FileManager.default.contents(atPath: path), var value = String(data: data, encoding: .utf8)
+            else {
                 throw node.error("`${file:\(given)}`: cannot read `\(path)`")
             }
             if value.hasSuffix("\r\n") { value.removeLast(2) } else if value.hasSuffix("\n") { value.removeLast() }
             return value
         }
         guard reference.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
-            throw node.error("`${\(reference)}` is not a reference: use `${NAME}` (an environment variable) or `${file:PATH}`")
+            throw node.error(
+                "`${\(reference)}` is not a reference: use `${NAME}` (an environment variable) or `${file:PATH}`")
         }
         guard let raw = getenv(reference) else {
             throw node.error("environment variable `\(reference)` (in `${\(reference)}`) is not set")

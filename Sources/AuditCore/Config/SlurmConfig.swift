@@ -31,7 +31,8 @@ public struct SlurmConfig: Equatable, Sendable {
     var auditTime: String?
 
     public init(
-        cpusPerTask: Int? = nil, memory: String? = nil, time: String? = nil, partition: String? = nil, account: String? = nil,
+        cpusPerTask: Int? = nil, memory: String? = nil, time: String? = nil, partition: String? = nil,
+        account: String? = nil,
         maxParallel: Int? = nil, sbatchOptions: [String] = [], auditCPUsPerTask: Int? = nil, auditMemory: String? = nil,
         auditTime: String? = nil
     ) {
@@ -47,7 +48,9 @@ public struct SlurmConfig: Equatable, Sendable {
         self.auditTime = auditTime
     }
 
-    static let keys = ["cpus_per_task", "memory", "time", "partition", "account", "max_parallel", "sbatch_options", "audit"]
+    static let keys = [
+        "cpus_per_task", "memory", "time", "partition", "account", "max_parallel", "sbatch_options", "audit",
+    ]
     static let auditKeys = ["cpus_per_task", "memory", "time"]
 
     /// Reads the section (absent: every key unset); every problem names its key and line.
@@ -73,11 +76,12 @@ public struct SlurmConfig: Equatable, Sendable {
         c.partition = try checked("partition") { Self.nameProblem($0, "a partition") }
         c.account = try checked("account") { Self.nameProblem($0, "an account") }
         c.maxParallel = try positive("max_parallel")
-        c.sbatchOptions = try node["sbatch_options"]?.list().map { item in
-            let s = try item.string()
-            if let problem = Self.sbatchOptionProblem(s) { throw item.error(problem) }
-            return s
-        } ?? []
+        c.sbatchOptions =
+            try node["sbatch_options"]?.list().map { item in
+                let s = try item.string()
+                if let problem = Self.sbatchOptionProblem(s) { throw item.error(problem) }
+                return s
+            } ?? []
         if let audit = node["audit"] {
             try audit.checkKeys(auditKeys)
             c.auditCPUsPerTask = try positive("cpus_per_task", in: audit)
@@ -89,19 +93,22 @@ public struct SlurmConfig: Equatable, Sendable {
 
     /// What `--mem` accepts: an integer of megabytes, or with a unit `K`, `M`, `G` or `T`.
     public static func memoryProblem(_ s: String) -> String? {
-        s.range(of: "^[0-9]+[KMGT]?$", options: .regularExpression) != nil ? nil
+        s.range(of: "^[0-9]+[KMGT]?$", options: .regularExpression) != nil
+            ? nil
             : "`\(s)` is not a Slurm memory size: an integer of megabytes, or with a unit K, M, G or T (`4G`, `500M`)"
     }
 
     /// What `--time` accepts: `M`, `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`, or `UNLIMITED`.
     public static func timeProblem(_ s: String) -> String? {
         let pattern = "^([0-9]+(:[0-9]+){0,2}|[0-9]+-[0-9]+(:[0-9]+){0,2}|UNLIMITED|INFINITE)$"
-        return s.range(of: pattern, options: .regularExpression) != nil ? nil
+        return s.range(of: pattern, options: .regularExpression) != nil
+            ? nil
             : "`\(s)` is not a Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS (quote it in YAML: \"1:00:00\")"
     }
 
     static func nameProblem(_ s: String, _ what: String) -> String? {
-        s.range(of: "^[A-Za-z0-9_.,:+-]+$", options: .regularExpression) != nil ? nil
+        s.range(of: "^[A-Za-z0-9_.,:+-]+$", options: .regularExpression) != nil
+            ? nil
             : "`\(s)` is not \(what) name Slurm accepts (letters, digits and `_ . , : + -`, no spaces)"
     }
 
@@ -133,7 +140,8 @@ public struct SlurmConfig: Equatable, Sendable {
     ) -> (train: SlurmResources, audit: SlurmResources) {
         let options = sbatchOptions ?? self.sbatchOptions
         let train = SlurmResources(
-            cpusPerTask: cpusPerTask ?? self.cpusPerTask ?? threads, memory: memory ?? self.memory, time: time ?? self.time,
+            cpusPerTask: cpusPerTask ?? self.cpusPerTask ?? threads, memory: memory ?? self.memory,
+            time: time ?? self.time,
             partition: partition ?? self.partition, account: account ?? self.account, sbatchOptions: options)
         var audit = train
         // A command-line option sets both jobs; otherwise `slurm.audit` wins over the section's key.

@@ -95,8 +95,10 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
     /// Numbers the attack recorded while scoring (`MIA_HOST_RESULTS_V1`), e.g. rmia's tuned `offline_a`.
     var reportedValues: [String: Double]? = nil
 
-    init(attack: String, metrics: MembershipMetrics, fprs: [Double], bootstrapSamples: Int,
-                confidenceLevel: Double, slices: [SliceEvaluation]) {
+    init(
+        attack: String, metrics: MembershipMetrics, fprs: [Double], bootstrapSamples: Int,
+        confidenceLevel: Double, slices: [SliceEvaluation]
+    ) {
         self.attack = attack
         self.metrics = metrics
         self.fprs = fprs
@@ -171,14 +173,16 @@ public func evaluate(
     targetCorrect: [Bool], fprs: [Double], slices: SliceOptions, bootstrapSamples: Int, seed: UInt64
 ) -> AttackEvaluation {
     let n = scores.count
-    precondition(evaluationMask.count == n && isMember.count == n && labels.count == n
-                 && targetCorrect.count == n, "evaluate: per-record arrays differ in length")
+    precondition(
+        evaluationMask.count == n && isMember.count == n && labels.count == n
+            && targetCorrect.count == n, "evaluate: per-record arrays differ in length")
     let level = 0.95
     let kept = (0..<n).filter { evaluationMask[$0] != 0 }
     func metrics(of records: [Int], threshold: Double?, seed: UInt64) -> MembershipMetrics {
-        membershipMetrics(scores: records.map { scores[$0] }, isMember: records.map { isMember[$0] },
-                          fprs: fprs, threshold: threshold, bootstrapSamples: bootstrapSamples,
-                          level: level, seed: seed)
+        membershipMetrics(
+            scores: records.map { scores[$0] }, isMember: records.map { isMember[$0] },
+            fprs: fprs, threshold: threshold, bootstrapSamples: bootstrapSamples,
+            level: level, seed: seed)
     }
     let whole = metrics(of: kept, threshold: nil, seed: seed)
 
@@ -194,11 +198,14 @@ public func evaluate(
         parts.append(("incorrect", "correctness", "incorrect", kept.filter { !targetCorrect[$0] }))
     }
     let sliceResults = parts.enumerated().map { k, part in
-        SliceEvaluation(name: part.name, kind: part.kind, value: part.value,
-                        metrics: metrics(of: part.records, threshold: whole.threshold,
-                                         seed: seed ^ (UInt64(k + 1) &* 0x9E37_79B9_7F4A_7C15)))
+        SliceEvaluation(
+            name: part.name, kind: part.kind, value: part.value,
+            metrics: metrics(
+                of: part.records, threshold: whole.threshold,
+                seed: seed ^ (UInt64(k + 1) &* 0x9E37_79B9_7F4A_7C15)))
     }
-    return AttackEvaluation(attack: attack, metrics: whole, fprs: fprs,
-                            bootstrapSamples: bootstrapSamples, confidenceLevel: level,
-                            slices: sliceResults)
+    return AttackEvaluation(
+        attack: attack, metrics: whole, fprs: fprs,
+        bootstrapSamples: bootstrapSamples, confidenceLevel: level,
+        slices: sliceResults)
 }

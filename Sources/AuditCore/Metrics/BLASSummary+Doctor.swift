@@ -12,9 +12,11 @@ extension BLASSummary {
         let cpu = CPUFeatures.current
         let best = OpenBLASKernelChoice.best(for: cpu)
         let environment = ProcessInfo.processInfo.environment
-        let variables = [OpenBLASKernelChoice.coretypeVariable, "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
-                         "OMP_NUM_THREADS", OpenBLASKernelChoice.markerVariable]
-            .compactMap { name in environment[name].map { "\(name)=\($0)" } }
+        let variables = [
+            OpenBLASKernelChoice.coretypeVariable, "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+            "OMP_NUM_THREADS", OpenBLASKernelChoice.markerVariable,
+        ]
+        .compactMap { name in environment[name].map { "\(name)=\($0)" } }
         let lines = [
             "cpu:       \(summary.cpu) (\(cpu.vendor.isEmpty ? "?" : cpu.vendor) family \(cpu.family) model \(cpu.model))",
             "features:  \(summary.cpuFeatures.isEmpty ? "none of avx2 fma avx512f/bw/dq/vl" : summary.cpuFeatures.joined(separator: " "))",
@@ -28,9 +30,11 @@ extension BLASSummary {
         ]
         var warnings: [String] = []
         if let best, let bestTier = OpenBLASKernelChoice.tier(of: best),
-           let tier = OpenBLASKernelChoice.tier(of: summary.kernel), tier < bestTier {
-            warnings.append("kernel \(summary.kernel) is weaker than this CPU runs (\(best))"
-                            + (summary.chosenBy == "environment" ? ": OPENBLAS_CORETYPE is set" : ""))
+            let tier = OpenBLASKernelChoice.tier(of: summary.kernel), tier < bestTier
+        {
+            warnings.append(
+                "kernel \(summary.kernel) is weaker than this CPU runs (\(best))"
+                    + (summary.chosenBy == "environment" ? ": OPENBLAS_CORETYPE is set" : ""))
         }
         if summary.chosenBy == BLASKernelSource.rejected.rawValue { warnings.append(summary.note) }
         if let check = BLAS.checkAgainstNaiveProduct() { warnings.append("sgemm is wrong: \(check)") }

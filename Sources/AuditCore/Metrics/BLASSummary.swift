@@ -27,8 +27,10 @@ public struct BLASSummary: Codable, Sendable, Equatable {
     /// The CPU features that decide the kernel ("avx2 fma avx512f ...").
     var cpuFeatures: [String]
 
-    public init(library: String, version: String, kernel: String, chosenBy: String, note: String,
-                threads: Int, gflops: Double, cpu: String, cpuFeatures: [String]) {
+    public init(
+        library: String, version: String, kernel: String, chosenBy: String, note: String,
+        threads: Int, gflops: Double, cpu: String, cpuFeatures: [String]
+    ) {
         self.library = library
         self.version = version
         self.kernel = kernel
@@ -64,8 +66,11 @@ public struct BLASSummary: Codable, Sendable, Equatable {
     static func logChoice(_ logger: Logger) throws {
         let info = try BLAS.load()
         guard !logged.swap() else { return }
-        let line = "BLAS: " + Self.line(library: info.library, version: info.config, kernel: info.kernel,
-                                        chosenBy: info.source.rawValue, note: info.note)
+        let line =
+            "BLAS: "
+            + Self.line(
+                library: info.library, version: info.config, kernel: info.kernel,
+                chosenBy: info.source.rawValue, note: info.note)
         if info.source == .rejected { logger.warning("\(line)") } else { logger.info("\(line)") }
     }
 
@@ -83,5 +88,9 @@ private final class OnceFlag: @unchecked Sendable {
     private var value = false
     private let lock = NSLock()
     /// Sets the flag; returns its value before.
-    func swap() -> Bool { lock.withLock { defer { value = true }; return value } }
+    func swap() -> Bool {
+        lock.withLock {
+            defer { value = true }; return value
+        }
+    }
 }

@@ -63,8 +63,9 @@ func bootstrapIntervals(
                 guard p > 0, p < n else { continue }
                 let a = pos.withUnsafeBufferPointer { pb in
                     neg.withUnsafeBufferPointer { nb in
-                        curveSummary(memberCounts: pb, nonMemberCounts: nb, memberTotal: p,
-                                     nonMemberTotal: n - p, sortedTargets: sortedTargets, tprs: &tprs)
+                        curveSummary(
+                            memberCounts: pb, nonMemberCounts: nb, memberTotal: p,
+                            nonMemberTotal: n - p, sortedTargets: sortedTargets, tprs: &tprs)
                     }
                 }
                 aucs.append(a)
@@ -75,8 +76,9 @@ func bootstrapIntervals(
     func interval(_ values: [Double], point: Double) -> ConfidenceInterval {
         guard !values.isEmpty else { return ConfidenceInterval(lower: point, upper: point) }
         let sorted = values.sorted()
-        return ConfidenceInterval(lower: quantile(sorted, (1 - level) / 2),
-                                  upper: quantile(sorted, (1 + level) / 2))
+        return ConfidenceInterval(
+            lower: quantile(sorted, (1 - level) / 2),
+            upper: quantile(sorted, (1 + level) / 2))
     }
     return BootstrapIntervals(
         auc: interval(aucs, point: pointAUC),

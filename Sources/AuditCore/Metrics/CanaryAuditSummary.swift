@@ -28,8 +28,10 @@ public struct CanaryAuditSummary: Codable, Sendable, Equatable {
     var gaussianDPMethod: String?
     var gaussianDPAssumptions: String?
 
-    init(kind: String, count: Int, included: Int, seed: UInt64, claimedEpsilon: Double?, delta: Double,
-                confidence: Double, bounds: [String: OneRunEpsilonBound], attackOrder: [String], indices: [Int]) {
+    init(
+        kind: String, count: Int, included: Int, seed: UInt64, claimedEpsilon: Double?, delta: Double,
+        confidence: Double, bounds: [String: OneRunEpsilonBound], attackOrder: [String], indices: [Int]
+    ) {
         self.kind = kind
         self.count = count
         self.included = included

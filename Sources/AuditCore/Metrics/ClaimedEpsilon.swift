@@ -30,8 +30,10 @@ public struct ClaimedEpsilon: Codable, Sendable, Equatable {
     /// Per checkpoint epoch (when `checkpoints` are on), the ε spent by the end of that epoch.
     var perEpoch: [ClaimedEpsilonEpoch]?
 
-    init(delta: Double, samplingRate q: Double, noiseMultiplier sigma: Double, steps: Int,
-                perEpoch epochSteps: [(epoch: Int, steps: Int)] = []) {
+    init(
+        delta: Double, samplingRate q: Double, noiseMultiplier sigma: Double, steps: Int,
+        perEpoch epochSteps: [(epoch: Int, steps: Int)] = []
+    ) {
         self.delta = delta
         samplingRate = q
         noiseMultiplier = sigma
@@ -42,10 +44,14 @@ public struct ClaimedEpsilon: Codable, Sendable, Equatable {
         rdp = Self.rdp(q: q, sigma: sigma, steps: steps, delta: delta)
         neighbouringRelation = "add/remove one record"
         method = claimedEpsilonMethod
-        perEpoch = epochSteps.isEmpty ? nil : epochSteps.map {
-            ClaimedEpsilonEpoch(epoch: $0.epoch, steps: $0.steps, rdp: Self.rdp(q: q, sigma: sigma, steps: $0.steps, delta: delta),
-                                pld: Self.pld(q: q, sigma: sigma, steps: $0.steps, delta: delta).epsilon)
-        }
+        perEpoch =
+            epochSteps.isEmpty
+            ? nil
+            : epochSteps.map {
+                ClaimedEpsilonEpoch(
+                    epoch: $0.epoch, steps: $0.steps, rdp: Self.rdp(q: q, sigma: sigma, steps: $0.steps, delta: delta),
+                    pld: Self.pld(q: q, sigma: sigma, steps: $0.steps, delta: delta).epsilon)
+            }
     }
 
     static func rdp(q: Double, sigma: Double, steps: Int, delta: Double) -> Double {

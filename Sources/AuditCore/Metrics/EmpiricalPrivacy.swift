@@ -61,8 +61,10 @@ func bestEpsilonPoint(_ roc: ROCCurve, delta: Double, confidence: Double) -> (ep
     guard positives > 0, negatives > 0 else { return (0, nil) }
     // Counts of each ROC point: false positives rise and false negatives fall along the curve.
     var points: [(fp: Int, fn: Int, threshold: Double)] = roc.falsePositiveRates.indices.map { k in
-        (Int((roc.falsePositiveRates[k] * Double(negatives)).rounded()),
-         Int(((1 - roc.truePositiveRates[k]) * Double(positives)).rounded()), roc.thresholds[k])
+        (
+            Int((roc.falsePositiveRates[k] * Double(negatives)).rounded()),
+            Int(((1 - roc.truePositiveRates[k]) * Double(positives)).rounded()), roc.thresholds[k]
+        )
     }
     // Keep the points no other point beats on both counts (one per distinct count pair).
     points.sort { $0.fp != $1.fp ? $0.fp < $1.fp : $0.fn < $1.fn }
@@ -80,8 +82,9 @@ func bestEpsilonPoint(_ roc: ROCCurve, delta: Double, confidence: Double) -> (ep
     for candidate in ranked {
         // Bounds within rounding of the best are still visited: the result is the exhaustive one.
         if candidate.bound <= best - 1e-9 * max(1, best) { break }
-        let value = epsilonFromCounts(fp: candidate.point.fp, negatives: negatives, fn: candidate.point.fn,
-                                      positives: positives, delta: delta, confidence: confidence)
+        let value = epsilonFromCounts(
+            fp: candidate.point.fp, negatives: negatives, fn: candidate.point.fn,
+            positives: positives, delta: delta, confidence: confidence)
         if value > best {
             best = value
             threshold = candidate.point.threshold
@@ -121,11 +124,13 @@ struct HeldOutEpsilonBound: Codable, Sendable, Equatable {
 
 /// How `heldOutEpsilonBound` is computed and what it assumes: written beside the figure in
 /// metrics.json and the report.
-let heldOutEpsilonMethod = "threshold chosen on a seeded half of the evaluated records (split within members and "
+let heldOutEpsilonMethod =
+    "threshold chosen on a seeded half of the evaluated records (split within members and "
     + "within non-members), then fixed; its false-positive and false-negative rates on the other half bounded above by "
     + "Clopper-Pearson (each one-sided at 1 - (1 - confidence)/2, so both hold at once with the stated confidence); "
     + "epsilon = max(log((1 - delta - FPR_u) / FNR_u), log((1 - delta - FNR_u) / FPR_u))"
-let heldOutEpsilonAssumptions = "treats the attack's outcome on each held-out record as an independent trial of "
+let heldOutEpsilonAssumptions =
+    "treats the attack's outcome on each held-out record as an independent trial of "
     + "one fixed test; the records of one training run share that run's randomness, so this is the classical audit's "
     + "reading, not a one-run DP audit (which needs canaries inserted independently with probability 1/2, Steinke, "
     + "Nasr and Jagielski 2023). A bound above the claimed epsilon is evidence against the claim; a bound below it "

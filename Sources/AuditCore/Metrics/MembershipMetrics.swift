@@ -91,13 +91,15 @@ func membershipMetrics(
     for i in scores.indices where scores[i] >= chosen {
         if isMember[i] { tp += 1 } else { fp += 1 }
     }
-    let matrix = ConfusionMatrix(truePositives: tp, falsePositives: fp, trueNegatives: q - fp,
-                                 falseNegatives: p - tp)
+    let matrix = ConfusionMatrix(
+        truePositives: tp, falsePositives: fp, trueNegatives: q - fp,
+        falseNegatives: p - tp)
     let tpr = p > 0 ? Double(tp) / Double(p) : 0
     let tnr = q > 0 ? Double(q - fp) / Double(q) : 0
 
-    let intervals = bootstrapIntervals(ranked, fprs: fprs, samples: bootstrapSamples, level: level,
-                                       seed: seed, pointAUC: auc, pointTPRs: tprs)
+    let intervals = bootstrapIntervals(
+        ranked, fprs: fprs, samples: bootstrapSamples, level: level,
+        seed: seed, pointAUC: auc, pointTPRs: tprs)
     var tprByKey: [String: Double] = [:], ciByKey: [String: ConfidenceInterval] = [:]
     for (k, fpr) in fprs.enumerated() {
         tprByKey[fprKey(fpr)] = tprs[k]

@@ -31,16 +31,24 @@ func oneRunPValue(canaries m: Int, guesses r: Int, correct v: Int, epsilon: Doub
 /// The largest ε whose one-run p-value is at most 1 − `confidence` (0 when even ε = 0 is not
 /// rejected): the lower bound on the training's ε, at `confidence`, from `correct` right guesses
 /// out of `guesses` on `canaries` canaries. Found by bisection to 1e-9 in ε.
-func oneRunEpsilonLowerBound(canaries m: Int, guesses r: Int, correct v: Int, delta: Double, confidence: Double) -> Double {
+func oneRunEpsilonLowerBound(canaries m: Int, guesses r: Int, correct v: Int, delta: Double, confidence: Double)
+    -> Double
+{
     precondition(confidence > 0 && confidence < 1)
     let beta = 1 - confidence
     guard r > 0, oneRunPValue(canaries: m, guesses: r, correct: v, epsilon: 0, delta: delta) <= beta else { return 0 }
     var lo = 0.0, hi = 1.0
     // q = e^ε / (1 + e^ε) reaches 1 in double precision near ε = 37, where the p-value is 1.
-    while hi < 64, oneRunPValue(canaries: m, guesses: r, correct: v, epsilon: hi, delta: delta) <= beta { lo = hi; hi *= 2 }
+    while hi < 64, oneRunPValue(canaries: m, guesses: r, correct: v, epsilon: hi, delta: delta) <= beta {
+        lo = hi; hi *= 2
+    }
     while hi - lo > 1e-9 {
         let mid = (lo + hi) / 2
-        if oneRunPValue(canaries: m, guesses: r, correct: v, epsilon: mid, delta: delta) <= beta { lo = mid } else { hi = mid }
+        if oneRunPValue(canaries: m, guesses: r, correct: v, epsilon: mid, delta: delta) <= beta {
+            lo = mid
+        } else {
+            hi = mid
+        }
     }
     return lo
 }
@@ -137,11 +145,13 @@ func defaultOneRunGuessCounts(canaries m: Int) -> [Int] {
 }
 
 /// How the one-run bound is computed and what it assumes: written beside it in metrics.json and the report.
-let oneRunEpsilonMethod = "Steinke, Nasr and Jagielski 2023 (one training run): each of m canaries put in the "
+let oneRunEpsilonMethod =
+    "Steinke, Nasr and Jagielski 2023 (one training run): each of m canaries put in the "
     + "target's training set with probability 1/2 (seeded coin flips, canaries.json); the attack guesses 'in' for its k "
     + "highest-scored canaries and 'out' for its k lowest, abstaining on the rest; epsilon is the largest value whose "
     + "p-value P[Bin(r, e^eps/(1+e^eps)) >= v] + 2 m delta max_i P[v-i <= Bin < v]/i is at most 1 - confidence, for r "
     + "guesses with v right; the k tried are fixed in advance and the best is kept after a Bonferroni correction over them"
-let oneRunEpsilonAssumptions = "valid for any attack and any training, as a lower bound on the epsilon of the "
+let oneRunEpsilonAssumptions =
+    "valid for any attack and any training, as a lower bound on the epsilon of the "
     + "training algorithm with respect to the canaries (the other training records fixed); weak canaries or attacks "
     + "give low bounds, so a bound below the claimed epsilon proves nothing, a bound above it refutes the claim"

@@ -30,12 +30,18 @@ import Kernels
 func inverseNormalCDF(_ p: Double) -> Double {
     if p <= 0 { return -.infinity }
     if p >= 1 { return .infinity }
-    let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
-             -3.066479806614716e+01, 2.506628277459239e+00]
-    let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
-             -1.328068155288572e+01]
-    let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
-             4.374664141464968e+00, 2.938163982698783e+00]
+    let a = [
+        -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+        -3.066479806614716e+01, 2.506628277459239e+00,
+    ]
+    let b = [
+        -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+        -1.328068155288572e+01,
+    ]
+    let c = [
+        -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+        4.374664141464968e+00, 2.938163982698783e+00,
+    ]
     let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
     func tail(_ q: Double) -> Double {
         let numerator = ((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]
@@ -145,7 +151,8 @@ func oneRunGaussianDPBound(
 ) -> OneRunGaussianDPBound {
     precondition(!ks.isEmpty)
     let each = 1 - (1 - confidence) / Double(ks.count)
-    var best = OneRunGaussianDPBound(mu: 0, epsilon: 0, confidence: confidence, delta: delta, k: ks[0], guesses: 0, correct: 0)
+    var best = OneRunGaussianDPBound(
+        mu: 0, epsilon: 0, confidence: confidence, delta: delta, k: ks[0], guesses: 0, correct: 0)
     var first = true
     for k in ks {
         let (r, v) = oneRunGuesses(scores: scores, included: included, scored: scored, k: k)
@@ -160,10 +167,12 @@ func oneRunGaussianDPBound(
 }
 
 /// How the Gaussian-DP bound is computed and what it assumes: written beside it in metrics.json and the report.
-let oneRunGaussianDPMethod = "Mahloujifar, Melis and Chaudhuri 2024 (f-DP in one run): the same canaries, guesser "
+let oneRunGaussianDPMethod =
+    "Mahloujifar, Melis and Chaudhuri 2024 (f-DP in one run): the same canaries, guesser "
     + "and k as the epsilon bound; mu is the largest value for which mu-Gaussian DP is rejected at 1 - confidence "
     + "(Bonferroni over the k tried) by the paper's recursion over the number of right guesses with the tradeoff "
     + "G_mu; its epsilon is that of the mu-GDP curve at delta, delta(eps) = Phi(-eps/mu + mu/2) - e^eps Phi(-eps/mu - mu/2)"
-let oneRunGaussianDPAssumptions = "mu is a lower bound on the Gaussian-DP parameter of the training with respect "
+let oneRunGaussianDPAssumptions =
+    "mu is a lower bound on the Gaussian-DP parameter of the training with respect "
     + "to the canaries, valid for any attack; the epsilon beside it assumes the training's privacy curve is a Gaussian "
     + "one (as DP-SGD's nearly is), and is not a lower bound on an arbitrary (epsilon, delta) mechanism"

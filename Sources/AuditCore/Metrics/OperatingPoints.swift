@@ -27,7 +27,8 @@ extension ROCCurve {
     func point(atFalsePositiveRate fpr: Double) -> CurvePoint {
         var k = 0
         for j in falsePositiveRates.indices where falsePositiveRates[j] <= fpr * (1 + 1e-12) { k = j }
-        return CurvePoint(threshold: thresholds[k], truePositiveRate: truePositiveRates[k], falsePositiveRate: falsePositiveRates[k])
+        return CurvePoint(
+            threshold: thresholds[k], truePositiveRate: truePositiveRates[k], falsePositiveRate: falsePositiveRates[k])
     }
 }
 
@@ -48,7 +49,8 @@ func ppvAtPriors(_ curve: ROCCurve, fprs: [Double], priors: [Double]) -> [String
         var row: [String: Double] = [:]
         for fpr in fprs {
             let p = curve.point(atFalsePositiveRate: fpr)
-            row[fprKey(fpr)] = positivePredictiveValue(truePositiveRate: p.truePositiveRate, falsePositiveRate: p.falsePositiveRate, prior: prior)
+            row[fprKey(fpr)] = positivePredictiveValue(
+                truePositiveRate: p.truePositiveRate, falsePositiveRate: p.falsePositiveRate, prior: prior)
         }
         out[fprKey(prior)] = row
     }
@@ -122,7 +124,9 @@ func referenceThresholds(
         }
         let tpr = p > 0 ? Double(tp) / Double(p) : 0, fpRate = q > 0 ? Double(fp) / Double(q) : 0
         var ppv: [String: Double] = [:]
-        for prior in priors { ppv[fprKey(prior)] = positivePredictiveValue(truePositiveRate: tpr, falsePositiveRate: fpRate, prior: prior) }
+        for prior in priors {
+            ppv[fprKey(prior)] = positivePredictiveValue(truePositiveRate: tpr, falsePositiveRate: fpRate, prior: prior)
+        }
         out[fprKey(fpr)] = ReferenceThreshold(
             threshold: chosen.threshold, referenceTPR: chosen.truePositiveRate, referenceFPR: chosen.falsePositiveRate,
             targetTPR: tpr, targetFPR: fpRate, targetPPV: ppv)
@@ -135,7 +139,8 @@ extension AttackEvaluation {
     /// `curve`, the whole set's ROC curve), and, when `pseudo` holds reference models attacked
     /// as targets, the thresholds chosen on them with the rates they give on the target.
     mutating func addOperatingPoints(
-        curve: ROCCurve, priors: [Double], pseudo: [PseudoTargetScores], scores: [Double], isMember: [Bool], mask: [UInt8]
+        curve: ROCCurve, priors: [Double], pseudo: [PseudoTargetScores], scores: [Double], isMember: [Bool],
+        mask: [UInt8]
     ) {
         priorsUsed = priors.isEmpty ? nil : priors
         ppvAtPrior = priors.isEmpty ? nil : ppvAtPriors(curve, fprs: fprs, priors: priors)

@@ -24,7 +24,8 @@ public struct ROCCurve: Sendable, Equatable {
         guard memberCount > 0, nonMemberCount > 0 else { return 0.5 }
         var area = 0.0
         for k in 1..<falsePositiveRates.count {
-            area += (falsePositiveRates[k] - falsePositiveRates[k - 1])
+            area +=
+                (falsePositiveRates[k] - falsePositiveRates[k - 1])
                 * (truePositiveRates[k] + truePositiveRates[k - 1]) / 2
         }
         return area
@@ -79,15 +80,17 @@ func rocCurve(_ ranked: RankedScores) -> ROCCurve {
         tprs.append(p > 0 ? Double(tp) / Double(p) : 0)
         thresholds.append(ranked.groupScores[g])
     }
-    return ROCCurve(falsePositiveRates: fprs, truePositiveRates: tprs, thresholds: thresholds,
-                    memberCount: p, nonMemberCount: q)
+    return ROCCurve(
+        falsePositiveRates: fprs, truePositiveRates: tprs, thresholds: thresholds,
+        memberCount: p, nonMemberCount: q)
 }
 
 /// The ROC curve of the records an attack left in its evaluation (`evaluationMask[i] != 0`):
 /// the curve behind `evaluate`'s whole-set figures, e.g. for the run's ROC CSV files.
 func rocCurve(scores: [Double], isMember: [Bool], evaluationMask: [UInt8]) -> ROCCurve {
-    precondition(scores.count == isMember.count && scores.count == evaluationMask.count,
-                 "rocCurve: per-record arrays differ in length")
+    precondition(
+        scores.count == isMember.count && scores.count == evaluationMask.count,
+        "rocCurve: per-record arrays differ in length")
     let kept = scores.indices.filter { evaluationMask[$0] != 0 }
     return rocCurve(scores: kept.map { scores[$0] }, isMember: kept.map { isMember[$0] })
 }

@@ -16,7 +16,8 @@ struct RunEnvironment: Codable, Sendable, Equatable {
     /// The hashes of this process's binary and of the libraries at `paths`.
     static func current(libraries paths: [String]) -> RunEnvironment {
         var hashes: [String: String] = [:]
-        let host = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let host =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         for path in [host] + paths where hashes[path] == nil {
             hashes[path] = SHA256.hex(contentsOf: path) ?? "unreadable"
         }

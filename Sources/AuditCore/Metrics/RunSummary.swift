@@ -190,8 +190,10 @@ public struct EpochSummary: Codable, Sendable, Equatable {
     /// Wall time of the epoch.
     var seconds: Double
 
-    init(epoch: Int, trainLoss: Double, trainAccuracy: Double, heldoutLoss: Double? = nil,
-                heldoutAccuracy: Double? = nil, seconds: Double) {
+    init(
+        epoch: Int, trainLoss: Double, trainAccuracy: Double, heldoutLoss: Double? = nil,
+        heldoutAccuracy: Double? = nil, seconds: Double
+    ) {
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy
@@ -280,9 +282,11 @@ public struct PrivacyEvidence: Codable, Sendable, Equatable {
     var method: String
     var assumptions: String
 
-    init(delta: Double, claimedEpsilon: Double?, empiricalEpsilonLowerBound: [String: Double],
-                details: [String: HeldOutEpsilonBound] = [:], uncorrectedMax: [String: Double] = [:],
-                confidence: Double = 0.95, accountants: ClaimedEpsilon? = nil) {
+    init(
+        delta: Double, claimedEpsilon: Double?, empiricalEpsilonLowerBound: [String: Double],
+        details: [String: HeldOutEpsilonBound] = [:], uncorrectedMax: [String: Double] = [:],
+        confidence: Double = 0.95, accountants: ClaimedEpsilon? = nil
+    ) {
         self.delta = delta
         self.claimedEpsilon = claimedEpsilon
         self.claimedEpsilonAccountants = accountants

@@ -5,7 +5,9 @@ import PluginKit
 // The C -> Swift adapters: each wraps a component's C table, and turns a non-zero status into
 // a thrown `PluginError` that names the plugin, the component and the call (the one boundary).
 
-func callPlugin(_ component: ComponentInfo, _ call: String, _ body: (UnsafeMutablePointer<mia_error_t>) -> mia_status_t) throws {
+func callPlugin(_ component: ComponentInfo, _ call: String, _ body: (UnsafeMutablePointer<mia_error_t>) -> mia_status_t)
+    throws
+{
     var error = mia_error_t()
     let status = PluginGuard.inFlight(component, call) { body(&error) }
     guard status != MIA_OK else { return }
@@ -21,12 +23,18 @@ func callPlugin(_ component: ComponentInfo, _ call: String, _ body: (UnsafeMutab
 /// Returns nil when the call fails (it throws): the host then never calls `destroy`/`close`.
 func createInstance(
     _ component: ComponentInfo, _ call: String, optionsJSON: String, host: UnsafePointer<mia_host_t>,
-    modern: ((UnsafePointer<mia_create_args_t>, UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<mia_error_t>) -> mia_status_t)?,
+    modern: (
+        (
+            UnsafePointer<mia_create_args_t>, UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+            UnsafeMutablePointer<mia_error_t>
+        ) -> mia_status_t
+    )?,
     legacy: (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<mia_error_t>) -> mia_status_t
 ) throws -> UnsafeMutableRawPointer? {
     var out: UnsafeMutableRawPointer?
     if let modern, let descriptor = component.descriptor {
-        try CreateArguments.with(component: descriptor, host: host, json: optionsJSON, schema: component.options) { args in
+        try CreateArguments.with(component: descriptor, host: host, json: optionsJSON, schema: component.options) {
+            args in
             try callPlugin(component, call) { modern(args, &out, $0) }
         }
     } else {
@@ -86,7 +94,9 @@ final class DynamicDataset {
             try labels.withUnsafeMutableBufferPointer { l in
                 var ft = TensorView.make(f.baseAddress!, dtype: MIA_DTYPE_F32, shape: [count] + featureShape)
                 var lt = TensorView.make(l.baseAddress!, dtype: MIA_DTYPE_I32, shape: [count])
-                try callPlugin(component, "read") { table.pointee.read(instance, Int64(start), Int64(count), &ft, &lt, $0) }
+                try callPlugin(component, "read") {
+                    table.pointee.read(instance, Int64(start), Int64(count), &ft, &lt, $0)
+                }
             }
         }
         return (features, labels)
@@ -146,7 +156,8 @@ final class DynamicModel {
     ) throws -> [EpochRecord] {
         if let session {
             return try trainInChild(
-                session, [(features, labels), (heldoutFeatures, heldoutLabels), (auxiliaryFeatures, auxiliaryLabels)], seed: seed,
+                session, [(features, labels), (heldoutFeatures, heldoutLabels), (auxiliaryFeatures, auxiliaryLabels)],
+                seed: seed,
                 checkpointEpochs: checkpointEpochs, onCheckpoint: onCheckpoint, onEpoch: onEpoch)
         }
         final class Context {
@@ -171,14 +182,22 @@ final class DynamicModel {
             }
             return try f.withUnsafeBufferPointer { fp in
                 try l.withUnsafeBufferPointer { lp in
-                    pins.append(TensorView.make(UnsafeMutableRawPointer(mutating: fp.baseAddress!), dtype: MIA_DTYPE_F32, shape: [lp.count] + shape))
-                    pins.append(TensorView.make(UnsafeMutableRawPointer(mutating: lp.baseAddress!), dtype: MIA_DTYPE_I32, shape: [lp.count]))
+                    pins.append(
+                        TensorView.make(
+                            UnsafeMutableRawPointer(mutating: fp.baseAddress!), dtype: MIA_DTYPE_F32,
+                            shape: [lp.count] + shape))
+                    pins.append(
+                        TensorView.make(
+                            UnsafeMutableRawPointer(mutating: lp.baseAddress!), dtype: MIA_DTYPE_I32, shape: [lp.count])
+                    )
                     slots.append((pins.count - 2, pins.count - 1))
                     return try lend(sets.dropFirst(), body)
                 }
             }
         }
-        return try lend([(features, labels), (heldoutFeatures, heldoutLabels), (auxiliaryFeatures, auxiliaryLabels)][...]) {
+        return try lend(
+            [(features, labels), (heldoutFeatures, heldoutLabels), (auxiliaryFeatures, auxiliaryLabels)][...]
+        ) {
             return try pins.withUnsafeBufferPointer { views in
                 func view(_ slot: Int?) -> UnsafePointer<mia_tensor_t>? { slot.map { views.baseAddress! + $0 } }
                 try epochs.withUnsafeBufferPointer { epochList in
@@ -195,10 +214,13 @@ final class DynamicModel {
                         guard let ctx, let record else { return }
                         let r = record.pointee
                         let c = Unmanaged<Context>.fromOpaque(ctx).takeUnretainedValue()
-                        let epsilon = abiCovers(r.struct_size, \mia_epoch_record_t.dp_epsilon) && r.dp_epsilon.isFinite ? r.dp_epsilon : nil
+                        let epsilon =
+                            abiCovers(r.struct_size, \mia_epoch_record_t.dp_epsilon) && r.dp_epsilon.isFinite
+                            ? r.dp_epsilon : nil
                         let e = EpochRecord(
                             epoch: Int(r.epoch), trainLoss: r.train_loss, trainAccuracy: r.train_accuracy,
-                            heldoutLoss: r.heldout_loss, heldoutAccuracy: r.heldout_accuracy, seconds: r.seconds, dpEpsilon: epsilon)
+                            heldoutLoss: r.heldout_loss, heldoutAccuracy: r.heldout_accuracy, seconds: r.seconds,
+                            dpEpsilon: epsilon)
                         c.records.append(e)
                         c.forward?(e)
                     }
@@ -291,11 +313,14 @@ public final class DynamicAttack {
     deinit { if created { PluginGuard.inFlight(component, "destroy") { table.pointee.destroy(instance) } } }
 
     public var requirements: AttackRequirements {
-        AttackRequirements(rawValue: PluginGuard.inFlight(component, "requirements") { table.pointee.requirements(instance) })
+        AttackRequirements(
+            rawValue: PluginGuard.inFlight(component, "requirements") { table.pointee.requirements(instance) })
     }
 
     /// Scores every audit record; the query service is offered for the duration of the call.
-    public func score(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (scores: [Double], mask: [UInt8]) {
+    public func score(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (
+        scores: [Double], mask: [UInt8]
+    ) {
         if let isolated = try scoreInChildProcess(signals, queries: queries) { return isolated }
         let n = Int(signals.pointee.record_count)
         var scores = [Double](repeating: 0, count: n)
@@ -304,11 +329,15 @@ public final class DynamicAttack {
         defer { bridge.queries = nil }
         try scores.withUnsafeMutableBufferPointer { s in
             try mask.withUnsafeMutableBufferPointer { m in
-                try callPlugin(component, "score") { table.pointee.score(instance, signals, s.baseAddress!, m.baseAddress!, $0) }
+                try callPlugin(component, "score") {
+                    table.pointee.score(instance, signals, s.baseAddress!, m.baseAddress!, $0)
+                }
             }
         }
         if let bad = scores.firstIndex(where: { !$0.isFinite }) {
-            throw PluginError(.internal, "score of record \(bad) is \(scores[bad])", origin: "attack `\(component.name)` (\(component.plugin.path))")
+            throw PluginError(
+                .internal, "score of record \(bad) is \(scores[bad])",
+                origin: "attack `\(component.name)` (\(component.plugin.path))")
         }
         return (scores, mask)
     }
@@ -350,7 +379,8 @@ public final class QueryService: @unchecked Sendable {
         let f = try TensorView.buffer(t, Float.self, dtype: MIA_DTYPE_F32, what: "query features")
         let n = featureSize == 0 ? 0 : f.count / featureSize
         guard n * featureSize == f.count else {
-            throw PluginError(.invalidArgument, "query features hold \(f.count) floats, not a multiple of \(featureSize)")
+            throw PluginError(
+                .invalidArgument, "query features hold \(f.count) floats, not a multiple of \(featureSize)")
         }
         return (UnsafeBufferPointer(f), n)
     }
@@ -375,13 +405,16 @@ public final class QueryService: @unchecked Sendable {
         try predict(target, features, out, defence: defence)
     }
 
-    func trainShadow(_ features: UnsafePointer<mia_tensor_t>?, _ labels: UnsafePointer<mia_tensor_t>?, _ seed: UInt64) throws -> DynamicModel {
+    func trainShadow(_ features: UnsafePointer<mia_tensor_t>?, _ labels: UnsafePointer<mia_tensor_t>?, _ seed: UInt64)
+        throws -> DynamicModel
+    {
         let (f, n) = try rows(features)
         let l = try TensorView.buffer(labels, Int32.self, dtype: MIA_DTYPE_I32, what: "shadow labels")
         guard l.count == n else { throw PluginError(.invalidArgument, "shadow labels: \(l.count) for \(n) records") }
         let model = try makeModel()
         _ = try model.train(
-            features: Array(f), labels: Array(l), auxiliaryFeatures: auxiliary?.features, auxiliaryLabels: auxiliary?.labels, seed: seed)
+            features: Array(f), labels: Array(l), auxiliaryFeatures: auxiliary?.features,
+            auxiliaryLabels: auxiliary?.labels, seed: seed)
         lock.withLock { shadowCount += 1 }
         return model
     }

@@ -13,23 +13,28 @@ extension DynamicAttack {
     public static let isolatedSubcommand = "isolated-score"
 
     /// The scores from a child process when this attack's library is isolated; nil otherwise.
-    func scoreInChildProcess(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (scores: [Double], mask: [UInt8])? {
+    func scoreInChildProcess(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (
+        scores: [Double], mask: [UInt8]
+    )? {
         let settings = PluginGuard.settings(for: component.plugin)
         guard settings.isolation == .process else { return nil }
         let origin = IsolatedChildEnd.origin(component)
         guard queries == nil else {
             throw PluginError(
-                .unsupported, "an attack that queries the target cannot run in a child process yet; set `plugins.libraries` to `isolation: none` for this library",
+                .unsupported,
+                "an attack that queries the target cannot run in a child process yet; set `plugins.libraries` to `isolation: none` for this library",
                 origin: "attack `\(component.name)` (\(component.plugin.path))")
         }
         guard signals.pointee.augmentation_count <= 1 else {
             throw PluginError(
-                .unsupported, "a child process does not receive query augmentations (`audit.augmentations`) yet; set `plugins.isolation: none` for this library",
+                .unsupported,
+                "a child process does not receive query augmentations (`audit.augmentations`) yet; set `plugins.isolation: none` for this library",
                 origin: "attack `\(component.name)` (\(component.plugin.path))")
         }
         guard signals.pointee.checkpoint_count <= 0 else {
             throw PluginError(
-                .unsupported, "a child process does not receive checkpoint logits (`audit.checkpoints`) yet; set `plugins.isolation: none` for this library",
+                .unsupported,
+                "a child process does not receive checkpoint logits (`audit.checkpoints`) yet; set `plugins.isolation: none` for this library",
                 origin: "attack `\(component.name)` (\(component.plugin.path))")
         }
         let block = try fill(signals)
@@ -42,7 +47,8 @@ extension DynamicAttack {
             let call = h.failed_call == Int32(MIA_ISOLATED_CREATE) ? "create" : "score"
             var message = block.message
             if message.isEmpty { message = "(the plugin gave no message)" }
-            throw PluginError(PluginStatus(rawValue: h.status) ?? .internal, message, origin: "\(origin) failed in \(call)")
+            throw PluginError(
+                PluginStatus(rawValue: h.status) ?? .internal, message, origin: "\(origin) failed in \(call)")
         }
         let n = Int(h.record_count)
         let scores = Array(UnsafeBufferPointer(start: block.pointer(Int(MIA_ISOLATED_SCORES), Double.self), count: n))
@@ -64,7 +70,8 @@ extension DynamicAttack {
             (UnsafeRawPointer(s.labels), n * 4), (UnsafeRawPointer(s.target_logits), n * c * 4),
             (UnsafeRawPointer(s.reference_logits), r * n * c * 4), (UnsafeRawPointer(s.reference_membership), r * n),
             (UnsafeRawPointer(s.population_labels), p * 4), (UnsafeRawPointer(s.population_target_logits), p * c * 4),
-            (UnsafeRawPointer(s.population_reference_logits), r * p * c * 4), (UnsafeRawPointer(s.target_membership), n),
+            (UnsafeRawPointer(s.population_reference_logits), r * p * c * 4),
+            (UnsafeRawPointer(s.target_membership), n),
             floats(s.features), floats(s.population_features),
         ]
         let lengths = sources.map { $0.0 == nil ? 0 : $0.1 } + [n * 8, max(n, 1), options.count]
@@ -81,7 +88,9 @@ extension DynamicAttack {
         h.pointee.flags = s.flags & ~UInt32(MIA_SIGNALS_REFERENCE_MAPPED)
         h.pointee.thread_count = s.thread_count
         if let f = s.features {
-            let dims = withUnsafeBytes(of: f.pointee.shape) { Array($0.bindMemory(to: Int64.self).prefix(Int(f.pointee.ndim))) }
+            let dims = withUnsafeBytes(of: f.pointee.shape) {
+                Array($0.bindMemory(to: Int64.self).prefix(Int(f.pointee.ndim)))
+            }
             h.pointee.feature_ndim = Int32(dims.count - 1)
             withUnsafeMutableBytes(of: &h.pointee.feature_shape) { b in
                 for (i, d) in dims.dropFirst().enumerated() { b.storeBytes(of: d, toByteOffset: i * 8, as: Int64.self) }
@@ -92,7 +101,9 @@ extension DynamicAttack {
             (block.base + offsets[slot]).copyMemory(from: source!, byteCount: length)
         }
         (block.base + offsets[Int(MIA_ISOLATED_MASK)]).initializeMemory(as: UInt8.self, repeating: 1, count: n)
-        options.withUnsafeBytes { (block.base + offsets[Int(MIA_ISOLATED_OPTIONS)]).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        options.withUnsafeBytes {
+            (block.base + offsets[Int(MIA_ISOLATED_OPTIONS)]).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+        }
         h.pointee.options_length = UInt64(options.count - 1)
         return block
     }
@@ -104,7 +115,8 @@ extension DynamicAttack {
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         let level = IsolatedChildEnd.logLevel(bridge)
         child.arguments = [
-            Self.isolatedSubcommand, block.childPath, component.plugin.path, component.name, "--label", bridge.label, "--log-level", level,
+            Self.isolatedSubcommand, block.childPath, component.plugin.path, component.name, "--label", bridge.label,
+            "--log-level", level,
         ]
         child.environment = IsolatedChildEnd.environment
         let ended = DispatchSemaphore(value: 0)
@@ -136,13 +148,16 @@ extension DynamicAttack {
         default: break
         }
         let status = child.terminationStatus
-        if child.terminationReason == .uncaughtSignal { throw IsolatedChildEnd.killed(by: status, call, origin: origin) }
+        if child.terminationReason == .uncaughtSignal {
+            throw IsolatedChildEnd.killed(by: status, call, origin: origin)
+        }
         if stage == Int32(MIA_ISOLATED_REFUSED) {
             throw PluginError(.internal, "the child process could not load it: \(block.message)", origin: origin)
         }
         guard stage == Int32(MIA_ISOLATED_FINISHED) else { throw IsolatedChildEnd.exited(status, call, origin: origin) }
         guard status == 0 else {
-            throw PluginError(.internal, "the child process exited with status \(status) after `score` returned", origin: origin)
+            throw PluginError(
+                .internal, "the child process exited with status \(status) after `score` returned", origin: origin)
         }
     }
 }

@@ -6,7 +6,9 @@ extension DynamicModel {
     /// Runs `body` with a `mia_gradient_canaries_t` (ABI 1.4) lent for `canaries` (nil when
     /// there are none), its coins and output arrays pinned for the call; afterwards, when the
     /// backend set `out_inserted`, hands its coordinates and scores to `canaries.report`.
-    static func lending<R>(_ canaries: GradientCanaries?, _ body: (UnsafeMutablePointer<mia_gradient_canaries_t>?) throws -> R) throws -> R {
+    static func lending<R>(
+        _ canaries: GradientCanaries?, _ body: (UnsafeMutablePointer<mia_gradient_canaries_t>?) throws -> R
+    ) throws -> R {
         guard let canaries else { return try body(nil) }
         let m = canaries.count
         let coins = canaries.included.map { UInt8($0 ? 1 : 0) }

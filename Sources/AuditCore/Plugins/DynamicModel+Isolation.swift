@@ -21,7 +21,9 @@ extension DynamicModel {
         m.values.0 = Int64(spec.classCount)
         m.values.1 = Int64(spec.featureShape.count)
         withUnsafeMutableBytes(of: &m.values) { v in
-            for (i, d) in spec.featureShape.prefix(10).enumerated() { v.storeBytes(of: Int64(d), toByteOffset: (2 + i) * 8, as: Int64.self) }
+            for (i, d) in spec.featureShape.prefix(10).enumerated() {
+                v.storeBytes(of: Int64(d), toByteOffset: (2 + i) * 8, as: Int64.self)
+            }
         }
         try session.call("create", m, block: block)
     }
@@ -55,7 +57,8 @@ extension DynamicModel {
             case Int(MIA_SESSION_EPOCH):
                 let n = event.numbers
                 let e = EpochRecord(
-                    epoch: Int(event.values.0), trainLoss: n.0, trainAccuracy: n.1, heldoutLoss: n.2, heldoutAccuracy: n.3, seconds: n.4,
+                    epoch: Int(event.values.0), trainLoss: n.0, trainAccuracy: n.1, heldoutLoss: n.2,
+                    heldoutAccuracy: n.3, seconds: n.4,
                     dpEpsilon: event.values.1 != 0 ? n.5 : nil)
                 records.append(e)
                 onEpoch?(e)
@@ -77,7 +80,9 @@ extension DynamicModel {
         return records
     }
 
-    func predictInChild(_ session: IsolatedSession, features: UnsafeBufferPointer<Float>, count n: Int, batch: Int) throws -> [Float] {
+    func predictInChild(_ session: IsolatedSession, features: UnsafeBufferPointer<Float>, count n: Int, batch: Int)
+        throws -> [Float]
+    {
         let size = spec.featureSize, c = spec.classCount
         let block = try IsolatedCallBlock.arrays([n * size * 4, n * c * 4])
         defer { block.close() }
@@ -91,7 +96,9 @@ extension DynamicModel {
 
     func fileInChild(_ session: IsolatedSession, _ call: String, path: String) throws {
         guard path.utf8.count < 1024 else {
-            throw PluginError(.invalidArgument, "the path is longer than 1023 bytes: \(path)", origin: "\(session.origin) failed in \(call)")
+            throw PluginError(
+                .invalidArgument, "the path is longer than 1023 bytes: \(path)",
+                origin: "\(session.origin) failed in \(call)")
         }
         var m = IsolatedSession.request(Int32(call == "save" ? MIA_SESSION_SAVE : MIA_SESSION_LOAD))
         IsolatedSession.setText(&m.text, path)
@@ -110,12 +117,16 @@ extension DynamicDataset {
 
     func infoInChild(_ session: IsolatedSession) throws -> DatasetInfo {
         let r = try session.call("info", IsolatedSession.request(Int32(MIA_SESSION_INFO)))
-        let shape = withUnsafeBytes(of: r.values) { v in (0..<min(max(Int(r.values.2), 0), 9)).map { Int(v.load(fromByteOffset: (3 + $0) * 8, as: Int64.self)) } }
+        let shape = withUnsafeBytes(of: r.values) { v in
+            (0..<min(max(Int(r.values.2), 0), 9)).map { Int(v.load(fromByteOffset: (3 + $0) * 8, as: Int64.self)) }
+        }
         return DatasetInfo(recordCount: Int(r.values.0), classCount: Int(r.values.1), featureShape: shape)
     }
 
     /// Records [start, start + count): the child writes them into shared memory.
-    func readInChild(_ session: IsolatedSession, start: Int, count: Int, featureShape: [Int]) throws -> (features: [Float], labels: [Int32]) {
+    func readInChild(_ session: IsolatedSession, start: Int, count: Int, featureShape: [Int]) throws -> (
+        features: [Float], labels: [Int32]
+    ) {
         let size = featureShape.reduce(1, *)
         let block = try IsolatedCallBlock.arrays([count * size * 4, count * 4])
         defer { block.close() }
@@ -124,7 +135,9 @@ extension DynamicDataset {
         m.values.1 = Int64(count)
         m.values.2 = Int64(featureShape.count)
         withUnsafeMutableBytes(of: &m.values) { v in
-            for (i, d) in featureShape.prefix(9).enumerated() { v.storeBytes(of: Int64(d), toByteOffset: (3 + i) * 8, as: Int64.self) }
+            for (i, d) in featureShape.prefix(9).enumerated() {
+                v.storeBytes(of: Int64(d), toByteOffset: (3 + i) * 8, as: Int64.self)
+            }
         }
         try session.call("read", m, block: block)
         return (block.read(0, Float.self, count: count * size), block.read(1, Int32.self, count: count))

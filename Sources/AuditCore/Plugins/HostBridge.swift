@@ -66,7 +66,8 @@ public final class HostBridge: @unchecked Sendable {
         t.progress = { ctx, task, done, total in
             guard let ctx else { return }
             let me = Unmanaged<HostBridge>.fromOpaque(ctx).takeUnretainedValue()
-            me.progressSink?.report(task: task.map { String(cString: $0) } ?? me.label, done: Int(done), total: Int(total))
+            me.progressSink?.report(
+                task: task.map { String(cString: $0) } ?? me.label, done: Int(done), total: Int(total))
         }
         t.is_cancelled = { ctx in
             guard let ctx else { return false }

@@ -20,7 +20,9 @@ final class IsolatedCallBlock {
     /// A new block of `size` bytes (host side).
     init(size: Int) throws {
         fd = mia_isolated_block(size)
-        guard fd >= 0 else { throw PluginError(.io, "cannot create shared memory of \(size) bytes: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw PluginError(.io, "cannot create shared memory of \(size) bytes: \(String(cString: strerror(errno)))")
+        }
         self.size = size
         owner = true
         base = try Self.map(fd, size)
@@ -30,7 +32,9 @@ final class IsolatedCallBlock {
     /// The host's block at `path` (`/proc/<host>/fd/<fd>`), in the child.
     init(path: String) throws {
         fd = open(path, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw PluginError(.io, "cannot open the shared memory \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw PluginError(.io, "cannot open the shared memory \(path): \(String(cString: strerror(errno)))")
+        }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_size >= MemoryLayout<mia_isolated_call_t>.size else {
             Glibc.close(fd)
@@ -46,7 +50,9 @@ final class IsolatedCallBlock {
 
     private static func map(_ fd: Int32, _ size: Int) throws -> UnsafeMutableRawPointer {
         let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-        guard let p, p != MAP_FAILED else { throw PluginError(.io, "cannot map shared memory: \(String(cString: strerror(errno)))") }
+        guard let p, p != MAP_FAILED else {
+            throw PluginError(.io, "cannot map shared memory: \(String(cString: strerror(errno)))")
+        }
         return p
     }
 
@@ -63,7 +69,9 @@ final class IsolatedCallBlock {
     }
 
     func setOffset(_ slot: Int, _ value: Int) {
-        withUnsafeMutableBytes(of: &header.pointee.offsets) { $0.storeBytes(of: UInt64(value), toByteOffset: slot * 8, as: UInt64.self) }
+        withUnsafeMutableBytes(of: &header.pointee.offsets) {
+            $0.storeBytes(of: UInt64(value), toByteOffset: slot * 8, as: UInt64.self)
+        }
     }
 
     /// The array at `slot`, or nil when absent.
@@ -73,7 +81,11 @@ final class IsolatedCallBlock {
     }
 
     var message: String {
-        get { withUnsafeBytes(of: header.pointee.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) } }
+        get {
+            withUnsafeBytes(of: header.pointee.message) {
+                String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+        }
         set {
             withUnsafeMutableBytes(of: &header.pointee.message) { m in
                 let bytes = Array(newValue.utf8.prefix(m.count - 1))

@@ -12,19 +12,26 @@ enum IsolatedChildEnd {
 
     static func timedOut(_ call: String, limit: Double?, origin: String) -> PluginError {
         PluginError(
-            .internal, String(format: "`%@` ran past plugins.timeout_seconds = %g s; the child process was killed", call, limit ?? 0),
+            .internal,
+            String(
+                format: "`%@` ran past plugins.timeout_seconds = %g s; the child process was killed", call, limit ?? 0),
             origin: "\(origin) failed in \(call)")
     }
 
     /// The child ended by `signal` during `call`.
     static func killed(by signal: Int32, _ call: String, origin: String) -> PluginError {
-        if signal == SIGINT { return PluginError(.cancelled, "the child process running `\(call)` was interrupted", origin: origin) }
-        return PluginError(.internal, "the child process was killed by \(signalName(signal)) (signal \(signal))", origin: "\(origin) crashed in \(call)")
+        if signal == SIGINT {
+            return PluginError(.cancelled, "the child process running `\(call)` was interrupted", origin: origin)
+        }
+        return PluginError(
+            .internal, "the child process was killed by \(signalName(signal)) (signal \(signal))",
+            origin: "\(origin) crashed in \(call)")
     }
 
     /// The child exited with `status` while `call` had not returned: the plugin called `exit`.
     static func exited(_ status: Int32, _ call: String, origin: String) -> PluginError {
-        PluginError(.internal, "the plugin called exit(\(status)) during `\(call)`", origin: "\(origin) failed in \(call)")
+        PluginError(
+            .internal, "the plugin called exit(\(status)) during `\(call)`", origin: "\(origin) failed in \(call)")
     }
 
     /// The origin of every error of an isolated component.
@@ -46,7 +53,8 @@ enum IsolatedChildEnd {
 
 func signalName(_ signal: Int32) -> String {
     let names: [Int32: String] = [
-        SIGSEGV: "SIGSEGV", SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGFPE: "SIGFPE", SIGABRT: "SIGABRT", SIGKILL: "SIGKILL",
+        SIGSEGV: "SIGSEGV", SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGFPE: "SIGFPE", SIGABRT: "SIGABRT",
+        SIGKILL: "SIGKILL",
         SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGPIPE: "SIGPIPE", SIGTRAP: "SIGTRAP",
     ]
     return names[signal] ?? "signal \(signal)"

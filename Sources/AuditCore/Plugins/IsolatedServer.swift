@@ -14,7 +14,9 @@ import PluginKit
 /// ended it, and the host, which waits for the reply, words the error.
 public enum IsolatedServer {
     /// Serves until the host closes the instance (or is gone); returns the exit status.
-    public static func run(library: String, kind kindName: String, component name: String, label: String, logger: Logger) -> Int32 {
+    public static func run(
+        library: String, kind kindName: String, component name: String, label: String, logger: Logger
+    ) -> Int32 {
         mia_isolated_child_setup()
         mia_guard_disable()
         let kind = ComponentKind.allCases.first { "\($0)" == kindName }
@@ -26,7 +28,8 @@ public enum IsolatedServer {
             bridge: HostBridge(label: label, logger: logger, cancellation: CancellationFlag()))
         if server.component == nil {
             let why = registry.problems.map(\.description).joined(separator: "; ")
-            server.refusal = "the child process found no \(kindName) `\(name)` in \(library)\(why.isEmpty ? "" : ": \(why)")"
+            server.refusal =
+                "the child process found no \(kindName) `\(name)` in \(library)\(why.isEmpty ? "" : ": \(why)")"
         }
         return withExtendedLifetime(registry) { server.serve() }
     }
@@ -67,7 +70,9 @@ public enum IsolatedServer {
         /// Runs one request; its reply carries the outcome.
         private func answer(_ request: mia_isolated_message_t) -> mia_isolated_message_t {
             var reply = IsolatedSession.request(Int32(MIA_SESSION_DONE))
-            if request.blas_threads > 0 && Int(request.blas_threads) != BLAS.threadCount { BLAS.setThreadCount(Int(request.blas_threads)) }
+            if request.blas_threads > 0 && Int(request.blas_threads) != BLAS.threadCount {
+                BLAS.setThreadCount(Int(request.blas_threads))
+            }
             do {
                 let path = IsolatedSession.text(request.block)
                 let block = path.isEmpty ? nil : try IsolatedCallBlock(path: path)
@@ -81,7 +86,9 @@ public enum IsolatedServer {
             return reply
         }
 
-        private func run(_ r: mia_isolated_message_t, _ block: IsolatedCallBlock?, _ reply: inout mia_isolated_message_t) throws {
+        private func run(
+            _ r: mia_isolated_message_t, _ block: IsolatedCallBlock?, _ reply: inout mia_isolated_message_t
+        ) throws {
             if let refusal { throw PluginError(.io, refusal) }
             guard let component else { return }
             func needBlock() throws -> IsolatedCallBlock {
@@ -89,13 +96,18 @@ public enum IsolatedServer {
                 return block
             }
             func values(from start: Int, count: Int) -> [Int] {
-                withUnsafeBytes(of: r.values) { v in (0..<min(max(count, 0), 12 - start)).map { Int(v.load(fromByteOffset: (start + $0) * 8, as: Int64.self)) } }
+                withUnsafeBytes(of: r.values) { v in
+                    (0..<min(max(count, 0), 12 - start)).map {
+                        Int(v.load(fromByteOffset: (start + $0) * 8, as: Int64.self))
+                    }
+                }
             }
             switch Int(r.kind) {
             case Int(MIA_SESSION_OPEN):
                 let options = try needBlock().pointer(0, CChar.self).map { String(cString: $0) } ?? "{}"
                 if component.kind == .model {
-                    let spec = ModelSpec(featureShape: values(from: 2, count: Int(r.values.1)), classCount: Int(r.values.0))
+                    let spec = ModelSpec(
+                        featureShape: values(from: 2, count: Int(r.values.1)), classCount: Int(r.values.0))
                     model = try DynamicModel(component, optionsJSON: options, spec: spec, bridge: bridge)
                 } else {
                     dataset = try DynamicDataset(component, optionsJSON: options, bridge: bridge)
@@ -106,12 +118,15 @@ public enum IsolatedServer {
                 reply.values.1 = Int64(info.classCount)
                 reply.values.2 = Int64(info.featureShape.count)
                 withUnsafeMutableBytes(of: &reply.values) { v in
-                    for (i, d) in info.featureShape.prefix(9).enumerated() { v.storeBytes(of: Int64(d), toByteOffset: (3 + i) * 8, as: Int64.self) }
+                    for (i, d) in info.featureShape.prefix(9).enumerated() {
+                        v.storeBytes(of: Int64(d), toByteOffset: (3 + i) * 8, as: Int64.self)
+                    }
                 }
             case Int(MIA_SESSION_READ):
                 let block = try needBlock()
                 let (f, l) = try opened(dataset).read(
-                    start: Int(r.values.0), count: Int(r.values.1), featureShape: values(from: 3, count: Int(r.values.2)))
+                    start: Int(r.values.0), count: Int(r.values.1),
+                    featureShape: values(from: 3, count: Int(r.values.2)))
                 f.withUnsafeBufferPointer { block.write($0, at: 0) }
                 l.withUnsafeBufferPointer { block.write($0, at: 1) }
             case Int(MIA_SESSION_TRAIN):
@@ -119,9 +134,12 @@ public enum IsolatedServer {
             case Int(MIA_SESSION_PREDICT):
                 let block = try needBlock(), model = try opened(model)
                 let n = Int(r.values.0)
-                guard let features = block.pointer(0, Float.self) else { throw PluginError(.internal, "predict without features") }
+                guard let features = block.pointer(0, Float.self) else {
+                    throw PluginError(.internal, "predict without features")
+                }
                 let logits = try model.predict(
-                    features: UnsafeBufferPointer(start: features, count: n * model.spec.featureSize), count: n, batch: Int(r.values.1))
+                    features: UnsafeBufferPointer(start: features, count: n * model.spec.featureSize), count: n,
+                    batch: Int(r.values.1))
                 logits.withUnsafeBufferPointer { block.write($0, at: 1) }
             case Int(MIA_SESSION_SAVE):
                 try opened(model).save(to: IsolatedSession.text(r.text))
@@ -144,19 +162,29 @@ public enum IsolatedServer {
             let size = model.spec.featureSize
             let counts = [Int(r.values.0), Int(r.values.1), Int(r.values.2)]
             func set(_ i: Int) -> ([Float]?, [Int32]?) {
-                counts[i] == 0 ? (nil, nil) : (block.read(2 * i, Float.self, count: counts[i] * size), block.read(2 * i + 1, Int32.self, count: counts[i]))
+                counts[i] == 0
+                    ? (nil, nil)
+                    : (
+                        block.read(2 * i, Float.self, count: counts[i] * size),
+                        block.read(2 * i + 1, Int32.self, count: counts[i])
+                    )
             }
             let (f, l) = set(0), (hf, hl) = set(1), (af, al) = set(2)
             let epochs = block.read(6, Int32.self, count: Int(r.values.3)).map { Int($0) }
-            let onCheckpoint: ((Int) throws -> Void)? = r.values.5 == 0 ? nil : { [self] epoch in try checkpoint(epoch) }
+            let onCheckpoint: ((Int) throws -> Void)? =
+                r.values.5 == 0 ? nil : { [self] epoch in try checkpoint(epoch) }
             _ = try model.train(
-                features: f ?? [], labels: l ?? [], heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af, auxiliaryLabels: al,
+                features: f ?? [], labels: l ?? [], heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af,
+                auxiliaryLabels: al,
                 seed: UInt64(bitPattern: r.values.4), checkpointEpochs: epochs, onCheckpoint: onCheckpoint,
                 onEpoch: { [self] e in
                     var m = IsolatedSession.request(Int32(MIA_SESSION_EPOCH))
                     m.values.0 = Int64(e.epoch)
                     m.values.1 = e.dpEpsilon == nil ? 0 : 1
-                    m.numbers = (e.trainLoss, e.trainAccuracy, e.heldoutLoss, e.heldoutAccuracy, e.seconds, e.dpEpsilon ?? .nan, 0, 0)
+                    m.numbers = (
+                        e.trainLoss, e.trainAccuracy, e.heldoutLoss, e.heldoutAccuracy, e.seconds, e.dpEpsilon ?? .nan,
+                        0, 0
+                    )
                     _ = mia_isolated_send(channel, &m)
                 })
         }
@@ -171,7 +199,8 @@ public enum IsolatedServer {
             while mia_isolated_receive(channel, &request, -1) == 1 {
                 if request.kind == Int32(MIA_SESSION_RESUME) {
                     guard request.status == MIA_OK else {
-                        throw PluginError(PluginStatus(rawValue: request.status) ?? .internal, IsolatedSession.text(request.text))
+                        throw PluginError(
+                            PluginStatus(rawValue: request.status) ?? .internal, IsolatedSession.text(request.text))
                     }
                     return
                 }

@@ -50,7 +50,8 @@ final class IsolatedSession {
         defer { (argv + envp).forEach { free($0) } }
         pid = mia_isolated_spawn("/proc/self/exe", argv, envp, &channel)
         guard pid > 0 else {
-            throw PluginError(.io, "cannot start the child process: \(String(cString: strerror(errno)))", origin: origin)
+            throw PluginError(
+                .io, "cannot start the child process: \(String(cString: strerror(errno)))", origin: origin)
         }
         self.channel = channel
     }
@@ -65,20 +66,24 @@ final class IsolatedSession {
         _ name: String, _ request: mia_isolated_message_t, block: IsolatedCallBlock? = nil,
         onEvent: ((mia_isolated_message_t) throws -> Void)? = nil
     ) throws -> mia_isolated_message_t {
-        if let failure { throw PluginError(failure.status, "the child process ended earlier (\(failure.message))", origin: origin) }
+        if let failure {
+            throw PluginError(failure.status, "the child process ended earlier (\(failure.message))", origin: origin)
+        }
         var request = request
         // The host sets BLAS threading per stage (side-by-side trainings share `run.threads`);
         // the model's bits depend on it, so the child follows.
         request.blas_threads = Int32(BLAS.threadCount)
         if let block { Self.setText(&request.block, block.childPath) }
-        let reply = try PluginGuard.inFlight(component, "\(name) (child process)", timed: false) { () throws -> mia_isolated_message_t in
+        let reply = try PluginGuard.inFlight(component, "\(name) (child process)", timed: false) {
+            () throws -> mia_isolated_message_t in
             try send(request, name)
             return try awaitReply(name, onEvent: onEvent)
         }
         guard reply.status == MIA_OK else {
             var message = Self.text(reply.text)
             if message.isEmpty { message = "(the plugin gave no message)" }
-            throw PluginError(PluginStatus(rawValue: reply.status) ?? .internal, message, origin: "\(origin) failed in \(name)")
+            throw PluginError(
+                PluginStatus(rawValue: reply.status) ?? .internal, message, origin: "\(origin) failed in \(name)")
         }
         return reply
     }
@@ -89,7 +94,9 @@ final class IsolatedSession {
         if mia_isolated_send(channel, &message) != 0 { throw end(name) }
     }
 
-    private func awaitReply(_ name: String, onEvent: ((mia_isolated_message_t) throws -> Void)?) throws -> mia_isolated_message_t {
+    private func awaitReply(_ name: String, onEvent: ((mia_isolated_message_t) throws -> Void)?) throws
+        -> mia_isolated_message_t
+    {
         var reply = mia_isolated_message_t()
         var started = Date()
         while true {
@@ -106,7 +113,8 @@ final class IsolatedSession {
             switch Int(reply.kind) {
             case Int(MIA_SESSION_DONE): return reply
             case Int(MIA_SESSION_PROGRESS):
-                bridge.progressSink?.report(task: Self.text(reply.text), done: Int(reply.values.0), total: Int(reply.values.1))
+                bridge.progressSink?.report(
+                    task: Self.text(reply.text), done: Int(reply.values.0), total: Int(reply.values.1))
             default:
                 try onEvent?(reply)
             }
@@ -152,7 +160,9 @@ final class IsolatedSession {
             var request = mia_isolated_message_t()
             request.kind = Int32(MIA_SESSION_CLOSE)
             var reply = mia_isolated_message_t()
-            if mia_isolated_send(channel, &request) != 0 || mia_isolated_receive(channel, &reply, 10_000) != 1 { kill(pid, SIGKILL) }
+            if mia_isolated_send(channel, &request) != 0 || mia_isolated_receive(channel, &reply, 10_000) != 1 {
+                kill(pid, SIGKILL)
+            }
         } else {
             kill(pid, SIGKILL)
         }

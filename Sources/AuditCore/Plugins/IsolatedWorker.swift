@@ -11,7 +11,9 @@ import PluginKit
 /// right call. Calls the plugin's table directly: the host, not the child, reports what went wrong.
 public enum IsolatedWorker {
     /// Runs the call; returns the process's exit status (0 when the outcome is in the block).
-    public static func run(block path: String, library: String, component name: String, label: String, logger: Logger) -> Int32 {
+    public static func run(block path: String, library: String, component name: String, label: String, logger: Logger)
+        -> Int32
+    {
         let block: IsolatedCallBlock
         do {
             block = try IsolatedCallBlock(path: path)
@@ -23,7 +25,8 @@ public enum IsolatedWorker {
         h.pointee.stage = Int32(MIA_ISOLATED_CREATE)
         let registry = PluginRegistry()
         registry.load(library)
-        guard let component = registry.component(.attack, named: name), component.plugin.path == (library as NSString).resolvingSymlinksInPath
+        guard let component = registry.component(.attack, named: name),
+            component.plugin.path == (library as NSString).resolvingSymlinksInPath
         else {
             let why = registry.problems.map(\.description).joined(separator: "; ")
             block.message = "no attack `\(name)` in \(library)\(why.isEmpty ? "" : ": \(why)")"
@@ -61,10 +64,13 @@ public enum IsolatedWorker {
         defer { table.pointee.destroy(instance) }
 
         let n = Int(h.pointee.record_count), p = Int(h.pointee.population_count)
-        let shape = withUnsafeBytes(of: h.pointee.feature_shape) { Array($0.bindMemory(to: Int64.self).prefix(Int(h.pointee.feature_ndim))) }
+        let shape = withUnsafeBytes(of: h.pointee.feature_shape) {
+            Array($0.bindMemory(to: Int64.self).prefix(Int(h.pointee.feature_ndim)))
+        }
         func tensor(_ slot: Int32, rows: Int) -> mia_tensor_t? {
             guard let data = block.pointer(Int(slot), Float.self) else { return nil }
-            return TensorView.make(UnsafeMutableRawPointer(data), dtype: MIA_DTYPE_F32, shape: [rows] + shape.map { Int($0) })
+            return TensorView.make(
+                UnsafeMutableRawPointer(data), dtype: MIA_DTYPE_F32, shape: [rows] + shape.map { Int($0) })
         }
         var features = tensor(Int32(MIA_ISOLATED_FEATURES), rows: n) ?? mia_tensor_t()
         var populationFeatures = tensor(Int32(MIA_ISOLATED_POPULATION_FEATURES), rows: p) ?? mia_tensor_t()
@@ -79,10 +85,13 @@ public enum IsolatedWorker {
                 s.labels = UnsafePointer(block.pointer(Int(MIA_ISOLATED_LABELS), Int32.self))
                 s.target_logits = UnsafePointer(block.pointer(Int(MIA_ISOLATED_TARGET_LOGITS), Float.self))
                 s.reference_logits = UnsafePointer(block.pointer(Int(MIA_ISOLATED_REFERENCE_LOGITS), Float.self))
-                s.reference_membership = UnsafePointer(block.pointer(Int(MIA_ISOLATED_REFERENCE_MEMBERSHIP), UInt8.self))
+                s.reference_membership = UnsafePointer(
+                    block.pointer(Int(MIA_ISOLATED_REFERENCE_MEMBERSHIP), UInt8.self))
                 s.population_labels = UnsafePointer(block.pointer(Int(MIA_ISOLATED_POPULATION_LABELS), Int32.self))
-                s.population_target_logits = UnsafePointer(block.pointer(Int(MIA_ISOLATED_POPULATION_TARGET_LOGITS), Float.self))
-                s.population_reference_logits = UnsafePointer(block.pointer(Int(MIA_ISOLATED_POPULATION_REFERENCE_LOGITS), Float.self))
+                s.population_target_logits = UnsafePointer(
+                    block.pointer(Int(MIA_ISOLATED_POPULATION_TARGET_LOGITS), Float.self))
+                s.population_reference_logits = UnsafePointer(
+                    block.pointer(Int(MIA_ISOLATED_POPULATION_REFERENCE_LOGITS), Float.self))
                 s.target_membership = UnsafePointer(block.pointer(Int(MIA_ISOLATED_TARGET_MEMBERSHIP), UInt8.self))
                 s.features = f.pointee.data == nil ? nil : f
                 s.population_features = pf.pointee.data == nil ? nil : pf
@@ -91,7 +100,8 @@ public enum IsolatedWorker {
                 s.thread_count = h.pointee.thread_count
                 h.pointee.stage = Int32(MIA_ISOLATED_SCORE)
                 return table.pointee.score(
-                    instance, &s, block.pointer(Int(MIA_ISOLATED_SCORES), Double.self), block.pointer(Int(MIA_ISOLATED_MASK), UInt8.self), &error)
+                    instance, &s, block.pointer(Int(MIA_ISOLATED_SCORES), Double.self),
+                    block.pointer(Int(MIA_ISOLATED_MASK), UInt8.self), &error)
             }
         }
         guard status == MIA_OK else { return finish(status, Int32(MIA_ISOLATED_SCORE)) }

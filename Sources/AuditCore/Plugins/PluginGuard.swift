@@ -48,9 +48,12 @@ public enum PluginGuard {
     }
 
     /// `inFlight` for a call into a component's table.
-    static func inFlight<T>(_ component: ComponentInfo, _ call: String, timed: Bool = true, _ body: () throws -> T) rethrows -> T {
+    static func inFlight<T>(_ component: ComponentInfo, _ call: String, timed: Bool = true, _ body: () throws -> T)
+        rethrows -> T
+    {
         try inFlight(
-            library: component.plugin.path, pluginName: component.plugin.name, what: "\(component.kind) `\(component.name)`",
+            library: component.plugin.path, pluginName: component.plugin.name,
+            what: "\(component.kind) `\(component.name)`",
             call: call, timed: timed, body)
     }
 

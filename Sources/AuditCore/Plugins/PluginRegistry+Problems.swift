@@ -14,6 +14,7 @@ extension PluginRegistry {
         let refused = problems.filter { !$0.libraryLoaded }
         guard !refused.isEmpty else { return "" }
         let shown = refused.prefix(5).map { "\($0.path): \($0.reason)" }.joined(separator: "; ")
-        return " [it may be in a library that was not loaded: " + shown + (refused.count > 5 ? "; and \(refused.count - 5) more" : "") + "]"
+        return " [it may be in a library that was not loaded: " + shown
+            + (refused.count > 5 ? "; and \(refused.count - 5) more" : "") + "]"
     }
 }

@@ -72,11 +72,15 @@ public final class PluginRegistry: @unchecked Sendable {
     public init() {}
 
     /// Discovers plugins in `folders`, then `MIA_PLUGIN_PATH`, then the executable's folder.
-    public static func discover(folders: [String] = [], includeEnvironment: Bool = true, includeBuildFolder: Bool = true) -> PluginRegistry {
+    public static func discover(
+        folders: [String] = [], includeEnvironment: Bool = true, includeBuildFolder: Bool = true
+    ) -> PluginRegistry {
         let registry = PluginRegistry()
         for folder in folders { registry.scan(folder, onlyBuiltIn: false) }
         if includeEnvironment, let env = ProcessInfo.processInfo.environment["MIA_PLUGIN_PATH"] {
-            for folder in env.split(separator: ":") where !folder.isEmpty { registry.scan(String(folder), onlyBuiltIn: false) }
+            for folder in env.split(separator: ":") where !folder.isEmpty {
+                registry.scan(String(folder), onlyBuiltIn: false)
+            }
         }
         if includeBuildFolder { registry.scan(executableFolder(), onlyBuiltIn: true) }
         return registry
@@ -84,7 +88,8 @@ public final class PluginRegistry: @unchecked Sendable {
 
     /// The folder of the running executable (`/proc/self/exe`), where SwiftPM builds the plugins.
     static func executableFolder() -> String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return (exe as NSString).deletingLastPathComponent
     }
@@ -136,27 +141,34 @@ public final class PluginRegistry: @unchecked Sendable {
             throw PluginProblem(path: path, reason: "not a plugin: it exports no `\(MIA_PLUGIN_ENTRY_SYMBOL)` symbol")
         }
         let entry = unsafeBitCast(symbol, to: mia_plugin_entry_fn.self)
-        let found = PluginGuard.inFlight(library: path, pluginName: "", what: "library", call: MIA_PLUGIN_ENTRY_SYMBOL) {
+        let found = PluginGuard.inFlight(library: path, pluginName: "", what: "library", call: MIA_PLUGIN_ENTRY_SYMBOL)
+        {
             entry(UInt32(MIA_ABI_MAJOR), UInt32(MIA_ABI_MINOR))
         }
         guard let descriptor = found else {
-            throw PluginProblem(path: path, reason: "the plugin declined this host's ABI \(MIA_ABI_MAJOR).\(MIA_ABI_MINOR)")
+            throw PluginProblem(
+                path: path, reason: "the plugin declined this host's ABI \(MIA_ABI_MAJOR).\(MIA_ABI_MINOR)")
         }
         let descriptorSize = structSize(UnsafeRawPointer(descriptor))
         guard descriptorSize >= UInt32(minimumSize(\mia_plugin_descriptor_t.component_count)) else {
-            throw PluginProblem(path: path, reason: "descriptor is \(descriptorSize) bytes, smaller than ABI \(MIA_ABI_MAJOR).0's")
+            throw PluginProblem(
+                path: path, reason: "descriptor is \(descriptorSize) bytes, smaller than ABI \(MIA_ABI_MAJOR).0's")
         }
         let d = readPrefix(UnsafeRawPointer(descriptor), size: descriptorSize, as: mia_plugin_descriptor_t.self)
         guard d.abi_major == UInt32(MIA_ABI_MAJOR) else {
             throw PluginProblem(
                 path: path,
-                reason: "built for plugin ABI \(d.abi_major).\(d.abi_minor), but this host speaks ABI \(MIA_ABI_MAJOR).\(MIA_ABI_MINOR); rebuild it against this host's headers")
+                reason:
+                    "built for plugin ABI \(d.abi_major).\(d.abi_minor), but this host speaks ABI \(MIA_ABI_MAJOR).\(MIA_ABI_MINOR); rebuild it against this host's headers"
+            )
         }
         let toolchain = d.toolchain.map { String(cString: $0) } ?? "c"
         if toolchain.hasPrefix("swift-") && toolchain != swiftToolchainID {
             throw PluginProblem(
                 path: path,
-                reason: "a Swift plugin built with \(toolchain), but this host runs \(swiftToolchainID); Swift has no stable ABI on Linux, rebuild the plugin with this toolchain")
+                reason:
+                    "a Swift plugin built with \(toolchain), but this host runs \(swiftToolchainID); Swift has no stable ABI on Linux, rebuild the plugin with this toolchain"
+            )
         }
         let info = PluginInfo(
             path: path, name: d.name.map { String(cString: $0) } ?? "(unnamed)",
@@ -168,13 +180,20 @@ public final class PluginRegistry: @unchecked Sendable {
             guard let here = element else { break }
             let size = structSize(here)
             guard size >= UInt32(minimumSize(\mia_component_t.vtable)) else {
-                problems.append(PluginProblem(path: path, reason: "component \(i) is \(size) bytes, smaller than ABI 1.0's; the rest are ignored"))
+                problems.append(
+                    PluginProblem(
+                        path: path,
+                        reason: "component \(i) is \(size) bytes, smaller than ABI 1.0's; the rest are ignored"))
                 break
             }
             element = here + Int(size)
             let c = readPrefix(here, size: size, as: mia_component_t.self)
             guard let kind = ComponentKind(rawValue: c.kind), let vtable = c.vtable, let cname = c.name else {
-                problems.append(PluginProblem(path: path, reason: "component \(i) has an unknown kind (\(c.kind)) or no table or name; ignored", libraryLoaded: true))
+                problems.append(
+                    PluginProblem(
+                        path: path,
+                        reason: "component \(i) has an unknown kind (\(c.kind)) or no table or name; ignored",
+                        libraryLoaded: true))
                 continue
             }
             let name = String(cString: cname)
@@ -183,15 +202,20 @@ public final class PluginRegistry: @unchecked Sendable {
                 continue
             }
             if let other = components(named: name).first(where: { $0.kind == kind }) {
-                problems.append(PluginProblem(
-                    path: path,
-                    reason: "\(kind) `\(name)` is also defined by \(other.plugin.path), found first, which is used; this library's `\(name)` is ignored, its other components are loaded",
-                    libraryLoaded: true))
+                problems.append(
+                    PluginProblem(
+                        path: path,
+                        reason:
+                            "\(kind) `\(name)` is also defined by \(other.plugin.path), found first, which is used; this library's `\(name)` is ignored, its other components are loaded",
+                        libraryLoaded: true))
                 continue
             }
-            self.components.append(ComponentInfo(
-                kind: kind, name: name, summary: c.description.map { String(cString: $0) } ?? "", options: Self.options(c),
-                vtable: hostTable(kind, vtable), plugin: info, descriptor: here.assumingMemoryBound(to: mia_component_t.self)))
+            self.components.append(
+                ComponentInfo(
+                    kind: kind, name: name, summary: c.description.map { String(cString: $0) } ?? "",
+                    options: Self.options(c),
+                    vtable: hostTable(kind, vtable), plugin: info,
+                    descriptor: here.assumingMemoryBound(to: mia_component_t.self)))
         }
         return info
     }
@@ -224,17 +248,27 @@ public final class PluginRegistry: @unchecked Sendable {
         let size = Int(structSize(vtable))
         switch kind {
         case .dataset:
-            guard size >= minimumSize(\mia_dataset_vtable_t.close) else { return "its table is \(size) bytes, smaller than ABI 1.0's" }
+            guard size >= minimumSize(\mia_dataset_vtable_t.close) else {
+                return "its table is \(size) bytes, smaller than ABI 1.0's"
+            }
             let t = ComponentTable<mia_dataset_vtable_t>(vtable).table
             if t.open == nil && t.open_component == nil { return "its table has neither `open` nor `open_component`" }
         case .model:
-            guard size >= minimumSize(\mia_model_vtable_t.destroy) else { return "its table is \(size) bytes, smaller than ABI 1.0's" }
+            guard size >= minimumSize(\mia_model_vtable_t.destroy) else {
+                return "its table is \(size) bytes, smaller than ABI 1.0's"
+            }
             let t = ComponentTable<mia_model_vtable_t>(vtable).table
-            if t.create == nil && t.create_component == nil { return "its table has neither `create` nor `create_component`" }
+            if t.create == nil && t.create_component == nil {
+                return "its table has neither `create` nor `create_component`"
+            }
         case .attack:
-            guard size >= minimumSize(\mia_attack_vtable_t.destroy) else { return "its table is \(size) bytes, smaller than ABI 1.0's" }
+            guard size >= minimumSize(\mia_attack_vtable_t.destroy) else {
+                return "its table is \(size) bytes, smaller than ABI 1.0's"
+            }
             let t = ComponentTable<mia_attack_vtable_t>(vtable).table
-            if t.create == nil && t.create_component == nil { return "its table has neither `create` nor `create_component`" }
+            if t.create == nil && t.create_component == nil {
+                return "its table has neither `create` nor `create_component`"
+            }
         }
         return nil
     }

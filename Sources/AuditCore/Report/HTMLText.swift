@@ -63,7 +63,8 @@ func metricSpan(_ value: Double, _ format: ReportFormat, path: [String]) -> Stri
 func metricWithInterval(_ value: Double, _ ci: ConfidenceInterval?, path: [String], ciPath: [String]) -> String {
     var s = metricSpan(value, .metric, path: path)
     if let ci {
-        s += " <span class=\"ci\">[" + metricSpan(ci.lower, .metric, path: ciPath + ["lower"]) + ", "
+        s +=
+            " <span class=\"ci\">[" + metricSpan(ci.lower, .metric, path: ciPath + ["lower"]) + ", "
             + metricSpan(ci.upper, .metric, path: ciPath + ["upper"]) + "]</span>"
     }
     return s
@@ -78,7 +79,9 @@ func htmlTable(header: [String], rows: [[String]], numericFrom: Int = 1, classNa
     s += "</tr></thead><tbody>"
     for row in rows {
         s += "<tr>"
-        for (k, cell) in row.enumerated() { s += k >= numericFrom ? "<td class=\"r\">\(cell)</td>" : "<td>\(cell)</td>" }
+        for (k, cell) in row.enumerated() {
+            s += k >= numericFrom ? "<td class=\"r\">\(cell)</td>" : "<td>\(cell)</td>"
+        }
         s += "</tr>"
     }
     return s + "</tbody></table>"

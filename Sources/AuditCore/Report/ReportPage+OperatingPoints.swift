@@ -13,31 +13,40 @@ extension ReportPage {
         func prior(_ x: Double) -> String { "π = \(fprKey(x))" }
         var header = ["FPR", "TPR (oracle threshold)"] + priors.map { "PPV at \(prior($0))" }
         if chosen != nil {
-            header += ["Reference-chosen threshold", "Target TPR", "Target FPR"] + priors.map { "Target PPV at \(prior($0))" }
+            header +=
+                ["Reference-chosen threshold", "Target TPR", "Target FPR"] + priors.map { "Target PPV at \(prior($0))" }
         }
         let rows = e.fprs.map { fpr -> [String] in
             let key = fprKey(fpr)
             var row = [key, e.tpr(atFPR: fpr).map { metricSpan($0, .metric, path: p + ["tpr_at_fpr", key]) } ?? "—"]
             row += priors.map { pi in
-                e.ppvAtPrior?[fprKey(pi)]?[key].map { metricSpan($0, .metric, path: p + ["ppv_at_prior", fprKey(pi), key]) } ?? "—"
+                e.ppvAtPrior?[fprKey(pi)]?[key].map {
+                    metricSpan($0, .metric, path: p + ["ppv_at_prior", fprKey(pi), key])
+                } ?? "—"
             }
             if let chosen {
                 guard let t = chosen[key] else { return row + Array(repeating: "—", count: 3 + priors.count) }
                 let q = p + ["reference_threshold", key]
-                row += [metricSpan(t.threshold, .score, path: q + ["threshold"]),
-                        metricSpan(t.targetTPR, .metric, path: q + ["target_tpr"]),
-                        metricSpan(t.targetFPR, .metric, path: q + ["target_fpr"])]
+                row += [
+                    metricSpan(t.threshold, .score, path: q + ["threshold"]),
+                    metricSpan(t.targetTPR, .metric, path: q + ["target_tpr"]),
+                    metricSpan(t.targetFPR, .metric, path: q + ["target_fpr"]),
+                ]
                 row += priors.map { pi in
-                    t.targetPPV[fprKey(pi)].map { metricSpan($0, .metric, path: q + ["target_ppv_at_prior", fprKey(pi)]) } ?? "—"
+                    t.targetPPV[fprKey(pi)].map {
+                        metricSpan($0, .metric, path: q + ["target_ppv_at_prior", fprKey(pi)])
+                    } ?? "—"
                 }
             }
             return row
         }
-        var note = "Oracle: the best point of the target's own ROC curve at each FPR, which only someone who knows the "
+        var note =
+            "Oracle: the best point of the target's own ROC curve at each FPR, which only someone who knows the "
             + "target's members can pick (FPR 0: the TPR above every non-member's score). PPV at a prior π, the share of "
             + "members among the records queried: TPR·π / (TPR·π + FPR·(1 − π)), with the FPR the point really has."
         if let models = e.pseudoTargets {
-            note += " Reference-chosen: the threshold of each FPR on reference model(s) \(models.map(String.init).joined(separator: ", ")) "
+            note +=
+                " Reference-chosen: the threshold of each FPR on reference model(s) \(models.map(String.init).joined(separator: ", ")) "
                 + "attacked as the target (the other reference models as references), applied to the target; what an attacker "
                 + "without the target's membership gets."
         }

@@ -115,13 +115,16 @@ struct SVGPlot {
     private func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
     func render() -> String {
-        var s = "<svg class=\"plot\" id=\"\(escapeHTML(id))\" "
+        var s =
+            "<svg class=\"plot\" id=\"\(escapeHTML(id))\" "
             + "viewBox=\"0 0 \(f(width)) \(f(height))\" role=\"img\" aria-label=\"\(escapeHTML(title))\">"
         s += "<title>\(escapeHTML(title))</title>"
-        s += "<defs><clipPath id=\"\(escapeHTML(id))-clip\"><rect x=\"\(f(left))\" y=\"\(f(top))\" "
+        s +=
+            "<defs><clipPath id=\"\(escapeHTML(id))-clip\"><rect x=\"\(f(left))\" y=\"\(f(top))\" "
             + "width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\"/></clipPath></defs>"
         s += "<text class=\"title\" x=\"\(f(left))\" y=\"20\">\(escapeHTML(title))</text>"
-        s += "<rect class=\"frame\" x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\"/>"
+        s +=
+            "<rect class=\"frame\" x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\"/>"
         s += axes()
         s += "<g clip-path=\"url(#\(escapeHTML(id))-clip)\">"
         if diagonal {
@@ -138,7 +141,8 @@ struct SVGPlot {
     private func axes() -> String {
         var s = "<g class=\"axes\">"
         for v in x.minorTicks() {
-            s += "<line class=\"tick\" x1=\"\(f(px(v)))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(px(v)))\" y2=\"\(f(top + plotHeight + 3))\"/>"
+            s +=
+                "<line class=\"tick\" x1=\"\(f(px(v)))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(px(v)))\" y2=\"\(f(top + plotHeight + 3))\"/>"
         }
         for v in y.minorTicks() {
             s += "<line class=\"tick\" x1=\"\(f(left - 3))\" y1=\"\(f(py(v)))\" x2=\"\(f(left))\" y2=\"\(f(py(v)))\"/>"
@@ -146,17 +150,22 @@ struct SVGPlot {
         for (v, label) in x.majorTicks() {
             let p = px(v)
             s += "<line class=\"grid\" x1=\"\(f(p))\" y1=\"\(f(top))\" x2=\"\(f(p))\" y2=\"\(f(top + plotHeight))\"/>"
-            s += "<line class=\"tick\" x1=\"\(f(p))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(p))\" y2=\"\(f(top + plotHeight + 6))\"/>"
-            s += "<text class=\"ticklabel\" x=\"\(f(p))\" y=\"\(f(top + plotHeight + 19))\" text-anchor=\"middle\">\(escapeHTML(label))</text>"
+            s +=
+                "<line class=\"tick\" x1=\"\(f(p))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(p))\" y2=\"\(f(top + plotHeight + 6))\"/>"
+            s +=
+                "<text class=\"ticklabel\" x=\"\(f(p))\" y=\"\(f(top + plotHeight + 19))\" text-anchor=\"middle\">\(escapeHTML(label))</text>"
         }
         for (v, label) in y.majorTicks() {
             let p = py(v)
             s += "<line class=\"grid\" x1=\"\(f(left))\" y1=\"\(f(p))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(p))\"/>"
             s += "<line class=\"tick\" x1=\"\(f(left - 6))\" y1=\"\(f(p))\" x2=\"\(f(left))\" y2=\"\(f(p))\"/>"
-            s += "<text class=\"ticklabel\" x=\"\(f(left - 9))\" y=\"\(f(p + 4))\" text-anchor=\"end\">\(escapeHTML(label))</text>"
+            s +=
+                "<text class=\"ticklabel\" x=\"\(f(left - 9))\" y=\"\(f(p + 4))\" text-anchor=\"end\">\(escapeHTML(label))</text>"
         }
-        s += "<text class=\"axislabel\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 10))\" text-anchor=\"middle\">\(escapeHTML(x.label))</text>"
-        s += "<text class=\"axislabel\" transform=\"translate(15,\(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escapeHTML(y.label))</text>"
+        s +=
+            "<text class=\"axislabel\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 10))\" text-anchor=\"middle\">\(escapeHTML(x.label))</text>"
+        s +=
+            "<text class=\"axislabel\" transform=\"translate(15,\(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escapeHTML(y.label))</text>"
         return s + "</g>"
     }
 
@@ -208,14 +217,17 @@ struct SVGPlot {
         case .topRight: bx = left + plotWidth - boxWidth - 8; by = top + 8
         case .topLeft: bx = left + 8; by = top + 8
         }
-        var s = "<g class=\"legend\"><rect x=\"\(f(bx))\" y=\"\(f(by))\" width=\"\(f(boxWidth))\" height=\"\(f(boxHeight))\" rx=\"3\"/>"
+        var s =
+            "<g class=\"legend\"><rect x=\"\(f(bx))\" y=\"\(f(by))\" width=\"\(f(boxWidth))\" height=\"\(f(boxHeight))\" rx=\"3\"/>"
         for (k, e) in entries.enumerated() {
             let cy = by + 4 + rowHeight * (Double(k) + 0.5)
             if e.filled {
-                s += "<rect x=\"\(f(bx + 8))\" y=\"\(f(cy - 5))\" width=\"20\" height=\"10\" fill=\"\(e.color)\" fill-opacity=\"0.35\" stroke=\"\(e.color)\"/>"
+                s +=
+                    "<rect x=\"\(f(bx + 8))\" y=\"\(f(cy - 5))\" width=\"20\" height=\"10\" fill=\"\(e.color)\" fill-opacity=\"0.35\" stroke=\"\(e.color)\"/>"
             } else {
                 let dash = e.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
-                s += "<line x1=\"\(f(bx + 8))\" y1=\"\(f(cy))\" x2=\"\(f(bx + 28))\" y2=\"\(f(cy))\" stroke=\"\(e.color)\" stroke-width=\"2.5\"\(dash)/>"
+                s +=
+                    "<line x1=\"\(f(bx + 8))\" y1=\"\(f(cy))\" x2=\"\(f(bx + 28))\" y2=\"\(f(cy))\" stroke=\"\(e.color)\" stroke-width=\"2.5\"\(dash)/>"
             }
             s += "<text x=\"\(f(bx + 34))\" y=\"\(f(cy + 4))\">\(escapeHTML(e.name))</text>"
         }

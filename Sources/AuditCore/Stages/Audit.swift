@@ -37,14 +37,16 @@ public enum Audit {
     ///   - onModels: called with the target and reference models before evaluation (a study
     ///     counts the models trained and loaded).
     public static func run(
-        _ plan: AuditPlan, logger: Logger, progress: ProgressReporter, cancellation: CancellationFlag = CancellationFlag(),
+        _ plan: AuditPlan, logger: Logger, progress: ProgressReporter,
+        cancellation: CancellationFlag = CancellationFlag(),
         startedAt: Date = Date(), fresh: Bool = false, onModels: ([TrainedModel]) -> Void = { _ in }
     ) throws -> RunSummary {
         // The run's state (`run.json`: running, complete, failed with stage and plugin) is
         // recorded around every stage; an earlier run's results are set aside first.
         try RunFolder.recording(plan.config.output, logger: logger) {
-            try runStages(plan, logger: logger, progress: progress, cancellation: cancellation, startedAt: startedAt,
-                          fresh: fresh, onModels: onModels)
+            try runStages(
+                plan, logger: logger, progress: progress, cancellation: cancellation, startedAt: startedAt,
+                fresh: fresh, onModels: onModels)
         }
     }
 
@@ -61,15 +63,19 @@ public enum Audit {
             let attacks = try context.stage("attacks") { try AttacksStage(context).run(signals, population, models) }
             logger.info("target membership from \(provided.folder), sha256 \(provided.membershipHash)")
             outcome = AuditOutcome(
-                plan: plan, population: population, memberships: models.memberships, target: models.target, references: [],
-                scores: attacks.scores, stageSeconds: context.stageSeconds, queryCount: 0, pseudoTargets: attacks.pseudoTargets)
+                plan: plan, population: population, memberships: models.memberships, target: models.target,
+                references: [],
+                scores: attacks.scores, stageSeconds: context.stageSeconds, queryCount: 0,
+                pseudoTargets: attacks.pseudoTargets)
         } else {
             let population = try context.stage("load dataset") { try DatasetStage(context).run() }
             let models = try context.stage("train models") { try ModelsStage(context).run(population) }
             let signals = try context.stage("signals") { try SignalsStage(context).run(population, models) }
             let attacks = try context.stage("attacks") { try AttacksStage(context).run(signals, population, models) }
-            let checkpoints = plan.config.checkpoints.isEmpty
-                ? nil : try context.stage("checkpoints") { try AttacksStage(context).runCheckpoints(population, models) }
+            let checkpoints =
+                plan.config.checkpoints.isEmpty
+                ? nil
+                : try context.stage("checkpoints") { try AttacksStage(context).runCheckpoints(population, models) }
             outcome = AuditOutcome(
                 plan: plan, population: population, memberships: models.memberships, target: models.target,
                 references: models.references, scores: attacks.scores, stageSeconds: context.stageSeconds,
@@ -86,7 +92,8 @@ public enum Audit {
     /// (`mia-audit train --shard I/N`): the dataset stage, then the models stage's share; models
     /// another worker holds are left to it. Returns how many this process trained.
     public static func train(
-        _ plan: AuditPlan, shard: Shard, logger: Logger, progress: ProgressReporter, cancellation: CancellationFlag = CancellationFlag(),
+        _ plan: AuditPlan, shard: Shard, logger: Logger, progress: ProgressReporter,
+        cancellation: CancellationFlag = CancellationFlag(),
         fresh: Bool = false
     ) throws -> Int {
         let context = StageContext(plan: plan, logger: logger, progress: progress, cancellation: cancellation)

@@ -9,14 +9,22 @@ extension AuditPlan {
     static func checkpointNeedErrors(_ a: ResolvedAttack, _ config: AuditConfig) -> [ConfigError] {
         guard a.requirements.contains(.checkpoints) else { return [] }
         func error(_ message: String) -> ConfigError {
-            ConfigError(file: config.file, line: a.line, key: "audit.attacks", "attack `\(a.name)` needs checkpoint logits; \(message)")
+            ConfigError(
+                file: config.file, line: a.line, key: "audit.attacks",
+                "attack `\(a.name)` needs checkpoint logits; \(message)")
         }
         var errors: [ConfigError] = []
         if config.checkpoints.isEmpty {
-            errors.append(error("set `audit.checkpoints` (the epochs whose models it reads, e.g. [5, 10, 15, 20]) with a backend that offers checkpoints (`native`)"))
+            errors.append(
+                error(
+                    "set `audit.checkpoints` (the epochs whose models it reads, e.g. [5, 10, 15, 20]) with a backend that offers checkpoints (`native`)"
+                ))
         }
         if !config.defences.isEmpty {
-            errors.append(error("it cannot run behind `audit.output_defences` yet (the checkpoints are lent undefended); audit the defences in another run"))
+            errors.append(
+                error(
+                    "it cannot run behind `audit.output_defences` yet (the checkpoints are lent undefended); audit the defences in another run"
+                ))
         }
         return errors
     }

@@ -10,13 +10,19 @@ extension AuditPlan {
             let info = registry.component(.model, named: choice.plugin)
         else { return [] }
         guard info.options.contains(where: { $0.name == "dp_sgd" }) else {
-            return [choice.pluginNode.error(
-                "the `\(info.name)` model backend does not offer Dirac gradient canaries (`audit.canaries.kind: dirac`): they are inserted into DP-SGD steps, and it has no `dp_sgd` option; use the native backend with `dp_sgd: true`, or record canaries (mislabelled, ood_blank, ood_noise, natural)")]
+            return [
+                choice.pluginNode.error(
+                    "the `\(info.name)` model backend does not offer Dirac gradient canaries (`audit.canaries.kind: dirac`): they are inserted into DP-SGD steps, and it has no `dp_sgd` option; use the native backend with `dp_sgd: true`, or record canaries (mislabelled, ood_blank, ood_noise, natural)"
+                )
+            ]
         }
         // The child of `plugins.isolation: process` does not carry the canaries across yet.
         if config.pluginPolicy.settings(library: info.plugin.path, name: info.plugin.name).isolation == .process {
-            return [choice.pluginNode.error(
-                "Dirac gradient canaries (`audit.canaries.kind: dirac`) are not yet passed to a model backend run in a child process (`plugins.isolation: process` applies to `\(info.plugin.path)`); run the model in process, or use record canaries")]
+            return [
+                choice.pluginNode.error(
+                    "Dirac gradient canaries (`audit.canaries.kind: dirac`) are not yet passed to a model backend run in a child process (`plugins.isolation: process` applies to `\(info.plugin.path)`); run the model in process, or use record canaries"
+                )
+            ]
         }
         return []
     }

@@ -11,11 +11,15 @@ extension AuditPlan {
         }
         var lines: [String] = []
         if let d = datasetChoice {
-            lines.append("  dataset \(d.info.name): \(datasetInfo.recordCount) records, \(datasetInfo.classCount) classes, records of shape \(datasetInfo.featureShape)")
+            lines.append(
+                "  dataset \(d.info.name): \(datasetInfo.recordCount) records, \(datasetInfo.classCount) classes, records of shape \(datasetInfo.featureShape)"
+            )
         }
         if let t = targetChoice { lines.append("  target \(t.info.name), trained elsewhere") }
         if let m = modelChoice {
-            lines.append("  model \(m.info.name); \(config.referenceCount) reference models; \(config.auditRecords) audit records, \(config.populationRecords) population records")
+            lines.append(
+                "  model \(m.info.name); \(config.referenceCount) reference models; \(config.auditRecords) audit records, \(config.populationRecords) population records"
+            )
         }
         return lines
     }

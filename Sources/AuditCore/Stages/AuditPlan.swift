@@ -14,9 +14,12 @@ public struct ResolvedComponent {
     var givenOptionsJSON: String { OptionChecker.json(givenOptions) }
 
     /// Checks `choice`'s options against `info`'s schema and keeps which of them the config gave.
-    static func checked(_ choice: ComponentChoice, _ info: ComponentInfo, baseDirectory: String) throws -> ResolvedComponent {
+    static func checked(_ choice: ComponentChoice, _ info: ComponentInfo, baseDirectory: String) throws
+        -> ResolvedComponent
+    {
         let values = try OptionChecker.check(
-            choice.options, against: info.options, component: info.name, baseDirectory: baseDirectory, at: choice.pluginNode)
+            choice.options, against: info.options, component: info.name, baseDirectory: baseDirectory,
+            at: choice.pluginNode)
         let given = Set(try choice.options?.entries().map(\.key) ?? [])
         return ResolvedComponent(info: info, options: values, givenOptions: values.filter { given.contains($0.key) })
     }
@@ -59,10 +62,11 @@ public struct AuditPlan {
         func resolve(_ choice: ComponentChoice, _ kind: ComponentKind) -> ResolvedComponent? {
             guard let info = registry.component(kind, named: choice.plugin) else {
                 let known = registry.components.filter { $0.kind == kind }.map(\.name)
-                errors.append(choice.pluginNode.error(
-                    "no \(kind) plugin named `\(choice.plugin)` was found" + didYouMean(choice.plugin, known)
-                        + (known.isEmpty ? " (no \(kind) plugins were found at all: see `mia-audit plugins`)" : "")
-                        + registry.refusedLibrariesNote))
+                errors.append(
+                    choice.pluginNode.error(
+                        "no \(kind) plugin named `\(choice.plugin)` was found" + didYouMean(choice.plugin, known)
+                            + (known.isEmpty ? " (no \(kind) plugins were found at all: see `mia-audit plugins`)" : "")
+                            + registry.refusedLibrariesNote))
                 return nil
             }
             do {
@@ -81,10 +85,14 @@ public struct AuditPlan {
         var targetMembershipHash: String?
         if let t = config.target {
             do {
-                targetMembership = try MembershipFile.read(t.membership, count: config.auditRecords, format: t.membershipFormat)
+                targetMembership = try MembershipFile.read(
+                    t.membership, count: config.auditRecords, format: t.membershipFormat)
                 targetMembershipHash = SHA256.hex(contentsOf: t.membership)
                 if !(targetMembership!.contains(true) && targetMembership!.contains(false)) {
-                    errors.append(t.node.error("the target's membership must hold both members and non-members of the \(config.auditRecords) audit records"))
+                    errors.append(
+                        t.node.error(
+                            "the target's membership must hold both members and non-members of the \(config.auditRecords) audit records"
+                        ))
                 }
             } catch {
                 errors.append(t.node.error("\(error)"))
@@ -109,7 +117,10 @@ public struct AuditPlan {
             do {
                 let bridge = HostBridge(label: a.name, logger: logger, cancellation: cancellation)
                 let instance = try DynamicAttack(c.info, optionsJSON: c.optionsJSON, bridge: bridge)
-                attacks.append(ResolvedAttack(name: a.name, component: c, requirements: instance.requirements, line: a.component.pluginNode.line))
+                attacks.append(
+                    ResolvedAttack(
+                        name: a.name, component: c, requirements: instance.requirements,
+                        line: a.component.pluginNode.line))
             } catch {
                 errors.append(a.component.pluginNode.error("the attack refused its options: \(error)"))
             }
@@ -119,27 +130,42 @@ public struct AuditPlan {
         for a in attacks where config.signals == nil || provided != nil {
             let r = a.requirements
             func need(_ what: String, _ fix: String) {
-                errors.append(ConfigError(file: config.file, line: a.line, key: "audit.attacks",
-                                          "attack `\(a.name)` needs \(what); \(fix)"))
+                errors.append(
+                    ConfigError(
+                        file: config.file, line: a.line, key: "audit.attacks",
+                        "attack `\(a.name)` needs \(what); \(fix)"))
             }
             if let p = provided {
                 if r.contains(.referenceModels) && p.signals.referenceCount < 1 {
-                    need("reference models", "the signals folder has no reference_logits.npy / reference_membership.npy")
+                    need(
+                        "reference models", "the signals folder has no reference_logits.npy / reference_membership.npy")
                 }
                 if r.contains(.referenceIn) && !p.everyRecordIn {
-                    need("reference models trained with each record (online)", "some audit records are IN no reference model in reference_membership.npy")
+                    need(
+                        "reference models trained with each record (online)",
+                        "some audit records are IN no reference model in reference_membership.npy")
                 }
                 if r.contains(.population) && p.signals.populationCount < 1 {
-                    need("a population set", "the signals folder has no population_labels.npy / population_target_logits.npy")
+                    need(
+                        "a population set",
+                        "the signals folder has no population_labels.npy / population_target_logits.npy")
                 }
                 if !r.isDisjoint(with: [.features, .queryAccess]) {
-                    need("record features or query access to the target", "signals alone provide neither; audit with a dataset and a model instead")
+                    need(
+                        "record features or query access to the target",
+                        "signals alone provide neither; audit with a dataset and a model instead")
                 }
-                if r.contains(.checkpoints) { need("checkpoint logits", "signals alone carry none; audit with a dataset and a model and `audit.checkpoints`") }
+                if r.contains(.checkpoints) {
+                    need(
+                        "checkpoint logits",
+                        "signals alone carry none; audit with a dataset and a model and `audit.checkpoints`")
+                }
                 continue
             }
             if r.contains(.referenceIn) && referenceCount < 2 {
-                need("reference models trained with each record (online)", "set `reference_models.count` to at least 2 (it is \(referenceCount))")
+                need(
+                    "reference models trained with each record (online)",
+                    "set `reference_models.count` to at least 2 (it is \(referenceCount))")
             } else if r.contains(.referenceModels) && referenceCount < 1 {
                 need("reference models", "set `reference_models.count` to at least 1 (it is 0)")
             }
@@ -157,18 +183,25 @@ public struct AuditPlan {
                 datasetInfo = try DynamicDataset(dataset.info, optionsJSON: dataset.optionsJSON, bridge: bridge).info()
                 let needed = config.auditRecords + config.populationRecords
                 if needed > datasetInfo.recordCount {
-                    errors.append(ConfigError(
-                        file: config.file, line: datasetNode.pluginNode.line, key: "dataset",
-                        "`audit_records` + `population_records` = \(needed), but the dataset holds \(datasetInfo.recordCount) records"))
+                    errors.append(
+                        ConfigError(
+                            file: config.file, line: datasetNode.pluginNode.line, key: "dataset",
+                            "`audit_records` + `population_records` = \(needed), but the dataset holds \(datasetInfo.recordCount) records"
+                        ))
                 } else if needed + config.publicRecords > datasetInfo.recordCount {
-                    errors.append(ConfigError(
-                        file: config.file, line: datasetNode.pluginNode.line, key: "dataset.public_records",
-                        "`audit_records` + `population_records` + `public_records` = \(needed + config.publicRecords), but the dataset holds \(datasetInfo.recordCount) records; at most \(datasetInfo.recordCount - needed) public records are left"))
+                    errors.append(
+                        ConfigError(
+                            file: config.file, line: datasetNode.pluginNode.line, key: "dataset.public_records",
+                            "`audit_records` + `population_records` + `public_records` = \(needed + config.publicRecords), but the dataset holds \(datasetInfo.recordCount) records; at most \(datasetInfo.recordCount - needed) public records are left"
+                        ))
                 }
                 if let tooBig = MemoryEstimate.refusal(
-                    records: min(needed + config.publicRecords, datasetInfo.recordCount), featureShape: datasetInfo.featureShape,
-                    classCount: datasetInfo.classCount) {
-                    errors.append(ConfigError(file: config.file, line: datasetNode.pluginNode.line, key: "dataset", tooBig))
+                    records: min(needed + config.publicRecords, datasetInfo.recordCount),
+                    featureShape: datasetInfo.featureShape,
+                    classCount: datasetInfo.classCount)
+                {
+                    errors.append(
+                        ConfigError(file: config.file, line: datasetNode.pluginNode.line, key: "dataset", tooBig))
                 }
             } catch {
                 errors.append(datasetNode.pluginNode.error("the dataset could not be opened: \(error)"))
@@ -177,18 +210,24 @@ public struct AuditPlan {
         errors += diracCanaryErrors(config, registry: registry)
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
         if let p = provided {
-            datasetInfo = DatasetInfo(recordCount: p.signals.recordCount + p.signals.populationCount, classCount: p.signals.classCount, featureShape: [])
+            datasetInfo = DatasetInfo(
+                recordCount: p.signals.recordCount + p.signals.populationCount, classCount: p.signals.classCount,
+                featureShape: [])
         }
         return AuditPlan(
-            config: config, registry: registry, datasetChoice: dataset, modelChoice: model, datasetInfo: datasetInfo, attacks: attacks,
+            config: config, registry: registry, datasetChoice: dataset, modelChoice: model, datasetInfo: datasetInfo,
+            attacks: attacks,
             targetChoice: target, targetMembership: targetMembership, targetMembershipHash: targetMembershipHash,
             providedSignals: provided)
     }
 
     /// The plugins this plan uses.
     var pluginsUsed: [(component: String, kind: String, plugin: PluginInfo)] {
-        [datasetChoice.map { ($0.info.name, "dataset", $0.info.plugin) }, targetChoice.map { ($0.info.name, "target", $0.info.plugin) },
-         modelChoice.map { ($0.info.name, "model", $0.info.plugin) }]
-            .compactMap { $0 } + attacks.map { ($0.component.info.name, "attack", $0.component.info.plugin) }
+        [
+            datasetChoice.map { ($0.info.name, "dataset", $0.info.plugin) },
+            targetChoice.map { ($0.info.name, "target", $0.info.plugin) },
+            modelChoice.map { ($0.info.name, "model", $0.info.plugin) },
+        ]
+        .compactMap { $0 } + attacks.map { ($0.component.info.name, "attack", $0.component.info.plugin) }
     }
 }

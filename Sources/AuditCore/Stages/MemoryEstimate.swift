@@ -31,21 +31,27 @@ struct MemoryEstimate: Sendable, Equatable {
     /// nil when it overflows.
     static func of(records: Int, featureShape: [Int], classCount: Int) -> MemoryEstimate? {
         guard let features = product([records] + featureShape + [4]),
-              let logits = product([records, classCount, 4, 3]) else { return nil }
+            let logits = product([records, classCount, 4, 3])
+        else { return nil }
         return MemoryEstimate(featureBytes: features, logitBytes: logits)
     }
 
     static func gib(_ bytes: Int) -> String { String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) }
 
     /// Nil when the plan fits in `available` bytes; otherwise the sentence saying why not.
-    static func refusal(records: Int, featureShape: [Int], classCount: Int,
-                               available: UInt64 = ProcessInfo.processInfo.physicalMemory) -> String? {
-        let what = "\(records) records × \(featureShape.map(String.init).joined(separator: "×")) features × 4 bytes, and \(classCount)-class logits"
-        guard let e = of(records: records, featureShape: featureShape, classCount: classCount), let total = e.total else {
+    static func refusal(
+        records: Int, featureShape: [Int], classCount: Int,
+        available: UInt64 = ProcessInfo.processInfo.physicalMemory
+    ) -> String? {
+        let what =
+            "\(records) records × \(featureShape.map(String.init).joined(separator: "×")) features × 4 bytes, and \(classCount)-class logits"
+        guard let e = of(records: records, featureShape: featureShape, classCount: classCount), let total = e.total
+        else {
             return "the plan needs more memory than can be counted (\(what))"
         }
         guard UInt64(total) > available else { return nil }
-        return "the plan needs at least \(gib(total)) of memory (\(gib(e.featureBytes)) of features: \(what); \(gib(e.logitBytes)) of logits), "
+        return
+            "the plan needs at least \(gib(total)) of memory (\(gib(e.featureBytes)) of features: \(what); \(gib(e.logitBytes)) of logits), "
             + "but this machine has \(gib(Int(clamping: available)))"
     }
 }

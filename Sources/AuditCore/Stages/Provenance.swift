@@ -117,7 +117,8 @@ struct Provenance {
         lock.withLock {
             let key = store ?? ""
             if let known = stores[key] { return known }
-            let made = ContentHashes(cachePath: store.map { ($0 as NSString).appendingPathComponent("content-hashes.json") })
+            let made = ContentHashes(
+                cachePath: store.map { ($0 as NSString).appendingPathComponent("content-hashes.json") })
             stores[key] = made
             return made
         }

@@ -40,7 +40,10 @@ struct RunFolderBusy: Error, CustomStringConvertible {
     public let state: RunState?
 
     var description: String {
-        let who = state.map { "process \($0.pid)" + ($0.host.map { " on \($0)" } ?? "") + ", started \($0.startedAt)" + ($0.stage.map { ", in stage `\($0)`" } ?? "") }
+        let who = state.map {
+            "process \($0.pid)" + ($0.host.map { " on \($0)" } ?? "") + ", started \($0.startedAt)"
+                + ($0.stage.map { ", in stage `\($0)`" } ?? "")
+        }
         return "\(folder): another run is in progress in this folder (\(who ?? "its state is not written yet")); "
             + "wait for it to end, or give this run another `run.name` or `run.output`"
     }
@@ -53,7 +56,9 @@ extension RunFolder {
     static func lock(_ folder: String) throws -> RunLock? {
         let file = path(folder, lockFile)
         let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw NpyError(path: file, message: "cannot open the run's lock file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw NpyError(path: file, message: "cannot open the run's lock file: \(String(cString: strerror(errno)))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno
             close(fd)
@@ -76,7 +81,9 @@ extension RunFolder {
     /// Whether the process of a `running` state in `folder` still runs it (see `RunLiveness`).
     public static func liveness(of state: RunState, in folder: String) -> RunLiveness {
         if let held = lockIsHeld(folder) { return held ? .live(pid: state.pid) : .interrupted(pid: state.pid) }
-        if let host = state.host, host != ProcessInfo.processInfo.hostName { return .unknown(pid: state.pid, host: host) }
+        if let host = state.host, host != ProcessInfo.processInfo.hostName {
+            return .unknown(pid: state.pid, host: host)
+        }
         let gone = state.pid <= 0 || (kill(state.pid, 0) != 0 && errno == ESRCH)
         return gone ? .interrupted(pid: state.pid) : .live(pid: state.pid)
     }

@@ -37,7 +37,8 @@ public struct RunState: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case state, stage, plugin, error, pid, host
-        case toolVersion = "tool_version", startedAt = "started_at", finishedAt = "finished_at", previousResults = "previous_results"
+        case toolVersion = "tool_version", startedAt = "started_at", finishedAt = "finished_at", previousResults =
+            "previous_results"
     }
 }
 
@@ -71,7 +72,8 @@ public enum RunFolder {
         guard let lock = try lock(folder) else { throw RunFolderBusy(folder: folder, state: read(folder)) }
         if var earlier = read(folder), earlier.state == .running {
             let sentence = interruptedSentence(earlier)
-            logger?.notice("\(path(folder, stateFile)): \(sentence); resuming it, with the finished models in the store")
+            logger?.notice(
+                "\(path(folder, stateFile)): \(sentence); resuming it, with the finished models in the store")
             earlier.state = .failed
             earlier.finishedAt = now()
             earlier.error = sentence + "; found by the next run"
@@ -91,7 +93,8 @@ public enum RunFolder {
             for name in present { try fm.moveItem(atPath: path(folder, name), toPath: path(target, name)) }
             previous = target
         }
-        let state = RunState(state: .running, toolVersion: toolVersion, startedAt: now(), previousResults: previous, pid: getpid())
+        let state = RunState(
+            state: .running, toolVersion: toolVersion, startedAt: now(), previousResults: previous, pid: getpid())
         try write(state, folder)
         return lock
     }
@@ -143,20 +146,27 @@ public enum RunFolder {
         case .failed:
             throw NpyError(
                 path: file,
-                message: "the run failed" + (s.stage.map { " in stage `\($0)`" } ?? "") + (s.plugin.map { " (\($0))" } ?? "")
-                    + ": \(s.error ?? "no error recorded"); it has no results to report. Fix the cause and run it again")
+                message: "the run failed" + (s.stage.map { " in stage `\($0)`" } ?? "")
+                    + (s.plugin.map { " (\($0))" } ?? "")
+                    + ": \(s.error ?? "no error recorded"); it has no results to report. Fix the cause and run it again"
+            )
         case .running:
             let started = "started \(s.startedAt)" + (s.stage.map { ", in stage `\($0)`" } ?? "")
             switch liveness(of: s, in: folder) {
             case .live(let pid):
-                throw NpyError(path: file, message: "the run has not finished (\(started)): process \(pid) is still running it")
+                throw NpyError(
+                    path: file, message: "the run has not finished (\(started)): process \(pid) is still running it")
             case .interrupted:
                 throw NpyError(
                     path: file,
-                    message: interruptedSentence(s) + "; it crashed or was killed. Run it again to resume: finished models are kept in the store")
+                    message: interruptedSentence(s)
+                        + "; it crashed or was killed. Run it again to resume: finished models are kept in the store")
             case .unknown(let pid, let host):
                 throw NpyError(
-                    path: file, message: "the run has not finished (\(started)): process \(pid) on host \(host) recorded it; run `mia-audit report` there to tell whether it still runs")
+                    path: file,
+                    message:
+                        "the run has not finished (\(started)): process \(pid) on host \(host) recorded it; run `mia-audit report` there to tell whether it still runs"
+                )
             }
         }
     }

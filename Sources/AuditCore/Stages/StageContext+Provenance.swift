@@ -39,14 +39,18 @@ extension AuditStage {
         let references = reused.filter { $0.role != "target" }
         for m in references { logger.info("model \(m.role): reused from store \(m.key) (\(why))") }
         if !references.isEmpty {
-            logger.notice("models: \(references.count) reference model\(references.count == 1 ? "" : "s") reused from store \(config.modelStore) (\(why))")
+            logger.notice(
+                "models: \(references.count) reference model\(references.count == 1 ? "" : "s") reused from store \(config.modelStore) (\(why))"
+            )
         }
     }
 
     /// Keeps the digests of the files hashed for the keys in the store (`ContentHashes`), so the
     /// next run need not read them again. A failure costs only time: it is a warning.
     func rememberDigests() {
-        do { try provenance.save() } catch { logger.warning("cannot remember file digests in \(config.modelStore): \(error)") }
+        do { try provenance.save() } catch {
+            logger.warning("cannot remember file digests in \(config.modelStore): \(error)")
+        }
     }
 
     /// An attack's seed: from the run seed and the attack's name, never its place in the list.
@@ -55,9 +59,13 @@ extension AuditStage {
     /// The stored scores of an attack under `key` in files `path(suffix)`, when they can be
     /// reused: not `fresh`, same key, both files intact (a corrupt one is logged) and of `count` records.
     func reusableScores(key: String, count: Int, path: (String) -> String) -> (scores: [Double], mask: [UInt8])? {
-        guard !fresh, let stored = try? String(contentsOfFile: path(".key"), encoding: .utf8), stored == key else { return nil }
+        guard !fresh, let stored = try? String(contentsOfFile: path(".key"), encoding: .utf8), stored == key else {
+            return nil
+        }
         for suffix in [".npy", ".mask.npy"] {
-            guard ArtifactChecksum.isIntact(path(suffix), logger: logger, then: "running the attack again") else { return nil }
+            guard ArtifactChecksum.isIntact(path(suffix), logger: logger, then: "running the attack again") else {
+                return nil
+            }
         }
         guard let (scores, _) = try? Npy.read(Double.self, from: path(".npy")), scores.count == count,
             let (mask, _) = try? Npy.read(UInt8.self, from: path(".mask.npy")), mask.count == count

@@ -20,7 +20,9 @@ public final class StageContext {
     /// Numbers each attack recorded while scoring (`MIA_HOST_RESULTS_V1`), by attack name.
     var reportedValues: [String: [String: Double]] = [:]
 
-    public init(plan: AuditPlan, logger: Logger, progress: ProgressReporter, cancellation: CancellationFlag = CancellationFlag()) {
+    public init(
+        plan: AuditPlan, logger: Logger, progress: ProgressReporter, cancellation: CancellationFlag = CancellationFlag()
+    ) {
         self.plan = plan
         self.logger = logger
         self.progress = progress

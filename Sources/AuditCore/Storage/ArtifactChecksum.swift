@@ -37,7 +37,8 @@ enum ArtifactChecksum {
         }
         let stored = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let actual = SHA256.hex(contentsOf: path) else { return .corrupt("it cannot be read") }
-        return actual == stored ? .intact : .corrupt("its SHA-256 is \(actual.prefix(16))…, recorded \(stored.prefix(16))…")
+        return actual == stored
+            ? .intact : .corrupt("its SHA-256 is \(actual.prefix(16))…, recorded \(stored.prefix(16))…")
     }
 
     /// Whether the file at `path` can be reused: intact. A corrupt one is logged as a warning

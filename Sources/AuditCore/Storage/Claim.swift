@@ -59,7 +59,8 @@ final class Claim: @unchecked Sendable {
     static func holderIsDead(_ path: String) -> Bool {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
         let f = text.split(separator: " ")
-        guard f.count >= 3, f[1] == "pid", String(f[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(f[2]) else { return false }
+        guard f.count >= 3, f[1] == "pid", String(f[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(f[2])
+        else { return false }
         return kill(pid, 0) != 0 && errno == ESRCH
     }
 

@@ -26,7 +26,8 @@ final class ContentHashes: @unchecked Sendable {
 
         /// Whether `other` describes the same file as it was (every field but the digest).
         func sameFile(_ other: Entry) -> Bool {
-            size == other.size && mtime == other.mtime && ctime == other.ctime && device == other.device && inode == other.inode
+            size == other.size && mtime == other.mtime && ctime == other.ctime && device == other.device
+                && inode == other.inode
         }
     }
 
@@ -71,18 +72,23 @@ final class ContentHashes: @unchecked Sendable {
     /// holds now). Does nothing when there is nothing new or no file.
     func save() throws {
         guard let cachePath else { return }
-        let new: [String: Entry] = lock.withLock { let n = fresh; fresh = [:]; return n }
+        let new: [String: Entry] = lock.withLock {
+            let n = fresh; fresh = [:]; return n
+        }
         guard !new.isEmpty else { return }
         var file = Self.read(cachePath) ?? File(entries: [:])
         file.entries.merge(new) { _, b in b }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try FileManager.default.createDirectory(atPath: (cachePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (cachePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try AtomicFile.write(try encoder.encode(file), to: cachePath)
     }
 
     private func folderDigest(_ folder: String) -> String {
-        guard let names = try? FileManager.default.subpathsOfDirectory(atPath: folder) else { return Self.unreadable(folder) }
+        guard let names = try? FileManager.default.subpathsOfDirectory(atPath: folder) else {
+            return Self.unreadable(folder)
+        }
         var h = SHA256()
         h.update("folder\n")
         for name in names.sorted() {
@@ -98,7 +104,8 @@ final class ContentHashes: @unchecked Sendable {
     private func fileDigest(_ path: String, _ st: stat) -> String {
         let probe = Entry(
             size: Int64(st.st_size), mtime: "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)",
-            ctime: "\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)", device: UInt64(st.st_dev), inode: UInt64(st.st_ino), sha256: "")
+            ctime: "\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)", device: UInt64(st.st_dev), inode: UInt64(st.st_ino),
+            sha256: "")
         func matches(_ e: Entry?) -> Entry? { e.flatMap { $0.sameFile(probe) ? $0 : nil } }
         if sharesProcessMemory, let e = matches(Self.processLock.withLock({ Self.process[path] })) { return e.sha256 }
         if let e = matches(remembered(path)) {
@@ -129,7 +136,9 @@ final class ContentHashes: @unchecked Sendable {
 
     private static func read(_ path: String) -> File? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        guard let file = try? JSONDecoder().decode(File.self, from: data), file.scheme == File.currentScheme else { return nil }
+        guard let file = try? JSONDecoder().decode(File.self, from: data), file.scheme == File.currentScheme else {
+            return nil
+        }
         return file
     }
 

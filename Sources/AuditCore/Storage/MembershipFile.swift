@@ -23,7 +23,9 @@ enum MembershipFile {
         let isNpy = path.hasSuffix(".npy")
         if !isNpy {
             if declared == .mask {
-                throw NpyError(path: path, message: "`membership_format: mask` needs a `.npy` file; a text file is a list of member indices")
+                throw NpyError(
+                    path: path,
+                    message: "`membership_format: mask` needs a `.npy` file; a text file is a list of member indices")
             }
             return try mask(fromIndices: try textIndices(path), count: count, path: path)
         }
@@ -42,10 +44,13 @@ enum MembershipFile {
     /// A 0/1 mask of exactly `count` entries.
     static func mask(_ values: [Int64], count: Int, path: String) throws -> [Bool] {
         guard values.count == count else {
-            throw NpyError(path: path, message: "a membership mask must have one entry per audit record (\(count)), has \(values.count)")
+            throw NpyError(
+                path: path,
+                message: "a membership mask must have one entry per audit record (\(count)), has \(values.count)")
         }
         if let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-            throw NpyError(path: path, message: "entry \(bad) of the membership mask is \(values[bad]); a mask holds only 0 and 1")
+            throw NpyError(
+                path: path, message: "entry \(bad) of the membership mask is \(values[bad]); a mask holds only 0 and 1")
         }
         return values.map { $0 == 1 }
     }
@@ -56,12 +61,16 @@ enum MembershipFile {
         var firstAt = [Int64: Int]()
         for (k, i) in indices.enumerated() {
             guard i >= 0 && i < Int64(count) else {
-                throw NpyError(path: path, message: "entry \(k): member index \(i) is outside the \(count) audit records"
-                    + (indices.allSatisfy { $0 == 0 || $0 == 1 } ? hint : ""))
+                throw NpyError(
+                    path: path,
+                    message: "entry \(k): member index \(i) is outside the \(count) audit records"
+                        + (indices.allSatisfy { $0 == 0 || $0 == 1 } ? hint : ""))
             }
             if m[Int(i)] {
-                throw NpyError(path: path, message: "entry \(k): member index \(i) appears twice (first at entry \(firstAt[i] ?? 0))"
-                    + (indices.allSatisfy { $0 == 0 || $0 == 1 } ? hint : ""))
+                throw NpyError(
+                    path: path,
+                    message: "entry \(k): member index \(i) appears twice (first at entry \(firstAt[i] ?? 0))"
+                        + (indices.allSatisfy { $0 == 0 || $0 == 1 } ? hint : ""))
             }
             m[Int(i)] = true
             firstAt[i] = k
@@ -80,7 +89,9 @@ enum MembershipFile {
         for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let t = line.trimmingCharacters(in: .whitespaces)
             if t.isEmpty || t.hasPrefix("#") { continue }
-            guard let i = Int64(t) else { throw NpyError(path: "\(path):\(k + 1)", message: "`\(t)` is not a record index") }
+            guard let i = Int64(t) else {
+                throw NpyError(path: "\(path):\(k + 1)", message: "`\(t)` is not a record index")
+            }
             indices.append(i)
         }
         return indices
@@ -96,7 +107,8 @@ enum MembershipFile {
         case "|u1", "|b1":
             let (v, s) = try Npy.read(UInt8.self, from: path, accepting: ["|u1", "|b1"])
             return (v.map(Int64.init), s)
-        default: throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(descr)`")
+        default:
+            throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(descr)`")
         }
     }
 }

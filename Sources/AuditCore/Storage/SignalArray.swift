@@ -68,7 +68,9 @@ struct SignalArray {
 
     /// Calls `body` with consecutive blocks of about `blockBytes` of the values, releasing each
     /// block's pages after it when mapped: bounded resident memory for a pass over the array.
-    func forEachBlock(blockBytes: Int = 8 << 20, rowLength: Int = 1, _ body: (UnsafeBufferPointer<Float>) throws -> Void) rethrows {
+    func forEachBlock(
+        blockBytes: Int = 8 << 20, rowLength: Int = 1, _ body: (UnsafeBufferPointer<Float>) throws -> Void
+    ) rethrows {
         let rows = max(1, blockBytes / max(1, rowLength * 4))
         let step = rows * max(1, rowLength)
         try withUnsafeBufferPointer { all in

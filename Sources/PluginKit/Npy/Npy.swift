@@ -44,7 +44,8 @@ public enum Npy {
             }
             let headerLength: Int, start: Int
             guard (1...3).contains(bytes[6]) else {
-                throw NpyError(path: path, message: "format version \(bytes[6]).\(bytes[7]) is not a .npy version (1, 2 or 3)")
+                throw NpyError(
+                    path: path, message: "format version \(bytes[6]).\(bytes[7]) is not a .npy version (1, 2 or 3)")
             }
             if bytes[6] == 1 {
                 headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
@@ -55,11 +56,15 @@ public enum Npy {
                 start = 12
             }
             guard bytes.count >= start + headerLength else { throw NpyError(path: path, message: "truncated header") }
-            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + headerLength)]), as: UTF8.self)
-            guard let d = text.range(of: "'descr': '") else { throw NpyError(path: path, message: "no element type in header") }
+            let text = String(
+                decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + headerLength)]), as: UTF8.self)
+            guard let d = text.range(of: "'descr': '") else {
+                throw NpyError(path: path, message: "no element type in header")
+            }
             descr = String(text[d.upperBound...].prefix { $0 != "'" })
             fortranOrder = !text.contains("'fortran_order': False")
-            guard let open = text.range(of: "'shape': ("), let close = text[open.upperBound...].firstIndex(of: ")") else {
+            guard let open = text.range(of: "'shape': ("), let close = text[open.upperBound...].firstIndex(of: ")")
+            else {
                 throw NpyError(path: path, message: "no shape in header")
             }
             shape = try Header.parseShape(text[open.upperBound..<close], path: path)
@@ -68,7 +73,9 @@ public enum Npy {
     }
 
     /// Reads an array written by `write`; checks the type, the order and the size.
-    public static func read<T: Element>(_ type: T.Type, from path: String, accepting descrs: [String]? = nil) throws -> (values: [T], shape: [Int]) {
+    public static func read<T: Element>(_ type: T.Type, from path: String, accepting descrs: [String]? = nil) throws
+        -> (values: [T], shape: [Int])
+    {
         let mapping = try NpyMapping(path: path)
         let values = Array(try mapping.buffer(T.self, accepting: descrs))
         return (values, mapping.header.shape)
@@ -95,7 +102,9 @@ public final class NpyWriter<T: Npy.Element> {
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw NpyError(path: tmp, message: "cannot create the file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw NpyError(path: tmp, message: "cannot create the file: \(String(cString: strerror(errno)))")
+        }
         try Npy.headerBytes(descr: T.descr, shape: shape).withUnsafeBytes { try put($0) }
     }
 
@@ -161,4 +170,3 @@ extension Int32: Npy.Element { public static var descr: String { "<i4" } }
 extension UInt8: Npy.Element { public static var descr: String { "|u1" } }
 /// int64: numpy's default integer (labels, membership indices); read by `ProvidedSignals` and the `npy` loader.
 extension Int64: Npy.Element { public static var descr: String { "<i8" } }
-

@@ -46,19 +46,25 @@ public final class NpyMapping {
 
     /// The array in place, checked: element type `T` (or one of `descrs`), C order, exactly
     /// the header's element count, aligned for `T`.
-    public func buffer<T: Npy.Element>(_ type: T.Type, accepting descrs: [String]? = nil) throws -> UnsafeBufferPointer<T> {
+    public func buffer<T: Npy.Element>(_ type: T.Type, accepting descrs: [String]? = nil) throws -> UnsafeBufferPointer<
+        T
+    > {
         guard (descrs ?? [T.descr]).contains(header.descr) else {
-            throw NpyError(path: path, message: "element type is not \(T.descr): '\(header.descr)', shape \(header.shape)")
+            throw NpyError(
+                path: path, message: "element type is not \(T.descr): '\(header.descr)', shape \(header.shape)")
         }
         guard !header.fortranOrder else { throw NpyError(path: path, message: "Fortran order is not supported") }
         let needed = header.count * MemoryLayout<T>.stride
         guard payloadBytes == needed else {
-            throw NpyError(path: path, message: "holds \(payloadBytes) bytes of data, shape \(header.shape) needs \(needed)")
+            throw NpyError(
+                path: path, message: "holds \(payloadBytes) bytes of data, shape \(header.shape) needs \(needed)")
         }
         guard header.payloadOffset % MemoryLayout<T>.alignment == 0 else {
-            throw NpyError(path: path, message: "data start at byte \(header.payloadOffset), not aligned for \(T.descr)")
+            throw NpyError(
+                path: path, message: "data start at byte \(header.payloadOffset), not aligned for \(T.descr)")
         }
-        return UnsafeBufferPointer(start: (base! + header.payloadOffset).assumingMemoryBound(to: T.self), count: header.count)
+        return UnsafeBufferPointer(
+            start: (base! + header.payloadOffset).assumingMemoryBound(to: T.self), count: header.count)
     }
 
     /// Drops the resident pages holding bytes `[offset, offset + count)` of the payload (whole

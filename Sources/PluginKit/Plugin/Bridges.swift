@@ -36,7 +36,10 @@ func view<T>(_ ptr: UnsafePointer<T>?, _ count: Int) -> UnsafeBufferPointer<T>? 
 func floatTensor(_ t: UnsafePointer<mia_tensor_t>?) -> (UnsafeBufferPointer<Float>?, [Int]) {
     guard let t, t.pointee.dtype == MIA_DTYPE_F32, let d = t.pointee.data else { return (nil, []) }
     let shape = TensorView.shape(t.pointee)
-    return (UnsafeBufferPointer(start: d.assumingMemoryBound(to: Float.self), count: shape.reduce(1, *)), Array(shape.dropFirst()))
+    return (
+        UnsafeBufferPointer(start: d.assumingMemoryBound(to: Float.self), count: shape.reduce(1, *)),
+        Array(shape.dropFirst())
+    )
 }
 
 typealias ErrPtr = UnsafeMutablePointer<mia_error_t>?
@@ -83,8 +86,11 @@ func options(_ args: UnsafePointer<mia_create_args_t>?) throws -> PluginOptions 
 /// The message of the 1.0/1.1 `create`/`open` of a Swift plugin, which only a 1.2 host calls through
 /// `create_component`/`open_component`.
 func needsNewerHost(_ error: ErrPtr) -> mia_status_t {
-    PluginError(.unsupported, "this plugin needs a host of plugin ABI 1.2 or later (it creates components through create_component)")
-        .write(to: error)
+    PluginError(
+        .unsupported,
+        "this plugin needs a host of plugin ABI 1.2 or later (it creates components through create_component)"
+    )
+    .write(to: error)
 }
 
 enum DatasetBridge {
@@ -114,7 +120,8 @@ enum DatasetBridge {
             guarded(error) {
                 let f = try TensorView.buffer(features, Float.self, dtype: MIA_DTYPE_F32, what: "read features")
                 let l = try TensorView.buffer(labels, Int32.self, dtype: MIA_DTYPE_I32, what: "read labels")
-                try unbox(instance, (any DatasetLoader).self).read(start: Int(start), count: Int(count), features: f, labels: l)
+                try unbox(instance, (any DatasetLoader).self).read(
+                    start: Int(start), count: Int(count), features: f, labels: l)
             }
         }
         t.close = { instance in release(instance, (any DatasetLoader).self) }
@@ -149,20 +156,31 @@ enum ModelBridge {
                 var hf: UnsafeBufferPointer<Float>?
                 var hl: UnsafeBufferPointer<Int32>?
                 if a.heldout_features != nil, a.heldout_labels != nil {
-                    hf = UnsafeBufferPointer(try TensorView.buffer(a.heldout_features, Float.self, dtype: MIA_DTYPE_F32, what: "held-out features"))
-                    hl = UnsafeBufferPointer(try TensorView.buffer(a.heldout_labels, Int32.self, dtype: MIA_DTYPE_I32, what: "held-out labels"))
+                    hf = UnsafeBufferPointer(
+                        try TensorView.buffer(
+                            a.heldout_features, Float.self, dtype: MIA_DTYPE_F32, what: "held-out features"))
+                    hl = UnsafeBufferPointer(
+                        try TensorView.buffer(
+                            a.heldout_labels, Int32.self, dtype: MIA_DTYPE_I32, what: "held-out labels"))
                 }
                 var data = TrainingData(
-                    features: UnsafeBufferPointer(f), labels: UnsafeBufferPointer(l), heldoutFeatures: hf, heldoutLabels: hl,
+                    features: UnsafeBufferPointer(f), labels: UnsafeBufferPointer(l), heldoutFeatures: hf,
+                    heldoutLabels: hl,
                     seed: a.seed)
                 // ABI 1.1 fields, read only when the host's struct covers them.
-                if abiCovers(a.struct_size, \mia_train_args_t.auxiliary_labels), a.auxiliary_features != nil, a.auxiliary_labels != nil {
+                if abiCovers(a.struct_size, \mia_train_args_t.auxiliary_labels), a.auxiliary_features != nil,
+                    a.auxiliary_labels != nil
+                {
                     data.auxiliaryFeatures = UnsafeBufferPointer(
-                        try TensorView.buffer(a.auxiliary_features, Float.self, dtype: MIA_DTYPE_F32, what: "auxiliary features"))
+                        try TensorView.buffer(
+                            a.auxiliary_features, Float.self, dtype: MIA_DTYPE_F32, what: "auxiliary features"))
                     data.auxiliaryLabels = UnsafeBufferPointer(
-                        try TensorView.buffer(a.auxiliary_labels, Int32.self, dtype: MIA_DTYPE_I32, what: "auxiliary labels"))
+                        try TensorView.buffer(
+                            a.auxiliary_labels, Int32.self, dtype: MIA_DTYPE_I32, what: "auxiliary labels"))
                 }
-                if abiCovers(a.struct_size, \mia_train_args_t.on_checkpoint_context), let callback = a.on_checkpoint, a.checkpoint_count > 0, let epochs = a.checkpoint_epochs {
+                if abiCovers(a.struct_size, \mia_train_args_t.on_checkpoint_context), let callback = a.on_checkpoint,
+                    a.checkpoint_count > 0, let epochs = a.checkpoint_epochs
+                {
                     data.checkpointEpochs = (0..<Int(a.checkpoint_count)).map { Int(epochs[$0]) }
                     let context = a.on_checkpoint_context
                     data.onCheckpoint = { epoch in
@@ -177,7 +195,8 @@ enum ModelBridge {
                 }
                 var canaryArgs: UnsafeMutablePointer<mia_gradient_canaries_t>?
                 if abiCovers(a.struct_size, \mia_train_args_t.gradient_canaries), let c = a.gradient_canaries,
-                    abiCovers(c.pointee.struct_size, \mia_gradient_canaries_t.out_inserted) {
+                    abiCovers(c.pointee.struct_size, \mia_gradient_canaries_t.out_inserted)
+                {
                     canaryArgs = c
                     data.gradientCanaries = GradientCanaries.read(c)
                 }
@@ -202,7 +221,8 @@ enum ModelBridge {
                 let f = try TensorView.buffer(features, Float.self, dtype: MIA_DTYPE_F32, what: "features")
                 let o = try TensorView.buffer(logits, Float.self, dtype: MIA_DTYPE_F32, what: "logits")
                 let count = Int(features!.pointee.shape.0)
-                try unbox(instance, (any ModelBackend).self).predict(features: UnsafeBufferPointer(f), count: count, into: o)
+                try unbox(instance, (any ModelBackend).self).predict(
+                    features: UnsafeBufferPointer(f), count: count, into: o)
             }
         }
         t.save = { instance, path, error in
@@ -247,7 +267,8 @@ enum AttackBridge {
                 guard let s = signals?.pointee, let scores, let mask else {
                     throw PluginError(.invalidArgument, "score: null signals or outputs")
                 }
-                let n = Int(s.record_count), c = Int(s.class_count), r = Int(s.reference_count), p = Int(s.population_count)
+                let n = Int(s.record_count), c = Int(s.class_count), r = Int(s.reference_count),
+                    p = Int(s.population_count)
                 guard let labels = view(s.labels, n), let logits = view(s.target_logits, n * c) else {
                     throw PluginError(.invalidArgument, "score: labels and target logits are required")
                 }
@@ -256,20 +277,24 @@ enum AttackBridge {
                 var swiftSignals = Signals(
                     recordCount: n, classCount: c, referenceCount: r, populationCount: p, labels: labels,
                     targetLogits: logits, referenceLogits: view(s.reference_logits, r * n * c),
-                    referenceMembership: view(s.reference_membership, r * n), populationLabels: view(s.population_labels, p),
+                    referenceMembership: view(s.reference_membership, r * n),
+                    populationLabels: view(s.population_labels, p),
                     populationTargetLogits: view(s.population_target_logits, p * c),
                     populationReferenceLogits: view(s.population_reference_logits, r * p * c),
                     targetMembership: view(s.target_membership, n), features: features,
                     populationFeatures: populationFeatures, featureShape: shape, seed: s.seed, query: a.host.query,
                     // ABI 1.1 field, read only when the host's struct covers it.
-                    referenceMapped: abiCovers(s.struct_size, \mia_signals_t.flags) && s.flags & UInt32(MIA_SIGNALS_REFERENCE_MAPPED) != 0,
-                    threadCount: abiCovers(s.struct_size, \mia_signals_t.thread_count) ? max(1, Int(s.thread_count)) : 1,
+                    referenceMapped: abiCovers(s.struct_size, \mia_signals_t.flags)
+                        && s.flags & UInt32(MIA_SIGNALS_REFERENCE_MAPPED) != 0,
+                    threadCount: abiCovers(s.struct_size, \mia_signals_t.thread_count)
+                        ? max(1, Int(s.thread_count)) : 1,
                     releasedProbabilities: abiCovers(s.struct_size, \mia_signals_t.flags)
                         && s.flags & UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) != 0)
                 swiftSignals.readAugmentations(s)  // ABI 1.3
                 swiftSignals.readCheckpoints(s)  // ABI 1.4
                 let out = UnsafeMutableBufferPointer(start: scores, count: n)
-                try a.attack.score(swiftSignals, into: out, evaluationMask: UnsafeMutableBufferPointer(start: mask, count: n))
+                try a.attack.score(
+                    swiftSignals, into: out, evaluationMask: UnsafeMutableBufferPointer(start: mask, count: n))
                 if let bad = out.firstIndex(where: { !$0.isFinite }) {
                     throw PluginError(.internal, "score of record \(bad) is not finite (\(out[bad]))")
                 }

@@ -106,7 +106,8 @@ public struct TrainingData {
     public init(
         features: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
         heldoutFeatures: UnsafeBufferPointer<Float>? = nil, heldoutLabels: UnsafeBufferPointer<Int32>? = nil,
-        seed: UInt64, auxiliaryFeatures: UnsafeBufferPointer<Float>? = nil, auxiliaryLabels: UnsafeBufferPointer<Int32>? = nil,
+        seed: UInt64, auxiliaryFeatures: UnsafeBufferPointer<Float>? = nil,
+        auxiliaryLabels: UnsafeBufferPointer<Int32>? = nil,
         checkpointEpochs: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil
     ) {
         self.features = features
@@ -142,7 +143,8 @@ public protocol ModelBackend: PluginComponent {
     init(options: PluginOptions, spec: ModelSpec, host: HostServices) throws
     func train(_ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws
     /// Logits ([count, classCount]) for `features` ([count, featureSize]).
-    func predict(features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>) throws
+    func predict(features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>)
+        throws
     func save(to path: String) throws
     func load(from path: String) throws
 }

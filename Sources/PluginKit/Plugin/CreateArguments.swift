@@ -57,7 +57,9 @@ public enum CreateArguments {
                 v.float_list = array(doubles)
                 v.list_length = Int64(doubles.count)
             case (.stringList, .list(let l)):
-                let strings: [UnsafePointer<CChar>?] = l.compactMap { if case .string(let s) = $0 { text(s) } else { nil } }
+                let strings: [UnsafePointer<CChar>?] = l.compactMap {
+                    if case .string(let s) = $0 { text(s) } else { nil }
+                }
                 v.string_list = array(strings)
                 v.list_length = Int64(strings.count)
             default: continue  // a value that does not fit its type: only the JSON carries it
@@ -81,7 +83,8 @@ public enum CreateArguments {
 
     /// As `with(component:host:options:schema:_:)`, from the options' JSON text (tests, tools).
     public static func with<R>(
-        component: UnsafePointer<mia_component_t>, host: UnsafePointer<mia_host_t>?, json: String, schema: [OptionSpec] = [],
+        component: UnsafePointer<mia_component_t>, host: UnsafePointer<mia_host_t>?, json: String,
+        schema: [OptionSpec] = [],
         _ body: (UnsafePointer<mia_create_args_t>) throws -> R
     ) throws -> R {
         let values = try PluginOptions(json: json).values
@@ -98,9 +101,13 @@ extension OptionValue {
         case .double: .float
         case .string, .null: .string
         case .list(let l):
-            if l.allSatisfy({ if case .int = $0 { true } else { false } }) { .intList }
-            else if l.allSatisfy({ if case .string = $0 { true } else { false } }) { .stringList }
-            else { .floatList }
+            if l.allSatisfy({ if case .int = $0 { true } else { false } }) {
+                .intList
+            } else if l.allSatisfy({ if case .string = $0 { true } else { false } }) {
+                .stringList
+            } else {
+                .floatList
+            }
         }
     }
 }

@@ -32,7 +32,9 @@ public final class GradientCanaries {
     /// Called by a backend after its last step: one coordinate and one score per canary.
     public func report(coordinates: [Int], scores: [Double]) throws {
         guard coordinates.count == count, scores.count == count else {
-            throw PluginError(.internal, "gradient canaries: \(coordinates.count) coordinates and \(scores.count) scores for \(count) canaries")
+            throw PluginError(
+                .internal,
+                "gradient canaries: \(coordinates.count) coordinates and \(scores.count) scores for \(count) canaries")
         }
         self.coordinates = coordinates
         self.scores = scores
@@ -48,7 +50,9 @@ public final class GradientCanaries {
 
     /// Writes the result into the host's struct `c` (its `out_` arrays hold `count` entries).
     func write(to c: UnsafeMutablePointer<mia_gradient_canaries_t>) {
-        guard inserted, let coordinatesOut = c.pointee.out_coordinates, let scoresOut = c.pointee.out_scores else { return }
+        guard inserted, let coordinatesOut = c.pointee.out_coordinates, let scoresOut = c.pointee.out_scores else {
+            return
+        }
         for i in 0..<count {
             coordinatesOut[i] = Int64(coordinates[i])
             scoresOut[i] = scores[i]

@@ -78,7 +78,8 @@ struct CQueries: TargetQueries {
         var handle: OpaquePointer?
         let status = features.withUnsafeMutableBufferPointer { fp in
             labels.withUnsafeMutableBufferPointer { lp in
-                var ft = TensorView.make(fp.baseAddress!, dtype: MIA_DTYPE_F32, shape: [lp.count, fp.count / max(lp.count, 1)])
+                var ft = TensorView.make(
+                    fp.baseAddress!, dtype: MIA_DTYPE_F32, shape: [lp.count, fp.count / max(lp.count, 1)])
                 var lt = TensorView.make(lp.baseAddress!, dtype: MIA_DTYPE_I32, shape: [lp.count])
                 return table.pointee.train_shadow(table.pointee.context, &ft, &lt, seed, &handle, &error)
             }
@@ -104,7 +105,8 @@ struct CQueries: TargetQueries {
 
     func predict(
         features: [Float], count: Int,
-        _ call: (UnsafePointer<mia_tensor_t>, UnsafeMutablePointer<mia_tensor_t>, UnsafeMutablePointer<mia_error_t>) -> mia_status_t
+        _ call: (UnsafePointer<mia_tensor_t>, UnsafeMutablePointer<mia_tensor_t>, UnsafeMutablePointer<mia_error_t>) ->
+            mia_status_t
     ) throws -> [Float] {
         guard count > 0 else { return [] }
         var features = features
@@ -112,7 +114,8 @@ struct CQueries: TargetQueries {
         let classCount = Int(table.pointee.class_count)
         let featureSize = Int(table.pointee.feature_size)
         guard features.count == count * featureSize else {
-            throw PluginError(.invalidArgument, "query features must be [\(count), \(featureSize)], got \(features.count) floats")
+            throw PluginError(
+                .invalidArgument, "query features must be [\(count), \(featureSize)], got \(features.count) floats")
         }
         var out = [Float](repeating: 0, count: count * classCount)
         let status = features.withUnsafeMutableBufferPointer { fp in

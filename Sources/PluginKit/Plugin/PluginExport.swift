@@ -53,7 +53,8 @@ public enum PluginExport {
     nonisolated(unsafe) private static var descriptor: UnsafeMutablePointer<mia_plugin_descriptor_t>?
 
     /// The plugin's descriptor, or nil when the host's ABI major is not this one.
-    public static func entry(hostMajor: UInt32, _ definition: @autoclosure () -> PluginDefinition) -> UnsafeRawPointer? {
+    public static func entry(hostMajor: UInt32, _ definition: @autoclosure () -> PluginDefinition) -> UnsafeRawPointer?
+    {
         guard hostMajor == UInt32(MIA_ABI_MAJOR) else { return nil }
         lock.lock()
         defer { lock.unlock() }

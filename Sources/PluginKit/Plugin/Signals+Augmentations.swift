@@ -28,7 +28,9 @@ extension Signals {
         s.targetLogits = slice(augmentedTargetLogits, n * c) ?? targetLogits
         if referenceLogits != nil { s.referenceLogits = slice(augmentedReferenceLogits, r * n * c) }
         if populationTargetLogits != nil { s.populationTargetLogits = slice(augmentedPopulationTargetLogits, p * c) }
-        if populationReferenceLogits != nil { s.populationReferenceLogits = slice(augmentedPopulationReferenceLogits, r * p * c) }
+        if populationReferenceLogits != nil {
+            s.populationReferenceLogits = slice(augmentedPopulationReferenceLogits, r * p * c)
+        }
         s.dropAugmentations()
         return s
     }
@@ -36,7 +38,8 @@ extension Signals {
     /// The host's augmented arrays from a `mia_signals_t` (ABI 1.3 fields, read only when its
     /// `struct_size` covers them). Any array missing or an A below 2 leaves the signals at A = 1.
     mutating func readAugmentations(_ c: mia_signals_t) {
-        guard abiCovers(c.struct_size, \mia_signals_t.augmented_population_reference_logits), c.augmentation_count > 1 else { return }
+        guard abiCovers(c.struct_size, \mia_signals_t.augmented_population_reference_logits), c.augmentation_count > 1
+        else { return }
         let a = Int(c.augmentation_count), n = recordCount, k = classCount, r = referenceCount, p = populationCount
         guard let target = c.augmented_target_logits else { return }
         func view(_ pointer: UnsafePointer<Float>?, _ count: Int) -> UnsafeBufferPointer<Float>? {
@@ -49,7 +52,8 @@ extension Signals {
         augmentationCount = a
         augmentedTargetLogits = UnsafeBufferPointer(start: target, count: a * n * k)
         augmentedReferenceLogits = referenceLogits == nil ? nil : view(c.augmented_reference_logits, a * r * n * k)
-        augmentedPopulationTargetLogits = populationTargetLogits == nil ? nil : view(c.augmented_population_target_logits, a * p * k)
+        augmentedPopulationTargetLogits =
+            populationTargetLogits == nil ? nil : view(c.augmented_population_target_logits, a * p * k)
         augmentedPopulationReferenceLogits =
             populationReferenceLogits == nil ? nil : view(c.augmented_population_reference_logits, a * r * p * k)
     }

@@ -41,6 +41,7 @@ extension Signals {
         if referenceLogits != nil && r > 0 && c.checkpoint_reference_logits == nil { return }
         checkpointEpochs = UnsafeBufferPointer(start: epochs, count: e).map { Int($0) }
         checkpointTargetLogits = UnsafeBufferPointer(start: target, count: e * n * k)
-        checkpointReferenceLogits = r > 0 ? c.checkpoint_reference_logits.map { UnsafeBufferPointer(start: $0, count: e * r * n * k) } : nil
+        checkpointReferenceLogits =
+            r > 0 ? c.checkpoint_reference_logits.map { UnsafeBufferPointer(start: $0, count: e * r * n * k) } : nil
     }
 }

@@ -62,7 +62,8 @@ public struct Signals {
         labels: UnsafeBufferPointer<Int32>, targetLogits: UnsafeBufferPointer<Float>,
         referenceLogits: UnsafeBufferPointer<Float>? = nil, referenceMembership: UnsafeBufferPointer<UInt8>? = nil,
         populationLabels: UnsafeBufferPointer<Int32>? = nil, populationTargetLogits: UnsafeBufferPointer<Float>? = nil,
-        populationReferenceLogits: UnsafeBufferPointer<Float>? = nil, targetMembership: UnsafeBufferPointer<UInt8>? = nil,
+        populationReferenceLogits: UnsafeBufferPointer<Float>? = nil,
+        targetMembership: UnsafeBufferPointer<UInt8>? = nil,
         features: UnsafeBufferPointer<Float>? = nil, populationFeatures: UnsafeBufferPointer<Float>? = nil,
         featureShape: [Int] = [], seed: UInt64 = 0, query: (any TargetQueries)? = nil, referenceMapped: Bool = false,
         threadCount: Int = 1, releasedProbabilities: Bool = false
@@ -138,7 +139,9 @@ extension Signals {
     /// Read the references of a chunk through `forEachReferenceModel`, which releases each
     /// model's pages as soon as it is read: resident memory then stays about one model's block
     /// whatever R is.
-    public func forEachChunk(of records: Records = .audit, size: Int? = nil, _ body: (Range<Int>) throws -> Void) rethrows {
+    public func forEachChunk(of records: Records = .audit, size: Int? = nil, _ body: (Range<Int>) throws -> Void)
+        rethrows
+    {
         let count = records == .audit ? recordCount : populationCount
         let step = max(1, size ?? Self.defaultChunkSize(referenceCount: referenceCount))
         var start = 0
@@ -199,7 +202,10 @@ extension Signals {
         guard let logits = records == .audit ? referenceLogits : populationReferenceLogits else { return }
         let c = classCount
         for m in 0..<referenceCount {
-            try body(m, UnsafeBufferPointer(rebasing: logits[((m * count + range.lowerBound) * c)..<((m * count + range.upperBound) * c)]))
+            try body(
+                m,
+                UnsafeBufferPointer(
+                    rebasing: logits[((m * count + range.lowerBound) * c)..<((m * count + range.upperBound) * c)]))
             if referenceMapped { release(logits, elements: (m * count * c)..<((m + 1) * count * c)) }
         }
     }
@@ -225,7 +231,9 @@ extension Signals {
     public func releaseReferencePages(of records: Records, _ range: Range<Int>) {
         guard referenceMapped, !range.isEmpty else { return }
         let count = records == .audit ? recordCount : populationCount
-        guard let logits = records == .audit ? referenceLogits : populationReferenceLogits, let base = logits.baseAddress else { return }
+        guard let logits = records == .audit ? referenceLogits : populationReferenceLogits,
+            let base = logits.baseAddress
+        else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let row = classCount * MemoryLayout<Float>.stride
         let raw = UInt(bitPattern: UnsafeRawPointer(base))

@@ -41,7 +41,9 @@ func runForData(_ tool: String, _ arguments: [String]) throws -> Data {
     return data
 }
 
-private func runProcess(_ tool: String, _ arguments: [String], in folder: URL?, mergeErrors: Bool) throws -> (Int32, Data) {
+private func runProcess(_ tool: String, _ arguments: [String], in folder: URL?, mergeErrors: Bool) throws -> (
+    Int32, Data
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [tool] + arguments
@@ -94,7 +96,8 @@ func name(_ c: mia_component_t) -> String { String(cString: c.name) }
 
 /// The options a component declares, by name.
 func options(_ c: mia_component_t) -> [String: mia_option_t] {
-    Dictionary(uniqueKeysWithValues: (0..<Int(c.option_count)).map { (String(cString: c.options[$0].name), c.options[$0]) })
+    Dictionary(
+        uniqueKeysWithValues: (0..<Int(c.option_count)).map { (String(cString: c.options[$0].name), c.options[$0]) })
 }
 
 /// A host table with no-op services, valid for the life of the process.
@@ -144,13 +147,16 @@ func callError(_ body: () throws -> Void) -> CallError? {
 /// to `create_component`).
 func schema(_ component: mia_component_t) -> [OptionSpec] {
     (0..<Int(component.option_count)).compactMap { i in
-        OptionType(rawValue: component.options[i].type).map { OptionSpec(String(cString: component.options[i].name), $0, "") }
+        OptionType(rawValue: component.options[i].type).map {
+            OptionSpec(String(cString: component.options[i].name), $0, "")
+        }
     }
 }
 
 /// Lends a pointer to (a copy of) `component`, as the host hands its descriptor entry to
 /// `create_component` / `open_component`.
-func withComponent<R>(_ component: mia_component_t, _ body: (UnsafePointer<mia_component_t>) throws -> R) rethrows -> R {
+func withComponent<R>(_ component: mia_component_t, _ body: (UnsafePointer<mia_component_t>) throws -> R) rethrows -> R
+{
     var c = component
     return try withUnsafePointer(to: &c) { try body($0) }
 }
@@ -166,7 +172,9 @@ final class CDataset {
         var out: UnsafeMutableRawPointer?
         if let open = table.pointee.open_component, let json, (try? PluginOptions(json: json)) != nil {
             try withComponent(component) { c in
-                try CreateArguments.with(component: c, host: testHost, json: json, schema: schema(component)) { args in try call { open(args, &out, $0) } }
+                try CreateArguments.with(component: c, host: testHost, json: json, schema: schema(component)) { args in
+                    try call { open(args, &out, $0) }
+                }
             }
         } else if let open = table.pointee.open_component, let json {
             // Text that is not a JSON object: handed as it is, with no typed values.
@@ -234,7 +242,9 @@ final class CAttack {
         var out: UnsafeMutableRawPointer?
         if let create = table.pointee.create_component {
             try withComponent(component) { c in
-                try CreateArguments.with(component: c, host: testHost, json: json, schema: schema(component)) { args in try call { create(args, &out, $0) } }
+                try CreateArguments.with(component: c, host: testHost, json: json, schema: schema(component)) { args in
+                    try call { create(args, &out, $0) }
+                }
             }
         } else {
             try call { e in json.withCString { table.pointee.create(testHost, $0, &out, e) } }

@@ -34,7 +34,10 @@ final class BatchNorm: Layer {
     var stateCount: Int { 2 * channels }
     var summary: String { "batchnorm(\(inputShape), \(activation.rawValue))" }
 
-    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {
+    func bind(
+        parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+        state: UnsafeMutablePointer<Float>
+    ) {
         gamma = parameters
         beta = parameters + channels
         dGamma = gradients
@@ -55,7 +58,8 @@ final class BatchNorm: Layer {
     }
 
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
-        let layout = BatchNormalization.Layout(batch: batch, channels: channels, plane: inputShape.height * inputShape.width)
+        let layout = BatchNormalization.Layout(
+            batch: batch, channels: channels, plane: inputShape.height * inputShape.width)
         let rows = layout.perChannel
         if training {
             let mean = stats.pointer
@@ -81,7 +85,8 @@ final class BatchNorm: Layer {
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int
     ) {
-        let layout = BatchNormalization.Layout(batch: batch, channels: channels, plane: inputShape.height * inputShape.width)
+        let layout = BatchNormalization.Layout(
+            batch: batch, channels: channels, plane: inputShape.height * inputShape.width)
         Pointwise.activationBackward(dy, output: y, count: batch * inputShape.count, activation)
         BatchNormalization.backward(
             dy, xhat: xhat!.pointer, invStd: stats.pointer + 2 * channels, gamma: gamma, layout, dx: dx,

@@ -32,10 +32,12 @@ final class Conv2D: RecordLayer {
     private var wideGrads: [Buffer<Float>] = []
 
     /// - Parameter wide: force the wide path on or off (tests); nil chooses by the shape.
-    init(input: Shape, filters: Int, kernel: Int, stride: Int, padding: Int, activation: Activation, wide: Bool? = nil) {
+    init(input: Shape, filters: Int, kernel: Int, stride: Int, padding: Int, activation: Activation, wide: Bool? = nil)
+    {
         inputShape = input
         geometry = WindowGeometry(
-            height: input.height, width: input.width, channels: input.channels, kernel: kernel, stride: stride, padding: padding)
+            height: input.height, width: input.width, channels: input.channels, kernel: kernel, stride: stride,
+            padding: padding)
         self.filters = filters
         self.activation = activation
         outputShape = Shape(height: geometry.outHeight, width: geometry.outWidth, channels: filters)
@@ -51,7 +53,10 @@ final class Conv2D: RecordLayer {
         "conv(\(inputShape)->\(outputShape), k\(geometry.kernel) s\(geometry.stride) p\(geometry.padding), \(activation.rawValue))"
     }
 
-    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {
+    func bind(
+        parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+        state: UnsafeMutablePointer<Float>
+    ) {
         w = parameters
         b = parameters + filters * patch
         dw = gradients
@@ -61,7 +66,8 @@ final class Conv2D: RecordLayer {
 
     func initialize(_ rng: inout SeededRandom, scheme: WeightInit) {
         initializeLayer(
-            weights: w, count: filters * patch, biases: b, biasCount: filters, fanIn: patch, activation: activation, scheme: scheme, &rng)
+            weights: w, count: filters * patch, biases: b, biasCount: filters, fanIn: patch, activation: activation,
+            scheme: scheme, &rng)
     }
 
     var largestProduct: Int { filters * columns * patch }
@@ -92,11 +98,16 @@ final class Conv2D: RecordLayer {
     }
 
     /// Copies rows of `count` floats between layouts of row strides `from` and `to`.
-    private func copyRows(_ src: UnsafePointer<Float>, stride from: Int, _ dst: UnsafeMutablePointer<Float>, stride to: Int, rows: Int, count: Int) {
+    private func copyRows(
+        _ src: UnsafePointer<Float>, stride from: Int, _ dst: UnsafeMutablePointer<Float>, stride to: Int, rows: Int,
+        count: Int
+    ) {
         for r in 0..<rows { Im2col.copy(src + r * from, to: dst + r * to, count: count) }
     }
 
-    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool) {
+    func forward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool
+    ) {
         let col = cols[shard].pointer
         let n = columns
         for r in records {
@@ -107,9 +118,13 @@ final class Conv2D: RecordLayer {
                 let wide = wides[shard].pointer
                 BLAS.gemm(false, false, m: filters, n: n, k: patch, w, lda: patch, col, ldb: n, beta: 0, wide, ldc: n)
                 let wp = n / outputShape.height
-                copyRows(wide, stride: wp, yi, stride: outputShape.width, rows: filters * outputShape.height, count: outputShape.width)
+                copyRows(
+                    wide, stride: wp, yi, stride: outputShape.width, rows: filters * outputShape.height,
+                    count: outputShape.width)
             } else {
-                BLAS.gemm(false, false, m: filters, n: n, k: patch, w, lda: patch, isPointwise ? xi : UnsafePointer(col), ldb: n, beta: 0, yi, ldc: n)
+                BLAS.gemm(
+                    false, false, m: filters, n: n, k: patch, w, lda: patch, isPointwise ? xi : UnsafePointer(col),
+                    ldb: n, beta: 0, yi, ldc: n)
             }
             Pointwise.addRowBiasActivate(yi, rows: filters, cols: plane, bias: b, activation)
         }
@@ -136,7 +151,9 @@ final class Conv2D: RecordLayer {
                 // output buffer, a different one, holds values there).
                 let wide = wideGrads[shard].pointer
                 let wp = n / outputShape.height
-                copyRows(dz, stride: outputShape.width, wide, stride: wp, rows: filters * outputShape.height, count: outputShape.width)
+                copyRows(
+                    dz, stride: outputShape.width, wide, stride: wp, rows: filters * outputShape.height,
+                    count: outputShape.width)
                 BLAS.gemm(false, true, m: filters, n: patch, k: n, wide, lda: n, col, ldb: n, beta: 1, pdw, ldc: patch)
                 Pointwise.addRowSums(dz, rows: filters, cols: plane, into: pdb)
                 guard let dx else { continue }
@@ -147,12 +164,16 @@ final class Conv2D: RecordLayer {
                 continue
             }
             // dW [Cout, patch] += dZ [Cout, P] · colᵀ [P, patch]
-            BLAS.gemm(false, true, m: filters, n: patch, k: plane, dz, lda: plane, isPointwise ? xi : UnsafePointer(col), ldb: plane, beta: 1, pdw, ldc: patch)
+            BLAS.gemm(
+                false, true, m: filters, n: patch, k: plane, dz, lda: plane, isPointwise ? xi : UnsafePointer(col),
+                ldb: plane, beta: 1, pdw, ldc: patch)
             Pointwise.addRowSums(dz, rows: filters, cols: plane, into: pdb)
             guard let dx else { continue }
             let dxi = dx + r * inputShape.count
             // dcol [patch, P] = Wᵀ [patch, Cout] · dZ [Cout, P]
-            BLAS.gemm(true, false, m: patch, n: plane, k: filters, w, lda: patch, dz, ldb: plane, beta: 0, isPointwise ? dxi : dcol, ldc: plane)
+            BLAS.gemm(
+                true, false, m: patch, n: plane, k: filters, w, lda: patch, dz, ldb: plane, beta: 0,
+                isPointwise ? dxi : dcol, ldc: plane)
             if !isPointwise { Im2col.backward(dcol, geometry, into: dxi) }
         }
     }

@@ -26,7 +26,10 @@ final class Dense: Layer {
     var parameterCount: Int { outputs * inputs + outputs }
     var summary: String { "dense(\(inputs)->\(outputs), \(activation.rawValue))" }
 
-    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {
+    func bind(
+        parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+        state: UnsafeMutablePointer<Float>
+    ) {
         w = parameters
         b = parameters + outputs * inputs
         dw = gradients
@@ -37,11 +40,13 @@ final class Dense: Layer {
 
     func initialize(_ rng: inout SeededRandom, scheme: WeightInit) {
         initializeLayer(
-            weights: w, count: outputs * inputs, biases: b, biasCount: outputs, fanIn: inputs, activation: activation, scheme: scheme, &rng)
+            weights: w, count: outputs * inputs, biases: b, biasCount: outputs, fanIn: inputs, activation: activation,
+            scheme: scheme, &rng)
     }
 
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
-        BLAS.gemm(false, true, m: batch, n: outputs, k: inputs, x, lda: inputs, w, ldb: inputs, beta: 0, y, ldc: outputs)
+        BLAS.gemm(
+            false, true, m: batch, n: outputs, k: inputs, x, lda: inputs, w, ldb: inputs, beta: 0, y, ldc: outputs)
         Pointwise.addBiasActivate(y, rows: batch, cols: outputs, bias: b, activation)
     }
 
@@ -51,11 +56,14 @@ final class Dense: Layer {
     ) {
         Pointwise.activationBackward(dy, output: y, count: batch * outputs, activation)
         // dW [out, in] = dZᵀ [out, batch] · x [batch, in]
-        BLAS.gemm(true, false, m: outputs, n: inputs, k: batch, dy, lda: outputs, x, ldb: inputs, beta: 0, dw, ldc: inputs)
+        BLAS.gemm(
+            true, false, m: outputs, n: inputs, k: batch, dy, lda: outputs, x, ldb: inputs, beta: 0, dw, ldc: inputs)
         Pointwise.columnSums(dy, rows: batch, cols: outputs, into: db)
         if let dx {
             // dx [batch, in] = dZ [batch, out] · W [out, in]
-            BLAS.gemm(false, false, m: batch, n: inputs, k: outputs, dy, lda: outputs, w, ldb: inputs, beta: 0, dx, ldc: inputs)
+            BLAS.gemm(
+                false, false, m: batch, n: inputs, k: outputs, dy, lda: outputs, w, ldb: inputs, beta: 0, dx,
+                ldc: inputs)
         }
     }
 }

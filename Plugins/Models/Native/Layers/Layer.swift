@@ -17,7 +17,9 @@ protocol Layer: AnyObject {
     var summary: String { get }
 
     /// Gives the layer its slices of the parameter, gradient and state arrays.
-    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>)
+    func bind(
+        parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+        state: UnsafeMutablePointer<Float>)
     /// Sets the initial parameters and state (the `he` scheme).
     func initialize(_ rng: inout SeededRandom)
     /// Sets the initial parameters and state with `scheme`; layers without weights, or whose
@@ -44,7 +46,8 @@ protocol RecordLayer: Layer {
     /// Allocates scratch for `shards` shards of a batch of up to `batch` records.
     func reserve(batch: Int, shards: Int)
     /// `y` from `x` for `records` of the batch (`x`, `y` point at the batch's first record).
-    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool)
+    func forward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool)
     /// Overwrites shard `shard`'s partial gradients with the ones of `records` and writes their `dx`.
     func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
@@ -71,7 +74,10 @@ extension RecordLayer {
 
 extension Layer {
     var stateCount: Int { 0 }
-    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {}
+    func bind(
+        parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+        state: UnsafeMutablePointer<Float>
+    ) {}
     func initialize(_ rng: inout SeededRandom) {}
     func initialize(_ rng: inout SeededRandom, scheme: WeightInit) { initialize(&rng) }
     func reserve(batch: Int) {}
@@ -90,7 +96,8 @@ enum WeightInit: String, CaseIterable {
 
 /// Fills a layer's weights `w` [count] and biases `b` [biases] by `scheme` (see `WeightInit`).
 func initializeLayer(
-    weights w: UnsafeMutablePointer<Float>, count: Int, biases b: UnsafeMutablePointer<Float>, biasCount: Int, fanIn: Int,
+    weights w: UnsafeMutablePointer<Float>, count: Int, biases b: UnsafeMutablePointer<Float>, biasCount: Int,
+    fanIn: Int,
     activation: Activation, scheme: WeightInit, _ rng: inout SeededRandom
 ) {
     switch scheme {
@@ -106,7 +113,9 @@ func initializeLayer(
 
 /// Fills `w` with U(−b, b), `b = √(3 · gain² / fanIn)`: variance `gain² / fanIn`, He's for
 /// ReLU (gain² = 2) and LeCun's otherwise (gain² = 1).
-func initializeUniform(_ w: UnsafeMutablePointer<Float>, count: Int, fanIn: Int, activation: Activation, _ rng: inout SeededRandom) {
+func initializeUniform(
+    _ w: UnsafeMutablePointer<Float>, count: Int, fanIn: Int, activation: Activation, _ rng: inout SeededRandom
+) {
     let gain2: Double = activation == .relu ? 2 : 1
     let bound = (3 * gain2 / Double(max(fanIn, 1))).squareRoot()
     for i in 0..<count { w[i] = Float((2 * rng.nextDouble() - 1) * bound) }

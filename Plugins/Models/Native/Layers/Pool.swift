@@ -14,19 +14,24 @@ final class Pool: RecordLayer {
     init(input: Shape, kind: Kind, size: Int, stride: Int) {
         inputShape = input
         self.kind = kind
-        geometry = WindowGeometry(height: input.height, width: input.width, channels: input.channels, kernel: size, stride: stride)
+        geometry = WindowGeometry(
+            height: input.height, width: input.width, channels: input.channels, kernel: size, stride: stride)
         outputShape = Shape(height: geometry.outHeight, width: geometry.outWidth, channels: input.channels)
     }
 
     var parameterCount: Int { 0 }
-    var summary: String { "\(kind.rawValue)pool(\(inputShape)->\(outputShape), k\(geometry.kernel) s\(geometry.stride))" }
+    var summary: String {
+        "\(kind.rawValue)pool(\(inputShape)->\(outputShape), k\(geometry.kernel) s\(geometry.stride))"
+    }
 
     func reserve(batch: Int, shards: Int) {
         guard kind == .max, (argmax?.count ?? 0) < batch * outputShape.count else { return }
         argmax = Buffer(batch * outputShape.count, zero: 0)
     }
 
-    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool) {
+    func forward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool
+    ) {
         let (i, o) = (inputShape.count, outputShape.count)
         for r in records {
             switch kind {

@@ -58,8 +58,10 @@ public struct SlurmBatch: Sendable {
     public var maxParallel: Int?
 
     public init(
-        executable: String, configPath: String, workingDirectory: String, runName: String, folder: String, array: ArrayPlan,
-        trainResources: SlurmResources, auditResources: SlurmResources, extraArguments: [String] = [], maxParallel: Int? = nil
+        executable: String, configPath: String, workingDirectory: String, runName: String, folder: String,
+        array: ArrayPlan,
+        trainResources: SlurmResources, auditResources: SlurmResources, extraArguments: [String] = [],
+        maxParallel: Int? = nil
     ) {
         self.maxParallel = maxParallel
         self.executable = executable
@@ -110,7 +112,10 @@ public struct SlurmBatch: Sendable {
         for t in array.tasks {
             lines += t.models.map { "#   task \(t.index): \($0.role) model \($0.key)" }
         }
-        let command = [executable, "train", configPath, "--shard"].map(Self.quoted) + ["\"${SLURM_ARRAY_TASK_ID}/\(array.shardCount)\""]
+        let command =
+            [executable, "train", configPath, "--shard"].map(Self.quoted) + [
+                "\"${SLURM_ARRAY_TASK_ID}/\(array.shardCount)\""
+            ]
             + extraArguments.map(Self.quoted)
         lines += ["set -eu", "exec " + command.joined(separator: " "), ""]
         return lines.joined(separator: "\n")
@@ -163,7 +168,9 @@ public struct SlurmBatch: Sendable {
 
     /// Quotes for the shell when needed: `'it'\''s'`.
     static func quoted(_ s: String) -> String {
-        let safe = s.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "/._-=:,+@%".unicodeScalars.contains($0) }
+        let safe = s.unicodeScalars.allSatisfy {
+            CharacterSet.alphanumerics.contains($0) || "/._-=:,+@%".unicodeScalars.contains($0)
+        }
         if safe && !s.isEmpty { return s }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }

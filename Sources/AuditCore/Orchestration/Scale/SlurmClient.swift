@@ -23,11 +23,21 @@ enum SlurmClient {
     static func submit(_ arguments: [String]) throws -> String {
         let (status, out, err) = try run("sbatch", arguments)
         if status == 127 {
-            throw SlurmError(command: "sbatch", message: "not found on PATH: submit from a machine with the Slurm client commands (or start one with scripts/slurm/start-local.sh)")
+            throw SlurmError(
+                command: "sbatch",
+                message:
+                    "not found on PATH: submit from a machine with the Slurm client commands (or start one with scripts/slurm/start-local.sh)"
+            )
         }
-        guard status == 0 else { throw SlurmError(command: "sbatch " + arguments.joined(separator: " "), message: err.isEmpty ? "exit status \(status)" : err) }
+        guard status == 0 else {
+            throw SlurmError(
+                command: "sbatch " + arguments.joined(separator: " "),
+                message: err.isEmpty ? "exit status \(status)" : err)
+        }
         let id = out.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
-        guard !id.isEmpty, id.allSatisfy(\.isNumber) else { throw SlurmError(command: "sbatch", message: "unexpected output `\(out)`") }
+        guard !id.isEmpty, id.allSatisfy(\.isNumber) else {
+            throw SlurmError(command: "sbatch", message: "unexpected output `\(out)`")
+        }
         return id
     }
 
@@ -37,7 +47,8 @@ enum SlurmClient {
         var found: [String: Entry] = [:]
         var unknown: [String] = []
         for id in jobIDs {
-            if let (status, out, _) = try? run("squeue", ["-r", "-t", "all", "-h", "-j", id, "-o", "%i|%T|%r"]), status == 0,
+            if let (status, out, _) = try? run("squeue", ["-r", "-t", "all", "-h", "-j", id, "-o", "%i|%T|%r"]),
+                status == 0,
                 !out.isEmpty
             {
                 for e in parseQueue(out) { found[e.id] = e }
@@ -55,7 +66,9 @@ enum SlurmClient {
     /// Parses `squeue -o '%i|%T|%r'` lines.
     static func parseQueue(_ text: String) -> [Entry] {
         text.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let f = line.split(separator: "|", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             guard f.count >= 3, !f[0].isEmpty else { return nil }
             return Entry(id: f[0], state: f[1], reason: f[2])
         }
@@ -71,7 +84,9 @@ enum SlurmClient {
             }
             guard let job = fields["JobId"], let state = fields["JobState"] else { return nil }
             var id = job
-            if let array = fields["ArrayJobId"], let task = fields["ArrayTaskId"], Int(task) != nil { id = "\(array)_\(task)" }
+            if let array = fields["ArrayJobId"], let task = fields["ArrayTaskId"], Int(task) != nil {
+                id = "\(array)_\(task)"
+            }
             return Entry(id: id, state: state, reason: fields["Reason"] ?? "")
         }
     }

@@ -38,12 +38,16 @@ public struct SlurmStatus: Codable, Sendable {
 
     /// Tasks that ended without success.
     var failedTasks: [Task] {
-        tasks.filter { !SlurmStatus.activeStates.contains($0.state) && $0.state != "COMPLETED" && !($0.state == "UNKNOWN" && $0.inStore) }
+        tasks.filter {
+            !SlurmStatus.activeStates.contains($0.state) && $0.state != "COMPLETED"
+                && !($0.state == "UNKNOWN" && $0.inStore)
+        }
     }
 
     /// Whether nothing of the submission is waiting or running any more.
     var isFinished: Bool {
-        !tasks.contains { SlurmStatus.activeStates.contains($0.state) } && !SlurmStatus.activeStates.contains(audit.state)
+        !tasks.contains { SlurmStatus.activeStates.contains($0.state) }
+            && !SlurmStatus.activeStates.contains(audit.state)
     }
 
     /// The status of the latest submission recorded in `folder` (`<run output>/slurm`); nil when
@@ -65,15 +69,20 @@ public struct SlurmStatus: Codable, Sendable {
         let audit = Job(
             id: last.auditJobID, state: a?.state ?? "UNKNOWN", reason: a?.reason ?? "",
             log: SlurmBatch.auditLog(folder: folder, jobID: last.auditJobID))
-        return SlurmStatus(submissions: jobs.submissions.count, submittedAt: last.submittedAt, shardCount: last.shardCount, tasks: tasks, audit: audit)
+        return SlurmStatus(
+            submissions: jobs.submissions.count, submittedAt: last.submittedAt, shardCount: last.shardCount,
+            tasks: tasks, audit: audit)
     }
 
     /// The report `mia-audit slurm status` prints.
     public var text: String {
-        var lines = ["submission \(submissions) (at \(submittedAt)): \(tasks.count) training tasks of --shard I/\(shardCount), audit job \(audit.id)"]
+        var lines = [
+            "submission \(submissions) (at \(submittedAt)): \(tasks.count) training tasks of --shard I/\(shardCount), audit job \(audit.id)"
+        ]
         for t in tasks {
             let roles = t.models.map(\.role).joined(separator: ", ")
-            var line = "  task \(t.id.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.state.padding(toLength: 11, withPad: " ", startingAt: 0)) \(roles)"
+            var line =
+                "  task \(t.id.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.state.padding(toLength: 11, withPad: " ", startingAt: 0)) \(roles)"
             if t.inStore { line += " (in the store)" }
             lines.append(line)
         }
@@ -105,13 +114,16 @@ extension SlurmBatch {
             auditID = try SlurmClient.submit(auditSubmitArguments(arrayJobID: arrayID))
         } catch {
             if let arrayID {
-                throw SlurmError(command: "sbatch audit.sbatch", message: "\(error); the training array \(arrayID) was submitted without it")
+                throw SlurmError(
+                    command: "sbatch audit.sbatch",
+                    message: "\(error); the training array \(arrayID) was submitted without it")
             }
             throw error
         }
         let stamp = ISO8601DateFormatter().string(from: Date())
         let submission = SlurmJobs.Submission(
-            submittedAt: stamp, config: configPath, modelStore: modelStore, shardCount: array.shardCount, arrayJobID: arrayID,
+            submittedAt: stamp, config: configPath, modelStore: modelStore, shardCount: array.shardCount,
+            arrayJobID: arrayID,
             tasks: array.tasks, auditJobID: auditID)
         var jobs = try SlurmJobs.load(folder: folder)
         jobs.submissions.append(submission)

@@ -93,11 +93,16 @@ public struct ConfigKeyPath: Hashable, CustomStringConvertible, Sendable {
             case .scalar where isNull(node):
                 mapping = Node.Mapping([])
             default:
-                throw Problem(description: "`\(walked.isEmpty ? "the config" : here.description)` is \(kind(node)), not a mapping, so it has no key `\(key)`")
+                throw Problem(
+                    description:
+                        "`\(walked.isEmpty ? "the config" : here.description)` is \(kind(node)), not a mapping, so it has no key `\(key)`"
+                )
             }
             let existing = mapping[key]
             if existing == nil && !rest.isEmpty, case .index = rest.first! {
-                throw Problem(description: "`\(ConfigKeyPath(steps: walked + [step]))` does not exist, so it has no item \(rest.first!)")
+                throw Problem(
+                    description:
+                        "`\(ConfigKeyPath(steps: walked + [step]))` does not exist, so it has no item \(rest.first!)")
             }
             if rest.isEmpty && value == nil {
                 mapping[key] = nil
@@ -110,7 +115,10 @@ public struct ConfigKeyPath: Hashable, CustomStringConvertible, Sendable {
                 throw Problem(description: "`\(here)` is \(kind(node)), not a list, so it has no item [\(i)]")
             }
             guard i < sequence.count else {
-                throw Problem(description: "`\(here)` has \(sequence.count) item\(sequence.count == 1 ? "" : "s"), so index \(i) is out of range")
+                throw Problem(
+                    description:
+                        "`\(here)` has \(sequence.count) item\(sequence.count == 1 ? "" : "s"), so index \(i) is out of range"
+                )
             }
             if rest.isEmpty && value == nil {
                 sequence.remove(at: i)

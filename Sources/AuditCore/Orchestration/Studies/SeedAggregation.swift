@@ -114,7 +114,9 @@ extension StudyComparison {
     ///
     /// A group holds one point per seed (the sweep makes each combination once); its attacks are
     /// those of any of its points, each averaged over the points that ran it.
-    static func settings(of points: [PointComparison], parameters: [String], seedKey: String = seedKey) -> [SettingComparison] {
+    static func settings(of points: [PointComparison], parameters: [String], seedKey: String = seedKey)
+        -> [SettingComparison]
+    {
         let others = parameters.filter { $0 != seedKey }
         func setting(_ p: PointComparison) -> [SweptValue] { others.compactMap { p.value(of: $0) } }
         var groups: [(values: [SweptValue], points: [PointComparison])] = []
@@ -131,7 +133,8 @@ extension StudyComparison {
             for p in g.points { for a in p.attacks where !names.contains(a.attack) { names.append(a.attack) } }
             let attacks = names.compactMap { name -> SettingAttack? in
                 let runs = g.points.compactMap { $0.attack(name) }
-                guard let auc = SeedSpread(runs.map(\.auc)), let advantage = SeedSpread(runs.map(\.attackerAdvantage)) else { return nil }
+                guard let auc = SeedSpread(runs.map(\.auc)), let advantage = SeedSpread(runs.map(\.attackerAdvantage))
+                else { return nil }
                 return SettingAttack(
                     attack: name, auc: auc, attackerAdvantage: advantage,
                     balancedAccuracy: SeedSpread(runs.compactMap(\.balancedAccuracy)),

@@ -60,11 +60,14 @@ public struct Study {
     /// - Throws: `ConfigError`, or `ConfigErrors` when several points are wrong.
     public static func parse(_ text: String, file: String) throws -> Study {
         let base = try AuditConfig.parse(text, file: file)
-        guard let root = try Yams.compose(yaml: text) else { throw ConfigError(file: file, line: nil, key: nil, "the config is empty") }
+        guard let root = try Yams.compose(yaml: text) else {
+            throw ConfigError(file: file, line: nil, key: nil, "the config is empty")
+        }
         let top = ConfigNode(node: root, file: file, path: "")
         guard let sweepNode = top["sweep"] else {
-            throw ConfigError(file: file, line: nil, key: "sweep",
-                              "the config has no `sweep:` section, so it is a single run: use `mia-audit run \(file)`")
+            throw ConfigError(
+                file: file, line: nil, key: "sweep",
+                "the config has no `sweep:` section, so it is a single run: use `mia-audit run \(file)`")
         }
         let sweep = try Sweep.parse(sweepNode)
 
@@ -99,18 +102,25 @@ public struct Study {
                     throw ConfigError(file: file, line: p.line, key: "sweep.parameters.\(p.path)", problem.description)
                 }
             }
-            let name = String(format: "%0\(digits)d", index) + pointSlug(values, nodes: zip(sweep.parameters, picks).map { $0.values[$1] })
+            let name =
+                String(format: "%0\(digits)d", index)
+                + pointSlug(values, nodes: zip(sweep.parameters, picks).map { $0.values[$1] })
             let output = (outputText as NSString).appendingPathComponent("points/\(name)")
-            for (key, value) in [("run.output", output), ("run.name", "\(base.name)-\(name)"), ("run.model_store", storeText)] {
+            for (key, value) in [
+                ("run.output", output), ("run.name", "\(base.name)-\(name)"), ("run.model_store", storeText),
+            ] {
                 tree = try ConfigKeyPath(key)!.setting(Node(value, Tag(.str), .doubleQuoted), in: tree)
             }
             let described = values.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
-            let header = "# point \(index + 1) of \(combinations.count) of the sweep in "
+            let header =
+                "# point \(index + 1) of \(combinations.count) of the sweep in "
                 + "\((file as NSString).lastPathComponent): \(described)\n"
             let pointText = header + (try Yams.serialize(node: tree, width: -1))
             do {
                 let config = try AuditConfig.parse(pointText, file: file)
-                points.append(SweepPoint(index: index, name: name, values: values, valueIndices: picks, text: pointText, config: config))
+                points.append(
+                    SweepPoint(
+                        index: index, name: name, values: values, valueIndices: picks, text: pointText, config: config))
             } catch let e as ConfigError {
                 errors.append(relocate(e, point: name, picks: picks, sweep: sweep, root: root))
             }
@@ -129,7 +139,9 @@ public struct Study {
             do {
                 plans.append(try AuditPlan.make(point.config, registry: registry, logger: logger))
             } catch let e as ConfigErrors {
-                errors += e.errors.map { Self.relocate($0, point: point.name, picks: point.valueIndices, sweep: sweep, root: root) }
+                errors += e.errors.map {
+                    Self.relocate($0, point: point.name, picks: point.valueIndices, sweep: sweep, root: root)
+                }
             } catch let e as ConfigError {
                 errors.append(Self.relocate(e, point: point.name, picks: point.valueIndices, sweep: sweep, root: root))
             }
@@ -154,7 +166,8 @@ public struct Study {
         let distinct = order.map { key -> ConfigError in
             var (e, points) = found[key]!
             if let first = points.first {
-                let more = points.count > 1 ? " (and \(points.count - 1) more point\(points.count == 2 ? "" : "s"))" : ""
+                let more =
+                    points.count > 1 ? " (and \(points.count - 1) more point\(points.count == 2 ? "" : "s"))" : ""
                 e.message = "in sweep point `\(first)`\(more): " + e.message
             }
             return e
@@ -167,7 +180,9 @@ public struct Study {
     /// key lies in (or holds) a swept key, else the line of the key in the config. Returns the
     /// point's name with it when the error concerns a swept value (others are the same for every
     /// point).
-    static func relocate(_ e: ConfigError, point: String, picks: [Int], sweep: Sweep, root: Node) -> (error: ConfigError, point: String?) {
+    static func relocate(_ e: ConfigError, point: String, picks: [Int], sweep: Sweep, root: Node) -> (
+        error: ConfigError, point: String?
+    ) {
         var out = e
         guard let key = e.key.flatMap(ConfigKeyPath.init) else {
             out.line = nil
@@ -192,10 +207,11 @@ extension Study {
             let key = ConfigKeyPath(v.key)?.lastKey ?? v.key
             slug += "-\(key)-\(slugText(node))"
         }
-        var safe = String(slug.unicodeScalars.map { scalar -> Character in
-            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
-                ? Character(scalar) : "_"
-        })
+        var safe = String(
+            slug.unicodeScalars.map { scalar -> Character in
+                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "_"
+            })
         while safe.contains("__") { safe = safe.replacingOccurrences(of: "__", with: "_") }
         return String(safe.prefix(60))
     }

@@ -24,8 +24,10 @@ public struct StudyComparison: Codable, Sendable, Equatable {
     var settings: [SettingComparison]?
 
     /// - Parameter settings: nil computes them from `points` when `parameters` holds `run.seed`.
-    public init(toolVersion: String, studyName: String, configFile: String, createdAt: String, mode: String,
-                parameters: [String], points: [PointComparison], configYAML: String, settings: [SettingComparison]? = nil) {
+    public init(
+        toolVersion: String, studyName: String, configFile: String, createdAt: String, mode: String,
+        parameters: [String], points: [PointComparison], configYAML: String, settings: [SettingComparison]? = nil
+    ) {
         self.toolVersion = toolVersion
         self.studyName = studyName
         self.configFile = configFile
@@ -34,7 +36,8 @@ public struct StudyComparison: Codable, Sendable, Equatable {
         self.parameters = parameters
         self.points = points
         self.configYAML = configYAML
-        self.settings = settings
+        self.settings =
+            settings
             ?? (parameters.contains(Self.seedKey) ? Self.settings(of: points, parameters: parameters) : nil)
     }
 
@@ -87,8 +90,10 @@ public struct PointComparison: Codable, Sendable, Equatable {
     /// Claimed ε and canary-audit bounds, when the run had DP-SGD or canaries (`PointPrivacy`).
     var privacy: PointPrivacy? = nil
 
-    init(index: Int, name: String, folder: String, values: [SweptValue], finished: Bool, target: PointTarget? = nil,
-                attacks: [PointAttack] = [], modelsTrained: Int? = nil, modelsLoaded: Int? = nil, seconds: Double? = nil) {
+    init(
+        index: Int, name: String, folder: String, values: [SweptValue], finished: Bool, target: PointTarget? = nil,
+        attacks: [PointAttack] = [], modelsTrained: Int? = nil, modelsLoaded: Int? = nil, seconds: Double? = nil
+    ) {
         self.index = index
         self.name = name
         self.folder = folder
@@ -184,9 +189,11 @@ public struct PointAttack: Codable, Sendable, Equatable {
     /// The confusion matrix there.
     var confusionMatrix: ConfusionMatrix?
 
-    init(attack: String, auc: Double, aucCI: ConfidenceInterval?, lowestFPR: Double?, tprAtLowestFPR: Double?,
-                tprAtLowestFPRCI: ConfidenceInterval?, attackerAdvantage: Double, tprAtFPR: [String: Double],
-                balancedAccuracy: Double? = nil, precision: Double? = nil, confusionMatrix: ConfusionMatrix? = nil) {
+    init(
+        attack: String, auc: Double, aucCI: ConfidenceInterval?, lowestFPR: Double?, tprAtLowestFPR: Double?,
+        tprAtLowestFPRCI: ConfidenceInterval?, attackerAdvantage: Double, tprAtFPR: [String: Double],
+        balancedAccuracy: Double? = nil, precision: Double? = nil, confusionMatrix: ConfusionMatrix? = nil
+    ) {
         self.attack = attack
         self.auc = auc
         self.aucCI = aucCI
@@ -199,7 +206,8 @@ public struct PointAttack: Codable, Sendable, Equatable {
         self.precision = precision
         self.confusionMatrix = confusionMatrix
         recall = confusionMatrix.map { m in
-            m.truePositives + m.falseNegatives == 0 ? 0 : Double(m.truePositives) / Double(m.truePositives + m.falseNegatives)
+            m.truePositives + m.falseNegatives == 0
+                ? 0 : Double(m.truePositives) / Double(m.truePositives + m.falseNegatives)
         }
     }
 

@@ -27,14 +27,16 @@ struct PointPrivacy: Codable, Sendable, Equatable {
         claimedEpsilonPLD = accountants?.pld
         canaryKind = audit?.kind
         canaries = audit?.count
-        audits = audit.map { a in
-            a.attackOrder.compactMap { name in
-                a.bounds[name].map {
-                    PointCanaryBound(attack: name, epsilon: $0.epsilon, gaussianMu: $0.gaussianDP?.mu,
-                                     gaussianEpsilon: $0.gaussianDP?.epsilon)
+        audits =
+            audit.map { a in
+                a.attackOrder.compactMap { name in
+                    a.bounds[name].map {
+                        PointCanaryBound(
+                            attack: name, epsilon: $0.epsilon, gaussianMu: $0.gaussianDP?.mu,
+                            gaussianEpsilon: $0.gaussianDP?.epsilon)
+                    }
                 }
-            }
-        } ?? []
+            } ?? []
         trial = audit?.firstCanary
     }
 
@@ -81,8 +83,11 @@ struct SettingMultiRunBound: Codable, Sendable, Equatable {
 
     /// Per attack of `points` (one setting's, in sweep order), the bound; empty when fewer than
     /// two points carry a canary trial.
-    static func bounds(_ points: [PointComparison], attacks: [String], confidence: Double = 0.95) -> [SettingMultiRunBound] {
-        let trials = points.compactMap { p in p.privacy.flatMap { pr in pr.trial.map { (trial: $0, delta: pr.delta) } } }
+    static func bounds(_ points: [PointComparison], attacks: [String], confidence: Double = 0.95)
+        -> [SettingMultiRunBound]
+    {
+        let trials = points.compactMap { p in p.privacy.flatMap { pr in pr.trial.map { (trial: $0, delta: pr.delta) } }
+        }
         guard trials.count >= 2, let delta = trials.first?.delta, delta > 0 else { return [] }
         return attacks.compactMap { name -> SettingMultiRunBound? in
             // A trial the attack did not score is an abstention (the mask does not see the coin).
@@ -93,10 +98,12 @@ struct SettingMultiRunBound: Codable, Sendable, Equatable {
             let half = scored.count / 2
             let selection = scored.prefix(half), rest = scored.dropFirst(half)
             let bound = multiRunEpsilonBound(
-                selection: (selection.map(\.score), selection.map(\.member)), bound: (rest.map(\.score), rest.map(\.member)),
+                selection: (selection.map(\.score), selection.map(\.member)),
+                bound: (rest.map(\.score), rest.map(\.member)),
                 delta: delta, confidence: confidence)
-            return SettingMultiRunBound(attack: name, trials: scored.count, selectionTrials: half, confidence: confidence,
-                                        delta: delta, bound: bound)
+            return SettingMultiRunBound(
+                attack: name, trials: scored.count, selectionTrials: half, confidence: confidence,
+                delta: delta, bound: bound)
         }
     }
 

@@ -30,8 +30,10 @@ public final class StudyRunner {
     public var fresh = false
 
     /// - Parameter plans: the points' plans, from `study.plans(registry:logger:)`, in point order.
-    public init(study: Study, plans: [AuditPlan], logger: Logger, progress: ProgressReporter,
-                cancellation: CancellationFlag = CancellationFlag()) {
+    public init(
+        study: Study, plans: [AuditPlan], logger: Logger, progress: ProgressReporter,
+        cancellation: CancellationFlag = CancellationFlag()
+    ) {
         precondition(plans.count == study.points.count, "one plan per point")
         self.study = study
         self.plans = plans
@@ -55,7 +57,9 @@ public final class StudyRunner {
             context.fresh = fresh
             let status = ModelsStage(context).storeStatus()
             onEvent(.starting(point, modelsInStore: status.finished.count, modelsTotal: status.jobs.count))
-            let summary = try Audit.run(plan, logger: logger, progress: progress, cancellation: cancellation, fresh: fresh) { models in
+            let summary = try Audit.run(
+                plan, logger: logger, progress: progress, cancellation: cancellation, fresh: fresh
+            ) { models in
                 modelCounts[point.index] = (models.filter { !$0.cached }.count, models.filter(\.cached).count)
             }
             onEvent(.finished(point, summary))
@@ -83,9 +87,11 @@ public final class StudyRunner {
         let points = study.points.map { point -> PointComparison in
             let folder = "points/\(point.name)"
             guard let summary = finishedSummary(point) else {
-                return PointComparison(index: point.index, name: point.name, folder: folder, values: point.values, finished: false)
+                return PointComparison(
+                    index: point.index, name: point.name, folder: folder, values: point.values, finished: false)
             }
-            var p = PointComparison(index: point.index, name: point.name, folder: folder, values: point.values, summary: summary)
+            var p = PointComparison(
+                index: point.index, name: point.name, folder: folder, values: point.values, summary: summary)
             if let counts = modelCounts[point.index] {
                 p.modelsTrained = counts.trained
                 p.modelsLoaded = counts.loaded
@@ -115,9 +121,14 @@ public final class StudyRunner {
     /// The table printed at the end of a study: one row per point and attack.
     public static func table(_ c: StudyComparison) -> String {
         let lowest = c.points.compactMap { $0.attacks.first?.lowestFPR }.min()
-        var rows: [[String]] = [["point"] + c.parameters.map { ConfigKeyPath($0)?.lastKey ?? $0 }
-            + ["train acc", "test acc", "attack", "AUC", "TPR@\(lowest.map(ReportStage.formatPercent) ?? "-") FPR", "advantage",
-               "accuracy", "precision", "recall"]]
+        var rows: [[String]] = [
+            ["point"] + c.parameters.map { ConfigKeyPath($0)?.lastKey ?? $0 }
+                + [
+                    "train acc", "test acc", "attack", "AUC", "TPR@\(lowest.map(ReportStage.formatPercent) ?? "-") FPR",
+                    "advantage",
+                    "accuracy", "precision", "recall",
+                ]
+        ]
         for p in c.points {
             let head = [p.name] + c.parameters.map { p.value(of: $0)?.value ?? "" }
             guard p.finished, let t = p.target else {
@@ -125,12 +136,19 @@ public final class StudyRunner {
                 continue
             }
             for (k, a) in p.attacks.enumerated() {
-                let lead = k == 0 ? head + [String(format: "%.4f", t.trainAccuracy), String(format: "%.4f", t.testAccuracy)]
+                let lead =
+                    k == 0
+                    ? head + [String(format: "%.4f", t.trainAccuracy), String(format: "%.4f", t.testAccuracy)]
                     : Array(repeating: "", count: head.count + 2)
-                rows.append(lead + [a.attack, String(format: "%.4f", a.auc),
-                                    a.tprAtLowestFPR.map(ReportStage.formatPercent) ?? "-",
-                                    String(format: "%.4f", a.attackerAdvantage)]
-                    + [a.balancedAccuracy, a.precision, a.recall].map { $0.map { String(format: "%.4f", $0) } ?? "-" })
+                rows.append(
+                    lead + [
+                        a.attack, String(format: "%.4f", a.auc),
+                        a.tprAtLowestFPR.map(ReportStage.formatPercent) ?? "-",
+                        String(format: "%.4f", a.attackerAdvantage),
+                    ]
+                        + [a.balancedAccuracy, a.precision, a.recall].map {
+                            $0.map { String(format: "%.4f", $0) } ?? "-"
+                        })
             }
         }
         var out = aligned(rows)
@@ -140,18 +158,26 @@ public final class StudyRunner {
                 guard let s else { return "-" }
                 return String(format: "%.4f", s.mean) + (s.sd.map { String(format: " ±%.4f", $0) } ?? "")
             }
-            var rows: [[String]] = [others.map { ConfigKeyPath($0)?.lastKey ?? $0 }
-                + ["n", "test acc", "attack", "AUC", "advantage", "accuracy", "precision", "recall", "TP/FN/FP/TN"]]
+            var rows: [[String]] = [
+                others.map { ConfigKeyPath($0)?.lastKey ?? $0 }
+                    + ["n", "test acc", "attack", "AUC", "advantage", "accuracy", "precision", "recall", "TP/FN/FP/TN"]
+            ]
             for s in settings {
                 let head = others.map { s.value(of: $0)?.value ?? "" } + ["\(s.points.count)", spread(s.testAccuracy)]
                 for (k, a) in s.attacks.enumerated() {
                     let m = a.confusionMatrix.map {
-                        [$0.truePositives, $0.falseNegatives, $0.falsePositives, $0.trueNegatives].map { String(format: "%.1f", $0) }
-                            .joined(separator: "/")
+                        [$0.truePositives, $0.falseNegatives, $0.falsePositives, $0.trueNegatives].map {
+                            String(format: "%.1f", $0)
+                        }
+                        .joined(separator: "/")
                     }
-                    rows.append((k == 0 ? head : Array(repeating: "", count: head.count))
-                        + [a.attack, spread(a.auc), spread(a.attackerAdvantage), spread(a.balancedAccuracy), spread(a.precision),
-                           spread(a.recall), m ?? "-"])
+                    rows.append(
+                        (k == 0 ? head : Array(repeating: "", count: head.count))
+                            + [
+                                a.attack, spread(a.auc), spread(a.attackerAdvantage), spread(a.balancedAccuracy),
+                                spread(a.precision),
+                                spread(a.recall), m ?? "-",
+                            ])
                 }
             }
             out += "\nAveraged over seeds (\(StudyComparison.seedKey)): mean ±sd over n seeds\n" + aligned(rows)
@@ -164,7 +190,10 @@ public final class StudyRunner {
         let widths = (0..<rows[0].count).map { col in rows.map { $0[col].count }.max() ?? 0 }
         var out = ""
         for (r, row) in rows.enumerated() {
-            out += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            out +=
+                row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                    separator: "  "
+                )
                 .replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
             if r == 0 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
         }

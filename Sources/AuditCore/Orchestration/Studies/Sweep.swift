@@ -49,7 +49,9 @@ public struct Sweep: Sendable {
                 ConfigError(file: node.file, line: keyLine ?? valuesNode.line, key: valuesNode.path, message)
             }
             guard let path = ConfigKeyPath(key) else {
-                throw fail("`\(key)` is not a key path: write keys with dots and list items with brackets, e.g. `audit.attacks[0].options.loss`")
+                throw fail(
+                    "`\(key)` is not a key path: write keys with dots and list items with brackets, e.g. `audit.attacks[0].options.loss`"
+                )
             }
             let tops = AuditConfig.topKeys.filter { $0 != "sweep" }
             guard tops.contains(path.top) else {
@@ -60,21 +62,25 @@ public struct Sweep: Sendable {
                 throw fail("a sweep cannot set `\(r)`: each point gets its own (`<run.output>/points/<index>-<name>`)")
             }
             if let other = parameters.first(where: { $0.path.isWithin(path) || path.isWithin($0.path) }) {
-                throw fail("overlaps `\(other.path)` (line \(other.line.map(String.init) ?? "?")): a key may be swept once")
+                throw fail(
+                    "overlaps `\(other.path)` (line \(other.line.map(String.init) ?? "?")): a key may be swept once")
             }
             guard case .sequence = valuesNode.node else {
                 throw fail("must be a list of the values to try, e.g. `[5, 20, 60]`")
             }
             let items = try valuesNode.list()
             guard !items.isEmpty else { throw fail("the list of values is empty: give at least one value") }
-            parameters.append(Parameter(path: path, values: items.map(\.node), line: keyLine, valueLines: items.map(\.line)))
+            parameters.append(
+                Parameter(path: path, values: items.map(\.node), line: keyLine, valueLines: items.map(\.line)))
         }
         guard !parameters.isEmpty else { throw parametersNode.error("must name at least one key to sweep") }
         if mode == .zip, let first = parameters.first,
-            let odd = parameters.first(where: { $0.values.count != first.values.count }) {
+            let odd = parameters.first(where: { $0.values.count != first.values.count })
+        {
             throw ConfigError(
                 file: node.file, line: odd.line, key: "sweep.parameters.\(odd.path)",
-                "has \(odd.values.count) value\(odd.values.count == 1 ? "" : "s") but `\(first.path)` has \(first.values.count): in zip mode every list has the same length (or use `mode: grid`)")
+                "has \(odd.values.count) value\(odd.values.count == 1 ? "" : "s") but `\(first.path)` has \(first.values.count): in zip mode every list has the same length (or use `mode: grid`)"
+            )
         }
         return Sweep(mode: mode, parameters: parameters)
     }
@@ -121,7 +127,8 @@ func flowText(_ node: Node) -> String {
     case .scalar(let s):
         return isNull(node) ? "null" : s.string
     case .sequence(let seq): return "[" + seq.map(flowText).joined(separator: ", ") + "]"
-    case .mapping(let m): return "{" + m.map { "\(flowText($0.key)): \(flowText($0.value))" }.joined(separator: ", ") + "}"
+    case .mapping(let m):
+        return "{" + m.map { "\(flowText($0.key)): \(flowText($0.value))" }.joined(separator: ", ") + "}"
     case .alias: return "*alias"
     }
 }
@@ -136,6 +143,8 @@ func numberValue(_ node: Node) -> Double? {
 
 /// Whether `node` is a null scalar (`null`, `~`, or nothing after the colon).
 func isNull(_ node: Node) -> Bool {
-    if case .scalar(let s) = node { return node.tag.rawValue == Tag.Name.null.rawValue || (s.string.isEmpty && s.style == .plain) }
+    if case .scalar(let s) = node {
+        return node.tag.rawValue == Tag.Name.null.rawValue || (s.string.isEmpty && s.style == .plain)
+    }
     return false
 }

@@ -45,7 +45,9 @@ final class CFunctionCall {
         }
         let status = ffi_prep_cif(&cif, mia_ffi_default_abi(), UInt32(n), Self.ffiType(spec.returns), argumentTypes)
         guard status == FFI_OK else {
-            throw PluginError(.invalidArgument, "libffi cannot build a call to \(spec.prototype) (ffi_prep_cif status \(status.rawValue))")
+            throw PluginError(
+                .invalidArgument,
+                "libffi cannot build a call to \(spec.prototype) (ffi_prep_cif status \(status.rawValue))")
         }
     }
 
@@ -119,7 +121,8 @@ final class CFunctionCall {
         }
         let labels = try need(signals.labels, "labels")
         let logits = try need(signals.target_logits, "target logits")
-        var perRecord: [(slot: UnsafeMutableRawPointer, role: CRole, type: CType, buffer: UnsafeMutableRawPointer?)] = []
+        var perRecord: [(slot: UnsafeMutableRawPointer, role: CRole, type: CType, buffer: UnsafeMutableRawPointer?)] =
+            []
         for (i, p) in spec.parameters.enumerated() {
             let slot = slots + 16 * i
             switch p.role {
@@ -132,7 +135,9 @@ final class CFunctionCall {
                 let pointer = p.type == .floatPointer ? UnsafeRawPointer(all) : converted(all, population * c)
                 slot.storeBytes(of: pointer, as: UnsafeRawPointer.self)
             case .populationLabels:
-                slot.storeBytes(of: UnsafeRawPointer(try need(signals.population_labels, "population labels")), as: UnsafeRawPointer.self)
+                slot.storeBytes(
+                    of: UnsafeRawPointer(try need(signals.population_labels, "population labels")),
+                    as: UnsafeRawPointer.self)
             case .label, .index:
                 perRecord.append((slot, p.role, p.type, nil))
             case .logits:
@@ -175,8 +180,11 @@ final class CFunctionCall {
                     let all = signals.reference_membership!, b = a.buffer!
                     for m in 0..<r {
                         let v = all[m * n + record]
-                        if a.type == .int32Pointer { b.assumingMemoryBound(to: Int32.self)[m] = Int32(v) }
-                        else { b.assumingMemoryBound(to: UInt8.self)[m] = v }
+                        if a.type == .int32Pointer {
+                            b.assumingMemoryBound(to: Int32.self)[m] = Int32(v)
+                        } else {
+                            b.assumingMemoryBound(to: UInt8.self)[m] = v
+                        }
                     }
                     a.slot.storeBytes(of: UnsafeRawPointer(b), as: UnsafeRawPointer.self)
                 default: break
@@ -187,7 +195,8 @@ final class CFunctionCall {
             guard score.isFinite else {
                 throw PluginError(
                     .internal,
-                    "`\(spec.symbol)` returned \(score) for record \(record) (label \(labels[record])); a score must be finite")
+                    "`\(spec.symbol)` returned \(score) for record \(record) (label \(labels[record])); a score must be finite"
+                )
             }
             scores[record] = score
         }

@@ -128,16 +128,19 @@ struct CFunctionSpec: Codable, Equatable, Sendable {
             let roleNode = try p.require("role")
             let roleText = try roleNode.string()
             guard let role = CRole(rawValue: roleText) else {
-                throw roleNode.error("unknown role `\(roleText)`" + didYouMean(roleText, CRole.allCases.map(\.rawValue)))
+                throw roleNode.error(
+                    "unknown role `\(roleText)`" + didYouMean(roleText, CRole.allCases.map(\.rawValue)))
             }
             let typeNode = try p.require("type")
             let typeText = try typeNode.string()
             guard let type = CType(spelling: typeText) else {
-                throw typeNode.error("unknown C type `\(typeText)`" + didYouMean(typeText, CType.allCases.map(\.rawValue)))
+                throw typeNode.error(
+                    "unknown C type `\(typeText)`" + didYouMean(typeText, CType.allCases.map(\.rawValue)))
             }
             guard role.types.contains(type) else {
                 throw typeNode.error(
-                    "role `\(role.rawValue)` is passed as " + role.types.map { "`\($0.rawValue)`" }.joined(separator: " or ")
+                    "role `\(role.rawValue)` is passed as "
+                        + role.types.map { "`\($0.rawValue)`" }.joined(separator: " or ")
                         + ", not `\(type.rawValue)`")
             }
             var value: Double?
@@ -152,7 +155,9 @@ struct CFunctionSpec: Codable, Equatable, Sendable {
             } else {
                 if let v = p["value"] { throw v.error("only a `constant` parameter takes a `value`") }
                 if let earlier = seen[role] {
-                    throw roleNode.error("role `\(role.rawValue)` is given twice (the other is on line \(earlier.map(String.init) ?? "?"))")
+                    throw roleNode.error(
+                        "role `\(role.rawValue)` is given twice (the other is on line \(earlier.map(String.init) ?? "?"))"
+                    )
                 }
                 seen[role] = roleNode.line
             }
@@ -161,7 +166,8 @@ struct CFunctionSpec: Codable, Equatable, Sendable {
         for p in parameters {
             for length in p.role.lengths where seen[length] == nil {
                 throw parametersNode.error(
-                    "role `\(p.role.rawValue)` is an array: the function must also take its length, role `\(length.rawValue)`")
+                    "role `\(p.role.rawValue)` is an array: the function must also take its length, role `\(length.rawValue)`"
+                )
             }
         }
         guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else {
@@ -192,11 +198,15 @@ struct CFunctionSpec: Codable, Equatable, Sendable {
 extension CFunctionSpec {
     /// An attack entry's `c_function:`, if it has one, with the component choice standing for it
     /// (named after the symbol). `plugin:` and `options:` beside it are refused: it is one or the other.
-    static func choice(_ attack: ConfigNode, baseDirectory: String) throws -> (choice: ComponentChoice, spec: CFunctionSpec)? {
+    static func choice(_ attack: ConfigNode, baseDirectory: String) throws -> (
+        choice: ComponentChoice, spec: CFunctionSpec
+    )? {
         guard let node = attack["c_function"] else { return nil }
         for key in ["plugin", "options"] {
             if let other = attack[key] {
-                throw other.error("`\(key)` cannot be used with `c_function` (the function is the whole attack; constants go in its parameters)")
+                throw other.error(
+                    "`\(key)` cannot be used with `c_function` (the function is the whole attack; constants go in its parameters)"
+                )
             }
         }
         let spec = try parse(node, baseDirectory: baseDirectory)

@@ -48,50 +48,67 @@ struct CheckSignals {
     /// Lends every array as a `mia_signals_t` (flags 0, one thread) for `body`.
     func withSignals<R>(seed: UInt64, _ body: (UnsafePointer<mia_signals_t>) throws -> R) rethrows -> R {
         try labels.withUnsafeBufferPointer { l in
-        try logits.withUnsafeBufferPointer { t in
-        try referenceLogits.withUnsafeBufferPointer { rl in
-        try referenceMembership.withUnsafeBufferPointer { rm in
-        try populationLabels.withUnsafeBufferPointer { pl in
-        try populationLogits.withUnsafeBufferPointer { pt in
-        try populationReferenceLogits.withUnsafeBufferPointer { pr in
-        try targetMembership.withUnsafeBufferPointer { tm in
-        try features.withUnsafeBufferPointer { f in
-        try populationFeatures.withUnsafeBufferPointer { pf in
-        try checkpointEpochs.withUnsafeBufferPointer { ce in
-        try checkpointTargetLogits.withUnsafeBufferPointer { ct in
-        try checkpointReferenceLogits.withUnsafeBufferPointer { cr in
-            var ft = TensorView.make(UnsafeMutableRawPointer(mutating: f.baseAddress!), dtype: MIA_DTYPE_F32, shape: [Self.n, Self.featureSize])
-            var pft = TensorView.make(UnsafeMutableRawPointer(mutating: pf.baseAddress!), dtype: MIA_DTYPE_F32, shape: [Self.p, Self.featureSize])
-            return try withUnsafePointer(to: &ft) { ftp in
-                try withUnsafePointer(to: &pft) { pftp in
-                    var s = mia_signals_t()
-                    s.struct_size = UInt32(MemoryLayout<mia_signals_t>.size)
-                    s.record_count = Int64(Self.n)
-                    s.class_count = Int32(Self.c)
-                    s.reference_count = Int32(Self.r)
-                    s.population_count = Int64(Self.p)
-                    s.labels = l.baseAddress
-                    s.target_logits = t.baseAddress
-                    s.reference_logits = rl.baseAddress
-                    s.reference_membership = rm.baseAddress
-                    s.population_labels = pl.baseAddress
-                    s.population_target_logits = pt.baseAddress
-                    s.population_reference_logits = pr.baseAddress
-                    s.target_membership = tm.baseAddress
-                    s.features = ftp
-                    s.population_features = pftp
-                    s.seed = seed
-                    s.thread_count = 1
-                    if lendsCheckpoints {
-                        s.checkpoint_count = Int32(ce.count)
-                        s.checkpoint_epochs = ce.baseAddress
-                        s.checkpoint_target_logits = ct.baseAddress
-                        s.checkpoint_reference_logits = cr.baseAddress
+            try logits.withUnsafeBufferPointer { t in
+                try referenceLogits.withUnsafeBufferPointer { rl in
+                    try referenceMembership.withUnsafeBufferPointer { rm in
+                        try populationLabels.withUnsafeBufferPointer { pl in
+                            try populationLogits.withUnsafeBufferPointer { pt in
+                                try populationReferenceLogits.withUnsafeBufferPointer { pr in
+                                    try targetMembership.withUnsafeBufferPointer { tm in
+                                        try features.withUnsafeBufferPointer { f in
+                                            try populationFeatures.withUnsafeBufferPointer { pf in
+                                                try checkpointEpochs.withUnsafeBufferPointer { ce in
+                                                    try checkpointTargetLogits.withUnsafeBufferPointer { ct in
+                                                        try checkpointReferenceLogits.withUnsafeBufferPointer { cr in
+                                                            var ft = TensorView.make(
+                                                                UnsafeMutableRawPointer(mutating: f.baseAddress!),
+                                                                dtype: MIA_DTYPE_F32, shape: [Self.n, Self.featureSize])
+                                                            var pft = TensorView.make(
+                                                                UnsafeMutableRawPointer(mutating: pf.baseAddress!),
+                                                                dtype: MIA_DTYPE_F32, shape: [Self.p, Self.featureSize])
+                                                            return try withUnsafePointer(to: &ft) { ftp in
+                                                                try withUnsafePointer(to: &pft) { pftp in
+                                                                    var s = mia_signals_t()
+                                                                    s.struct_size = UInt32(
+                                                                        MemoryLayout<mia_signals_t>.size)
+                                                                    s.record_count = Int64(Self.n)
+                                                                    s.class_count = Int32(Self.c)
+                                                                    s.reference_count = Int32(Self.r)
+                                                                    s.population_count = Int64(Self.p)
+                                                                    s.labels = l.baseAddress
+                                                                    s.target_logits = t.baseAddress
+                                                                    s.reference_logits = rl.baseAddress
+                                                                    s.reference_membership = rm.baseAddress
+                                                                    s.population_labels = pl.baseAddress
+                                                                    s.population_target_logits = pt.baseAddress
+                                                                    s.population_reference_logits = pr.baseAddress
+                                                                    s.target_membership = tm.baseAddress
+                                                                    s.features = ftp
+                                                                    s.population_features = pftp
+                                                                    s.seed = seed
+                                                                    s.thread_count = 1
+                                                                    if lendsCheckpoints {
+                                                                        s.checkpoint_count = Int32(ce.count)
+                                                                        s.checkpoint_epochs = ce.baseAddress
+                                                                        s.checkpoint_target_logits = ct.baseAddress
+                                                                        s.checkpoint_reference_logits = cr.baseAddress
+                                                                    }
+                                                                    return try body(&s)
+                                                                }
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
-                    return try body(&s)
                 }
             }
-        }}}}}}}}}}}}}
+        }
     }
 }
 
@@ -113,7 +130,9 @@ extension ConformanceCheck {
 
         announce("requirements")
         let needs = attack.requirements
-        record("requirements", .ok, needs.names.isEmpty ? "needs nothing beyond the target's logits" : needs.names.joined(separator: ", "))
+        record(
+            "requirements", .ok,
+            needs.names.isEmpty ? "needs nothing beyond the target's logits" : needs.names.joined(separator: ", "))
         guard !needs.contains(.queryAccess) else {
             record("score", .skipped, "the attack queries the target; the check offers no query service")
             return
@@ -133,9 +152,11 @@ extension ConformanceCheck {
             return
         }
         compare("score again, same instance", first, { try score(attack, signals, "score again, same instance") })
-        compare("score, new instance", first, {
-            try score(try DynamicAttack(c, optionsJSON: json, bridge: bridge()), signals, "score, new instance")
-        })
+        compare(
+            "score, new instance", first,
+            {
+                try score(try DynamicAttack(c, optionsJSON: json, bridge: bridge()), signals, "score, new instance")
+            })
 
         var nan = signals
         nan.logits[0] = .nan
@@ -144,15 +165,20 @@ extension ConformanceCheck {
         var outOfRange = signals
         outOfRange.labels[0] = Int32(CheckSignals.c)
         outOfRange.labels[1] = -1
-        odd("score with labels \(CheckSignals.c) and -1 (records 0, 1), outside [0, \(CheckSignals.c))", attack, outOfRange, score)
+        odd(
+            "score with labels \(CheckSignals.c) and -1 (records 0, 1), outside [0, \(CheckSignals.c))", attack,
+            outOfRange, score)
     }
 
     /// Runs `again` and records whether it gives exactly `first`.
     func compare(_ call: String, _ first: [Double], _ again: () throws -> [Double]) {
         do {
             let second = try again()
-            if let i = zip(first, second).enumerated().first(where: { $0.element.0.bitPattern != $0.element.1.bitPattern })?.offset {
-                record(call, .violation, "record \(i) scored \(second[i]), before \(first[i]) (same signals, same seed)")
+            if let i = zip(first, second).enumerated().first(where: {
+                $0.element.0.bitPattern != $0.element.1.bitPattern
+            })?.offset {
+                record(
+                    call, .violation, "record \(i) scored \(second[i]), before \(first[i]) (same signals, same seed)")
             } else {
                 record(call, .ok, "identical scores")
             }
@@ -174,7 +200,9 @@ extension ConformanceCheck {
             // `DynamicAttack.score` turns a non-finite score the plugin returned with MIA_OK into
             // this error; a plugin's own refusal carries the origin "... failed in score".
             if e.message.hasPrefix("score of record") && !(e.origin ?? "").contains("failed in score") {
-                record(call, .violation, "returned MIA_OK with a non-finite score (\(e.message)); refuse the input or handle it")
+                record(
+                    call, .violation,
+                    "returned MIA_OK with a non-finite score (\(e.message)); refuse the input or handle it")
             } else {
                 refused(call, error)
             }

@@ -27,7 +27,9 @@ extension ConformanceCheck {
                 record("info twice", .violation, "\(info) then \(again)")
                 return
             }
-            let sane = info.recordCount >= 0 && info.classCount >= 1 && !info.featureShape.isEmpty && info.featureShape.allSatisfy { $0 >= 1 }
+            let sane =
+                info.recordCount >= 0 && info.classCount >= 1 && !info.featureShape.isEmpty
+                && info.featureShape.allSatisfy { $0 >= 1 }
             record(
                 "info twice", sane ? .ok : .violation,
                 "\(info.recordCount) records, \(info.classCount) classes, shape \(info.featureShape)"
@@ -49,14 +51,19 @@ extension ConformanceCheck {
             let bad = first.labels.firstIndex { $0 < 0 || Int($0) >= info.classCount }
             let nonFinite = first.features.firstIndex { !$0.isFinite }
             if let bad {
-                record("read(0, \(count))", .violation, "record \(bad) has label \(first.labels[bad]), outside [0, \(info.classCount))")
+                record(
+                    "read(0, \(count))", .violation,
+                    "record \(bad) has label \(first.labels[bad]), outside [0, \(info.classCount))")
             } else if let nonFinite {
                 record("read(0, \(count))", .violation, "feature \(nonFinite) is \(first.features[nonFinite])")
             } else {
                 record("read(0, \(count))", .ok, "labels in range, features finite")
             }
-            let same = first.labels == again.labels && first.features.map(\.bitPattern) == again.features.map(\.bitPattern)
-            record("read(0, \(count)) twice", same ? .ok : .violation, same ? "the same records" : "different records the second time")
+            let same =
+                first.labels == again.labels && first.features.map(\.bitPattern) == again.features.map(\.bitPattern)
+            record(
+                "read(0, \(count)) twice", same ? .ok : .violation,
+                same ? "the same records" : "different records the second time")
 
             // Distinct instances from distinct threads at once (the header's threading rule).
             announce("read from two instances on two threads")

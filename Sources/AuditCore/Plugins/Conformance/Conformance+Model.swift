@@ -14,7 +14,9 @@ extension ConformanceCheck {
         guard let base = baseOptions(c) else { return }
         let json = Self.json(base)
         let spec = Self.modelSpec
-        func make(_ options: String) throws -> DynamicModel { try DynamicModel(c, optionsJSON: options, spec: spec, bridge: bridge()) }
+        func make(_ options: String) throws -> DynamicModel {
+            try DynamicModel(c, optionsJSON: options, spec: spec, bridge: bridge())
+        }
         // `create` is tagged [any thread]: it runs on another thread than the one that drives the rest.
         let call = "create(\(json)) on another thread"
         announce(call)
@@ -51,8 +53,9 @@ extension ConformanceCheck {
         do {
             first = try trained("train(48 records, seed 7) + predict")
             let bad = first.firstIndex { !$0.isFinite }
-            record("train(48 records, seed 7) + predict", bad == nil ? .ok : .violation,
-                   bad.map { "logit \($0) is \(first[$0])" } ?? "finite logits")
+            record(
+                "train(48 records, seed 7) + predict", bad == nil ? .ok : .violation,
+                bad.map { "logit \($0) is \(first[$0])" } ?? "finite logits")
         } catch {
             record("train(48 records, seed 7) + predict", .violation, "failed: \(PluginError.from(error).message)")
             return
@@ -60,13 +63,18 @@ extension ConformanceCheck {
         func same(_ call: String, _ body: () throws -> [Float]) {
             do {
                 let again = try body()
-                let i = zip(first, again).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern }?.offset
-                record(call, i == nil ? .ok : .violation, i.map { "logit \($0) is \(again[$0]), before \(first[$0])" } ?? "identical logits")
+                let i = zip(first, again).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern }?
+                    .offset
+                record(
+                    call, i == nil ? .ok : .violation,
+                    i.map { "logit \($0) is \(again[$0]), before \(first[$0])" } ?? "identical logits")
             } catch {
                 record(call, .violation, "failed: \(PluginError.from(error).message)")
             }
         }
-        same("predict again") { announce("predict again"); return try model.predict(features: features, count: labels.count) }
+        same("predict again") {
+            announce("predict again"); return try model.predict(features: features, count: labels.count)
+        }
         same("train again from scratch, same seed") { try trained("train again from scratch, same seed") }
 
         let folder = NSTemporaryDirectory() + "mia-check-\(getpid())"
@@ -81,7 +89,8 @@ extension ConformanceCheck {
             try other.load(from: saved)
             return try other.predict(features: features, count: labels.count)
         }
-        _ = FileManager.default.createFile(atPath: corrupt, contents: Data("not a model \(String(repeating: "x", count: 100))".utf8))
+        _ = FileManager.default.createFile(
+            atPath: corrupt, contents: Data("not a model \(String(repeating: "x", count: 100))".utf8))
         announce("load(a corrupt file)")
         do {
             try make(json).load(from: corrupt)
@@ -90,15 +99,18 @@ extension ConformanceCheck {
             refused("load(a corrupt file)", error)
         }
 
-        let outOfRange = labels.enumerated().map { $0.offset == 0 ? Int32(spec.classCount) : $0.offset == 1 ? -1 : $0.element }
+        let outOfRange = labels.enumerated().map {
+            $0.offset == 0 ? Int32(spec.classCount) : $0.offset == 1 ? -1 : $0.element
+        }
         let trainCall = "train with labels \(spec.classCount) and -1 (records 0, 1)"
         announce(trainCall)
         do {
             let m = try make(json)
             _ = try m.train(features: features, labels: outOfRange, seed: 7)
             let logits = try m.predict(features: features, count: labels.count)
-            record(trainCall, logits.allSatisfy(\.isFinite) ? .ok : .violation,
-                   logits.allSatisfy(\.isFinite) ? "handled: finite logits" : "trained, then predicted non-finite logits")
+            record(
+                trainCall, logits.allSatisfy(\.isFinite) ? .ok : .violation,
+                logits.allSatisfy(\.isFinite) ? "handled: finite logits" : "trained, then predicted non-finite logits")
         } catch {
             refused(trainCall, error)
         }
@@ -108,8 +120,9 @@ extension ConformanceCheck {
         do {
             let logits = try model.predict(features: nan, count: labels.count)
             let others = logits[spec.classCount...].allSatisfy(\.isFinite)
-            record("predict with a NaN feature (record 0)", others ? .ok : .violation,
-                   others ? "handled" : "the NaN spread to other records' logits")
+            record(
+                "predict with a NaN feature (record 0)", others ? .ok : .violation,
+                others ? "handled" : "the NaN spread to other records' logits")
         } catch {
             refused("predict with a NaN feature (record 0)", error)
         }

@@ -23,7 +23,8 @@ public struct ConformanceFinding: Sendable, CustomStringConvertible {
 
     public var description: String {
         let tag = outcome == .violation ? "VIOLATION" : outcome.rawValue
-        return "\(tag.padding(toLength: 9, withPad: " ", startingAt: 0)) \(call)" + (detail.isEmpty ? "" : ": \(detail)")
+        return "\(tag.padding(toLength: 9, withPad: " ", startingAt: 0)) \(call)"
+            + (detail.isEmpty ? "" : ": \(detail)")
     }
 }
 
@@ -93,7 +94,9 @@ public final class ConformanceCheck {
     }
 
     /// Whether any finding is a violation.
-    public static func passed(_ findings: [ConformanceFinding]) -> Bool { !findings.contains { $0.outcome == .violation } }
+    public static func passed(_ findings: [ConformanceFinding]) -> Bool {
+        !findings.contains { $0.outcome == .violation }
+    }
 
     // MARK: - Recording
 
@@ -132,7 +135,9 @@ public final class ConformanceCheck {
     func baseOptions(_ c: ComponentInfo) -> [String: Any]? {
         var values: [String: Any] = [:]
         for o in c.options {
-            if let d = o.defaultJSON, let v = try? JSONSerialization.jsonObject(with: Data(d.utf8), options: .fragmentsAllowed) {
+            if let d = o.defaultJSON,
+                let v = try? JSONSerialization.jsonObject(with: Data(d.utf8), options: .fragmentsAllowed)
+            {
                 values[o.name] = v
             }
         }
@@ -147,14 +152,17 @@ public final class ConformanceCheck {
         guard missing.isEmpty else {
             record(
                 "create with defaults", .skipped,
-                "required option\(missing.count > 1 ? "s" : "") \(missing.map { "`\($0)`" }.joined(separator: ", ")) without a default; give \(missing.count > 1 ? "them" : "it") with --options \(c.name)='{...}'")
+                "required option\(missing.count > 1 ? "s" : "") \(missing.map { "`\($0)`" }.joined(separator: ", ")) without a default; give \(missing.count > 1 ? "them" : "it") with --options \(c.name)='{...}'"
+            )
             return nil
         }
         return values
     }
 
     static func json(_ values: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys, .fragmentsAllowed])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys, .fragmentsAllowed]))
+            ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -31,23 +31,30 @@ struct DatasetStage: AuditStage {
         let total = config.auditRecords + config.populationRecords
         let (features, labels) = try dataset.read(start: 0, count: total, featureShape: info.featureShape)
         if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= info.classCount }) {
-            throw PluginError(.invalidArgument, "record \(bad) has label \(labels[bad]), outside [0, \(info.classCount))",
-                              origin: "dataset `\(d.info.name)` (\(d.info.plugin.path))")
+            throw PluginError(
+                .invalidArgument, "record \(bad) has label \(labels[bad]), outside [0, \(info.classCount))",
+                origin: "dataset `\(d.info.name)` (\(d.info.plugin.path))")
         }
         logger.info("dataset: \(total) records of shape \(info.featureShape), \(info.classCount) classes")
-        var population = Population(info: info, features: features, labels: labels, auditCount: config.auditRecords,
-                                    populationCount: config.populationRecords)
+        var population = Population(
+            info: info, features: features, labels: labels, auditCount: config.auditRecords,
+            populationCount: config.populationRecords)
         if config.publicRecords > 0 {
             let (pf, pl) = try dataset.read(start: total, count: config.publicRecords, featureShape: info.featureShape)
             if let bad = pl.firstIndex(where: { $0 < 0 || Int($0) >= info.classCount }) {
-                throw PluginError(.invalidArgument, "record \(total + bad) has label \(pl[bad]), outside [0, \(info.classCount))",
-                                  origin: "dataset `\(d.info.name)` (\(d.info.plugin.path))")
+                throw PluginError(
+                    .invalidArgument, "record \(total + bad) has label \(pl[bad]), outside [0, \(info.classCount))",
+                    origin: "dataset `\(d.info.name)` (\(d.info.plugin.path))")
             }
             population.publicFeatures = pf
             population.publicLabels = pl
-            logger.info("dataset: \(config.publicRecords) public records [\(total), \(total + config.publicRecords)) for the models' training")
+            logger.info(
+                "dataset: \(config.publicRecords) public records [\(total), \(total + config.publicRecords)) for the models' training"
+            )
         }
-        if let canaries = config.canaries { CanarySet(canaries, auditRecords: population.auditCount).insert(into: &population) }
+        if let canaries = config.canaries {
+            CanarySet(canaries, auditRecords: population.auditCount).insert(into: &population)
+        }
         return population
     }
 }

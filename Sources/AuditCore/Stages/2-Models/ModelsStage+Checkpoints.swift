@@ -32,7 +32,9 @@ extension ModelsStage {
     }
 
     /// Called by a training at the end of a checkpoint epoch: keeps the model and its logits.
-    func saveCheckpoint(_ model: DynamicModel, _ job: ModelJob, epoch: Int, _ population: Population, _ spec: ModelSpec) throws {
+    func saveCheckpoint(_ model: DynamicModel, _ job: ModelJob, epoch: Int, _ population: Population, _ spec: ModelSpec)
+        throws
+    {
         try store.saveFile(model, to: store.checkpointModelPath(job.key, epoch: epoch))
         let logits = try predictCheckpoint(job.key, role: job.role, epoch: epoch, population, spec)
         try writeCheckpointLogits(logits, job.key, epoch: epoch, population, spec)
@@ -40,26 +42,38 @@ extension ModelsStage {
     }
 
     /// Logits of the stored checkpoint of `key` at `epoch`, from a fresh instance.
-    func predictCheckpoint(_ key: String, role: String, epoch: Int, _ population: Population, _ spec: ModelSpec) throws -> [Float] {
-        let copy = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("\(role) epoch \(epoch)"))
+    func predictCheckpoint(_ key: String, role: String, epoch: Int, _ population: Population, _ spec: ModelSpec) throws
+        -> [Float]
+    {
+        let copy = try DynamicModel(
+            plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("\(role) epoch \(epoch)"))
         try copy.load(from: store.checkpointModelPath(key, epoch: epoch))
-        return try copy.predict(features: population.features, count: population.auditCount + population.populationCount)
+        return try copy.predict(
+            features: population.features, count: population.auditCount + population.populationCount)
     }
 
-    func writeCheckpointLogits(_ logits: [Float], _ key: String, epoch: Int, _ population: Population, _ spec: ModelSpec) throws {
+    func writeCheckpointLogits(
+        _ logits: [Float], _ key: String, epoch: Int, _ population: Population, _ spec: ModelSpec
+    ) throws {
         let total = population.auditCount + population.populationCount
-        let path = store.checkpointLogitsPath(key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
+        let path = store.checkpointLogitsPath(
+            key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
         try storeLogits(logits, shape: [total, spec.classCount], to: path)
     }
 
     /// The file of `model`'s logits at `epoch`: stored, or computed from its stored checkpoint
     /// (and stored); nil when the store holds neither.
-    func checkpointLogitsFile(_ model: TrainedModel, epoch: Int, _ population: Population, _ spec: ModelSpec) throws -> String? {
+    func checkpointLogitsFile(_ model: TrainedModel, epoch: Int, _ population: Population, _ spec: ModelSpec) throws
+        -> String?
+    {
         let total = population.auditCount + population.populationCount
-        let path = store.checkpointLogitsPath(model.key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
+        let path = store.checkpointLogitsPath(
+            model.key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
         let justWritten = !model.cached && ArtifactChecksum.verify(path) == .intact
         if justWritten || reusableLogits(path, shape: [total, spec.classCount]) { return path }
-        guard FileManager.default.fileExists(atPath: store.checkpointModelPath(model.key, epoch: epoch)) else { return nil }
+        guard FileManager.default.fileExists(atPath: store.checkpointModelPath(model.key, epoch: epoch)) else {
+            return nil
+        }
         let logits = try predictCheckpoint(model.key, role: model.role, epoch: epoch, population, spec)
         try writeCheckpointLogits(logits, model.key, epoch: epoch, population, spec)
         return path

@@ -21,10 +21,12 @@ extension ModelsStage {
         guard canaries.inserted else {
             throw PluginError(
                 .unsupported,
-                "the `\(plan.model.info.name)` model backend (\(plan.model.info.plugin.path)) trained the target without inserting the Dirac gradient canaries (`audit.canaries.kind: dirac`): it does not offer them (ABI 1.4 `gradient_canaries`); the native backend with `dp_sgd: true` does")
+                "the `\(plan.model.info.name)` model backend (\(plan.model.info.plugin.path)) trained the target without inserting the Dirac gradient canaries (`audit.canaries.kind: dirac`): it does not offer them (ABI 1.4 `gradient_canaries`); the native backend with `dp_sgd: true` does"
+            )
         }
         let file = GradientCanaryFile(
-            included: canaries.included, coordinates: canaries.coordinates, scores: canaries.scores, seed: canaries.seed)
+            included: canaries.included, coordinates: canaries.coordinates, scores: canaries.scores, seed: canaries.seed
+        )
         try file.write(to: GradientCanaryFile.path(store, key: job.key))
     }
 

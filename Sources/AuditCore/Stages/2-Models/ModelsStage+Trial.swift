@@ -63,7 +63,9 @@ extension ModelsStage {
 
     /// The bytes of one model's logits file: (audit + population records) × classes × 4, plus
     /// the `.npy` header (under 256 bytes, not counted).
-    public var logitsBytesPerModel: Int { (config.auditRecords + config.populationRecords) * plan.datasetInfo.classCount * 4 }
+    public var logitsBytesPerModel: Int {
+        (config.auditRecords + config.populationRecords) * plan.datasetInfo.classCount * 4
+    }
 
     /// Measures what a model of this audit costs before any is in the store: loads the dataset,
     /// then trains the first missing models on their real members, as many side by side (with
@@ -112,11 +114,13 @@ extension ModelsStage {
             var trained: DynamicModel?
             do {
                 let (f, l, hf, hl) = trainingData(job, population, spec)
-                let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
+                let model = try DynamicModel(
+                    plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
                 trained = model
                 let (af, al) = publicRecords(population)
                 _ = try model.train(
-                    features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af, auxiliaryLabels: al,
+                    features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af,
+                    auxiliaryLabels: al,
                     seed: job.seed,
                     onEpoch: { epoch in
                         state.lock.withLock {
@@ -132,7 +136,8 @@ extension ModelsStage {
                 state.lock.withLock {
                     if state.models[i] == nil {
                         state.models[i] = TrialMeasurement.Model(
-                            role: job.role, memberCount: job.members.count, epochSeconds: seconds, firstEpochWallSeconds: seconds)
+                            role: job.role, memberCount: job.members.count, epochSeconds: seconds,
+                            firstEpochWallSeconds: seconds)
                         reported()
                     }
                     state.models[i]!.finishedSeconds = seconds
@@ -164,7 +169,9 @@ extension ModelsStage {
 
     /// The size of the file `model.save` writes, through a temporary file removed afterwards.
     private func savedSize(_ model: DynamicModel) throws -> Int {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mia-trial-\(getpid())-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mia-trial-\(getpid())-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try model.save(to: path)
         return (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0

@@ -86,7 +86,8 @@ public struct ModelsStage: AuditStage {
         if let given = plan.targetMembership { memberships.target = given }
         let spec = ModelSpec(featureShape: population.info.featureShape, classCount: population.info.classCount)
         let models = try trainModels(population, memberships, spec)
-        return AuditModels(memberships: memberships, spec: spec, target: models[0], references: Array(models.dropFirst()))
+        return AuditModels(
+            memberships: memberships, spec: spec, target: models[0], references: Array(models.dropFirst()))
     }
 }
 
@@ -101,7 +102,8 @@ extension ModelsStage {
             var rng = SeededRandom.derive(seed: config.seed, 10_000 + UInt64(i))
             let seed = rng.next()
             let key = modelKey(spec, members: members, seed: seed)
-            return ModelJob(index: i, role: i == 0 ? "target" : "reference \(i)", members: members, seed: seed, key: key)
+            return ModelJob(
+                index: i, role: i == 0 ? "target" : "reference \(i)", members: members, seed: seed, key: key)
         }
     }
 
@@ -113,14 +115,19 @@ extension ModelsStage {
     /// first. With `wait`, also waits for models that other workers are training, so that on return
     /// every model of the shard is in the store. Returns how many this process trained.
     @discardableResult
-    func trainMissing(_ jobs: [ModelJob], _ population: Population, _ spec: ModelSpec, shard: Shard = .all, wait: Bool = true) throws -> Int {
+    func trainMissing(
+        _ jobs: [ModelJob], _ population: Population, _ spec: ModelSpec, shard: Shard = .all, wait: Bool = true
+    ) throws -> Int {
         rememberDigests()
         let mine = jobs.filter { shard.contains($0) }
         let missing = mine.filter { !reusable($0) }
-        logger.info("models: \(mine.count) in this shard, \(mine.count - missing.count) in the store, \(missing.count) to train")
+        logger.info(
+            "models: \(mine.count) in this shard, \(mine.count - missing.count) in the store, \(missing.count) to train"
+        )
         guard !missing.isEmpty else { return 0 }
 
-        let layout = TrainingLayout(missing: missing.count, threads: config.threads, parallelModels: config.parallelModels)
+        let layout = TrainingLayout(
+            missing: missing.count, threads: config.threads, parallelModels: config.parallelModels)
         let workers = layout.sideBySide
         logger.info("training \(layout)")
         // The host owns BLAS threading: side-by-side trainings share `run.threads`.
@@ -151,7 +158,9 @@ extension ModelsStage {
                     try train(job, population, spec) { epoch in
                         self.progress.report(task: "  \(job.role): epoch", done: epoch.epoch, total: epochs ?? 0)
                     }
-                    let done = lock.withLock { trained += 1; return trained }
+                    let done = lock.withLock {
+                        trained += 1; return trained
+                    }
                     progress.report(task: "training models", done: done, total: missing.count)
                 } catch {
                     lock.withLock { failures.append(error) }
@@ -159,23 +168,29 @@ extension ModelsStage {
             }
         }
         if cancellation.isCancelled {
-            throw PluginError(.cancelled, "the run was interrupted; finished models are kept in \(config.modelStore), run again to resume")
+            throw PluginError(
+                .cancelled,
+                "the run was interrupted; finished models are kept in \(config.modelStore), run again to resume")
         }
         if let first = failures.first { throw first }
         return trained
     }
 
     /// Trains one model, saves it, and stores its logits on every audit and population record.
-    func train(_ job: ModelJob, _ population: Population, _ spec: ModelSpec, onEpoch: @escaping (EpochRecord) -> Void) throws {
+    func train(_ job: ModelJob, _ population: Population, _ spec: ModelSpec, onEpoch: @escaping (EpochRecord) -> Void)
+        throws
+    {
         let (f, l, hf, hl) = trainingData(job, population, spec)
-        let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
+        let model = try DynamicModel(
+            plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
         let start = Date()
         let (af, al) = publicRecords(population)
         let canaries = gradientCanaries(for: job)
         let history = try model.train(
             features: f, labels: l, heldoutFeatures: hf, heldoutLabels: hl, auxiliaryFeatures: af, auxiliaryLabels: al,
             seed: job.seed, checkpointEpochs: config.checkpoints,
-            onCheckpoint: { try self.saveCheckpoint(model, job, epoch: $0, population, spec) }, gradientCanaries: canaries,
+            onCheckpoint: { try self.saveCheckpoint(model, job, epoch: $0, population, spec) },
+            gradientCanaries: canaries,
             onEpoch: onEpoch)
         try storeGradientCanaries(canaries, job)
         let seconds = Date().timeIntervalSince(start)
@@ -234,11 +249,14 @@ extension ModelsStage {
         var result: [TrainedModel] = []
         let total = population.auditCount + population.populationCount
         for job in jobs {
-            guard let record = store.record(job.key) else { throw PluginError(.internal, "model \(job.key) is not in the store after training") }
+            guard let record = store.record(job.key) else {
+                throw PluginError(.internal, "model \(job.key) is not in the store after training")
+            }
             let path = logitsPath(job, population)
             let justWritten = trainedKeys.contains(job.key) && ArtifactChecksum.verify(path) == .intact
             if !justWritten && !reusableLogits(path, shape: [total, spec.classCount]) {
-                let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
+                let model = try DynamicModel(
+                    plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge(job.role))
                 try model.load(from: store.modelPath(job.key))
                 let logits = try model.predict(features: population.features, count: total)
                 try storeLogits(logits, shape: [total, spec.classCount], to: path)
@@ -246,8 +264,10 @@ extension ModelsStage {
             // The target's logits are held in memory; a reference model's stay in its file, read
             // one model at a time when the signals are written.
             let logits = job.index == 0 ? try Npy.read(Float.self, from: path).values : []
-            result.append(TrainedModel(
-                role: job.role, key: job.key, record: record, logits: logits, cached: !trainedKeys.contains(job.key), logitsFile: path))
+            result.append(
+                TrainedModel(
+                    role: job.role, key: job.key, record: record, logits: logits,
+                    cached: !trainedKeys.contains(job.key), logitsFile: path))
         }
         logReuse(result)
         if let external { result.insert(external, at: 0) }
@@ -258,27 +278,34 @@ extension ModelsStage {
     /// file, if any), otherwise the store's model under `storeKey`.
     func loadTarget(_ spec: ModelSpec, storeKey: String?) throws -> DynamicModel {
         if let target = plan.targetChoice {
-            let model = try DynamicModel(target.info, optionsJSON: target.optionsJSON, spec: spec, bridge: bridge("target"))
+            let model = try DynamicModel(
+                target.info, optionsJSON: target.optionsJSON, spec: spec, bridge: bridge("target"))
             if let file = config.target?.modelFile { try model.load(from: file) }
             return model
         }
-        guard let storeKey else { throw PluginError(.internal, "the target was trained here but no store key was given") }
-        let model = try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("target"))
+        guard let storeKey else {
+            throw PluginError(.internal, "the target was trained here but no store key was given")
+        }
+        let model = try DynamicModel(
+            plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("target"))
         try model.load(from: store.modelPath(storeKey))
         return model
     }
 
     /// A target trained elsewhere: loaded from its file (or served by its backend) and asked for
     /// its logits on every audit and population record.
-    func externalTarget(_ target: ResolvedComponent, _ population: Population, _ spec: ModelSpec) throws -> TrainedModel {
+    func externalTarget(_ target: ResolvedComponent, _ population: Population, _ spec: ModelSpec) throws -> TrainedModel
+    {
         let model = try loadTarget(spec, storeKey: nil)
         let total = population.auditCount + population.populationCount
         let logits = try model.predict(features: population.features, count: total)
-        let key = provenance.externalTargetKey(target, modelFile: config.target?.modelFile, membershipHash: plan.targetMembershipHash)
+        let key = provenance.externalTargetKey(
+            target, modelFile: config.target?.modelFile, membershipHash: plan.targetMembershipHash)
         let record = ModelRecord(
             key: key, role: "target", seed: 0, memberCount: plan.targetMembership?.filter { $0 }.count ?? 0,
             backend: target.info.name, backendVersion: target.info.plugin.version, history: [], trainSeconds: 0)
-        logger.info("target: \(target.info.name), trained elsewhere; membership sha256 \(plan.targetMembershipHash ?? "?")")
+        logger.info(
+            "target: \(target.info.name), trained elsewhere; membership sha256 \(plan.targetMembershipHash ?? "?")")
         return TrainedModel(role: "target", key: key, record: record, logits: logits, cached: true)
     }
 }
@@ -322,12 +349,15 @@ extension ModelsStage {
         for job in status.finished {
             let folder = store.folder(job.key)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-                let size = (try? FileManager.default.attributesOfItem(atPath: (folder as NSString).appendingPathComponent(name))[.size]) as? Int
+                let size =
+                    (try? FileManager.default.attributesOfItem(
+                        atPath: (folder as NSString).appendingPathComponent(name))[.size]) as? Int
                 bytes += size ?? 0
             }
         }
         return CostEstimate(
-            secondsPerModel: seconds, secondsPerEpoch: epochs.isEmpty ? .nan : epochs.reduce(0, +) / Double(epochs.count),
+            secondsPerModel: seconds,
+            secondsPerEpoch: epochs.isEmpty ? .nan : epochs.reduce(0, +) / Double(epochs.count),
             bytesPerModel: bytes / max(1, status.finished.count), measuredOn: records.count)
     }
 

@@ -38,7 +38,9 @@ public struct ProvidedSignals {
         guard ls.count == 1 else { throw fail("labels.npy must be [N], is \(ls)") }
         let n = ls[0]
         let (logits, ts) = try NpyAny.floats(path("target_logits.npy"))
-        guard ts.count == 2, ts[0] == n, ts[1] >= 2 else { throw fail("target_logits.npy must be [\(n), C] with C ≥ 2, is \(ts)") }
+        guard ts.count == 2, ts[0] == n, ts[1] >= 2 else {
+            throw fail("target_logits.npy must be [\(n), C] with C ≥ 2, is \(ts)")
+        }
         let c = ts[1]
         if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= c }) {
             throw fail("labels.npy: record \(bad) has label \(labels[bad]), outside [0, \(c))")
@@ -50,7 +52,8 @@ public struct ProvidedSignals {
         }
         // The folder's own target_membership.npy is a mask; a `signals.membership` file is read
         // in its declared format (`MembershipFile`).
-        let membership = try MembershipFile.read(membershipPath, count: n, format: choice.membership == nil ? .mask : choice.membershipFormat)
+        let membership = try MembershipFile.read(
+            membershipPath, count: n, format: choice.membership == nil ? .mask : choice.membershipFormat)
         guard membership.contains(true), membership.contains(false) else {
             throw fail("\(membershipPath): the target membership must hold both members and non-members")
         }
@@ -61,7 +64,9 @@ public struct ProvidedSignals {
         var membershipBytes: [UInt8] = []
         if exists("reference_logits.npy") || exists("reference_membership.npy") {
             let (rl, rs) = try NpyAny.largeFloats(path("reference_logits.npy"))
-            guard rs.count == 3, rs[1] == n, rs[2] == c else { throw fail("reference_logits.npy must be [R, \(n), \(c)], is \(rs)") }
+            guard rs.count == 3, rs[1] == n, rs[2] == c else {
+                throw fail("reference_logits.npy must be [R, \(n), \(c)], is \(rs)")
+            }
             r = rs[0]
             let (rm, ms) = try NpyAny.mask(path("reference_membership.npy"))
             guard ms == [r, n] else { throw fail("reference_membership.npy must be [\(r), \(n)], is \(ms)") }
@@ -81,7 +86,9 @@ public struct ProvidedSignals {
             populationTarget = pt
             if r > 0 {
                 let (pr, prs) = try NpyAny.largeFloats(path("population_reference_logits.npy"))
-                guard prs == [r, p, c] else { throw fail("population_reference_logits.npy must be [\(r), \(p), \(c)], is \(prs)") }
+                guard prs == [r, p, c] else {
+                    throw fail("population_reference_logits.npy must be [\(r), \(p), \(c)], is \(prs)")
+                }
                 populationReference = pr
             }
         }
@@ -95,7 +102,8 @@ public struct ProvidedSignals {
         let set = SignalSet(
             classCount: c, labels: labels, targetLogits: logits, targetMembership: membership.map { $0 ? 1 : 0 },
             referenceCount: r, referenceLogits: referenceLogits, referenceMembership: membershipBytes,
-            populationLabels: populationLabels, populationTargetLogits: populationTarget, populationReferenceLogits: populationReference,
+            populationLabels: populationLabels, populationTargetLogits: populationTarget,
+            populationReferenceLogits: populationReference,
             key: "provided:" + key.hexDigest())
         return ProvidedSignals(
             signals: set, membership: membership, referenceMembership: referenceMembership,
@@ -112,7 +120,9 @@ public struct ProvidedSignals {
 /// Reading `.npy` arrays a user made with NumPy, whatever the integer or float width.
 enum NpyAny {
     static func descr(_ path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw NpyError(path: path, message: "cannot read the file") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw NpyError(path: path, message: "cannot read the file")
+        }
         defer { try? handle.close() }
         let head = String(decoding: handle.readData(ofLength: 256), as: UTF8.self)
         guard let r = head.range(of: "'descr': '") else { throw NpyError(path: path, message: "not a .npy file") }
@@ -150,7 +160,8 @@ enum NpyAny {
         let m = try NpyMapping(path: path)
         func strict<T: BinaryInteger>(_ b: UnsafeBufferPointer<T>) throws -> [UInt8] {
             if let bad = b.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-                throw NpyError(path: path, message: "entry \(bad) (flat index) is \(b[bad]); a membership mask holds only 0 and 1")
+                throw NpyError(
+                    path: path, message: "entry \(bad) (flat index) is \(b[bad]); a membership mask holds only 0 and 1")
             }
             return b.map { UInt8($0) }
         }
@@ -158,7 +169,8 @@ enum NpyAny {
         case "|u1", "|b1": return (try strict(try m.buffer(UInt8.self, accepting: ["|u1", "|b1"])), m.header.shape)
         case "<i4": return (try strict(try m.buffer(Int32.self)), m.header.shape)
         case "<i8": return (try strict(try m.buffer(Int64.self)), m.header.shape)
-        case let d: throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(d)`")
+        case let d:
+            throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(d)`")
         }
     }
 
@@ -171,7 +183,8 @@ enum NpyAny {
         case "|u1", "|b1":
             let (v, s) = try Npy.read(UInt8.self, from: path, accepting: ["|u1", "|b1"])
             return (v.map { Int32($0) }, s)
-        case let d: throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(d)`")
+        case let d:
+            throw NpyError(path: path, message: "must hold integers (int32, int64, uint8 or bool), holds `\(d)`")
         }
     }
 }

@@ -19,11 +19,14 @@ struct AugmentedSignals {
     /// Sets the ABI 1.3 fields of `s` from the buffers lent at `first ..< first + 4` (target,
     /// reference, population target, population reference), each only where `s` lends the
     /// un-augmented array it extends.
-    func lend(_ b: LentBuffers, from first: Int, referenceCount: Int, populationCount: Int, into s: inout mia_signals_t) {
+    func lend(_ b: LentBuffers, from first: Int, referenceCount: Int, populationCount: Int, into s: inout mia_signals_t)
+    {
         s.augmentation_count = Int32(count)
         s.augmented_target_logits = b.typed(first, as: Float.self).baseAddress
         if s.reference_logits != nil { s.augmented_reference_logits = b.typed(first + 1, as: Float.self).baseAddress }
-        if s.population_target_logits != nil { s.augmented_population_target_logits = b.typed(first + 2, as: Float.self).baseAddress }
+        if s.population_target_logits != nil {
+            s.augmented_population_target_logits = b.typed(first + 2, as: Float.self).baseAddress
+        }
         if s.population_reference_logits != nil {
             s.augmented_population_reference_logits = b.typed(first + 3, as: Float.self).baseAddress
         }

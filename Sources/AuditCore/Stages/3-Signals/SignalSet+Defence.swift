@@ -14,7 +14,9 @@ extension SignalSet {
     func defended(by defence: OutputDefence, folder: String) throws -> SignalSet {
         let c = classCount
         func defend(_ a: SignalArray, _ name: String, shape: [Int]) throws -> SignalArray {
-            guard a.isMapped else { return SignalArray(a.withUnsafeBufferPointer { defence.apply(Array($0), classCount: c) }) }
+            guard a.isMapped else {
+                return SignalArray(a.withUnsafeBufferPointer { defence.apply(Array($0), classCount: c) })
+            }
             let path = (folder as NSString).appendingPathComponent(name)
             let writer = try NpyWriter<Float>(path: path, shape: shape)
             var out: [Float] = []
@@ -33,10 +35,13 @@ extension SignalSet {
         let defended = SignalSet(
             classCount: c, labels: labels, targetLogits: defence.apply(targetLogits, classCount: c),
             targetMembership: targetMembership, referenceCount: referenceCount,
-            referenceLogits: try defend(referenceLogits, "reference_logits.npy", shape: [referenceCount, recordCount, c]),
+            referenceLogits: try defend(
+                referenceLogits, "reference_logits.npy", shape: [referenceCount, recordCount, c]),
             referenceMembership: referenceMembership, populationLabels: populationLabels,
             populationTargetLogits: defence.apply(populationTargetLogits, classCount: c),
-            populationReferenceLogits: try defend(populationReferenceLogits, "population_reference_logits.npy", shape: [referenceCount, populationCount, c]),
+            populationReferenceLogits: try defend(
+                populationReferenceLogits, "population_reference_logits.npy",
+                shape: [referenceCount, populationCount, c]),
             key: key + "|\(defence)")
         defended.releasedProbabilities = true
         return defended

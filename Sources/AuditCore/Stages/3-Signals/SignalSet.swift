@@ -37,7 +37,8 @@ final class SignalSet {
 
     init(
         classCount: Int, labels: [Int32], targetLogits: [Float], targetMembership: [UInt8], referenceCount: Int,
-        referenceLogits: SignalArray, referenceMembership: [UInt8], populationLabels: [Int32], populationTargetLogits: [Float],
+        referenceLogits: SignalArray, referenceMembership: [UInt8], populationLabels: [Int32],
+        populationTargetLogits: [Float],
         populationReferenceLogits: SignalArray, key: String
     ) {
         recordCount = labels.count
@@ -57,12 +58,14 @@ final class SignalSet {
 
     convenience init(
         classCount: Int, labels: [Int32], targetLogits: [Float], targetMembership: [UInt8], referenceCount: Int,
-        referenceLogits: [Float], referenceMembership: [UInt8], populationLabels: [Int32], populationTargetLogits: [Float],
+        referenceLogits: [Float], referenceMembership: [UInt8], populationLabels: [Int32],
+        populationTargetLogits: [Float],
         populationReferenceLogits: [Float], key: String
     ) {
         self.init(
             classCount: classCount, labels: labels, targetLogits: targetLogits, targetMembership: targetMembership,
-            referenceCount: referenceCount, referenceLogits: SignalArray(referenceLogits), referenceMembership: referenceMembership,
+            referenceCount: referenceCount, referenceLogits: SignalArray(referenceLogits),
+            referenceMembership: referenceMembership,
             populationLabels: populationLabels, populationTargetLogits: populationTargetLogits,
             populationReferenceLogits: SignalArray(populationReferenceLogits), key: key)
     }
@@ -78,7 +81,9 @@ final class SignalSet {
     /// The signals of an audit with every array in memory (small audits, tests, checkpoints):
     /// the reference logits are concatenated into [R, N, C] and [R, P, C]. A reference model whose
     /// logits stay on disk (`TrainedModel.logitsFile`) is read here; it must be readable.
-    convenience init(population p: Population, memberships m: Memberships, target: TrainedModel, references: [TrainedModel]) {
+    convenience init(
+        population p: Population, memberships m: Memberships, target: TrainedModel, references: [TrainedModel]
+    ) {
         let n = p.auditCount, c = p.info.classCount, pc = p.populationCount
         var audit: [Float] = [], pop: [Float] = []
         audit.reserveCapacity(references.count * n * c)
@@ -93,7 +98,8 @@ final class SignalSet {
         self.init(
             classCount: c, labels: Array(p.labels[0..<n]), targetLogits: Array(target.logits[0..<(n * c)]),
             targetMembership: m.target.map { $0 ? 1 : 0 }, referenceCount: references.count, referenceLogits: audit,
-            referenceMembership: m.references.flatMap { $0.map { $0 ? 1 : 0 } }, populationLabels: Array(p.labels[n..<(n + pc)]),
+            referenceMembership: m.references.flatMap { $0.map { $0 ? 1 : 0 } },
+            populationLabels: Array(p.labels[n..<(n + pc)]),
             populationTargetLogits: Array(target.logits[(n * c)..<((n + pc) * c)]), populationReferenceLogits: pop,
             key: Self.key(p, target: target, references: references))
     }
@@ -127,14 +133,17 @@ final class SignalSet {
         self.init(
             classCount: c, labels: Array(p.labels[0..<n]), targetLogits: Array(target.logits[0..<(n * c)]),
             targetMembership: m.target.map { $0 ? 1 : 0 }, referenceCount: r, referenceLogits: audit,
-            referenceMembership: m.references.flatMap { $0.map { $0 ? 1 : 0 } }, populationLabels: Array(p.labels[n..<(n + pc)]),
-            populationTargetLogits: Array(target.logits[(n * c)..<((n + pc) * c)]), populationReferenceLogits: pop, key: key)
+            referenceMembership: m.references.flatMap { $0.map { $0 ? 1 : 0 } },
+            populationLabels: Array(p.labels[n..<(n + pc)]),
+            populationTargetLogits: Array(target.logits[(n * c)..<((n + pc) * c)]), populationReferenceLogits: pop,
+            key: key)
     }
 
     /// Whether the reference arrays are lent as file mappings (`MIA_SIGNALS_REFERENCE_MAPPED`):
     /// every non-empty one is mapped.
     var referencesMapped: Bool {
-        referenceCount > 0 && referenceLogits.isMapped && (populationReferenceLogits.isEmpty || populationReferenceLogits.isMapped)
+        referenceCount > 0 && referenceLogits.isMapped
+            && (populationReferenceLogits.isEmpty || populationReferenceLogits.isMapped)
     }
 
     /// Drops every resident page of the mapped reference arrays (after an attack, so that one
@@ -153,8 +162,10 @@ final class SignalSet {
         let hasFeatures = !features.isEmpty
         let size = featureShape.reduce(1, *)
         let arrays: [any LendableBuffer] = [
-            labels, targetLogits, targetMembership, referenceLogits, referenceMembership, populationLabels, populationTargetLogits,
-            populationReferenceLogits, features, augmented?.targetLogits ?? [], augmented?.referenceLogits ?? SignalArray([]),
+            labels, targetLogits, targetMembership, referenceLogits, referenceMembership, populationLabels,
+            populationTargetLogits,
+            populationReferenceLogits, features, augmented?.targetLogits ?? [],
+            augmented?.referenceLogits ?? SignalArray([]),
             augmented?.populationTargetLogits ?? [], augmented?.populationReferenceLogits ?? SignalArray([]),
             checkpoints?.epochs ?? [], checkpoints?.targetLogits ?? [], checkpoints?.referenceLogits ?? [],
         ]
@@ -185,7 +196,8 @@ final class SignalSet {
                     if pc > 0 {
                         s.population_labels = b.typed(5, as: Int32.self).baseAddress
                         s.population_target_logits = b.typed(6, as: Float.self).baseAddress
-                        s.population_reference_logits = referenceCount > 0 ? b.typed(7, as: Float.self).baseAddress : nil
+                        s.population_reference_logits =
+                            referenceCount > 0 ? b.typed(7, as: Float.self).baseAddress : nil
                     }
                     if needs.contains(.knownMembership) { s.target_membership = b.typed(2, as: UInt8.self).baseAddress }
                     if hasFeatures && (needs.contains(.features) || needs.contains(.queryAccess)) {
@@ -196,7 +208,9 @@ final class SignalSet {
                     if referencesMapped { s.flags |= UInt32(MIA_SIGNALS_REFERENCE_MAPPED) }
                     if releasedProbabilities { s.flags |= UInt32(MIA_SIGNALS_RELEASED_PROBABILITIES) }
                     s.thread_count = Int32(max(1, threads))
-                    if let augmented { augmented.lend(b, from: 9, referenceCount: referenceCount, populationCount: pc, into: &s) }
+                    if let augmented {
+                        augmented.lend(b, from: 9, referenceCount: referenceCount, populationCount: pc, into: &s)
+                    }
                     if needs.contains(.checkpoints), let checkpoints { checkpoints.lend(b, from: 13, into: &s) }
                     return try body(&s)
                 }

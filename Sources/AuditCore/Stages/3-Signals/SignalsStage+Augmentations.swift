@@ -23,11 +23,16 @@ extension SignalsStage {
     func addAugmentations(_ s: SignalSet, _ population: Population, _ models: AuditModels) throws {
         let augmentations = config.augmentations
         guard let image = QueryAugmentations.imageSize(population.info.featureShape) else {
-            throw PluginError(.invalidArgument,
-                "`audit.augmentations` needs image records ([C, H, W] or [H, W]); the dataset's records have shape \(population.info.featureShape)")
+            throw PluginError(
+                .invalidArgument,
+                "`audit.augmentations` needs image records ([C, H, W] or [H, W]); the dataset's records have shape \(population.info.featureShape)"
+            )
         }
         guard augmentations.shift < min(image.height, image.width) else {
-            throw PluginError(.invalidArgument, "`audit.augmentations`: shift \(augmentations.shift) is not smaller than the \(image.height)×\(image.width) images")
+            throw PluginError(
+                .invalidArgument,
+                "`audit.augmentations`: shift \(augmentations.shift) is not smaller than the \(image.height)×\(image.width) images"
+            )
         }
         let n = population.auditCount, p = population.populationCount, c = s.classCount, a = augmentations.count
         let total = n + p, r = models.references.count
@@ -49,13 +54,15 @@ extension SignalsStage {
         try Npy.write(targetAudit, shape: [a, n, c], to: path("augmented_target_logits.npy"))
         try Npy.write(targetPopulation, shape: [a, p, c], to: path("augmented_population_target_logits.npy"))
         let auditWriter = try NpyWriter<Float>(path: path("augmented_reference_logits.npy"), shape: [a, r, n, c])
-        let populationWriter = try NpyWriter<Float>(path: path("augmented_population_reference_logits.npy"), shape: [a, r, p, c])
+        let populationWriter = try NpyWriter<Float>(
+            path: path("augmented_population_reference_logits.npy"), shape: [a, r, p, c])
         let mappings = try files.dropFirst().map { try NpyMapping(path: $0) }  // alive to the end of the function
         for v in 0..<a {
             for m in mappings {
                 let views = try m.buffer(Float.self)
                 try auditWriter.append(UnsafeBufferPointer(rebasing: views[(v * total * c)..<((v * total + n) * c)]))
-                try populationWriter.append(UnsafeBufferPointer(rebasing: views[((v * total + n) * c)..<((v + 1) * total * c)]))
+                try populationWriter.append(
+                    UnsafeBufferPointer(rebasing: views[((v * total + n) * c)..<((v + 1) * total * c)]))
                 m.releaseAll()
             }
         }
@@ -104,11 +111,14 @@ extension SignalsStage {
         for view in augmentations.views.dropFirst() {
             let images = population.features.withUnsafeBufferPointer { f in
                 ImageShift.apply(
-                    UnsafeBufferPointer(rebasing: f[0..<(total * spec.featureSize)]), count: total, channels: image.channels,
+                    UnsafeBufferPointer(rebasing: f[0..<(total * spec.featureSize)]), count: total,
+                    channels: image.channels,
                     height: image.height, width: image.width, mirror: view.mirror, dy: view.dy, dx: view.dx)
             }
             logits += try backend.predict(features: images, count: total)
-            if cancellation.isCancelled { throw PluginError(.cancelled, "the run was interrupted; models are kept in the store") }
+            if cancellation.isCancelled {
+                throw PluginError(.cancelled, "the run was interrupted; models are kept in the store")
+            }
         }
         try storeLogits(logits, shape: shape, to: file)
         logger.info("\(model.role): logits on \(augmentations.count - 1) augmented views of \(total) records")

@@ -15,7 +15,8 @@ struct SignalsStage: AuditStage {
     /// (`SignalSet.init(...writingReferencesTo:)`).
     func run(_ population: Population, _ models: AuditModels) throws -> SignalSet {
         let s = try SignalSet(
-            population: population, memberships: models.memberships, target: models.target, references: models.references,
+            population: population, memberships: models.memberships, target: models.target,
+            references: models.references,
             writingReferencesTo: signalsFolder)
         if config.augmentations.isEmpty { removeAugmentedFiles() } else { try addAugmentations(s, population, models) }
         try write(s)
@@ -28,16 +29,22 @@ struct SignalsStage: AuditStage {
     func run(_ provided: ProvidedSignals) throws -> (Population, AuditModels, SignalSet) {
         let s = provided.signals
         try context.stage("load signals") { try write(s) }
-        let info = DatasetInfo(recordCount: s.recordCount + s.populationCount, classCount: s.classCount, featureShape: [])
-        let population = Population(info: info, features: [], labels: s.labels + s.populationLabels, auditCount: s.recordCount,
-                                    populationCount: s.populationCount)
+        let info = DatasetInfo(
+            recordCount: s.recordCount + s.populationCount, classCount: s.classCount, featureShape: [])
+        let population = Population(
+            info: info, features: [], labels: s.labels + s.populationLabels, auditCount: s.recordCount,
+            populationCount: s.populationCount)
         var memberships = Memberships(recordCount: s.recordCount, referenceCount: 0, seed: config.seed)
         memberships.target = provided.membership
         memberships.references = provided.referenceMembership
-        let record = ModelRecord(key: s.key, role: "target", seed: 0, memberCount: 0, backend: "provided", backendVersion: "",
-                                 history: [], trainSeconds: 0)
-        let target = TrainedModel(role: "target", key: s.key, record: record, logits: s.targetLogits + s.populationTargetLogits, cached: true)
-        let models = AuditModels(memberships: memberships, spec: ModelSpec(featureShape: [], classCount: s.classCount), target: target, references: [])
+        let record = ModelRecord(
+            key: s.key, role: "target", seed: 0, memberCount: 0, backend: "provided", backendVersion: "",
+            history: [], trainSeconds: 0)
+        let target = TrainedModel(
+            role: "target", key: s.key, record: record, logits: s.targetLogits + s.populationTargetLogits, cached: true)
+        let models = AuditModels(
+            memberships: memberships, spec: ModelSpec(featureShape: [], classCount: s.classCount), target: target,
+            references: [])
         return (population, models, s)
     }
 }
@@ -57,7 +64,8 @@ extension SignalsStage {
         try Npy.write(s.referenceMembership, shape: [r, n], to: path("reference_membership.npy"))
         try Npy.write(s.populationLabels, shape: [pc], to: path("population_labels.npy"))
         try Npy.write(s.populationTargetLogits, shape: [pc, c], to: path("population_target_logits.npy"))
-        s.populationReferenceLogits = try Self.write(s.populationReferenceLogits, shape: [r, pc, c], to: path("population_reference_logits.npy"))
+        s.populationReferenceLogits = try Self.write(
+            s.populationReferenceLogits, shape: [r, pc, c], to: path("population_reference_logits.npy"))
     }
 
     /// Writes one signal array to `path` in bounded memory; returns the array to use from now on.
@@ -82,7 +90,9 @@ extension SignalsStage {
             while start < values.count {
                 let end = min(values.count, start + block)
                 for i in start..<end { converted[i - start] = Float(values[i]) }
-                try converted.withUnsafeBufferPointer { try writer.append(UnsafeBufferPointer(rebasing: $0[0..<(end - start)])) }
+                try converted.withUnsafeBufferPointer {
+                    try writer.append(UnsafeBufferPointer(rebasing: $0[0..<(end - start)]))
+                }
                 m.release(payloadBytes: (start * 8)..<(end * 8))
                 start = end
             }

@@ -32,18 +32,25 @@ extension AttacksStage {
         var notes: [String] = []
         let querying = plan.attacks.filter { $0.requirements.contains(.queryAccess) }.map(\.name)
         if !querying.isEmpty {
-            notes.append("\(querying.map { "`\($0)`" }.joined(separator: ", ")) query the target and run on the final models only.")
+            notes.append(
+                "\(querying.map { "`\($0)`" }.joined(separator: ", ")) query the target and run on the final models only."
+            )
         }
         let trajectories = plan.attacks.filter { $0.requirements.contains(.checkpoints) }.map(\.name)
         if !trajectories.isEmpty {
-            notes.append("\(trajectories.map { "`\($0)`" }.joined(separator: ", ")) read every checkpoint at once and run on the final models only.")
+            notes.append(
+                "\(trajectories.map { "`\($0)`" }.joined(separator: ", ")) read every checkpoint at once and run on the final models only."
+            )
         }
         var outcomes: [CheckpointOutcome] = []
         let offered = models.contains { m in
-            config.checkpoints.contains { FileManager.default.fileExists(atPath: store.checkpointModelPath(m.key, epoch: $0)) }
+            config.checkpoints.contains {
+                FileManager.default.fileExists(atPath: store.checkpointModelPath(m.key, epoch: $0))
+            }
         }
         guard offered else {
-            let note = "model backend `\(plan.model.info.name)` (\(plan.model.info.plugin.path)) reported no checkpoint for any model "
+            let note =
+                "model backend `\(plan.model.info.name)` (\(plan.model.info.plugin.path)) reported no checkpoint for any model "
                 + "(it does not call ABI 1.1 `on_checkpoint`): no checkpoint epoch is audited, the final models are."
             logger.warning("checkpoints: \(note)")
             return CheckpointRun(outcomes: [], notes: notes + [note])
@@ -55,9 +62,11 @@ extension AttacksStage {
                 if let file = try ModelsStage(context).checkpointLogitsFile(model, epoch: epoch, population, spec) {
                     // Reference logits stay in their file (streamed into the mapped signals); the target's are read.
                     let logits = epochModels.isEmpty ? try Npy.read(Float.self, from: file).values : []
-                    epochModels.append(TrainedModel(
-                        role: model.role, key: model.key + "@epoch\(epoch)", record: model.record, logits: logits, cached: true,
-                        logitsFile: file))
+                    epochModels.append(
+                        TrainedModel(
+                            role: model.role, key: model.key + "@epoch\(epoch)", record: model.record, logits: logits,
+                            cached: true,
+                            logitsFile: file))
                 } else if let last = model.record.history.last?.epoch, last < epoch {
                     missing.append("\(model.role) (its training ended at epoch \(last))")
                 } else {
@@ -65,7 +74,8 @@ extension AttacksStage {
                 }
             }
             if !missing.isEmpty {
-                let note = "epoch \(epoch) is not audited: the store holds no checkpoint of \(missing.joined(separator: ", "))."
+                let note =
+                    "epoch \(epoch) is not audited: the store holds no checkpoint of \(missing.joined(separator: ", "))."
                 notes.append(note)
                 logger.warning("checkpoints: \(note)")
                 continue
@@ -75,7 +85,8 @@ extension AttacksStage {
             let scratch = (output as NSString).appendingPathComponent(".checkpoint-signals")
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             let signals = try SignalSet(
-                population: population, memberships: memberships, target: epochModels[0], references: Array(epochModels.dropFirst()),
+                population: population, memberships: memberships, target: epochModels[0],
+                references: Array(epochModels.dropFirst()),
                 writingReferencesTo: scratch)
             for name in ["reference_logits.npy", "population_reference_logits.npy"] {
                 unlink((scratch as NSString).appendingPathComponent(name))
@@ -83,11 +94,13 @@ extension AttacksStage {
             rmdir(scratch)
             let (scores, _) = try runAttacks(
                 signals, population, spec, targetKey: models[0].key,
-                in: (scoresFolder as NSString).appendingPathComponent("epoch-\(epoch)"), skippingQueries: true, reportProgress: false)
+                in: (scoresFolder as NSString).appendingPathComponent("epoch-\(epoch)"), skippingQueries: true,
+                reportProgress: false)
             let history = models[0].record.history.first { $0.epoch == epoch }
-            outcomes.append(CheckpointOutcome(
-                epoch: epoch, targetLogits: epochModels[0].logits, history: history,
-                scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }))
+            outcomes.append(
+                CheckpointOutcome(
+                    epoch: epoch, targetLogits: epochModels[0].logits, history: history,
+                    scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }))
             progress.report(task: "checkpoints", done: k + 1, total: config.checkpoints.count)
         }
         return CheckpointRun(outcomes: outcomes, notes: notes)

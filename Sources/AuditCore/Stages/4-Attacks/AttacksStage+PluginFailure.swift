@@ -8,7 +8,9 @@ extension AttacksStage {
     func continuingOnFailure<T>(_ name: String, _ body: () throws -> T) throws -> T? {
         do {
             return try body()
-        } catch let error as PluginError where config.pluginPolicy.onFailure == .continue && error.status != .cancelled && !cancellation.isCancelled {
+        } catch let error as PluginError
+            where config.pluginPolicy.onFailure == .continue && error.status != .cancelled && !cancellation.isCancelled
+        {
             logger.error("attack \(name) left out of the results (plugins.on_failure: continue): \(error)")
             return nil
         }

@@ -30,24 +30,33 @@ extension AttacksStage {
             let s = signals.pseudoTarget(m)
             for a in attacks where !failed.contains(a.name) {
                 do {
-                    let attack = try DynamicAttack(a.component.info, optionsJSON: a.component.optionsJSON, bridge: bridge("\(a.name) (pseudo-target \(m))"))
+                    let attack = try DynamicAttack(
+                        a.component.info, optionsJSON: a.component.optionsJSON,
+                        bridge: bridge("\(a.name) (pseudo-target \(m))"))
                     let (scores, mask) = try s.withCSignals(
-                        needs: attack.requirements, features: population.features, featureShape: population.info.featureShape,
+                        needs: attack.requirements, features: population.features,
+                        featureShape: population.info.featureShape,
                         seed: attackSeed(a.name), threads: config.threads
                     ) { try attack.score($0, queries: nil) }
                     out[a.name, default: []].append(
-                        PseudoTargetScores(model: m, scores: scores, isMember: s.targetMembership.map { $0 != 0 }, evaluationMask: mask))
+                        PseudoTargetScores(
+                            model: m, scores: scores, isMember: s.targetMembership.map { $0 != 0 }, evaluationMask: mask
+                        ))
                 } catch let error as PluginError where error.status == .cancelled || cancellation.isCancelled {
                     throw error
                 } catch {
                     failed.insert(a.name)
                     out[a.name] = nil
-                    logger.warning("attack \(a.name): no reference-chosen threshold, it failed against pseudo-target \(m) (reference model \(m)): \(error)")
+                    logger.warning(
+                        "attack \(a.name): no reference-chosen threshold, it failed against pseudo-target \(m) (reference model \(m)): \(error)"
+                    )
                 }
             }
             progress.report(task: "pseudo-targets", done: m + 1, total: k)
         }
-        logger.info("pseudo-targets: \(k) reference model(s) attacked as the target by \(out.count) attack(s), for reference-chosen thresholds")
+        logger.info(
+            "pseudo-targets: \(k) reference model(s) attacked as the target by \(out.count) attack(s), for reference-chosen thresholds"
+        )
         return out
     }
 }
@@ -71,9 +80,12 @@ extension SignalSet {
         var membership: [UInt8] = []
         for m in 0..<r where m != k { membership += referenceMembership[(m * n)..<((m + 1) * n)] }
         let pseudo = SignalSet(
-            classCount: c, labels: labels, targetLogits: target, targetMembership: Array(referenceMembership[(k * n)..<((k + 1) * n)]),
-            referenceCount: r - 1, referenceLogits: references, referenceMembership: membership, populationLabels: populationLabels,
-            populationTargetLogits: popTarget, populationReferenceLogits: popReferences, key: key + "|pseudo-target \(k)")
+            classCount: c, labels: labels, targetLogits: target,
+            targetMembership: Array(referenceMembership[(k * n)..<((k + 1) * n)]),
+            referenceCount: r - 1, referenceLogits: references, referenceMembership: membership,
+            populationLabels: populationLabels,
+            populationTargetLogits: popTarget, populationReferenceLogits: popReferences,
+            key: key + "|pseudo-target \(k)")
         pseudo.releasedProbabilities = releasedProbabilities
         releaseReferencePages()
         return pseudo

@@ -17,7 +17,10 @@ extension AttacksStage {
             var rows: [[Float]] = []
             var missing: [String] = []
             for model in models {
-                guard let file = try ModelsStage(context).checkpointLogitsFile(model, epoch: epoch, population, audited.spec) else {
+                guard
+                    let file = try ModelsStage(context).checkpointLogitsFile(
+                        model, epoch: epoch, population, audited.spec)
+                else {
                     missing.append(model.role)
                     continue
                 }
@@ -28,7 +31,9 @@ extension AttacksStage {
                 rows.append(Array(logits[0..<(n * c)]))
             }
             guard missing.isEmpty else {
-                logger.warning("checkpoints: epoch \(epoch) is left out of the trajectories: the store holds no checkpoint of \(missing.joined(separator: ", "))")
+                logger.warning(
+                    "checkpoints: epoch \(epoch) is left out of the trajectories: the store holds no checkpoint of \(missing.joined(separator: ", "))"
+                )
                 continue
             }
             epochs.append(Int32(epoch))
@@ -36,10 +41,14 @@ extension AttacksStage {
             for r in rows.dropFirst() { references += r }
         }
         guard !epochs.isEmpty else {
-            logger.warning("checkpoints: no epoch of `audit.checkpoints` was reached by every model; attacks that read checkpoints get none")
+            logger.warning(
+                "checkpoints: no epoch of `audit.checkpoints` was reached by every model; attacks that read checkpoints get none"
+            )
             return nil
         }
-        logger.info("checkpoints: epochs \(epochs.map(String.init).joined(separator: ", ")) lent to the attacks that read every checkpoint")
+        logger.info(
+            "checkpoints: epochs \(epochs.map(String.init).joined(separator: ", ")) lent to the attacks that read every checkpoint"
+        )
         return CheckpointSignals(epochs: epochs, targetLogits: target, referenceLogits: references)
     }
 

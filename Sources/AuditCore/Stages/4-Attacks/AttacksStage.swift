@@ -24,10 +24,13 @@ struct AttacksStage: AuditStage {
 
     /// Runs every attack on `signals`; `models.target.key` names the target the query service loads.
     func run(_ signals: SignalSet, _ population: Population, _ models: AuditModels) throws -> AttackScores {
-        if readsCheckpoints && !config.checkpoints.isEmpty { signals.checkpoints = try checkpointSignals(population, models) }
+        if readsCheckpoints && !config.checkpoints.isEmpty {
+            signals.checkpoints = try checkpointSignals(population, models)
+        }
         let (scores, queries) = try runAttacks(signals, population, models.spec, targetKey: models.target.key)
-        return AttackScores(scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, queries: queries,
-                            pseudoTargets: try runPseudoTargets(signals, population))
+        return AttackScores(
+            scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, queries: queries,
+            pseudoTargets: try runPseudoTargets(signals, population))
     }
 }
 
@@ -51,14 +54,23 @@ extension AttacksStage {
         let total = plan.attacks.count * settings.count
         for (d, defence) in settings.enumerated() {
             // Defended reference arrays live in unlinked files (mapped, gone with the mapping).
-            let signals = try defence.map { try undefended.defended(by: $0, folder: (output as NSString).appendingPathComponent(".defended")) } ?? undefended
+            let signals =
+                try defence.map {
+                    try undefended.defended(by: $0, folder: (output as NSString).appendingPathComponent(".defended"))
+                } ?? undefended
             for (j, attack) in plan.attacks.enumerated()
             where !(skippingQueries && !attack.requirements.isDisjoint(with: [.queryAccess, .checkpoints])) {
                 let index = d * plan.attacks.count + j
                 let name = defence.map { "\(attack.name)@\($0)" } ?? attack.name
-                guard let (scores, mask, queries) = try continuingOnFailure(name, {
-                    try runAttack(attack, named: name, on: signals, behind: defence, population, spec, targetKey: targetKey, in: folder)
-                }) else { continue }
+                guard
+                    let (scores, mask, queries) = try continuingOnFailure(
+                        name,
+                        {
+                            try runAttack(
+                                attack, named: name, on: signals, behind: defence, population, spec,
+                                targetKey: targetKey, in: folder)
+                        })
+                else { continue }
                 if queries > 0 { queryCounts[name] = queries }
                 results.append((name, scores, mask))
                 if reportProgress { progress.report(task: "attacks", done: index + 1, total: total) }
@@ -73,9 +85,13 @@ extension AttacksStage {
         _ a: ResolvedAttack, named name: String, on signals: SignalSet, behind defence: OutputDefence?,
         _ population: Population, _ spec: ModelSpec, targetKey: String, in folder: String? = nil
     ) throws -> (scores: [Double], mask: [UInt8], queries: Int) {
-        func path(_ suffix: String) -> String { ((folder ?? scoresFolder) as NSString).appendingPathComponent(name + suffix) }
+        func path(_ suffix: String) -> String {
+            ((folder ?? scoresFolder) as NSString).appendingPathComponent(name + suffix)
+        }
         let seed = attackSeed(a.name)
-        let signalsKey = a.requirements.contains(.checkpoints) ? signals.checkpoints?.key(of: signals.key) ?? signals.key : signals.key
+        let signalsKey =
+            a.requirements.contains(.checkpoints)
+            ? signals.checkpoints?.key(of: signals.key) ?? signals.key : signals.key
         let key = provenance.scoresKey(a.component, signalsKey: signalsKey, seed: seed)
         if let (scores, mask) = reusableScores(key: key, count: signals.recordCount, path: path) {
             logger.notice("attack \(name): scores reused (same signals, plugin, options, seed)")
@@ -90,7 +106,8 @@ extension AttacksStage {
             let target = try ModelsStage(context).loadTarget(spec, storeKey: targetKey)
             let publicRecords = population.publicCount > 0 ? (population.publicFeatures, population.publicLabels) : nil
             queries = QueryService(target: target, defence: defence, auxiliary: publicRecords) { [plan] in
-                try DynamicModel(plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: context.bridge("shadow"))
+                try DynamicModel(
+                    plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: context.bridge("shadow"))
             }
         }
         let start = Date()
@@ -103,7 +120,8 @@ extension AttacksStage {
         try keepReportedValues(name, host.reportedValues, path: path)
         let q = queries?.queryCount ?? 0
         let seconds = String(format: "%.3f", Date().timeIntervalSince(start))
-        logger.info("attack \(name): scored \(scores.count) records in \(seconds) s\(q > 0 ? ", \(q) target queries" : "")")
+        logger.info(
+            "attack \(name): scored \(scores.count) records in \(seconds) s\(q > 0 ? ", \(q) target queries" : "")")
         return (scores, mask, q)
     }
 }

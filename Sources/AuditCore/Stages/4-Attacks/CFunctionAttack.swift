@@ -34,11 +34,15 @@ enum CFunctionAttack {
     nonisolated(unsafe) static let table: UnsafeMutablePointer<mia_attack_vtable_t> = {
         let t = UnsafeMutablePointer<mia_attack_vtable_t>.allocate(capacity: 1)
         var v = mia_attack_vtable_t()
-        v.struct_size = UInt32(MemoryLayout<mia_attack_vtable_t>.offset(of: \.destroy)! + MemoryLayout<UnsafeRawPointer>.size)
+        v.struct_size = UInt32(
+            MemoryLayout<mia_attack_vtable_t>.offset(of: \.destroy)! + MemoryLayout<UnsafeRawPointer>.size)
         v.create = { _, optionsJSON, out, errorOut in
             do {
-                guard let optionsJSON, let out else { throw PluginError(.invalidArgument, "create was given a null pointer") }
-                let options = try JSONDecoder().decode([String: String].self, from: Data(String(cString: optionsJSON).utf8))
+                guard let optionsJSON, let out else {
+                    throw PluginError(.invalidArgument, "create was given a null pointer")
+                }
+                let options = try JSONDecoder().decode(
+                    [String: String].self, from: Data(String(cString: optionsJSON).utf8))
                 guard let json = options["c_function"] else {
                     throw PluginError(.invalidArgument, "the options hold no `c_function` signature")
                 }
@@ -55,8 +59,11 @@ enum CFunctionAttack {
         }
         v.score = { instance, signals, scores, _, error in
             do {
-                guard let instance, let signals, let scores else { throw PluginError(.invalidArgument, "score was given a null pointer") }
-                try Unmanaged<CFunctionCall>.fromOpaque(instance).takeUnretainedValue().score(signals.pointee, into: scores)
+                guard let instance, let signals, let scores else {
+                    throw PluginError(.invalidArgument, "score was given a null pointer")
+                }
+                try Unmanaged<CFunctionCall>.fromOpaque(instance).takeUnretainedValue().score(
+                    signals.pointee, into: scores)
                 return MIA_OK
             } catch let thrown {
                 return PluginError.from(thrown).write(to: error)

@@ -16,7 +16,8 @@ extension EvaluationStage {
     /// only on its scores and its seed (derived from `seed` and its position, as before), never
     /// on which thread computed them; they come back in the attacks' order.
     static func attackFigures(
-        _ scores: [(name: String, scores: [Double], mask: [UInt8])], isMember: [Bool], labels: [Int32], targetCorrect: [Bool], fprs: [Double], slices: SliceOptions,
+        _ scores: [(name: String, scores: [Double], mask: [UInt8])], isMember: [Bool], labels: [Int32],
+        targetCorrect: [Bool], fprs: [Double], slices: SliceOptions,
         bootstrapSamples: Int, seed: UInt64, delta: Double, topRecords: Int, onDone: (Int) -> Void
     ) -> [AttackFigures] {
         let lock = NSLock()
@@ -25,16 +26,22 @@ extension EvaluationStage {
             let attack = scores[i]
             var attackSeed = SeededRandom.derive(seed: seed, 30_000 + UInt64(i))
             let evaluation = evaluate(
-                attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember, labels: labels,
-                targetCorrect: targetCorrect, fprs: fprs, slices: slices, bootstrapSamples: bootstrapSamples, seed: attackSeed.next())
+                attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember,
+                labels: labels,
+                targetCorrect: targetCorrect, fprs: fprs, slices: slices, bootstrapSamples: bootstrapSamples,
+                seed: attackSeed.next())
             let kept = attack.mask.indices.filter { attack.mask[$0] != 0 }
             let roc = rocCurve(scores: kept.map { attack.scores[$0] }, isMember: kept.map { isMember[$0] })
             let uncorrected = empiricalEpsilonLowerBound(roc, delta: delta)
             let bound = heldOutEpsilonBound(
-                scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, delta: delta, seed: attackSeed.next())
+                scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, delta: delta,
+                seed: attackSeed.next())
             let risk = mostAtRisk(
-                scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, labels: labels, count: topRecords)
-            let result = AttackFigures(evaluation: evaluation, roc: roc, epsilonUncorrected: uncorrected, epsilonBound: bound, mostAtRisk: risk)
+                scores: attack.scores, isMember: isMember, evaluationMask: attack.mask, labels: labels,
+                count: topRecords)
+            let result = AttackFigures(
+                evaluation: evaluation, roc: roc, epsilonUncorrected: uncorrected, epsilonBound: bound, mostAtRisk: risk
+            )
             let done = lock.withLock { () -> Int in
                 figures[i] = result
                 return figures.filter { $0 != nil }.count

@@ -5,14 +5,18 @@ extension EvaluationStage {
     /// canaries, and `canaries.json` in the run folder. Nil without `audit.canaries`.
     func canaryAudit(_ outcome: AuditOutcome, delta: Double, claimedEpsilon: Double?) throws -> CanaryAuditSummary? {
         guard let config = outcome.plan.config.canaries else { return nil }
-        if config.kind == .dirac { return try diracCanaryAudit(outcome, config, delta: delta, claimedEpsilon: claimedEpsilon) }
+        if config.kind == .dirac {
+            return try diracCanaryAudit(outcome, config, delta: delta, claimedEpsilon: claimedEpsilon)
+        }
         let canaries = CanarySet(config, auditRecords: outcome.population.auditCount)
         try canaries.record(in: outcome.plan.config.output, labels: outcome.population.labels)
         let bounds = CanaryAuditSummary.bounds(
-            outcome.scores, indices: canaries.indices, included: canaries.included, guesses: config.guesses, delta: delta,
+            outcome.scores, indices: canaries.indices, included: canaries.included, guesses: config.guesses,
+            delta: delta,
             confidence: config.confidence)
         var summary = CanaryAuditSummary(
-            kind: config.kind.rawValue, count: config.count, included: canaries.included.filter { $0 }.count, seed: config.seed,
+            kind: config.kind.rawValue, count: config.count, included: canaries.included.filter { $0 }.count,
+            seed: config.seed,
             claimedEpsilon: claimedEpsilon, delta: delta, confidence: config.confidence, bounds: bounds,
             attackOrder: outcome.scores.map(\.name), indices: canaries.indices)
         summary.firstCanary = CanaryTrial(outcome.scores, indices: canaries.indices, included: canaries.included)

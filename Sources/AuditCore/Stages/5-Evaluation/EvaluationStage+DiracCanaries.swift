@@ -20,15 +20,18 @@ extension EvaluationStage {
         else {
             throw PluginError(
                 .io,
-                "the target's gradient-canary scores are missing or corrupt in the model store (\(GradientCanaryFile.path(context.store, key: outcome.target.key))); run again with --fresh")
+                "the target's gradient-canary scores are missing or corrupt in the model store (\(GradientCanaryFile.path(context.store, key: outcome.target.key))); run again with --fresh"
+            )
         }
         try Self.recordDirac(file, config, in: outcome.plan.config.output)
         // The same bounds as record canaries' (Steinke ε and Gaussian-DP μ), canary c at position c.
         let bounds = CanaryAuditSummary.bounds(
-            [(Self.noisyGradientObserver, file.scores, [UInt8](repeating: 1, count: config.count))], indices: Array(0..<config.count),
+            [(Self.noisyGradientObserver, file.scores, [UInt8](repeating: 1, count: config.count))],
+            indices: Array(0..<config.count),
             included: file.included, guesses: config.guesses, delta: delta, confidence: config.confidence)
         return CanaryAuditSummary(
-            kind: config.kind.rawValue, count: config.count, included: file.included.filter { $0 }.count, seed: config.seed,
+            kind: config.kind.rawValue, count: config.count, included: file.included.filter { $0 }.count,
+            seed: config.seed,
             claimedEpsilon: claimedEpsilon, delta: delta, confidence: config.confidence,
             bounds: bounds, attackOrder: [Self.noisyGradientObserver], indices: [])
     }

@@ -23,30 +23,37 @@ struct EvaluationStage: AuditStage {
         let isMember = outcome.memberships.target
         let labels = Array(outcome.population.labels[0..<n])
         let correct = Self.targetCorrect(logits: outcome.target.logits, labels: labels, classCount: c)
-        let (trainAccuracy, testAccuracy) = Self.accuracies(correct: correct, isMember: isMember, except: Self.canaryIndices(outcome))
+        let (trainAccuracy, testAccuracy) = Self.accuracies(
+            correct: correct, isMember: isMember, except: Self.canaryIndices(outcome))
         let memberCount = isMember.filter { $0 }.count
 
         var summary = RunSummary(
             toolVersion: toolVersion, runName: config.name, createdAt: ISO8601DateFormatter().string(from: startedAt),
-            dataset: DatasetSummary(name: plan.datasetChoice?.info.name ?? "signals from \(plan.providedSignals?.folder ?? "?")", records: n + outcome.population.populationCount, classes: c),
+            dataset: DatasetSummary(
+                name: plan.datasetChoice?.info.name ?? "signals from \(plan.providedSignals?.folder ?? "?")",
+                records: n + outcome.population.populationCount, classes: c),
             target: TargetSummary(
                 trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
                 history: outcome.target.record.history.map(EpochSummary.init)),
             referenceCount: outcome.references.count, fprs: config.fprs.sorted(), configYAML: config.text,
             plugins: plan.pluginsUsed.map {
-                PluginUse(name: $0.plugin.name, version: $0.plugin.version, path: $0.plugin.path, component: "\($0.kind) \($0.component)")
+                PluginUse(
+                    name: $0.plugin.name, version: $0.plugin.version, path: $0.plugin.path,
+                    component: "\($0.kind) \($0.component)")
             })
         summary.targetQueries = outcome.queries.isEmpty ? nil : outcome.queries
         summary.environment = RunEnvironment.current(libraries: plan.pluginsUsed.map(\.plugin.path))
         summary.blas = try? BLASSummary.measure()
-        let slices = SliceOptions(byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
+        let slices = SliceOptions(
+            byClass: config.slices.contains("class"), byCorrectness: config.slices.contains("correctness"))
         let rocFolder = (config.output as NSString).appendingPathComponent("roc")
         let delta = Self.dpDelta(plan) ?? 1e-5
         var epsilonBounds: [String: HeldOutEpsilonBound] = [:]
         var epsilonUncorrected: [String: Double] = [:]
         let ordinary = Self.withoutCanaries(outcome)
         let figures = Self.attackFigures(
-            ordinary, isMember: isMember, labels: labels, targetCorrect: correct, fprs: config.fprs.sorted(), slices: slices,
+            ordinary, isMember: isMember, labels: labels, targetCorrect: correct, fprs: config.fprs.sorted(),
+            slices: slices,
             bootstrapSamples: config.bootstrapSamples, seed: config.seed, delta: delta, topRecords: config.topRecords
         ) { progress.report(task: "evaluating", done: $0, total: ordinary.count) }
         for (attack, f) in zip(ordinary, figures) {
@@ -54,20 +61,22 @@ struct EvaluationStage: AuditStage {
             epsilonUncorrected[attack.name] = f.epsilonUncorrected
             epsilonBounds[attack.name] = f.epsilonBound
             var evaluation = f.evaluation
-            evaluation.addOperatingPoints(curve: f.roc, priors: config.priors, pseudo: outcome.pseudoTargets[attack.name] ?? [],
-                                          scores: attack.scores, isMember: isMember, mask: attack.mask)
+            evaluation.addOperatingPoints(
+                curve: f.roc, priors: config.priors, pseudo: outcome.pseudoTargets[attack.name] ?? [],
+                scores: attack.scores, isMember: isMember, mask: attack.mask)
             evaluation.reportedValues = context.reportedValues[attack.name]
             summary.add(evaluation, mostAtRisk: f.mostAtRisk)
         }
         summary.checkpoints = Self.checkpointSummary(outcome)
         let claimed = Self.claimedEpsilon(plan, history: outcome.target.record.history, members: memberCount)
         summary.canaryAudit = try canaryAudit(outcome, delta: delta, claimedEpsilon: claimed)
-        summary.privacy = PrivacyEvidence(delta: delta, claimedEpsilon: claimed,
-                                          empiricalEpsilonLowerBound: epsilonBounds.mapValues(\.epsilon),
-                                          details: epsilonBounds, uncorrectedMax: epsilonUncorrected,
-                                          accountants: Self.claimedEpsilonAccountants(
-                                              plan, history: outcome.target.record.history, members: memberCount,
-                                              checkpointEpochs: summary.checkpoints?.epochs.map(\.epoch) ?? []))
+        summary.privacy = PrivacyEvidence(
+            delta: delta, claimedEpsilon: claimed,
+            empiricalEpsilonLowerBound: epsilonBounds.mapValues(\.epsilon),
+            details: epsilonBounds, uncorrectedMax: epsilonUncorrected,
+            accountants: Self.claimedEpsilonAccountants(
+                plan, history: outcome.target.record.history, members: memberCount,
+                checkpointEpochs: summary.checkpoints?.epochs.map(\.epoch) ?? []))
         stages.append(("evaluate", Date().timeIntervalSince(evaluateStart)))
 
         summary.stageSeconds = stages.map { StageTiming(stage: $0.0, seconds: $0.1) }
@@ -86,7 +95,9 @@ extension EvaluationStage {
     }
 
     /// δ of a DP-SGD target (`dp_delta` of its options), when it has one.
-    static func dpDelta(_ plan: AuditPlan) -> Double? { try? dpOptions(plan.targetChoice ?? plan.modelChoice)?.double("dp_delta") }
+    static func dpDelta(_ plan: AuditPlan) -> Double? {
+        try? dpOptions(plan.targetChoice ?? plan.modelChoice)?.double("dp_delta")
+    }
 
     /// The ε the target claims: the last one its backend reported in the training history
     /// (`EpochRecord.dpEpsilon`, its own accountant's), else the RDP accountant run here on its
@@ -99,7 +110,8 @@ extension EvaluationStage {
 
     /// The RDP accountant's ε for the target's DP-SGD options, nil when it was not trained with them.
     static func claimedEpsilon(_ plan: AuditPlan, members: Int) -> Double? {
-        guard plan.targetChoice == nil, let options = dpOptions(plan.modelChoice), members > 0, let delta = try? options.double("dp_delta"),
+        guard plan.targetChoice == nil, let options = dpOptions(plan.modelChoice), members > 0,
+            let delta = try? options.double("dp_delta"),
             let sigma = try? options.double("dp_noise_multiplier"), let batch = try? options.double("batch_size"),
             let epochs = try? options.double("epochs")
         else { return nil }
@@ -114,7 +126,9 @@ extension EvaluationStage {
     /// Whether the target's top logit is the true label, per record.
     /// The target's accuracy on its members (train) and on the audit non-members (test), records
     /// in `left` (the canaries) left out.
-    static func accuracies(correct: [Bool], isMember: [Bool], except left: Set<Int> = []) -> (train: Double, test: Double) {
+    static func accuracies(correct: [Bool], isMember: [Bool], except left: Set<Int> = []) -> (
+        train: Double, test: Double
+    ) {
         func accuracy(_ members: Bool) -> Double {
             let idx = isMember.indices.filter { isMember[$0] == members && !left.contains($0) }
             return Double(idx.filter { correct[$0] }.count) / Double(max(1, idx.count))
@@ -142,7 +156,8 @@ extension EpochSummary {
     init(_ r: EpochRecord) {
         self.init(
             epoch: r.epoch, trainLoss: r.trainLoss, trainAccuracy: r.trainAccuracy,
-            heldoutLoss: r.heldoutLoss.isNaN ? nil : r.heldoutLoss, heldoutAccuracy: r.heldoutAccuracy.isNaN ? nil : r.heldoutAccuracy,
+            heldoutLoss: r.heldoutLoss.isNaN ? nil : r.heldoutLoss,
+            heldoutAccuracy: r.heldoutAccuracy.isNaN ? nil : r.heldoutAccuracy,
             seconds: r.seconds)
     }
 }
@@ -164,16 +179,20 @@ extension EvaluationStage {
         var epochs: [CheckpointEpoch] = []
         for o in run.outcomes {
             let correct = targetCorrect(logits: o.targetLogits, labels: labels, classCount: c)
-            let (trainAccuracy, testAccuracy) = accuracies(correct: correct, isMember: isMember, except: canaryIndices(outcome))
+            let (trainAccuracy, testAccuracy) = accuracies(
+                correct: correct, isMember: isMember, except: canaryIndices(outcome))
             var e = CheckpointEpoch(
                 epoch: o.epoch, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
-                historyTrainAccuracy: o.history.map(\.trainAccuracy), historyHeldoutAccuracy: o.history.flatMap { $0.heldoutAccuracy.isNaN ? nil : $0.heldoutAccuracy })
+                historyTrainAccuracy: o.history.map(\.trainAccuracy),
+                historyHeldoutAccuracy: o.history.flatMap { $0.heldoutAccuracy.isNaN ? nil : $0.heldoutAccuracy })
             for attack in withoutCanaries(o.scores, outcome) {
                 let i = order.firstIndex(of: attack.name) ?? order.count
                 var seed = SeededRandom.derive(seed: config.seed, 30_000 + UInt64(i))
                 let evaluation = evaluate(
-                    attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember, labels: labels,
-                    targetCorrect: correct, fprs: fprs, slices: .none, bootstrapSamples: config.bootstrapSamples, seed: seed.next())
+                    attack: attack.name, scores: attack.scores, evaluationMask: attack.mask, isMember: isMember,
+                    labels: labels,
+                    targetCorrect: correct, fprs: fprs, slices: .none, bootstrapSamples: config.bootstrapSamples,
+                    seed: seed.next())
                 e.attackOrder.append(attack.name)
                 e.attacks[attack.name] = CheckpointAttack(evaluation, lowestFPR: lowest)
             }

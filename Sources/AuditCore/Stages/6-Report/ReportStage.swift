@@ -35,18 +35,25 @@ extension ReportStage {
     public static func rebuildReport(runFolder: String) throws -> String {
         try RunFolder.requireComplete(runFolder)
         guard let data = FileManager.default.contents(atPath: EvaluationStage.metricsPath(runFolder)) else {
-            throw NpyError(path: EvaluationStage.metricsPath(runFolder), message: "no metrics.json: is this a finished run folder?")
+            throw NpyError(
+                path: EvaluationStage.metricsPath(runFolder), message: "no metrics.json: is this a finished run folder?"
+            )
         }
         let summary = try RunSummary.decode(jsonData: data)
-        let membership = try Npy.read(UInt8.self, from: (runFolder as NSString).appendingPathComponent("signals/target_membership.npy")).values
+        let membership = try Npy.read(
+            UInt8.self, from: (runFolder as NSString).appendingPathComponent("signals/target_membership.npy")
+        ).values
         var scores: [String: [Double]] = [:]
         var masks: [String: [UInt8]] = [:]
         for name in summary.attackOrder {
             let base = (runFolder as NSString).appendingPathComponent("scores/\(name)")
             scores[name] = try Npy.read(Double.self, from: base + ".npy").values
-            masks[name] = (try? Npy.read(UInt8.self, from: base + ".mask.npy").values) ?? [UInt8](repeating: 1, count: membership.count)
+            masks[name] =
+                (try? Npy.read(UInt8.self, from: base + ".mask.npy").values)
+                ?? [UInt8](repeating: 1, count: membership.count)
         }
-        let html = renderReport(summary: summary, scores: scores, isMember: membership.map { $0 != 0 }, evaluationMasks: masks)
+        let html = renderReport(
+            summary: summary, scores: scores, isMember: membership.map { $0 != 0 }, evaluationMasks: masks)
         let path = (runFolder as NSString).appendingPathComponent("report.html")
         try AtomicFile.write(html, to: path)
         return path
@@ -63,14 +70,17 @@ extension ReportStage {
             rows.append(row)
         }
         let widths = (0..<rows[0].count).map { col in rows.map { $0[col].count }.max() ?? 0 }
-        var out = String(format: "target: train accuracy %.4f, test accuracy %.4f\n", s.target.trainAccuracy, s.target.testAccuracy)
+        var out = String(
+            format: "target: train accuracy %.4f, test accuracy %.4f\n", s.target.trainAccuracy, s.target.testAccuracy)
         for (r, row) in rows.enumerated() {
-            out += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            out += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                separator: "  ")
             out += "\n"
             if r == 0 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
         }
         out += operatingPointsText(s)
-        out += String(format: "total %.1f s, peak memory %.0f MiB", s.totalSeconds, Double(s.peakMemoryBytes) / 1_048_576)
+        out += String(
+            format: "total %.1f s, peak memory %.0f MiB", s.totalSeconds, Double(s.peakMemoryBytes) / 1_048_576)
         return out
     }
 

@@ -39,7 +39,8 @@ let y = labelBytes[8..<(8 + records)].map { Int32($0) }
 let options: [String: OptionValue] = [
     "architecture": .string("mlp"), "hidden_sizes": .list(hidden), "optimizer": .string("sgd"),
     "learning_rate": .double(0.1), "momentum": .double(0), "batch_size": .int(batch), "epochs": .int(epochs),
-    "dp_sgd": .bool(dp), "dp_clip_norm": .double(1), "dp_noise_multiplier": .double(1.1), "dp_sampling": .string("poisson"),
+    "dp_sgd": .bool(dp), "dp_clip_norm": .double(1), "dp_noise_multiplier": .double(1.1),
+    "dp_sampling": .string("poisson"),
 ]
 let model = try NativeModel(
     options: PluginOptions(options), spec: ModelSpec(featureShape: [1, 28, 28], classCount: 10), host: .standalone)

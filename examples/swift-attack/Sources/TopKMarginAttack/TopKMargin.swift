@@ -18,13 +18,16 @@ final class TopKMargin: AttackStrategy {
 
     init(options: PluginOptions, host: HostServices) throws {
         k = options.has("k") ? try options.int("k") : 1
-        guard k >= 1 else { throw PluginError(.invalidArgument, "top-k-margin: option `k` must be at least 1, got \(k)") }
+        guard k >= 1 else {
+            throw PluginError(.invalidArgument, "top-k-margin: option `k` must be at least 1, got \(k)")
+        }
     }
 
     var requirements: AttackRequirements { [] }
 
     func score(
-        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>, evaluationMask: UnsafeMutableBufferPointer<UInt8>
+        _ signals: Signals, into scores: UnsafeMutableBufferPointer<Double>,
+        evaluationMask: UnsafeMutableBufferPointer<UInt8>
     ) throws {
         let c = signals.classCount
         var others = [Float](repeating: 0, count: max(c - 1, 0))
