@@ -103,6 +103,45 @@ import Testing
         }
     }
 
+    /// The epilogue runs once on each block of C a piece wrote, after that piece, and the blocks
+    /// tile C: the product followed by the epilogue equals the product followed by one pass over C,
+    /// bit for bit, on any thread count (a dense layer's bias and activation run this way).
+    @Test(arguments: [(1024, 512, 784), (128, 512, 784), (700, 70, 90), (64, 64, 64)])
+    func theEpilogueRunsOnceOnEveryBlockAfterItsPiece(_ shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = randomFloats(m * k, seed: 7)
+        let b = randomFloats(n * k, seed: 8)
+        let bias = randomFloats(n, seed: 9)
+        var plain = [Float](repeating: 0, count: m * n)
+        BLAS.gemm(false, true, m: m, n: n, k: k, a, lda: k, b, ldb: k, beta: 0, &plain, ldc: n)
+        for i in 0..<m { for j in 0..<n { plain[i * n + j] = max(plain[i * n + j] + bias[j], 0) } }
+        for threads in [1, 2, 3] {
+            var c = [Float](repeating: .nan, count: m * n)
+            let visits = UnsafeMutableBufferPointer<Int>.allocate(capacity: m * n)
+            visits.initialize(repeating: 0)
+            defer { visits.deallocate() }
+            c.withUnsafeMutableBufferPointer { cp in
+                let y = cp.baseAddress!
+                withThreads(threads) {
+                    BLAS.gemm(false, true, m: m, n: n, k: k, a, lda: k, b, ldb: k, beta: 0, y, ldc: n) {
+                        rows, columns in
+                        // Each block is written (no NaN left) before its epilogue; blocks are disjoint.
+                        for i in rows {
+                            for j in columns {
+                                visits[i * n + j] += y[i * n + j].isNaN ? 1000 : 1
+                                y[i * n + j] = max(y[i * n + j] + bias[j], 0)
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(
+                visits.allSatisfy { $0 == 1 },
+                "\(m)x\(n)x\(k), \(threads) threads: a block visited twice, never or early")
+            #expect(c.map(\.bitPattern) == plain.map(\.bitPattern), "\(m)x\(n)x\(k), \(threads) threads")
+        }
+    }
+
     @Test func openBLASItselfStaysOnOneThreadWhateverTheHostSets() {
         withThreads(3) {
             #expect(BLAS.threadCount == 3)
