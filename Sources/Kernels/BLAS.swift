@@ -19,7 +19,8 @@ public enum BLAS {
     /// Shapes: `op(A)` is [m, k], `op(B)` is [k, n], `C` is [m, n]; `lda`, `ldb`, `ldc` are the
     /// row strides of the matrices as stored (before `op`). `op(X)` is `Xᵀ` when its flag is set.
     /// Runs as the pieces `GEMMPieces(m:n:k:)` names, spread over `threadCount` threads
-    /// (`Parallel.spread`); a product of one piece runs on the calling thread.
+    /// (`Parallel.spread`); a product of one piece runs on the calling thread, and so does every
+    /// product inside `BLAS.onThisThread`, as one call.
     ///
     /// `epilogue(rows, columns)`, when given, runs on each block of C right after the piece that
     /// wrote it, on the same thread while the block is in its cache (a dense layer's bias and
@@ -41,7 +42,7 @@ public enum BLAS {
                 101, transA ? 112 : 111, transB ? 112 : 111,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
-        guard pieces.count > 1 else {
+        guard pieces.count > 1, !WholeProducts.isSet else {
             sgemm(m: m, n: n, a, b, c)
             epilogue?(0..<m, 0..<n)
             return

@@ -142,6 +142,32 @@ import Testing
         }
     }
 
+    /// Inside `BLAS.onThisThread` a product of many pieces is one whole sgemm call on the calling
+    /// thread (bit for bit the direct call), its epilogue runs once on all of C, and the flag is
+    /// this thread's only and ends with the block.
+    @Test func onThisThreadMakesEachProductOneWholeCall() {
+        let (m, n, k) = (1024, 512, 784)
+        #expect(GEMMPieces(m: m, n: n, k: k).count == 8)
+        let a = randomFloats(m * k, seed: 11)
+        let b = randomFloats(n * k, seed: 12)
+        var direct = [Float](repeating: 0, count: m * n)
+        OpenBLASLibrary.shared.sgemm(
+            101, 111, 112, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0, &direct, Int32(n))
+        var c = [Float](repeating: 0, count: m * n)
+        var blocks: [String] = []
+        withThreads(3) {
+            BLAS.onThisThread {
+                BLAS.onThisThread {}  // nested: the outer block still holds
+                BLAS.gemm(false, true, m: m, n: n, k: k, a, lda: k, b, ldb: k, beta: 0, &c, ldc: n) {
+                    blocks.append("\($0) \($1)")
+                }
+            }
+        }
+        #expect(blocks == ["0..<1024 0..<512"])
+        #expect(c.map(\.bitPattern) == direct.map(\.bitPattern))
+        #expect(!WholeProducts.isSet)
+    }
+
     @Test func openBLASItselfStaysOnOneThreadWhateverTheHostSets() {
         withThreads(3) {
             #expect(BLAS.threadCount == 3)

@@ -4,9 +4,10 @@ import Testing
 
 @testable import ModelNative
 
-/// `predict` runs a dense network in chunks of up to 4,096 records (pieces of 512 rows, where
-/// packing the weights costs little), a network with large records in chunks of 1,024 (its
-/// memory), and the logits' bits do not depend on the thread count.
+/// `predict` runs a dense network in chunks of up to 4,096 records, each in slices of 512 records
+/// through every layer on one thread (where packing the weights costs little), a network with
+/// large records in chunks of 1,024 (its memory), and the logits' bits do not depend on the
+/// thread count.
 @Suite(.serialized) struct InferenceChunkTests {
     private let mlp: [String: OptionValue] = [
         "architecture": .string("mlp"), "hidden_sizes": .list([.int(512), .int(256)]), "epochs": .int(1),
@@ -29,6 +30,40 @@ import Testing
         let chunk = InferenceChunk.records(count: 10_000, network: wide, batch: 128)
         #expect(chunk >= InferenceChunk.smallest && chunk < InferenceChunk.largest)
         #expect(chunk * wide.batchFloatsPerRecord * 4 <= InferenceChunk.budget || chunk == InferenceChunk.smallest)
+    }
+
+    /// A dense network (batch norm and dropout included) runs its chunks in slices of 512 records,
+    /// each through every layer on one thread; the logits are those of the whole-batch forward
+    /// pass (to rounding: a product's rows may sum differently as other blocks), so no slice reads
+    /// or writes another's rows. LeNet-5's record-wise stages keep the whole-batch pass.
+    @Test func denseNetworksRunInSlicesThatMatchTheWholeBatch() throws {
+        var options = mlp
+        options["hidden_sizes"] = .list([.int(64), .int(32)])
+        options["batch_norm"] = .bool(true)
+        options["dropout"] = .double(0.2)
+        let model = try makeModel(options, shape: [40], classes: 5)
+        let (x, y) = syntheticData(count: 256, features: 40, classes: 5, seed: 6)
+        try x.withUnsafeBufferPointer { xp in
+            try y.withUnsafeBufferPointer { yp in
+                try model.train(TrainingData(features: xp, labels: yp, seed: 2)) { _ in }
+            }
+        }
+        let network = model.network
+        #expect(network.runsInSlices)
+        let lenet = try makeModel(["architecture": .string("lenet5")], shape: [1, 28, 28], classes: 10).network
+        #expect(!lenet.runsInSlices)
+        let count = 1300  // two full slices and a short one
+        network.reserve(batch: count)
+        let features = randomFloats(count * 40, seed: 7)
+        let (whole, sliced) = features.withUnsafeBufferPointer { f in
+            let z = network.forward(batch: count, training: false, input: f.baseAddress!)
+            let whole = Array(UnsafeBufferPointer(start: z, count: count * 5))
+            let s = network.forwardInSlices(batch: count, input: f.baseAddress!)
+            return (whole, Array(UnsafeBufferPointer(start: s, count: count * 5)))
+        }
+        var worst: Float = 0
+        for (a, b) in zip(whole, sliced) { worst = max(worst, abs(a - b) / max(abs(a), 1)) }
+        #expect(worst < 1e-5, "largest relative difference \(worst)")
     }
 
     /// The T1 MLP over 9,000 records (chunks of 4,096, 4,096 and 808; its first layer's products

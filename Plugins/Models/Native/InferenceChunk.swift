@@ -7,10 +7,11 @@ import Kernels
 /// At c = 1,024 the T1 MLP's first layer gives pieces of 128 rows, where packing the 784 × 512
 /// weights costs about a fifth of the piece (perf: `sgemm_incopy` 7 % against 34 % in the
 /// kernel; one-thread sgemm 128 × 512 × 784 runs about 15 % below 512 × 512 × 784 on
-/// `Cooperlake`). So the chunk grows to `largest` records, pieces of 512 rows, while the
-/// network's batch buffers for it stay within `budget` bytes; a network with large records
-/// (LeNet-5's feature maps: about 68 KB a record) keeps `smallest`, as its memory would
-/// otherwise grow several-fold for products that are record-wise anyway.
+/// `Cooperlake`). So the chunk grows to `largest` records while the network's batch buffers for
+/// it stay within `budget` bytes, and a dense network runs it in slices of 512 records
+/// (`Network.forwardInSlices`); a network with large records (LeNet-5's feature maps: about
+/// 68 KB a record) keeps `smallest`, as its memory would otherwise grow several-fold for
+/// products that are record-wise anyway.
 ///
 /// The chunk depends on the network and the record count alone, never on the thread count, so
 /// neither do the pieces nor the logits' bits.

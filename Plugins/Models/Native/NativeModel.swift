@@ -58,7 +58,11 @@ public final class NativeModel: ModelBackend {
         var first = 0
         while first < count {
             let n = min(chunk, count - first)
-            let z = network.forward(batch: n, training: false, input: x + first * spec.featureSize)
+            let records = x + first * spec.featureSize
+            let z =
+                network.runsInSlices
+                ? network.forwardInSlices(batch: n, input: records)
+                : network.forward(batch: n, training: false, input: records)
             (out + first * k).update(from: z, count: n * k)
             first += n
         }
