@@ -13,7 +13,17 @@ reads three kinds of diagnostics: a note `'x' declared here` (or `type declared 
 "inaccessible"/"internal type" error, an error that a declaration "must be declared public", and
 `cannot find 'X' in scope` for a top-level declaration of DIR (found by name). Notes come as
 `path:line:col: note:` lines or, in the error's own file, drawn in its source excerpt. Anything it cannot
-place is printed for a human.
+place is printed for a human. Seen once each in AuditCore (issue 15's pass, 518 -> 228), fixed by
+hand: a call to an internal memberwise-style init that the compiler reports against `init(from:)`
+("extra arguments"); an expression "unable to type-check in reasonable time" that hid three
+internal static functions; a `public` put on a local `let` (the compiler names the line).
+
+    python3 scripts/narrow-publics.py strip Sources/AuditCore
+    for i in $(seq 40); do
+        swift build --target Host >/tmp/np.log 2>&1 && break
+        python3 scripts/narrow-publics.py restore Sources/AuditCore /tmp/np.log
+    done
+    scripts/lint.sh --fix
 """
 
 import os
