@@ -8,18 +8,18 @@ import Logging
 /// (`RunEnvironment` holds only the library hashes), and of the C kernels' vector level.
 public struct BLASSummary: Codable, Sendable, Equatable {
     /// The library file opened ("libopenblas.so.0").
-    public var library: String
+    var library: String
     /// The library's own build line, version first ("OpenBLAS 0.3.21 DYNAMIC_ARCH ...").
-    public var version: String
+    var version: String
     /// The kernel family running ("SkylakeX").
-    public var kernel: String
+    var kernel: String
     /// Who chose it: "openblas", "mia-audit", "environment", "rejected" or "preloaded"
     /// (`BLASKernelSource`).
     var chosenBy: String
     /// Detail on the choice ("OpenBLAS took Prescott by itself").
     var note: String
     /// BLAS threads when measured (the run's `run.threads`).
-    public var threads: Int
+    var threads: Int
     /// sgemm 512³ through `BLAS.gemm`'s pieces at those threads, the best of 5 windows of 20 ms,
     /// GFLOP/s of wall time (`GEMMRate`: what the run's products get when it has its threads).
     var gflops: Double
@@ -30,9 +30,9 @@ public struct BLASSummary: Codable, Sendable, Equatable {
     /// The instruction set of the project's own C kernels (`VectorLevel`: "generic", "avx2" or
     /// "avx512"; Sources/CKernels), the CPU's best capped by `MIA_KERNELS`. Every level gives
     /// the same bits, so it tells speed, not results. Nil in files written before it was recorded.
-    public var vectorLevel: String?
+    var vectorLevel: String?
 
-    public init(
+    init(
         library: String, version: String, kernel: String, chosenBy: String, note: String,
         threads: Int, gflops: Double, cpu: String, cpuFeatures: [String], vectorLevel: String? = nil
     ) {
@@ -49,7 +49,7 @@ public struct BLASSummary: Codable, Sendable, Equatable {
     }
 
     /// Opens BLAS if needed and measures it at the current thread count.
-    public static func measure() throws -> BLASSummary { try measureWithRate().summary }
+    static func measure() throws -> BLASSummary { try measureWithRate().summary }
 
     /// `measure()` and the rate measured (with its CPU-time figure and pieces, for `doctor`).
     static func measureWithRate() throws -> (summary: BLASSummary, rate: GEMMRate) {
