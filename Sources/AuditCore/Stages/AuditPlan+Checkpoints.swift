@@ -49,7 +49,13 @@ extension AuditPlan {
                     "no attack reads trajectories (`MIA_NEEDS_CHECKPOINTS`, e.g. `loss-trajectory`): the students would be trained for nothing; add one or remove the key"
                 ))
         }
-        guard let model else { return errors }
+        guard let model else {
+            if config.model == nil {
+                errors.append(
+                    refusal("distillation trains the students with the `model:` backend: add a `model:` section"))
+            }
+            return errors
+        }
         do { try DynamicModel.checkSoftTargets(model.info) } catch { errors.append(refusal("\(error)")) }
         if !model.info.options.contains(where: { $0.name == "epochs" }) {
             errors.append(
