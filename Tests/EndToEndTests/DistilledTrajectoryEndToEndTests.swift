@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// The loss-trajectory attack through distillation (`audit.trajectory.source: distillation`)
 /// with the release binary: on a small overfit audit it separates members (AUC well above 0.5);
