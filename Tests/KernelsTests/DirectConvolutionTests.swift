@@ -17,16 +17,21 @@ struct DirectConvCase: CustomStringConvertible, Sendable {
 }
 
 private let shapes: [DirectConvCase] = [
-    DirectConvCase(g: WindowGeometry(height: 28, width: 28, channels: 1, kernel: 5, padding: 2), filters: 6),  // LeNet-5 conv1
+    // LeNet-5 conv1
+    DirectConvCase(g: WindowGeometry(height: 28, width: 28, channels: 1, kernel: 5, padding: 2), filters: 6),
     DirectConvCase(g: WindowGeometry(height: 14, width: 14, channels: 6, kernel: 5), filters: 16),  // LeNet-5 conv2
     DirectConvCase(g: WindowGeometry(height: 7, width: 9, channels: 3, kernel: 3, padding: 1), filters: 5),
-    DirectConvCase(g: WindowGeometry(height: 17, width: 5, channels: 2, kernel: 5, padding: 4), filters: 3),  // padding k-1
+    // padding k-1
+    DirectConvCase(g: WindowGeometry(height: 17, width: 5, channels: 2, kernel: 5, padding: 4), filters: 3),
     DirectConvCase(g: WindowGeometry(height: 1, width: 1, channels: 1, kernel: 1), filters: 1),  // one pixel
-    DirectConvCase(g: WindowGeometry(height: 33, width: 31, channels: 4, kernel: 3), filters: 9),  // rows of 29: 2 vectors
+    // rows of 29: 2 vectors
+    DirectConvCase(g: WindowGeometry(height: 33, width: 31, channels: 4, kernel: 3), filters: 9),
     DirectConvCase(g: WindowGeometry(height: 20, width: 40, channels: 3, kernel: 5, padding: 2), filters: 17),
-    DirectConvCase(g: WindowGeometry(height: 9, width: 23, channels: 10, kernel: 4, padding: 3), filters: 12),  // even kernel
+    // even kernel
+    DirectConvCase(g: WindowGeometry(height: 9, width: 23, channels: 10, kernel: 4, padding: 3), filters: 12),
     DirectConvCase(g: WindowGeometry(height: 6, width: 16, channels: 2, kernel: 1), filters: 7),  // 1×1, rows of 16
-    DirectConvCase(g: WindowGeometry(height: 8, width: 10, channels: 9, kernel: 2, padding: 1), filters: 4),  // 9 channels
+    // 9 channels
+    DirectConvCase(g: WindowGeometry(height: 8, width: 10, channels: 9, kernel: 2, padding: 1), filters: 4),
 ]
 
 /// Random values with a few -0, ±∞ and NaN.
