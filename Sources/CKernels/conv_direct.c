@@ -157,7 +157,7 @@ MIA_T_AVX2 static inline float sum16_avx2(const __m256 *a) { return sum8_tail(_m
 #define DX_CB 4
 #define DX_RB 2
 #define DW_OB 2
-#define DW_KB 2
+#define DW_KB 3
 #include "conv_direct_body.h"
 #undef SUFFIX
 #undef ATTR

@@ -143,6 +143,12 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(dw_block)(
                 if (n <= 0) break;
                 VEC xv[DW_KB], dv[DW_OB];
                 for (int t = 0; t < KB; t++) xv[t] = V_LOAD(base + oy * wp + col + t);
+                if (n == VL) {  // a full vector: no masks (the common case)
+                    for (int i = 0; i < OB; i++) dv[i] = V_LOAD(dz + (oc + i) * oh * ow + oy * ow + col);
+                    for (int i = 0; i < OB; i++)
+                        for (int t = 0; t < KB; t++) acc[i * KB + t][q] = V_FMA(dv[i], xv[t], acc[i * KB + t][q]);
+                    continue;
+                }
                 for (int i = 0; i < OB; i++) dv[i] = V_LOAD_N(dz + (oc + i) * oh * ow + oy * ow + col, n);
                 for (int i = 0; i < OB; i++)
                     for (int t = 0; t < KB; t++) acc[i * KB + t][q] = V_FMA_N(dv[i], xv[t], acc[i * KB + t][q], n);
