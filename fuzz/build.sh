@@ -15,7 +15,8 @@ flags=(-parse-as-library -O -g -sanitize=fuzzer,address -module-cache-path "$out
 roots() {
     case "$1" in
         npy) echo Sources/PluginKit Sources/AuditCore ;;
-        idx|csv|worker|cifar) echo Plugins ;;
+        idx|csv|cifar) echo Plugins ;;
+        worker) echo Plugins Sources/PluginKit/Npy ;;
         config) echo Sources/AuditCore ;;
         *) echo "fuzz/build.sh: unknown harness $1" >&2; exit 2 ;;
     esac

@@ -64,11 +64,11 @@ import Testing
         try model.save(to: path)
         #expect(!FileManager.default.fileExists(atPath: path + ".partial"))
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        let layout = try NpyArray.layout(bytes[...])
+        let layout = try bytes.withUnsafeBytes { try Npy.parse($0, source: path) }
         #expect(layout.descr == "<f8" && layout.shape == [d + 1, k])
         bytes.withUnsafeBytes { raw in
             for p in 0..<w.count {
-                let saved = raw.loadUnaligned(fromByteOffset: layout.dataOffset + 8 * p, as: Double.self)
+                let saved = raw.loadUnaligned(fromByteOffset: layout.payloadOffset + 8 * p, as: Double.self)
                 #expect(abs(saved - w[p]) < 1e-9)
             }
         }

@@ -72,16 +72,16 @@ import Testing
         ("garbage-hello", "answered `hello` out of protocol: it wrote `Loading model weights... done\\n`"),
         ("old-protocol", "speaks protocol 0, this plugin 1"),
         ("endless-header", "header line is longer than 1 MiB"),
-        ("bad-npy", "not a .npy array (bad magic)"),
-        ("wrong-shape", "outputs have shape [2, 3], expected [2, 2]"),
-        ("int-outputs", "expected a float array, got dtype `<i4`"),
+        ("bad-npy", "the `outputs` array: not a .npy file (bad magic)"),
+        ("wrong-shape", "the `outputs` array: shape [2, 3], expected [2, 2]"),
+        ("int-outputs", "expected a float array, got element type `<i4`"),
         ("no-outputs", "its answer has no `outputs` array"),
         ("huge-length", "claims 4611686018427387904 bytes"),
         ("nan-logits", "predict returned nan for record 0, class 0"),
         ("dies-mid-answer", "exited with status 139 during `predict`; its stderr ends with:\nsegfault imitation"),
         ("not-an-answer", "its header is not an answer"),
         ("truncated-array", "exited with status 0 during `predict`"),
-        ("array-short-of-header", "holds 12 bytes of data, not 16"),
+        ("array-short-of-header", "holds 12 bytes of data, shape [2, 2] needs 16"),
         ("well-behaved", ""),
     ])
     func malformedAnswersAreErrors(mode: String, expected: String) throws {
@@ -111,7 +111,7 @@ import Testing
 /// error answer (and the worker exits with status 2), never a hang or a traceback on stdout.
 @Suite struct WorkerServeProtocolTests {
     static func features(_ descr: String, _ values: [Float]) -> [UInt8] {
-        values.withUnsafeBytes { NpyArray.encode($0, descr: descr, shape: [values.count, 1]) }
+        values.withUnsafeBytes { Npy.encode($0, descr: descr, shape: [values.count, 1]) }
     }
 
     static let hello = WorkerMessage.request(
@@ -139,7 +139,7 @@ import Testing
                 (
                     "features",
                     expected.contains("dtype")
-                        ? [1, 2].withUnsafeBytes { NpyArray.encode($0, descr: "<i4", shape: [2, 1]) }
+                        ? [1, 2].withUnsafeBytes { Npy.encode($0, descr: "<i4", shape: [2, 1]) }
                         : Array("definitely not numpy".utf8)
                 )
             ]

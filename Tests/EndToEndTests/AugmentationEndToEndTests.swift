@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// `audit.augmentations` end to end: the host asks every model about the flipped and shifted
 /// records through the backend's ordinary predict, lends them to LiRA and RMIA (ABI 1.3), keeps

@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 // A `c_function` attack through the release binary: a C function compiled here scores every
 // record, and its scores are the margin computed here in Swift; config mistakes are refused

@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// A small audit with canaries: 1,000 audit records, an MLP (overfit without DP-SGD, 50 epochs), no
 /// reference models, the loss-threshold attack.

@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// A small audit (600 audit records, MLP, 4 reference models) with `audit.checkpoints` set
 /// (or not, for `checkpoints: nil`).

@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// Dirac gradient canaries (`audit.canaries.kind: dirac`, white-box): the native backend inserts
 /// them into the target's DP-SGD steps and scores the privatised gradients (ABI 1.4); the

@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 let fashionImages = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 let fashionLabels = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"

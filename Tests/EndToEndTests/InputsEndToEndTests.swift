@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// Issue 13 through the binary: `validate` on a signals config, shared options before the
 /// command, and the run state of a failing rerun.

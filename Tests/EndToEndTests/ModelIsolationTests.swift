@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// `plugins.isolation: process` for dataset and model plugins (issue 13): each instance lives in
 /// a child process (`mia-audit isolated-serve`). A small native audit gives the same bits in a

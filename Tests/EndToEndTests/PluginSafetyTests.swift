@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// A misbehaving plugin (Tests/Fixtures/FixtureMisbehaving: crash, abort, exit(0), a call that
 /// never returns) in process and in a child process (`plugins.isolation: process`), through the

@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// A run killed with `kill -9` leaves `run.json` at `running`; `report` and a rerun tell it from a
 /// live run by the folder's lock (`run.lock`). The run is held in stage `attacks` by the

@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// The loss-trajectory attack through the release binary: a small audit with checkpoints, its
 /// scores recomputed here from the store's checkpoint logits (trajectories by the cross-entropy

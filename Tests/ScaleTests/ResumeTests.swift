@@ -1,6 +1,7 @@
-import AuditCore
 import Foundation
 import Testing
+
+@testable import AuditCore
 
 /// Issue 9: `kill -9` a run at any point and run it again: only unfinished models are trained,
 /// and the scores are bit-identical to an uninterrupted run's.

@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import MIATestSupport
 import Testing
+
+@testable import AuditCore
 
 /// A tiny study on Fashion-MNIST: 200 audit records, an MLP with 16 hidden units, 2 reference models.
 func tinyStudy(output: String, sweep: String) -> String {

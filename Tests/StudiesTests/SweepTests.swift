@@ -1,7 +1,8 @@
-import AuditCore
 import Foundation
 import Testing
 import Yams
+
+@testable import AuditCore
 
 /// A config with a sweep appended; its lines are numbered so the tests can name them.
 func studyText(_ sweep: String) -> String {

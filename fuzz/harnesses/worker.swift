@@ -1,6 +1,7 @@
 import Foundation
 
-/// Python worker protocol reader (Plugins/Models/Python/WorkerMessage.swift, NpyArray.swift):
+/// Python worker protocol reader (Plugins/Models/Python/WorkerMessage.swift; the arrays through
+/// PluginKit's Npy+Bytes.swift):
 /// the input is what a worker writes back (a JSON header line, then length-prefixed `.npy`
 /// arrays), fed to `AnswerParser` in two pieces; each array of a complete answer is parsed
 /// and, when it is a float array, decoded.
@@ -15,10 +16,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     guard let (_, arrays) = try? parser.complete() ?? nil else { return 0 }
     for (_, npy) in arrays {
-        guard let layout = try? NpyArray.layout(npy), layout.count <= 1 << 20 else { continue }
-        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(layout.count, 1))
-        defer { out.deallocate() }
-        _ = try? NpyArray.floats(npy, layout, into: out)
+        npy.withUnsafeBytes { raw in
+            guard let header = try? Npy.parse(raw, source: "fuzz"), header.count <= 1 << 20 else { return }
+            let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(header.count, 1))
+            defer { out.deallocate() }
+            _ = try? Npy.floats(raw, header, into: out, source: "fuzz")
+        }
     }
     return 0
 }

@@ -99,22 +99,22 @@ final class PythonModel: ModelBackend {
         var arrays = [
             (
                 name: "features",
-                npy: NpyArray.encode(
+                npy: Npy.encode(
                     UnsafeRawBufferPointer(data.features), descr: "<f4", shape: [n] + spec.featureShape)
             ),
-            (name: "labels", npy: NpyArray.encode(UnsafeRawBufferPointer(data.labels), descr: "<i4", shape: [n])),
+            (name: "labels", npy: Npy.encode(UnsafeRawBufferPointer(data.labels), descr: "<i4", shape: [n])),
         ]
         if let hf = data.heldoutFeatures, let hl = data.heldoutLabels, hl.count > 0 {
             arrays.append(
                 (
                     name: "heldout_features",
-                    npy: NpyArray.encode(
+                    npy: Npy.encode(
                         UnsafeRawBufferPointer(hf), descr: "<f4", shape: [hl.count] + spec.featureShape)
                 ))
             arrays.append(
                 (
                     name: "heldout_labels",
-                    npy: NpyArray.encode(UnsafeRawBufferPointer(hl), descr: "<i4", shape: [hl.count])
+                    npy: Npy.encode(UnsafeRawBufferPointer(hl), descr: "<i4", shape: [hl.count])
                 ))
         }
         let request = WorkerMessage.request(
@@ -145,7 +145,7 @@ final class PythonModel: ModelBackend {
             arrays: [
                 (
                     name: "features",
-                    npy: NpyArray.encode(
+                    npy: Npy.encode(
                         UnsafeRawBufferPointer(input), descr: "<f4", shape: [count] + spec.featureShape)
                 )
             ])
@@ -154,11 +154,14 @@ final class PythonModel: ModelBackend {
             throw outOfProtocol("predict", "its answer has no `outputs` array")
         }
         do {
-            let layout = try NpyArray.layout(outputs)
-            guard layout.shape == [count, k] else {
-                throw NpyError("outputs have shape \(layout.shape), expected [\(count), \(k)]")
+            let source = "the `outputs` array"
+            try outputs.withUnsafeBytes { raw in
+                let header = try Npy.parse(raw, source: source)
+                guard header.shape == [count, k] else {
+                    throw NpyError(path: source, message: "shape \(header.shape), expected [\(count), \(k)]")
+                }
+                try Npy.floats(raw, header, into: logits, source: source)
             }
-            try NpyArray.floats(outputs, layout, into: logits)
         } catch let e as NpyError {
             throw outOfProtocol("predict", e.description)
         }

@@ -4,9 +4,9 @@ import Foundation
 /// records become canaries of `kind`; each is put in the target's training set by its own seeded
 /// coin flip (probability 1/2) instead of the target's half split; every attack's scores on them
 /// give a one-run ε lower bound (`OneRunEpsilon.swift`).
-public struct CanaryConfig: Sendable, Equatable {
+struct CanaryConfig: Sendable, Equatable {
     /// What a canary is made of.
-    public enum Kind: String, Sendable, CaseIterable {
+    enum Kind: String, Sendable, CaseIterable {
         /// The record with a label drawn uniformly from the other classes.
         case mislabelled
         /// An all-zero input with a uniformly drawn label.
@@ -23,7 +23,7 @@ public struct CanaryConfig: Sendable, Equatable {
 
     /// m: canaries, among the audit records.
     var count: Int
-    public var kind: Kind
+    var kind: Kind
     /// Seeds which records become canaries, their coin flips and their new labels or inputs.
     var seed: UInt64
     /// The guess counts k tried (k "in", k "out"); fixed here, before any score is seen.

@@ -3,11 +3,11 @@ import PluginKit
 import Yams
 
 /// A component chosen in the config: which plugin, with which (still unchecked) options.
-public struct ComponentChoice {
+struct ComponentChoice {
     /// The component's name (`native`, `lira`).
-    public var plugin: String
+    var plugin: String
     /// The `options:` mapping, or nil when absent.
-    public var options: ConfigNode?
+    var options: ConfigNode?
     /// The `plugin:` node, for errors.
     var pluginNode: ConfigNode
 }
@@ -25,8 +25,8 @@ public struct SignalsChoice {
 
 /// A target model trained elsewhere: served by a backend (an HTTP API, a Python worker, a saved
 /// native model), never trained by the audit; its members are given by a file.
-public struct TargetChoice {
-    public var component: ComponentChoice
+struct TargetChoice {
+    var component: ComponentChoice
     /// A saved model the backend loads (`load`), or nil for a backend that serves one (http).
     var modelFile: String?
     /// The target's members among the audit records: a `.npy` mask or index list, or a text file
@@ -38,23 +38,23 @@ public struct TargetChoice {
 }
 
 /// One attack of the audit.
-public struct AttackChoice {
+struct AttackChoice {
     /// The name its results go by (`lira-online`); defaults to the plugin's name.
-    public var name: String
-    public var component: ComponentChoice
+    var name: String
+    var component: ComponentChoice
     /// A plain C function instead of a plugin (`c_function:`); `component` then names its symbol.
     var cFunction: CFunctionSpec? = nil
 }
 
 /// A parsed audit config: one YAML file, every key documented in configs/README.md.
 public struct AuditConfig {
-    public var file: String
-    public var text: String
+    var file: String
+    var text: String
 
     // run:
     public var name: String
     public var output: String
-    public var seed: UInt64
+    var seed: UInt64
     public var threads: Int
     /// Models trained side by side (`run.parallel_models`), each on `threads / parallelModels`
     /// BLAS threads; nil is `auto` (see `TrainingLayout`).
@@ -68,7 +68,7 @@ public struct AuditConfig {
     // signals: (bring your own signals; replaces dataset, model and reference_models)
     public var signals: SignalsChoice?
     // dataset:
-    public var dataset: ComponentChoice?
+    var dataset: ComponentChoice?
     /// Records [0, auditRecords) are the audit set: each model trains on a random half of them.
     public var auditRecords: Int
     /// Records [auditRecords, auditRecords + populationRecords): never trained on; the population set.
@@ -78,29 +78,29 @@ public struct AuditConfig {
     /// private set (distillation, adversarial regularization). 0: none.
     var publicRecords = 0
     // model:
-    public var model: ComponentChoice?
+    var model: ComponentChoice?
     /// A target trained elsewhere (`target:`): a backend that loads or serves it, and its members.
-    public var target: TargetChoice?
+    var target: TargetChoice?
     // reference_models:
-    public var referenceCount: Int
+    var referenceCount: Int
     // audit:
-    public var attacks: [AttackChoice]
-    public var fprs: [Double]
+    var attacks: [AttackChoice]
+    var fprs: [Double]
     /// Membership priors of the PPV rows (`audit.priors`); pseudo-targets for reference-chosen
     /// thresholds (`audit.pseudo_targets`). See `AuditConfig+OperatingPoints`.
     var priors: [Double] = [0.01, 0.1]
     var pseudoTargets = 4
-    public var slices: [String]
+    var slices: [String]
     var bootstrapSamples: Int
     /// Output-time defences: every attack runs again against the outputs each one releases.
     var defences: [OutputDefence]
     /// Epochs at whose end every model's logits are kept and the attacks run again
     /// (`audit.checkpoints`, ascending; empty for none).
-    public var checkpoints: [Int] = []
+    var checkpoints: [Int] = []
     /// `audit.augmentations`: transformed copies of each record every model is asked about.
-    public var augmentations = QueryAugmentations.none
+    var augmentations = QueryAugmentations.none
     /// A one-run DP audit with canaries (`audit.canaries`), nil for none.
-    public var canaries: CanaryConfig? = nil
+    var canaries: CanaryConfig? = nil
     // report:
     public var html: Bool
     var topRecords: Int
@@ -123,7 +123,7 @@ public struct AuditConfig {
         return try parse(text, file: file)
     }
 
-    public static func parse(_ text: String, file: String) throws -> AuditConfig {
+    static func parse(_ text: String, file: String) throws -> AuditConfig {
         let root: Node
         do {
             guard let n = try Yams.compose(yaml: text) else {

@@ -2,14 +2,14 @@ import Foundation
 
 /// A problem with a config file: what is wrong and where (file, line, key), as a sentence.
 public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var file: String
+    var file: String
     /// 1-based line of the offending node, or nil when the problem is the whole file.
-    public var line: Int?
+    var line: Int?
     /// Dotted key path (`model.options.epochs`, `audit.attacks[1].plugin`).
-    public var key: String?
-    public var message: String
+    var key: String?
+    var message: String
 
-    public init(file: String, line: Int?, key: String?, _ message: String) {
+    init(file: String, line: Int?, key: String?, _ message: String) {
         self.file = file
         self.line = line
         self.key = key

@@ -4,10 +4,10 @@ import Yams
 
 /// A YAML node with where it came from (file, line, key path), for reading a config with errors
 /// that point at the line.
-public struct ConfigNode {
+struct ConfigNode {
     let node: Node
     let file: String
-    public let path: String
+    let path: String
 
     var line: Int? { node.mark?.line }
 

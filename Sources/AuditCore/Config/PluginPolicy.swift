@@ -38,7 +38,7 @@ struct PluginPolicy: Sendable, Equatable {
 
     /// `plugins.libraries.<key>`: settings that replace the global ones for one library.
     struct LibraryOverride: Sendable, Equatable {
-        public var key: String
+        var key: String
         var isolation: Isolation?
         var timeoutSeconds: Double?
         /// The key's line in the config, for errors.

@@ -10,7 +10,7 @@ import Foundation
 /// record itself. The host builds the views from the records (`ImageShift`) and asks the model
 /// backend's ordinary `predict` about them, so every backend (native, Python worker, http)
 /// answers them with no change; records must be images ([C, H, W] or [H, W]).
-public struct QueryAugmentations: Equatable, Sendable, CustomStringConvertible {
+struct QueryAugmentations: Equatable, Sendable, CustomStringConvertible {
     /// One view: mirrored or not, then moved `dy` rows down and `dx` columns right.
     struct View: Equatable, Sendable {
         var mirror: Bool
@@ -47,7 +47,7 @@ public struct QueryAugmentations: Equatable, Sendable, CustomStringConvertible {
     var isEmpty: Bool { count == 1 }
 
     /// The canonical list, as in a config (`flip, shift:1`); part of the signals' key.
-    public var description: String {
+    var description: String {
         ([flip ? "flip" : nil, shift > 0 ? "shift:\(shift)" : nil] as [String?]).compactMap { $0 }.joined(
             separator: ", ")
     }

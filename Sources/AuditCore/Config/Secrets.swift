@@ -45,7 +45,7 @@ public final class Secrets: @unchecked Sendable {
     }
 
     /// `data` redacted when it is UTF-8 text holding a secret; unchanged otherwise.
-    public func redact(_ data: Data) -> Data {
+    func redact(_ data: Data) -> Data {
         lock.lock()
         let empty = values.isEmpty
         lock.unlock()

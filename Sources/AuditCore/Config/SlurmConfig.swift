@@ -16,21 +16,21 @@ import Foundation
 ///   audit: {memory: 16G, time: "2:00:00"}   # the audit job, when it needs other resources
 /// ```
 public struct SlurmConfig: Equatable, Sendable {
-    public var cpusPerTask: Int?
-    public var memory: String?
-    public var time: String?
-    public var partition: String?
-    public var account: String?
+    var cpusPerTask: Int?
+    var memory: String?
+    var time: String?
+    var partition: String?
+    var account: String?
     /// The array throttle `%K`: at most K training tasks run at once.
     public var maxParallel: Int?
     /// More `#SBATCH` options, written as given into both scripts.
-    public var sbatchOptions: [String]
+    var sbatchOptions: [String]
     /// `slurm.audit`: CPUs, memory and time of the audit job, when they differ from the training tasks'.
     var auditCPUsPerTask: Int?
     var auditMemory: String?
     var auditTime: String?
 
-    public init(
+    init(
         cpusPerTask: Int? = nil, memory: String? = nil, time: String? = nil, partition: String? = nil,
         account: String? = nil,
         maxParallel: Int? = nil, sbatchOptions: [String] = [], auditCPUsPerTask: Int? = nil, auditMemory: String? = nil,

@@ -1,5 +1,5 @@
 /// Which slices of the audit records to evaluate besides the whole set.
-public struct SliceOptions: Codable, Sendable, Equatable {
+struct SliceOptions: Codable, Sendable, Equatable {
     /// One slice per class label.
     var byClass: Bool
     /// One slice for records the target classifies correctly, one for the misclassified.
@@ -29,13 +29,13 @@ public struct SliceOptions: Codable, Sendable, Equatable {
 /// threshold).
 struct SliceEvaluation: Codable, Sendable, Equatable {
     /// Human-readable name: "class 3", "correct", "incorrect".
-    public var name: String
+    var name: String
     /// "class" or "correctness".
-    public var kind: String
+    var kind: String
     /// The class label, or "correct" / "incorrect".
-    public var value: String
+    var value: String
     /// The metrics on the slice's records.
-    public var metrics: MembershipMetrics
+    var metrics: MembershipMetrics
 
     init(name: String, kind: String, value: String, metrics: MembershipMetrics) {
         self.name = name
@@ -75,7 +75,7 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
     /// The attack's name as configured.
     public var attack: String
     /// Metrics on every evaluated record.
-    public var metrics: MembershipMetrics
+    var metrics: MembershipMetrics
     /// The FPRs of `tpr_at_fpr`, in configured order.
     var fprs: [Double]
     /// Bootstrap resamples behind the intervals.
@@ -109,9 +109,9 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
 
     // Shorthands for the whole-set figures.
     public var auc: Double { metrics.auc }
-    public var aucCI: ConfidenceInterval { metrics.aucCI }
+    var aucCI: ConfidenceInterval { metrics.aucCI }
     /// TPR at `fpr` (which must be one of `fprs`).
-    public func tpr(atFPR fpr: Double) -> Double? { metrics.tprAtFPR[fprKey(fpr)] }
+    func tpr(atFPR fpr: Double) -> Double? { metrics.tprAtFPR[fprKey(fpr)] }
     /// Interval of the TPR at `fpr`.
     func tprCI(atFPR fpr: Double) -> ConfidenceInterval? { metrics.tprAtFPRCI[fprKey(fpr)] }
 
@@ -168,7 +168,7 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
 ///   - scores, evaluationMask, isMember, labels, targetCorrect: one entry per audit record
 ///     (all the same length); `targetCorrect[i]` says whether the target predicts `labels[i]`.
 ///   - fprs: the FPR points for `tpr_at_fpr`, e.g. [0.001, 0.01, 0.1].
-public func evaluate(
+func evaluate(
     attack: String, scores: [Double], evaluationMask: [UInt8], isMember: [Bool], labels: [Int32],
     targetCorrect: [Bool], fprs: [Double], slices: SliceOptions, bootstrapSamples: Int, seed: UInt64
 ) -> AttackEvaluation {

@@ -8,18 +8,18 @@ import Logging
 /// (`RunEnvironment` holds only the library hashes).
 public struct BLASSummary: Codable, Sendable, Equatable {
     /// The library file opened ("libopenblas.so.0").
-    public var library: String
+    var library: String
     /// The library's own build line, version first ("OpenBLAS 0.3.21 DYNAMIC_ARCH ...").
-    public var version: String
+    var version: String
     /// The kernel family running ("SkylakeX").
-    public var kernel: String
+    var kernel: String
     /// Who chose it: "openblas", "mia-audit", "environment", "rejected" or "preloaded"
     /// (`BLASKernelSource`).
     var chosenBy: String
     /// Detail on the choice ("OpenBLAS took Prescott by itself").
     var note: String
     /// BLAS threads when measured (the run's `run.threads`).
-    public var threads: Int
+    var threads: Int
     /// sgemm 512³ at those threads, about 50 ms of products, GFLOP/s.
     var gflops: Double
     /// The CPU's model name (cpuid brand string).
@@ -27,7 +27,7 @@ public struct BLASSummary: Codable, Sendable, Equatable {
     /// The CPU features that decide the kernel ("avx2 fma avx512f ...").
     var cpuFeatures: [String]
 
-    public init(
+    init(
         library: String, version: String, kernel: String, chosenBy: String, note: String,
         threads: Int, gflops: Double, cpu: String, cpuFeatures: [String]
     ) {
@@ -43,7 +43,7 @@ public struct BLASSummary: Codable, Sendable, Equatable {
     }
 
     /// Opens BLAS if needed and measures it at the current thread count.
-    public static func measure() throws -> BLASSummary {
+    static func measure() throws -> BLASSummary {
         let info = try BLAS.load()
         let cpu = CPUFeatures.current
         return BLASSummary(

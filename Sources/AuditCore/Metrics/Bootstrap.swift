@@ -1,5 +1,5 @@
 /// A two-sided confidence interval.
-public struct ConfidenceInterval: Codable, Sendable, Equatable {
+struct ConfidenceInterval: Codable, Sendable, Equatable {
     /// Lower bound.
     var lower: Double
     /// Upper bound.

@@ -3,19 +3,19 @@ import Foundation
 /// The one-run DP audit of a run with canaries (`audit.canaries`), as `metrics.json` holds it
 /// under `canary_audit`: the canaries, the ε the target claims, and per attack the one-run lower
 /// bound (`OneRunEpsilonBound`) from its scores on the canaries.
-public struct CanaryAuditSummary: Codable, Sendable, Equatable {
+struct CanaryAuditSummary: Codable, Sendable, Equatable {
     /// Canary kind (`mislabelled`, `ood_blank`, `ood_noise`, `natural`) and count m.
-    public var kind: String
+    var kind: String
     var count: Int
     /// Canaries the target's training set holds (the coin flips that came up "in").
-    public var included: Int
+    var included: Int
     var seed: UInt64
     /// The ε a DP-SGD target claims (its accountant's), nil for a target trained without DP-SGD.
-    public var claimedEpsilon: Double?
-    public var delta: Double
+    var claimedEpsilon: Double?
+    var delta: Double
     var confidence: Double
     /// Per attack, the one-run bound; `attackOrder` is the config's order.
-    public var bounds: [String: OneRunEpsilonBound]
+    var bounds: [String: OneRunEpsilonBound]
     var attackOrder: [String]
     /// The audit-record positions of the canaries (also in `canaries.json`).
     var indices: [Int]
@@ -67,7 +67,7 @@ public struct CanaryAuditSummary: Codable, Sendable, Equatable {
     /// Per attack, the bound from its scores on the canaries (the Steinke ε and, beside it, the
     /// Gaussian-DP μ): `scores[i]`, `mask[i]` of audit record i, canary c at `indices[c]` with coin
     /// flip `included[c]`.
-    public static func bounds(
+    static func bounds(
         _ attacks: [(name: String, scores: [Double], mask: [UInt8])], indices: [Int], included: [Bool], guesses: [Int],
         delta: Double, confidence: Double
     ) -> [String: OneRunEpsilonBound] {

@@ -2,14 +2,14 @@ import Foundation
 
 /// Leakage over training: the attacks rerun at chosen epochs of the same trainings
 /// (`audit.checkpoints`), evaluated like the final models. `metrics.json`'s `checkpoints`.
-public struct CheckpointSummary: Codable, Sendable, Equatable {
+struct CheckpointSummary: Codable, Sendable, Equatable {
     /// The lowest configured FPR, the one of `tpr_at_lowest_fpr`.
     var lowestFPR: Double
     /// One entry per audited checkpoint epoch, ascending.
-    public var epochs: [CheckpointEpoch]
+    var epochs: [CheckpointEpoch]
     /// What was asked and could not be audited, as sentences (a backend that offers no
     /// checkpoints, a training stopped before an epoch, attacks that need the target's answers).
-    public var notes: [String]
+    var notes: [String]
 
     init(lowestFPR: Double, epochs: [CheckpointEpoch], notes: [String]) {
         self.lowestFPR = lowestFPR
@@ -32,24 +32,24 @@ public struct CheckpointSummary: Codable, Sendable, Equatable {
 
 /// One checkpoint epoch: the target's accuracy then, and each attack's figures on that epoch's
 /// signals.
-public struct CheckpointEpoch: Codable, Sendable, Equatable {
+struct CheckpointEpoch: Codable, Sendable, Equatable {
     /// The epoch (from 1) at whose end the models were read.
-    public var epoch: Int
+    var epoch: Int
     /// Accuracy of the target's checkpoint on its members (as `target.train_accuracy`).
-    public var trainAccuracy: Double
+    var trainAccuracy: Double
     /// Accuracy of the target's checkpoint on the audit non-members (as `target.test_accuracy`).
-    public var testAccuracy: Double
+    var testAccuracy: Double
     /// The training history's figures of that epoch (train: running mean over the epoch's
     /// batches; held-out: measured after the epoch), nil when the history lacks them.
     var historyTrainAccuracy: Double?
     var historyHeldoutAccuracy: Double?
     /// Attack names in run order (the keys of `attacks`).
     var attackOrder: [String]
-    public var attacks: [String: CheckpointAttack]
+    var attacks: [String: CheckpointAttack]
     /// With `audit.canaries`: per attack, the one-run ε lower bound from this epoch's scores on
     /// the canaries (each epoch's bound holds for that epoch's model; the largest over the
     /// epochs is not corrected for the choice of epoch). Nil without canaries.
-    public var canaryEpsilon: [String: OneRunEpsilonBound]? = nil
+    var canaryEpsilon: [String: OneRunEpsilonBound]? = nil
 
     init(
         epoch: Int, trainAccuracy: Double, testAccuracy: Double, historyTrainAccuracy: Double? = nil,
@@ -76,15 +76,15 @@ public struct CheckpointEpoch: Codable, Sendable, Equatable {
 }
 
 /// One attack at one checkpoint: the whole-set figures of its `AttackEvaluation`.
-public struct CheckpointAttack: Codable, Sendable, Equatable {
-    public var auc: Double
-    public var aucCI: ConfidenceInterval
+struct CheckpointAttack: Codable, Sendable, Equatable {
+    var auc: Double
+    var aucCI: ConfidenceInterval
     /// max over thresholds of TPR − FPR.
-    public var attackerAdvantage: Double
+    var attackerAdvantage: Double
     /// TPR at each configured FPR, keyed by `fprKey`.
     var tprAtFPR: [String: Double]
     /// TPR at the lowest configured FPR.
-    public var tprAtLowestFPR: Double
+    var tprAtLowestFPR: Double
 
     /// The figures of `evaluation` (whose `fprs` hold `lowestFPR`).
     init(_ evaluation: AttackEvaluation, lowestFPR: Double) {

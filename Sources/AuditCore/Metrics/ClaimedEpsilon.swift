@@ -8,13 +8,13 @@ import Kernels
 /// mechanism under add/remove-one neighbouring datasets, at the run's δ. metrics.json's
 /// `privacy.claimed_epsilon_accountants`; built by the evaluation stage from the target's DP-SGD
 /// options (`EvaluationStage.claimedEpsilonAccountants`).
-public struct ClaimedEpsilon: Codable, Sendable, Equatable {
+struct ClaimedEpsilon: Codable, Sendable, Equatable {
     /// δ of both figures.
-    public var delta: Double
+    var delta: Double
     /// ε by the RDP accountant.
-    public var rdp: Double
+    var rdp: Double
     /// ε by the PLD accountant (≤ `rdp`).
-    public var pld: Double
+    var pld: Double
     /// Sampling rate q = batch size / training records.
     var samplingRate: Double
     /// σ, noise standard deviation over clip norm.
@@ -74,10 +74,10 @@ public struct ClaimedEpsilon: Codable, Sendable, Equatable {
 
 /// The claimed ε by the end of one epoch.
 struct ClaimedEpsilonEpoch: Codable, Sendable, Equatable {
-    public var epoch: Int
+    var epoch: Int
     var steps: Int
-    public var rdp: Double
-    public var pld: Double
+    var rdp: Double
+    var pld: Double
 }
 
 /// What `ClaimedEpsilon` holds, in words (metrics.json and the report).

@@ -33,7 +33,7 @@ func clopperPearson(successes k: Int, trials n: Int, confidence: Double = 0.95) 
 /// the rest are visited from the most promising down, by an optimistic value that puts each
 /// count's maximum-likelihood rate (never above its Clopper-Pearson upper bound) in the formula,
 /// and the search stops once no remaining point's optimistic value exceeds the best exact one.
-public func empiricalEpsilonLowerBound(_ roc: ROCCurve, delta: Double, confidence: Double = 0.95) -> Double {
+func empiricalEpsilonLowerBound(_ roc: ROCCurve, delta: Double, confidence: Double = 0.95) -> Double {
     bestEpsilonPoint(roc, delta: delta, confidence: confidence).epsilon
 }
 
@@ -98,7 +98,7 @@ func bestEpsilonPoint(_ roc: ROCCurve, delta: Double, confidence: Double) -> (ep
 /// threshold fixed before the records that bound it were looked at.
 struct HeldOutEpsilonBound: Codable, Sendable, Equatable {
     /// The lower bound on ε at `confidence` (0 when the held-out records show no leakage).
-    public var epsilon: Double
+    var epsilon: Double
     /// The threshold chosen on the selection half (`score >= threshold` means "member"); nil when
     /// no threshold there implied any ε above 0.
     var threshold: Double?

@@ -19,17 +19,17 @@ struct ConfusionMatrix: Codable, Sendable, Equatable {
 /// Conventions where a quantity is undefined: with no members or no non-members, AUC is 0.5,
 /// every rate with a zero denominator is 0, and the intervals collapse to the point estimate;
 /// `memberCount` and `recordCount` tell a reader when that happened.
-public struct MembershipMetrics: Codable, Sendable, Equatable {
+struct MembershipMetrics: Codable, Sendable, Equatable {
     /// Area under the ROC curve (ties count one half).
-    public var auc: Double
+    var auc: Double
     /// Bootstrap interval of `auc`.
-    public var aucCI: ConfidenceInterval
+    var aucCI: ConfidenceInterval
     /// TPR at each configured FPR, keyed by `fprKey(fpr)` (for example "0.001").
     var tprAtFPR: [String: Double]
     /// Bootstrap interval of each `tprAtFPR` value, same keys.
     var tprAtFPRCI: [String: ConfidenceInterval]
     /// max over the curve's thresholds of TPR - FPR.
-    public var attackerAdvantage: Double
+    var attackerAdvantage: Double
     /// (TPR + TNR) / 2 at `threshold`.
     var balancedAccuracy: Double
     /// Positive predictive value TP / (TP + FP) at `threshold` (0 when nothing is called member).
@@ -39,7 +39,7 @@ public struct MembershipMetrics: Codable, Sendable, Equatable {
     /// Decisions at `threshold`.
     var confusionMatrix: ConfusionMatrix
     /// Records evaluated.
-    public var recordCount: Int
+    var recordCount: Int
     /// Members among them.
     var memberCount: Int
 

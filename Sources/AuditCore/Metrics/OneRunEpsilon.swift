@@ -84,13 +84,13 @@ func oneRunGuesses(scores: [Double], included: [Bool], scored: [Bool]? = nil, k:
 /// and right guesses, and the bound from the best k at `confidence` after a Bonferroni correction
 /// over the k tried (each k's bound is computed at 1 − (1 − confidence)/|ks|, so the largest of
 /// them is a lower bound at `confidence` although k was chosen after seeing the scores).
-public struct OneRunEpsilonBound: Codable, Sendable, Equatable {
+struct OneRunEpsilonBound: Codable, Sendable, Equatable {
     /// The lower bound on ε at `confidence` (0 when the guesses show no leakage).
-    public var epsilon: Double
+    var epsilon: Double
     var confidence: Double
-    public var delta: Double
+    var delta: Double
     /// m: canaries inserted, each in the training set with probability 1/2.
-    public var canaries: Int
+    var canaries: Int
     /// Canaries the attack scored (the others are abstentions).
     var scored: Int
     /// The k (guesses "in" = guesses "out" = k) that gave `epsilon`, and its guesses and right guesses.
@@ -101,7 +101,7 @@ public struct OneRunEpsilonBound: Codable, Sendable, Equatable {
     var kTried: [Int]
     /// The Gaussian-DP bound of Mahloujifar et al. 2024 from the same guesses
     /// (`oneRunGaussianDPBound`); nil in metrics written before it.
-    public var gaussianDP: OneRunGaussianDPBound? = nil
+    var gaussianDP: OneRunGaussianDPBound? = nil
 
     enum CodingKeys: String, CodingKey {
         case epsilon, confidence, delta, canaries, scored, k, guesses, correct

@@ -132,17 +132,17 @@ func gaussianDPEpsilon(mu: Double, delta: Double) -> Double {
 /// The one-run Gaussian-DP audit of one attack's scores on the canaries: the same guesser and
 /// guess counts k as the Steinke bound (`oneRunGuesses`, `audit.canaries.guesses`), each k tested
 /// at 1 − (1 − confidence)/|ks| (Bonferroni), the largest μ kept, and the ε it implies at δ.
-public struct OneRunGaussianDPBound: Codable, Sendable, Equatable {
+struct OneRunGaussianDPBound: Codable, Sendable, Equatable {
     /// The lower bound on μ at `confidence` (0 when the guesses show no leakage).
-    public var mu: Double
+    var mu: Double
     /// The ε of μ-GDP at `delta` (`gaussianDPEpsilon`).
-    public var epsilon: Double
-    public var confidence: Double
-    public var delta: Double
+    var epsilon: Double
+    var confidence: Double
+    var delta: Double
     /// The k that gave `mu`, and its guesses and right guesses.
-    public var k: Int
-    public var guesses: Int
-    public var correct: Int
+    var k: Int
+    var guesses: Int
+    var correct: Int
 }
 
 /// `OneRunGaussianDPBound` of scores on the canaries (`included[i]`: canary i's coin flip).

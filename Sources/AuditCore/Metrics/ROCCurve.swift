@@ -4,7 +4,7 @@
 /// `>= thresholds[k]`. Point 0 is (0, 0) at threshold `+inf`; each later point adds one whole
 /// group of tied scores, so tied records always move together (one diagonal step, never a
 /// staircase that depends on input order). The last point is (1, 1).
-public struct ROCCurve: Sendable, Equatable {
+struct ROCCurve: Sendable, Equatable {
     /// False-positive rate of each point: non-members called members / non-members.
     var falsePositiveRates: [Double]
     /// True-positive rate of each point: members called members / members.
@@ -20,7 +20,7 @@ public struct ROCCurve: Sendable, Equatable {
     ///
     /// Equals the Mann-Whitney probability that a random member scores above a random
     /// non-member, ties counted one half. 0.5 by convention when a side is empty.
-    public var auc: Double {
+    var auc: Double {
         guard memberCount > 0, nonMemberCount > 0 else { return 0.5 }
         var area = 0.0
         for k in 1..<falsePositiveRates.count {

@@ -7,23 +7,23 @@ import Foundation
 /// report. Ordered lists (attacks, stages) keep the order of the run.
 public struct RunSummary: Codable, Sendable, Equatable {
     /// The tool's version string.
-    public var toolVersion: String
+    var toolVersion: String
     /// The run's name (from the config).
-    public var runName: String
+    var runName: String
     /// When the run started, ISO 8601 (UTC).
     var createdAt: String
     /// The population the audit drew from.
-    public var dataset: DatasetSummary
+    var dataset: DatasetSummary
     /// The target model: accuracy and training history.
     public var target: TargetSummary
     /// Number of reference models trained or loaded.
-    public var referenceCount: Int
+    var referenceCount: Int
     /// The configured FPR points, ascending.
-    public var fprs: [Double]
+    var fprs: [Double]
     /// Attack names in run order (the keys of `attacks`).
     var attackOrder: [String]
     /// Evaluation of each attack, by name.
-    public var attacks: [String: AttackEvaluation]
+    var attacks: [String: AttackEvaluation]
     /// The records most at risk under each attack, by attack name.
     var mostAtRisk: [String: [RiskRecord]]
     /// Wall time of each pipeline stage, in run order.
@@ -35,16 +35,16 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// The config file as run (verbatim text).
     var configYAML: String
     /// Plugin components the run used.
-    public var plugins: [PluginUse]
+    var plugins: [PluginUse]
     /// Queries each attack made to the target through the host's query service (attacks that
     /// made none are absent).
     var targetQueries: [String: Int]? = nil
     /// What the audit implies about the training algorithm's differential privacy.
-    public var privacy: PrivacyEvidence? = nil
+    var privacy: PrivacyEvidence? = nil
     /// Leakage over training (`audit.checkpoints`): the attacks at chosen epochs.
-    public var checkpoints: CheckpointSummary? = nil
+    var checkpoints: CheckpointSummary? = nil
     /// The one-run DP audit on canaries (`audit.canaries`), nil without canaries.
-    public var canaryAudit: CanaryAuditSummary? = nil
+    var canaryAudit: CanaryAuditSummary? = nil
     /// The SHA-256 of the host and plugin libraries the run used. With `blas` (CPU, kernel,
     /// configuration, threads), what a bit-for-bit reproduction must match.
     var environment: RunEnvironment? = nil
@@ -53,7 +53,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// `metrics.json` written before it was recorded).
     var blas: BLASSummary? = nil
 
-    public init(
+    init(
         toolVersion: String, runName: String, createdAt: String, dataset: DatasetSummary,
         target: TargetSummary, referenceCount: Int = 0, fprs: [Double], attackOrder: [String] = [],
         attacks: [String: AttackEvaluation] = [:], mostAtRisk: [String: [RiskRecord]] = [:],
@@ -100,10 +100,10 @@ public struct RunSummary: Codable, Sendable, Equatable {
 
     /// `metrics.json`'s bytes: pretty-printed, keys sorted, non-finite numbers as the strings
     /// "inf", "-inf", "nan".
-    public func jsonData() throws -> Data { try RunSummary.encoder.encode(self) }
+    func jsonData() throws -> Data { try RunSummary.encoder.encode(self) }
 
     /// Decodes `metrics.json`'s bytes.
-    public static func decode(jsonData data: Data) throws -> RunSummary {
+    static func decode(jsonData data: Data) throws -> RunSummary {
         try decoder.decode(RunSummary.self, from: data)
     }
 
@@ -142,9 +142,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
 
 /// The population an audit drew from, as metrics.json's `dataset` records it (the plugin's own
 /// description of its records is PluginKit's `DatasetInfo`).
-public struct DatasetSummary: Codable, Sendable, Equatable {
+struct DatasetSummary: Codable, Sendable, Equatable {
     /// Dataset name as configured (e.g. "fashion-mnist").
-    public var name: String
+    var name: String
     /// Records in the population.
     var records: Int
     /// Number of classes.
@@ -155,11 +155,11 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
 /// The target model's accuracy and training history.
 public struct TargetSummary: Codable, Sendable, Equatable {
     /// Accuracy on its training records (members).
-    public var trainAccuracy: Double
+    var trainAccuracy: Double
     /// Accuracy on held-out records (non-members).
     public var testAccuracy: Double
     /// One entry per epoch, in order (empty for a model loaded rather than trained).
-    public var history: [EpochSummary]
+    var history: [EpochSummary]
 
     init(trainAccuracy: Double, testAccuracy: Double, history: [EpochSummary] = []) {
         self.trainAccuracy = trainAccuracy
@@ -176,13 +176,13 @@ public struct TargetSummary: Codable, Sendable, Equatable {
 
 /// One training epoch of the target, as metrics.json's `target.history` records it (built from
 /// the backend's PluginKit `EpochRecord`; a NaN held-out figure becomes null).
-public struct EpochSummary: Codable, Sendable, Equatable {
+struct EpochSummary: Codable, Sendable, Equatable {
     /// Epoch number, from 1.
-    public var epoch: Int
+    var epoch: Int
     /// Mean training loss over the epoch.
     var trainLoss: Double
     /// Training accuracy over the epoch.
-    public var trainAccuracy: Double
+    var trainAccuracy: Double
     /// Loss on held-out records after the epoch (nil when not measured).
     var heldoutLoss: Double?
     /// Accuracy on held-out records after the epoch (nil when not measured).
@@ -212,31 +212,31 @@ public struct EpochSummary: Codable, Sendable, Equatable {
 }
 
 /// Wall time of one pipeline stage.
-public struct StageTiming: Codable, Sendable, Equatable {
+struct StageTiming: Codable, Sendable, Equatable {
     /// Stage name ("load dataset", "train models", ...).
-    public var stage: String
+    var stage: String
     /// Wall time in seconds.
     var seconds: Double
 
 }
 
 /// One plugin component a run used.
-public struct PluginUse: Codable, Sendable, Equatable {
+struct PluginUse: Codable, Sendable, Equatable {
     /// Plugin name from its descriptor.
-    public var name: String
+    var name: String
     /// Plugin version from its descriptor.
-    public var version: String
+    var version: String
     /// Path of the shared library it was loaded from.
-    public var path: String
+    var path: String
     /// The component used, e.g. "attack loss_threshold".
-    public var component: String
+    var component: String
 
 }
 
 /// A record an attack singles out: a member with one of the highest scores.
-public struct RiskRecord: Codable, Sendable, Equatable {
+struct RiskRecord: Codable, Sendable, Equatable {
     /// The record's index (as given to `mostAtRisk`, e.g. its index in the dataset).
-    public var index: Int
+    var index: Int
     /// Its class label.
     var label: Int32
     /// The attack's score for it.
@@ -260,19 +260,19 @@ func mostAtRisk(
 
 /// The differential-privacy figures of a run: the ε a DP-SGD target claims (from its accountant),
 /// beside the lower bound each attack's scores imply (`heldOutEpsilonBound`).
-public struct PrivacyEvidence: Codable, Sendable, Equatable {
+struct PrivacyEvidence: Codable, Sendable, Equatable {
     /// δ of every figure.
-    public var delta: Double
+    var delta: Double
     /// The accountant's ε for a target trained with DP-SGD, nil otherwise.
-    public var claimedEpsilon: Double?
+    var claimedEpsilon: Double?
     /// The claimed ε by the RDP and the PLD accountant side by side, with q, σ and steps (nil
     /// when the target was not trained here with DP-SGD options).
-    public var claimedEpsilonAccountants: ClaimedEpsilon?
+    var claimedEpsilonAccountants: ClaimedEpsilon?
     /// Confidence of the lower bounds.
     var confidence: Double
     /// Per attack: the empirical lower bound on ε at `confidence`, threshold chosen on held-out
     /// records (`heldOutEpsilonBound`).
-    public var empiricalEpsilonLowerBound: [String: Double]
+    var empiricalEpsilonLowerBound: [String: Double]
     /// Per attack: how the bound was reached (threshold, halves, counts).
     var empiricalEpsilonDetails: [String: HeldOutEpsilonBound]
     /// Per attack: a diagnostic, NOT a bound: the maximum over every ROC point of the per-point

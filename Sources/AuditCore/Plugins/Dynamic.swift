@@ -45,7 +45,7 @@ func createInstance(
 
 /// A dataset loader behind the C ABI.
 final class DynamicDataset {
-    public let component: ComponentInfo
+    let component: ComponentInfo
     let bridge: HostBridge
     let table: UnsafePointer<mia_dataset_vtable_t>
     var instance: UnsafeMutableRawPointer?
@@ -74,7 +74,7 @@ final class DynamicDataset {
 
     deinit { if opened { PluginGuard.inFlight(component, "close") { table.pointee.close(instance) } } }
 
-    public func info() throws -> DatasetInfo {
+    func info() throws -> DatasetInfo {
         if let session { return try infoInChild(session) }
         var i = mia_dataset_info_t()
         i.struct_size = UInt32(MemoryLayout<mia_dataset_info_t>.size)
@@ -105,7 +105,7 @@ final class DynamicDataset {
 
 /// A model backend behind the C ABI.
 final class DynamicModel {
-    public let component: ComponentInfo
+    let component: ComponentInfo
     let spec: ModelSpec
     let bridge: HostBridge
     let table: UnsafePointer<mia_model_vtable_t>
@@ -287,7 +287,7 @@ final class DynamicModel {
 
 /// An attack strategy behind the C ABI.
 public final class DynamicAttack {
-    public let component: ComponentInfo
+    let component: ComponentInfo
     let bridge: HostBridge
     let table: UnsafePointer<mia_attack_vtable_t>
     var instance: UnsafeMutableRawPointer?
@@ -296,7 +296,7 @@ public final class DynamicAttack {
     /// For a child process that creates the attack again (`plugins.isolation: process`).
     let optionsJSON: String
 
-    public init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
+    init(_ component: ComponentInfo, optionsJSON: String, bridge: HostBridge) throws {
         precondition(component.kind == .attack)
         self.component = component
         self.optionsJSON = optionsJSON
@@ -312,13 +312,13 @@ public final class DynamicAttack {
 
     deinit { if created { PluginGuard.inFlight(component, "destroy") { table.pointee.destroy(instance) } } }
 
-    public var requirements: AttackRequirements {
+    var requirements: AttackRequirements {
         AttackRequirements(
             rawValue: PluginGuard.inFlight(component, "requirements") { table.pointee.requirements(instance) })
     }
 
     /// Scores every audit record; the query service is offered for the duration of the call.
-    public func score(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (
+    func score(_ signals: UnsafePointer<mia_signals_t>, queries: QueryService?) throws -> (
         scores: [Double], mask: [UInt8]
     ) {
         if let isolated = try scoreInChildProcess(signals, queries: queries) { return isolated }
@@ -345,7 +345,7 @@ public final class DynamicAttack {
 
 /// The host's implementation of the query service: the target's outputs, and shadow models
 /// trained with the target's backend and options.
-public final class QueryService: @unchecked Sendable {
+final class QueryService: @unchecked Sendable {
     let target: DynamicModel
     let makeModel: () throws -> DynamicModel
     let classCount: Int

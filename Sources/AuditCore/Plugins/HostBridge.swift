@@ -21,7 +21,7 @@ protocol ProgressSink: AnyObject, Sendable {
 ///
 /// Owns the C table it hands out; its `context` is this object. The query service is offered
 /// only while `queries` is set (during an attack's `score`).
-public final class HostBridge: @unchecked Sendable {
+final class HostBridge: @unchecked Sendable {
     let logger: Logger
     let cancellation: CancellationFlag
     weak var progressSink: (any ProgressSink)?

@@ -69,7 +69,7 @@ public final class PluginRegistry: @unchecked Sendable {
     public private(set) var problems: [PluginProblem] = []
     private var loadedPaths: Set<String> = []
 
-    public init() {}
+    init() {}
 
     /// Discovers plugins in `folders`, then `MIA_PLUGIN_PATH`, then the executable's folder.
     public static func discover(
@@ -118,7 +118,7 @@ public final class PluginRegistry: @unchecked Sendable {
 
     /// Loads one library; on failure records a problem with the path and the reason.
     @discardableResult
-    public func load(_ path: String) -> PluginInfo? {
+    func load(_ path: String) -> PluginInfo? {
         let real = (path as NSString).resolvingSymlinksInPath
         guard !loadedPaths.contains(real) else { return nil }
         loadedPaths.insert(real)
@@ -275,7 +275,7 @@ public final class PluginRegistry: @unchecked Sendable {
 
     public func components(named name: String) -> [ComponentInfo] { components.filter { $0.name == name } }
 
-    public func component(_ kind: ComponentKind, named name: String) -> ComponentInfo? {
+    func component(_ kind: ComponentKind, named name: String) -> ComponentInfo? {
         components.first { $0.kind == kind && $0.name == name }
     }
 }

@@ -20,7 +20,7 @@ public final class ProgressReporter: ProgressSink, @unchecked Sendable {
         return ProgressReporter(mode: isatty(2) != 0 ? .terminal : .lines)
     }
 
-    public func report(task: String, done: Int, total: Int) {
+    func report(task: String, done: Int, total: Int) {
         guard mode != .quiet else { return }
         lock.lock()
         defer { lock.unlock() }

@@ -6,7 +6,7 @@ import PluginKit
 public struct ResolvedComponent {
     public var info: ComponentInfo
     /// Every option the component gets: the config's, checked, and the schema's defaults for the rest.
-    public var options: [String: OptionValue]
+    var options: [String: OptionValue]
     /// The options the config gave, checked (paths made absolute) but without the defaults. (Store
     /// keys hash `options`, after defaults, and the library's bytes: see `Provenance`.)
     var givenOptions: [String: OptionValue]
@@ -37,7 +37,7 @@ public struct ResolvedAttack {
 /// work starts. `AuditPlan.make` is what `mia-audit validate` runs.
 public struct AuditPlan {
     public var config: AuditConfig
-    public var registry: PluginRegistry
+    var registry: PluginRegistry
     /// The dataset and model; nil when the audit reads its signals from a folder.
     var datasetChoice: ResolvedComponent?
     var modelChoice: ResolvedComponent?
@@ -52,9 +52,9 @@ public struct AuditPlan {
     public var providedSignals: ProvidedSignals?
 
     /// The dataset, in an audit that trains its models (`datasetChoice` is set).
-    public var dataset: ResolvedComponent { datasetChoice! }
+    var dataset: ResolvedComponent { datasetChoice! }
     /// The model backend, in an audit that trains its models.
-    public var model: ResolvedComponent { modelChoice! }
+    var model: ResolvedComponent { modelChoice! }
 
     /// Checks `config` against `registry`; collects every problem it can before throwing.
     public static func make(_ config: AuditConfig, registry: PluginRegistry, logger: Logger) throws -> AuditPlan {

@@ -7,7 +7,7 @@ import Foundation
 /// included, so a `running` state whose lock is free was interrupted. Folders written before the
 /// lock existed fall back on the recorded pid and host: a pid that no longer exists on the host
 /// that recorded it is gone; on another host nothing can be told.
-public enum RunLiveness: Equatable, Sendable {
+enum RunLiveness: Equatable, Sendable {
     /// The process still holds the folder (its lock is taken, or its pid is alive here).
     case live(pid: Int32)
     /// The process is gone: it crashed or was killed before the run finished.
@@ -37,7 +37,7 @@ final class RunLock {
 /// A run folder that another live process is running: a second run there is refused.
 struct RunFolderBusy: Error, CustomStringConvertible {
     let folder: String
-    public let state: RunState?
+    let state: RunState?
 
     var description: String {
         let who = state.map {
@@ -79,7 +79,7 @@ extension RunFolder {
     }
 
     /// Whether the process of a `running` state in `folder` still runs it (see `RunLiveness`).
-    public static func liveness(of state: RunState, in folder: String) -> RunLiveness {
+    static func liveness(of state: RunState, in folder: String) -> RunLiveness {
         if let held = lockIsHeld(folder) { return held ? .live(pid: state.pid) : .interrupted(pid: state.pid) }
         if let host = state.host, host != ProcessInfo.processInfo.hostName {
             return .unknown(pid: state.pid, host: host)

@@ -17,23 +17,23 @@ import PluginKit
 /// failing rerun leaves none of them beside the new `config.yaml`. The model store (`models/`),
 /// `signals/` (rewritten by every run) and the keyed score cache (`scores/`, reused only when its
 /// key matches) stay where they are; `mia-audit report` rebuilds only from a `complete` run.
-public struct RunState: Codable, Equatable, Sendable {
-    public enum Status: String, Codable, Sendable { case running, complete, failed }
+struct RunState: Codable, Equatable, Sendable {
+    enum Status: String, Codable, Sendable { case running, complete, failed }
 
-    public var state: Status
+    var state: Status
     var toolVersion: String
     var startedAt: String
     var finishedAt: String?
     /// The stage in progress (running) or that failed (failed).
-    public var stage: String?
+    var stage: String?
     /// The plugin call that failed: "plugin at PATH, component NAME, call".
-    public var plugin: String?
-    public var error: String?
+    var plugin: String?
+    var error: String?
     /// Where the results of the previous run in this folder were moved, if there were any.
-    public var previousResults: String?
+    var previousResults: String?
     /// The process that runs (ran) it, and its host.
-    public var pid: Int32
-    public var host: String? = ProcessInfo.processInfo.hostName
+    var pid: Int32
+    var host: String? = ProcessInfo.processInfo.hostName
 
     enum CodingKeys: String, CodingKey {
         case state, stage, plugin, error, pid, host
@@ -43,15 +43,15 @@ public struct RunState: Codable, Equatable, Sendable {
 }
 
 /// Reads and writes a run folder's `RunState`.
-public enum RunFolder {
+enum RunFolder {
     static let stateFile = "run.json"
     /// The results of a run, set aside when another run starts in the same folder.
-    public static let results = ["metrics.json", "report.html", "roc", stateFile]
+    static let results = ["metrics.json", "report.html", "roc", stateFile]
 
     static func path(_ folder: String, _ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
     static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
 
-    public static func read(_ folder: String) -> RunState? {
+    static func read(_ folder: String) -> RunState? {
         guard let data = FileManager.default.contents(atPath: path(folder, stateFile)) else { return nil }
         return try? JSONDecoder().decode(RunState.self, from: data)
     }

@@ -9,14 +9,14 @@ import PluginKit
 /// One context per audit (per study point): `Audit.run` makes it and hands it to each stage in
 /// turn. The stages own the work; the context owns nothing but these shared services.
 public final class StageContext {
-    public let plan: AuditPlan
+    let plan: AuditPlan
     let logger: Logger
     let progress: ProgressReporter
     let cancellation: CancellationFlag
     /// Each stage's name and wall-clock seconds, in run order.
     var stageSeconds: [(String, Double)] = []
     /// Recompute every model, logits file and score instead of reusing stored ones (`--fresh`).
-    public var fresh = false
+    var fresh = false
     /// Numbers each attack recorded while scoring (`MIA_HOST_RESULTS_V1`), by attack name.
     var reportedValues: [String: [String: Double]] = [:]
 

@@ -8,7 +8,7 @@ import Foundation
 /// to a dead worker, and the next worker takes it over (renaming it away first, which only one
 /// taker can do). Release removes it, after the model's record is written.
 final class Claim: @unchecked Sendable {
-    public let path: String
+    let path: String
     let heartbeat: DispatchSourceTimer
 
     static let defaultTTLSeconds: Double = 60

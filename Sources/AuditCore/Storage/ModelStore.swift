@@ -3,13 +3,13 @@ import PluginKit
 
 /// What the store keeps beside a trained model.
 struct ModelRecord: Codable, Sendable {
-    public var key: String
-    public var role: String
+    var key: String
+    var role: String
     var seed: UInt64
     var memberCount: Int
     var backend: String
     var backendVersion: String
-    public var history: [EpochRecord]
+    var history: [EpochRecord]
     var trainSeconds: Double
     /// The checkpoint epochs its training was asked for (`audit.checkpoints`; nil for none). An
     /// epoch listed here without a checkpoint file was never reached or never offered.

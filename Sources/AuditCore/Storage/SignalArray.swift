@@ -56,7 +56,7 @@ struct SignalArray {
     }
 
     /// A copy of the values in memory (for small arrays and tests).
-    public var values: [Float] { withUnsafeBufferPointer { Array($0) } }
+    var values: [Float] { withUnsafeBufferPointer { Array($0) } }
 
     /// Drops the resident pages of elements `range` (mapped arrays only; a no-op otherwise).
     func release(_ range: Range<Int>) {

@@ -2,8 +2,10 @@ import Foundation
 import Glibc
 import PluginABI
 
-/// The membership signals of one audit, shared by every attack: the Swift face of
-/// `mia_signals_t`. Views are valid only during `AttackStrategy.score`.
+/// The membership signals of one audit, plugin side: a borrowed view of the `mia_signals_t` the
+/// host lends for one `AttackStrategy.score` call. It owns nothing; its buffers are valid only
+/// during that call (copy what must outlive it). The arrays' owner is the host's `SignalSet`
+/// (AuditCore), which a plugin never sees.
 ///
 /// Layouts (row-major): `targetLogits` [N, C]; `referenceLogits` [R, N, C];
 /// `referenceMembership` [R, N] (1 = member); `populationTargetLogits` [P, C];

@@ -9,15 +9,15 @@
 public struct ArrayPlan: Equatable, Sendable {
     /// One array task: its index (= shard index) and the missing models it will train.
     public struct Task: Equatable, Sendable, Codable {
-        public var index: Int
+        var index: Int
         var models: [Model]
     }
 
     /// A model as a task's log and `jobs.json` name it.
     public struct Model: Equatable, Sendable, Codable {
-        public var index: Int
-        public var role: String
-        public var key: String
+        var index: Int
+        var role: String
+        var key: String
 
         public init(index: Int, role: String, key: String) {
             self.index = index
@@ -42,7 +42,7 @@ public struct ArrayPlan: Equatable, Sendable {
     }
 
     /// The `--array` value: task indices with consecutive runs folded (`0-3,7,9-10`).
-    public var arraySpec: String {
+    var arraySpec: String {
         var parts: [String] = []
         let idx = tasks.map(\.index)
         var i = 0
@@ -57,7 +57,7 @@ public struct ArrayPlan: Equatable, Sendable {
 
     /// Expands an `--array` value (`1,4-6`, a range may have a `:step`, the whole a `%limit`)
     /// back into indices; nil when it is not one.
-    public static func indices(_ spec: String) -> [Int]? {
+    static func indices(_ spec: String) -> [Int]? {
         var out: [Int] = []
         let body = spec.split(separator: "%", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         for part in body.split(separator: ",") {

@@ -43,19 +43,19 @@ public struct SlurmResources: Equatable, Sendable, Codable {
 /// Every path in them is absolute (the binary, the config, the working directory the config's
 /// relative paths were resolved against), so they run the same from any node sharing the folder.
 public struct SlurmBatch: Sendable {
-    public var executable: String
-    public var configPath: String
-    public var workingDirectory: String
-    public var runName: String
+    var executable: String
+    var configPath: String
+    var workingDirectory: String
+    var runName: String
     /// `<run output>/slurm`.
     public var folder: String
-    public var array: ArrayPlan
-    public var trainResources: SlurmResources
-    public var auditResources: SlurmResources
+    var array: ArrayPlan
+    var trainResources: SlurmResources
+    var auditResources: SlurmResources
     /// Passed to both commands after the config (e.g. `--plugin-path X`).
-    public var extraArguments: [String]
+    var extraArguments: [String]
     /// The array throttle: at most this many training tasks at once (`--array=...%K`).
-    public var maxParallel: Int?
+    var maxParallel: Int?
 
     public init(
         executable: String, configPath: String, workingDirectory: String, runName: String, folder: String,

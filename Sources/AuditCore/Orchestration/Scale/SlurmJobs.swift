@@ -6,7 +6,7 @@ public struct SlurmJobs: Codable, Sendable {
     /// One `mia-audit slurm --submit`.
     public struct Submission: Codable, Sendable {
         var submittedAt: String
-        public var config: String
+        var config: String
         var modelStore: String
         var shardCount: Int
         /// Nil when no model was missing (only the audit was submitted).
@@ -17,12 +17,10 @@ public struct SlurmJobs: Codable, Sendable {
 
     var submissions: [Submission] = []
 
-    public init(submissions: [Submission] = []) { self.submissions = submissions }
-
     public static func path(folder: String) -> String { (folder as NSString).appendingPathComponent("jobs.json") }
 
     /// The submissions recorded in `folder` (`<run output>/slurm`); none when there is no file.
-    public static func load(folder: String) throws -> SlurmJobs {
+    static func load(folder: String) throws -> SlurmJobs {
         guard let data = FileManager.default.contents(atPath: path(folder: folder)) else { return SlurmJobs() }
         do {
             return try JSONDecoder().decode(SlurmJobs.self, from: data)
@@ -31,7 +29,7 @@ public struct SlurmJobs: Codable, Sendable {
         }
     }
 
-    public func save(folder: String) throws {
+    func save(folder: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(self), to: SlurmJobs.path(folder: folder))

@@ -3,33 +3,33 @@ import Foundation
 /// The state of an audit's latest Slurm submission: each array task, its models and its log,
 /// and the audit job; read from `jobs.json`, the controller and the model store.
 public struct SlurmStatus: Codable, Sendable {
-    public struct Task: Codable, Sendable {
+    struct Task: Codable, Sendable {
         /// `<array>_<index>`.
         var id: String
-        public var index: Int
+        var index: Int
         var models: [ArrayPlan.Model]
         /// Slurm's state (`PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, ...), or `UNKNOWN` when the
         /// controller no longer remembers the job.
-        public var state: String
-        public var reason: String
+        var state: String
+        var reason: String
         var log: String
         /// Whether every model of the task is in the store now.
         var inStore: Bool
     }
 
-    public struct Job: Codable, Sendable {
+    struct Job: Codable, Sendable {
         var id: String
-        public var state: String
-        public var reason: String
+        var state: String
+        var reason: String
         var log: String
     }
 
     /// How many times this audit was submitted (the status is of the last one).
     var submissions: Int
     var submittedAt: String
-    public var shardCount: Int
-    public var tasks: [Task]
-    public var audit: Job
+    var shardCount: Int
+    var tasks: [Task]
+    var audit: Job
 
     static let activeStates: Set<String> = [
         "PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING",

@@ -12,20 +12,20 @@ public struct TrainingLayout: Equatable, Sendable, CustomStringConvertible {
     /// BLAS threads of each of them.
     public var blasThreads: Int
 
-    public init(sideBySide: Int, blasThreads: Int) {
+    init(sideBySide: Int, blasThreads: Int) {
         self.sideBySide = sideBySide
         self.blasThreads = blasThreads
     }
 
     /// The layout for `missing` models on `threads` BLAS threads; `parallelModels` nil is `auto`.
-    public init(missing: Int, threads: Int, parallelModels: Int?) {
+    init(missing: Int, threads: Int, parallelModels: Int?) {
         let wanted = parallelModels ?? Self.automatic(threads: threads)
         let side = max(1, min(wanted, missing))
         self.init(sideBySide: side, blasThreads: max(1, threads / side))
     }
 
     /// What `auto` picks: as many models as BLAS threads, one thread each (see the type's comment).
-    public static func automatic(threads: Int) -> Int { max(1, threads) }
+    static func automatic(threads: Int) -> Int { max(1, threads) }
 
     public var description: String {
         sideBySide == 1

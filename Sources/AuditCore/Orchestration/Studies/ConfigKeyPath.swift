@@ -8,17 +8,17 @@ import Yams
 /// traced back to the sweep's line that set it.
 public struct ConfigKeyPath: Hashable, CustomStringConvertible, Sendable {
     /// One step: a mapping key or a list index.
-    public enum Step: Hashable, Sendable {
+    enum Step: Hashable, Sendable {
         case key(String)
         case index(Int)
     }
 
-    public var steps: [Step]
+    var steps: [Step]
 
-    public init(steps: [Step]) { self.steps = steps }
+    init(steps: [Step]) { self.steps = steps }
 
     /// Parses `a.b[2].c`; nil when the text is not a path (empty step, bad index).
-    public init?(_ text: String) {
+    init?(_ text: String) {
         var steps: [Step] = []
         for part in text.split(separator: ".", omittingEmptySubsequences: false) {
             var rest = Substring(part)
@@ -51,19 +51,19 @@ public struct ConfigKeyPath: Hashable, CustomStringConvertible, Sendable {
     }
 
     /// The first step's key (the top-level section).
-    public var top: String {
+    var top: String {
         if case .key(let k) = steps[0] { return k }
         return ""
     }
 
     /// The last mapping key of the path (`known_member_fraction`), for point names.
-    public var lastKey: String {
+    var lastKey: String {
         for step in steps.reversed() { if case .key(let k) = step { return k } }
         return description
     }
 
     /// Whether `self` is `other` or lies inside it (`a.b[1].c` is inside `a.b`).
-    public func isWithin(_ other: ConfigKeyPath) -> Bool {
+    func isWithin(_ other: ConfigKeyPath) -> Bool {
         steps.count >= other.steps.count && Array(steps.prefix(other.steps.count)) == other.steps
     }
 
@@ -77,7 +77,7 @@ public struct ConfigKeyPath: Hashable, CustomStringConvertible, Sendable {
     /// A missing last key is added; missing mappings on the way are created (a misspelt key then
     /// fails the point's own check, which names it). A list index must exist. A null value on the
     /// way (`options:` left empty) counts as an empty mapping.
-    public func setting(_ value: Node?, in root: Node) throws -> Node {
+    func setting(_ value: Node?, in root: Node) throws -> Node {
         try Self.set(value, at: steps[...], in: root, walked: [])
     }
 
@@ -130,7 +130,7 @@ public struct ConfigKeyPath: Hashable, CustomStringConvertible, Sendable {
     }
 
     /// The node at this path in `root`, or nil.
-    public func node(in root: Node) -> Node? {
+    func node(in root: Node) -> Node? {
         var node = root
         for step in steps {
             switch (step, node) {
@@ -148,7 +148,7 @@ public struct ConfigKeyPath: Hashable, CustomStringConvertible, Sendable {
 
     /// The line a person would look at for this path in `root`: the key's line for a mapping key,
     /// the item's line for a list item; nil when the path is not in the tree.
-    public func line(in root: Node) -> Int? {
+    func line(in root: Node) -> Int? {
         var node = root
         var line: Int? = nil
         for step in steps {
@@ -178,7 +178,7 @@ public struct ConfigKeyPath: Hashable, CustomStringConvertible, Sendable {
 }
 
 extension ConfigKeyPath.Step: CustomStringConvertible {
-    public var description: String {
+    var description: String {
         switch self {
         case .key(let k): return k
         case .index(let i): return "[\(i)]"

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// `sd` is the sample standard deviation, sqrt(sum (x - mean)^2 / (n - 1)), nil when n < 2.
 /// Non-finite values are left out (so n may be smaller than the setting's point count).
-public struct SeedSpread: Codable, Sendable, Equatable {
+struct SeedSpread: Codable, Sendable, Equatable {
     /// Values averaged.
     var n: Int
     var mean: Double
@@ -54,26 +54,26 @@ struct MeanConfusionMatrix: Codable, Sendable, Equatable {
 
 /// One setting of a study with a seed axis: the finished points that differ only in the seed,
 /// their figures averaged.
-public struct SettingComparison: Codable, Sendable, Equatable {
+struct SettingComparison: Codable, Sendable, Equatable {
     /// The value of every swept key but the seed.
-    public var values: [SweptValue]
+    var values: [SweptValue]
     /// The indices (`PointComparison.index`) of the finished points averaged, in sweep order.
     var points: [Int]
     /// The seeds of those points, as swept.
     var seeds: [String]
     /// Target accuracy on members and on non-members, over the seeds.
-    public var trainAccuracy: SeedSpread?
-    public var testAccuracy: SeedSpread?
+    var trainAccuracy: SeedSpread?
+    var testAccuracy: SeedSpread?
     /// Every attack of those points, in first-seen order.
-    public var attacks: [SettingAttack]
+    var attacks: [SettingAttack]
     /// With canaries, per attack the classical ε bound over the seeds (`SettingMultiRunBound`).
     var multiRun: [SettingMultiRunBound]? = nil
 
     /// The value this setting gives `key`, or nil.
-    public func value(of key: String) -> SweptValue? { values.first { $0.key == key } }
+    func value(of key: String) -> SweptValue? { values.first { $0.key == key } }
 
     /// This setting's figures for `attack`, or nil.
-    public func attack(_ name: String) -> SettingAttack? { attacks.first { $0.attack == name } }
+    func attack(_ name: String) -> SettingAttack? { attacks.first { $0.attack == name } }
 
     enum CodingKeys: String, CodingKey {
         case values, points, seeds, attacks
@@ -85,10 +85,10 @@ public struct SettingComparison: Codable, Sendable, Equatable {
 
 /// One attack's figures at one setting, over the seeds (each spread's n counts the seeds that ran
 /// the attack).
-public struct SettingAttack: Codable, Sendable, Equatable {
-    public var attack: String
-    public var auc: SeedSpread
-    public var attackerAdvantage: SeedSpread
+struct SettingAttack: Codable, Sendable, Equatable {
+    var attack: String
+    var auc: SeedSpread
+    var attackerAdvantage: SeedSpread
     /// Balanced accuracy, precision and recall at each seed's chosen threshold (nil when the
     /// points' comparison lacks them).
     var balancedAccuracy: SeedSpread?

@@ -14,9 +14,9 @@ public struct SweepPoint {
     var valueIndices: [Int]
     /// The point's config: the study's config with the swept keys set, `run.output`,
     /// `run.name` and `run.model_store` set, and no `sweep:` section.
-    public var text: String
+    var text: String
     /// The point's config, parsed.
-    public var config: AuditConfig
+    var config: AuditConfig
 }
 
 /// A study: one config with a `sweep:` section, expanded into one ordinary config per point.
@@ -27,9 +27,9 @@ public struct SweepPoint {
 /// to `<run.output>/comparison.json` and `comparison.html`.
 public struct Study {
     /// The config file, as given.
-    public var file: String
+    var file: String
     /// Its text.
-    public var text: String
+    var text: String
     /// The config without the sweep, as `AuditConfig.parse` reads it.
     public var base: AuditConfig
     public var sweep: Sweep
@@ -58,7 +58,7 @@ public struct Study {
     /// Errors name the file and the line of the study's config: a problem with a swept value
     /// points at the sweep's line that gave it, any other at the line of the key in the config.
     /// - Throws: `ConfigError`, or `ConfigErrors` when several points are wrong.
-    public static func parse(_ text: String, file: String) throws -> Study {
+    static func parse(_ text: String, file: String) throws -> Study {
         let base = try AuditConfig.parse(text, file: file)
         guard let root = try Yams.compose(yaml: text) else {
             throw ConfigError(file: file, line: nil, key: nil, "the config is empty")
@@ -151,7 +151,7 @@ public struct Study {
     }
 
     /// The folder of a point (absolute).
-    public func folder(of point: SweepPoint) -> String { point.config.output }
+    func folder(of point: SweepPoint) -> String { point.config.output }
 
     /// Throws the distinct errors: the same problem in several points is reported once, naming
     /// the first point and how many more share it.

@@ -4,7 +4,7 @@ import Foundation
 /// side by side. `comparison.html` shows the same numbers.
 public struct StudyComparison: Codable, Sendable, Equatable {
     /// The tool's version string.
-    public var toolVersion: String
+    var toolVersion: String
     /// The study's name (`run.name` of its config).
     var studyName: String
     /// The study's config file, as given on the command line.
@@ -12,11 +12,11 @@ public struct StudyComparison: Codable, Sendable, Equatable {
     /// When this comparison was written, ISO 8601 (UTC).
     var createdAt: String
     /// How the swept lists combine: "grid" or "zip".
-    public var mode: String
+    var mode: String
     /// The swept key paths, in the sweep's order.
-    public var parameters: [String]
+    var parameters: [String]
     /// Every point of the sweep, finished or not, in sweep order.
-    public var points: [PointComparison]
+    var points: [PointComparison]
     /// The study's `sweep:` section and the rest of its config (verbatim text).
     var configYAML: String
     /// When `run.seed` is swept: every setting of the other swept keys, its finished points'
@@ -24,7 +24,7 @@ public struct StudyComparison: Codable, Sendable, Equatable {
     var settings: [SettingComparison]?
 
     /// - Parameter settings: nil computes them from `points` when `parameters` holds `run.seed`.
-    public init(
+    init(
         toolVersion: String, studyName: String, configFile: String, createdAt: String, mode: String,
         parameters: [String], points: [PointComparison], configYAML: String, settings: [SettingComparison]? = nil
     ) {
@@ -49,9 +49,9 @@ public struct StudyComparison: Codable, Sendable, Equatable {
     }
 
     /// `comparison.json`'s bytes: pretty-printed, keys sorted, non-finite numbers as strings.
-    public func jsonData() throws -> Data { try RunSummary.encoder.encode(self) }
+    func jsonData() throws -> Data { try RunSummary.encoder.encode(self) }
 
-    public static func decode(jsonData data: Data) throws -> StudyComparison {
+    static func decode(jsonData data: Data) throws -> StudyComparison {
         try RunSummary.decoder.decode(StudyComparison.self, from: data)
     }
 
@@ -66,25 +66,25 @@ public struct StudyComparison: Codable, Sendable, Equatable {
 }
 
 /// One point of a study in the comparison.
-public struct PointComparison: Codable, Sendable, Equatable {
+struct PointComparison: Codable, Sendable, Equatable {
     /// Position in the sweep, from 0.
-    public var index: Int
+    var index: Int
     /// The point's folder name (`1-epochs-20`).
-    public var name: String
+    var name: String
     /// Its folder, relative to the study's folder (`points/1-epochs-20`).
     var folder: String
     /// The value of each swept key.
-    public var values: [SweptValue]
+    var values: [SweptValue]
     /// Whether the point's run finished (its `metrics.json` exists for its config).
-    public var finished: Bool
+    var finished: Bool
     /// The target's accuracy (nil until finished).
-    public var target: PointTarget?
+    var target: PointTarget?
     /// Every attack's headline figures, in run order (empty until finished).
-    public var attacks: [PointAttack]
+    var attacks: [PointAttack]
     /// Models this point trained, and models it found in the store, in the invocation that ran
     /// it (nil when it was finished by an earlier invocation and that count was not kept).
-    public var modelsTrained: Int?
-    public var modelsLoaded: Int?
+    var modelsTrained: Int?
+    var modelsLoaded: Int?
     /// Wall time of the point's run.
     var seconds: Double?
     /// Claimed ε and canary-audit bounds, when the run had DP-SGD or canaries (`PointPrivacy`).
@@ -126,10 +126,10 @@ public struct PointComparison: Codable, Sendable, Equatable {
     }
 
     /// The value this point gives `key`, or nil.
-    public func value(of key: String) -> SweptValue? { values.first { $0.key == key } }
+    func value(of key: String) -> SweptValue? { values.first { $0.key == key } }
 
     /// This point's figures for `attack`, or nil.
-    public func attack(_ name: String) -> PointAttack? { attacks.first { $0.attack == name } }
+    func attack(_ name: String) -> PointAttack? { attacks.first { $0.attack == name } }
 
     enum CodingKeys: String, CodingKey {
         case index, name, folder, values, finished, target, attacks, seconds, privacy
@@ -139,11 +139,11 @@ public struct PointComparison: Codable, Sendable, Equatable {
 }
 
 /// The target's utility at one point.
-public struct PointTarget: Codable, Sendable, Equatable {
+struct PointTarget: Codable, Sendable, Equatable {
     /// Accuracy on its training records (members).
-    public var trainAccuracy: Double
+    var trainAccuracy: Double
     /// Accuracy on held-out records (non-members).
-    public var testAccuracy: Double
+    var testAccuracy: Double
     /// trainAccuracy - testAccuracy.
     var accuracyGap: Double
 
@@ -162,21 +162,21 @@ public struct PointTarget: Codable, Sendable, Equatable {
 
 /// One attack's headline figures at one point (the full evaluation is in the point's
 /// `metrics.json`).
-public struct PointAttack: Codable, Sendable, Equatable {
+struct PointAttack: Codable, Sendable, Equatable {
     /// The attack's name as configured.
-    public var attack: String
+    var attack: String
     /// Area under the ROC curve.
-    public var auc: Double
+    var auc: Double
     /// Its bootstrap interval (nil when the run drew no bootstrap samples).
-    public var aucCI: ConfidenceInterval?
+    var aucCI: ConfidenceInterval?
     /// The lowest configured FPR.
     var lowestFPR: Double?
     /// TPR at the lowest configured FPR.
-    public var tprAtLowestFPR: Double?
+    var tprAtLowestFPR: Double?
     /// Its bootstrap interval.
     var tprAtLowestFPRCI: ConfidenceInterval?
     /// max over thresholds of TPR - FPR.
-    public var attackerAdvantage: Double
+    var attackerAdvantage: Double
     /// TPR at every configured FPR, keyed as in `metrics.json`.
     var tprAtFPR: [String: Double]
     /// At the threshold that maximises TPR - FPR (the run's chosen threshold): balanced accuracy

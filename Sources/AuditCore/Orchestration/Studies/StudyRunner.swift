@@ -19,8 +19,8 @@ public enum StudyEvent {
 /// point interrupted mid-way finds the models it had trained in the shared store).
 /// `comparison.json` and `comparison.html` are rewritten after every point.
 public final class StudyRunner {
-    public let study: Study
-    public let plans: [AuditPlan]
+    let study: Study
+    let plans: [AuditPlan]
     let logger: Logger
     let progress: ProgressReporter
     let cancellation: CancellationFlag
@@ -83,7 +83,7 @@ public final class StudyRunner {
     ///
     /// - Parameter earlier: a comparison written before, whose model counts are kept for points
     ///   this runner did not run.
-    public func comparison(earlier: StudyComparison? = nil) -> StudyComparison {
+    func comparison(earlier: StudyComparison? = nil) -> StudyComparison {
         let points = study.points.map { point -> PointComparison in
             let folder = "points/\(point.name)"
             guard let summary = finishedSummary(point) else {
@@ -108,7 +108,7 @@ public final class StudyRunner {
     }
 
     /// Writes `comparison.json`, and `comparison.html` unless the config turns HTML off.
-    public func write(_ comparison: StudyComparison) throws {
+    func write(_ comparison: StudyComparison) throws {
         try AtomicFile.write(try comparison.jsonData(), to: comparisonJSONPath)
         if study.base.html { try AtomicFile.write(renderComparison(comparison), to: comparisonHTMLPath) }
     }

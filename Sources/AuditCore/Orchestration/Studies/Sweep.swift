@@ -18,7 +18,7 @@ public struct Sweep: Sendable {
     /// One swept key and its values, with the lines they were written on.
     public struct Parameter: @unchecked Sendable {
         public var path: ConfigKeyPath
-        public var values: [Node]
+        var values: [Node]
         /// Line of the key in the sweep section.
         var line: Int?
         /// Line of each value.
@@ -108,9 +108,9 @@ public struct SweptValue: Codable, Sendable, Equatable {
     /// The value as YAML flow text (`20`, `mlp`, `[256, 256]`; `null`: the key is removed).
     public var value: String
     /// The value as a number, when it is one.
-    public var number: Double?
+    var number: Double?
 
-    public init(key: String, value: String, number: Double?) {
+    init(key: String, value: String, number: Double?) {
         self.key = key
         self.value = value
         self.number = number

@@ -73,9 +73,9 @@ enum CRole: String, Codable, CaseIterable, Sendable {
 
 /// One parameter of a `c_function` attack: its role and C type (and the value of a constant).
 struct CParameter: Codable, Equatable, Sendable {
-    public var role: CRole
+    var role: CRole
     var type: CType
-    public var value: Double?
+    var value: Double?
 }
 
 /// An attack that is a plain C function in a shared library (`audit.attacks[].c_function`):
@@ -89,7 +89,7 @@ struct CFunctionSpec: Codable, Equatable, Sendable {
     var librarySHA256: String
     var symbol: String
     var returns: CType
-    public var parameters: [CParameter]
+    var parameters: [CParameter]
 
     /// Most parameters a function may take.
     static let maxParameters = 16

@@ -42,10 +42,10 @@ public struct ConformanceFinding: Sendable, CustomStringConvertible {
 /// A crash cannot be caught: `currentCall` names the call in progress, for a signal handler
 /// of the caller to print before the process dies.
 public final class ConformanceCheck {
-    public let library: String
+    let library: String
     /// Options per component name (a JSON object), merged over the schema's defaults: what a
     /// component with required options needs to be checked at all.
-    public let options: [String: String]
+    let options: [String: String]
     let logger: Logger
     let cancellation = CancellationFlag()
     var findings: [ConformanceFinding] = []
@@ -94,7 +94,7 @@ public final class ConformanceCheck {
     }
 
     /// Whether any finding is a violation.
-    public static func passed(_ findings: [ConformanceFinding]) -> Bool {
+    static func passed(_ findings: [ConformanceFinding]) -> Bool {
         !findings.contains { $0.outcome == .violation }
     }
 

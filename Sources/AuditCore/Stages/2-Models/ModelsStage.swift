@@ -14,12 +14,12 @@ public struct ModelJob: Sendable {
 /// Which of the audit's models a process trains: all, or shard `index` of `count` (models
 /// whose index ≡ shard index mod count), for job arrays.
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
-    public var index: Int
-    public var count: Int
+    var index: Int
+    var count: Int
 
-    public static let all = Shard(index: 0, count: 1)
+    static let all = Shard(index: 0, count: 1)
 
-    public init(index: Int, count: Int) {
+    init(index: Int, count: Int) {
         self.index = index
         self.count = count
     }
@@ -31,7 +31,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
         self.init(index: i, count: n)
     }
 
-    public func contains(_ job: ModelJob) -> Bool { job.index % count == index }
+    func contains(_ job: ModelJob) -> Bool { job.index % count == index }
     public var description: String { "\(index)/\(count)" }
 }
 
@@ -41,8 +41,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 /// store's per-model file) and are read one model at a time when the signals are written, so
 /// that hundreds of reference models never sit in memory together.
 public struct TrainedModel {
-    public var role: String
-    public var key: String
+    var role: String
+    var key: String
     var record: ModelRecord
     /// [N + P, C] logits on the audit records then the population records; empty when they are
     /// left in `logitsFile`.

@@ -3,8 +3,13 @@ import Kernels
 import PluginABI
 import PluginKit
 
-/// The signals of one audit, in the layouts of `mia_signals_t`, computed once and lent to every
-/// attack.
+/// The signals of one audit, host side: the owner of the arrays, in the layouts of
+/// `mia_signals_t`, computed once and lent to every attack. An attack never holds a `SignalSet`:
+/// it gets a `mia_signals_t` whose pointers borrow these arrays for one `score` call
+/// (`withLentBuffers`), and a Swift plugin reads that through PluginKit's `Signals`, the view.
+/// Two types on purpose: the owner keeps what only the host has (file mappings, the cache key,
+/// augmentations, checkpoints) and outlives every call; the view is what crosses the C ABI,
+/// possibly into another process (README, "How the code is laid out").
 ///
 /// The reference logits ([R, N, C] and [R, P, C] f32, the bulk at hundreds of reference models)
 /// are `SignalArray`s: in memory for small audits and tests, or read-only mappings of `.npy`

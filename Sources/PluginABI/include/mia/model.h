@@ -84,7 +84,8 @@ typedef struct mia_train_args {
     /** Seed of every random choice of this training (initialisation, shuffling, dropout). The
      *  same seed, options and data must give bit-identical weights on the same machine. */
     uint64_t seed;
-    /** Called after each epoch, on the training thread; may be NULL. */
+    /** Called by the backend after each epoch; may be NULL. The record is the backend's, valid
+     *  during the call. [training thread; inside train] */
     void (*on_epoch)(void *on_epoch_context, const mia_epoch_record_t *record);
     void *on_epoch_context;
 
@@ -104,7 +105,8 @@ typedef struct mia_train_args {
      *  weights it would save if training stopped there). Inside the call the host may use
      *  `predict` and `save` on the instance; the backend resumes training when it returns. A
      *  status other than MIA_OK stops training with that status. A backend that cannot offer
-     *  checkpoints ignores these fields; the host notices the missing calls and says so. */
+     *  checkpoints ignores these fields; the host notices the missing calls and says so.
+     *  [training thread; inside train, at a listed epoch's end] */
     const int32_t *checkpoint_epochs;
     int32_t checkpoint_count;
     mia_status_t (*on_checkpoint)(void *on_checkpoint_context, int32_t epoch, mia_error_t *error);
