@@ -37,3 +37,8 @@ _Static_assert(offsetof(mia_gradient_canaries_t, struct_size) == 0, "tables star
 _Static_assert(offsetof(mia_signals_t, checkpoint_count) >=
                    offsetof(mia_signals_t, augmented_population_reference_logits) + sizeof(const float *),
                "1.4 signals fields are appended");
+
+/* ABI 1.5 train-args field is appended after every field of 1.4. */
+_Static_assert(offsetof(mia_train_args_t, soft_targets) >= offsetof(mia_train_args_t, gradient_canaries) + sizeof(void *),
+               "1.5 train-args fields are appended");
+_Static_assert(offsetof(mia_soft_targets_t, struct_size) == 0, "tables start with their size");

@@ -1,5 +1,6 @@
 // T1 benchmark driver for the native backend (WORKLOADS.md): trains and times an MLP or LeNet-5
-// on Fashion-MNIST, times inference, or measures the machine's sgemm rate. Prints one JSON
+// on Fashion-MNIST, times inference, or measures the machine's sgemm rate (`--mode conv`: the
+// convolution kernels alone, ConvBench.swift). Prints one JSON
 // object on standard output. BLAS threads come from OPENBLAS_NUM_THREADS (run_t1.sh sets 2).
 import Foundation
 import Kernels
@@ -159,6 +160,16 @@ if mode == "im2col" {
         json([
             "side": "native", "mode": "im2col", "cpu": CPUFeatures.current.modelName,
             "vector_level": "\(VectorLevel.current)", "rows": rows,
+        ]))
+    exit(0)
+}
+
+if mode == "conv" {
+    let rows = convBench()
+    print(
+        json([
+            "side": "native", "mode": "conv", "cpu": CPUFeatures.current.modelName,
+            "vector_level": "\(VectorLevel.current)", "blas_kernel": BLAS.library.kernel, "rows": rows,
         ]))
     exit(0)
 }

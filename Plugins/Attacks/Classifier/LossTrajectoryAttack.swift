@@ -6,10 +6,12 @@ import PluginKit
 /// Exploiting Loss Trajectory", CCS): a record's loss along a model's training tells a member,
 /// whose loss falls early and stays low, from a non-member.
 ///
-/// The paper distils the target into a student on public data and reads the student's loss at
-/// every distillation epoch, because it cannot see the target's training. When the audit keeps
-/// every model's checkpoints (`audit.checkpoints`, ABI 1.4 `MIA_NEEDS_CHECKPOINTS`), the
-/// trajectory is the model's own: record i's trajectory under a model is its cross-entropy loss
+/// The host lends the per-epoch logits (ABI 1.4 `MIA_NEEDS_CHECKPOINTS`) from one of two sources
+/// (`audit.trajectory.source`): every model's own checkpoints (`audit.checkpoints`, a white-box
+/// view of models the audit trains), or, as in the paper, a student distilled from each model
+/// (the target too, even one given as a file) on the population records with the model's soft
+/// targets, read at the end of each distillation epoch (`source: distillation`, ABI 1.5 soft
+/// targets). The attack reads both alike: record i's trajectory under a model is its cross-entropy loss
 /// `−log softmax(z)_y` at each checkpoint epoch e₁ < … < e_E, then at the final model (the
 /// paper's "plus the target's final loss"). The attack model (`model`, an MLP by default as in
 /// the paper) is fitted on the trajectories of every reference model's audit records, labelled
@@ -19,7 +21,7 @@ import PluginKit
 public final class LossTrajectoryAttack: AttackStrategy {
     public static let name = "loss-trajectory"
     public static let summary =
-        "Loss trajectory (Liu, Wen, Backes, Zhang 2022, CCS, \"Membership Inference Attacks by Exploiting Loss Trajectory\"): a record's cross-entropy loss at every checkpoint epoch (audit.checkpoints) and at the end; an attack model trained on the reference models' trajectories and memberships scores the target's; score = member probability; higher score = member"
+        "Loss trajectory (Liu, Wen, Backes, Zhang 2022, CCS, \"Membership Inference Attacks by Exploiting Loss Trajectory\"): a record's cross-entropy loss at every epoch and at the end, the epochs being each model's own checkpoints (audit.checkpoints) or, as in the paper, a student distilled from each model on the population records (audit.trajectory: {source: distillation, epochs: N}, the target may be a file); an attack model trained on the reference models' trajectories and memberships scores the target's; score = member probability; higher score = member"
     public static let options: [OptionSpec] = AttackModelKind.options(defaultModel: .mlp)
 
     let model: AttackModelOptions
@@ -57,7 +59,7 @@ public final class LossTrajectoryAttack: AttackStrategy {
         guard e > 0 else {
             throw PluginError(
                 .invalidArgument,
-                "\(Self.name) needs checkpoint logits: set `audit.checkpoints` (and a backend that offers checkpoints, such as `native`)"
+                "\(Self.name) needs checkpoint logits: set `audit.checkpoints` (and a backend that offers checkpoints, such as `native`) or `audit.trajectory: {source: distillation, epochs: N}`"
             )
         }
         guard r >= 1, signals.referenceLogits != nil, signals.referenceMembership != nil,

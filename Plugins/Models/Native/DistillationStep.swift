@@ -9,27 +9,46 @@ struct TeacherOutputs {
     var dpEpsilon: Double?
 }
 
-/// The student's step of knowledge distillation (`distillation: true`): the soft-target loss
-/// T²·KL at temperature T (`SoftTargets`) on a batch of the public (auxiliary) records, over
-/// passes of them as in plain training. The teacher is trained when the strategy is made.
+/// The student's step of knowledge distillation: the soft-target loss T²·KL at temperature T
+/// (`SoftTargets`) on a batch of the student's records, over passes of them as in plain
+/// training. Two students use it: the defence (`distillation: true`: the teacher is trained when
+/// the strategy is made, the student trains on the public records) and a student the host asks
+/// for through the ABI (1.5 `soft_targets`, `TrainingData.softTargets`: the host's teacher
+/// probabilities on the training records, as the loss-trajectory attack's distillation asks).
 ///
 /// The student's epochs are the history (train figures: the soft-target loss and the accuracy
-/// against the public records' labels; held-out figures: cross-entropy on the held-out
-/// records), and the checkpoints refer to them. A DP-SGD teacher's ε is the student's too (the
-/// student is post-processing of the teacher's outputs and of public records), so every student
-/// epoch reports it.
+/// against the records' labels; held-out figures: cross-entropy on the held-out records), and
+/// the checkpoints refer to them. A DP-SGD teacher's ε is the student's too (the student is
+/// post-processing of the teacher's outputs and of public records), so every student epoch
+/// reports it.
 final class DistillationStep: TrainingStep {
     let records: TrainingRecords
     var sampling: BatchSampler.Plan { .passes(shuffle: model.settings.shuffle) }
     private let model: NativeModel
     private let teacher: TeacherOutputs
+    private let temperature: Float
     private var labels = Buffer<Int32>(0, zero: 0)
     private var targets = Buffer<Float>(0)
 
-    /// Checks the public records, then runs `teacher` on `data` (the private records reach the
-    /// student only through its outputs).
-    init(_ model: NativeModel, _ data: TrainingData, teacher: (TrainingData) throws -> TeacherOutputs) throws {
+    /// A student of `records` on `teacher`'s soft targets (one row of `classCount` per record) at `temperature`.
+    init(_ model: NativeModel, records: TrainingRecords, teacher: TeacherOutputs, temperature: Float) throws {
+        guard teacher.softTargets.count == records.count * model.spec.classCount else {
+            throw PluginError(
+                .invalidArgument,
+                "distillation: \(teacher.softTargets.count) soft-target floats for \(records.count) records of \(model.spec.classCount) classes"
+            )
+        }
         self.model = model
+        self.records = records
+        self.teacher = teacher
+        self.temperature = temperature
+    }
+
+    /// The defence: checks the public records, then runs `teacher` on `data` (the private records
+    /// reach the student only through its outputs).
+    convenience init(_ model: NativeModel, _ data: TrainingData, teacher: (TrainingData) throws -> TeacherOutputs)
+        throws
+    {
         guard let pf = data.auxiliaryFeatures, let pl = data.auxiliaryLabels, data.auxiliaryCount > 0,
             let x = pf.baseAddress, let y = pl.baseAddress
         else {
@@ -37,15 +56,37 @@ final class DistillationStep: TrainingStep {
                 "`distillation: true` (the student trains on the public records only)")
         }
         try model.check(pf, pl, what: "public")
-        records = TrainingRecords(features: x, labels: y, count: data.auxiliaryCount)
-        let outputs = try teacher(data)
-        guard outputs.softTargets.count == data.auxiliaryCount * model.spec.classCount else {
+        let records = TrainingRecords(features: x, labels: y, count: data.auxiliaryCount)
+        try self.init(
+            model, records: records, teacher: teacher(data), temperature: Float(model.settings.defences.temperature))
+    }
+
+    /// The host's student (ABI 1.5): the training records on the host's soft targets, at the
+    /// host's temperature; refused next to the options that change the step (defences, DP-SGD).
+    convenience init(_ model: NativeModel, _ data: TrainingData, softTargets soft: TeacherTargets) throws {
+        let s = model.settings
+        guard !s.defences.distillation, !s.defences.adversarial, !s.privacy.enabled, data.gradientCanaries == nil
+        else {
             throw PluginError(
-                .internal,
-                "distillation: the teacher gave \(outputs.softTargets.count) soft-target floats for \(data.auxiliaryCount) public records"
+                .invalidArgument,
+                "soft targets (a distillation student) train with plain steps: they cannot be combined with `distillation`, `adversarial`, `dp_sgd` or gradient canaries"
             )
         }
-        self.teacher = outputs
+        try model.check(data.features, data.labels, what: "training")
+        guard data.count > 0, let x = data.features.baseAddress, let y = data.labels.baseAddress else {
+            throw PluginError(.invalidArgument, "soft targets: no training records")
+        }
+        let k = model.spec.classCount
+        guard soft.probabilities.count == data.count * k else {
+            throw PluginError(
+                .invalidArgument,
+                "soft targets hold \(soft.probabilities.count) floats, expected [\(data.count), \(k)] (one row per training record)"
+            )
+        }
+        try self.init(
+            model, records: TrainingRecords(features: x, labels: y, count: data.count),
+            teacher: TeacherOutputs(softTargets: Array(soft.probabilities), dpEpsilon: nil),
+            temperature: Float(soft.temperature))
     }
 
     func prepare(batch: Int, seed: UInt64) {
@@ -68,7 +109,7 @@ final class DistillationStep: TrainingStep {
         let logits = network.forward(batch: m, training: true)
         let r = SoftTargets.evaluate(
             logits: logits, targets: targets.pointer, rows: m, classes: k,
-            temperature: Float(model.settings.defences.temperature),
+            temperature: temperature,
             labels: labels.pointer, gradient: network.logitGradient, scale: 1 / Float(m))
         network.backward(batch: m)
         return (r.loss, r.correct)

@@ -9,7 +9,8 @@ extension NativeModel {
     /// With `epochs` 0 the model is the seeded initialisation.
     ///
     /// One loop (`run`) does every kind of training; the options choose its step
-    /// (`TrainingStep`): distillation, adversarial regularization, DP-SGD or plain.
+    /// (`TrainingStep`): a student on the host's soft targets (`data.softTargets`, ABI 1.5),
+    /// distillation, adversarial regularization, DP-SGD or plain.
     /// Gradient canaries (`data.gradientCanaries`) need plain DP-SGD (`DPSGDStep`): refused otherwise.
     public func train(_ data: TrainingData, onEpoch: (EpochRecord) -> Void) throws {
         if data.gradientCanaries != nil {
@@ -21,7 +22,10 @@ extension NativeModel {
             }
         }
         let step: TrainingStep
-        if settings.defences.distillation {
+        if let soft = data.softTargets {
+            step = try DistillationStep(self, data, softTargets: soft)
+            soft.markUsed()
+        } else if settings.defences.distillation {
             step = try DistillationStep(self, data) { try self.teach($0) }
         } else if settings.defences.adversarial {
             step = try AdversarialStep(self, data)

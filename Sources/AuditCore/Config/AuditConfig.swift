@@ -97,6 +97,8 @@ public struct AuditConfig {
     /// Epochs at whose end every model's logits are kept and the attacks run again
     /// (`audit.checkpoints`, ascending; empty for none).
     var checkpoints: [Int] = []
+    /// `audit.trajectory`: where checkpoint-reading attacks get their epochs (`AuditConfig+Trajectory`).
+    var trajectory = TrajectoryConfig()
     /// `audit.augmentations`: transformed copies of each record every model is asked about.
     var augmentations = QueryAugmentations.none
     /// A one-run DP audit with canaries (`audit.canaries`), nil for none.
@@ -241,7 +243,7 @@ public struct AuditConfig {
         try audit.checkKeys([
             "attacks", "fprs", "priors", "pseudo_targets", "slices", "bootstrap_samples", "output_defences",
             "checkpoints",
-            "augmentations", "canaries",
+            "augmentations", "canaries", "trajectory",
         ])
         var attacks: [AttackChoice] = []
         var seen: [String: Int?] = [:]
@@ -310,6 +312,7 @@ public struct AuditConfig {
         config.canaries = try audit["canaries"].map {
             try parseCanaries($0, top, auditRecords: auditRecords, runSeed: UInt64(seed))
         }
+        config.trajectory = try parseTrajectory(audit["trajectory"], top, populationRecords: populationRecords)
         config.priors = try parsePriors(audit["priors"])
         config.pseudoTargets = try parsePseudoTargets(
             audit["pseudo_targets"], referenceCount: signals == nil ? referenceCount : nil)

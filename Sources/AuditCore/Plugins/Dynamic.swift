@@ -146,15 +146,17 @@ final class DynamicModel {
     /// `auxiliary` records (public, disjoint from every audited record) go to defences that need
     /// data beyond the private set. At the end of each of `checkpointEpochs` that training
     /// reaches, `onCheckpoint(epoch)` runs on the training thread while the model holds that
-    /// epoch's weights (it may call `predict` and `save`); a throw stops training. Returns the
-    /// per-epoch history.
+    /// epoch's weights (it may call `predict` and `save`); a throw stops training. `softTargets`
+    /// make the training a distillation student's (ABI 1.5). Returns the per-epoch history.
     func train(
         features: [Float], labels: [Int32], heldoutFeatures: [Float]? = nil, heldoutLabels: [Int32]? = nil,
         auxiliaryFeatures: [Float]? = nil, auxiliaryLabels: [Int32]? = nil, seed: UInt64,
         checkpointEpochs: [Int] = [], onCheckpoint: ((Int) throws -> Void)? = nil,
-        gradientCanaries: GradientCanaries? = nil, onEpoch: ((EpochRecord) -> Void)? = nil
+        gradientCanaries: GradientCanaries? = nil, softTargets: SoftTargetRequest? = nil,
+        onEpoch: ((EpochRecord) -> Void)? = nil
     ) throws -> [EpochRecord] {
         if let session {
+            if softTargets != nil { try refuseSoftTargetsInChild() }
             return try trainInChild(
                 session, [(features, labels), (heldoutFeatures, heldoutLabels), (auxiliaryFeatures, auxiliaryLabels)],
                 seed: seed,
@@ -242,7 +244,10 @@ final class DynamicModel {
                     }
                     try Self.lending(gradientCanaries) { canaries in
                         args.gradient_canaries = canaries
-                        try callPlugin(component, "train") { table.pointee.train(instance, &args, $0) }
+                        try lending(softTargets) { soft in
+                            args.soft_targets = soft
+                            try callPlugin(component, "train") { table.pointee.train(instance, &args, $0) }
+                        }
                     }
                 }
                 return context.records

@@ -208,6 +208,7 @@ public struct AuditPlan {
             }
         }
         errors += diracCanaryErrors(config, registry: registry)
+        errors += trajectoryErrors(config, attacks, model)
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
         if let p = provided {
             datasetInfo = DatasetInfo(

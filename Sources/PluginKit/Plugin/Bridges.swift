@@ -201,6 +201,15 @@ enum ModelBridge {
                     data.gradientCanaries = GradientCanaries.read(c)
                 }
                 defer { if let canaryArgs, let g = data.gradientCanaries { g.write(to: canaryArgs) } }
+                // ABI 1.5: soft targets of a distillation student; `out_used` says the backend trained on them.
+                var softArgs: UnsafeMutablePointer<mia_soft_targets_t>?
+                if abiCovers(a.struct_size, \mia_train_args_t.soft_targets), let c = a.soft_targets,
+                    abiCovers(c.pointee.struct_size, \mia_soft_targets_t.out_used)
+                {
+                    softArgs = c
+                    data.softTargets = try TeacherTargets.read(c)
+                }
+                defer { if let softArgs, data.softTargets?.used == true { softArgs.pointee.out_used = 1 } }
                 try unbox(instance, (any ModelBackend).self).train(data) { record in
                     guard let cb = a.on_epoch else { return }
                     var r = mia_epoch_record_t()

@@ -102,6 +102,10 @@ public struct TrainingData {
     /// Dirac gradient canaries the host asks a DP-SGD training to insert and score (ABI 1.4); nil
     /// for none. A backend that cannot insert them throws `PluginError(.invalidArgument, …)`.
     public var gradientCanaries: GradientCanaries?
+    /// Soft targets to train a distillation student on instead of the labels (ABI 1.5), one row
+    /// per training record; nil for an ordinary training. A backend that trains on them calls
+    /// `markUsed()`; one that cannot throws `PluginError(.invalidArgument, …)`.
+    public var softTargets: TeacherTargets?
 
     public init(
         features: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,

@@ -8,7 +8,9 @@ import Kernels
 /// for OpenBLAS to run them on the calling thread, so the network runs shards of the batch on
 /// parallel threads. Backward recomputes the patches (cheaper than keeping a batch of them):
 /// `dW += dZ colᵀ`, `dcol = Wᵀ dZ`, `dx = col2im(dcol)`. Stride-1 layers whose padding is a
-/// small share of the width use `WideIm2col` (block copies, slightly wider GEMMs).
+/// small share of the width use `WideIm2col` (block copies, slightly wider GEMMs). Thin layers
+/// (`DirectConvolution.suits`: stride 1, at most 16 filters, as LeNet-5's) skip the patch
+/// matrix and the GEMMs: direct kernels compute the output, `dW` and `dx` per image.
 final class Conv2D: RecordLayer {
     let inputShape: Shape
     let outputShape: Shape
@@ -30,10 +32,18 @@ final class Conv2D: RecordLayer {
     private var paddeds: [Buffer<Float>] = []
     private var wides: [Buffer<Float>] = []
     private var wideGrads: [Buffer<Float>] = []
+    /// True when the layer runs the direct kernels (`DirectConvolution`), with one scratch per shard.
+    let isDirect: Bool
+    private var scratches: [Buffer<Float>] = []
 
-    /// - Parameter wide: force the wide path on or off (tests); nil chooses by the shape.
-    init(input: Shape, filters: Int, kernel: Int, stride: Int, padding: Int, activation: Activation, wide: Bool? = nil)
-    {
+    /// - Parameters:
+    ///   - wide: force the wide path on or off (tests); nil chooses by the shape.
+    ///   - direct: force the direct kernels on or off (tests; on needs a supported window); nil
+    ///     chooses by the shape, unless `wide` is given (then off).
+    init(
+        input: Shape, filters: Int, kernel: Int, stride: Int, padding: Int, activation: Activation, wide: Bool? = nil,
+        direct: Bool? = nil
+    ) {
         inputShape = input
         geometry = WindowGeometry(
             height: input.height, width: input.width, channels: input.channels, kernel: kernel, stride: stride,
@@ -43,7 +53,9 @@ final class Conv2D: RecordLayer {
         outputShape = Shape(height: geometry.outHeight, width: geometry.outWidth, channels: filters)
         isPointwise = kernel == 1 && stride == 1 && padding == 0
         let wideWidth = input.width + 2 * padding
-        isWide = wide ?? (stride == 1 && !isPointwise && 4 * wideWidth <= 5 * geometry.outWidth)
+        let directly = direct ?? (wide == nil && DirectConvolution.suits(geometry, filters: filters))
+        isDirect = directly && DirectConvolution.supports(geometry, filters: filters)
+        isWide = !isDirect && (wide ?? (stride == 1 && !isPointwise && 4 * wideWidth <= 5 * geometry.outWidth))
     }
 
     var patch: Int { geometry.patchSize }
@@ -70,7 +82,7 @@ final class Conv2D: RecordLayer {
             scheme: scheme, &rng)
     }
 
-    var largestProduct: Int { filters * columns * patch }
+    var largestProduct: Int { isDirect ? 0 : filters * columns * patch }
 
     /// Columns of the patch matrix and the GEMM output: OH·OW, or OH·Wp on the wide path.
     var columns: Int { isWide ? WideIm2col.wideColumns(geometry) : plane }
@@ -78,12 +90,13 @@ final class Conv2D: RecordLayer {
     func reserve(batch: Int, shards: Int) {
         while partials.count < shards {
             partials.append(Buffer(parameterCount))
-            cols.append(Buffer(isPointwise ? 0 : patch * columns))
-            dcols.append(Buffer(isPointwise ? 0 : patch * columns))
+            cols.append(Buffer(isPointwise || isDirect ? 0 : patch * columns))
+            dcols.append(Buffer(isPointwise || isDirect ? 0 : patch * columns))
             // Zero once: the padding border and the wide columns past OW are never written.
             paddeds.append(Buffer(isWide ? WideIm2col.paddedSize(geometry) : 0))
             wides.append(Buffer(isWide ? filters * columns : 0))
             wideGrads.append(Buffer(isWide ? filters * columns : 0))
+            scratches.append(Buffer(isDirect ? DirectConvolution.scratchCount(geometry, filters: filters) : 0))
         }
     }
 
@@ -113,6 +126,12 @@ final class Conv2D: RecordLayer {
         for r in records {
             let xi = x + r * inputShape.count
             let yi = y + r * outputShape.count
+            if isDirect {
+                DirectConvolution.forward(
+                    xi, geometry, filters: filters, weights: w, scratch: scratches[shard].pointer, into: yi)
+                Pointwise.addRowBiasActivate(yi, rows: filters, cols: plane, bias: b, activation)
+                continue
+            }
             patches(xi, shard: shard)
             if isWide {
                 let wide = wides[shard].pointer
@@ -145,6 +164,16 @@ final class Conv2D: RecordLayer {
             let xi = x + r * inputShape.count
             let dz = dy + r * outputShape.count
             Pointwise.activationBackward(dz, output: y + r * outputShape.count, count: filters * plane, activation)
+            if isDirect {
+                let scratch = scratches[shard].pointer
+                DirectConvolution.filterGradient(
+                    xi, geometry, filters: filters, outputGradient: dz, scratch: scratch, into: pdw)
+                Pointwise.addRowSums(dz, rows: filters, cols: plane, into: pdb)
+                guard let dx else { continue }
+                DirectConvolution.inputGradient(
+                    dz, geometry, filters: filters, weights: w, scratch: scratch, into: dx + r * inputShape.count)
+                continue
+            }
             patches(xi, shard: shard)
             if isWide {
                 // dZ spread to the wide rows; the columns past OW stay zero (only the forward

@@ -13,6 +13,9 @@ struct CheckpointSignals {
     var targetLogits: [Float]
     /// [E, R, N, C]: every reference model at each epoch (empty without reference models).
     var referenceLogits: [Float]
+    /// Where the logits came from when not the models' own checkpoints (distillation students:
+    /// their keys), hashed into the scores' key; empty for the models' own.
+    var origin = ""
 
     /// Sets the ABI 1.4 fields of `s` from the buffers lent at `first ..< first + 3` (epochs,
     /// target, references); the references only where `s` lends the final ones.
@@ -31,6 +34,7 @@ struct CheckpointSignals {
     func key(of key: String) -> String {
         var h = SHA256()
         h.update("signals-checkpoints-v1 \(key) epochs=\(epochs.map(String.init).joined(separator: ","))\n")
+        if !origin.isEmpty { h.update("origin \(origin)\n") }
         return h.hexDigest()
     }
 }

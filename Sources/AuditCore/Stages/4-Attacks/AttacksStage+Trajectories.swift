@@ -4,7 +4,9 @@ import PluginKit
 // Attacks that read every checkpoint at once (`MIA_NEEDS_CHECKPOINTS`, ABI 1.4), such as the loss
 // trajectory: the final models' signals carry, for them only, every model's logits at each epoch
 // of `audit.checkpoints` (`CheckpointSignals`). The per-epoch reruns of `AttacksStage+Checkpoints`
-// leave these attacks out: their scores already span the epochs.
+// leave these attacks out: their scores already span the epochs. With
+// `audit.trajectory.source: distillation` the epochs are distilled students' instead
+// (`ModelsStage+Distillation`).
 extension AttacksStage {
     /// Every model's audit-record logits at each epoch of `audit.checkpoints` that every model
     /// reached, read from the store's checkpoint logits (computed from a stored checkpoint when
@@ -50,6 +52,14 @@ extension AttacksStage {
             "checkpoints: epochs \(epochs.map(String.init).joined(separator: ", ")) lent to the attacks that read every checkpoint"
         )
         return CheckpointSignals(epochs: epochs, targetLogits: target, referenceLogits: references)
+    }
+
+    /// The per-epoch logits lent to attacks that read every checkpoint at once: distilled
+    /// students' (`audit.trajectory.source: distillation`), else the models' own checkpoints
+    /// (`audit.checkpoints`), else none.
+    func trajectorySignals(_ population: Population, _ audited: AuditModels) throws -> CheckpointSignals? {
+        if config.trajectory.distills { return try ModelsStage(context).distilledTrajectories(population, audited) }
+        return config.checkpoints.isEmpty ? nil : try checkpointSignals(population, audited)
     }
 
     /// Whether the plan holds an attack that reads every checkpoint at once.

@@ -24,9 +24,7 @@ struct AttacksStage: AuditStage {
 
     /// Runs every attack on `signals`; `models.target.key` names the target the query service loads.
     func run(_ signals: SignalSet, _ population: Population, _ models: AuditModels) throws -> AttackScores {
-        if readsCheckpoints && !config.checkpoints.isEmpty {
-            signals.checkpoints = try checkpointSignals(population, models)
-        }
+        if readsCheckpoints { signals.checkpoints = try trajectorySignals(population, models) }
         let (scores, queries) = try runAttacks(signals, population, models.spec, targetKey: models.target.key)
         return AttackScores(
             scores: scores.map { (name: $0.0, scores: $0.1, mask: $0.2) }, queries: queries,

@@ -72,6 +72,30 @@ typedef struct mia_gradient_canaries {
     int32_t out_inserted;
 } mia_gradient_canaries_t;
 
+/** ABI 1.5: soft targets of knowledge distillation (Hinton, Vinyals and Dean 2015), for the
+ *  students of the loss-trajectory attack (`audit.trajectory.source: distillation`). Owned by
+ *  the host, valid only during `train`; the backend writes `out_used`.
+ *
+ *  `probabilities` is [n, class_count] f32: row i is the teacher's softmax at `temperature`
+ *  for training record i (`mia_train_args_t.features` row i), each row non-negative and
+ *  summing to 1. The backend trains on them instead of the labels, with the loss
+ *  T^2 KL(p_i || softmax(z_i / T)) at T = `temperature` (> 0), whose gradient in the logits is
+ *  T (softmax(z_i / T) - p_i); the labels are still given (for the history's accuracy). Every
+ *  other training option (epochs, batches, optimizer, checkpoints) applies as usual.
+ *
+ *  A backend that trained on them sets `out_used` to 1. A backend that cannot fails `train`
+ *  with MIA_ERR_INVALID_ARGUMENT or leaves `out_used` 0; the host then refuses to use the
+ *  model, naming the backend. A backend of ABI 1.4 or older never sees this table. */
+typedef struct mia_soft_targets {
+    uint32_t struct_size;
+    /** [n, class_count] f32 probabilities, one row per training record. */
+    const mia_tensor_t *probabilities;
+    /** T: the temperature of the teacher's softmax and of the student's loss, > 0. */
+    double temperature;
+    /** Set to 1 by the backend when it trained on `probabilities`. */
+    int32_t out_used;
+} mia_soft_targets_t;
+
 /** Everything one training needs. Owned by the caller, valid only during `train`. */
 typedef struct mia_train_args {
     uint32_t struct_size;
@@ -117,6 +141,12 @@ typedef struct mia_train_args {
     /** Dirac gradient canaries to insert into a DP-SGD training (see `mia_gradient_canaries_t`);
      *  NULL when the host asks for none. Read and written on the training thread during `train`. */
     mia_gradient_canaries_t *gradient_canaries;
+
+    /* --- ABI 1.5: read only when `struct_size` covers it --- */
+
+    /** Soft targets for a distillation student (see `mia_soft_targets_t`); NULL for an ordinary
+     *  training on the labels. Read and written on the training thread during `train`. */
+    mia_soft_targets_t *soft_targets;
 } mia_train_args_t;
 
 /** Functions of a model backend. Every pointer is non-null, except that a 1.2 plugin may leave

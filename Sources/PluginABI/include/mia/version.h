@@ -20,8 +20,9 @@ extern "C" {
  *  option ranges (`mia_option_t.minimum` ... `max_length`); 1.3 query augmentations in
  *  `mia_signals_t` (`augmentation_count`, `augmented_*_logits`); 1.4 Dirac gradient canaries
  *  (`mia_train_args_t.gradient_canaries`, `mia_gradient_canaries_t`) and checkpoint logits in
- *  `mia_signals_t` (`checkpoint_*`) for attacks that ask with `MIA_NEEDS_CHECKPOINTS`. */
-#define MIA_ABI_MINOR 4
+ *  `mia_signals_t` (`checkpoint_*`) for attacks that ask with `MIA_NEEDS_CHECKPOINTS`; 1.5 soft
+ *  targets for distillation students (`mia_train_args_t.soft_targets`, `mia_soft_targets_t`). */
+#define MIA_ABI_MINOR 5
 
 /** Marks the one symbol a plugin exports (`mia_plugin_entry`, declared in entry.h) as visible
  *  from the shared library even when it is built with `-fvisibility=hidden`. */

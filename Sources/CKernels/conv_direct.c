@@ -1,0 +1,346 @@
+// Direct stride-1 convolution of one image (forward, filter gradient, input gradient) for thin
+// layers, where im2col + a small GEMM spends its time copying and packing (LeNet-5's conv1 and
+// conv2). The body (conv_direct_body.h) is compiled four times: plain C (one lane, `fmaf`, a
+// library call on a CPU without FMA), the same with the FMA instruction, AVX2 + FMA (8 lanes)
+// and AVX-512 F (16 lanes), each with its own target attribute, so the binary stays baseline
+// x86-64; `mia_conv_*` (mia_conv.h) pick one by the level.
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mia_conv.h"
+
+static inline ptrdiff_t mia_cmin(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
+#define mia_imin(a, b) ((a) < (b) ? (a) : (b))
+
+/// Floats a padded buffer may be read past its end by one full vector (16 lanes) plus a kernel row.
+#define MIA_SLACK 64
+/// From this many output channels on, the filter gradient runs across channels (mia_conv.h).
+#define MIA_CONV_OC_MIN 8
+
+// ---- plain C: one lane; 16 scalar accumulators per filter-gradient group ----
+#define SUFFIX(name) name##_generic
+#define ATTR
+#define VEC float
+#define VL 1
+#define V_ZERO 0.0f
+#define V_LOAD(p) (*(p))
+#define V_LOAD_N(p, n) ((void)(n), *(p))
+#define V_BCAST(x) (x)
+#define V_FMA(a, b, c) fmaf(a, b, c)
+#define V_STORE_N(p, v, n) ((void)(n), *(p) = (v))
+#define V_FMA_N(a, b, c, n) ((void)(n), fmaf(a, b, c))
+/// The canonical sum of 16 lanes: halves added lane-wise (8, 4, 2), then the last two.
+static inline float sum16_generic(const float *a) {
+    float r8[8], r4[4];
+    for (int l = 0; l < 8; l++) r8[l] = a[l] + a[l + 8];
+    for (int l = 0; l < 4; l++) r4[l] = r8[l] + r8[l + 4];
+    const float r0 = r4[0] + r4[2], r1 = r4[1] + r4[3];
+    return r0 + r1;
+}
+#define V_SUM16(acc) sum16_generic(acc)
+#define FWD_OB 8
+#define FWD_RB 1
+#define DX_CB 8
+#define DX_RB 1
+#define DW_OB 1
+#define DW_KB 1
+#include "conv_direct_body.h"
+#undef SUFFIX
+#undef ATTR
+#undef VEC
+#undef VL
+#undef V_ZERO
+#undef V_LOAD
+#undef V_LOAD_N
+#undef V_BCAST
+#undef V_FMA
+#undef V_STORE_N
+#undef V_FMA_N
+#undef V_SUM16
+#undef FWD_OB
+#undef FWD_RB
+#undef DX_CB
+#undef DX_RB
+#undef DW_OB
+#undef DW_KB
+
+#if defined(__x86_64__)
+// ---- plain C with the FMA instruction (the generic level on a CPU that has it): same code ----
+#define SUFFIX(name) name##_generic_fma
+#define ATTR __attribute__((target("fma")))
+#define VEC float
+#define VL 1
+#define V_ZERO 0.0f
+#define V_LOAD(p) (*(p))
+#define V_LOAD_N(p, n) ((void)(n), *(p))
+#define V_BCAST(x) (x)
+#define V_FMA(a, b, c) fmaf(a, b, c)
+#define V_STORE_N(p, v, n) ((void)(n), *(p) = (v))
+#define V_FMA_N(a, b, c, n) ((void)(n), fmaf(a, b, c))
+static inline float sum16_generic_fma(const float *a) {
+    float r8[8], r4[4];
+    for (int l = 0; l < 8; l++) r8[l] = a[l] + a[l + 8];
+    for (int l = 0; l < 4; l++) r4[l] = r8[l] + r8[l + 4];
+    const float r0 = r4[0] + r4[2], r1 = r4[1] + r4[3];
+    return r0 + r1;
+}
+#define V_SUM16(acc) sum16_generic_fma(acc)
+#define FWD_OB 8
+#define FWD_RB 1
+#define DX_CB 8
+#define DX_RB 1
+#define DW_OB 1
+#define DW_KB 1
+#include "conv_direct_body.h"
+#undef SUFFIX
+#undef ATTR
+#undef VEC
+#undef VL
+#undef V_ZERO
+#undef V_LOAD
+#undef V_LOAD_N
+#undef V_BCAST
+#undef V_FMA
+#undef V_STORE_N
+#undef V_FMA_N
+#undef V_SUM16
+#undef FWD_OB
+#undef FWD_RB
+#undef DX_CB
+#undef DX_RB
+#undef DW_OB
+#undef DW_KB
+
+#endif
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// ---- AVX2 + FMA: 8 lanes; a group of 16 is two vectors (lanes 0-7, 8-15) ----
+#define MIA_T_AVX2 __attribute__((target("avx2,fma")))
+MIA_T_AVX2 static inline __m256i first_lanes_avx2(ptrdiff_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+MIA_T_AVX2 static inline void store_n_avx2(float *p, __m256 v, ptrdiff_t n) {
+    if (n >= 8) _mm256_storeu_ps(p, v);
+    else _mm256_maskstore_ps(p, first_lanes_avx2(n), v);
+}
+MIA_T_AVX2 static inline __m256 load_n_avx2(const float *p, ptrdiff_t n) {
+    return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, first_lanes_avx2(n));
+}
+MIA_T_AVX2 static inline __m256 fma_n_avx2(__m256 a, __m256 b, __m256 c, ptrdiff_t n) {
+    const __m256 f = _mm256_fmadd_ps(a, b, c);
+    return n >= 8 ? f : _mm256_blendv_ps(c, f, _mm256_castsi256_ps(first_lanes_avx2(n)));
+}
+/// The 128-bit tail of the canonical sum: lanes (0..3) + (lanes 4..7 moved down), then pairs.
+MIA_T_AVX2 static inline float sum8_tail(__m256 r8) {
+    const __m128 r4 = _mm_add_ps(_mm256_castps256_ps128(r8), _mm256_extractf128_ps(r8, 1));
+    const __m128 r2 = _mm_add_ps(r4, _mm_movehl_ps(r4, r4));
+    return _mm_cvtss_f32(_mm_add_ss(r2, _mm_shuffle_ps(r2, r2, 1)));
+}
+MIA_T_AVX2 static inline float sum16_avx2(const __m256 *a) { return sum8_tail(_mm256_add_ps(a[0], a[1])); }
+#define SUFFIX(name) name##_avx2
+#define ATTR MIA_T_AVX2
+#define VEC __m256
+#define VL 8
+#define V_ZERO _mm256_setzero_ps()
+#define V_LOAD(p) _mm256_loadu_ps(p)
+#define V_LOAD_N(p, n) load_n_avx2(p, n)
+#define V_BCAST(x) _mm256_set1_ps(x)
+#define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define V_STORE_N(p, v, n) store_n_avx2(p, v, n)
+#define V_FMA_N(a, b, c, n) fma_n_avx2(a, b, c, n)
+#define V_SUM16(acc) sum16_avx2(acc)
+#define FWD_OB 4
+#define FWD_RB 2
+#define DX_CB 4
+#define DX_RB 2
+#define DW_OB 2
+#define DW_KB 3
+#include "conv_direct_body.h"
+#undef SUFFIX
+#undef ATTR
+#undef VEC
+#undef VL
+#undef V_ZERO
+#undef V_LOAD
+#undef V_LOAD_N
+#undef V_BCAST
+#undef V_FMA
+#undef V_STORE_N
+#undef V_FMA_N
+#undef V_SUM16
+#undef FWD_OB
+#undef FWD_RB
+#undef DX_CB
+#undef DX_RB
+#undef DW_OB
+#undef DW_KB
+
+// ---- AVX-512 F: 16 lanes, bit masks ----
+#define MIA_T_AVX512 __attribute__((target("avx512f")))
+static inline __mmask16 first_lanes_avx512(ptrdiff_t n) { return (__mmask16)(n >= 16 ? 0xffffu : (1u << n) - 1u); }
+MIA_T_AVX512 static inline float sum16_avx512(const __m512 *a) {
+    const __m256 lo = _mm512_castps512_ps256(a[0]);
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a[0]), 1));
+    const __m256 r8 = _mm256_add_ps(lo, hi);
+    const __m128 r4 = _mm_add_ps(_mm256_castps256_ps128(r8), _mm256_extractf128_ps(r8, 1));
+    const __m128 r2 = _mm_add_ps(r4, _mm_movehl_ps(r4, r4));
+    return _mm_cvtss_f32(_mm_add_ss(r2, _mm_shuffle_ps(r2, r2, 1)));
+}
+/// The canonical sums of 16 accumulators a[0..15] at once, out[m] = V_SUM16(a[m]): the same
+/// adds as sum16_avx512, each with the lower lanes as its first operand, on transposed data.
+MIA_T_AVX512 static inline void sum16x16_avx512(const __m512 *a, float *out) {
+    __m512 b[8], c4[4], d[2];
+    for (int p = 0; p < 8; p++)  // lanes l + 8 onto l: [a_i r8 | a_j r8]
+        b[p] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * p], a[2 * p + 1], 0x44),
+                             _mm512_shuffle_f32x4(a[2 * p], a[2 * p + 1], 0xEE));
+    for (int p = 0; p < 4; p++)  // lanes l + 4 onto l: quarter q holds a_{4p+q}'s r4
+        c4[p] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * p], b[2 * p + 1], 0x88),
+                              _mm512_shuffle_f32x4(b[2 * p], b[2 * p + 1], 0xDD));
+    for (int p = 0; p < 2; p++)  // lanes l + 2 onto l, within each quarter
+        d[p] = _mm512_add_ps(_mm512_shuffle_ps(c4[2 * p], c4[2 * p + 1], 0x44),
+                             _mm512_shuffle_ps(c4[2 * p], c4[2 * p + 1], 0xEE));
+    // lane 1 onto lane 0: element 4q + e holds a_{4e+q}'s sum
+    const __m512 e = _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], 0x88), _mm512_shuffle_ps(d[0], d[1], 0xDD));
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    _mm512_storeu_ps(out, _mm512_permutexvar_ps(idx, e));
+}
+#define SUFFIX(name) name##_avx512
+#define ATTR MIA_T_AVX512
+#define VEC __m512
+#define VL 16
+#define V_ZERO _mm512_setzero_ps()
+#define V_LOAD(p) _mm512_loadu_ps(p)
+#define V_LOAD_N(p, n) _mm512_maskz_loadu_ps(first_lanes_avx512(n), p)
+#define V_BCAST(x) _mm512_set1_ps(x)
+#define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_STORE_N(p, v, n) _mm512_mask_storeu_ps(p, first_lanes_avx512(n), v)
+#define V_FMA_N(a, b, c, n) _mm512_mask3_fmadd_ps(a, b, c, first_lanes_avx512(n))
+#define V_SUM16(acc) sum16_avx512(acc)
+#define V_SUM16X16(acc, out) sum16x16_avx512(acc, out)
+#define FWD_OB 8
+#define FWD_RB 2
+#define DX_CB 8
+#define DX_RB 2
+#define DW_OB 4
+#define DW_KB 5
+#include "conv_direct_body.h"
+#endif
+
+// ---- padding and the entries ----
+
+/// Output channels rounded up to 16: the row length of the transposed output gradient.
+static ptrdiff_t padded_cout(ptrdiff_t cout) { return (cout + 15) / 16 * 16; }
+
+/// Floats of the zero-padded input (with its slack): the transposed dz follows it.
+static ptrdiff_t padded_input_size(const mia_window *g) {
+    return g->channels * (g->height + 2 * g->padding) * (g->width + 2 * g->padding) + MIA_SLACK;
+}
+
+size_t mia_conv_scratch(const mia_window *g, ptrdiff_t cout) {
+    const ptrdiff_t k = g->kernel;
+    const ptrdiff_t oh = g->height + 2 * g->padding - k + 1, ow = g->width + 2 * g->padding - k + 1;
+    const ptrdiff_t xp = padded_input_size(g) + (cout >= MIA_CONV_OC_MIN ? oh * ow * padded_cout(cout) : 0);
+    const ptrdiff_t dzp = cout * (g->height + k - 1) * (g->width + k - 1) + MIA_SLACK;
+    return (size_t)(xp > dzp ? xp : dzp);
+}
+
+int mia_conv_supported(const mia_window *g, ptrdiff_t cout) {
+    return g->stride == 1 && g->padding >= 0 && g->padding < g->kernel && g->kernel >= 1 && cout >= 1 &&
+           g->channels >= 1 && g->height + 2 * g->padding >= g->kernel && g->width + 2 * g->padding >= g->kernel;
+}
+
+/// Copies `src` [planes, h, w] into `dst` [planes, h + 2 pad, w + 2 pad] with zeros around, and
+/// zeros the slack after it. Rows are short (10 to 28 floats in LeNet-5): plain loops, not
+/// one library call per row.
+static void pad_planes(const float *src, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w, ptrdiff_t pad, float *dst) {
+    const ptrdiff_t hp = h + 2 * pad, wp = w + 2 * pad;
+    if (pad == 0) {
+        memcpy(dst, src, (size_t)(planes * h * w) * sizeof(float));
+        memset(dst + planes * h * w, 0, MIA_SLACK * sizeof(float));
+        return;
+    }
+    memset(dst, 0, (size_t)(planes * hp * wp + MIA_SLACK) * sizeof(float));
+    for (ptrdiff_t c = 0; c < planes; c++)
+        for (ptrdiff_t y = 0; y < h; y++) {
+            float *d = dst + c * hp * wp + (y + pad) * wp + pad;
+            const float *s = src + (c * h + y) * w;
+            for (ptrdiff_t x = 0; x < w; x++) d[x] = s[x];
+        }
+}
+
+/// True when the plain level may use the FMA instruction for `fmaf` (the same rounding as the
+/// library call, which emulates it on CPUs without one).
+static int have_fma(void) {
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+static void check(int level, const mia_window *g, ptrdiff_t cout) {
+    if (!mia_conv_supported(g, cout)) abort();
+#if defined(__x86_64__)
+    if (level < MIA_KERNELS_GENERIC || level > MIA_KERNELS_AVX512) abort();
+#else
+    if (level != MIA_KERNELS_GENERIC) abort();
+#endif
+}
+
+void mia_conv_forward(int level, const float *x, const mia_window *g, ptrdiff_t cout, const float *w, float *scratch,
+                      float *y) {
+    check(level, g, cout);
+    pad_planes(x, g->channels, g->height, g->width, g->padding, scratch);
+#if defined(__x86_64__)
+    if (level == MIA_KERNELS_AVX512) { mia_conv_fwd_avx512(scratch, g, cout, w, y); return; }
+    if (level == MIA_KERNELS_AVX2) { mia_conv_fwd_avx2(scratch, g, cout, w, y); return; }
+    if (have_fma()) { mia_conv_fwd_generic_fma(scratch, g, cout, w, y); return; }
+#endif
+    mia_conv_fwd_generic(scratch, g, cout, w, y);
+}
+
+void mia_conv_filter_grad(int level, const float *x, const mia_window *g, ptrdiff_t cout, const float *dz,
+                          float *scratch, float *dw) {
+    check(level, g, cout);
+    pad_planes(x, g->channels, g->height, g->width, g->padding, scratch);
+    if (cout >= MIA_CONV_OC_MIN) {
+        // dz transposed to [oh·ow, coutp], zeros past cout.
+        const ptrdiff_t k = g->kernel, coutp = padded_cout(cout);
+        const ptrdiff_t plane = (g->height + 2 * g->padding - k + 1) * (g->width + 2 * g->padding - k + 1);
+        float *dzt = scratch + padded_input_size(g);
+        for (ptrdiff_t o = 0; o < plane; o++) {
+            for (ptrdiff_t oc = 0; oc < cout; oc++) dzt[o * coutp + oc] = dz[oc * plane + o];
+            for (ptrdiff_t oc = cout; oc < coutp; oc++) dzt[o * coutp + oc] = 0;
+        }
+#if defined(__x86_64__)
+        if (level == MIA_KERNELS_AVX512) { mia_conv_dwoc_avx512(scratch, g, cout, dzt, coutp, dw); return; }
+        if (level == MIA_KERNELS_AVX2) { mia_conv_dwoc_avx2(scratch, g, cout, dzt, coutp, dw); return; }
+        if (have_fma()) { mia_conv_dwoc_generic_fma(scratch, g, cout, dzt, coutp, dw); return; }
+#endif
+        mia_conv_dwoc_generic(scratch, g, cout, dzt, coutp, dw);
+        return;
+    }
+#if defined(__x86_64__)
+    if (level == MIA_KERNELS_AVX512) { mia_conv_dw_avx512(scratch, g, cout, dz, dw); return; }
+    if (level == MIA_KERNELS_AVX2) { mia_conv_dw_avx2(scratch, g, cout, dz, dw); return; }
+#endif
+    if (have_fma()) { mia_conv_dw_generic_fma(scratch, g, cout, dz, dw); return; }
+    mia_conv_dw_generic(scratch, g, cout, dz, dw);
+}
+
+void mia_conv_input_grad(int level, const float *dz, const mia_window *g, ptrdiff_t cout, const float *w,
+                         float *scratch, float *dx) {
+    check(level, g, cout);
+    const ptrdiff_t k = g->kernel;
+    const ptrdiff_t oh = g->height + 2 * g->padding - k + 1, ow = g->width + 2 * g->padding - k + 1;
+    pad_planes(dz, cout, oh, ow, k - 1 - g->padding, scratch);
+#if defined(__x86_64__)
+    if (level == MIA_KERNELS_AVX512) { mia_conv_dx_avx512(scratch, g, cout, w, dx); return; }
+    if (level == MIA_KERNELS_AVX2) { mia_conv_dx_avx2(scratch, g, cout, w, dx); return; }
+#endif
+    if (have_fma()) { mia_conv_dx_generic_fma(scratch, g, cout, w, dx); return; }
+    mia_conv_dx_generic(scratch, g, cout, w, dx);
+}
