@@ -109,3 +109,13 @@ def run_once(binary, config, output, attacks, timed=False):
         wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", log).group(1)
         result["wall_seconds"] = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall.split(":"))))
     return result
+
+
+def print_machine(binary):
+    """Prints the machine beside the figures, as benchmarks/machine.sh does for the shell scripts:
+    the CPU model, the BLAS kernel and the C kernels' vector level, from `mia-audit doctor`."""
+    out = subprocess.run([binary, "doctor"], capture_output=True, text=True).stdout
+    print("machine:")
+    for line in out.splitlines():
+        if re.match(r"(cpu|blas|kernel|vectors|sgemm|variables):", line):
+            print("  " + line)

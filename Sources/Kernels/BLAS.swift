@@ -19,11 +19,18 @@ public enum BLAS {
     /// Shapes: `op(A)` is [m, k], `op(B)` is [k, n], `C` is [m, n]; `lda`, `ldb`, `ldc` are the
     /// row strides of the matrices as stored (before `op`). `op(X)` is `Xᵀ` when its flag is set.
     /// Runs as the pieces `GEMMPieces(m:n:k:)` names, spread over `threadCount` threads
-    /// (`Parallel.spread`); a product of one piece runs on the calling thread.
+    /// (`Parallel.spread`); a product of one piece runs on the calling thread, and so does every
+    /// product inside `BLAS.onThisThread`, as one call.
+    ///
+    /// `epilogue(rows, columns)`, when given, runs on each block of C right after the piece that
+    /// wrote it, on the same thread while the block is in its cache (a dense layer's bias and
+    /// activation): it must write only that block, and compute each entry from that entry alone,
+    /// so that the result does not depend on the pieces either.
     public static func gemm(
         _ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+        epilogue: ((_ rows: Range<Int>, _ columns: Range<Int>) -> Void)? = nil
     ) {
         let library = OpenBLASLibrary.shared
         let pieces = GEMMPieces(m: m, n: n, k: k)
@@ -35,7 +42,11 @@ public enum BLAS {
                 101, transA ? 112 : 111, transB ? 112 : 111,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
-        guard pieces.count > 1 else { return sgemm(m: m, n: n, a, b, c) }
+        guard pieces.count > 1, !WholeProducts.isSet else {
+            sgemm(m: m, n: n, a, b, c)
+            epilogue?(0..<m, 0..<n)
+            return
+        }
         // Each piece writes only its rows (or columns) of C.
         Parallel.spread(pieces.count) { p in
             if library.isOpenMP { library.setNumThreads(1) }
@@ -43,8 +54,10 @@ public enum BLAS {
             switch pieces.axis {
             case .rows:  // rows r of op(A): rows of A, or columns when A is stored transposed
                 sgemm(m: r.count, n: n, a + (transA ? r.lowerBound : r.lowerBound * lda), b, c + r.lowerBound * ldc)
+                epilogue?(r, 0..<n)
             case .columns:  // columns r of op(B): columns of B, or rows when B is stored transposed
                 sgemm(m: m, n: r.count, a, b + (transB ? r.lowerBound * ldb : r.lowerBound), c + r.lowerBound)
+                epilogue?(0..<m, r)
             }
         }
     }
@@ -75,27 +88,4 @@ public enum BLAS {
     public static func checkAgainstNaiveProduct() -> String? {
         OpenBLASLibrary.agreesWithNaiveProduct(OpenBLASLibrary.shared.sgemm)
     }
-
-    /// sgemm throughput at the current thread count, GFLOP/s: 512 × 512 × 512 products repeated
-    /// for about `seconds` (after one warm-up), so a slow kernel shows at once.
-    public static func measureGFLOPS(seconds: Double = 0.05) -> Double {
-        let n = 512
-        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-        var c = [Float](repeating: 0, count: n * n)
-        func product() { gemm(false, false, m: n, n: n, k: n, a, lda: n, b, ldb: n, beta: 0, &c, ldc: n) }
-        product()
-        let start = monotonicSeconds()
-        var count = 0
-        repeat {
-            product()
-            count += 1
-        } while monotonicSeconds() - start < seconds
-        return 2 * Double(n * n * n) * Double(count) / (monotonicSeconds() - start) / 1e9
-    }
-}
-
-private func monotonicSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

@@ -151,6 +151,7 @@ import Testing
         summary.blas = blas
         let json = String(decoding: try summary.jsonData(), as: UTF8.self)
         #expect(json.contains("\"library_sha256\"") && json.contains("\"kernel\"") && json.contains("\"cpu\""))
+        #expect(["generic", "avx2", "avx512"].contains(blas.vectorLevel ?? "") && json.contains("\"vector_level\""))
         #expect(
             !json.contains("\"blas_core\"") && !json.contains("\"cpu_model\""),
             "the kernel and CPU are recorded once, in blas")

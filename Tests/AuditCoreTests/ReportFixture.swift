@@ -58,7 +58,7 @@ struct ReportFixture {
             library: "libopenblas.so.0", version: "OpenBLAS 0.3.21 DYNAMIC_ARCH", kernel: "SkylakeX",
             chosenBy: "mia-audit",
             note: "OpenBLAS took Prescott by itself", threads: 2, gflops: 271.4, cpu: "Xeon <fixture> & co",
-            cpuFeatures: ["avx2", "fma", "avx512f"])
+            cpuFeatures: ["avx2", "fma", "avx512f"], vectorLevel: "avx512")
         for (k, name) in ["loss", "lira_offline", "correctness"].enumerated() {
             let mask = masks[name] ?? [UInt8](repeating: 1, count: n)
             let e = evaluate(

@@ -120,7 +120,7 @@ struct ReportTests {
         #expect(Self.page.contains("fixture &lt;w2&gt; &amp; co"))
         #expect(Self.page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
         #expect(Self.page.contains("/opt/mia &amp; co/libMIAAttacksThreshold.so"))
-        #expect(Self.page.contains("on Xeon &lt;fixture&gt; &amp; co."))
+        #expect(Self.page.contains("on Xeon &lt;fixture&gt; &amp; co; the C kernels at vector level avx512."))
         #expect(Self.page.contains("kernel SkylakeX (chosen by mia-audit: OpenBLAS took Prescott by itself)"))
         #expect(escapeHTML("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;")
     }

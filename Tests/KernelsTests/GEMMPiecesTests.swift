@@ -103,6 +103,71 @@ import Testing
         }
     }
 
+    /// The epilogue runs once on each block of C a piece wrote, after that piece, and the blocks
+    /// tile C: the product followed by the epilogue equals the product followed by one pass over C,
+    /// bit for bit, on any thread count (a dense layer's bias and activation run this way).
+    @Test(arguments: [(1024, 512, 784), (128, 512, 784), (700, 70, 90), (64, 64, 64)])
+    func theEpilogueRunsOnceOnEveryBlockAfterItsPiece(_ shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = randomFloats(m * k, seed: 7)
+        let b = randomFloats(n * k, seed: 8)
+        let bias = randomFloats(n, seed: 9)
+        var plain = [Float](repeating: 0, count: m * n)
+        BLAS.gemm(false, true, m: m, n: n, k: k, a, lda: k, b, ldb: k, beta: 0, &plain, ldc: n)
+        for i in 0..<m { for j in 0..<n { plain[i * n + j] = max(plain[i * n + j] + bias[j], 0) } }
+        for threads in [1, 2, 3] {
+            var c = [Float](repeating: .nan, count: m * n)
+            let visits = UnsafeMutableBufferPointer<Int>.allocate(capacity: m * n)
+            visits.initialize(repeating: 0)
+            defer { visits.deallocate() }
+            c.withUnsafeMutableBufferPointer { cp in
+                let y = cp.baseAddress!
+                withThreads(threads) {
+                    BLAS.gemm(false, true, m: m, n: n, k: k, a, lda: k, b, ldb: k, beta: 0, y, ldc: n) {
+                        rows, columns in
+                        // Each block is written (no NaN left) before its epilogue; blocks are disjoint.
+                        for i in rows {
+                            for j in columns {
+                                visits[i * n + j] += y[i * n + j].isNaN ? 1000 : 1
+                                y[i * n + j] = max(y[i * n + j] + bias[j], 0)
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(
+                visits.allSatisfy { $0 == 1 },
+                "\(m)x\(n)x\(k), \(threads) threads: a block visited twice, never or early")
+            #expect(c.map(\.bitPattern) == plain.map(\.bitPattern), "\(m)x\(n)x\(k), \(threads) threads")
+        }
+    }
+
+    /// Inside `BLAS.onThisThread` a product of many pieces is one whole sgemm call on the calling
+    /// thread (bit for bit the direct call), its epilogue runs once on all of C, and the flag is
+    /// this thread's only and ends with the block.
+    @Test func onThisThreadMakesEachProductOneWholeCall() {
+        let (m, n, k) = (1024, 512, 784)
+        #expect(GEMMPieces(m: m, n: n, k: k).count == 8)
+        let a = randomFloats(m * k, seed: 11)
+        let b = randomFloats(n * k, seed: 12)
+        var direct = [Float](repeating: 0, count: m * n)
+        OpenBLASLibrary.shared.sgemm(
+            101, 111, 112, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0, &direct, Int32(n))
+        var c = [Float](repeating: 0, count: m * n)
+        var blocks: [String] = []
+        withThreads(3) {
+            BLAS.onThisThread {
+                BLAS.onThisThread {}  // nested: the outer block still holds
+                BLAS.gemm(false, true, m: m, n: n, k: k, a, lda: k, b, ldb: k, beta: 0, &c, ldc: n) {
+                    blocks.append("\($0) \($1)")
+                }
+            }
+        }
+        #expect(blocks == ["0..<1024 0..<512"])
+        #expect(c.map(\.bitPattern) == direct.map(\.bitPattern))
+        #expect(!WholeProducts.isSet)
+    }
+
     @Test func openBLASItselfStaysOnOneThreadWhateverTheHostSets() {
         withThreads(3) {
             #expect(BLAS.threadCount == 3)

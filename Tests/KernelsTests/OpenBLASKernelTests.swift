@@ -91,4 +91,8 @@ private let offByOneULP: OpenBLASLibrary.SGEMM = { o, ta, tb, m, n, k, alpha, a,
 @Test func measuredRateIsPositive() {
     let rate = BLAS.measureGFLOPS(seconds: 0.01)
     #expect(rate > 0.1 && rate.isFinite)
+    // Doctor's rate goes through the pieces a training's products take (8 of 64 columns for 512³).
+    let r = BLAS.measureRate(windows: 2, seconds: 0.005)
+    #expect(r.gflops > 0.1 && r.gflopsPerThread > 0.1 && r.gflopsPerThread.isFinite)
+    #expect(r.pieces == GEMMPieces(m: 512, n: 512, k: 512) && r.pieces.count == 8 && r.threads == BLAS.threadCount)
 }

@@ -32,6 +32,15 @@ func now() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
+/// CPU seconds this process has used (all threads): on a shared machine its
+/// difference over a pass is the work done, which other processes' load disturbs far less than
+/// the wall time.
+func cpuSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
 func median(_ v: [Double]) -> Double {
     guard !v.isEmpty else { return .nan }
     let s = v.sorted()
@@ -67,6 +76,7 @@ if mode == "gemm" {
         json([
             "side": "native", "gemm_gflops": median(Array(rates.dropFirst())), "threads": BLAS.threadCount,
             "blas_kernel": BLAS.library.kernel, "blas_chosen_by": BLAS.library.source.rawValue,
+            "cpu": CPUFeatures.current.modelName, "vector_level": "\(VectorLevel.current)",
         ]))
     exit(0)
 }
@@ -200,18 +210,24 @@ try x.withUnsafeBufferPointer { xp in
 }
 var logits = [Float](repeating: 0, count: inferCount * 10)
 var inferSeconds: [Double] = []
+var inferCPUSeconds: [Double] = []
 for _ in 0..<5 {
-    let t0 = now()
+    let (t0, c0) = (now(), cpuSeconds())
     try tx.withUnsafeBufferPointer { xp in
         try logits.withUnsafeMutableBufferPointer { try net.predict(features: xp, count: inferCount, into: $0) }
     }
     inferSeconds.append(now() - t0)
+    inferCPUSeconds.append(cpuSeconds() - c0)
 }
 print(
     json([
         "side": "native", "model": model, "threads": BLAS.threadCount, "train_records": trainCount,
-        "blas_kernel": BLAS.library.kernel,
+        "blas_kernel": BLAS.library.kernel, "cpu": CPUFeatures.current.modelName,
+        "vector_level": "\(VectorLevel.current)",
         "epoch_seconds": seconds, "median_epoch_seconds": seconds.count > 1 ? median(Array(seconds.dropFirst())) : -1,
         "train_loss": losses, "train_accuracy": accuracy,
         "infer_images_per_second": Double(inferCount) / median(Array(inferSeconds.dropFirst())),
+        "infer_images_per_cpu_second": Double(inferCount) / median(Array(inferCPUSeconds.dropFirst())),
+        // The logits' bits, to compare builds and thread counts.
+        "logits_crc32": logits.withUnsafeBytes { String(CRC32.checksum($0), radix: 16) },
     ]))

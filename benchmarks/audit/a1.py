@@ -24,7 +24,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from synthetic_signals import C, run_once, write_config, write_signals  # noqa: E402
+from synthetic_signals import C, print_machine, run_once, write_config, write_signals  # noqa: E402
 
 ATTACKS = [
     ("rmia-online", "rmia", "online"), ("rmia-offline", "rmia", "offline"),
@@ -82,6 +82,7 @@ def main():
     worst = max(base["attack_seconds"][name] + e[0] / len(ATTACKS) for name, _, _ in ATTACKS)
     print(f"slowest attack + its share of the evaluation at N={base['n']} R={base['r']}: {worst:.3f} s "
           f"(whole evaluate stage {e[0]:.3f} s)")
+    print_machine(args.binary)
 
 
 if __name__ == "__main__":

@@ -35,4 +35,5 @@ YAML
   "$root/.build/release/mia-audit" run "$work/$kind.yaml" --quiet --verbose 2>&1 | grep "attack margin: scored" \
     | sed "s/^/$kind: /"
 done
-echo "CPU: $(lscpu | sed -n "s/^Model name: *//p"); BLAS kernel: none (neither attack calls BLAS; OpenBLAS is linked but idle)"
+# The machine (neither attack calls BLAS or the C kernels; printed as every benchmark prints it).
+(cd "$root" && . benchmarks/machine.sh && machine_line)

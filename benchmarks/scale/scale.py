@@ -28,7 +28,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from synthetic_signals import C, run_once, write_config, write_signals  # noqa: E402
+from synthetic_signals import C, print_machine, run_once, write_config, write_signals  # noqa: E402
 
 ATTACKS = [
     ("lira-offline", "lira", "offline"), ("lira-online", "lira", "online"),
@@ -81,6 +81,7 @@ def main():
               f"{res['wall_seconds']:.1f} | " + " | ".join(f"{res['attack_seconds'][name]:.2f}" for name, _, _ in ATTACKS)
               + f" | {res['stage_seconds'].get('load signals', float('nan')):.2f} | "
               f"{res['stage_seconds'].get('evaluate', float('nan')):.2f} |")
+    print_machine(args.binary)
     if args.clean:
         shutil.rmtree(work, ignore_errors=True)
 

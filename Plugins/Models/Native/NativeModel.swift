@@ -40,10 +40,6 @@ public final class NativeModel: ModelBackend {
         network = Network(input: input, layers: layers, initialization: settings.initialization)
     }
 
-    /// Records per inference chunk (a larger chunk makes the GEMMs more efficient; the buffers
-    /// grow to it on the first `predict`).
-    static let inferenceChunk = 1024
-
     public func predict(
         features: UnsafeBufferPointer<Float>, count: Int, into logits: UnsafeMutableBufferPointer<Float>
     ) throws {
@@ -56,12 +52,17 @@ public final class NativeModel: ModelBackend {
             )
         }
         guard count > 0, let x = features.baseAddress, let out = logits.baseAddress else { return }
-        network.reserve(batch: max(settings.batchSize, min(count, Self.inferenceChunk)))
+        // Records per chunk (`InferenceChunk`); the buffers grow to it on the first `predict`.
+        network.reserve(batch: InferenceChunk.records(count: count, network: network, batch: settings.batchSize))
         let chunk = network.capacity
         var first = 0
         while first < count {
             let n = min(chunk, count - first)
-            let z = network.forward(batch: n, training: false, input: x + first * spec.featureSize)
+            let records = x + first * spec.featureSize
+            let z =
+                network.runsInSlices
+                ? network.forwardInSlices(batch: n, input: records)
+                : network.forward(batch: n, training: false, input: records)
             (out + first * k).update(from: z, count: n * k)
             first += n
         }

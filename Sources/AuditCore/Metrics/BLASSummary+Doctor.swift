@@ -3,18 +3,21 @@ import Kernels
 
 extension BLASSummary {
     /// What `mia-audit doctor` prints: the CPU, its features, the BLAS library and kernel with
-    /// who chose it, the OpenBLAS variables set, threads and a measured sgemm rate. `warnings`
-    /// name what makes the setup slow (a kernel weaker than the CPU runs, a refused choice).
+    /// who chose it, the vector level of the C kernels, the variables set, threads and a measured
+    /// sgemm rate (`GEMMRate`: 512³ through the pieces every product of a training takes, wall
+    /// and CPU time, beside the load average). `warnings` name what makes the setup slow (a
+    /// kernel weaker than the CPU runs, a refused choice, C kernels capped below the CPU).
     public static func doctor(threads: Int?) throws -> (lines: [String], warnings: [String]) {
         _ = try BLAS.load()
         if let threads { BLAS.setThreadCount(threads) }
-        let summary = try measure()
+        let (summary, rate) = try measureWithRate()
+        let vectors = try checkedVectorLevel(), bestVectors = VectorLevel.best(for: .current)
         let cpu = CPUFeatures.current
         let best = OpenBLASKernelChoice.best(for: cpu)
         let environment = ProcessInfo.processInfo.environment
         let variables = [
             OpenBLASKernelChoice.coretypeVariable, "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
-            "OMP_NUM_THREADS", OpenBLASKernelChoice.markerVariable,
+            "OMP_NUM_THREADS", OpenBLASKernelChoice.markerVariable, "MIA_KERNELS",
         ]
         .compactMap { name in environment[name].map { "\(name)=\($0)" } }
         let lines = [
@@ -24,9 +27,13 @@ extension BLASSummary {
             "library:   \(summary.library)",
             "kernel:    \(summary.kernel) (chosen by \(summary.chosenBy)\(summary.note.isEmpty ? "" : ": \(summary.note)"))",
             "best:      \(best ?? "OpenBLAS's own choice") for this CPU",
+            "vectors:   \(vectors) (the C kernels' instruction set; \(bestVectors) is this CPU's best, MIA_KERNELS caps it)",
             "variables: \(variables.isEmpty ? "none set" : variables.joined(separator: " "))",
             "threads:   \(summary.threads)",
-            "sgemm:     \(String(format: "%.0f", summary.gflops)) GFLOP/s (512 x 512 x 512, \(summary.threads) threads)",
+            "sgemm:     \(String(format: "%.0f", rate.gflops)) GFLOP/s (\(GEMMRate.size)^3 as a training's products run: "
+                + "\(rate.pieces) over \(rate.threads) threads; best of 5 x 20 ms of wall time; "
+                + "\(String(format: "%.0f", rate.gflopsPerThread)) GFLOP/s per busy thread in CPU time; "
+                + "load average \(Self.loadAverage))",
         ]
         var warnings: [String] = []
         if let best, let bestTier = OpenBLASKernelChoice.tier(of: best),
@@ -37,7 +44,17 @@ extension BLASSummary {
                     + (summary.chosenBy == "environment" ? ": OPENBLAS_CORETYPE is set" : ""))
         }
         if summary.chosenBy == BLASKernelSource.rejected.rawValue { warnings.append(summary.note) }
+        if vectors < bestVectors {
+            warnings.append("the C kernels run at \(vectors), below this CPU's \(bestVectors): MIA_KERNELS is set")
+        }
         if let check = BLAS.checkAgainstNaiveProduct() { warnings.append("sgemm is wrong: \(check)") }
         return (lines, warnings)
+    }
+
+    /// The 1-minute load average ("?" where /proc/loadavg is absent): a low wall-time rate on a
+    /// loaded machine is the load, not the kernel.
+    static var loadAverage: String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init)
+            ?? "?"
     }
 }

@@ -5,7 +5,7 @@ import Logging
 /// The BLAS a run computed on, and how fast it was: `metrics.json`'s `blas`, the report's run
 /// section and `mia-audit doctor`. A slow setup (a generic kernel, one thread) shows at once.
 /// The one record of the CPU, kernel, configuration and threads a reproduction must match
-/// (`RunEnvironment` holds only the library hashes).
+/// (`RunEnvironment` holds only the library hashes), and of the C kernels' vector level.
 public struct BLASSummary: Codable, Sendable, Equatable {
     /// The library file opened ("libopenblas.so.0").
     var library: String
@@ -20,16 +20,21 @@ public struct BLASSummary: Codable, Sendable, Equatable {
     var note: String
     /// BLAS threads when measured (the run's `run.threads`).
     var threads: Int
-    /// sgemm 512³ at those threads, about 50 ms of products, GFLOP/s.
+    /// sgemm 512³ through `BLAS.gemm`'s pieces at those threads, the best of 5 windows of 20 ms,
+    /// GFLOP/s of wall time (`GEMMRate`: what the run's products get when it has its threads).
     var gflops: Double
     /// The CPU's model name (cpuid brand string).
     var cpu: String
     /// The CPU features that decide the kernel ("avx2 fma avx512f ...").
     var cpuFeatures: [String]
+    /// The instruction set of the project's own C kernels (`VectorLevel`: "generic", "avx2" or
+    /// "avx512"; Sources/CKernels), the CPU's best capped by `MIA_KERNELS`. Every level gives
+    /// the same bits, so it tells speed, not results. Nil in files written before it was recorded.
+    var vectorLevel: String?
 
     init(
         library: String, version: String, kernel: String, chosenBy: String, note: String,
-        threads: Int, gflops: Double, cpu: String, cpuFeatures: [String]
+        threads: Int, gflops: Double, cpu: String, cpuFeatures: [String], vectorLevel: String? = nil
     ) {
         self.library = library
         self.version = version
@@ -40,16 +45,32 @@ public struct BLASSummary: Codable, Sendable, Equatable {
         self.gflops = gflops
         self.cpu = cpu
         self.cpuFeatures = cpuFeatures
+        self.vectorLevel = vectorLevel
     }
 
     /// Opens BLAS if needed and measures it at the current thread count.
-    static func measure() throws -> BLASSummary {
+    static func measure() throws -> BLASSummary { try measureWithRate().summary }
+
+    /// `measure()` and the rate measured (with its CPU-time figure and pieces, for `doctor`).
+    static func measureWithRate() throws -> (summary: BLASSummary, rate: GEMMRate) {
         let info = try BLAS.load()
         let cpu = CPUFeatures.current
-        return BLASSummary(
+        let rate = BLAS.measureRate()
+        let summary = BLASSummary(
             library: info.library, version: info.config, kernel: info.kernel, chosenBy: info.source.rawValue,
-            note: info.note, threads: BLAS.threadCount, gflops: BLAS.measureGFLOPS(), cpu: cpu.modelName,
-            cpuFeatures: cpu.names)
+            note: info.note, threads: rate.threads, gflops: rate.gflops, cpu: cpu.modelName,
+            cpuFeatures: cpu.names, vectorLevel: try checkedVectorLevel().description)
+        return (summary, rate)
+    }
+
+    /// This process's `VectorLevel`; an error naming the variable when `MIA_KERNELS` is not a
+    /// level's name (where `VectorLevel.current` would stop the process).
+    static func checkedVectorLevel() throws -> VectorLevel {
+        let setting = ProcessInfo.processInfo.environment["MIA_KERNELS"]
+        guard VectorLevel.chosen(for: .current, setting: setting) != nil else {
+            throw VectorLevelSettingError(value: setting ?? "")
+        }
+        return VectorLevel.current
     }
 
     /// One line: "OpenBLAS 0.3.21 ..., kernel SkylakeX (chosen by mia-audit: ...)".
@@ -80,6 +101,16 @@ public struct BLASSummary: Codable, Sendable, Equatable {
         case library, version, kernel, note, threads, gflops, cpu
         case chosenBy = "chosen_by"
         case cpuFeatures = "cpu_features"
+        case vectorLevel = "vector_level"
+    }
+}
+
+/// `MIA_KERNELS` names no vector level.
+struct VectorLevelSettingError: Error, CustomStringConvertible {
+    let value: String
+    var description: String {
+        "environment variable MIA_KERNELS=\(value) is not one of "
+            + VectorLevel.allCases.map(\.description).joined(separator: ", ") + " (it caps the C kernels' vector level)"
     }
 }
 

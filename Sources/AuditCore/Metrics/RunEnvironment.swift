@@ -3,7 +3,8 @@ import Foundation
 /// The files a reproduction of a run must use, recorded in `metrics.json` as `environment`: the
 /// SHA-256 of the host binary and of every plugin library the run used. The CPU, the BLAS kernel
 /// and configuration and the thread count, which a reproduction must also match to print the same
-/// numbers bit for bit, are recorded once, in `blas` (`BLASSummary`). On another CPU (another
+/// numbers bit for bit, are recorded once, in `blas` (`BLASSummary`), beside the vector level of
+/// the C kernels (`vector_level`: speed only, every level gives the same bits). On another CPU (another
 /// kernel) results move in the third decimal of the AUCs (README).
 struct RunEnvironment: Codable, Sendable, Equatable {
     /// SHA-256 of each library file used (the host binary and the plugins), by path.

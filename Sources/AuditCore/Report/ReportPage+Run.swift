@@ -40,11 +40,14 @@ extension ReportPage {
         html += "</section>"
     }
 
-    /// The BLAS the run computed on: library, kernel and who chose it, threads, measured sgemm rate.
+    /// The BLAS the run computed on: library, kernel and who chose it, threads, measured sgemm
+    /// rate; and the vector level of the C kernels.
     func blasParagraph(_ blas: BLASSummary) -> String {
         "<p id=\"blas\">BLAS: \(escapeHTML(blas.kernelLine)); "
             + metricSpan(Double(blas.threads), .count, path: ["blas", "threads"]) + " threads, sgemm "
-            + metricSpan(blas.gflops, .count, path: ["blas", "gflops"]) + " GFLOP/s on \(escapeHTML(blas.cpu)).</p>"
+            + metricSpan(blas.gflops, .count, path: ["blas", "gflops"]) + " GFLOP/s on \(escapeHTML(blas.cpu))"
+            + (blas.vectorLevel.map { "; the C kernels at vector level \(escapeHTML($0))" } ?? "")
+            + ".</p>"
     }
 
     /// Horizontal bars, one per stage.

@@ -3,7 +3,8 @@ import Kernels
 /// A fully connected layer with a fused activation: `y = f(x Wᵀ + b)`.
 ///
 /// Shapes: x [batch, in] (any input shape, read as its flat [C, H, W] vector), W [out, in],
-/// b [out], y [batch, out]. Forward is one GEMM plus one fused bias-and-activation pass.
+/// b [out], y [batch, out]. Forward is one GEMM, each of its pieces followed by the bias and
+/// activation on the block it wrote (`BLAS.gemm`'s epilogue).
 final class Dense: Layer {
     let inputShape: Shape
     let outputShape: Shape
@@ -45,9 +46,22 @@ final class Dense: Layer {
     }
 
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+        let (outputs, b, activation) = (outputs, b!, activation)
+        // Bias and activation on each piece of the product as it is done, while it is in cache.
         BLAS.gemm(
-            false, true, m: batch, n: outputs, k: inputs, x, lda: inputs, w, ldb: inputs, beta: 0, y, ldc: outputs)
-        Pointwise.addBiasActivate(y, rows: batch, cols: outputs, bias: b, activation)
+            false, true, m: batch, n: outputs, k: inputs, x, lda: inputs, w, ldb: inputs, beta: 0, y, ldc: outputs
+        ) { rows, columns in
+            if columns.count == outputs {
+                Pointwise.addBiasActivate(
+                    y + rows.lowerBound * outputs, rows: rows.count, cols: outputs, bias: b, activation)
+            } else {
+                for r in rows {
+                    Pointwise.addBiasActivate(
+                        y + r * outputs + columns.lowerBound, rows: 1, cols: columns.count,
+                        bias: b + columns.lowerBound, activation)
+                }
+            }
+        }
     }
 
     func backward(
