@@ -2,7 +2,7 @@
 //
 // Dependency rule (one direction only):
 //   Host -> AuditCore -> PluginKit -> PluginABI
-//   Kernels -> CCPUID (cpuid), CKernels (im2col/col2im in AVX2/AVX-512/plain C); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing; AuditCore -> CFFI (libffi, for attacks that are a plain C function)
+//   Kernels -> CCPUID (cpuid), CKernels (im2col/col2im and direct convolution in AVX2/AVX-512/plain C); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing; AuditCore -> CFFI (libffi, for attacks that are a plain C function)
 //   Plugins see PluginKit and Kernels only, never AuditCore: they are loaded through the C ABI.
 //
 // Inside AuditCore, layers (folders of Sources/AuditCore):
@@ -82,7 +82,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // libffi: calls to a plain C function whose signature comes from the config (AuditCore only).
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
-        // im2col and col2im with AVX2 and AVX-512 variants chosen at run time (Kernels/VectorKernels.swift).
+        // im2col, col2im and direct convolution with AVX2 and AVX-512 variants chosen at run time
+        // (Kernels/VectorKernels.swift, Kernels/DirectConvolution.swift).
         .target(name: "CKernels", path: "Sources/CKernels"),
         .target(name: "Kernels", dependencies: ["CCPUID", "CKernels"], path: "Sources/Kernels"),
         .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),

@@ -21,97 +21,15 @@ static inline ptrdiff_t mia_cmin(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : 
 // ---- plain C: one lane; 16 scalar accumulators per filter-gradient group ----
 #define SUFFIX(name) name##_generic
 #define ATTR
-#define VEC float
-#define VL 1
-#define V_ZERO 0.0f
-#define V_LOAD(p) (*(p))
-#define V_LOAD_N(p, n) ((void)(n), *(p))
-#define V_BCAST(x) (x)
-#define V_FMA(a, b, c) fmaf(a, b, c)
-#define V_STORE_N(p, v, n) ((void)(n), *(p) = (v))
-#define V_FMA_N(a, b, c, n) ((void)(n), fmaf(a, b, c))
-/// The canonical sum of 16 lanes: halves added lane-wise (8, 4, 2), then the last two.
-static inline float sum16_generic(const float *a) {
-    float r8[8], r4[4];
-    for (int l = 0; l < 8; l++) r8[l] = a[l] + a[l + 8];
-    for (int l = 0; l < 4; l++) r4[l] = r8[l] + r8[l + 4];
-    const float r0 = r4[0] + r4[2], r1 = r4[1] + r4[3];
-    return r0 + r1;
-}
-#define V_SUM16(acc) sum16_generic(acc)
-#define FWD_OB 8
-#define FWD_RB 1
-#define DX_CB 8
-#define DX_RB 1
-#define DW_OB 1
-#define DW_KB 1
-#include "conv_direct_body.h"
-#undef SUFFIX
-#undef ATTR
-#undef VEC
-#undef VL
-#undef V_ZERO
-#undef V_LOAD
-#undef V_LOAD_N
-#undef V_BCAST
-#undef V_FMA
-#undef V_STORE_N
-#undef V_FMA_N
-#undef V_SUM16
-#undef FWD_OB
-#undef FWD_RB
-#undef DX_CB
-#undef DX_RB
-#undef DW_OB
-#undef DW_KB
+#include "conv_direct_scalar.h"
+#include "conv_direct_undef.h"
 
 #if defined(__x86_64__)
 // ---- plain C with the FMA instruction (the generic level on a CPU that has it): same code ----
 #define SUFFIX(name) name##_generic_fma
 #define ATTR __attribute__((target("fma")))
-#define VEC float
-#define VL 1
-#define V_ZERO 0.0f
-#define V_LOAD(p) (*(p))
-#define V_LOAD_N(p, n) ((void)(n), *(p))
-#define V_BCAST(x) (x)
-#define V_FMA(a, b, c) fmaf(a, b, c)
-#define V_STORE_N(p, v, n) ((void)(n), *(p) = (v))
-#define V_FMA_N(a, b, c, n) ((void)(n), fmaf(a, b, c))
-static inline float sum16_generic_fma(const float *a) {
-    float r8[8], r4[4];
-    for (int l = 0; l < 8; l++) r8[l] = a[l] + a[l + 8];
-    for (int l = 0; l < 4; l++) r4[l] = r8[l] + r8[l + 4];
-    const float r0 = r4[0] + r4[2], r1 = r4[1] + r4[3];
-    return r0 + r1;
-}
-#define V_SUM16(acc) sum16_generic_fma(acc)
-#define FWD_OB 8
-#define FWD_RB 1
-#define DX_CB 8
-#define DX_RB 1
-#define DW_OB 1
-#define DW_KB 1
-#include "conv_direct_body.h"
-#undef SUFFIX
-#undef ATTR
-#undef VEC
-#undef VL
-#undef V_ZERO
-#undef V_LOAD
-#undef V_LOAD_N
-#undef V_BCAST
-#undef V_FMA
-#undef V_STORE_N
-#undef V_FMA_N
-#undef V_SUM16
-#undef FWD_OB
-#undef FWD_RB
-#undef DX_CB
-#undef DX_RB
-#undef DW_OB
-#undef DW_KB
-
+#include "conv_direct_scalar.h"
+#include "conv_direct_undef.h"
 #endif
 
 #if defined(__x86_64__)
@@ -159,24 +77,7 @@ MIA_T_AVX2 static inline float sum16_avx2(const __m256 *a) { return sum8_tail(_m
 #define DW_OB 2
 #define DW_KB 3
 #include "conv_direct_body.h"
-#undef SUFFIX
-#undef ATTR
-#undef VEC
-#undef VL
-#undef V_ZERO
-#undef V_LOAD
-#undef V_LOAD_N
-#undef V_BCAST
-#undef V_FMA
-#undef V_STORE_N
-#undef V_FMA_N
-#undef V_SUM16
-#undef FWD_OB
-#undef FWD_RB
-#undef DX_CB
-#undef DX_RB
-#undef DW_OB
-#undef DW_KB
+#include "conv_direct_undef.h"
 
 // ---- AVX-512 F: 16 lanes, bit masks ----
 #define MIA_T_AVX512 __attribute__((target("avx512f")))

@@ -22,6 +22,10 @@ struct MIAAudit: ParsableCommand {
 
     /// Parses the arguments with the shared options accepted before the command too.
     static func main() {
+        if let problem = vectorLevelSettingProblem() {
+            FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+            Foundation.exit(1)
+        }
         main(GlobalArguments.hoisted(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -40,6 +40,11 @@ struct VectorLevelEndToEndTests {
         let bad = try mia(["doctor"], environment: ["MIA_KERNELS": "avx9"])
         #expect(bad.status != 0 && bad.stderr.contains("MIA_KERNELS=avx9 is not one of generic, avx2, avx512"))
         #expect(!bad.stderr.contains("Fatal error"), "refused, not a crash: \(bad.stderr)")
+        // Every command refuses it before it starts, not only doctor: the kernels would stop the
+        // process at their first use, inside a plugin.
+        let run = try mia(["plugins"], environment: ["MIA_KERNELS": "AVX512"])
+        #expect(run.status == 1 && run.stderr.contains("MIA_KERNELS=AVX512 is not one of generic, avx2, avx512"))
+        #expect(!run.stderr.contains("Fatal error"), "\(run.stderr)")
     }
 
     @Test func metricsRecordTheLevelMIAKernelsCaps() throws {

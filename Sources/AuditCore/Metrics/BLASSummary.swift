@@ -114,6 +114,18 @@ struct VectorLevelSettingError: Error, CustomStringConvertible {
     }
 }
 
+/// What is wrong with `MIA_KERNELS`, nil when it is unset or names a level. The host checks it
+/// before any command runs: the C kernels would otherwise stop the process at their first use,
+/// inside whichever plugin used them first.
+public func vectorLevelSettingProblem() -> String? {
+    do {
+        _ = try BLASSummary.checkedVectorLevel()
+        return nil
+    } catch {
+        return "\(error)"
+    }
+}
+
 /// A flag that turns true once, whichever thread asks first.
 private final class OnceFlag: @unchecked Sendable {
     private var value = false
