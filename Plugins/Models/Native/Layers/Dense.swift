@@ -50,8 +50,8 @@ final class Dense: Layer {
         let (outputs, b, activation) = (outputs, b!, activation)
         guard !training else {
             // Training batches (128 rows) are cut along the columns, where a per-piece epilogue
-            // runs row by row: one pass after the product is faster there (T1-MLP training 0.68
-            // against 0.72 s/epoch, NativeBench --model mlp, Xeon/Cooperlake), with the same bits.
+            // would run row by row; one pass after the product keeps training as it was before
+            // the epilogue existed (same bits either way).
             BLAS.gemm(
                 false, true, m: batch, n: outputs, k: inputs, x, lda: inputs, w, ldb: inputs, beta: 0, y, ldc: outputs)
             Pointwise.addBiasActivate(y, rows: batch, cols: outputs, bias: b, activation)
