@@ -1,3 +1,5 @@
+import CKernels
+
 #if canImport(Glibc)
     import Glibc
 #else
@@ -53,9 +55,15 @@ public enum Pointwise {
 
     /// `y[r, c] = f(y[r, c] + bias[r])` in place, for `y` [rows, cols]: the fused bias and
     /// activation after a channels-first convolution (one bias per output channel, i.e. per row).
+    /// ReLU runs in C above the generic `level` (CKernels/relu.c).
     public static func addRowBiasActivate(
-        _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>, _ f: Activation
+        _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>, _ f: Activation,
+        level: VectorLevel = .current
     ) {
+        if f == .relu && level != .generic {
+            mia_add_row_bias_relu(level.rawValue, y, rows, cols, bias)
+            return
+        }
         for r in 0..<rows {
             let row = y + r &* cols
             let b = bias[r]
@@ -132,10 +140,15 @@ public enum Pointwise {
 
     /// `dy[i] *= f'(z_i)`, with the derivative written in terms of the output `y = f(z)`:
     /// turns the gradient with respect to a layer's output into the one with respect to its
-    /// pre-activation, in place.
+    /// pre-activation, in place. ReLU runs in C above the generic `level` (CKernels/relu.c).
     public static func activationBackward(
-        _ dy: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int, _ f: Activation
+        _ dy: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int, _ f: Activation,
+        level: VectorLevel = .current
     ) {
+        if f == .relu && level != .generic {
+            mia_relu_backward(level.rawValue, dy, y, count)
+            return
+        }
         switch f {
         case .identity: return
         case .relu:

@@ -1,12 +1,17 @@
+import CKernels
+
 /// Max and average pooling of one channels-first image ([C, H, W] -> [C, OH, OW]), windows
 /// without padding (`WindowGeometry` with `padding` 0).
 public enum Pooling {
     /// `y[c, oy, ox] = max` over the window; `argmax` receives, for each output, the offset of
     /// the chosen input inside the image (the first maximum in row-major window order).
+    /// 2×2 / 2 windows run in C above the generic `level` (`Pooling+C`); the loops below are
+    /// the generic level.
     public static func maxForward(
         _ x: UnsafePointer<Float>, _ g: WindowGeometry, into y: UnsafeMutablePointer<Float>,
-        argmax: UnsafeMutablePointer<Int32>
+        argmax: UnsafeMutablePointer<Int32>, level: VectorLevel = .current
     ) {
+        if vectorMaxForward(x, g, into: y, argmax: argmax, level: level) { return }
         let (h, w, k, s) = (g.height, g.width, g.kernel, g.stride)
         let (oh, ow) = (g.outHeight, g.outWidth)
         var out = 0
@@ -50,10 +55,12 @@ public enum Pooling {
     }
 
     /// Routes each `dy` to the input that won its window; `dx` [C, H, W] is overwritten.
+    /// `argmax` is what `maxForward` wrote for the same geometry.
     public static func maxBackward(
         _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, _ g: WindowGeometry,
-        into dx: UnsafeMutablePointer<Float>
+        into dx: UnsafeMutablePointer<Float>, level: VectorLevel = .current
     ) {
+        if vectorMaxBackward(dy, argmax: argmax, g, into: dx, level: level) { return }
         dx.update(repeating: 0, count: g.inputSize)
         for i in 0..<(g.channels &* g.outPlane) { dx[Int(argmax[i])] += dy[i] }
     }
