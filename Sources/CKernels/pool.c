@@ -1,14 +1,17 @@
-// 2×2 / stride-2 max pooling and its gradient in AVX2 and AVX-512 (contract in mia_pool.h),
-// each function compiled for its own instruction set (target attributes), so the rest of the
-// binary stays baseline x86-64. `Pooling` (Kernels/Pooling.swift) calls these when its
-// `VectorLevel` is above generic; its plain loops are the generic level and the reference.
+// 2×2 / stride-2 max pooling in AVX2 and AVX-512, and its gradient in AVX-512 (contract in
+// mia_pool.h), each function compiled for its own instruction set (target attributes), so the
+// rest of the binary stays baseline x86-64. `Pooling` (Kernels/Pooling.swift) calls these when
+// its `VectorLevel` is above generic; its plain loops are the generic level and the reference.
 //
 // One output row at a time, in chunks of 8 (AVX2) or 16 (AVX-512) windows: the two input rows
 // are loaded as vectors (masked at the row end, so nothing past the row is read), split into
 // even and odd columns, and the four window entries compared in the plain loop's order with an
-// ordered `>`. The gradient writes each input row once: an input is 0 + dy of its window when
-// argmax names it, else 0 (each argmax entry lies in its own window).
-#include <stdlib.h>
+// ordered `>` (AVX2: a row of 8 windows or more ends with a chunk overlapping the one before,
+// which rewrites equal values; a shorter row is one masked chunk). The gradient writes each
+// input row once: an input is 0 + dy of its window when argmax names it, else 0 (each argmax
+// entry lies in its own window). It runs only at AVX-512 and on rows of 8 windows or more:
+// elsewhere the plain loop (clear, then one add per window) was as fast or faster
+// (benchmarks/README.md), so AVX2 has no gradient here.
 #include <string.h>
 #include "mia_pool.h"
 
@@ -57,18 +60,16 @@ MIA_P_AVX2 static void forward_avx2(const float *x, ptrdiff_t channels, ptrdiff_
             const ptrdiff_t r0 = c * h * w + 2 * oy * w;
             float *yr = y + (c * oh + oy) * ow;
             int32_t *ar = argmax + (c * oh + oy) * ow;
-            for (ptrdiff_t ox = 0; ox < ow; ox += 8) {
-                const ptrdiff_t lanes = pmin(8, ow - ox);
+            for (ptrdiff_t ox0 = 0; ox0 < ow; ox0 += 8) {
+                // The last chunk ends at ow, overlapping the one before (equal values again).
+                // Rows under 8 windows: one chunk, loads and stores masked at the row end.
+                const ptrdiff_t ox = ow >= 8 ? pmin(ox0, ow - 8) : 0, lanes = pmin(ow, 8);
                 const float *t = x + r0 + 2 * ox, *b = t + w;
-                __m256 t0, t1, b0, b1;
-                if (lanes == 8) {
-                    t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8);
-                    b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-                } else {
-                    const __m256i lo = first_avx2(2 * lanes), hi = first_avx2(2 * lanes - 8);
-                    t0 = _mm256_maskload_ps(t, lo), t1 = _mm256_maskload_ps(t + 8, hi);
-                    b0 = _mm256_maskload_ps(b, lo), b1 = _mm256_maskload_ps(b + 8, hi);
-                }
+                const __m256i lo = first_avx2(2 * lanes), hi = first_avx2(2 * lanes - 8);
+                const __m256 t0 = lanes == 8 ? _mm256_loadu_ps(t) : _mm256_maskload_ps(t, lo);
+                const __m256 t1 = lanes == 8 ? _mm256_loadu_ps(t + 8) : _mm256_maskload_ps(t + 8, hi);
+                const __m256 b0 = lanes == 8 ? _mm256_loadu_ps(b) : _mm256_maskload_ps(b, lo);
+                const __m256 b1 = lanes == 8 ? _mm256_loadu_ps(b + 8) : _mm256_maskload_ps(b + 8, hi);
                 const __m256i base = _mm256_add_epi32(_mm256_set1_epi32((int)(r0 + 2 * ox)), steps);
                 __m256 m = MIA_HALF_AVX2(t0, t1, 0x88);
                 __m256i best = base;
@@ -80,50 +81,11 @@ MIA_P_AVX2 static void forward_avx2(const float *x, ptrdiff_t channels, ptrdiff_
                     _mm256_storeu_ps(yr + ox, m);
                     _mm256_storeu_si256((__m256i *)(ar + ox), best);
                 } else {
-                    const __m256i store = first_avx2(lanes);
-                    _mm256_maskstore_ps(yr + ox, store, m);
-                    _mm256_maskstore_epi32((int *)(ar + ox), store, best);
+                    _mm256_maskstore_ps(yr + ox, first_avx2(lanes), m);
+                    _mm256_maskstore_epi32((int *)(ar + ox), first_avx2(lanes), best);
                 }
             }
         }
-    }
-}
-
-MIA_P_AVX2 static void backward_avx2(const float *dy, const int32_t *argmax, ptrdiff_t channels, ptrdiff_t h,
-                                     ptrdiff_t w, float *dx) {
-    const ptrdiff_t oh = h / 2, ow = w / 2;
-    const __m256i steps = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
-    for (ptrdiff_t c = 0; c < channels; c++) {
-        for (ptrdiff_t oy = 0; oy < oh; oy++) {
-            const ptrdiff_t r0 = c * h * w + 2 * oy * w;
-            const float *dr = dy + (c * oh + oy) * ow;
-            const int32_t *ar = argmax + (c * oh + oy) * ow;
-            for (ptrdiff_t ox = 0; ox < ow; ox += 8) {
-                const ptrdiff_t lanes = pmin(8, ow - ox);
-                const __m256i in = first_avx2(lanes);
-                const __m256i a = _mm256_maskload_epi32((const int *)(ar + ox), in);
-                const __m256 d = _mm256_add_ps(_mm256_setzero_ps(), _mm256_maskload_ps(dr + ox, in));
-                const __m256i base = _mm256_add_epi32(_mm256_set1_epi32((int)(r0 + 2 * ox)), steps);
-#define MIA_PICK(off) \
-    _mm256_and_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(a, _mm256_add_epi32(base, _mm256_set1_epi32(off)))), d)
-                const __m256 tl = MIA_PICK(0), tr = MIA_PICK(1), bl = MIA_PICK((int)w), br = MIA_PICK((int)w + 1);
-#undef MIA_PICK
-                const __m256 t_lo = _mm256_unpacklo_ps(tl, tr), t_hi = _mm256_unpackhi_ps(tl, tr);
-                const __m256 b_lo = _mm256_unpacklo_ps(bl, br), b_hi = _mm256_unpackhi_ps(bl, br);
-                float *t = dx + r0 + 2 * ox, *b = t + w;
-                const __m256 t0 = _mm256_permute2f128_ps(t_lo, t_hi, 0x20), t1 = _mm256_permute2f128_ps(t_lo, t_hi, 0x31);
-                const __m256 b0 = _mm256_permute2f128_ps(b_lo, b_hi, 0x20), b1 = _mm256_permute2f128_ps(b_lo, b_hi, 0x31);
-                if (lanes == 8) {
-                    _mm256_storeu_ps(t, t0), _mm256_storeu_ps(t + 8, t1);
-                    _mm256_storeu_ps(b, b0), _mm256_storeu_ps(b + 8, b1);
-                } else {
-                    const __m256i lo = first_avx2(2 * lanes), hi = first_avx2(2 * lanes - 8);
-                    _mm256_maskstore_ps(t, lo, t0), _mm256_maskstore_ps(t + 8, hi, t1);
-                    _mm256_maskstore_ps(b, lo, b0), _mm256_maskstore_ps(b + 8, hi, b1);
-                }
-            }
-        }
-        zero_unread(dx + c * h * w, h, w);
     }
 }
 
@@ -158,7 +120,8 @@ MIA_P_AVX512 static void forward_avx512(const float *x, ptrdiff_t channels, ptrd
                 const __m512i base = _mm512_add_epi32(_mm512_set1_epi32((int)(r0 + 2 * ox)), even);
                 __m512 m = _mm512_permutex2var_ps(t0, even, t1);
                 __m512i best = base;
-                take_avx512(&m, &best, _mm512_permutex2var_ps(t0, odd, t1), _mm512_add_epi32(base, _mm512_set1_epi32(1)));
+                take_avx512(
+                    &m, &best, _mm512_permutex2var_ps(t0, odd, t1), _mm512_add_epi32(base, _mm512_set1_epi32(1)));
                 take_avx512(
                     &m, &best, _mm512_permutex2var_ps(b0, even, b1), _mm512_add_epi32(base, _mm512_set1_epi32((int)w)));
                 take_avx512(&m, &best, _mm512_permutex2var_ps(b0, odd, b1),
@@ -206,26 +169,26 @@ MIA_P_AVX512 static void backward_avx512(const float *dy, const int32_t *argmax,
 }
 #endif
 
-void mia_maxpool2_forward(int level, const float *x, ptrdiff_t channels, ptrdiff_t height, ptrdiff_t width,
-                          float *y, int32_t *argmax) {
+int mia_maxpool2_forward(int level, const float *x, ptrdiff_t channels, ptrdiff_t height, ptrdiff_t width,
+                         float *y, int32_t *argmax) {
 #if defined(__x86_64__)
     if (height >= 2 && width >= 2) {
-        if (level == MIA_KERNELS_AVX512) { forward_avx512(x, channels, height, width, y, argmax); return; }
-        if (level == MIA_KERNELS_AVX2) { forward_avx2(x, channels, height, width, y, argmax); return; }
+        if (level == MIA_KERNELS_AVX512) { forward_avx512(x, channels, height, width, y, argmax); return 1; }
+        if (level == MIA_KERNELS_AVX2) { forward_avx2(x, channels, height, width, y, argmax); return 1; }
     }
 #endif
     (void)level, (void)x, (void)channels, (void)height, (void)width, (void)y, (void)argmax;
-    abort();
+    return 0;
 }
 
-void mia_maxpool2_backward(int level, const float *dy, const int32_t *argmax, ptrdiff_t channels, ptrdiff_t height,
-                           ptrdiff_t width, float *dx) {
+int mia_maxpool2_backward(int level, const float *dy, const int32_t *argmax, ptrdiff_t channels, ptrdiff_t height,
+                          ptrdiff_t width, float *dx) {
 #if defined(__x86_64__)
-    if (height >= 2 && width >= 2) {
-        if (level == MIA_KERNELS_AVX512) { backward_avx512(dy, argmax, channels, height, width, dx); return; }
-        if (level == MIA_KERNELS_AVX2) { backward_avx2(dy, argmax, channels, height, width, dx); return; }
+    if (height >= 2 && width / 2 >= 8 && level == MIA_KERNELS_AVX512) {
+        backward_avx512(dy, argmax, channels, height, width, dx);
+        return 1;
     }
 #endif
     (void)level, (void)dy, (void)argmax, (void)channels, (void)height, (void)width, (void)dx;
-    abort();
+    return 0;
 }

@@ -60,10 +60,7 @@ public enum Pointwise {
         _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>, _ f: Activation,
         level: VectorLevel = .current
     ) {
-        if f == .relu && level != .generic {
-            mia_add_row_bias_relu(level.rawValue, y, rows, cols, bias)
-            return
-        }
+        if f == .relu && level != .generic && mia_add_row_bias_relu(level.rawValue, y, rows, cols, bias) != 0 { return }
         for r in 0..<rows {
             let row = y + r &* cols
             let b = bias[r]

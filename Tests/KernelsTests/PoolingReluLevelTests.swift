@@ -85,7 +85,7 @@ func maxPoolEveryLevelGivesThePlainLoopsBits(height: Int, width: Int, channels: 
     }
 }
 
-@Test(arguments: [(6, 784), (16, 100), (3, 1), (2, 15), (2, 17), (1, 33), (4, 8), (2, 0)])
+@Test(arguments: [(6, 784), (16, 100), (3, 1), (2, 15), (2, 17), (1, 33), (4, 8), (2, 0), (5, 9), (3, 40), (7, 23)])
 func reluPassesEveryLevelGiveThePlainLoopsBits(rows: Int, cols: Int) {
     let y0 = awkward(rows * cols, seed: UInt64(rows * 7919 + cols))
     var bias = awkward(rows, seed: UInt64(cols + 1))
