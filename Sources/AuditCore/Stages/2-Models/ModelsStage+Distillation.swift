@@ -114,24 +114,17 @@ extension ModelsStage {
         _ key: String, role: String, _ backend: ResolvedComponent, _ records: [Float], _ labels: [Int32],
         _ soft: [Float], _ population: Population, _ spec: ModelSpec, _ seed: UInt64
     ) throws -> [[Float]] {
-        let n = population.auditCount, c = spec.classCount, e = config.trajectory.epochs
-        let audit = Array(population.features[0..<(n * spec.featureSize)])
+        let e = config.trajectory.epochs
         let model = try DynamicModel(backend.info, optionsJSON: backend.optionsJSON, spec: spec, bridge: bridge(role))
         var logits: [[Float]] = []
         let start = Date()
         let history = try model.train(
             features: records, labels: labels, seed: seed, checkpointEpochs: Array(1...e),
             onCheckpoint: { epoch in
-                let file = store.checkpointModelPath(key, epoch: epoch)
-                try store.saveFile(model, to: file)
-                let copy = try DynamicModel(
-                    backend.info, optionsJSON: backend.optionsJSON, spec: spec, bridge: bridge("\(role) epoch \(epoch)")
+                try store.saveFile(model, to: store.checkpointModelPath(key, epoch: epoch))
+                logits.append(
+                    try checkpointLogits(key, role: role, epoch: epoch, backend, populationRecords: 0, population, spec)
                 )
-                try copy.load(from: file)
-                let z = try copy.predict(features: audit, count: n)
-                try storeLogits(
-                    z, shape: [n, c], to: store.checkpointLogitsPath(key, audit: n, population: 0, epoch: epoch))
-                logits.append(z)
             },
             softTargets: SoftTargetRequest(probabilities: soft, temperature: config.trajectory.temperature))
         guard logits.count == e else {
