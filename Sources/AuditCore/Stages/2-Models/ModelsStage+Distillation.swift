@@ -75,17 +75,10 @@ extension ModelsStage {
             logger.info("\(role): reused from store \(key)")
             return (key, stored)
         }
-        while true {
-            if let claim = try Claim.acquire(in: store.folder(key)) {
-                defer { claim.release() }
-                if let stored = storedStudent(key, n: n, c: c) { return (key, stored) }
-                return (key, try trainStudent(key, role: role, backend, records, labels, soft, population, spec, seed))
-            }
-            logger.info("\(role) is being trained by another worker")
-            Thread.sleep(forTimeInterval: 1)
-            if cancellation.isCancelled { throw PluginError(.cancelled, "interrupted while waiting for \(role)") }
-            if let stored = storedStudent(key, n: n, c: c) { return (key, stored) }
-        }
+        let logits = try underClaim(
+            key, role, reusable: { storedStudent(key, n: n, c: c) },
+            train: { try trainStudent(key, role: role, backend, records, labels, soft, population, spec, seed) })
+        return (key, logits)
     }
 
     /// The `model:` backend with its options, `epochs` set to the distillation epochs.
