@@ -38,8 +38,7 @@ extension ModelsStage {
         try store.saveFile(model, to: store.checkpointModelPath(job.key, epoch: epoch))
         try checkpointLogits(
             job.key, role: job.role, epoch: epoch, plan.model, populationRecords: population.populationCount,
-            population,
-            spec)
+            population, spec)
         logger.info("\(job.role): checkpoint of epoch \(epoch) kept")
     }
 
