@@ -264,6 +264,7 @@ struct Plan: ParsableCommand {
             print("  to train:            \(status.missing.count)")
             print("store: \(plan.config.modelStore)")
             for job in status.missing.prefix(10) { print("  missing: \(job.role) \(job.key.prefix(16))") }
+            if let students = try runner.studentStatus(status) { printStudents(students) }
             guard !status.missing.isEmpty else { return }
             let layout = runner.trainingLayout(missing: status.missing.count)
             let setting = plan.config.parallelModels.map { "\($0)" } ?? "auto"

@@ -77,41 +77,11 @@ final class Optimizer {
                 }
             }
         case .adam, .adamw:
-            let m = first.pointer + offset
-            let v = second.pointer + offset
             let t = Float(steps)
-            let stepSize = lr / (1 - powf(beta1, t))
-            let correction2 = (1 - powf(beta2, t)).squareRoot()
-            let l2: Float = kind == .adam ? wd : 0
-            let decay: Float = kind == .adamw ? 1 - lr * wd : 1
-            // Eight lanes at a time in explicit vectors, then the tail; both compute the same
-            // expression per element, so the split does not change any result.
-            typealias V = SIMD8<Float>
-            let (b1, b2, eps) = (V(repeating: beta1), V(repeating: beta2), V(repeating: epsilon))
-            let (c1, c2) = (V(repeating: 1 - beta1), V(repeating: 1 - beta2))
-            let (vl2, vdecay, vstep, vcorr) = (
-                V(repeating: l2), V(repeating: decay), V(repeating: stepSize), V(repeating: correction2)
-            )
-            var i = 0
-            while i &+ 8 <= count {
-                var pi = UnsafeRawPointer(p + i).loadUnaligned(as: V.self) * vdecay
-                let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) + vl2 * pi
-                let mi = b1 * UnsafeRawPointer(m + i).loadUnaligned(as: V.self) + c1 * gi
-                let vi = b2 * UnsafeRawPointer(v + i).loadUnaligned(as: V.self) + c2 * (gi * gi)
-                pi -= vstep * mi / (vi.squareRoot() / vcorr + eps)
-                UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
-                UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
-                UnsafeMutableRawPointer(p + i).storeBytes(of: pi, as: V.self)
-                i &+= 8
-            }
-            while i < count {
-                let pi = p[i] * decay
-                let gi = g[i] + l2 * pi
-                m[i] = beta1 * m[i] + (1 - beta1) * gi
-                v[i] = beta2 * v[i] + (1 - beta2) * (gi * gi)
-                p[i] = pi - stepSize * m[i] / (v[i].squareRoot() / correction2 + epsilon)
-                i &+= 1
-            }
+            let adam = AdamStep(
+                decay: kind == .adamw ? 1 - lr * wd : 1, l2: kind == .adam ? wd : 0, beta1: beta1, beta2: beta2,
+                stepSize: lr / (1 - powf(beta1, t)), correction2: (1 - powf(beta2, t)).squareRoot(), epsilon: epsilon)
+            adam.apply(p, g, first.pointer + offset, second.pointer + offset, count: count)
         }
     }
 }

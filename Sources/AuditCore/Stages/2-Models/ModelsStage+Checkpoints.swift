@@ -36,29 +36,29 @@ extension ModelsStage {
         throws
     {
         try store.saveFile(model, to: store.checkpointModelPath(job.key, epoch: epoch))
-        let logits = try predictCheckpoint(job.key, role: job.role, epoch: epoch, population, spec)
-        try writeCheckpointLogits(logits, job.key, epoch: epoch, population, spec)
+        try checkpointLogits(
+            job.key, role: job.role, epoch: epoch, plan.model, populationRecords: population.populationCount,
+            population, spec)
         logger.info("\(job.role): checkpoint of epoch \(epoch) kept")
     }
 
-    /// Logits of the stored checkpoint of `key` at `epoch`, from a fresh instance.
-    func predictCheckpoint(_ key: String, role: String, epoch: Int, _ population: Population, _ spec: ModelSpec) throws
-        -> [Float]
-    {
+    /// The logits of the stored checkpoint of `key` at `epoch`, from a fresh instance of `backend`,
+    /// on the audit records and the first `p` population records (all of them for the audit's
+    /// models, none for a distillation student): computed, stored (`logits-<N>-<p>-epoch<E>.npy`)
+    /// and returned.
+    @discardableResult
+    func checkpointLogits(
+        _ key: String, role: String, epoch: Int, _ backend: ResolvedComponent, populationRecords p: Int,
+        _ population: Population, _ spec: ModelSpec
+    ) throws -> [Float] {
+        let n = population.auditCount
         let copy = try DynamicModel(
-            plan.model.info, optionsJSON: plan.model.optionsJSON, spec: spec, bridge: bridge("\(role) epoch \(epoch)"))
+            backend.info, optionsJSON: backend.optionsJSON, spec: spec, bridge: bridge("\(role) epoch \(epoch)"))
         try copy.load(from: store.checkpointModelPath(key, epoch: epoch))
-        return try copy.predict(
-            features: population.features, count: population.auditCount + population.populationCount)
-    }
-
-    func writeCheckpointLogits(
-        _ logits: [Float], _ key: String, epoch: Int, _ population: Population, _ spec: ModelSpec
-    ) throws {
-        let total = population.auditCount + population.populationCount
-        let path = store.checkpointLogitsPath(
-            key, audit: population.auditCount, population: population.populationCount, epoch: epoch)
-        try storeLogits(logits, shape: [total, spec.classCount], to: path)
+        let logits = try copy.predict(features: population.features, count: n + p)
+        let path = store.checkpointLogitsPath(key, audit: n, population: p, epoch: epoch)
+        try storeLogits(logits, shape: [n + p, spec.classCount], to: path)
+        return logits
     }
 
     /// The file of `model`'s logits at `epoch`: stored, or computed from its stored checkpoint
@@ -74,8 +74,9 @@ extension ModelsStage {
         guard FileManager.default.fileExists(atPath: store.checkpointModelPath(model.key, epoch: epoch)) else {
             return nil
         }
-        let logits = try predictCheckpoint(model.key, role: model.role, epoch: epoch, population, spec)
-        try writeCheckpointLogits(logits, model.key, epoch: epoch, population, spec)
+        try checkpointLogits(
+            model.key, role: model.role, epoch: epoch, plan.model, populationRecords: population.populationCount,
+            population, spec)
         return path
     }
 }

@@ -47,13 +47,46 @@ extension ModelsStage {
     func student(of teacher: TrainedModel, _ population: Population, _ spec: ModelSpec) throws
         -> (key: String, logits: [[Float]])
     {
+        let n = population.auditCount, c = spec.classCount
+        let s = try studentRecipe(teacher.key, teacher.role, logits: try teacher.loadLogits(), population, spec)
+        let key = s.key, role = s.role
+        if let stored = storedStudent(key, n: n, c: c) {
+            logger.info("\(role): reused from store \(key)")
+            return (key, stored)
+        }
+        let logits = try underClaim(
+            key, role, reusable: { storedStudent(key, n: n, c: c) },
+            train: {
+                try trainStudent(
+                    key, role: role, s.backend, s.records, s.labels, s.softTargets, population, spec, s.seed)
+            })
+        return (key, logits)
+    }
+
+    /// What determines a student, and its key (`Provenance.studentKey`).
+    struct StudentRecipe {
+        var key: String
+        var role: String
+        var backend: ResolvedComponent
+        /// The population records [P, features] and their labels: what the student trains on.
+        var records: [Float]
+        var labels: [Int32]
+        /// The teacher's softmax(z / T) on those records [P, C].
+        var softTargets: [Float]
+        var seed: UInt64
+    }
+
+    /// The recipe of the student of the model `teacherKey` (`teacherRole`), from its logits on
+    /// every audit and population record (`all`, [N + P, C]).
+    func studentRecipe(
+        _ teacherKey: String, _ teacherRole: String, logits all: [Float], _ population: Population, _ spec: ModelSpec
+    ) throws -> StudentRecipe {
         let t = config.trajectory
         let n = population.auditCount, p = population.populationCount, c = spec.classCount
         let size = spec.featureSize
-        let all = try teacher.loadLogits()
         guard all.count >= (n + p) * c else {
             throw PluginError(
-                .internal, "\(teacher.role): \(all.count) logits, expected [\(n + p), \(c)] for its soft targets")
+                .internal, "\(teacherRole): \(all.count) logits, expected [\(n + p), \(c)] for its soft targets")
         }
         let records = Array(population.features[(n * size)..<((n + p) * size)])
         let labels = Array(population.labels[n..<(n + p)])
@@ -61,31 +94,18 @@ extension ModelsStage {
         guard teacherLogits.allSatisfy(\.isFinite) else {
             throw PluginError(
                 .invalidArgument,
-                "\(teacher.role) gave non-finite logits on the population records: it cannot be distilled (soft targets need logits)"
+                "\(teacherRole) gave non-finite logits on the population records: it cannot be distilled (soft targets need logits)"
             )
         }
         let soft = Self.softTargets(teacherLogits, classes: c, temperature: t.temperature)
         let backend = studentBackend()
-        let seed = Provenance.seed(run: config.seed, name: "distillation student of \(teacher.role)")
+        let seed = Provenance.seed(run: config.seed, name: "distillation student of \(teacherRole)")
         let key = provenance.studentKey(
-            teacher: teacher.key, backend: backend, records: records, labels: labels, softTargets: soft,
+            teacher: teacherKey, backend: backend, records: records, labels: labels, softTargets: soft,
             temperature: t.temperature, epochs: t.epochs, seed: seed)
-        let role = "student of \(teacher.role)"
-        if let stored = storedStudent(key, n: n, c: c) {
-            logger.info("\(role): reused from store \(key)")
-            return (key, stored)
-        }
-        while true {
-            if let claim = try Claim.acquire(in: store.folder(key)) {
-                defer { claim.release() }
-                if let stored = storedStudent(key, n: n, c: c) { return (key, stored) }
-                return (key, try trainStudent(key, role: role, backend, records, labels, soft, population, spec, seed))
-            }
-            logger.info("\(role) is being trained by another worker")
-            Thread.sleep(forTimeInterval: 1)
-            if cancellation.isCancelled { throw PluginError(.cancelled, "interrupted while waiting for \(role)") }
-            if let stored = storedStudent(key, n: n, c: c) { return (key, stored) }
-        }
+        return StudentRecipe(
+            key: key, role: "student of \(teacherRole)", backend: backend, records: records, labels: labels,
+            softTargets: soft, seed: seed)
     }
 
     /// The `model:` backend with its options, `epochs` set to the distillation epochs.
@@ -114,24 +134,17 @@ extension ModelsStage {
         _ key: String, role: String, _ backend: ResolvedComponent, _ records: [Float], _ labels: [Int32],
         _ soft: [Float], _ population: Population, _ spec: ModelSpec, _ seed: UInt64
     ) throws -> [[Float]] {
-        let n = population.auditCount, c = spec.classCount, e = config.trajectory.epochs
-        let audit = Array(population.features[0..<(n * spec.featureSize)])
+        let e = config.trajectory.epochs
         let model = try DynamicModel(backend.info, optionsJSON: backend.optionsJSON, spec: spec, bridge: bridge(role))
         var logits: [[Float]] = []
         let start = Date()
         let history = try model.train(
             features: records, labels: labels, seed: seed, checkpointEpochs: Array(1...e),
             onCheckpoint: { epoch in
-                let file = store.checkpointModelPath(key, epoch: epoch)
-                try store.saveFile(model, to: file)
-                let copy = try DynamicModel(
-                    backend.info, optionsJSON: backend.optionsJSON, spec: spec, bridge: bridge("\(role) epoch \(epoch)")
+                try store.saveFile(model, to: store.checkpointModelPath(key, epoch: epoch))
+                logits.append(
+                    try checkpointLogits(key, role: role, epoch: epoch, backend, populationRecords: 0, population, spec)
                 )
-                try copy.load(from: file)
-                let z = try copy.predict(features: audit, count: n)
-                try storeLogits(
-                    z, shape: [n, c], to: store.checkpointLogitsPath(key, audit: n, population: 0, epoch: epoch))
-                logits.append(z)
             },
             softTargets: SoftTargetRequest(probabilities: soft, temperature: config.trajectory.temperature))
         guard logits.count == e else {

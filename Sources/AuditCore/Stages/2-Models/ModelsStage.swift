@@ -148,16 +148,21 @@ extension ModelsStage {
                 guard let job else { return }
                 do {
                     if reusable(job) { continue }
-                    guard let claim = try Claim.acquire(in: store.folder(job.key)) else {
-                        logger.info("\(job.role) is being trained by another worker")
+                    // Trained here: true; finished by another worker while we claimed: false.
+                    let attempt = try underClaimOnce(
+                        job.key, job.role, reusable: { reusable(job) ? false : nil },
+                        train: {
+                            try train(job, population, spec) { epoch in
+                                self.progress.report(
+                                    task: "  \(job.role): epoch", done: epoch.epoch, total: epochs ?? 0)
+                            }
+                            return true
+                        })
+                    guard let trainedHere = attempt else {
                         if wait { lock.withLock { queue.append(job) }; Thread.sleep(forTimeInterval: 1) }
                         continue
                     }
-                    defer { claim.release() }
-                    if reusable(job) { continue }  // finished while we claimed
-                    try train(job, population, spec) { epoch in
-                        self.progress.report(task: "  \(job.role): epoch", done: epoch.epoch, total: epochs ?? 0)
-                    }
+                    guard trainedHere else { continue }
                     let done = lock.withLock {
                         trained += 1; return trained
                     }
