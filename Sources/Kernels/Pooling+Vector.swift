@@ -1,5 +1,6 @@
 /// The 2×2, stride-2 max pool of one output row in SIMD vectors (LeNet-5's pools; W1's profile
-/// had the scalar loop at 7 % of training).
+/// had the scalar loop at 7 % of training): the generic level's code, Swift's SIMD compiling to
+/// SSE2; AVX2 and AVX-512 run CKernels/pool.c instead (`Pooling+C`).
 ///
 /// Bit-identical to the scalar loop of `Pooling.maxForward`, maxima and argmax alike: the four
 /// window entries are compared in the same order (top-left, top-right, bottom-left,

@@ -1,7 +1,8 @@
 import CKernels
 import Foundation
 
-/// The instruction set the C kernels (Sources/CKernels: im2col, col2im) run with, chosen once
+/// The instruction set the C kernels (Sources/CKernels: im2col, col2im, direct convolution, max
+/// pooling, ReLU) run with, chosen once
 /// per process from cpuid, so one binary uses AVX-512 or AVX2 where the CPU has them and plain
 /// code on any other x86-64 (or another architecture). Every level gives the same bits.
 ///
