@@ -76,4 +76,42 @@ import Testing
         #expect(empiricalEpsilonLowerBound(roc, delta: 1e-5) == exhaustive)
         if separation >= 1.5 { #expect(exhaustive > 0.5) }
     }
+
+    /// The screen's floors are certified: never above the Clopper-Pearson upper bound they stand
+    /// for, and close enough to it to prune (at least half of the way from k/n for n ≥ 100).
+    @Test(arguments: [0.95, 0.99])
+    func clopperPearsonFloorsLieBelowTheUpperBounds(confidence: Double) {
+        let floors = ClopperPearsonFloor(confidence: confidence)
+        for n in [1, 2, 3, 7, 20, 100, 1000, 5000, 10000] {
+            let ks =
+                n <= 100
+                ? Array(0...n)
+                : Array(Set([0, 1, 2, 3, n / 3, n / 2, n - 2, n - 1, n] + stride(from: 0, through: n, by: n / 40)))
+            for k in ks {
+                let upper = clopperPearson(successes: k, trials: n, confidence: confidence).upper
+                let floor = floors.floor(successes: k, trials: n)
+                let p = Double(k) / Double(n)
+                #expect(floor <= upper, "k \(k) of \(n): floor \(floor) above \(upper)")
+                if n >= 100, k < n {
+                    #expect(floor - p >= 0.5 * (upper - p), "k \(k) of \(n): floor \(floor) prunes little")
+                }
+            }
+        }
+    }
+
+    /// The screened search returns the unscreened one's ε and threshold, bit for bit, on balanced
+    /// classes (where mirrored points give equal ε) and unbalanced ones, from chance to strong.
+    @Test(arguments: [(0.0, 500, 500), (0.15, 2000, 2000), (0.6, 1500, 900), (2.5, 300, 700)])
+    func theScreenChangesNeitherTheBoundNorItsThreshold(separation: Double, members: Int, nonMembers: Int) {
+        var rng = SeededRandom(seed: UInt64(members * 7 + nonMembers))
+        let member = (0..<(members + nonMembers)).map { $0 < members }
+        let scores = member.map { m in ((rng.nextGaussian() + (m ? separation : 0)) * 50).rounded() / 50 }
+        let roc = rocCurve(scores: scores, isMember: member)
+        for confidence in [0.9, 0.95] {
+            let screened = bestEpsilonPoint(roc, delta: 1e-5, confidence: confidence)
+            let plain = bestEpsilonPoint(roc, delta: 1e-5, confidence: confidence, screened: false)
+            #expect(screened.epsilon.bitPattern == plain.epsilon.bitPattern)
+            #expect(screened.threshold == plain.threshold)
+        }
+    }
 }

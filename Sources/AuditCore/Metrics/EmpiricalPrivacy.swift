@@ -56,7 +56,13 @@ func epsilonFromRates(_ fpr: Double, _ fnr: Double, delta: Double) -> Double {
 
 /// The ROC point with the largest ε (see `empiricalEpsilonLowerBound`) and its threshold
 /// (`score >= threshold` means "member"); nil threshold when no point gives more than 0.
-func bestEpsilonPoint(_ roc: ROCCurve, delta: Double, confidence: Double) -> (epsilon: Double, threshold: Double?) {
+///
+/// `screened` (the default) skips the root searches of points whose certified ceiling
+/// (`ClopperPearsonFloor`) is not above the best ε found so far: such a point could not replace
+/// it, so the result, threshold included, is the unscreened search's (tested both ways).
+func bestEpsilonPoint(
+    _ roc: ROCCurve, delta: Double, confidence: Double, screened: Bool = true
+) -> (epsilon: Double, threshold: Double?) {
     let positives = roc.memberCount, negatives = roc.nonMemberCount
     guard positives > 0, negatives > 0 else { return (0, nil) }
     // Counts of each ROC point: false positives rise and false negatives fall along the curve.
@@ -79,9 +85,17 @@ func bestEpsilonPoint(_ roc: ROCCurve, delta: Double, confidence: Double) -> (ep
     let ranked = front.map { (point: $0, bound: optimistic($0)) }.sorted { $0.bound > $1.bound }
     var best = 0.0
     var threshold: Double? = nil
+    let floors = ClopperPearsonFloor(confidence: confidence)
     for candidate in ranked {
         // Bounds within rounding of the best are still visited: the result is the exhaustive one.
         if candidate.bound <= best - 1e-9 * max(1, best) { break }
+        if screened, best > 0,
+            floors.epsilonCeiling(
+                fp: candidate.point.fp, negatives: negatives, fn: candidate.point.fn, positives: positives,
+                delta: delta) <= best - 1e-9 * max(1, best)
+        {
+            continue
+        }
         let value = epsilonFromCounts(
             fp: candidate.point.fp, negatives: negatives, fn: candidate.point.fn,
             positives: positives, delta: delta, confidence: confidence)
