@@ -70,9 +70,9 @@ MIA_T_AVX2 static inline float sum16_avx2(const __m256 *a) { return sum8_tail(_m
 #define V_STORE_N(p, v, n) store_n_avx2(p, v, n)
 #define V_FMA_N(a, b, c, n) fma_n_avx2(a, b, c, n)
 #define V_SUM16(acc) sum16_avx2(acc)
-#define FWD_OB 4
+#define FWD_OB 6
 #define FWD_RB 2
-#define DX_CB 4
+#define DX_CB 6
 #define DX_RB 2
 #define DW_OB 2
 #define DW_KB 3
