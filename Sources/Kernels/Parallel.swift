@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 /// Runs independent pieces of work on the cores the host gave BLAS.
@@ -34,6 +35,32 @@ public enum Parallel {
         // Safe by the contract above; concurrentPerform returns only when every call has ended.
         nonisolated(unsafe) let body = body
         DispatchQueue.concurrentPerform(iterations: count) { body($0) }
+    }
+
+    /// Calls `body(i)` for i in 0..<count, each on a thread of its own (this one runs 0), and
+    /// returns when all are done; same contract as `perform`. Unlike `perform`, the calls do not
+    /// run inside a `concurrentPerform`: libdispatch runs a `concurrentPerform` nested in one of
+    /// n iterations on cores / n threads, so a side-by-side training that later gets the idle
+    /// cores (`ModelsStage.handOverThreads`) would still run its shards one after the other.
+    public static func onOwnThreads(_ count: Int, _ body: @escaping (Int) -> Void) {
+        guard count > 1 else {
+            if count == 1 { body(0) }
+            return
+        }
+        // Safe by `perform`'s contract; `done.wait()` returns only when every call has ended.
+        nonisolated(unsafe) let body = body
+        let done = DispatchGroup()
+        for i in 1..<count {
+            done.enter()
+            let thread = Thread {
+                body(i)
+                done.leave()
+            }
+            thread.stackSize = 8 << 20  // a training's stack, as the main thread's
+            thread.start()
+        }
+        body(0)
+        done.wait()
     }
 
     /// Calls `body(i)` for i in 0..<count on at most `BLAS.threadCount` threads (this one among

@@ -5,7 +5,8 @@
 /// `threads / N` BLAS threads each (at least 1); 1 trains one model at a time on all
 /// `run.threads`. `auto` (the default) trains `run.threads` models side by side, one BLAS thread
 /// each: on the 2-core machine of benchmarks/parallel/README.md that beat one model on both
-/// cores for every model measured (LeNet-5 and two MLPs; figures there).
+/// cores for every model measured (LeNet-5 and two MLPs; figures there). When the queue runs
+/// dry, the models still training take the idle threads (`ModelsStage.handOverThreads`).
 public struct TrainingLayout: Equatable, Sendable, CustomStringConvertible {
     /// Models trained at once.
     public var sideBySide: Int

@@ -45,7 +45,8 @@ public struct TrialMeasurement: Sendable {
     }
 
     /// The expected wall seconds of training `count` models `layout.sideBySide` at a time:
-    /// seconds per model × ⌈count / side by side⌉ rounds.
+    /// seconds per model × ⌈count / side by side⌉ rounds (an upper bound when the last round is
+    /// not full: its models take the idle threads, by a factor the trial does not measure).
     public static func expectedSeconds(perModel: Double, count: Int, layout: TrainingLayout) -> Double {
         perModel * Double(rounds(count: count, layout: layout))
     }

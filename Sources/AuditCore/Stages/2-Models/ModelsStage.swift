@@ -137,12 +137,17 @@ extension ModelsStage {
         var queue = missing
         var failures: [Error] = []
         var trained = 0
+        var running = workers
         let epochs = try? PluginOptions(plan.model.options).int("epochs")
         progress.report(task: "training models", done: 0, total: missing.count)
-        Parallel.perform(workers) { _ in  // shares `queue`, `failures`, `trained` under `lock`
+        Parallel.onOwnThreads(workers) { _ in  // shares `queue`, `failures`, `trained`, `running` under `lock`
             while true {
                 let job: ModelJob? = lock.withLock {
-                    guard failures.isEmpty, !queue.isEmpty, !cancellation.isCancelled else { return nil }
+                    guard failures.isEmpty, !queue.isEmpty, !cancellation.isCancelled else {
+                        running -= 1
+                        handOverThreads(layout, workersLeft: running)
+                        return nil
+                    }
                     return queue.removeFirst()
                 }
                 guard let job else { return }
@@ -179,6 +184,22 @@ extension ModelsStage {
         }
         if let first = failures.first { throw first }
         return trained
+    }
+
+    /// When a side-by-side worker finds the queue empty, the models still training share its
+    /// threads: `run.threads` over the workers left (W1's five models on two cores ran the fifth
+    /// on one core while the other idled). A model's bits do not depend on the thread count, even
+    /// one that changes mid-training (`Network.shards` and `GEMMPieces` are fixed by the shape;
+    /// `GroupTrainingFingerprintTests`), so this changes only the wall time. The count reaches the
+    /// plugins' copies of Kernels through the environment (`BLASThreads`): replacing the value of
+    /// a variable that exists swaps one pointer in glibc, and the string it replaces stays
+    /// allocated, so the training threads' concurrent reads see the old count or the new one.
+    private func handOverThreads(_ layout: TrainingLayout, workersLeft: Int) {
+        guard layout.sideBySide > 1, workersLeft > 0 else { return }
+        let share = max(layout.blasThreads, config.threads / workersLeft)
+        guard share != BLAS.threadCount else { return }
+        BLAS.setThreadCount(share)
+        logger.info("queue empty: \(share) BLAS threads for each model still training")
     }
 
     /// Trains one model, saves it, and stores its logits on every audit and population record.
