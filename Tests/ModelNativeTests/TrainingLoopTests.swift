@@ -141,3 +141,40 @@ func zeroEpochsGiveTheSeededInitialisationForEveryKindOfTraining(_ kind: String)
     #expect(try logits(model, x).map(\.bitPattern) == logits(initial, x).map(\.bitPattern), "\(kind)")
     #expect(model.dpEpsilon == (kind == "dp_sgd" ? 0 : nil), "\(kind)")
 }
+
+/// `heldout_every`: the held-out records are evaluated after every N-th epoch and after the last;
+/// those epochs' figures and the weights are the ones of a training that evaluates every epoch
+/// (held-out evaluation is inference only), and the other epochs have no held-out figures.
+/// Early stopping, which compares every epoch, refuses any N but 1.
+@Test(arguments: trainingKinds)
+func heldOutEveryNEpochsKeepsTheWeightsAndTheEvaluatedFigures(_ kind: String) throws {
+    let (x, y) = syntheticData(count: 64, features: 12, seed: 8)
+    let held = syntheticData(count: 30, features: 12, seed: 10)
+    let pub = syntheticData(count: 40, features: 12, seed: 9)
+    var every = optionsOf(kind, checkpointMLP)
+    every["epochs"] = .int(7)
+    var third = every
+    third["heldout_every"] = .int(3)
+    let a = try makeModel(every, shape: [12])
+    let b = try makeModel(third, shape: [12])
+    let all = try trainKind(a, x, y, heldout: held, public: pub, seed: 5)
+    let some = try trainKind(b, x, y, heldout: held, public: pub, seed: 5)
+    #expect(all.map(\.epoch) == Array(1...7) && some.map(\.epoch) == Array(1...7), "\(kind)")
+    #expect(all.allSatisfy { $0.heldoutLoss.isFinite && $0.heldoutAccuracy.isFinite }, "\(kind)")
+    #expect(some.filter { $0.heldoutLoss.isFinite }.map(\.epoch) == [3, 6, 7], "\(kind)")
+    #expect(some.filter { $0.heldoutAccuracy.isFinite }.map(\.epoch) == [3, 6, 7], "\(kind)")
+    for (p, q) in zip(all, some) {
+        #expect(p.trainLoss == q.trainLoss && p.trainAccuracy == q.trainAccuracy, "\(kind) epoch \(p.epoch)")
+        if q.heldoutLoss.isFinite {
+            #expect(p.heldoutLoss == q.heldoutLoss && p.heldoutAccuracy == q.heldoutAccuracy, "\(kind) \(p.epoch)")
+        }
+    }
+    #expect(try logits(a, x) == logits(b, x), "\(kind): the weights do not depend on heldout_every")
+
+    var stopping = third
+    stopping["early_stopping_patience"] = .int(2)
+    #expect(throws: PluginError.self, "\(kind)") { try makeModel(stopping, shape: [12]) }
+    var zero = every
+    zero["heldout_every"] = .int(0)
+    #expect(throws: PluginError.self, "\(kind)") { try makeModel(zero, shape: [12]) }
+}

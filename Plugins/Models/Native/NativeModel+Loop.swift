@@ -71,7 +71,12 @@ extension NativeModel {
         onEpoch: (EpochRecord) -> Void
     ) throws -> Bool {
         let epoch = record.epoch
-        if let hf = data.heldoutFeatures?.baseAddress, let hl = data.heldoutLabels?.baseAddress, data.heldoutCount > 0 {
+        // Every `heldout_every`-th epoch and the last: inference only, so the weights and the
+        // rest of the training do not depend on which epochs are evaluated.
+        let evaluated = epoch % settings.heldoutEvery == 0 || epoch == settings.epochs
+        if evaluated, let hf = data.heldoutFeatures?.baseAddress, let hl = data.heldoutLabels?.baseAddress,
+            data.heldoutCount > 0
+        {
             let h = evaluate(hf, hl, count: data.heldoutCount)
             record.heldoutLoss = h.loss
             record.heldoutAccuracy = h.accuracy

@@ -31,6 +31,7 @@ struct NativeOptions: Equatable {
     var shuffle = true
     var initialization = WeightInit.he
     var earlyStoppingPatience = 0
+    var heldoutEvery = 1
     var checkpointEpochs: [Int] = []
     var checkpointFolder = ""
     var privacy = PrivacyOptions()
@@ -87,6 +88,10 @@ struct NativeOptions: Equatable {
                 "early_stopping_patience", .int, default: "0",
                 "stop when the held-out loss has not improved for this many epochs and keep the best epoch's weights (0: off; needs held-out records; with dp_sgd the epsilon covers every epoch run)"
             ).within(0...1_000_000),
+            OptionSpec(
+                "heldout_every", .int, default: "1",
+                "evaluate the held-out records after every N-th epoch and after the last one (1: every epoch; the history's held-out loss and accuracy are empty in between; the weights do not change with it; early stopping needs 1)"
+            ).within(1...1_000_000),
             OptionSpec(
                 "checkpoint_epochs", .intList, default: "[]",
                 "epochs after which to save the model to checkpoint_folder as epoch-<e>.bin"
@@ -145,6 +150,7 @@ struct NativeOptions: Equatable {
         try read("shuffle", options.bool, into: &shuffle)
         try choice("init", into: &initialization)
         try read("early_stopping_patience", options.int, into: &earlyStoppingPatience)
+        try read("heldout_every", options.int, into: &heldoutEvery)
         try read("checkpoint_epochs", options.ints, into: &checkpointEpochs)
         try read("checkpoint_folder", options.string, into: &checkpointFolder)
         privacy = try PrivacyOptions(options)
@@ -173,6 +179,10 @@ struct NativeOptions: Equatable {
         try require(epochs >= 0, "epochs", ">= 0")
         try require(batchSize >= 1, "batch_size", ">= 1")
         try require(earlyStoppingPatience >= 0, "early_stopping_patience", ">= 0")
+        try require(heldoutEvery >= 1, "heldout_every", ">= 1")
+        try require(
+            earlyStoppingPatience == 0 || heldoutEvery == 1, "heldout_every",
+            "1 when early_stopping_patience is set (early stopping compares every epoch's held-out loss)")
         try require(checkpointEpochs.allSatisfy { $0 >= 1 }, "checkpoint_epochs", "a list of epochs >= 1")
         try require(
             checkpointEpochs.isEmpty || !checkpointFolder.isEmpty, "checkpoint_folder", "set when checkpoint_epochs is")
