@@ -2,7 +2,7 @@
 //
 // Dependency rule (one direction only):
 //   Host -> AuditCore -> PluginKit -> PluginABI
-//   Kernels -> CCPUID (cpuid), CKernels (im2col/col2im and direct convolution in AVX2/AVX-512/plain C); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing; AuditCore -> CFFI (libffi, for attacks that are a plain C function)
+//   Kernels -> CCPUID (cpuid), CKernels (im2col/col2im, direct convolution, max pooling, ReLU passes and the Adam update in AVX2/AVX-512/plain C); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing; AuditCore -> CFFI (libffi, for attacks that are a plain C function)
 //   Plugins see PluginKit and Kernels only, never AuditCore: they are loaded through the C ABI.
 //
 // Inside AuditCore, layers (folders of Sources/AuditCore):
