@@ -114,4 +114,27 @@ import Testing
             #expect(screened.threshold == plain.threshold)
         }
     }
+
+    /// Ties: non-members scored as the members' mirror image give a ROC whose every point has a
+    /// mirror with the counts swapped, and so the same ε. Both searches must pick the same one
+    /// of the two best points (the first in the order of optimistic values).
+    @Test(arguments: [0.3, 0.8, 1.5])
+    func mirroredBestPointsGiveTheUnscreenedThreshold(separation: Double) throws {
+        var rng = SeededRandom(seed: 91)
+        let half = (0..<600).map { _ in ((rng.nextGaussian() + separation / 2) * 40).rounded() / 40 }
+        let scores = half + half.map { -$0 }
+        let member = scores.indices.map { $0 < half.count }
+        let roc = rocCurve(scores: scores, isMember: member)
+        let screened = bestEpsilonPoint(roc, delta: 1e-5, confidence: 0.95)
+        let plain = bestEpsilonPoint(roc, delta: 1e-5, confidence: 0.95, screened: false)
+        #expect(screened.epsilon.bitPattern == plain.epsilon.bitPattern)
+        #expect(screened.threshold == plain.threshold)
+        // The chosen point's mirror has the same ε: the case is a tie.
+        let threshold = try #require(plain.threshold)
+        let fp = scores.indices.filter { !member[$0] && scores[$0] >= threshold }.count
+        let fn = scores.indices.filter { member[$0] && !(scores[$0] >= threshold) }.count
+        #expect(fp != fn, "the best point is its own mirror: no tie")
+        let mirrored = epsilonFromCounts(fp: fn, negatives: 600, fn: fp, positives: 600, delta: 1e-5, confidence: 0.95)
+        #expect(mirrored == plain.epsilon)
+    }
 }

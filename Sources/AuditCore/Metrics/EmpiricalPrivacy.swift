@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import Kernels
 
 /// Clopper-Pearson ("exact") interval for a binomial proportion: `k` successes in `n` trials,
@@ -30,9 +31,10 @@ func clopperPearson(successes k: Int, trials n: Int, confidence: Double = 0.95) 
 /// Exact but not brute force (an N-record ROC has up to N + 1 points, and each Clopper-Pearson
 /// bound is a root search): both terms fall as either count rises, so a point whose false
 /// positives and false negatives are both at least another point's cannot win and is dropped;
-/// the rest are visited from the most promising down, by an optimistic value that puts each
-/// count's maximum-likelihood rate (never above its Clopper-Pearson upper bound) in the formula,
-/// and the search stops once no remaining point's optimistic value exceeds the best exact one.
+/// the rest are ranked by an optimistic value that puts each count's maximum-likelihood rate
+/// (never above its Clopper-Pearson upper bound) in the formula, and searched best first by a
+/// tighter certified ceiling (`bestEpsilonPoint`), until no ceiling or optimistic value left
+/// exceeds the best exact one.
 func empiricalEpsilonLowerBound(_ roc: ROCCurve, delta: Double, confidence: Double = 0.95) -> Double {
     bestEpsilonPoint(roc, delta: delta, confidence: confidence).epsilon
 }
@@ -55,11 +57,15 @@ func epsilonFromRates(_ fpr: Double, _ fnr: Double, delta: Double) -> Double {
 }
 
 /// The ROC point with the largest ε (see `empiricalEpsilonLowerBound`) and its threshold
-/// (`score >= threshold` means "member"); nil threshold when no point gives more than 0.
+/// (`score >= threshold` means "member"); nil threshold when no point gives more than 0. Of
+/// points with equal ε, the first in the order of their optimistic values.
 ///
-/// `screened` (the default) skips the root searches of points whose certified ceiling
-/// (`ClopperPearsonFloor`) is not above the best ε found so far: such a point could not replace
-/// it, so the result, threshold included, is the unscreened search's (tested both ways).
+/// `screened` (the default) runs the root searches best first: each point's certified ceiling
+/// (`ClopperPearsonFloor`, one or two incomplete-beta evaluations) is computed when its
+/// optimistic value could still beat the ceilings already known, the points are searched in the
+/// order of their ceilings, and the search stops once no ceiling or optimistic value left is
+/// above the best ε found. Unscreened, every point is searched in the order of its optimistic
+/// value until that value falls below the best. Both return the same ε and threshold (tested).
 func bestEpsilonPoint(
     _ roc: ROCCurve, delta: Double, confidence: Double, screened: Bool = true
 ) -> (epsilon: Double, threshold: Double?) {
@@ -83,28 +89,53 @@ func bestEpsilonPoint(
         return epsilonFromRates(fpr, fnr, delta: delta)
     }
     let ranked = front.map { (point: $0, bound: optimistic($0)) }.sorted { $0.bound > $1.bound }
+    func exact(_ rank: Int) -> Double {
+        let p = ranked[rank].point
+        return epsilonFromCounts(
+            fp: p.fp, negatives: negatives, fn: p.fn, positives: positives, delta: delta, confidence: confidence)
+    }
     var best = 0.0
-    var threshold: Double? = nil
-    let floors = ClopperPearsonFloor(confidence: confidence)
-    for candidate in ranked {
-        // Bounds within rounding of the best are still visited: the result is the exhaustive one.
-        if candidate.bound <= best - 1e-9 * max(1, best) { break }
-        if screened, best > 0,
-            floors.epsilonCeiling(
-                fp: candidate.point.fp, negatives: negatives, fn: candidate.point.fn, positives: positives,
-                delta: delta) <= best - 1e-9 * max(1, best)
-        {
-            continue
+    var bestRank = Int.max
+    // A point can change the answer only with an ε above this: within rounding of the best
+    // (ties go to the earlier rank), or above 0 while nothing is.
+    func cut() -> Double { best > 0 ? best - 1e-9 * best : 0 }
+    func offer(_ rank: Int, _ value: Double) {
+        if value > best || (value == best && value > 0 && rank < bestRank) { (best, bestRank) = (value, rank) }
+    }
+    if screened {
+        let floors = ClopperPearsonFloor(confidence: confidence)
+        var known = Heap<CeilingCandidate>()
+        var next = 0
+        while true {
+            let nextBound = next < ranked.count ? ranked[next].bound : -.infinity
+            let topCeiling = known.max?.ceiling ?? -.infinity
+            if max(nextBound, topCeiling) <= cut() { break }
+            if nextBound > topCeiling {
+                let p = ranked[next].point
+                let ceiling = floors.epsilonCeiling(
+                    fp: p.fp, negatives: negatives, fn: p.fn, positives: positives, delta: delta)
+                if ceiling > cut() { known.insert(CeilingCandidate(ceiling: ceiling, rank: next)) }
+                next += 1
+            } else {
+                let candidate = known.removeMax()
+                offer(candidate.rank, exact(candidate.rank))
+            }
         }
-        let value = epsilonFromCounts(
-            fp: candidate.point.fp, negatives: negatives, fn: candidate.point.fn,
-            positives: positives, delta: delta, confidence: confidence)
-        if value > best {
-            best = value
-            threshold = candidate.point.threshold
+    } else {
+        for rank in ranked.indices {
+            if ranked[rank].bound <= cut() { break }
+            offer(rank, exact(rank))
         }
     }
-    return (best, threshold)
+    return (best, bestRank == Int.max ? nil : ranked[bestRank].point.threshold)
+}
+
+/// A ROC point waiting for its root searches: its certified ε ceiling and its rank in the order
+/// of optimistic values (the higher ceiling first; of equal ceilings, the earlier rank).
+private struct CeilingCandidate: Comparable {
+    let ceiling: Double
+    let rank: Int
+    static func < (a: Self, b: Self) -> Bool { a.ceiling != b.ceiling ? a.ceiling < b.ceiling : a.rank > b.rank }
 }
 
 /// The empirical ε lower bound a report may call one: the threshold is chosen on one half of the
