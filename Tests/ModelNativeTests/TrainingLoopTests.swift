@@ -53,6 +53,12 @@ func trainKind(
     return history
 }
 
+/// The records of the loop tests below: 64 private, 30 held-out and 40 public, 12 features.
+func loopRecords() -> (x: [Float], y: [Int32], held: ([Float], [Int32]), pub: ([Float], [Int32])) {
+    let (x, y) = syntheticData(count: 64, features: 12, seed: 8)
+    return (x, y, syntheticData(count: 30, features: 12, seed: 10), syntheticData(count: 40, features: 12, seed: 9))
+}
+
 @Test(arguments: trainingKinds)
 func earlyStoppingStopsAndKeepsTheBestEpochForEveryKindOfTraining(_ kind: String) throws {
     // Few training records with labels unrelated to the features and a high learning rate:
@@ -93,9 +99,7 @@ func earlyStoppingStopsAndKeepsTheBestEpochForEveryKindOfTraining(_ kind: String
 func checkpointsAndHistoryAreTheSameForEveryKindOfTraining(_ kind: String) throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("native-loop-\(UUID())").path
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let (x, y) = syntheticData(count: 64, features: 12, seed: 8)
-    let held = syntheticData(count: 30, features: 12, seed: 10)
-    let pub = syntheticData(count: 40, features: 12, seed: 9)
+    let (x, y, held, pub) = loopRecords()
     var options = optionsOf(kind, checkpointMLP)
     options["epochs"] = .int(3)
     var withFiles = options
@@ -127,9 +131,7 @@ func checkpointsAndHistoryAreTheSameForEveryKindOfTraining(_ kind: String) throw
 /// spent ε 0.
 @Test(arguments: trainingKinds)
 func zeroEpochsGiveTheSeededInitialisationForEveryKindOfTraining(_ kind: String) throws {
-    let (x, y) = syntheticData(count: 64, features: 12, seed: 8)
-    let held = syntheticData(count: 30, features: 12, seed: 10)
-    let pub = syntheticData(count: 40, features: 12, seed: 9)
+    let (x, y, held, pub) = loopRecords()
     var options = optionsOf(kind, checkpointMLP)
     options["epochs"] = .int(0)
     let model = try makeModel(options, shape: [12])
@@ -148,9 +150,7 @@ func zeroEpochsGiveTheSeededInitialisationForEveryKindOfTraining(_ kind: String)
 /// Early stopping, which compares every epoch, refuses any N but 1.
 @Test(arguments: trainingKinds)
 func heldOutEveryNEpochsKeepsTheWeightsAndTheEvaluatedFigures(_ kind: String) throws {
-    let (x, y) = syntheticData(count: 64, features: 12, seed: 8)
-    let held = syntheticData(count: 30, features: 12, seed: 10)
-    let pub = syntheticData(count: 40, features: 12, seed: 9)
+    let (x, y, held, pub) = loopRecords()
     var every = optionsOf(kind, checkpointMLP)
     every["epochs"] = .int(7)
     var third = every
