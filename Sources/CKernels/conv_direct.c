@@ -3,7 +3,10 @@
 // conv2). The body (conv_direct_body.h) is compiled four times: plain C (one lane, `fmaf`, a
 // library call on a CPU without FMA), the same with the FMA instruction, AVX2 + FMA (8 lanes)
 // and AVX-512 F (16 lanes), each with its own target attribute, so the binary stays baseline
-// x86-64; `mia_conv_*` (mia_conv.h) pick one by the level.
+// x86-64; `mia_conv_*` (mia_conv.h) pick one by the level. The forward runs its vectors along a
+// row, or across output channels where those fill more lanes (LeNet-5's conv2: 16 channels,
+// rows of 10); the filter gradient along rows for fewer than 8 output channels, else across
+// them. Which way changes no element's chain of operations, so never a bit.
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,11 +73,15 @@ MIA_T_AVX2 static inline float sum16_avx2(const __m256 *a) { return sum8_tail(_m
 #define V_STORE_N(p, v, n) store_n_avx2(p, v, n)
 #define V_FMA_N(a, b, c, n) fma_n_avx2(a, b, c, n)
 #define V_SUM16(acc) sum16_avx2(acc)
+#define FWDOC_OV 2
+#define DWOC_OV 2
+#define DWOC_TB 5
+#define FWDOC_P 6
 #define FWD_OB 6
 #define FWD_RB 2
 #define DX_CB 6
 #define DX_RB 2
-#define DW_OB 2
+#define DW_OB 3
 #define DW_KB 3
 #include "conv_direct_body.h"
 #include "conv_direct_undef.h"
@@ -121,6 +128,10 @@ MIA_T_AVX512 static inline void sum16x16_avx512(const __m512 *a, float *out) {
 #define V_FMA_N(a, b, c, n) _mm512_mask3_fmadd_ps(a, b, c, first_lanes_avx512(n))
 #define V_SUM16(acc) sum16_avx512(acc)
 #define V_SUM16X16(acc, out) sum16x16_avx512(acc, out)
+#define FWDOC_OV 1
+#define DWOC_OV 1
+#define DWOC_TB 13
+#define FWDOC_P 12
 #define FWD_OB 8
 #define FWD_RB 2
 #define DX_CB 8
@@ -143,7 +154,11 @@ static ptrdiff_t padded_input_size(const mia_window *g) {
 size_t mia_conv_scratch(const mia_window *g, ptrdiff_t cout) {
     const ptrdiff_t k = g->kernel;
     const ptrdiff_t oh = g->height + 2 * g->padding - k + 1, ow = g->width + 2 * g->padding - k + 1;
-    const ptrdiff_t xp = padded_input_size(g) + (cout >= MIA_CONV_OC_MIN ? oh * ow * padded_cout(cout) : 0);
+    // After the padded input: dz transposed (filter gradient across channels) or w transposed
+    // (forward across channels), whichever is larger.
+    const ptrdiff_t dzt = cout >= MIA_CONV_OC_MIN ? oh * ow * padded_cout(cout) : 0;
+    const ptrdiff_t wt = g->channels * k * k * padded_cout(cout);
+    const ptrdiff_t xp = padded_input_size(g) + (dzt > wt ? dzt : wt);
     const ptrdiff_t dzp = cout * (g->height + k - 1) * (g->width + k - 1) + MIA_SLACK;
     return (size_t)(xp > dzp ? xp : dzp);
 }
@@ -191,11 +206,29 @@ static void check(int level, const mia_window *g, ptrdiff_t cout) {
 #endif
 }
 
+/// Lanes doing useful work when n elements run in vectors of vl lanes, per 1000.
+static ptrdiff_t lane_use(ptrdiff_t n, ptrdiff_t vl) { return n * 1000 / ((n + vl - 1) / vl * vl); }
+
 void mia_conv_forward(int level, const float *x, const mia_window *g, ptrdiff_t cout, const float *w, float *scratch,
                       float *y) {
     check(level, g, cout);
     pad_planes(x, g->channels, g->height, g->width, g->padding, scratch);
 #if defined(__x86_64__)
+    // Vectors across output channels where they fill more lanes than across a row (the same
+    // chains either way, so the same bits): w transposed to [patch, coutp] after the input.
+    const ptrdiff_t vl = level == MIA_KERNELS_AVX512 ? 16 : 8;
+    const ptrdiff_t ow = g->width + 2 * g->padding - g->kernel + 1;
+    if (level >= MIA_KERNELS_AVX2 && lane_use(cout, vl) > lane_use(ow, vl)) {
+        const ptrdiff_t patch = g->channels * g->kernel * g->kernel, coutp = padded_cout(cout);
+        float *wt = scratch + padded_input_size(g);
+        for (ptrdiff_t t = 0; t < patch; t++) {
+            for (ptrdiff_t oc = 0; oc < cout; oc++) wt[t * coutp + oc] = w[oc * patch + t];
+            for (ptrdiff_t oc = cout; oc < coutp; oc++) wt[t * coutp + oc] = 0;
+        }
+        if (level == MIA_KERNELS_AVX512) mia_conv_fwdoc_avx512(scratch, g, cout, wt, coutp, y);
+        else mia_conv_fwdoc_avx2(scratch, g, cout, wt, coutp, y);
+        return;
+    }
     if (level == MIA_KERNELS_AVX512) { mia_conv_fwd_avx512(scratch, g, cout, w, y); return; }
     if (level == MIA_KERNELS_AVX2) { mia_conv_fwd_avx2(scratch, g, cout, w, y); return; }
     if (have_fma()) { mia_conv_fwd_generic_fma(scratch, g, cout, w, y); return; }

@@ -6,11 +6,20 @@
 //   V_STORE_N(p, v, n)  store the first n lanes (1 <= n <= VL)
 //   V_FMA_N(a, b, c, n) lanes < n: fma; the others keep c
 //   V_SUM16(acc)        the canonical sum of a 16-lane accumulator group held in 16 / VL vectors
+//   and the tile sizes: FWD_OB, FWD_RB (forward: channels, rows), FWDOC_P, FWDOC_OV (forward
+//   across channels: positions, vectors of channels), DX_CB, DX_RB, DW_OB, DW_KB, DWOC_TB,
+//   DWOC_OV (filter gradient across channels: taps, vectors of channels)
 // Each output element is one chain of fused multiply-adds in an order fixed by the shape alone
 // (see mia_kernels.h), and vectors run across independent elements only, so every level gives
 // the same bits; the blocking below (rows, channels, taps per pass) changes no element's chain.
+// Accumulators live in registers: a block copies them out with a loop the compiler unrolls
+// before any loop that indexes lanes at run time (otherwise clang keeps the array on the stack
+// and stores every accumulator on every step: the forward across channels ran at half speed).
 
 #define MIA_GROUP (16 / VL)
+// The switches below instantiate blocks of up to these sizes; a larger tile would skip work.
+_Static_assert(FWDOC_P >= 1 && FWDOC_P <= 12 && DWOC_TB >= 1 && DWOC_TB <= 13, "tile larger than its switch");
+_Static_assert(FWD_OB <= 8 && DX_CB <= 8 && DW_OB <= 4 && DW_KB <= 5, "tile larger than its switch");
 
 /// Forward block: output rows oy .. oy+RB-1, columns j .. j+n-1, channels oc .. oc+OB-1.
 ATTR static inline __attribute__((always_inline)) void SUFFIX(fwd_block)(
@@ -64,6 +73,77 @@ ATTR void SUFFIX(mia_conv_fwd)(const float *xp, const mia_window *g, ptrdiff_t c
     }
 #undef MIA_FWD_ROWS
 #undef MIA_FWD
+}
+
+/// Forward across output channels: P positions of one output row (oy, ox0 .. ox0+P-1) by OV
+/// vectors of VL channels from oc. wt is w transposed, [patch, coutp] (zeros past cout). Each
+/// element's chain is the forward's: fma over (c, ky, kx) in order from 0 (lanes past cout are
+/// computed on zero weights and never stored).
+ATTR static inline __attribute__((always_inline)) void SUFFIX(fwdoc_block)(
+    const float *xp, ptrdiff_t hp, ptrdiff_t wp, ptrdiff_t channels, ptrdiff_t k, const float *wt, ptrdiff_t coutp,
+    ptrdiff_t cout, float *y, ptrdiff_t plane, ptrdiff_t ow, ptrdiff_t oy, ptrdiff_t ox0, ptrdiff_t oc, const int P,
+    const int OV) {
+    VEC acc[FWDOC_P][FWDOC_OV];
+    for (int p = 0; p < P; p++)
+        for (int v = 0; v < OV; v++) acc[p][v] = V_ZERO;
+    const float *wr = wt + oc;
+    for (ptrdiff_t c = 0; c < channels; c++) {
+        for (ptrdiff_t ky = 0; ky < k; ky++) {
+            const float *r = xp + c * hp * wp + (oy + ky) * wp + ox0;
+            for (ptrdiff_t kx = 0; kx < k; kx++, wr += coutp) {
+                VEC wv[FWDOC_OV];
+                for (int v = 0; v < OV; v++) wv[v] = V_LOAD(wr + v * VL);
+                for (int p = 0; p < P; p++) {
+                    const VEC xv = V_BCAST(r[kx + p]);
+                    for (int v = 0; v < OV; v++) acc[p][v] = V_FMA(wv[v], xv, acc[p][v]);
+                }
+            }
+        }
+    }
+    // All vectors out first (a loop the compiler unrolls, so acc stays in registers), then
+    // each channel's P values to its plane.
+    float out[FWDOC_P][FWDOC_OV * VL];
+    for (int p = 0; p < P; p++)
+        for (int v = 0; v < OV; v++) V_STORE_N(&out[p][v * VL], acc[p][v], VL);
+    const ptrdiff_t lanes = mia_cmin(OV * VL, cout - oc);
+    for (ptrdiff_t l = 0; l < lanes; l++) {
+        float *yr = y + (oc + l) * plane + oy * ow + ox0;
+        for (int p = 0; p < P; p++) yr[p] = out[p][l];
+    }
+}
+
+/// y [cout, oh, ow] as mia_conv_fwd, with the vectors across output channels (layers whose
+/// channels fill more lanes than their rows: LeNet-5's conv2, 16 channels of 10 columns).
+ATTR void SUFFIX(mia_conv_fwdoc)(const float *xp, const mia_window *g, ptrdiff_t cout, const float *wt,
+                                 ptrdiff_t coutp, float *y) {
+    const ptrdiff_t k = g->kernel, hp = g->height + 2 * g->padding, wp = g->width + 2 * g->padding;
+    const ptrdiff_t oh = hp - k + 1, ow = wp - k + 1, plane = oh * ow;
+#define MIA_FWDOC(P, OV) SUFFIX(fwdoc_block)(xp, hp, wp, g->channels, k, wt, coutp, cout, y, plane, ow, oy, ox, oc, P, OV)
+#define MIA_FWDOC_ROW(OV)                                                                                             \
+    for (ptrdiff_t ox = 0; ox < ow; ox += FWDOC_P) {                                                                  \
+        switch (mia_cmin(FWDOC_P, ow - ox)) {                                                                         \
+        case 1: MIA_FWDOC(1, OV); break;                                                                              \
+        case 2: MIA_FWDOC(mia_imin(2, FWDOC_P), OV); break;                                                           \
+        case 3: MIA_FWDOC(mia_imin(3, FWDOC_P), OV); break;                                                           \
+        case 4: MIA_FWDOC(mia_imin(4, FWDOC_P), OV); break;                                                           \
+        case 5: MIA_FWDOC(mia_imin(5, FWDOC_P), OV); break;                                                           \
+        case 6: MIA_FWDOC(mia_imin(6, FWDOC_P), OV); break;                                                           \
+        case 7: MIA_FWDOC(mia_imin(7, FWDOC_P), OV); break;                                                           \
+        case 8: MIA_FWDOC(mia_imin(8, FWDOC_P), OV); break;                                                           \
+        case 9: MIA_FWDOC(mia_imin(9, FWDOC_P), OV); break;                                                           \
+        case 10: MIA_FWDOC(mia_imin(10, FWDOC_P), OV); break;                                                         \
+        case 11: MIA_FWDOC(mia_imin(11, FWDOC_P), OV); break;                                                         \
+        default: MIA_FWDOC(mia_imin(12, FWDOC_P), OV); break;                                                         \
+        }                                                                                                             \
+    }
+    for (ptrdiff_t oc = 0; oc < cout; oc += FWDOC_OV * VL) {
+        const int wide = cout - oc > (FWDOC_OV - 1) * VL;
+        for (ptrdiff_t oy = 0; oy < oh; oy++) {
+            if (wide) { MIA_FWDOC_ROW(FWDOC_OV) } else { MIA_FWDOC_ROW(1) }
+        }
+    }
+#undef MIA_FWDOC_ROW
+#undef MIA_FWDOC
 }
 
 /// Input-gradient block: dx rows iy .. iy+RB-1, columns j .. j+n-1, channels c .. c+CB-1, from
@@ -131,13 +211,16 @@ ATTR void SUFFIX(mia_conv_dx)(const float *dzp, const mia_window *g, ptrdiff_t c
 ATTR static inline __attribute__((always_inline)) void SUFFIX(dw_block)(
     const float *xp, ptrdiff_t hp, ptrdiff_t wp, const float *dz, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t k,
     ptrdiff_t patch, float *dw, ptrdiff_t oc, ptrdiff_t c, ptrdiff_t ky, ptrdiff_t kx, const int OB, const int KB) {
+    // The 16 / VL vectors of a lane group hold independent chains (lanes l and l + VL never
+    // meet before the final sum), so each runs over all rows and chunks on its own: OB·KB
+    // accumulators live at a time instead of OB·KB·16/VL (AVX2 has 16 registers).
     VEC acc[DW_OB * DW_KB][MIA_GROUP];
-    for (int m = 0; m < OB * KB; m++)
-        for (int q = 0; q < MIA_GROUP; q++) acc[m][q] = V_ZERO;
     const float *base = xp + c * hp * wp + ky * wp + kx;
-    for (ptrdiff_t oy = 0; oy < oh; oy++) {
-        for (ptrdiff_t j = 0; j < ow; j += 16) {
-            for (int q = 0; q < MIA_GROUP; q++) {
+    for (int q = 0; q < MIA_GROUP; q++) {
+        VEC a[DW_OB * DW_KB];
+        for (int m = 0; m < OB * KB; m++) a[m] = V_ZERO;
+        for (ptrdiff_t oy = 0; oy < oh; oy++) {
+            for (ptrdiff_t j = 0; j < ow; j += 16) {
                 const ptrdiff_t col = j + q * VL;
                 const ptrdiff_t n = mia_cmin(VL, ow - col);
                 if (n <= 0) break;
@@ -146,14 +229,15 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(dw_block)(
                 if (n == VL) {  // a full vector: no masks (the common case)
                     for (int i = 0; i < OB; i++) dv[i] = V_LOAD(dz + (oc + i) * oh * ow + oy * ow + col);
                     for (int i = 0; i < OB; i++)
-                        for (int t = 0; t < KB; t++) acc[i * KB + t][q] = V_FMA(dv[i], xv[t], acc[i * KB + t][q]);
+                        for (int t = 0; t < KB; t++) a[i * KB + t] = V_FMA(dv[i], xv[t], a[i * KB + t]);
                     continue;
                 }
                 for (int i = 0; i < OB; i++) dv[i] = V_LOAD_N(dz + (oc + i) * oh * ow + oy * ow + col, n);
                 for (int i = 0; i < OB; i++)
-                    for (int t = 0; t < KB; t++) acc[i * KB + t][q] = V_FMA_N(dv[i], xv[t], acc[i * KB + t][q], n);
+                    for (int t = 0; t < KB; t++) a[i * KB + t] = V_FMA_N(dv[i], xv[t], a[i * KB + t], n);
             }
         }
+        for (int m = 0; m < OB * KB; m++) acc[m][q] = a[m];
     }
     float *d0 = dw + oc * patch + (c * k + ky) * k + kx;
     int m = 0;
@@ -208,56 +292,72 @@ ATTR void SUFFIX(mia_conv_dw)(const float *xp, const mia_window *g, ptrdiff_t co
 /// Filter gradient across output channels (cout >= MIA_CONV_OC_MIN): dzt is dz transposed,
 /// [oh·ow, coutp] with coutp a multiple of 16 (lanes past cout hold zeros and are never
 /// stored). For taps t0 .. t0+TB-1 of channel c (tap index within the channel: ky·k + kx), the
-/// VL channels from oc each run one chain over the positions in order, from 0; the chain is
-/// then added to dw.
+/// OV·VL channels from oc each run one chain over the positions in order, from 0; the chain is
+/// then added to dw. Each broadcast input value serves OV vectors of channels.
 ATTR static inline __attribute__((always_inline)) void SUFFIX(dwoc_block)(
     const float *xp, ptrdiff_t hp, ptrdiff_t wp, const float *dzt, ptrdiff_t coutp, ptrdiff_t oh, ptrdiff_t ow,
-    ptrdiff_t k, ptrdiff_t patch, float *dw, ptrdiff_t cout, ptrdiff_t oc, ptrdiff_t c, ptrdiff_t t0, const int TB) {
-    VEC acc[8];
-    ptrdiff_t off[8];
+    ptrdiff_t k, ptrdiff_t patch, float *dw, ptrdiff_t cout, ptrdiff_t oc, ptrdiff_t c, ptrdiff_t t0, const int TB,
+    const int OV) {
+    VEC acc[DWOC_TB][DWOC_OV];
+    ptrdiff_t off[DWOC_TB];
     for (int t = 0; t < TB; t++) {
-        acc[t] = V_ZERO;
+        for (int v = 0; v < OV; v++) acc[t][v] = V_ZERO;
         off[t] = c * hp * wp + ((t0 + t) / k) * wp + (t0 + t) % k;
     }
     for (ptrdiff_t oy = 0; oy < oh; oy++) {
         const float *d = dzt + oy * ow * coutp + oc;
         const float *xr = xp + oy * wp;
         for (ptrdiff_t ox = 0; ox < ow; ox++) {
-            const VEC dv = V_LOAD(d + ox * coutp);
-            for (int t = 0; t < TB; t++) acc[t] = V_FMA(dv, V_BCAST(xr[off[t] + ox]), acc[t]);
+            VEC dv[DWOC_OV];
+            for (int v = 0; v < OV; v++) dv[v] = V_LOAD(d + ox * coutp + v * VL);
+            for (int t = 0; t < TB; t++) {
+                const VEC xv = V_BCAST(xr[off[t] + ox]);
+                for (int v = 0; v < OV; v++) acc[t][v] = V_FMA(dv[v], xv, acc[t][v]);
+            }
         }
     }
-    for (int t = 0; t < TB; t++) {
-        float lanes[VL];
-        V_STORE_N(lanes, acc[t], VL);
-        for (ptrdiff_t l = 0; l < VL && oc + l < cout; l++) {
+    // All vectors out first (an unrolled loop: acc stays in registers), then added to dw.
+    float out[DWOC_TB][DWOC_OV * VL];
+    for (int t = 0; t < TB; t++)
+        for (int v = 0; v < OV; v++) V_STORE_N(&out[t][v * VL], acc[t][v], VL);
+    const ptrdiff_t lanes = mia_cmin(OV * VL, cout - oc);
+    for (int t = 0; t < TB; t++)
+        for (ptrdiff_t l = 0; l < lanes; l++) {
             float *q = dw + (oc + l) * patch + c * k * k + t0 + t;
-            *q = *q + lanes[l];
+            *q = *q + out[t][l];
         }
-    }
 }
 
 ATTR void SUFFIX(mia_conv_dwoc)(const float *xp, const mia_window *g, ptrdiff_t cout, const float *dzt,
                                 ptrdiff_t coutp, float *dw) {
     const ptrdiff_t k = g->kernel, hp = g->height + 2 * g->padding, wp = g->width + 2 * g->padding;
     const ptrdiff_t oh = hp - k + 1, ow = wp - k + 1, patch = g->channels * k * k, kk = k * k;
-#define MIA_DWOC(TB) SUFFIX(dwoc_block)(xp, hp, wp, dzt, coutp, oh, ow, k, patch, dw, cout, oc, c, t0, TB)
-    for (ptrdiff_t oc = 0; oc < cout; oc += VL) {
+#define MIA_DWOC(TB, OV) SUFFIX(dwoc_block)(xp, hp, wp, dzt, coutp, oh, ow, k, patch, dw, cout, oc, c, t0, TB, OV)
+#define MIA_DWOC_TAPS(OV)                                                                                             \
+    for (ptrdiff_t t0 = 0; t0 < kk; t0 += DWOC_TB) {                                                                  \
+        switch (mia_cmin(DWOC_TB, kk - t0)) {                                                                         \
+        case 13: MIA_DWOC(mia_imin(13, DWOC_TB), OV); break;                                                          \
+        case 12: MIA_DWOC(mia_imin(12, DWOC_TB), OV); break;                                                          \
+        case 11: MIA_DWOC(mia_imin(11, DWOC_TB), OV); break;                                                          \
+        case 10: MIA_DWOC(mia_imin(10, DWOC_TB), OV); break;                                                          \
+        case 9: MIA_DWOC(mia_imin(9, DWOC_TB), OV); break;                                                            \
+        case 8: MIA_DWOC(mia_imin(8, DWOC_TB), OV); break;                                                            \
+        case 7: MIA_DWOC(mia_imin(7, DWOC_TB), OV); break;                                                            \
+        case 6: MIA_DWOC(mia_imin(6, DWOC_TB), OV); break;                                                            \
+        case 5: MIA_DWOC(mia_imin(5, DWOC_TB), OV); break;                                                            \
+        case 4: MIA_DWOC(mia_imin(4, DWOC_TB), OV); break;                                                            \
+        case 3: MIA_DWOC(mia_imin(3, DWOC_TB), OV); break;                                                            \
+        case 2: MIA_DWOC(mia_imin(2, DWOC_TB), OV); break;                                                            \
+        default: MIA_DWOC(1, OV); break;                                                                              \
+        }                                                                                                             \
+    }
+    for (ptrdiff_t oc = 0; oc < cout; oc += DWOC_OV * VL) {
+        const int wide = cout - oc > (DWOC_OV - 1) * VL;
         for (ptrdiff_t c = 0; c < g->channels; c++) {
-            for (ptrdiff_t t0 = 0; t0 < kk; t0 += 8) {
-                switch (mia_cmin(8, kk - t0)) {
-                case 8: MIA_DWOC(8); break;
-                case 7: MIA_DWOC(7); break;
-                case 6: MIA_DWOC(6); break;
-                case 5: MIA_DWOC(5); break;
-                case 4: MIA_DWOC(4); break;
-                case 3: MIA_DWOC(3); break;
-                case 2: MIA_DWOC(2); break;
-                default: MIA_DWOC(1); break;
-                }
-            }
+            if (wide) { MIA_DWOC_TAPS(DWOC_OV) } else { MIA_DWOC_TAPS(1) }
         }
     }
+#undef MIA_DWOC_TAPS
 #undef MIA_DWOC
 }
 

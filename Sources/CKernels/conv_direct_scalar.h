@@ -20,6 +20,10 @@ static inline float SUFFIX(sum16)(const float *a) {
     return r0 + r1;
 }
 #define V_SUM16(acc) SUFFIX(sum16)(acc)
+#define FWDOC_OV 1
+#define DWOC_OV 1
+#define DWOC_TB 8
+#define FWDOC_P 1
 #define FWD_OB 8
 #define FWD_RB 1
 #define DX_CB 8

@@ -12,6 +12,10 @@
 #undef V_STORE_N
 #undef V_FMA_N
 #undef V_SUM16
+#undef FWDOC_OV
+#undef DWOC_OV
+#undef DWOC_TB
+#undef FWDOC_P
 #undef FWD_OB
 #undef FWD_RB
 #undef DX_CB

@@ -32,6 +32,12 @@ private let shapes: [DirectConvCase] = [
     DirectConvCase(g: WindowGeometry(height: 6, width: 16, channels: 2, kernel: 1), filters: 7),  // 1×1, rows of 16
     // 9 channels
     DirectConvCase(g: WindowGeometry(height: 8, width: 10, channels: 9, kernel: 2, padding: 1), filters: 4),
+    // Forward across output channels (they fill more lanes than the rows): 12 channels, rows of
+    // 5 (AVX2: two vectors, the second half full); 20 channels, rows of 3 (AVX2: two vectors
+    // then one; AVX-512: two, the second a quarter full); rows of 13 (more than one block).
+    DirectConvCase(g: WindowGeometry(height: 7, width: 7, channels: 3, kernel: 3), filters: 12),
+    DirectConvCase(g: WindowGeometry(height: 5, width: 5, channels: 2, kernel: 3), filters: 20),
+    DirectConvCase(g: WindowGeometry(height: 15, width: 15, channels: 2, kernel: 3), filters: 16),
 ]
 
 /// Random values with a few -0, ±∞ and NaN.
