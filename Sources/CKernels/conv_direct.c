@@ -14,6 +14,7 @@
 #include "mia_conv.h"
 
 static inline ptrdiff_t mia_cmin(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
+static inline ptrdiff_t mia_cmax(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
 #define mia_imin(a, b) ((a) < (b) ? (a) : (b))
 
 /// Floats a padded buffer may be read past its end by one full vector (16 lanes) plus a kernel row.

@@ -147,11 +147,13 @@ ATTR void SUFFIX(mia_conv_fwdoc)(const float *xp, const mia_window *g, ptrdiff_t
 }
 
 /// Input-gradient block: dx rows iy .. iy+RB-1, columns j .. j+n-1, channels c .. c+CB-1, from
-/// dzp (dz zero-padded by k-1-p on each side: [cout, h+k-1, w+k-1]).
+/// dzp (dz zero-padded by q = k-1-p on each side: [cout, h+k-1, w+k-1]; its rows q .. q+oh-1
+/// hold dz). Terms on dzp's padding rows are skipped (mia_conv.h): a block of several rows is
+/// only ever given rows that take every ky; a single row skips the ky that fall outside dz.
 ATTR static inline __attribute__((always_inline)) void SUFFIX(dx_block)(
-    const float *dzp, ptrdiff_t hq, ptrdiff_t wq, ptrdiff_t cout, ptrdiff_t k, const float *w, ptrdiff_t channels,
-    float *dx, ptrdiff_t h, ptrdiff_t wd, ptrdiff_t iy, ptrdiff_t j, ptrdiff_t n, ptrdiff_t c, const int CB,
-    const int RB) {
+    const float *dzp, ptrdiff_t hq, ptrdiff_t wq, ptrdiff_t q, ptrdiff_t oh, ptrdiff_t cout, ptrdiff_t k,
+    const float *w, ptrdiff_t channels, float *dx, ptrdiff_t h, ptrdiff_t wd, ptrdiff_t iy, ptrdiff_t j, ptrdiff_t n,
+    ptrdiff_t c, const int CB, const int RB) {
     VEC acc[8][4];
     for (int i = 0; i < CB; i++)
         for (int r = 0; r < RB; r++) acc[i][r] = V_ZERO;
@@ -160,7 +162,9 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(dx_block)(
         for (ptrdiff_t ky = 0; ky < k; ky++) {
             // dx[c, iy, ix] takes w[oc, c, ky, kx] · dz[oc, iy + p - ky, ix + p - kx], which is
             // dzp[oc, iy + k-1 - ky, ix + k-1 - kx].
-            const float *row = dzp + oc * hq * wq + (iy + k - 1 - ky) * wq + j + k - 1;
+            const ptrdiff_t top = iy + k - 1 - ky;
+            if (RB == 1 && (top < q || top >= q + oh)) continue;
+            const float *row = dzp + oc * hq * wq + top * wq + j + k - 1;
             const float *wt = w + (oc * channels + c) * kk + ky * k;
             for (ptrdiff_t kx = 0; kx < k; kx++) {
                 VEC dv[4];
@@ -179,8 +183,8 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(dx_block)(
 /// dx [channels, h, w] = the adjoint of the forward, from the zero-padded output gradient dzp.
 ATTR void SUFFIX(mia_conv_dx)(const float *dzp, const mia_window *g, ptrdiff_t cout, const float *w, float *dx) {
     const ptrdiff_t k = g->kernel, h = g->height, wd = g->width, ch = g->channels;
-    const ptrdiff_t hq = h + k - 1, wq = wd + k - 1;
-#define MIA_DX(CB, RB) SUFFIX(dx_block)(dzp, hq, wq, cout, k, w, ch, dx, h, wd, iy, j, n, c, CB, RB)
+    const ptrdiff_t hq = h + k - 1, wq = wd + k - 1, q = k - 1 - g->padding, oh = h + 2 * g->padding - k + 1;
+#define MIA_DX(CB, RB) SUFFIX(dx_block)(dzp, hq, wq, q, oh, cout, k, w, ch, dx, h, wd, iy, j, n, c, CB, RB)
 #define MIA_DX_ROWS(RB)                                                                                               \
     for (ptrdiff_t c = 0; c < ch; c += DX_CB) {                                                                       \
         switch (mia_cmin(DX_CB, ch - c)) {                                                                            \
@@ -196,8 +200,12 @@ ATTR void SUFFIX(mia_conv_dx)(const float *dzp, const mia_window *g, ptrdiff_t c
     }
     for (ptrdiff_t j = 0; j < wd; j += VL) {
         const ptrdiff_t n = mia_cmin(VL, wd - j);
+        // Rows iy0 .. iy1-1 take every ky (dzp rows iy .. iy+k-1 all inside dz): blocks of
+        // DX_RB there; the rows above and below one at a time, skipping what falls outside.
+        const ptrdiff_t iy0 = mia_cmin(q, h), iy1 = mia_cmax(iy0, mia_cmin(h, q + oh - k + 1));
         ptrdiff_t iy = 0;
-        for (; iy + DX_RB <= h; iy += DX_RB) { MIA_DX_ROWS(DX_RB) }
+        for (; iy < iy0; iy++) { MIA_DX_ROWS(1) }
+        for (; iy + DX_RB <= iy1; iy += DX_RB) { MIA_DX_ROWS(DX_RB) }
         for (; iy < h; iy++) { MIA_DX_ROWS(1) }
     }
 #undef MIA_DX_ROWS

@@ -96,7 +96,8 @@ private func referenceInputGradient(_ dz: [Float], _ g: WindowGeometry, _ f: Int
             for ix in 0..<wd {
                 var a: Float = 0
                 for oc in 0..<f {
-                    for ky in 0..<k {
+                    // Rows of dzp outside dz (its padding) are skipped; padding columns count.
+                    for ky in 0..<k where (q..<(q + g.outHeight)).contains(iy + k - 1 - ky) {
                         for kx in 0..<k {
                             a = a.addingProduct(
                                 w[(oc * g.channels + c) * k * k + ky * k + kx],
