@@ -40,6 +40,29 @@ private let shapes: [DirectConvCase] = [
     DirectConvCase(g: WindowGeometry(height: 15, width: 15, channels: 2, kernel: 3), filters: 16),
 ]
 
+/// 24 more shapes drawn from a fixed seed (SplitMix64): 1-5 channels, kernels 1-6, any padding
+/// below the kernel, sides up to 18, 1-40 filters; so tile edges and the switches that pick
+/// block sizes meet shapes nobody chose by hand.
+private let drawnShapes: [DirectConvCase] = {
+    var state: UInt64 = 0x6d69_615f_636f_6e76
+    func next(_ range: ClosedRange<Int>) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return range.lowerBound + Int(z % UInt64(range.count))
+    }
+    return (0..<24).map { _ in
+        let k = next(1...6)
+        let padding = next(0...(k - 1))
+        let side = max(1, k - 2 * padding)...18
+        let g = WindowGeometry(
+            height: next(side), width: next(side), channels: next(1...5), kernel: k, padding: padding)
+        return DirectConvCase(g: g, filters: next(1...40))
+    }
+}()
+
 /// Random values with a few -0, ±∞ and NaN.
 private func awkward(_ n: Int, seed: UInt64) -> [Float] {
     var v = randomFloats(n, seed: seed)
@@ -146,7 +169,7 @@ private func referenceFilterGradient(_ x: [Float], _ g: WindowGeometry, _ f: Int
 /// input and a −NaN from ∞ − ∞ can come out either way); every other value must match exactly.
 private func bits(_ v: ArraySlice<Float>) -> [UInt32] { v.map { $0.isNaN ? Float.nan.bitPattern : $0.bitPattern } }
 
-@Test(arguments: shapes)
+@Test(arguments: shapes + drawnShapes)
 func directConvolutionAtEveryLevelHasTheBitsOfItsDefinition(_ s: DirectConvCase) {
     let (g, f) = (s.g, s.filters)
     #expect(DirectConvolution.supports(g, filters: f))
@@ -181,7 +204,7 @@ func directConvolutionAtEveryLevelHasTheBitsOfItsDefinition(_ s: DirectConvCase)
 }
 
 /// The convolution itself, by the textbook loops in Double: terms outside the image skipped.
-@Test(arguments: shapes)
+@Test(arguments: shapes + drawnShapes)
 func directConvolutionComputesTheConvolution(_ s: DirectConvCase) {
     let (g, f) = (s.g, s.filters)
     let (k, h, wd, oh, ow, p) = (g.kernel, g.height, g.width, g.outHeight, g.outWidth, g.padding)
