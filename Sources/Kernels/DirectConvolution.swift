@@ -27,12 +27,19 @@ public enum DirectConvolution {
         withUnsafePointer(to: g.cWindow) { Int(mia_conv_scratch($0, filters)) }
     }
 
-    /// Overwrites `y` with the convolution of `x` by `weights` (no bias).
+    /// Overwrites `y` with the convolution of `x` by `weights` (no bias), for `images` images
+    /// stored one after the other in `x` and `y`; the weights' preparation (a transposed copy
+    /// in `scratch`, for layers run across their output channels) is done once for all of them.
+    /// The same bits as one call per image.
     public static func forward(
         _ x: UnsafePointer<Float>, _ g: WindowGeometry, filters: Int, weights: UnsafePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, level: VectorLevel = .current
+        scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, images: Int = 1,
+        level: VectorLevel = .current
     ) {
-        withUnsafePointer(to: g.cWindow) { mia_conv_forward(level.rawValue, x, $0, filters, weights, scratch, y) }
+        precondition(images >= 0, "negative image count")
+        withUnsafePointer(to: g.cWindow) {
+            mia_conv_forward_images(level.rawValue, x, images, $0, filters, weights, scratch, y)
+        }
     }
 
     /// Adds the filter gradient of one image (output gradient `dz`) to `dw` [filters, C·K·K].

@@ -203,6 +203,32 @@ func directConvolutionAtEveryLevelHasTheBitsOfItsDefinition(_ s: DirectConvCase)
     }
 }
 
+/// Several images in one forward call (the weights prepared once): each image's output has the
+/// bits of its own call, and nothing is written past the last image.
+@Test(arguments: shapes + drawnShapes)
+func directConvolutionOfSeveralImagesHasTheBitsOfOneCallEach(_ s: DirectConvCase) {
+    let (g, f, images) = (s.g, s.filters, 3)
+    let x = awkward(g.inputSize * images, seed: 41)
+    let w = awkward(f * g.patchSize, seed: 42)
+    let out = f * g.outPlane
+    var scratch = [Float](repeating: .nan, count: DirectConvolution.scratchCount(g, filters: f))
+    for level in levels {
+        var together = [Float](repeating: 12345, count: out * images + 40)
+        DirectConvolution.forward(
+            x, g, filters: f, weights: w, scratch: &scratch, into: &together, images: images, level: level)
+        for i in 0..<images {
+            var alone = [Float](repeating: 12345, count: out)
+            x.withUnsafeBufferPointer { xb in
+                DirectConvolution.forward(
+                    xb.baseAddress! + i * g.inputSize, g, filters: f, weights: w, scratch: &scratch, into: &alone,
+                    level: level)
+            }
+            #expect(bits(together[(i * out)..<((i + 1) * out)]) == bits(alone[...]), "image \(i) \(level) \(s)")
+        }
+        #expect(together[(out * images)...].allSatisfy { $0 == 12345 }, "\(level) \(s) wrote past its output")
+    }
+}
+
 /// The convolution itself, by the textbook loops in Double: terms outside the image skipped.
 @Test(arguments: shapes + drawnShapes)
 func directConvolutionComputesTheConvolution(_ s: DirectConvCase) {

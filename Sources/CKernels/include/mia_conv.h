@@ -39,6 +39,11 @@ size_t mia_conv_scratch(const mia_window *g, ptrdiff_t cout);
 void mia_conv_forward(int level, const float *x, const mia_window *g, ptrdiff_t cout, const float *w, float *scratch,
                       float *y);
 
+/// mia_conv_forward for `images` images one after the other in x and y (each as above), with
+/// any per-call preparation of w (a transposed copy) done once; the same bits as one call each.
+void mia_conv_forward_images(int level, const float *x, ptrdiff_t images, const mia_window *g, ptrdiff_t cout,
+                             const float *w, float *scratch, float *y);
+
 /// Adds to dw [cout, channels·k·k] the filter gradient of one image (dz [cout, oh, ow]).
 void mia_conv_filter_grad(int level, const float *x, const mia_window *g, ptrdiff_t cout, const float *dz,
                           float *scratch, float *dw);

@@ -87,6 +87,10 @@ final class Conv2D: RecordLayer {
     /// Columns of the patch matrix and the GEMM output: OH·OW, or OH·Wp on the wide path.
     var columns: Int { isWide ? WideIm2col.wideColumns(geometry) : plane }
 
+    /// Images per call of the direct forward (`forward`): enough to spread the weights'
+    /// preparation, few enough that the outputs are in cache for their bias and activation.
+    static let directImagesPerCall = 8
+
     func reserve(batch: Int, shards: Int) {
         while partials.count < shards {
             partials.append(Buffer(parameterCount))
@@ -121,17 +125,27 @@ final class Conv2D: RecordLayer {
     func forward(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool
     ) {
+        if isDirect {
+            // A few images per call: the kernels prepare the weights once per call, and the
+            // outputs are still in cache for their bias and activation.
+            for start in stride(from: records.lowerBound, to: records.upperBound, by: Self.directImagesPerCall) {
+                let count = min(Self.directImagesPerCall, records.upperBound - start)
+                let yi = y + start * outputShape.count
+                DirectConvolution.forward(
+                    x + start * inputShape.count, geometry, filters: filters, weights: w,
+                    scratch: scratches[shard].pointer, into: yi, images: count)
+                for i in 0..<count {  // one bias per filter: image by image
+                    Pointwise.addRowBiasActivate(
+                        yi + i * outputShape.count, rows: filters, cols: plane, bias: b, activation)
+                }
+            }
+            return
+        }
         let col = cols[shard].pointer
         let n = columns
         for r in records {
             let xi = x + r * inputShape.count
             let yi = y + r * outputShape.count
-            if isDirect {
-                DirectConvolution.forward(
-                    xi, geometry, filters: filters, weights: w, scratch: scratches[shard].pointer, into: yi)
-                Pointwise.addRowBiasActivate(yi, rows: filters, cols: plane, bias: b, activation)
-                continue
-            }
             patches(xi, shard: shard)
             if isWide {
                 let wide = wides[shard].pointer
