@@ -193,8 +193,23 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(dx_block)(
             }
         }
     }
+#if VL == 16
     for (int i = 0; i < CB; i++)
         for (int r = 0; r < RB; r++) V_STORE_N(dx + (c + i) * h * wd + (iy + r) * wd + j, acc[i][r], n);
+#else
+    // As the forward's: a partial vector through a buffer (conv2 at AVX2: 8.85 µs, not 9.35).
+    if (n == VL) {
+        for (int i = 0; i < CB; i++)
+            for (int r = 0; r < RB; r++) V_STORE_N(dx + (c + i) * h * wd + (iy + r) * wd + j, acc[i][r], VL);
+        return;
+    }
+    float out[8][4][VL];
+    for (int i = 0; i < CB; i++)
+        for (int r = 0; r < RB; r++) V_STORE_N(out[i][r], acc[i][r], VL);
+    for (int i = 0; i < CB; i++)
+        for (int r = 0; r < RB; r++)
+            for (ptrdiff_t l = 0; l < n; l++) dx[(c + i) * h * wd + (iy + r) * wd + j + l] = out[i][r][l];
+#endif
 }
 
 /// dx [channels, h, w] = the adjoint of the forward, from the zero-padded output gradient dzp.
