@@ -21,6 +21,31 @@
 _Static_assert(FWDOC_P >= 1 && FWDOC_P <= 12 && DWOC_TB >= 1 && DWOC_TB <= 13, "tile larger than its switch");
 _Static_assert(FWD_OB <= 8 && DX_CB <= 8 && DW_OB <= 4 && DW_KB <= 5, "tile larger than its switch");
 
+/// Stores an NB × RB tile of accumulators, acc[i][r] to dst + i·cs + r·rs, their first n lanes.
+/// At AVX2 a partial vector goes out through a buffer: with AVX2's branchy masked store in the
+/// blocks' epilogues, clang spilled accumulators inside their main loops (Zen 4: conv1's forward
+/// 3.8 µs instead of 3.1, conv2's input gradient 9.35 instead of 8.85). AVX-512's mask stores
+/// are cheap and did not; it keeps them.
+ATTR static inline __attribute__((always_inline)) void SUFFIX(store_tile)(
+    float *dst, ptrdiff_t cs, ptrdiff_t rs, VEC acc[8][4], const int NB, const int RB, ptrdiff_t n) {
+#if VL == 16
+    for (int i = 0; i < NB; i++)
+        for (int r = 0; r < RB; r++) V_STORE_N(dst + i * cs + r * rs, acc[i][r], n);
+#else
+    if (n == VL) {
+        for (int i = 0; i < NB; i++)
+            for (int r = 0; r < RB; r++) V_STORE_N(dst + i * cs + r * rs, acc[i][r], VL);
+        return;
+    }
+    float out[8][4][VL];
+    for (int i = 0; i < NB; i++)
+        for (int r = 0; r < RB; r++) V_STORE_N(out[i][r], acc[i][r], VL);
+    for (int i = 0; i < NB; i++)
+        for (int r = 0; r < RB; r++)
+            for (ptrdiff_t l = 0; l < n; l++) dst[i * cs + r * rs + l] = out[i][r][l];
+#endif
+}
+
 /// Forward block: output rows oy .. oy+RB-1, columns j .. j+n-1, channels oc .. oc+OB-1.
 ATTR static inline __attribute__((always_inline)) void SUFFIX(fwd_block)(
     const float *xp, ptrdiff_t hp, ptrdiff_t wp, ptrdiff_t channels, ptrdiff_t k, const float *w, ptrdiff_t patch,
@@ -43,25 +68,7 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(fwd_block)(
             }
         }
     }
-#if VL == 16
-    for (int i = 0; i < OB; i++)
-        for (int r = 0; r < RB; r++) V_STORE_N(y + (oc + i) * plane + (oy + r) * ow + j, acc[i][r], n);
-#else
-    // A partial vector's lanes go out through a buffer: with AVX2's branchy masked store here,
-    // clang spilled accumulators inside the main loop (conv1's forward 3.8 µs instead of 3.1 on
-    // Zen 4). AVX-512's mask stores are cheap and did not; it keeps them.
-    if (n == VL) {
-        for (int i = 0; i < OB; i++)
-            for (int r = 0; r < RB; r++) V_STORE_N(y + (oc + i) * plane + (oy + r) * ow + j, acc[i][r], VL);
-        return;
-    }
-    float out[8][4][VL];
-    for (int i = 0; i < OB; i++)
-        for (int r = 0; r < RB; r++) V_STORE_N(out[i][r], acc[i][r], VL);
-    for (int i = 0; i < OB; i++)
-        for (int r = 0; r < RB; r++)
-            for (ptrdiff_t l = 0; l < n; l++) y[(oc + i) * plane + (oy + r) * ow + j + l] = out[i][r][l];
-#endif
+    SUFFIX(store_tile)(y + oc * plane + oy * ow + j, plane, ow, acc, OB, RB, n);
 }
 
 /// y [cout, oh, ow] = W [cout, channels·k·k] ⋆ xp (the zero-padded input [channels, hp, wp]).
@@ -193,23 +200,7 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(dx_block)(
             }
         }
     }
-#if VL == 16
-    for (int i = 0; i < CB; i++)
-        for (int r = 0; r < RB; r++) V_STORE_N(dx + (c + i) * h * wd + (iy + r) * wd + j, acc[i][r], n);
-#else
-    // As the forward's: a partial vector through a buffer (conv2 at AVX2: 8.85 µs, not 9.35).
-    if (n == VL) {
-        for (int i = 0; i < CB; i++)
-            for (int r = 0; r < RB; r++) V_STORE_N(dx + (c + i) * h * wd + (iy + r) * wd + j, acc[i][r], VL);
-        return;
-    }
-    float out[8][4][VL];
-    for (int i = 0; i < CB; i++)
-        for (int r = 0; r < RB; r++) V_STORE_N(out[i][r], acc[i][r], VL);
-    for (int i = 0; i < CB; i++)
-        for (int r = 0; r < RB; r++)
-            for (ptrdiff_t l = 0; l < n; l++) dx[(c + i) * h * wd + (iy + r) * wd + j + l] = out[i][r][l];
-#endif
+    SUFFIX(store_tile)(dx + c * h * wd + iy * wd + j, h * wd, wd, acc, CB, RB, n);
 }
 
 /// dx [channels, h, w] = the adjoint of the forward, from the zero-padded output gradient dzp.

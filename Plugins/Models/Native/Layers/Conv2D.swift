@@ -126,8 +126,6 @@ final class Conv2D: RecordLayer {
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, records: Range<Int>, shard: Int, training: Bool
     ) {
         if isDirect {
-            // A few images per call: the kernels prepare the weights once per call, and the
-            // outputs are still in cache for their bias and activation.
             for start in stride(from: records.lowerBound, to: records.upperBound, by: Self.directImagesPerCall) {
                 let count = min(Self.directImagesPerCall, records.upperBound - start)
                 let yi = y + start * outputShape.count
