@@ -2,7 +2,7 @@
 //
 // Dependency rule (one direction only):
 //   Host -> AuditCore -> PluginKit -> PluginABI
-//   Kernels -> CCPUID (cpuid), CKernels (im2col/col2im, direct convolution, max pooling, ReLU passes and the Adam update in AVX2/AVX-512/plain C); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing; AuditCore -> CFFI (libffi, for attacks that are a plain C function)
+//   Kernels -> CCPUID (cpuid), CKernels (im2col/col2im, direct convolution, max pooling, ReLU passes and the Adam update in AVX2/AVX-512/plain C); OpenBLAS is opened by Kernels at run time (dlopen), linked by nothing; AuditCore -> CFFI (libffi, for attacks that are a plain C function), CSHA256 (SHA-256 blocks, SHA extensions where the CPU has them)
 //   Plugins see PluginKit and Kernels only, never AuditCore: they are loaded through the C ABI.
 //
 // Inside AuditCore, layers (folders of Sources/AuditCore):
@@ -80,6 +80,8 @@ let package = Package(
         // The C contract: headers only (plus layout checks that define no symbol).
         .target(name: "PluginABI", path: "Sources/PluginABI"),
         .target(name: "CCPUID", path: "Sources/CCPUID"),
+        // SHA-256's compression function: plain C, and the x86 SHA extensions chosen at run time.
+        .target(name: "CSHA256", path: "Sources/CSHA256"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // libffi: calls to a plain C function whose signature comes from the config (AuditCore only).
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
@@ -94,7 +96,7 @@ let package = Package(
         .target(
             name: "AuditCore",
             dependencies: [
-                "PluginKit", "Kernels", "CPluginGuard", "CFFI",
+                "PluginKit", "Kernels", "CPluginGuard", "CFFI", "CSHA256",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -111,7 +113,7 @@ let package = Package(
 
         .testTarget(name: "PluginKitTests", dependencies: ["PluginKit"], path: "Tests/PluginKitTests"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], path: "Tests/KernelsTests"),
-        .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore"], path: "Tests/AuditCoreTests"),
+        .testTarget(name: "AuditCoreTests", dependencies: ["AuditCore", "CSHA256"], path: "Tests/AuditCoreTests"),
         .testTarget(
             name: "ModelNativeTests", dependencies: ["ModelNative", "PluginKit"], path: "Tests/ModelNativeTests"),
         .testTarget(

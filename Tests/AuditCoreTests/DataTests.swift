@@ -1,3 +1,4 @@
+import CSHA256
 import Foundation
 import Testing
 
@@ -44,6 +45,47 @@ import Testing
         var byteWise = SHA256()
         for b in long { byteWise.update(CollectionOfOne(b)) }
         #expect(SHA256.hex(contentsOf: longPath) == byteWise.hexDigest())
+    }
+
+    /// The plain C compression function on FIPS 180-4's "abc" example, padded by hand: one block,
+    /// whose state is the digest. (The vectors above run whichever implementation the CPU picks.)
+    @Test func sha256PortableBlockGivesTheAbcDigest() {
+        var block = [UInt8](repeating: 0, count: 64)
+        block[0] = 0x61; block[1] = 0x62; block[2] = 0x63; block[3] = 0x80
+        block[63] = 24  // the message length in bits
+        var state: [UInt32] = [
+            0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
+        ]
+        mia_sha256_blocks_portable(&state, block, 1)
+        #expect(
+            state == [
+                0xba78_16bf, 0x8f01_cfea, 0x4141_40de, 0x5dae_2223, 0xb003_61a3, 0x9617_7a9c, 0xb410_ff61, 0xf200_15ad,
+            ])
+    }
+
+    /// The SHA extensions and the plain C loop give the same state on drawn bytes and states, from
+    /// 1 to 40 blocks at a time (so every schedule word and the carry between blocks is checked).
+    /// On a CPU without the extensions only the refusal is checked (the vectors cover plain C).
+    @Test func sha256ExtensionsMatchThePortableLoop() {
+        var rng = TestRandom(0x5ea2_56)
+        guard mia_sha256_uses_extensions() == 1 else {
+            var state = [UInt32](repeating: 7, count: 8)
+            #expect(mia_sha256_blocks_extensions(&state, [UInt8](repeating: 0, count: 64), 1) == 0)
+            #expect(state == [UInt32](repeating: 7, count: 8))
+            return
+        }
+        for blocks in 1...40 {
+            let bytes = (0..<(64 * blocks + 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let start = (0..<8).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
+            var portable = start, extensions = start
+            bytes.withUnsafeBufferPointer { p in
+                // From an odd address: the loads must not assume alignment.
+                mia_sha256_blocks_portable(&portable, p.baseAddress! + 3, blocks)
+                #expect(mia_sha256_blocks_extensions(&extensions, p.baseAddress! + 3, blocks) == 1)
+            }
+            #expect(portable == extensions, "\(blocks) block(s)")
+            #expect(portable != start)
+        }
     }
 
     @Test func npyRoundTripAndHeader() throws {
