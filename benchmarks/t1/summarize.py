@@ -1,4 +1,6 @@
-"""Summarises a run_t1.sh results folder: medians per side and row, ratios, GEMM fraction, RSS."""
+"""Summarises a run_t1.sh results folder: medians per side and row, ratios, GEMM fraction, RSS,
+and each row's rate against the CPU's measured FMA peak (peak.jsonl, from fma_peak.c): no code
+runs above that peak, so a goal that needs more than it cannot be met at that precision."""
 import glob
 import json
 import os
@@ -38,6 +40,18 @@ def main(folder):
     rate = statistics.median(gemm["native"])
     print(f"sgemm rate, 2 threads: OpenBLAS (ours) {rate:.0f} GFLOP/s (runs: "
           + ", ".join(f"{g:.0f}" for g in gemm["native"]) + f"); PyTorch's BLAS {statistics.median(gemm['torch']):.0f}")
+    peak = None
+    peak_path = os.path.join(folder, "peak.jsonl")
+    if os.path.exists(peak_path):
+        runs = [json.loads(line) for line in open(peak_path) if line.strip()]
+        # The widest vector the CPU has, or AVX2 when the run caps our kernels to it
+        # (MIA_KERNELS=avx2, a stand-in for AVX2-only CPUs); the best run (load only slows a run).
+        capped = os.environ.get("MIA_KERNELS", "") == "avx2"
+        key = "avx512_gflops" if not capped and all("avx512_gflops" in d for d in runs) else "avx2_gflops"
+        peak = max(d[key] for d in runs if key in d) if runs else None
+        if peak:
+            print(f"FMA peak, 2 threads ({key.split('_')[0]}, fma_peak.c): {peak:.0f} GFLOP/s (runs: "
+                  + ", ".join(f"{d[key]:.0f}" for d in runs if key in d) + ")")
     print(f"{'row':<18}{'native':>12}{'PyTorch':>12}{'ratio':>8}   GEMM fraction (native / PyTorch)")
     for model, label in [("mlp", "T1-MLP"), ("lenet5", "T1-LeNet")]:
         n, t = rows.get((model, "native")), rows.get((model, "torch"))
@@ -51,6 +65,12 @@ def main(folder):
         ni, ti = statistics.median(n["infer"]), statistics.median(t["infer"])
         # For throughput the ratio of times is the inverse ratio of rates.
         print(f"{label + ' infer':<18}{ni:>8.0f} im/s{ti:>8.0f} im/s{ti / ni:>8.2f}")
+        if peak:
+            f = FORWARD_FLOPS[model]
+            need = ti / 0.7 * f / 1e9  # the rate at which the inference ratio would be 0.7
+            print(f"{'':<18}inference at {ni * f / 1e9:.0f} / {ti * f / 1e9:.0f} GFLOP/s = "
+                  f"{ni * f / 1e9 / peak:.0%} / {ti * f / 1e9 / peak:.0%} of the FMA peak; "
+                  f"ratio 0.7 needs {need:.0f} GFLOP/s = {need / peak:.0%} of it")
         print(f"{label + ' peak RSS':<18}{max(n['rss']):>9.0f} MB{max(t['rss']):>9.0f} MB{max(n['rss']) / max(t['rss']):>8.2f}")
 
 
