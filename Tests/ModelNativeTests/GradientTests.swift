@@ -233,3 +233,57 @@ func wideConvolutionGradients(_ padding: Int, _ f: Activation) {
     let b = wide.forward(x)
     for (u, v) in zip(a, b) { #expect(abs(u - v) <= 1e-5 * max(1, abs(u))) }
 }
+
+/// A ReLU convolution under a max pool hands its activation gradient to the pool
+/// (`Pool.gatesReLUBelow`): the parameter and input gradients are those of the two separate
+/// passes to the bit. The pairing is made for that pattern only.
+@Test func reluUnderMaxPoolGivesTheBitsOfTheSeparatePasses() {
+    let input = Shape(height: 12, width: 12, channels: 2)
+    func network(fused: Bool) -> Network {
+        let conv = Conv2D(input: input, filters: 4, kernel: 3, stride: 1, padding: 1, activation: .relu)
+        let pool = Pool(input: conv.outputShape, kind: .max, size: 2, stride: 2)
+        let conv2 = Conv2D(input: pool.outputShape, filters: 3, kernel: 3, stride: 1, padding: 0, activation: .relu)
+        let pool2 = Pool(input: conv2.outputShape, kind: .max, size: 2, stride: 2)
+        let dense = Dense(input: pool2.outputShape, outputs: 5, activation: .identity)
+        let n = Network(input: input, layers: [conv, pool, conv2, pool2, dense])
+        #expect(conv.activationGradientAbove && pool.gatesReLUBelow && conv2.activationGradientAbove)
+        if !fused {
+            for case let c as Conv2D in n.layers { c.activationGradientAbove = false }
+            for case let p as Pool in n.layers { p.gatesReLUBelow = false }
+        }
+        n.initialize(seed: 11)
+        return n
+    }
+    let batch = 9
+    let x = randomFloats(batch * input.count, seed: 12)
+    let r = randomFloats(batch * 5, seed: 13)
+    func gradients(_ n: Network) -> ([UInt32], [UInt32]) {
+        n.reserve(batch: batch)
+        n.load(x, indices: nil, first: 0, batch: batch)
+        n.forward(batch: batch, training: true)
+        n.logitGradient.update(from: r, count: r.count)
+        var dx = [Float](repeating: 0, count: batch * input.count)
+        dx.withUnsafeMutableBufferPointer { n.backward(batch: batch, inputGradient: $0.baseAddress!) }
+        let g = Array(UnsafeBufferPointer(start: n.gradients.pointer, count: n.parameterCount))
+        return (g.map(\.bitPattern), dx.map(\.bitPattern))
+    }
+    let (fusedW, fusedX) = gradients(network(fused: true))
+    let (plainW, plainX) = gradients(network(fused: false))
+    #expect(fusedW == plainW)
+    #expect(fusedX == plainX)
+    #expect(plainW.contains { $0 != 0 } && plainX.contains { $0 != 0 })
+
+    // Not paired: another activation below, or an average pool above.
+    let tanhConv = Conv2D(input: input, filters: 2, kernel: 3, stride: 1, padding: 1, activation: .tanh)
+    let maxPool = Pool(input: tanhConv.outputShape, kind: .max, size: 2, stride: 2)
+    let reluConv = Conv2D(input: maxPool.outputShape, filters: 2, kernel: 3, stride: 1, padding: 1, activation: .relu)
+    let averagePool = Pool(input: reluConv.outputShape, kind: .average, size: 2, stride: 2)
+    _ = Network(
+        input: input,
+        layers: [
+            tanhConv, maxPool, reluConv, averagePool,
+            Dense(input: averagePool.outputShape, outputs: 2, activation: .identity),
+        ])
+    #expect(!tanhConv.activationGradientAbove && !maxPool.gatesReLUBelow)
+    #expect(!reluConv.activationGradientAbove && !averagePool.gatesReLUBelow)
+}
