@@ -134,8 +134,8 @@ MIA_P_AVX512 static void forward_avx512(const float *x, ptrdiff_t channels, ptrd
     }
 }
 
-MIA_P_AVX512 static void backward_avx512(const float *dy, const int32_t *argmax, const float *gate,
-                                         ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, float *dx) {
+MIA_P_AVX512 static void backward_avx512(const float *dy, const int32_t *argmax, ptrdiff_t channels, ptrdiff_t h,
+                                         ptrdiff_t w, float *dx) {
     const ptrdiff_t oh = h / 2, ow = w / 2;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     // Interleaves a (lanes 0-15) with b (16-31): a0 b0 a1 b1 …, the first and second halves.
@@ -150,11 +150,7 @@ MIA_P_AVX512 static void backward_avx512(const float *dy, const int32_t *argmax,
                 const ptrdiff_t lanes = pmin(16, ow - ox);
                 const __mmask16 in = first_avx512(lanes);
                 const __m512i a = _mm512_maskz_loadu_epi32(in, ar + ox);
-                __m512 d = _mm512_add_ps(_mm512_setzero_ps(), _mm512_maskz_loadu_ps(in, dr + ox));
-                if (gate) {  // the ReLU below: only windows whose maximum is > 0 pass their gradient
-                    const __m512 gv = _mm512_maskz_loadu_ps(in, gate + (c * oh + oy) * ow + ox);
-                    d = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(gv, _mm512_setzero_ps(), _CMP_GT_OQ), d);
-                }
+                const __m512 d = _mm512_add_ps(_mm512_setzero_ps(), _mm512_maskz_loadu_ps(in, dr + ox));
                 const __m512i base = _mm512_add_epi32(_mm512_set1_epi32((int)(r0 + 2 * ox)), even);
 #define MIA_PICK(off) \
     _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(base, _mm512_set1_epi32(off))), d)
@@ -185,14 +181,14 @@ int mia_maxpool2_forward(int level, const float *x, ptrdiff_t channels, ptrdiff_
     return 0;
 }
 
-int mia_maxpool2_backward(int level, const float *dy, const int32_t *argmax, const float *gate, ptrdiff_t channels,
-                          ptrdiff_t height, ptrdiff_t width, float *dx) {
+int mia_maxpool2_backward(int level, const float *dy, const int32_t *argmax, ptrdiff_t channels, ptrdiff_t height,
+                          ptrdiff_t width, float *dx) {
 #if defined(__x86_64__)
     if (height >= 2 && width / 2 >= 8 && level == MIA_KERNELS_AVX512) {
-        backward_avx512(dy, argmax, gate, channels, height, width, dx);
+        backward_avx512(dy, argmax, channels, height, width, dx);
         return 1;
     }
 #endif
-    (void)level, (void)dy, (void)argmax, (void)gate, (void)channels, (void)height, (void)width, (void)dx;
+    (void)level, (void)dy, (void)argmax, (void)channels, (void)height, (void)width, (void)dx;
     return 0;
 }

@@ -21,10 +21,10 @@ extension Pooling {
 
     /// Runs the C gradient and returns true, or returns false having written nothing.
     static func vectorMaxBackward(
-        _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, gate: UnsafePointer<Float>?, _ g: WindowGeometry,
+        _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, _ g: WindowGeometry,
         into dx: UnsafeMutablePointer<Float>, level: VectorLevel
     ) -> Bool {
         runsInC(g, level: level)
-            && mia_maxpool2_backward(level.rawValue, dy, argmax, gate, g.channels, g.height, g.width, dx) != 0
+            && mia_maxpool2_backward(level.rawValue, dy, argmax, g.channels, g.height, g.width, dx) != 0
     }
 }

@@ -56,24 +56,13 @@ public enum Pooling {
 
     /// Routes each `dy` to the input that won its window; `dx` [C, H, W] is overwritten.
     /// `argmax` is what `maxForward` wrote for the same geometry.
-    ///
-    /// `gate`, when given, is the pool's output y (shaped as dy) and the pool's input came out of
-    /// a ReLU: only windows with y > 0 pass their gradient, which is the ReLU's gradient taken
-    /// after this one, to the bit (`y` is the chosen input, so `y > 0` is that input's ReLU test;
-    /// the other inputs get +0 either way), without a second pass over dx and the ReLU's output.
     public static func maxBackward(
         _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, _ g: WindowGeometry,
-        into dx: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>? = nil, level: VectorLevel = .current
+        into dx: UnsafeMutablePointer<Float>, level: VectorLevel = .current
     ) {
-        if vectorMaxBackward(dy, argmax: argmax, gate: gate, g, into: dx, level: level) { return }
+        if vectorMaxBackward(dy, argmax: argmax, g, into: dx, level: level) { return }
         dx.update(repeating: 0, count: g.inputSize)
-        if let gate {
-            // Without a branch (a ReLU's outputs are > 0 about half the time): a window that
-            // fails adds +0, which leaves every value its zeroed start can reach unchanged.
-            for i in 0..<(g.channels &* g.outPlane) { dx[Int(argmax[i])] += gate[i] > 0 ? dy[i] : 0 }
-        } else {
-            for i in 0..<(g.channels &* g.outPlane) { dx[Int(argmax[i])] += dy[i] }
-        }
+        for i in 0..<(g.channels &* g.outPlane) { dx[Int(argmax[i])] += dy[i] }
     }
 
     /// `y[c, oy, ox]` = mean over the window (K² inputs).

@@ -120,35 +120,3 @@ func reluPassesEveryLevelGiveThePlainLoopsBits(rows: Int, cols: Int) {
         #expect(bits(dy) == bits([0, 0, 0, 4, 0, .nan, 0, 0, -0.0]), "\(level)")
     }
 }
-
-/// The gated max-pool gradient (a ReLU below the pool, `Pool.gatesReLUBelow`) is, to the bit,
-/// the pool's plain gradient followed by the ReLU's, at every level: on ReLU outputs with +0, -0,
-/// NaN and ties, gradients with signed zeros, NaN and infinities, LeNet-5's two pools (the C
-/// kernel and the Swift loop at AVX-512), odd sizes, and overlapping 3×3 windows of stride 2
-/// (several windows choosing one input add up there).
-@Test(arguments: [
-    (28, 28, 6, 2, 2), (10, 10, 16, 2, 2), (5, 7, 2, 2, 2), (9, 34, 1, 2, 2), (9, 9, 2, 3, 2), (8, 11, 3, 3, 1),
-])
-func gatedMaxPoolGradientIsTheReLUGradientAfterThePoolOne(height: Int, width: Int, channels: Int, k: Int, s: Int) {
-    let g = WindowGeometry(height: height, width: width, channels: channels, kernel: k, stride: s)
-    let out = channels * g.outPlane
-    var relu = awkward(g.inputSize, seed: UInt64(height * 97 + width * 13 + k))
-    // Mostly negative before the ReLU, so that some 3×3 windows hold no positive value either.
-    for i in relu.indices where (i &* 2_654_435_761) % 10 < 6 { relu[i] = -1 }
-    Pointwise.addRowBiasActivate(&relu, rows: 1, cols: relu.count, bias: [0], .relu, level: .generic)
-    let dy = awkward(out, seed: UInt64(width * 7 + channels))
-    for level in poolLevels {
-        var pooled = [Float](repeating: sentinel, count: out)
-        var arg = [Int32](repeating: -1, count: out)
-        Pooling.maxForward(relu, g, into: &pooled, argmax: &arg, level: level)
-        // The two passes: the pool's gradient, then the ReLU's on the pool's input.
-        var twoPasses = [Float](repeating: 7, count: g.inputSize)
-        Pooling.maxBackward(dy, argmax: arg, g, into: &twoPasses, level: level)
-        Pointwise.activationBackward(&twoPasses, output: relu, count: relu.count, .relu, level: level)
-        var gated = [Float](repeating: 7, count: g.inputSize)
-        Pooling.maxBackward(dy, argmax: arg, g, into: &gated, gate: pooled, level: level)
-        #expect(bits(gated) == bits(twoPasses), "\(level), \(height)×\(width)×\(channels), k\(k) s\(s)")
-        // The gate did something: some window with a gradient failed it.
-        #expect(zip(pooled, dy).contains { !($0.0 > 0) && $0.1 != 0 && !$0.1.isNaN })
-    }
-}

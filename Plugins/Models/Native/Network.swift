@@ -60,15 +60,6 @@ final class Network {
             }
         }
         self.stages = stages
-        // A ReLU convolution right below a max pool: the pool's backward applies the ReLU's
-        // gradient (gated by its own output) and the convolution skips its pass over its output
-        // and gradient; the same bits (`Pooling.maxBackward`), one pass fewer over memory.
-        for (below, above) in zip(layers, layers.dropFirst()) {
-            if let conv = below as? Conv2D, conv.activation == .relu, let pool = above as? Pool, pool.kind == .max {
-                conv.activationGradientAbove = true
-                pool.gatesReLUBelow = true
-            }
-        }
         let p = layers.reduce(0) { $0 + $1.parameterCount }
         let s = layers.reduce(0) { $0 + $1.stateCount }
         parameters = Buffer(p)

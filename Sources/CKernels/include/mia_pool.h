@@ -8,10 +8,7 @@
 //   replaces m when (ordered) greater, so the first maximum wins and a NaN never replaces an
 //   earlier value; argmax is the chosen input's offset inside the image.
 // - its gradient: dx = 0 everywhere, then each window's chosen input gets 0 + dy (so a -0
-//   gradient gives +0, as the plain `dx[i] += dy[i]` on a zeroed buffer). With a gate (the
-//   pool's output, when a ReLU comes before the pool), only windows whose gate is > 0 pass
-//   their 0 + dy; the others leave +0: the ReLU's gradient after the pool's, in one pass (a
-//   window's output is its chosen input, so gate > 0 is that input's ReLU test).
+//   gradient gives +0, as the plain `dx[i] += dy[i]` on a zeroed buffer).
 // - ReLU after a convolution: v = y + bias[row], then v < 0 ? 0 : v (NaN and -0 kept).
 // - ReLU's gradient: dy = y > 0 ? dy : +0 (a NaN output gives 0).
 #ifndef MIA_POOL_H
@@ -28,11 +25,10 @@ int mia_maxpool2_forward(int level, const float *x, ptrdiff_t channels, ptrdiff_
 
 /// Overwrites dx [channels, height, width] with the gradient of the pool above, given dy and
 /// the argmax that `mia_maxpool2_forward` (or the plain loop) wrote: each entry of argmax lies in
-/// its own window, which is what lets dx be written in one pass, row by row. `gate` (NULL, or
-/// the pool's output, shaped as dy) keeps only the windows whose output is > 0. Returns 1, or 0
+/// its own window, which is what lets dx be written in one pass, row by row. Returns 1, or 0
 /// having written nothing: only AVX-512 takes it, for rows of 8 windows or more.
-int mia_maxpool2_backward(int level, const float *dy, const int32_t *argmax, const float *gate, ptrdiff_t channels,
-                          ptrdiff_t height, ptrdiff_t width, float *dx);
+int mia_maxpool2_backward(int level, const float *dy, const int32_t *argmax, ptrdiff_t channels, ptrdiff_t height,
+                          ptrdiff_t width, float *dx);
 
 /// y [rows, cols] = relu(y + bias[row]) in place and returns 1; returns 0 having written nothing
 /// when the level does not take it (generic, or rows under 8 columns, 16 at AVX-512 which then

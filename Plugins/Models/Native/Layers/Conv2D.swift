@@ -17,9 +17,6 @@ final class Conv2D: RecordLayer {
     let geometry: WindowGeometry
     let filters: Int
     let activation: Activation
-    /// Set by `Network` when a max pool above takes this layer's ReLU gradient with its own
-    /// (`Pool.gatesReLUBelow`): the backward then skips `activationBackward`.
-    var activationGradientAbove = false
     private var w: UnsafeMutablePointer<Float>!
     private var b: UnsafeMutablePointer<Float>!
     private var dw: UnsafeMutablePointer<Float>!
@@ -178,9 +175,7 @@ final class Conv2D: RecordLayer {
         for r in records {
             let xi = x + r * inputShape.count
             let dz = dy + r * outputShape.count
-            if !activationGradientAbove {
-                Pointwise.activationBackward(dz, output: y + r * outputShape.count, count: filters * plane, activation)
-            }
+            Pointwise.activationBackward(dz, output: y + r * outputShape.count, count: filters * plane, activation)
             if isDirect {
                 let scratch = scratches[shard].pointer
                 DirectConvolution.filterGradient(

@@ -10,9 +10,6 @@ final class Pool: RecordLayer {
     let kind: Kind
     /// For max pooling: each output's winning input offset within its record, per record.
     private var argmax: Buffer<Int32>?
-    /// Set by `Network` when the layer below is a ReLU convolution whose activation gradient
-    /// this pool's backward takes over (`Pooling.maxBackward`'s gate; max pooling only).
-    var gatesReLUBelow = false
 
     init(input: Shape, kind: Kind, size: Int, stride: Int) {
         inputShape = input
@@ -52,10 +49,7 @@ final class Pool: RecordLayer {
         let (i, o) = (inputShape.count, outputShape.count)
         for r in records {
             switch kind {
-            case .max:
-                Pooling.maxBackward(
-                    dy + r * o, argmax: argmax!.pointer + r * o, geometry, into: dx + r * i,
-                    gate: gatesReLUBelow ? y + r * o : nil)
+            case .max: Pooling.maxBackward(dy + r * o, argmax: argmax!.pointer + r * o, geometry, into: dx + r * i)
             case .average: Pooling.averageBackward(dy + r * o, geometry, into: dx + r * i)
             }
         }
