@@ -24,7 +24,7 @@ fi
 swift build -c release --product NativeBench
 BENCH=.build/release/NativeBench
 PEAK=.build/release/fma_peak
-"${CC:-cc}" -O2 -pthread benchmarks/peak/fma_peak.c -o "$PEAK"
+"${CC:-$(command -v cc || command -v clang)}" -O2 -pthread benchmarks/peak/fma_peak.c -o "$PEAK"
 # Two threads on both sides: OpenBLAS for ours (the host's job in a real run), intra-op for PyTorch.
 export OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2
 OUT=benchmarks/results/t1-$(date -u +%Y%m%d-%H%M%S)
