@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # T1 of WORKLOADS.md: the native backend against PyTorch on the same Fashion-MNIST data, both
 # with 2 threads, in one run. Prints per row both medians, the ratio ours / PyTorch, the GEMM
-# rate fraction, the fraction of the CPU's measured FMA peak (benchmarks/peak/fma_peak.c) and
-# peak resident memory; keeps the raw figures in benchmarks/results/.
+# rate fraction, the fraction of the CPU's measured FMA peak (`mia-audit doctor`'s peak line)
+# and peak resident memory; keeps the raw figures in benchmarks/results/.
 #
 #   benchmarks/run_t1.sh            # 3 rounds (each: GEMM rate, then MLP and LeNet-5 per side)
 #   ROUNDS=5 benchmarks/run_t1.sh
@@ -22,9 +22,8 @@ fi
     echo "needs Fashion-MNIST (Debian package \`dataset-fashion-mnist\`)" >&2; exit 1; }
 
 swift build -c release --product NativeBench
+swift build -c release --product mia-audit
 BENCH=.build/release/NativeBench
-PEAK=.build/release/fma_peak
-"${CC:-$(command -v cc || command -v clang)}" -O2 -pthread benchmarks/peak/fma_peak.c -o "$PEAK"
 # Two threads on both sides: OpenBLAS for ours (the host's job in a real run), intra-op for PyTorch.
 export OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2
 OUT=benchmarks/results/t1-$(date -u +%Y%m%d-%H%M%S)
@@ -40,7 +39,8 @@ run() { # side model round command...
 for r in $(seq "$ROUNDS"); do
     echo "round $r of $ROUNDS" >&2
     $BENCH --mode gemm >> "$OUT/gemm.jsonl"
-    "$PEAK" 2 >> "$OUT/peak.jsonl"
+    # The CPU's FMA peak on 2 threads at the C kernels' level (MIA_KERNELS caps it).
+    .build/release/mia-audit doctor --threads 2 | grep '^peak:' >> "$OUT/peak.txt"
     "$VENV/bin/python" benchmarks/t1/torch_t1.py --mode gemm >> "$OUT/gemm.jsonl"
     # Alternate the sides so that both see the same background load.
     for m in mlp lenet5; do

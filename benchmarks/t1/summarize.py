@@ -1,6 +1,7 @@
 """Summarises a run_t1.sh results folder: medians per side and row, ratios, GEMM fraction, RSS,
-and each row's rate against the CPU's measured FMA peak (peak.jsonl, from fma_peak.c): no code
-runs above that peak, so a goal that needs more than it cannot be met at that precision."""
+and each row's rate against the CPU's measured FMA peak (peak.txt, `mia-audit doctor`'s peak
+line): no code runs above that peak, so a goal that needs more than it cannot be met at that
+precision."""
 import glob
 import json
 import os
@@ -41,17 +42,16 @@ def main(folder):
     print(f"sgemm rate, 2 threads: OpenBLAS (ours) {rate:.0f} GFLOP/s (runs: "
           + ", ".join(f"{g:.0f}" for g in gemm["native"]) + f"); PyTorch's BLAS {statistics.median(gemm['torch']):.0f}")
     peak = None
-    peak_path = os.path.join(folder, "peak.jsonl")
+    peak_path = os.path.join(folder, "peak.txt")
     if os.path.exists(peak_path):
-        runs = [json.loads(line) for line in open(peak_path) if line.strip()]
-        # The widest vector the CPU has, or AVX2 when the run caps our kernels to it
-        # (MIA_KERNELS=avx2, a stand-in for AVX2-only CPUs); the best run (load only slows a run).
-        capped = os.environ.get("MIA_KERNELS", "") == "avx2"
-        key = "avx512_gflops" if not capped and all("avx512_gflops" in d for d in runs) else "avx2_gflops"
-        peak = max(d[key] for d in runs if key in d) if runs else None
-        if peak:
-            print(f"FMA peak, 2 threads ({key.split('_')[0]}, fma_peak.c): {peak:.0f} GFLOP/s (runs: "
-                  + ", ".join(f"{d[key]:.0f}" for d in runs if key in d) + ")")
+        # `mia-audit doctor`'s lines: "peak:      232 GFLOP/s (avx512 FMAs, ...". Best of the
+        # rounds: load only slows a measurement down.
+        runs = [re.match(r"peak:\s+(\d+) GFLOP/s \((\w+) FMAs", line) for line in open(peak_path)]
+        runs = [(float(m.group(1)), m.group(2)) for m in runs if m]
+        if runs:
+            peak, level = max(runs)
+            print(f"FMA peak, 2 threads ({level}, mia-audit doctor): {peak:.0f} GFLOP/s (runs: "
+                  + ", ".join(f"{g:.0f}" for g, _ in runs) + ")")
     print(f"{'row':<18}{'native':>12}{'PyTorch':>12}{'ratio':>8}   GEMM fraction (native / PyTorch)")
     for model, label in [("mlp", "T1-MLP"), ("lenet5", "T1-LeNet")]:
         n, t = rows.get((model, "native")), rows.get((model, "torch"))

@@ -3,9 +3,9 @@ import Kernels
 
 extension BLASSummary {
     /// What `mia-audit doctor` prints: the CPU, its features, the BLAS library and kernel with
-    /// who chose it, the vector level of the C kernels, the variables set, threads and a measured
+    /// who chose it, the vector level of the C kernels, the variables set, threads, a measured
     /// sgemm rate (`GEMMRate`: 512³ through the pieces every product of a training takes, wall
-    /// and CPU time, beside the load average). `warnings` name what makes the setup slow (a
+    /// and CPU time, beside the load average) and the CPU's measured FMA peak beside it (`FMAPeak`). `warnings` name what makes the setup slow (a
     /// kernel weaker than the CPU runs, a refused choice, C kernels capped below the CPU).
     public static func doctor(threads: Int?) throws -> (lines: [String], warnings: [String]) {
         _ = try BLAS.load()
@@ -34,6 +34,7 @@ extension BLASSummary {
                 + "\(rate.pieces) over \(rate.threads) threads; best of 5 x 20 ms of wall time; "
                 + "\(String(format: "%.0f", rate.gflopsPerThread)) GFLOP/s per busy thread in CPU time; "
                 + "load average \(Self.loadAverage))",
+            Self.peakLine(FMAPeak.measure(threads: rate.threads, level: vectors), sgemm: rate.gflops),
         ]
         var warnings: [String] = []
         if let best, let bestTier = OpenBLASKernelChoice.tier(of: best),
@@ -49,6 +50,18 @@ extension BLASSummary {
         }
         if let check = BLAS.checkAgainstNaiveProduct() { warnings.append("sgemm is wrong: \(check)") }
         return (lines, warnings)
+    }
+
+    /// The `peak` line: the CPU's multiply-add peak on the sgemm's threads at the C kernels'
+    /// level, and the sgemm rate's share of it (a BLAS kernel below the CPU shows as a small share).
+    static func peakLine(_ peak: FMAPeak?, sgemm: Double) -> String {
+        guard let peak, peak.gflops > 0 else {
+            return "peak:      not measured (no vector FMA at the C kernels' level)"
+        }
+        return
+            "peak:      \(String(format: "%.0f", peak.gflops)) GFLOP/s (\(peak.level) FMAs, 12 independent chains on "
+            + "\(peak.threads) thread\(peak.threads == 1 ? "" : "s"), best of 3 x 20 ms: no product runs faster); "
+            + "sgemm at \(String(format: "%.0f", 100 * sgemm / peak.gflops)) % of it"
     }
 
     /// The 1-minute load average ("?" where /proc/loadavg is absent): a low wall-time rate on a
