@@ -7,7 +7,7 @@
 // not more: AVX2 has 16 ymm registers and the chains and the constant must all stay in them.
 // Twelve covers latency × pipes on the CPUs this runs on (4 cycles × 2 pipes on Zen and Intel).
 // The empty asm makes each iteration's results observable, so the compiler cannot fold the loop.
-#define MIA_CHAINS(T, SET, FMA)                                                                 \
+#define MIA_CHAINS(T, SET, FMA, STORE, LANES)                                                   \
     T x0 = SET(0), x1 = SET(1), x2 = SET(2), x3 = SET(3), x4 = SET(4), x5 = SET(5), x6 = SET(6), \
       x7 = SET(7), x8 = SET(8), x9 = SET(9), x10 = SET(10), x11 = SET(11);                      \
     const T h = SET(0.5f);                                                                     \
@@ -18,28 +18,21 @@
         __asm__ volatile("" : "+x"(x0), "+x"(x1), "+x"(x2), "+x"(x3), "+x"(x4), "+x"(x5));      \
         __asm__ volatile("" : "+x"(x6), "+x"(x7), "+x"(x8), "+x"(x9), "+x"(x10), "+x"(x11));    \
     }                                                                                          \
-    const T all[12] = {x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11};
+    const T all[12] = {x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11};                        \
+    double sum = 0;                                                                            \
+    float lanes[LANES];                                                                        \
+    for (int c = 0; c < 12; c++) {                                                             \
+        STORE(lanes, all[c]);                                                                  \
+        for (int l = 0; l < LANES; l++) sum += lanes[l];                                       \
+    }                                                                                          \
+    return sum;
 
 __attribute__((target("avx512f"))) static double chains_avx512(long iterations) {
-    MIA_CHAINS(__m512, _mm512_set1_ps, _mm512_fmadd_ps)
-    double sum = 0;
-    float lanes[16];
-    for (int c = 0; c < 12; c++) {
-        _mm512_storeu_ps(lanes, all[c]);
-        for (int l = 0; l < 16; l++) sum += lanes[l];
-    }
-    return sum;
+    MIA_CHAINS(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 16)
 }
 
 __attribute__((target("avx2,fma"))) static double chains_avx2(long iterations) {
-    MIA_CHAINS(__m256, _mm256_set1_ps, _mm256_fmadd_ps)
-    double sum = 0;
-    float lanes[8];
-    for (int c = 0; c < 12; c++) {
-        _mm256_storeu_ps(lanes, all[c]);
-        for (int l = 0; l < 8; l++) sum += lanes[l];
-    }
-    return sum;
+    MIA_CHAINS(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 8)
 }
 #endif
 
