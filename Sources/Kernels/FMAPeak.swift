@@ -14,6 +14,9 @@ import CKernels
 public struct FMAPeak: Sendable, Equatable {
     /// Best window's rate over all threads, GFLOP/s of wall time.
     public let gflops: Double
+    /// FLOPs over the threads' CPU seconds in all windows, GFLOP/s per busy thread: what one
+    /// core gives when the process has it, whatever else the machine runs.
+    public let gflopsPerThread: Double
     public let threads: Int
     public let level: VectorLevel
 
@@ -23,34 +26,43 @@ public struct FMAPeak: Sendable, Equatable {
     /// Times `windows` windows of at least `seconds` each, every thread running the chains at
     /// once on its own thread; nil at the generic level (no vector FMA to time).
     public static func measure(
-        threads: Int, level: VectorLevel = .current, windows: Int = 3, seconds: Double = 0.02
+        threads: Int, level: VectorLevel = .current, windows: Int = 5, seconds: Double = 0.02
     ) -> FMAPeak? {
         let flopsPerIteration = mia_fma_chains_flops(level.rawValue)
         guard flopsPerIteration > 0, threads >= 1 else { return nil }
         var best = 0.0
+        var iterations = 0
+        var cpuSeconds = 0.0
         for _ in 0..<max(windows, 1) {
-            let start = monotonicSeconds()
-            let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: threads)
-            counts.initialize(repeating: 0)
+            let start = clockSeconds(CLOCK_MONOTONIC)
+            // Per thread: iterations run and its own CPU seconds.
+            let counts = UnsafeMutableBufferPointer<(Int, Double)>.allocate(capacity: threads)
+            counts.initialize(repeating: (0, 0))
             defer { counts.deallocate() }
             nonisolated(unsafe) let shared = counts
             Parallel.onOwnThreads(threads) { t in
-                var iterations = 0
+                let cpu0 = clockSeconds(CLOCK_THREAD_CPUTIME_ID)
+                var done = 0
                 repeat {
                     _ = mia_fma_chains(level.rawValue, iterationsPerCheck)
-                    iterations += iterationsPerCheck
-                } while monotonicSeconds() - start < seconds
-                shared[t] = iterations
+                    done += iterationsPerCheck
+                } while clockSeconds(CLOCK_MONOTONIC) - start < seconds
+                shared[t] = (done, clockSeconds(CLOCK_THREAD_CPUTIME_ID) - cpu0)
             }
-            let elapsed = monotonicSeconds() - start
-            best = max(best, Double(counts.reduce(0, +)) * flopsPerIteration / elapsed / 1e9)
+            let elapsed = clockSeconds(CLOCK_MONOTONIC) - start
+            let window = counts.reduce(0) { $0 + $1.0 }
+            best = max(best, Double(window) * flopsPerIteration / elapsed / 1e9)
+            iterations += window
+            cpuSeconds += counts.reduce(0) { $0 + $1.1 }
         }
-        return FMAPeak(gflops: best, threads: threads, level: level)
+        return FMAPeak(
+            gflops: best, gflopsPerThread: Double(iterations) * flopsPerIteration / max(cpuSeconds, 1e-9) / 1e9,
+            threads: threads, level: level)
     }
 }
 
-private func monotonicSeconds() -> Double {
+private func clockSeconds(_ clock: clockid_t) -> Double {
     var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
+    clock_gettime(clock, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

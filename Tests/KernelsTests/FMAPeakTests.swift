@@ -33,5 +33,5 @@ func fmaChainsRunTheCountedIterations(iterations: Int) {
     guard level != .generic else { return }
     let peak = try #require(FMAPeak.measure(threads: 2, level: level, windows: 1, seconds: 0.005))
     #expect(peak.threads == 2 && peak.level == level)
-    #expect(peak.gflops > 0 && peak.gflops.isFinite)
+    #expect(peak.gflops > 0 && peak.gflops.isFinite && peak.gflopsPerThread > 0 && peak.gflopsPerThread.isFinite)
 }
