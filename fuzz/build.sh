@@ -106,9 +106,10 @@ release() {
     local r=.build/release
     [ -f "$r/Modules/Yams.swiftmodule" ] && [ -f "$r/Modules/PluginKit.swiftmodule" ] || {
         echo "fuzz/build.sh: the config harness needs \`swift build -c release\` first" >&2; exit 2; }
-    # Kernels (the privacy accountants and bounds) and the C modules it imports, by module map.
+    # Kernels (the privacy accountants and bounds) and the C modules it and AuditCore's SHA-256
+    # import, by module map.
     local c
-    for c in CCPUID CKernels; do
+    for c in CCPUID CKernels CSHA256; do
         echo -Xcc -fmodule-map-file="$r/$c.build/module.modulemap" -I "Sources/$c/include" "$r/$c.build"/*.o
     done
     echo -I "$r/Modules" -I Sources/PluginABI/include -I .build/checkouts/Yams/Sources/CYaml/include \
