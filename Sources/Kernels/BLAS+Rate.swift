@@ -65,7 +65,8 @@ extension BLAS {
     }
 }
 
-private func clockSeconds(_ clock: clockid_t) -> Double {
+/// Seconds on `clock` (monotonic, process or thread CPU time); also `FMAPeak`'s.
+func clockSeconds(_ clock: clockid_t) -> Double {
     var t = timespec()
     clock_gettime(clock, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9

@@ -60,9 +60,3 @@ public struct FMAPeak: Sendable, Equatable {
             threads: threads, level: level)
     }
 }
-
-private func clockSeconds(_ clock: clockid_t) -> Double {
-    var t = timespec()
-    clock_gettime(clock, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}

@@ -5,8 +5,9 @@ extension BLASSummary {
     /// What `mia-audit doctor` prints: the CPU, its features, the BLAS library and kernel with
     /// who chose it, the vector level of the C kernels, the variables set, threads, a measured
     /// sgemm rate (`GEMMRate`: 512³ through the pieces every product of a training takes, wall
-    /// and CPU time, beside the load average) and the CPU's measured FMA peak beside it (`FMAPeak`). `warnings` name what makes the setup slow (a
-    /// kernel weaker than the CPU runs, a refused choice, C kernels capped below the CPU).
+    /// and CPU time, beside the load average) and the CPU's measured FMA peak beside it
+    /// (`FMAPeak`). `warnings` name what makes the setup slow (a kernel weaker than the CPU runs,
+    /// a refused choice, C kernels capped below the CPU).
     public static func doctor(threads: Int?) throws -> (lines: [String], warnings: [String]) {
         _ = try BLAS.load()
         if let threads { BLAS.setThreadCount(threads) }
