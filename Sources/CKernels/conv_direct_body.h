@@ -263,9 +263,20 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(dw_block)(
                         for (int t = 0; t < KB; t++) a[i * KB + t] = V_FMA(dv[i], xv[t], a[i * KB + t]);
                     continue;
                 }
+#if VL == 16
                 for (int i = 0; i < OB; i++) dv[i] = V_LOAD_N(dz + (oc + i) * oh * ow + oy * ow + col, n);
                 for (int i = 0; i < OB; i++)
                     for (int t = 0; t < KB; t++) a[i * KB + t] = V_FMA_N(dv[i], xv[t], a[i * KB + t], n);
+#else
+                // AVX2 has no masked FMA (V_FMA_N is an FMA and a blend). Both factors read as
+                // +0 past n instead, so those lanes add 0·0 = +0, which changes no accumulator:
+                // a chain starts at +0 and a round-to-nearest sum is -0 only when both terms are,
+                // so it is never -0, and x + (+0) = x for every other value (±inf, NaN included).
+                for (int t = 0; t < KB; t++) xv[t] = V_LOAD_N(base + oy * wp + col + t, n);
+                for (int i = 0; i < OB; i++) dv[i] = V_LOAD_N(dz + (oc + i) * oh * ow + oy * ow + col, n);
+                for (int i = 0; i < OB; i++)
+                    for (int t = 0; t < KB; t++) a[i * KB + t] = V_FMA(dv[i], xv[t], a[i * KB + t]);
+#endif
             }
         }
         for (int m = 0; m < OB * KB; m++) acc[m][q] = a[m];
