@@ -51,10 +51,6 @@ MIA_T_AVX2 static inline void store_n_avx2(float *p, __m256 v, ptrdiff_t n) {
 MIA_T_AVX2 static inline __m256 load_n_avx2(const float *p, ptrdiff_t n) {
     return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, first_lanes_avx2(n));
 }
-MIA_T_AVX2 static inline __m256 fma_n_avx2(__m256 a, __m256 b, __m256 c, ptrdiff_t n) {
-    const __m256 f = _mm256_fmadd_ps(a, b, c);
-    return n >= 8 ? f : _mm256_blendv_ps(c, f, _mm256_castsi256_ps(first_lanes_avx2(n)));
-}
 /// The 128-bit tail of the canonical sum: lanes (0..3) + (lanes 4..7 moved down), then pairs.
 MIA_T_AVX2 static inline float sum8_tail(__m256 r8) {
     const __m128 r4 = _mm_add_ps(_mm256_castps256_ps128(r8), _mm256_extractf128_ps(r8, 1));
@@ -72,7 +68,6 @@ MIA_T_AVX2 static inline float sum16_avx2(const __m256 *a) { return sum8_tail(_m
 #define V_BCAST(x) _mm256_set1_ps(x)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_STORE_N(p, v, n) store_n_avx2(p, v, n)
-#define V_FMA_N(a, b, c, n) fma_n_avx2(a, b, c, n)
 #define V_SUM16(acc) sum16_avx2(acc)
 #define FWDOC_OV 2
 #define DWOC_OV 2

@@ -4,7 +4,8 @@
 //   VEC, VL             the vector type and its lane count
 //   V_ZERO, V_LOAD(p), V_LOAD_N(p, n) (lanes >= n read nothing, zeros), V_BCAST(x), V_FMA(a, b, c)     c + a·b rounded once (fused)
 //   V_STORE_N(p, v, n)  store the first n lanes (1 <= n <= VL)
-//   V_FMA_N(a, b, c, n) lanes < n: fma; the others keep c
+//   V_FMA_N(a, b, c, n) lanes < n: fma; the others keep c (AVX-512 only: its masked FMA is one
+//                       instruction; the other levels zero both factors past n instead)
 //   V_SUM16(acc)        the canonical sum of a 16-lane accumulator group held in 16 / VL vectors
 //   and the tile sizes: FWD_OB, FWD_RB (forward: channels, rows), FWDOC_P, FWDOC_OV (forward
 //   across channels: positions, vectors of channels), DX_CB, DX_RB, DW_OB, DW_KB, DWOC_TB,
@@ -268,7 +269,7 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(dw_block)(
                 for (int i = 0; i < OB; i++)
                     for (int t = 0; t < KB; t++) a[i * KB + t] = V_FMA_N(dv[i], xv[t], a[i * KB + t], n);
 #else
-                // AVX2 has no masked FMA (V_FMA_N is an FMA and a blend). Both factors read as
+                // AVX2 has no masked FMA (it would be an FMA and a blend). Both factors read as
                 // +0 past n instead, so those lanes add 0·0 = +0, which changes no accumulator:
                 // a chain starts at +0 and a round-to-nearest sum is -0 only when both terms are,
                 // so it is never -0, and x + (+0) = x for every other value (±inf, NaN included).

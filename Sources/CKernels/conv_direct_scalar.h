@@ -10,7 +10,6 @@
 #define V_BCAST(x) (x)
 #define V_FMA(a, b, c) fmaf(a, b, c)
 #define V_STORE_N(p, v, n) ((void)(n), *(p) = (v))
-#define V_FMA_N(a, b, c, n) ((void)(n), fmaf(a, b, c))
 /// The canonical sum of 16 lanes: halves added lane-wise (8, 4, 2), then the last two.
 static inline float SUFFIX(sum16)(const float *a) {
     float r8[8], r4[4];
