@@ -81,7 +81,7 @@ let package = Package(
         .target(name: "PluginABI", path: "Sources/PluginABI"),
         .target(name: "CCPUID", path: "Sources/CCPUID"),
         // SHA-256's compression function: plain C, and the x86 SHA extensions chosen at run time.
-        .target(name: "CSHA256", path: "Sources/CSHA256"),
+        .target(name: "CSHA256", dependencies: ["CCPUID"], path: "Sources/CSHA256"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // libffi: calls to a plain C function whose signature comes from the config (AuditCore only).
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),

@@ -1,6 +1,6 @@
 #include "mia_sha256.h"
 
-#include <string.h>
+#include "mia_cpuid.h"
 
 // The round constants: the first 32 bits of the fractional parts of the cube roots of the first
 // 64 primes (FIPS 180-4, 4.2.2).
@@ -44,7 +44,6 @@ void mia_sha256_blocks_portable(uint32_t state[8], const uint8_t *data, size_t b
 }
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 
 #define SHA_TARGET __attribute__((target("sha,sse4.1,ssse3")))
@@ -96,19 +95,15 @@ SHA_TARGET static void blocks_shani(uint32_t state[8], const uint8_t *data, size
     _mm_storeu_si128((__m128i *)&state[0], dcba);
     _mm_storeu_si128((__m128i *)&state[4], hgfe);
 }
-
-static int cpu_has_extensions(void) {
-    unsigned a, b, c, d;
-    if (__get_cpuid_max(0, 0) < 7) return 0;
-    __cpuid(1, a, b, c, d);
-    int ssse3 = (c >> 9) & 1, sse41 = (c >> 19) & 1;
-    __cpuid_count(7, 0, a, b, c, d);
-    int sha = (b >> 29) & 1;
-    return ssse3 && sse41 && sha;
-}
-#else
-static int cpu_has_extensions(void) { return 0; }
 #endif
+
+// SHA (leaf 7 ebx bit 29), SSSE3 and SSE4.1 (leaf 1 ecx bits 9, 19), from the project's one
+// cpuid entry (CCPUID; all zero off x86-64).
+static int cpu_has_extensions(void) {
+    uint32_t one[4], seven[4];
+    if (!mia_cpuid(1, 0, one) || !mia_cpuid(7, 0, seven)) return 0;
+    return ((one[2] >> 9) & 1) && ((one[2] >> 19) & 1) && ((seven[1] >> 29) & 1);
+}
 
 // -1 until the first call decides; a race decides twice, identically.
 static int extensions = -1;
