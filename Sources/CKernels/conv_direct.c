@@ -21,6 +21,9 @@ static inline ptrdiff_t mia_cmax(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : 
 #define MIA_SLACK 64
 /// From this many output channels on, the filter gradient runs across channels (mia_conv.h).
 #define MIA_CONV_OC_MIN 8
+/// The most rows an input-gradient block across channels takes (its lane buffer's size).
+#define MIA_DXOC_RB_MAX 4
+#define MIA_DXOC_CB_MAX 8
 
 // ---- plain C: one lane; 16 scalar accumulators per filter-gradient group ----
 #define SUFFIX(name) name##_generic
@@ -77,6 +80,8 @@ MIA_T_AVX2 static inline float sum16_avx2(const __m256 *a) { return sum8_tail(_m
 #define FWD_RB 2
 #define DX_CB 6
 #define DX_RB 2
+#define DXOC_CB 3
+#define DXOC_RB 2
 #define DW_OB 3
 #define DW_KB 3
 #include "conv_direct_body.h"
@@ -132,6 +137,8 @@ MIA_T_AVX512 static inline void sum16x16_avx512(const __m512 *a, float *out) {
 #define FWD_RB 2
 #define DX_CB 8
 #define DX_RB 2
+#define DXOC_CB 6
+#define DXOC_RB 2
 #define DW_OB 4
 #define DW_KB 5
 #include "conv_direct_body.h"
@@ -147,14 +154,22 @@ static ptrdiff_t padded_input_size(const mia_window *g) {
     return g->channels * (g->height + 2 * g->padding) * (g->width + 2 * g->padding) + MIA_SLACK;
 }
 
+/// Floats of the input gradient's lane buffer (across channels): MIA_DXOC_CB_MAX ·
+/// MIA_DXOC_RB_MAX rows of the width rounded up to 16, 16 floats per element.
+static ptrdiff_t dxoc_lanes_size(const mia_window *g) {
+    return MIA_DXOC_CB_MAX * MIA_DXOC_RB_MAX * ((g->width + 15) / 16 * 16) * 16;
+}
+
 size_t mia_conv_scratch(const mia_window *g, ptrdiff_t cout) {
-    const ptrdiff_t k = g->kernel;
+    const ptrdiff_t k = g->kernel, coutp = padded_cout(cout);
     const ptrdiff_t oh = g->height + 2 * g->padding - k + 1, ow = g->width + 2 * g->padding - k + 1;
-    // After the padded input: dz transposed (filter gradient across channels) or w transposed
-    // (forward across channels), whichever is larger.
-    const ptrdiff_t dzt = cout >= MIA_CONV_OC_MIN ? oh * ow * padded_cout(cout) : 0;
-    const ptrdiff_t wt = g->channels * k * k * padded_cout(cout);
-    const ptrdiff_t xp = padded_input_size(g) + (dzt > wt ? dzt : wt);
+    // After the padded input: dz transposed (the gradients across channels), w transposed (the
+    // forward across channels, and the input gradient across channels after dz), the input
+    // gradient's lane buffer.
+    const ptrdiff_t across = cout >= MIA_CONV_OC_MIN;
+    const ptrdiff_t dzt = across ? oh * ow * coutp : 0;
+    const ptrdiff_t wt = g->channels * k * k * coutp;
+    const ptrdiff_t xp = padded_input_size(g) + dzt + wt + (across ? dxoc_lanes_size(g) : 0);
     const ptrdiff_t dzp = cout * (g->height + k - 1) * (g->width + k - 1) + MIA_SLACK;
     return (size_t)(xp > dzp ? xp : dzp);
 }
@@ -202,6 +217,15 @@ static void check(int level, const mia_window *g, ptrdiff_t cout) {
 #endif
 }
 
+/// dst [n, coutp] = src [rows, n] transposed, zeros in rows past `rows` (w [cout, patch] to
+/// [patch, coutp], dz [cout, oh·ow] to [oh·ow, coutp]).
+static void transpose_padded(const float *src, ptrdiff_t rows, ptrdiff_t n, ptrdiff_t coutp, float *dst) {
+    for (ptrdiff_t t = 0; t < n; t++) {
+        for (ptrdiff_t r = 0; r < rows; r++) dst[t * coutp + r] = src[r * n + t];
+        for (ptrdiff_t r = rows; r < coutp; r++) dst[t * coutp + r] = 0;
+    }
+}
+
 /// Lanes doing useful work when n elements run in vectors of vl lanes, per 1000.
 static ptrdiff_t lane_use(ptrdiff_t n, ptrdiff_t vl) { return n * 1000 / ((n + vl - 1) / vl * vl); }
 
@@ -216,12 +240,9 @@ void mia_conv_forward_images(int level, const float *x, ptrdiff_t images, const 
     // once for all the images (it cost 0.6 µs per call for LeNet-5's conv2).
     const ptrdiff_t vl = level == MIA_KERNELS_AVX512 ? 16 : 8;
     if (level >= MIA_KERNELS_AVX2 && lane_use(cout, vl) > lane_use(ow, vl)) {
-        const ptrdiff_t patch = g->channels * k * k, coutp = padded_cout(cout);
+        const ptrdiff_t coutp = padded_cout(cout);
         float *wt = scratch + padded_input_size(g);
-        for (ptrdiff_t oc = 0; oc < cout; oc++)
-            for (ptrdiff_t t = 0; t < patch; t++) wt[t * coutp + oc] = w[oc * patch + t];
-        for (ptrdiff_t t = 0; t < patch; t++)
-            for (ptrdiff_t oc = cout; oc < coutp; oc++) wt[t * coutp + oc] = 0;
+        transpose_padded(w, cout, g->channels * k * k, coutp, wt);
         for (ptrdiff_t i = 0; i < images; i++) {
             pad_planes(x + i * in, g->channels, g->height, g->width, g->padding, scratch);
             if (level == MIA_KERNELS_AVX512) mia_conv_fwdoc_avx512(scratch, g, cout, wt, coutp, y + i * out);
@@ -246,45 +267,80 @@ void mia_conv_forward(int level, const float *x, const mia_window *g, ptrdiff_t 
     mia_conv_forward_images(level, x, 1, g, cout, w, scratch, y);
 }
 
-void mia_conv_filter_grad(int level, const float *x, const mia_window *g, ptrdiff_t cout, const float *dz,
-                          float *scratch, float *dw) {
+void mia_conv_backward_images(int level, const float *x, const float *dz, ptrdiff_t images, const mia_window *g,
+                               ptrdiff_t cout, const float *w, float *scratch, float *dw, float *dx) {
     check(level, g, cout);
-    pad_planes(x, g->channels, g->height, g->width, g->padding, scratch);
+    const ptrdiff_t k = g->kernel, patch = g->channels * k * k;
+    const ptrdiff_t oh = g->height + 2 * g->padding - k + 1, ow = g->width + 2 * g->padding - k + 1;
+    const ptrdiff_t in = g->channels * g->height * g->width, plane = oh * ow, out = cout * plane;
     if (cout >= MIA_CONV_OC_MIN) {
-        // dz transposed to [oh·ow, coutp], zeros past cout.
-        const ptrdiff_t k = g->kernel, coutp = padded_cout(cout);
-        const ptrdiff_t plane = (g->height + 2 * g->padding - k + 1) * (g->width + 2 * g->padding - k + 1);
-        float *dzt = scratch + padded_input_size(g);
-        for (ptrdiff_t o = 0; o < plane; o++) {
-            for (ptrdiff_t oc = 0; oc < cout; oc++) dzt[o * coutp + oc] = dz[oc * plane + o];
-            for (ptrdiff_t oc = cout; oc < coutp; oc++) dzt[o * coutp + oc] = 0;
+        // Across output channels: dz transposed once per image for both gradients, w once.
+        const ptrdiff_t coutp = padded_cout(cout);
+        float *dzt = scratch + padded_input_size(g), *wt = dzt + plane * coutp, *lanes = wt + patch * coutp;
+        if (dx) {  // w [cout, (c, ky, kx)] to [(ky, kx), c, coutp]
+            const ptrdiff_t kk = k * k;
+            for (ptrdiff_t c = 0; c < g->channels; c++)
+                for (ptrdiff_t t = 0; t < kk; t++) {
+                    float *d = wt + (t * g->channels + c) * coutp;
+                    for (ptrdiff_t oc = 0; oc < cout; oc++) d[oc] = w[oc * patch + c * kk + t];
+                    for (ptrdiff_t oc = cout; oc < coutp; oc++) d[oc] = 0;
+                }
         }
+        for (ptrdiff_t i = 0; i < images; i++) {
+            transpose_padded(dz + i * out, cout, plane, coutp, dzt);
+            if (dw) {
+                pad_planes(x + i * in, g->channels, g->height, g->width, g->padding, scratch);
 #if defined(__x86_64__)
-        if (level == MIA_KERNELS_AVX512) { mia_conv_dwoc_avx512(scratch, g, cout, dzt, coutp, dw); return; }
-        if (level == MIA_KERNELS_AVX2) { mia_conv_dwoc_avx2(scratch, g, cout, dzt, coutp, dw); return; }
-        if (have_fma()) { mia_conv_dwoc_generic_fma(scratch, g, cout, dzt, coutp, dw); return; }
+                if (level == MIA_KERNELS_AVX512) mia_conv_dwoc_avx512(scratch, g, cout, dzt, coutp, dw);
+                else if (level == MIA_KERNELS_AVX2) mia_conv_dwoc_avx2(scratch, g, cout, dzt, coutp, dw);
+                else if (have_fma()) mia_conv_dwoc_generic_fma(scratch, g, cout, dzt, coutp, dw);
+                else
 #endif
-        mia_conv_dwoc_generic(scratch, g, cout, dzt, coutp, dw);
+                    mia_conv_dwoc_generic(scratch, g, cout, dzt, coutp, dw);
+            }
+            if (!dx) continue;
+            float *dxi = dx + i * in;
+#if defined(__x86_64__)
+            if (level == MIA_KERNELS_AVX512) mia_conv_dxoc_avx512(dzt, g, cout, wt, coutp, lanes, dxi);
+            else if (level == MIA_KERNELS_AVX2) mia_conv_dxoc_avx2(dzt, g, cout, wt, coutp, lanes, dxi);
+            else if (have_fma()) mia_conv_dxoc_generic_fma(dzt, g, cout, wt, coutp, lanes, dxi);
+            else
+#endif
+                mia_conv_dxoc_generic(dzt, g, cout, wt, coutp, lanes, dxi);
+        }
         return;
     }
+    for (ptrdiff_t i = 0; i < images; i++) {
+        const float *dzi = dz + i * out;
+        if (dw) {
+            pad_planes(x + i * in, g->channels, g->height, g->width, g->padding, scratch);
 #if defined(__x86_64__)
-    if (level == MIA_KERNELS_AVX512) { mia_conv_dw_avx512(scratch, g, cout, dz, dw); return; }
-    if (level == MIA_KERNELS_AVX2) { mia_conv_dw_avx2(scratch, g, cout, dz, dw); return; }
+            if (level == MIA_KERNELS_AVX512) mia_conv_dw_avx512(scratch, g, cout, dzi, dw);
+            else if (level == MIA_KERNELS_AVX2) mia_conv_dw_avx2(scratch, g, cout, dzi, dw);
+            else if (have_fma()) mia_conv_dw_generic_fma(scratch, g, cout, dzi, dw);
+            else
 #endif
-    if (have_fma()) { mia_conv_dw_generic_fma(scratch, g, cout, dz, dw); return; }
-    mia_conv_dw_generic(scratch, g, cout, dz, dw);
+                mia_conv_dw_generic(scratch, g, cout, dzi, dw);
+        }
+        if (!dx) continue;
+        float *dxi = dx + i * in;
+        pad_planes(dzi, cout, oh, ow, k - 1 - g->padding, scratch);
+#if defined(__x86_64__)
+        if (level == MIA_KERNELS_AVX512) mia_conv_dx_avx512(scratch, g, cout, w, dxi);
+        else if (level == MIA_KERNELS_AVX2) mia_conv_dx_avx2(scratch, g, cout, w, dxi);
+        else if (have_fma()) mia_conv_dx_generic_fma(scratch, g, cout, w, dxi);
+        else
+#endif
+            mia_conv_dx_generic(scratch, g, cout, w, dxi);
+    }
+}
+
+void mia_conv_filter_grad(int level, const float *x, const mia_window *g, ptrdiff_t cout, const float *dz,
+                          float *scratch, float *dw) {
+    mia_conv_backward_images(level, x, dz, 1, g, cout, NULL, scratch, dw, NULL);
 }
 
 void mia_conv_input_grad(int level, const float *dz, const mia_window *g, ptrdiff_t cout, const float *w,
                          float *scratch, float *dx) {
-    check(level, g, cout);
-    const ptrdiff_t k = g->kernel;
-    const ptrdiff_t oh = g->height + 2 * g->padding - k + 1, ow = g->width + 2 * g->padding - k + 1;
-    pad_planes(dz, cout, oh, ow, k - 1 - g->padding, scratch);
-#if defined(__x86_64__)
-    if (level == MIA_KERNELS_AVX512) { mia_conv_dx_avx512(scratch, g, cout, w, dx); return; }
-    if (level == MIA_KERNELS_AVX2) { mia_conv_dx_avx2(scratch, g, cout, w, dx); return; }
-#endif
-    if (have_fma()) { mia_conv_dx_generic_fma(scratch, g, cout, w, dx); return; }
-    mia_conv_dx_generic(scratch, g, cout, w, dx);
+    mia_conv_backward_images(level, NULL, dz, 1, g, cout, w, scratch, NULL, dx);
 }

@@ -20,7 +20,7 @@
 #define MIA_GROUP (16 / VL)
 // The switches below instantiate blocks of up to these sizes; a larger tile would skip work.
 _Static_assert(FWDOC_P >= 1 && FWDOC_P <= 12 && DWOC_TB >= 1 && DWOC_TB <= 13, "tile larger than its switch");
-_Static_assert(FWD_OB <= 8 && DX_CB <= 8 && DW_OB <= 4 && DW_KB <= 5, "tile larger than its switch");
+_Static_assert(DXOC_CB <= 8 && DXOC_RB <= MIA_DXOC_RB_MAX && FWD_OB <= 8 && DX_CB <= 8 && DW_OB <= 4 && DW_KB <= 5, "tile larger than its switch");
 
 /// Stores an NB × RB tile of accumulators, acc[i][r] to dst + i·cs + r·rs, their first n lanes.
 /// At AVX2 a partial vector goes out through a buffer: with AVX2's branchy masked store in the
@@ -234,6 +234,122 @@ ATTR void SUFFIX(mia_conv_dx)(const float *dzp, const mia_window *g, ptrdiff_t c
     }
 #undef MIA_DX_ROWS
 #undef MIA_DX
+}
+
+/// Input-gradient block across output channels (cout >= MIA_CONV_OC_MIN): rows iy .. iy+RB-1
+/// of column ix, channels c .. c+CB-1. dzt is dz transposed, [oh·ow, coutp], and wt is w
+/// transposed tap by tap, [k·k, channels, coutp] (coutp a multiple of 16, zeros past cout), so
+/// a tap's CB channel vectors sit one after the other. Each element has a 16-lane group
+/// (MIA_GROUP vectors); lane l runs over the taps (ky, kx) whose dz position lies inside dz, in
+/// order, and for each tap over the channels oc ≡ l (mod 16) ascending. The rows of a block
+/// share their column's taps kx; a ky that some row lacks runs for the rows that have it. The
+/// groups go to `lanes` (element (i, r) at i·cstride + r·rstride) for their sums. (Two columns
+/// per block at AVX-512, 24 accumulators, measured no faster than one.)
+ATTR static inline __attribute__((always_inline)) void SUFFIX(dxoc_block)(
+    const float *dzt, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t coutp, const float *wt, ptrdiff_t channels, ptrdiff_t k,
+    ptrdiff_t p, ptrdiff_t iy, ptrdiff_t ix, ptrdiff_t c, float *lanes, ptrdiff_t cstride, ptrdiff_t rstride, const int CB,
+    const int RB) {
+    VEC acc[DXOC_CB][DXOC_RB][MIA_GROUP];
+    for (int i = 0; i < CB; i++)
+        for (int r = 0; r < RB; r++)
+            for (int v = 0; v < MIA_GROUP; v++) acc[i][r][v] = V_ZERO;
+    const ptrdiff_t drs = ow * coutp;
+    // dx[c, iy, ix] takes dz[oc, iy + p - ky, ix + p - kx] for the ky, kx that keep it inside dz.
+    const ptrdiff_t kx0 = mia_cmax(0, ix + p - ow + 1), kx1 = mia_cmin(k, ix + p + 1);
+    const ptrdiff_t ky0 = mia_cmax(0, iy + p - oh + 1), ky1 = mia_cmin(k, iy + RB - 1 + p + 1);
+    for (ptrdiff_t ky = ky0; ky < ky1; ky++) {
+        const ptrdiff_t top = iy + p - ky;  // dz row of the block's first row
+        const float *wrow = wt + (ky * k * channels + c) * coutp;
+        if (top >= 0 && top + RB - 1 < oh) {
+            for (ptrdiff_t kx = kx0; kx < kx1; kx++) {
+                const float *d = dzt + top * drs + (ix + p - kx) * coutp;
+                const float *wv = wrow + kx * channels * coutp;
+                for (ptrdiff_t o = 0; o < coutp; o += 16) {
+                    VEC dv[DXOC_RB][MIA_GROUP];
+                    for (int r = 0; r < RB; r++)
+                        for (int v = 0; v < MIA_GROUP; v++) dv[r][v] = V_LOAD(d + r * drs + o + v * VL);
+                    for (int i = 0; i < CB; i++)
+                        for (int v = 0; v < MIA_GROUP; v++) {
+                            const VEC w1 = V_LOAD(wv + i * coutp + o + v * VL);
+                            for (int r = 0; r < RB; r++) acc[i][r][v] = V_FMA(w1, dv[r][v], acc[i][r][v]);
+                        }
+                }
+            }
+            continue;
+        }
+        for (int r = 0; r < RB; r++) {  // an edge ky: the rows that have it, one at a time
+            if (top + r < 0 || top + r >= oh) continue;
+            for (ptrdiff_t kx = kx0; kx < kx1; kx++) {
+                const float *d = dzt + (top + r) * drs + (ix + p - kx) * coutp;
+                const float *wv = wrow + kx * channels * coutp;
+                for (ptrdiff_t o = 0; o < coutp; o += 16)
+                    for (int v = 0; v < MIA_GROUP; v++) {
+                        const VEC d1 = V_LOAD(d + o + v * VL);
+                        for (int i = 0; i < CB; i++)
+                            acc[i][r][v] = V_FMA(V_LOAD(wv + i * coutp + o + v * VL), d1, acc[i][r][v]);
+                    }
+            }
+        }
+    }
+    for (int i = 0; i < CB; i++)
+        for (int r = 0; r < RB; r++)
+            for (int v = 0; v < MIA_GROUP; v++) V_STORE_N(lanes + i * cstride + r * rstride + v * VL, acc[i][r][v], VL);
+}
+
+/// dx [channels, height, width] across output channels: the blocks' lane groups, then each
+/// element's canonical sum (V_SUM16; at AVX-512 sixteen at once, V_SUM16X16). `lanes` holds
+/// DXOC_CB · DXOC_RB rows of the width rounded up to 16, 16 floats each.
+ATTR void SUFFIX(mia_conv_dxoc)(const float *dzt, const mia_window *g, ptrdiff_t cout, const float *wt,
+                                ptrdiff_t coutp, float *lanes, float *dx) {
+    (void)cout;
+    const ptrdiff_t k = g->kernel, h = g->height, wd = g->width, ch = g->channels, p = g->padding;
+    const ptrdiff_t oh = h + 2 * p - k + 1, ow = wd + 2 * p - k + 1;
+    const ptrdiff_t rstride = (wd + 15) / 16 * 16 * 16;
+    const ptrdiff_t cstride = DXOC_RB * rstride;
+#define MIA_DXOC(CB, RB) SUFFIX(dxoc_block)(dzt, oh, ow, coutp, wt, ch, k, p, iy, ix, c, lanes + ix * 16, cstride, rstride, CB, RB)
+#define MIA_DXOC_ROWS(RB)                                                                                             \
+    for (ptrdiff_t ix = 0; ix < wd; ix++) {                                                                           \
+        switch (cb) {                                                                                                 \
+        case 8: MIA_DXOC(mia_imin(8, DXOC_CB), RB); break;                                                            \
+        case 7: MIA_DXOC(mia_imin(7, DXOC_CB), RB); break;                                                            \
+        case 6: MIA_DXOC(mia_imin(6, DXOC_CB), RB); break;                                                            \
+        case 5: MIA_DXOC(mia_imin(5, DXOC_CB), RB); break;                                                            \
+        case 4: MIA_DXOC(mia_imin(4, DXOC_CB), RB); break;                                                            \
+        case 3: MIA_DXOC(mia_imin(3, DXOC_CB), RB); break;                                                            \
+        case 2: MIA_DXOC(mia_imin(2, DXOC_CB), RB); break;                                                            \
+        default: MIA_DXOC(1, RB); break;                                                                              \
+        }                                                                                                             \
+    }
+    for (ptrdiff_t c = 0; c < ch; c += DXOC_CB) {
+        const ptrdiff_t cb = mia_cmin(DXOC_CB, ch - c);
+        for (ptrdiff_t iy = 0; iy < h;) {
+            const ptrdiff_t rb = h - iy >= DXOC_RB ? DXOC_RB : 1;
+            if (rb == DXOC_RB) { MIA_DXOC_ROWS(DXOC_RB) } else { MIA_DXOC_ROWS(1) }
+            for (ptrdiff_t i = 0; i < cb; i++)
+                for (ptrdiff_t r = 0; r < rb; r++) {
+                    const float *row = lanes + i * cstride + r * rstride;
+                    float *out = dx + ((c + i) * h + iy + r) * wd;
+                    ptrdiff_t ix = 0;
+#if defined(V_SUM16X16)
+                    for (; ix < wd; ix += 16) {
+                        VEC t[16];
+                        float s[16];
+                        for (int u = 0; u < 16; u++) t[u] = V_LOAD(row + (ix + u) * 16);
+                        V_SUM16X16(t, s);
+                        V_STORE_N(out + ix, V_LOAD(s), mia_cmin(16, wd - ix));
+                    }
+#endif
+                    for (; ix < wd; ix++) {
+                        VEC t[MIA_GROUP];
+                        for (int v = 0; v < MIA_GROUP; v++) t[v] = V_LOAD(row + ix * 16 + v * VL);
+                        out[ix] = V_SUM16(t);
+                    }
+                }
+            iy += rb;
+        }
+    }
+#undef MIA_DXOC_ROWS
+#undef MIA_DXOC
 }
 
 /// Filter-gradient block: taps (c, ky, kx .. kx+KB-1) of channels oc .. oc+OB-1. Each pair's

@@ -27,6 +27,8 @@ static inline float SUFFIX(sum16)(const float *a) {
 #define FWD_RB 1
 #define DX_CB 8
 #define DX_RB 1
+#define DXOC_CB 1
+#define DXOC_RB 1
 #define DW_OB 1
 #define DW_KB 1
 #include "conv_direct_body.h"

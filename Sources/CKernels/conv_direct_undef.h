@@ -20,5 +20,7 @@
 #undef FWD_RB
 #undef DX_CB
 #undef DX_RB
+#undef DXOC_CB
+#undef DXOC_RB
 #undef DW_OB
 #undef DW_KB

@@ -50,6 +50,23 @@ public enum DirectConvolution {
         withUnsafePointer(to: g.cWindow) { mia_conv_filter_grad(level.rawValue, x, $0, filters, dz, scratch, dw) }
     }
 
+    /// Both gradients of `images` images stored one after the other in `x`, `dz` and `dx`: adds
+    /// each image's filter gradient to `dw` in image order and overwrites its input gradient
+    /// (skipped when `dx` is nil). The weights' and each output gradient's preparation (transposed
+    /// copies in `scratch`) is done once. The same bits as `filterGradient` then `inputGradient`
+    /// per image.
+    public static func backward(
+        _ x: UnsafePointer<Float>, _ g: WindowGeometry, filters: Int, outputGradient dz: UnsafePointer<Float>,
+        weights: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        filterGradient dw: UnsafeMutablePointer<Float>,
+        inputGradient dx: UnsafeMutablePointer<Float>?, images: Int, level: VectorLevel = .current
+    ) {
+        precondition(images >= 0, "negative image count")
+        withUnsafePointer(to: g.cWindow) {
+            mia_conv_backward_images(level.rawValue, x, dz, images, $0, filters, weights, scratch, dw, dx)
+        }
+    }
+
     /// Overwrites `dx` [C, H, W] with the input gradient of one image.
     public static func inputGradient(
         _ dz: UnsafePointer<Float>, _ g: WindowGeometry, filters: Int, weights: UnsafePointer<Float>,

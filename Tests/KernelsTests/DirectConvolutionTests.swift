@@ -109,26 +109,45 @@ private func referenceForward(_ x: [Float], _ g: WindowGeometry, _ f: Int, _ w: 
 }
 
 private func referenceInputGradient(_ dz: [Float], _ g: WindowGeometry, _ f: Int, _ w: [Float]) -> [Float] {
-    let (k, h, wd) = (g.kernel, g.height, g.width)
-    let q = k - 1 - g.padding
-    let dzp = padded(dz, planes: f, h: g.outHeight, w: g.outWidth, pad: q)
+    let (k, h, wd, p) = (g.kernel, g.height, g.width, g.padding)
+    let (oh, ow) = (g.outHeight, g.outWidth)
+    let q = k - 1 - p
+    let dzp = padded(dz, planes: f, h: oh, w: ow, pad: q)
     let (hq, wq) = (h + k - 1, wd + k - 1)
     var dx = [Float](repeating: 0, count: g.inputSize)
     for c in 0..<g.channels {
         for iy in 0..<h {
             for ix in 0..<wd {
-                var a: Float = 0
-                for oc in 0..<f {
-                    // Rows of dzp outside dz (its padding) are skipped; padding columns count.
-                    for ky in 0..<k where (q..<(q + g.outHeight)).contains(iy + k - 1 - ky) {
-                        for kx in 0..<k {
-                            a = a.addingProduct(
-                                w[(oc * g.channels + c) * k * k + ky * k + kx],
-                                dzp[(oc * hq + iy + k - 1 - ky) * wq + ix + k - 1 - kx])
+                let wi = { (oc: Int, ky: Int, kx: Int) in (oc * g.channels + c) * k * k + ky * k + kx }
+                if f < 8 {
+                    // One chain over (oc, ky, kx): rows of dzp outside dz (its padding) are
+                    // skipped; padding columns count.
+                    var a: Float = 0
+                    for oc in 0..<f {
+                        for ky in 0..<k where (q..<(q + oh)).contains(iy + k - 1 - ky) {
+                            for kx in 0..<k {
+                                a = a.addingProduct(
+                                    w[wi(oc, ky, kx)], dzp[(oc * hq + iy + k - 1 - ky) * wq + ix + k - 1 - kx])
+                            }
+                        }
+                    }
+                    dx[(c * h + iy) * wd + ix] = a
+                    continue
+                }
+                // 16 lanes, lane l over the taps inside dz (rows and columns), each tap's
+                // channels oc ≡ l (mod 16) ascending; then the lanes' canonical sum.
+                var s = [Float](repeating: 0, count: 16)
+                for ky in 0..<k where (0..<oh).contains(iy + p - ky) {
+                    for kx in 0..<k where (0..<ow).contains(ix + p - kx) {
+                        for oc in 0..<f {
+                            s[oc % 16] = s[oc % 16].addingProduct(
+                                w[wi(oc, ky, kx)], dz[(oc * oh + iy + p - ky) * ow + ix + p - kx])
                         }
                     }
                 }
-                dx[(c * h + iy) * wd + ix] = a
+                let r = (0..<8).map { s[$0] + s[$0 + 8] }
+                let r4 = (0..<4).map { r[$0] + r[$0 + 4] }
+                dx[(c * h + iy) * wd + ix] = (r4[0] + r4[2]) + (r4[1] + r4[3])
             }
         }
     }
@@ -226,6 +245,52 @@ func directConvolutionOfSeveralImagesHasTheBitsOfOneCallEach(_ s: DirectConvCase
             #expect(bits(together[(i * out)..<((i + 1) * out)]) == bits(alone[...]), "image \(i) \(level) \(s)")
         }
         #expect(together[(out * images)...].allSatisfy { $0 == 12345 }, "\(level) \(s) wrote past its output")
+    }
+}
+
+/// Both gradients of several images in one call (the weights and each output gradient prepared
+/// once): the bits of one filter-gradient and one input-gradient call per image, the filter
+/// gradients added in image order; and without the input gradient, the same filter gradient.
+@Test(arguments: shapes + drawnShapes)
+func directConvolutionBackwardOfSeveralImagesHasTheBitsOfOneCallEach(_ s: DirectConvCase) {
+    let (g, f, images) = (s.g, s.filters, 3)
+    let x = awkward(g.inputSize * images, seed: 51)
+    let dz = awkward(f * g.outPlane * images, seed: 52)
+    let w = awkward(f * g.patchSize, seed: 53)
+    let start = awkward(f * g.patchSize, seed: 54)
+    var scratch = [Float](repeating: .nan, count: DirectConvolution.scratchCount(g, filters: f))
+    for level in levels {
+        var dwAlone = start
+        var dxAlone = [Float](repeating: 12345, count: g.inputSize * images)
+        x.withUnsafeBufferPointer { xb in
+            dz.withUnsafeBufferPointer { db in
+                dxAlone.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<images {
+                        DirectConvolution.filterGradient(
+                            xb.baseAddress! + i * g.inputSize, g, filters: f,
+                            outputGradient: db.baseAddress! + i * f * g.outPlane, scratch: &scratch, into: &dwAlone,
+                            level: level)
+                        DirectConvolution.inputGradient(
+                            db.baseAddress! + i * f * g.outPlane, g, filters: f, weights: w, scratch: &scratch,
+                            into: out.baseAddress! + i * g.inputSize, level: level)
+                    }
+                }
+            }
+        }
+        var dw = start + [Float](repeating: 12345, count: 40)
+        var dx = [Float](repeating: 12345, count: g.inputSize * images + 40)
+        var dwOnly = start
+        DirectConvolution.backward(
+            x, g, filters: f, outputGradient: dz, weights: w, scratch: &scratch, filterGradient: &dw,
+            inputGradient: &dx, images: images, level: level)
+        DirectConvolution.backward(
+            x, g, filters: f, outputGradient: dz, weights: w, scratch: &scratch, filterGradient: &dwOnly,
+            inputGradient: nil, images: images, level: level)
+        #expect(bits(dw[..<start.count]) == bits(dwAlone[...]), "filter gradient \(level) \(s)")
+        #expect(bits(dwOnly[...]) == bits(dwAlone[...]), "filter gradient alone \(level) \(s)")
+        #expect(bits(dx[..<dxAlone.count]) == bits(dxAlone[...]), "input gradient \(level) \(s)")
+        #expect(dw[start.count...].allSatisfy { $0 == 12345 }, "\(level) \(s) wrote past dw")
+        #expect(dx[dxAlone.count...].allSatisfy { $0 == 12345 }, "\(level) \(s) wrote past dx")
     }
 }
 

@@ -9,12 +9,18 @@
 // on the level:
 // - forward: y[oc, oy, ox] = 0, then for (c, ky, kx) in order: y = fma(w[oc, c, ky, kx],
 //   xpad[c, oy + ky, ox + kx], y), where xpad is x with `padding` zeros around.
-// - input gradient: dx[c, iy, ix] = 0, then for (oc, ky, kx) in order, skipping every ky whose
-//   row iy + padding - ky lies outside dz: dx = fma(w[oc, c, ky, kx],
+// - input gradient, fewer than 8 output channels: dx[c, iy, ix] = 0, then for (oc, ky, kx) in
+//   order, skipping every ky whose row iy + padding - ky lies outside dz: dx = fma(w[oc, c, ky, kx],
 //   dzpad[oc, iy + k-1 - ky, ix + k-1 - kx], dx), dzpad being dz with k-1-padding zeros around
 //   (so terms in the padding columns count as w·0, as the GEMM's zero patches did: the vectors
-//   run along rows). Skipping adds nothing but w·0 for finite w, and saves LeNet-5's conv2 2 of
-//   every 7 multiply-adds.
+//   run along rows). Skipping adds nothing but w·0 for finite w.
+// - input gradient, 8 output channels or more: per (c, iy, ix), 16 partial sums s[l] = 0 then,
+//   for (ky, kx) in order, skipping every tap whose dz position (iy + padding - ky,
+//   ix + padding - kx) lies outside dz, and for oc ≡ l (mod 16) ascending: s[l] = fma(w[oc, c,
+//   ky, kx], dz[oc, iy + padding - ky, ix + padding - kx], s[l]); then dx[c, iy, ix] is their
+//   canonical sum, as the filter gradient's below (the vectors run across output channels and
+//   do no multiply-add outside dz: LeNet-5's conv2, rows of 14 from 10, does 15,000 vector
+//   multiply-adds per image instead of 24,000).
 // - filter gradient, fewer than 8 output channels: per (oc, c, ky, kx), 16 partial sums s[l] = 0
 //   then, for oy in order and ox ≡ l (mod 16) ascending: s[l] = fma(dz[oc, oy, ox],
 //   xpad[c, oy + ky, ox + kx], s[l]); then r[l] = s[l] + s[l + 8] (l < 8), r'[l] = r[l] + r[l + 4]
@@ -51,5 +57,13 @@ void mia_conv_filter_grad(int level, const float *x, const mia_window *g, ptrdif
 /// Overwrites dx [channels, height, width] with the input gradient of one image.
 void mia_conv_input_grad(int level, const float *dz, const mia_window *g, ptrdiff_t cout, const float *w,
                          float *scratch, float *dx);
+
+/// Both gradients of `images` images one after the other in x, dz and dx (each as above): adds
+/// each image's filter gradient to dw in image order and overwrites its input gradient, with any
+/// per-call preparation of w done once and dz's shared by the two; the same bits as
+/// mia_conv_filter_grad then mia_conv_input_grad per image. dw or dx may be NULL (that gradient
+/// is not computed; x is not read without dw, nor w without dx).
+void mia_conv_backward_images(int level, const float *x, const float *dz, ptrdiff_t images, const mia_window *g,
+                              ptrdiff_t cout, const float *w, float *scratch, float *dw, float *dx);
 
 #endif

@@ -172,20 +172,26 @@ final class Conv2D: RecordLayer {
         let col = cols[shard].pointer
         let dcol = dcols[shard].pointer
         let n = columns
+        if isDirect {
+            // Activation and bias per image, then both convolution gradients in one call (the
+            // weights' transposed copy made once, each dZ's shared by the two gradients).
+            for r in records {
+                let dz = dy + r * outputShape.count
+                Pointwise.activationBackward(dz, output: y + r * outputShape.count, count: filters * plane, activation)
+                Pointwise.addRowSums(dz, rows: filters, cols: plane, into: pdb)
+            }
+            let first = records.lowerBound
+            DirectConvolution.backward(
+                x + first * inputShape.count, geometry, filters: filters,
+                outputGradient: dy + first * outputShape.count,
+                weights: w, scratch: scratches[shard].pointer, filterGradient: pdw,
+                inputGradient: dx.map { $0 + first * inputShape.count }, images: records.count)
+            return
+        }
         for r in records {
             let xi = x + r * inputShape.count
             let dz = dy + r * outputShape.count
             Pointwise.activationBackward(dz, output: y + r * outputShape.count, count: filters * plane, activation)
-            if isDirect {
-                let scratch = scratches[shard].pointer
-                DirectConvolution.filterGradient(
-                    xi, geometry, filters: filters, outputGradient: dz, scratch: scratch, into: pdw)
-                Pointwise.addRowSums(dz, rows: filters, cols: plane, into: pdb)
-                guard let dx else { continue }
-                DirectConvolution.inputGradient(
-                    dz, geometry, filters: filters, weights: w, scratch: scratch, into: dx + r * inputShape.count)
-                continue
-            }
             patches(xi, shard: shard)
             if isWide {
                 // dZ spread to the wide rows; the columns past OW stay zero (only the forward
