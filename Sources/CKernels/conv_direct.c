@@ -208,6 +208,20 @@ static int have_fma(void) {
 #endif
 }
 
+/// Calls the level's variant of a body function: name_avx512, name_avx2, or the plain C one
+/// (with the FMA instruction where the CPU has it).
+#if defined(__x86_64__)
+#define MIA_AT_LEVEL(level, name, ...)                                                                                \
+    do {                                                                                                              \
+        if ((level) == MIA_KERNELS_AVX512) name##_avx512(__VA_ARGS__);                                               \
+        else if ((level) == MIA_KERNELS_AVX2) name##_avx2(__VA_ARGS__);                                              \
+        else if (have_fma()) name##_generic_fma(__VA_ARGS__);                                                         \
+        else name##_generic(__VA_ARGS__);                                                                             \
+    } while (0)
+#else
+#define MIA_AT_LEVEL(level, name, ...) name##_generic(__VA_ARGS__)
+#endif
+
 static void check(int level, const mia_window *g, ptrdiff_t cout) {
     if (!mia_conv_supported(g, cout)) abort();
 #if defined(__x86_64__)
@@ -253,12 +267,7 @@ void mia_conv_forward_images(int level, const float *x, ptrdiff_t images, const 
 #endif
     for (ptrdiff_t i = 0; i < images; i++) {
         pad_planes(x + i * in, g->channels, g->height, g->width, g->padding, scratch);
-#if defined(__x86_64__)
-        if (level == MIA_KERNELS_AVX512) { mia_conv_fwd_avx512(scratch, g, cout, w, y + i * out); continue; }
-        if (level == MIA_KERNELS_AVX2) { mia_conv_fwd_avx2(scratch, g, cout, w, y + i * out); continue; }
-        if (have_fma()) { mia_conv_fwd_generic_fma(scratch, g, cout, w, y + i * out); continue; }
-#endif
-        mia_conv_fwd_generic(scratch, g, cout, w, y + i * out);
+        MIA_AT_LEVEL(level, mia_conv_fwd, scratch, g, cout, w, y + i * out);
     }
 }
 
@@ -290,23 +299,10 @@ void mia_conv_backward_images(int level, const float *x, const float *dz, ptrdif
             transpose_padded(dz + i * out, cout, plane, coutp, dzt);
             if (dw) {
                 pad_planes(x + i * in, g->channels, g->height, g->width, g->padding, scratch);
-#if defined(__x86_64__)
-                if (level == MIA_KERNELS_AVX512) mia_conv_dwoc_avx512(scratch, g, cout, dzt, coutp, dw);
-                else if (level == MIA_KERNELS_AVX2) mia_conv_dwoc_avx2(scratch, g, cout, dzt, coutp, dw);
-                else if (have_fma()) mia_conv_dwoc_generic_fma(scratch, g, cout, dzt, coutp, dw);
-                else
-#endif
-                    mia_conv_dwoc_generic(scratch, g, cout, dzt, coutp, dw);
+                MIA_AT_LEVEL(level, mia_conv_dwoc, scratch, g, cout, dzt, coutp, dw);
             }
             if (!dx) continue;
-            float *dxi = dx + i * in;
-#if defined(__x86_64__)
-            if (level == MIA_KERNELS_AVX512) mia_conv_dxoc_avx512(dzt, g, cout, wt, coutp, lanes, dxi);
-            else if (level == MIA_KERNELS_AVX2) mia_conv_dxoc_avx2(dzt, g, cout, wt, coutp, lanes, dxi);
-            else if (have_fma()) mia_conv_dxoc_generic_fma(dzt, g, cout, wt, coutp, lanes, dxi);
-            else
-#endif
-                mia_conv_dxoc_generic(dzt, g, cout, wt, coutp, lanes, dxi);
+            MIA_AT_LEVEL(level, mia_conv_dxoc, dzt, g, cout, wt, coutp, lanes, dx + i * in);
         }
         return;
     }
@@ -314,24 +310,11 @@ void mia_conv_backward_images(int level, const float *x, const float *dz, ptrdif
         const float *dzi = dz + i * out;
         if (dw) {
             pad_planes(x + i * in, g->channels, g->height, g->width, g->padding, scratch);
-#if defined(__x86_64__)
-            if (level == MIA_KERNELS_AVX512) mia_conv_dw_avx512(scratch, g, cout, dzi, dw);
-            else if (level == MIA_KERNELS_AVX2) mia_conv_dw_avx2(scratch, g, cout, dzi, dw);
-            else if (have_fma()) mia_conv_dw_generic_fma(scratch, g, cout, dzi, dw);
-            else
-#endif
-                mia_conv_dw_generic(scratch, g, cout, dzi, dw);
+            MIA_AT_LEVEL(level, mia_conv_dw, scratch, g, cout, dzi, dw);
         }
         if (!dx) continue;
-        float *dxi = dx + i * in;
         pad_planes(dzi, cout, oh, ow, k - 1 - g->padding, scratch);
-#if defined(__x86_64__)
-        if (level == MIA_KERNELS_AVX512) mia_conv_dx_avx512(scratch, g, cout, w, dxi);
-        else if (level == MIA_KERNELS_AVX2) mia_conv_dx_avx2(scratch, g, cout, w, dxi);
-        else if (have_fma()) mia_conv_dx_generic_fma(scratch, g, cout, w, dxi);
-        else
-#endif
-            mia_conv_dx_generic(scratch, g, cout, w, dxi);
+        MIA_AT_LEVEL(level, mia_conv_dx, scratch, g, cout, w, dx + i * in);
     }
 }
 
