@@ -258,7 +258,9 @@ func directConvolutionBackwardOfSeveralImagesHasTheBitsOfOneCallEach(_ s: Direct
     let dz = awkward(f * g.outPlane * images, seed: 52)
     let w = awkward(f * g.patchSize, seed: 53)
     let start = awkward(f * g.patchSize, seed: 54)
-    var scratch = [Float](repeating: .nan, count: DirectConvolution.scratchCount(g, filters: f))
+    // The scratch with 64 guard floats after it: scratchCount must cover every layout.
+    let scratchCount = DirectConvolution.scratchCount(g, filters: f)
+    var scratch = [Float](repeating: .nan, count: scratchCount) + [Float](repeating: 12345, count: 64)
     for level in levels {
         var dwAlone = start
         var dxAlone = [Float](repeating: 12345, count: g.inputSize * images)
@@ -291,6 +293,7 @@ func directConvolutionBackwardOfSeveralImagesHasTheBitsOfOneCallEach(_ s: Direct
         #expect(bits(dx[..<dxAlone.count]) == bits(dxAlone[...]), "input gradient \(level) \(s)")
         #expect(dw[start.count...].allSatisfy { $0 == 12345 }, "\(level) \(s) wrote past dw")
         #expect(dx[dxAlone.count...].allSatisfy { $0 == 12345 }, "\(level) \(s) wrote past dx")
+        #expect(scratch[scratchCount...].allSatisfy { $0 == 12345 }, "\(level) \(s) wrote past its scratch")
     }
 }
 
