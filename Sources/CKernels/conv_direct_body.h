@@ -20,7 +20,7 @@
 #define MIA_GROUP (16 / VL)
 // The switches below instantiate blocks of up to these sizes; a larger tile would skip work.
 _Static_assert(FWDOC_P >= 1 && FWDOC_P <= 12 && DWOC_TB >= 1 && DWOC_TB <= 13, "tile larger than its switch");
-_Static_assert(DXOC_CB <= 8 && DXOC_RB <= MIA_DXOC_RB_MAX && FWD_OB <= 8 && DX_CB <= 8 && DW_OB <= 4 && DW_KB <= 5, "tile larger than its switch");
+_Static_assert(DXOC_CB <= MIA_DXOC_CB_MAX && DXOC_RB <= MIA_DXOC_RB_MAX && FWD_OB <= 8 && DX_CB <= 8 && DW_OB <= 4 && DW_KB <= 5, "tile larger than its switch");
 
 /// Stores an NB × RB tile of accumulators, acc[i][r] to dst + i·cs + r·rs, their first n lanes.
 /// At AVX2 a partial vector goes out through a buffer: with AVX2's branchy masked store in the
@@ -334,9 +334,10 @@ ATTR void SUFFIX(mia_conv_dxoc)(const float *dzt, const mia_window *g, ptrdiff_t
                     for (; ix < wd; ix += 16) {
                         VEC t[16];
                         float s[16];
-                        for (int u = 0; u < 16; u++) t[u] = V_LOAD(row + (ix + u) * 16);
+                        const ptrdiff_t n = mia_cmin(16, wd - ix);  // elements past the row: zeros, unread
+                        for (int u = 0; u < 16; u++) t[u] = u < n ? V_LOAD(row + (ix + u) * 16) : V_ZERO;
                         V_SUM16X16(t, s);
-                        V_STORE_N(out + ix, V_LOAD(s), mia_cmin(16, wd - ix));
+                        V_STORE_N(out + ix, V_LOAD(s), n);
                     }
 #endif
                     for (; ix < wd; ix++) {
