@@ -178,11 +178,12 @@ let model = option("model", "mlp")
 let trainCount = Int(option("train", "30000"))!
 let epochs = Int(option("epochs", "4"))!
 let inferCount = Int(option("infer", "10000"))!
+let batchSize = Int(option("batch", "128"))!  // T1's is 128; other sizes show where the caches end
 let (x, y) = load("train", count: trainCount)
 let (tx, _) = load("t10k", count: inferCount)
 
 var options: [String: OptionValue] = [
-    "optimizer": .string("adam"), "learning_rate": .double(1e-3), "batch_size": .int(128), "epochs": .int(epochs),
+    "optimizer": .string("adam"), "learning_rate": .double(1e-3), "batch_size": .int(batchSize), "epochs": .int(epochs),
 ]
 switch model {
 case "mlp":
