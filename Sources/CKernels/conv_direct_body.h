@@ -10,9 +10,10 @@
 //   and the tile sizes: FWD_OB, FWD_RB (forward: channels, rows), FWDOC_P, FWDOC_OV (forward
 //   across channels: positions, vectors of channels), DX_CB, DX_RB, DW_OB, DW_KB, DWOC_TB,
 //   DWOC_OV (filter gradient across channels: taps, vectors of channels)
-// Each output element is one chain of fused multiply-adds in an order fixed by the shape alone
-// (see mia_kernels.h), and vectors run across independent elements only, so every level gives
-// the same bits; the blocking below (rows, channels, taps per pass) changes no element's chain.
+// Each output element is one chain of fused multiply-adds, or a group of 16 chains and their
+// canonical sum, in an order fixed by the shape alone (see mia_conv.h), and vectors run across
+// independent chains only, so every level gives the same bits; the blocking below (rows,
+// channels, taps per pass) changes no chain.
 // Accumulators live in registers: a block copies them out with a loop the compiler unrolls
 // before any loop that indexes lanes at run time (otherwise clang keeps the array on the stack
 // and stores every accumulator on every step: the forward across channels ran at half speed).

@@ -4,8 +4,9 @@ import CKernels
 /// channels, small kernels), where im2col + a small GEMM spends its time copying and packing.
 /// The C kernels (CKernels/conv_direct.c, contract in mia_conv.h) run at the process's
 /// `VectorLevel`: AVX-512, AVX2 + FMA, or plain C. Each output element is one chain of fused
-/// multiply-adds in an order fixed by the shape alone, the same at every level, so a model's
-/// bits do not depend on the level (`DirectConvolutionTests`).
+/// multiply-adds, or 16 of them and a fixed sum of the 16, in an order fixed by the shape alone,
+/// the same at every level, so a model's bits do not depend on the level
+/// (`DirectConvolutionTests`).
 ///
 /// Shapes as `Conv2D`: x [C, H, W], weights [filters, C·K·K] (rows ordered (c, ky, kx)),
 /// output [filters, OH, OW]. `scratch` holds `scratchCount` floats (a zero-padded copy).

@@ -4,9 +4,9 @@
 //
 // Shapes as `Conv2D`: x [channels, height, width], w [cout, channels·k·k] rows ordered
 // (c, ky, kx), output [cout, oh, ow] with oh = height + 2 padding - k + 1 (likewise ow).
-// Every output element is one chain of fused multiply-adds (rounded once each) in an order
-// fixed by the shape alone, and every level computes the same chains, so the bits do not depend
-// on the level:
+// Every output element is one chain of fused multiply-adds (rounded once each), or 16 chains and
+// a fixed sum of them, in an order fixed by the shape alone, and every level computes the same
+// chains and sums, so the bits do not depend on the level:
 // - forward: y[oc, oy, ox] = 0, then for (c, ky, kx) in order: y = fma(w[oc, c, ky, kx],
 //   xpad[c, oy + ky, ox + kx], y), where xpad is x with `padding` zeros around.
 // - input gradient, fewer than 8 output channels: dx[c, iy, ix] = 0, then for (oc, ky, kx) in
