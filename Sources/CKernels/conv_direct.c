@@ -6,7 +6,9 @@
 // x86-64; `mia_conv_*` (mia_conv.h) pick one by the level. The forward runs its vectors along a
 // row, or across output channels where those fill more lanes (LeNet-5's conv2: 16 channels,
 // rows of 10); the filter gradient along rows for fewer than 8 output channels, else across
-// them. Which way changes no element's chain of operations, so never a bit.
+// them. Which way the forward and the filter gradient run changes no element's chain of
+// operations, so never a bit; the input gradient's order itself depends on the shape (along
+// rows for fewer than 8 output channels, else 16-lane groups across them: mia_conv.h).
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -308,7 +310,7 @@ void mia_conv_backward_images(int level, const float *x, const float *dz, ptrdif
             transpose_padded(dz + i * out, cout, plane, coutp, dzt);
             if (dw) MIA_AT_LEVEL(level, mia_conv_dwoc, padded_or_not(x + i * in, g, scratch), g, cout, dzt, coutp, dw);
             if (!dx) continue;
-            MIA_AT_LEVEL(level, mia_conv_dxoc, dzt, g, cout, wt, coutp, lanes, dx + i * in);
+            MIA_AT_LEVEL(level, mia_conv_dxoc, dzt, g, wt, coutp, lanes, dx + i * in);
         }
         return;
     }

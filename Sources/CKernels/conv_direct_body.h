@@ -7,8 +7,10 @@
 //   V_FMA_N(a, b, c, n) lanes < n: fma; the others keep c (AVX-512 only: its masked FMA is one
 //                       instruction; the other levels zero both factors past n instead)
 //   V_SUM16(acc)        the canonical sum of a 16-lane accumulator group held in 16 / VL vectors
+//   V_SUM16X16(acc, out) optional (AVX-512): sixteen such sums at once, one group per vector
 //   and the tile sizes: FWD_OB, FWD_RB (forward: channels, rows), FWDOC_P, FWDOC_OV (forward
-//   across channels: positions, vectors of channels), DX_CB, DX_RB, DW_OB, DW_KB, DWOC_TB,
+//   across channels: positions, vectors of channels), DX_CB, DX_RB, DXOC_CB, DXOC_RB (input
+//   gradient along rows, and across channels: input channels, rows), DW_OB, DW_KB, DWOC_TB,
 //   DWOC_OV (filter gradient across channels: taps, vectors of channels)
 // Each output element is one chain of fused multiply-adds, or a group of 16 chains and their
 // canonical sum, in an order fixed by the shape alone (see mia_conv.h), and vectors run across
@@ -300,9 +302,8 @@ ATTR static inline __attribute__((always_inline)) void SUFFIX(dxoc_block)(
 /// dx [channels, height, width] across output channels: the blocks' lane groups, then each
 /// element's canonical sum (V_SUM16; at AVX-512 sixteen at once, V_SUM16X16). `lanes` holds
 /// DXOC_CB · DXOC_RB rows of the width rounded up to 16, 16 floats each.
-ATTR void SUFFIX(mia_conv_dxoc)(const float *dzt, const mia_window *g, ptrdiff_t cout, const float *wt,
-                                ptrdiff_t coutp, float *lanes, float *dx) {
-    (void)cout;
+ATTR void SUFFIX(mia_conv_dxoc)(const float *dzt, const mia_window *g, const float *wt, ptrdiff_t coutp, float *lanes,
+                                float *dx) {
     const ptrdiff_t k = g->kernel, h = g->height, wd = g->width, ch = g->channels, p = g->padding;
     const ptrdiff_t oh = h + 2 * p - k + 1, ow = wd + 2 * p - k + 1;
     const ptrdiff_t rstride = (wd + 15) / 16 * 16 * 16;
